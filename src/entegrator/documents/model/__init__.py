@@ -1,0 +1,34 @@
+"""Frozen pydantic models of UBL-TR documents as drafts (the platform's public input)."""
+
+from entegrator.documents.model.invoice import (
+    AllowanceCharge,
+    Delivery,
+    DocumentReference,
+    InvoiceDraft,
+    ItemIdentifier,
+    Line,
+    LineDelivery,
+    OtherTax,
+    PaymentMeans,
+    PaymentTerms,
+    Period,
+)
+from entegrator.documents.model.party import Address, Contact, Party, PartyIdentifier
+
+__all__ = [
+    "Address",
+    "AllowanceCharge",
+    "Contact",
+    "Delivery",
+    "DocumentReference",
+    "InvoiceDraft",
+    "ItemIdentifier",
+    "Line",
+    "LineDelivery",
+    "OtherTax",
+    "Party",
+    "PartyIdentifier",
+    "PaymentMeans",
+    "PaymentTerms",
+    "Period",
+]
