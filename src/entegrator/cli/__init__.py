@@ -1,0 +1,33 @@
+"""The ``entegrator`` command line (Typer)."""
+
+from __future__ import annotations
+
+import typer
+
+from entegrator import __version__
+from entegrator.cli import documents
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="entegrator",
+    help="entegrator: UBL-TR e-Fatura, e-Arşiv and e-İrsaliye documents for GİB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(documents.build)
+app.command()(documents.parse)
+app.command()(documents.samples)
+app.command()(documents.schema)
+app.command()(documents.tour)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,66 @@
+"""The one place where errors become exit codes and messages on the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+
+from entegrator.errors import EntegratorError
+
+__all__ = ["USAGE_EXIT", "cli_errors", "fail"]
+
+USAGE_EXIT = 2
+
+
+def _print(payload: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        sys.stderr.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    where = f" [{payload['where']}]" if payload.get("where") else ""
+    sys.stderr.write(f"hata/error {payload['code']}{where}\n  TR: {payload['message_tr']}\n  EN: {payload['message_en']}\n")
+    for p in payload.get("problems", [])[1:]:
+        sys.stderr.write(f"  - {p['where']}: {p['message_tr']} / {p['message_en']}\n")
+
+
+def fail(code: str, message_tr: str, message_en: str, *, where: str | None = None, as_json: bool = False) -> None:
+    _print({"code": code, "message_tr": message_tr, "message_en": message_en, "where": where}, as_json=as_json)
+    raise typer.Exit(USAGE_EXIT)
+
+
+def _validation_payload(exc: ValidationError, source: str) -> dict[str, Any]:
+    problems = []
+    for err in exc.errors()[:50]:
+        where = ".".join(str(p) for p in err["loc"]) or "/"
+        problems.append({"code": "INVALID_FIELD", "where": where, "message_tr": err["msg"], "message_en": err["msg"]})
+    first = problems[0] if problems else {"where": "/", "message_en": "invalid", "message_tr": "geçersiz"}
+    return {
+        "code": "INVALID_DRAFT",
+        "where": f"{source}: {first['where']}",
+        "message_tr": f"Taslak geçersiz: {first['where']}: {first['message_tr']} ({len(exc.errors())} sorun)",
+        "message_en": f"Invalid draft: {first['where']}: {first['message_en']} ({len(exc.errors())} problems)",
+        "problems": problems,
+    }
+
+
+@contextmanager
+def cli_errors(source: str = "", *, as_json: bool = False) -> Iterator[None]:
+    """Turn our errors (and pydantic's) into a clear message and exit code 2, never a traceback."""
+    try:
+        yield
+    except EntegratorError as exc:
+        payload = exc.to_dict()
+        if source:
+            payload["where"] = f"{source}: {payload.get('where', '')}".rstrip(": ")
+        _print(payload, as_json=as_json)
+        raise typer.Exit(exc.exit_code) from None
+    except ValidationError as exc:
+        _print(_validation_payload(exc, source), as_json=as_json)
+        raise typer.Exit(USAGE_EXIT) from None
+
+
