@@ -13,8 +13,15 @@ from pathlib import Path
 TARGET = Path(__file__).resolve().parents[1] / "src/entegrator/documents/data/invoice_rules.json"
 
 E_FATURA_GENERAL = [
-    "SATIS", "TEVKIFAT", "TEVKIFATIADE", "ISTISNA", "OZELMATRAH", "IHRACKAYITLI", "SGK",
-    "KOMISYONCU", "KONAKLAMAVERGISI",
+    "SATIS",
+    "TEVKIFAT",
+    "TEVKIFATIADE",
+    "ISTISNA",
+    "OZELMATRAH",
+    "IHRACKAYITLI",
+    "SGK",
+    "KOMISYONCU",
+    "KONAKLAMAVERGISI",
 ]
 
 PROFILE_TYPES = {
@@ -31,14 +38,25 @@ PROFILE_TYPES = {
     "HKS": ["HKSSATIS", "HKSKOMISYONCU"],
     # InvoiceTypeCodeCheck-3: SARJ/SARJANLIK <=> ENERJI in e-Fatura mode.
     "ENERJI": ["SARJ", "SARJANLIK"],
-    # IlacTibbiCihazInvoiceTypeCodeCheck-1, YatirimTesvikInvoiceTypeCodeCheck-1, IdisInvoiceTypeCodeCheck-1.
+    # IlacTibbiCihazInvoiceTypeCodeCheck-1, YatirimTesvikInvoiceTypeCodeCheck-1,
+    # IdisInvoiceTypeCodeCheck-1.
     "ILAC_TIBBICIHAZ": ["SATIS", "ISTISNA", "TEVKIFAT", "TEVKIFATIADE", "IADE", "IHRACKAYITLI"],
     "YATIRIMTESVIK": ["SATIS", "ISTISNA", "IADE", "TEVKIFAT", "TEVKIFATIADE"],
     "IDIS": ["SATIS", "ISTISNA", "IADE", "TEVKIFAT", "TEVKIFATIADE", "IHRACKAYITLI"],
     # e-Arşiv: the general list, TEKNOLOJIDESTEK (InvoiceTypeCodeCheck-4) and the YTB* types.
     "EARSIVFATURA": [
-        *E_FATURA_GENERAL, "IADE", "HKSSATIS", "HKSKOMISYONCU", "SARJ", "SARJANLIK",
-        "TEKNOLOJIDESTEK", "YTBSATIS", "YTBIADE", "YTBISTISNA", "YTBTEVKIFAT", "YTBTEVKIFATIADE",
+        *E_FATURA_GENERAL,
+        "IADE",
+        "HKSSATIS",
+        "HKSKOMISYONCU",
+        "SARJ",
+        "SARJANLIK",
+        "TEKNOLOJIDESTEK",
+        "YTBSATIS",
+        "YTBIADE",
+        "YTBISTISNA",
+        "YTBTEVKIFAT",
+        "YTBTEVKIFATIADE",
     ],
 }
 
@@ -52,7 +70,12 @@ RULES = {
     "return_types": ["IADE", "TEVKIFATIADE", "YTBIADE", "YTBTEVKIFATIADE"],
     # A 0 KDV subtotal needs an exemption reason except for these types (TaxExemptionReasonCheck).
     "zero_kdv_without_reason_types": [
-        "IADE", "YTBIADE", "IHRACKAYITLI", "OZELMATRAH", "SGK", "KONAKLAMAVERGISI",
+        "IADE",
+        "YTBIADE",
+        "IHRACKAYITLI",
+        "OZELMATRAH",
+        "SGK",
+        "KONAKLAMAVERGISI",
     ],
     # Exemption code families and the types they may appear with (ubl-tr.md §6).
     "exemption_families": {

@@ -92,14 +92,20 @@ def recompute(xml: bytes) -> list[str]:
         if line.find("cac:WithholdingTaxTotal", NS) is not None:
             _withholding(line, problems, where)
             for sub in line.findall("cac:TaxTotal/cac:TaxSubtotal", NS):
-                if sub.findtext("cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode", namespaces=NS) == "0015":
+                if (
+                    sub.findtext("cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode", namespaces=NS)
+                    == "0015"
+                ):
                     line_kdv_withheld += _d(sub, "cbc:TaxAmount")
     lmt = root.find("cac:LegalMonetaryTotal", NS)
     assert lmt is not None
     taxes = _tax_total(root, problems, "document")
     withheld = _withholding(root, problems, "document")
     doc_withheld_base = sum(
-        (_d(s, "cbc:TaxableAmount") for s in root.findall("cac:WithholdingTaxTotal/cac:TaxSubtotal", NS)),
+        (
+            _d(s, "cbc:TaxableAmount")
+            for s in root.findall("cac:WithholdingTaxTotal/cac:TaxSubtotal", NS)
+        ),
         Decimal(0),
     )
     if doc_withheld_base != line_kdv_withheld:
@@ -122,6 +128,8 @@ def recompute(xml: bytes) -> list[str]:
         problems.append(f"Payable {payable} != {ti - withheld}")
     for node in [lmt, *root.findall("cac:TaxTotal", NS)]:
         for el in node.iter():
-            if el.get("currencyID") and Decimal(el.text or "0") != Decimal(el.text or "0").quantize(CENT):
+            if el.get("currencyID") and Decimal(el.text or "0") != Decimal(el.text or "0").quantize(
+                CENT
+            ):
                 problems.append(f"{etree.QName(el).localname} has more than 2 decimals")
     return problems

@@ -19,12 +19,20 @@ def test_samples_cover_every_profile_and_type() -> None:
     profiles = {d.profile for d in SAMPLES}
     types = {d.type for d in SAMPLES}
     assert profiles == {
-        ProfileID.TEMELFATURA, ProfileID.TICARIFATURA, ProfileID.IHRACAT,
-        ProfileID.YOLCUBERABERFATURA, ProfileID.EARSIVFATURA, ProfileID.KAMU,
+        ProfileID.TEMELFATURA,
+        ProfileID.TICARIFATURA,
+        ProfileID.IHRACAT,
+        ProfileID.YOLCUBERABERFATURA,
+        ProfileID.EARSIVFATURA,
+        ProfileID.KAMU,
     }
     assert types == {
-        InvoiceTypeCode.SATIS, InvoiceTypeCode.IADE, InvoiceTypeCode.TEVKIFAT,
-        InvoiceTypeCode.ISTISNA, InvoiceTypeCode.OZELMATRAH, InvoiceTypeCode.IHRACKAYITLI,
+        InvoiceTypeCode.SATIS,
+        InvoiceTypeCode.IADE,
+        InvoiceTypeCode.TEVKIFAT,
+        InvoiceTypeCode.ISTISNA,
+        InvoiceTypeCode.OZELMATRAH,
+        InvoiceTypeCode.IHRACKAYITLI,
     }
     assert {(d.profile, d.type) for d in SAMPLES} == set(SCENARIOS)
     sizes = Counter(len(d.lines) for d in SAMPLES)

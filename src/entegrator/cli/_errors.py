@@ -23,13 +23,22 @@ def _print(payload: dict[str, Any], *, as_json: bool) -> None:
         sys.stderr.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
     where = f" [{payload['where']}]" if payload.get("where") else ""
-    sys.stderr.write(f"hata/error {payload['code']}{where}\n  TR: {payload['message_tr']}\n  EN: {payload['message_en']}\n")
+    sys.stderr.write(
+        f"hata/error {payload['code']}{where}\n"
+        f"  TR: {payload['message_tr']}\n"
+        f"  EN: {payload['message_en']}\n"
+    )
     for p in payload.get("problems", [])[1:]:
         sys.stderr.write(f"  - {p['where']}: {p['message_tr']} / {p['message_en']}\n")
 
 
-def fail(code: str, message_tr: str, message_en: str, *, where: str | None = None, as_json: bool = False) -> None:
-    _print({"code": code, "message_tr": message_tr, "message_en": message_en, "where": where}, as_json=as_json)
+def fail(
+    code: str, message_tr: str, message_en: str, *, where: str | None = None, as_json: bool = False
+) -> None:
+    _print(
+        {"code": code, "message_tr": message_tr, "message_en": message_en, "where": where},
+        as_json=as_json,
+    )
     raise typer.Exit(USAGE_EXIT)
 
 
@@ -37,13 +46,25 @@ def _validation_payload(exc: ValidationError, source: str) -> dict[str, Any]:
     problems = []
     for err in exc.errors()[:50]:
         where = ".".join(str(p) for p in err["loc"]) or "/"
-        problems.append({"code": "INVALID_FIELD", "where": where, "message_tr": err["msg"], "message_en": err["msg"]})
-    first = problems[0] if problems else {"where": "/", "message_en": "invalid", "message_tr": "geçersiz"}
+        problems.append(
+            {
+                "code": "INVALID_FIELD",
+                "where": where,
+                "message_tr": err["msg"],
+                "message_en": err["msg"],
+            }
+        )
+    first = (
+        problems[0]
+        if problems
+        else {"where": "/", "message_en": "invalid", "message_tr": "geçersiz"}
+    )
+    n = len(exc.errors())
     return {
         "code": "INVALID_DRAFT",
         "where": f"{source}: {first['where']}",
-        "message_tr": f"Taslak geçersiz: {first['where']}: {first['message_tr']} ({len(exc.errors())} sorun)",
-        "message_en": f"Invalid draft: {first['where']}: {first['message_en']} ({len(exc.errors())} problems)",
+        "message_tr": f"Taslak geçersiz: {first['where']}: {first['message_tr']} ({n} sorun)",
+        "message_en": f"Invalid draft: {first['where']}: {first['message_en']} ({n} problems)",
         "problems": problems,
     }
 
@@ -62,5 +83,3 @@ def cli_errors(source: str = "", *, as_json: bool = False) -> Iterator[None]:
     except ValidationError as exc:
         _print(_validation_payload(exc, source), as_json=as_json)
         raise typer.Exit(USAGE_EXIT) from None
-
-

@@ -27,12 +27,27 @@ def _read(path: Path, *, limit: int) -> bytes:
         data = sys.stdin.buffer.read(limit + 1)
     else:
         if not path.is_file():
-            fail("FILE_NOT_FOUND", f"Dosya bulunamadı: {path}", f"File not found: {path}", where=str(path))
+            fail(
+                "FILE_NOT_FOUND",
+                f"Dosya bulunamadı: {path}",
+                f"File not found: {path}",
+                where=str(path),
+            )
         if path.stat().st_size > limit:
-            fail("FILE_TOO_LARGE", f"Dosya {limit} bayttan büyük", f"File is larger than {limit} bytes", where=str(path))
+            fail(
+                "FILE_TOO_LARGE",
+                f"Dosya {limit} bayttan büyük",
+                f"File is larger than {limit} bytes",
+                where=str(path),
+            )
         data = path.read_bytes()
     if len(data) > limit:
-        fail("FILE_TOO_LARGE", f"Girdi {limit} bayttan büyük", f"Input is larger than {limit} bytes", where=str(path))
+        fail(
+            "FILE_TOO_LARGE",
+            f"Girdi {limit} bayttan büyük",
+            f"Input is larger than {limit} bytes",
+            where=str(path),
+        )
     return data
 
 
@@ -43,16 +58,24 @@ def _load_draft(path: Path) -> InvoiceDraft:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", "?")
         col = getattr(exc, "colno", "?")
-        fail("MALFORMED_JSON", f"JSON okunamadı: {exc}", f"JSON cannot be read: {exc}",
-             where=f"{path}: line {line}, column {col}")
+        fail(
+            "MALFORMED_JSON",
+            f"JSON okunamadı: {exc}",
+            f"JSON cannot be read: {exc}",
+            where=f"{path}: line {line}, column {col}",
+        )
     with cli_errors(str(path)):
         return InvoiceDraft.model_validate(obj)
 
 
 def build(
     draft: Annotated[Path, typer.Argument(help="Draft JSON file (- for standard input).")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Where to write the XML (default: stdout).")] = None,
-    number: Annotated[str | None, typer.Option(help="Invoice number, when the draft has none.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Where to write the XML (default: stdout).")
+    ] = None,
+    number: Annotated[
+        str | None, typer.Option(help="Invoice number, when the draft has none.")
+    ] = None,
 ) -> None:
     """Build UBL-TR 1.2 XML from an invoice draft (JSON)."""
     d = _load_draft(draft)
@@ -73,7 +96,9 @@ def build(
 
 def parse(
     xml: Annotated[Path, typer.Argument(help="UBL-TR invoice XML (- for standard input).")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Where to write the draft JSON.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Where to write the draft JSON.")
+    ] = None,
 ) -> None:
     """Read a UBL-TR invoice and print its draft JSON."""
     data = _read(xml, limit=DEFAULT_MAX_BYTES)
@@ -87,7 +112,9 @@ def parse(
 
 
 def samples(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the drafts (.json) and invoices (.xml).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the drafts (.json) and invoices (.xml).")
+    ],
     count: Annotated[int, typer.Option("--count", min=1, max=100_000)] = 20,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
@@ -99,12 +126,17 @@ def samples(
     with cli_errors():
         for i, d in enumerate(generate(count, seed=seed)):
             stem = out / f"{i + 1:05d}-{d.profile}-{d.type}"
-            Path(f"{stem}.json").write_text(d.model_dump_json(indent=1, exclude_defaults=True) + "\n", "utf-8")
+            Path(f"{stem}.json").write_text(
+                d.model_dump_json(indent=1, exclude_defaults=True) + "\n", "utf-8"
+            )
             Path(f"{stem}.xml").write_bytes(build_invoice(d))
             kinds[f"{d.profile}/{d.type}"] += 1
             lines += len(d.lines)
     took = time.perf_counter() - start
-    typer.echo(f"{count} invoices ({lines} lines, {len(kinds)} profile/type combinations) in {out} ({took:.1f} s)")
+    typer.echo(
+        f"{count} invoices ({lines} lines, {len(kinds)} profile/type combinations)"
+        f" in {out} ({took:.1f} s)"
+    )
 
 
 def schema(
@@ -113,7 +145,9 @@ def schema(
     """Print the JSON Schema of a draft."""
     if kind != "invoice":
         fail("UNKNOWN_KIND", f"Bilinmeyen tür: {kind} (invoice)", f"Unknown kind: {kind} (invoice)")
-    sys.stdout.write(json.dumps(InvoiceDraft.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(
+        json.dumps(InvoiceDraft.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    )
 
 
 def tour(
@@ -129,9 +163,14 @@ def tour(
             xml = build_invoice(d)
             name = f"{d.number}.xml"
             (out / name).write_bytes(xml)
-            (out / f"{d.number}.json").write_text(d.model_dump_json(indent=1, exclude_defaults=True), "utf-8")
+            (out / f"{d.number}.json").write_text(
+                d.model_dump_json(indent=1, exclude_defaults=True), "utf-8"
+            )
             totals = compute(d)
-            typer.echo(f"{name:<40} {d.profile + '/' + d.type:<30} {len(d.lines):>5} {d.currency:>4} {totals.payable:>16,}")
+            typer.echo(
+                f"{name:<40} {d.profile + '/' + d.type:<30} {len(d.lines):>5}"
+                f" {d.currency:>4} {totals.payable:>16,}"
+            )
             if i == count - 1:
                 break
     typer.echo("\nNext: entegrator parse FILE.xml · entegrator schema invoice · make test")

@@ -109,7 +109,7 @@ def is_in(name: str, value: str) -> bool:
 
 @cache
 def allowed_types(profile: ProfileID) -> frozenset[InvoiceTypeCode]:
-    return frozenset(InvoiceTypeCode(t) for t in rules()["profile_types"][profile.value])
+    return frozenset(InvoiceTypeCode(t) for t in rules()["profile_types"][str(profile)])
 
 
 def tax_name(code: str) -> str:

@@ -7,10 +7,10 @@ clear error instead of a crash or a fetch (``style.md`` rule 16).
 
 >>> parse(b"<a><b>1</b></a>").tag
 'a'
->>> parse(b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>')
+>>> parse(b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-entegrator.documents.errors.UnsafeXMLError: Unsafe XML: document type declarations (DTD, entities) are not allowed
+entegrator.documents.errors.UnsafeXMLError: Unsafe XML: document type declarations ...
 """
 
 from __future__ import annotations
@@ -55,8 +55,12 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (0, 0)
-        raise XMLError(detail=f"{exc.msg} (line {line}, column {col})", where=f"line {line}") from None
-    if root.getroottree().docinfo.doctype:
+        raise XMLError(
+            detail=f"{exc.msg} (line {line}, column {col})", where=f"line {line}"
+        ) from None
+    # A DOCTYPE in another encoding than UTF-8 slips past the byte scan; lxml still sees it.
+    # (lxml-stubs do not declare DocInfo.doctype.)
+    if root.getroottree().docinfo.doctype:  # type: ignore[attr-defined,union-attr]
         raise _doctype_error()
     return root
 

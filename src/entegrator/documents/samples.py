@@ -24,7 +24,6 @@ from entegrator.documents.model import (
     Delivery,
     DocumentReference,
     InvoiceDraft,
-    ItemIdentifier,
     Line,
     LineDelivery,
     OtherTax,
@@ -33,6 +32,7 @@ from entegrator.documents.model import (
     PaymentMeans,
     PaymentTerms,
 )
+from entegrator.documents.totals import round_amount
 
 __all__ = ["GTB", "SCENARIOS", "generate", "line_count_for"]
 
@@ -48,16 +48,50 @@ GTB = Party(
     tax_office="Ulus",
     address=Address(district="Çankaya", city="Ankara", country="Türkiye", country_code="TR"),
 )
-_CITIES = [("Çankaya", "Ankara", "06"), ("Kadıköy", "İstanbul", "34"), ("Konak", "İzmir", "35"),
-           ("Nilüfer", "Bursa", "16"), ("Muratpaşa", "Antalya", "07"), ("Şahinbey", "Gaziantep", "27")]
-_COMPANIES = ["Örnek Yazılım A.Ş.", "Güneş Gıda Ltd. Şti.", "Çağlar İnşaat A.Ş.", "Işık Tekstil San. Tic. A.Ş.",
-              "Öztürk Lojistik Ltd. Şti.", "Ağaoğlu Mobilya A.Ş."]
-_PEOPLE = [("Ayşe", "Yılmaz"), ("Mehmet", "Öztürk"), ("Zeynep", "Çelik"), ("İsmail", "Şahin"), ("Gül", "Doğan")]
-_ITEMS = [("Yazılım lisansı", "C62"), ("Danışmanlık hizmeti", "HUR"), ("Un", "KGM"), ("Zeytinyağı", "LTR"),
-          ("Kumaş", "MTR"), ("Seramik karo", "MTK"), ("Bakım hizmeti", "DAY"), ("Elektrik", "KWH"),
-          ("Kitap", "C62"), ("Çelik profil", "TNE")]
-_SINGLE_WITHHOLDING = [c for c in ("602", "603", "604", "606", "607", "612", "613", "614", "615", "624", "625")
-                       if len(withholding_percents(c)) == 1]
+_CITIES = [
+    ("Çankaya", "Ankara", "06"),
+    ("Kadıköy", "İstanbul", "34"),
+    ("Konak", "İzmir", "35"),
+    ("Nilüfer", "Bursa", "16"),
+    ("Muratpaşa", "Antalya", "07"),
+    ("Şahinbey", "Gaziantep", "27"),
+]
+_COMPANIES = [
+    "Örnek Yazılım A.Ş.",
+    "Güneş Gıda Ltd. Şti.",
+    "Çağlar İnşaat A.Ş.",
+    "Işık Tekstil San. Tic. A.Ş.",
+    "Öztürk Lojistik Ltd. Şti.",
+    "Ağaoğlu Mobilya A.Ş.",
+]
+_PEOPLE = [
+    ("Ayşe", "Yılmaz"),
+    ("Mehmet", "Öztürk"),
+    ("Zeynep", "Çelik"),
+    ("İsmail", "Şahin"),
+    ("Gül", "Doğan"),
+]
+_ITEMS = [
+    ("Yazılım lisansı", "C62"),
+    ("Danışmanlık hizmeti", "HUR"),
+    ("Un", "KGM"),
+    ("Zeytinyağı", "LTR"),
+    ("Kumaş", "MTR"),
+    ("Seramik karo", "MTK"),
+    ("Bakım hizmeti", "DAY"),
+    ("Elektrik", "KWH"),
+    ("Kitap", "C62"),
+    ("Çelik profil", "TNE"),
+]
+_SINGLE_WITHHOLDING = [
+    c
+    for c in ("602", "603", "604", "606", "607", "612", "613", "614", "615", "624", "625")
+    if len(withholding_percents(c)) == 1
+]
+
+
+def _chance(rng: random.Random, percent: int) -> bool:
+    return rng.randint(1, 100) <= percent
 
 
 def line_count_for(index: int, rng: random.Random) -> int:
@@ -81,15 +115,28 @@ def _tckn(rng: random.Random) -> str:
 
 def _address(rng: random.Random) -> Address:
     district, city, plate = rng.choice(_CITIES)
-    return Address(street=f"{rng.choice(['Atatürk', 'Cumhuriyet', 'İnönü'])} Cad.",
-                   building_number=str(rng.randint(1, 200)), district=district, city=city,
-                   postal_zone=f"{plate}{rng.randint(100, 999)}", country="Türkiye", country_code="TR")
+    return Address(
+        street=f"{rng.choice(['Atatürk', 'Cumhuriyet', 'İnönü'])} Cad.",
+        building_number=str(rng.randint(1, 200)),
+        district=district,
+        city=city,
+        postal_zone=f"{plate}{rng.randint(100, 999)}",
+        country="Türkiye",
+        country_code="TR",
+    )
 
 
 def _company(rng: random.Random) -> Party:
-    return Party(vkn=_vkn(rng), name=rng.choice(_COMPANIES), tax_office=rng.choice(_CITIES)[0],
-                 address=_address(rng), contact=Contact(telephone="0312 555 12 34", email="fatura@example.com.tr"),
-                 identifiers=[PartyIdentifier(scheme_id="MERSISNO", value=f"0{rng.randint(10**14, 10**15 - 1)}")])
+    return Party(
+        vkn=_vkn(rng),
+        name=rng.choice(_COMPANIES),
+        tax_office=rng.choice(_CITIES)[0],
+        address=_address(rng),
+        contact=Contact(telephone="0312 555 12 34", email="fatura@example.com.tr"),
+        identifiers=[
+            PartyIdentifier(scheme_id="MERSISNO", value=f"0{rng.randint(10**14, 10**15 - 1)}")
+        ],
+    )
 
 
 def _person(rng: random.Random) -> Party:
@@ -107,10 +154,12 @@ def _kdv(t: T, rng: random.Random) -> dict[str, object]:
     if t is T.IHRACKAYITLI:
         return {"kdv_percent": Decimal(0), "exemption_code": "701"}
     if t is T.OZELMATRAH:
-        return {"kdv_percent": Decimal(20), "exemption_code": "801",
-                "exemption_reason": "Özel matrah - 3065 s. KDV Kanunu 23. madde"}
-    choice = rng.random()
-    if choice < 0.1:
+        return {
+            "kdv_percent": Decimal(20),
+            "exemption_code": "801",
+            "exemption_reason": "Özel matrah - 3065 s. KDV Kanunu 23. madde",
+        }
+    if _chance(rng, 10):
         return {"kdv_percent": Decimal(0), "exemption_code": "351"}
     return {"kdv_percent": Decimal(rng.choice([1, 10, 20, 20, 20]))}
 
@@ -121,50 +170,89 @@ def _line(p: P, t: T, rng: random.Random, n: int) -> Line:
     price = _money(rng, 1, 5000, rng.choice([2, 2, 4]))
     extra: dict[str, object] = _kdv(t, rng)
     if t is T.OZELMATRAH:
-        extra["special_base"] = (qty * price * Decimal("0.2")).quantize(Decimal("0.01"))
-    if t is T.TEVKIFAT and (n == 0 or rng.random() < 0.5):
+        extra["special_base"] = round_amount(qty * price * Decimal("0.2"))
+    if t is T.TEVKIFAT and (n == 0 or _chance(rng, 50)):
         extra["withholding_code"] = rng.choice(_SINGLE_WITHHOLDING)
     acs = []
-    if rng.random() < 0.3:
-        acs.append(AllowanceCharge(rate=Decimal(rng.choice(["0.05", "0.1", "0.15"])), reason="İskonto"))
-    elif rng.random() < 0.1:
+    if _chance(rng, 30):
+        acs.append(
+            AllowanceCharge(rate=Decimal(rng.choice(["0.05", "0.1", "0.15"])), reason="İskonto")
+        )
+    elif _chance(rng, 10):
         acs.append(AllowanceCharge(amount=Decimal("0.50"), reason="Nakliye", charge=True))
-    if t in (T.SATIS, T.IADE) and rng.random() < 0.1 and extra["kdv_percent"]:
+    if t in (T.SATIS, T.IADE) and _chance(rng, 10) and extra["kdv_percent"]:
         extra["other_taxes"] = [OtherTax(code="0071", percent=Decimal(rng.choice([5, 10])))]
     if p is P.IHRACAT:
         extra["delivery"] = LineDelivery(gtip=f"{rng.randint(10**11, 10**12 - 1)}")
         extra["origin_country"] = "TR"
-    return Line(name=name, quantity=qty, unit_code=unit, unit_price=price, allowances_charges=acs,
-                seller_item_id=f"STK-{rng.randint(1000, 9999)}", **extra)  # type: ignore[arg-type]
+    return Line(
+        name=name,
+        quantity=qty,
+        unit_code=unit,
+        unit_price=price,
+        allowances_charges=acs,
+        seller_item_id=f"STK-{rng.randint(1000, 9999)}",
+        **extra,
+    )
 
 
 def _profile_fields(p: P, rng: random.Random, issue: dt.date) -> dict[str, object]:
     out: dict[str, object] = {}
     if p is P.IHRACAT:
         out["customer"] = GTB
-        out["buyer_customer"] = Party(party_type="EXPORT", registration_name="Global Trading GmbH",
-                                      address=Address(street="Hauptstraße 1", district="Mitte", city="Berlin",
-                                                      country="Almanya", country_code="DE"))
-        out["delivery"] = Delivery(incoterms=rng.choice(["FOB", "CIF", "EXW"]), transport_mode="3",
-                                   address=Address(district="Mitte", city="Berlin", country="Almanya",
-                                                   country_code="DE"))
+        out["buyer_customer"] = Party(
+            party_type="EXPORT",
+            registration_name="Global Trading GmbH",
+            address=Address(
+                street="Hauptstraße 1",
+                district="Mitte",
+                city="Berlin",
+                country="Almanya",
+                country_code="DE",
+            ),
+        )
+        out["delivery"] = Delivery(
+            incoterms=rng.choice(["FOB", "CIF", "EXW"]),
+            transport_mode="3",
+            address=Address(district="Mitte", city="Berlin", country="Almanya", country_code="DE"),
+        )
     elif p is P.YOLCUBERABERFATURA:
         out["customer"] = GTB
-        out["buyer_customer"] = Party(party_type="TAXFREE", first_name="John", family_name="Smith",
-                                      nationality="GB", passport_id="P1234567",
-                                      passport_issue_date=dt.date(2022, 5, 1),
-                                      address=Address(district="Westminster", city="London",
-                                                      country="Birleşik Krallık", country_code="GB"))
+        out["buyer_customer"] = Party(
+            party_type="TAXFREE",
+            first_name="John",
+            family_name="Smith",
+            nationality="GB",
+            passport_id="P1234567",
+            passport_issue_date=dt.date(2022, 5, 1),
+            address=Address(
+                district="Westminster", city="London", country="Birleşik Krallık", country_code="GB"
+            ),
+        )
         out["tax_representative"] = Party(
-            name="Tax Free Aracı A.Ş.", address=_address(rng),
-            identifiers=[PartyIdentifier(scheme_id="ARACIKURUMVKN", value="9876543217"),
-                         PartyIdentifier(scheme_id="ARACIKURUMETIKET", value="urn:mail:taxfreepk@example.com.tr")])
+            name="Tax Free Aracı A.Ş.",
+            address=_address(rng),
+            identifiers=[
+                PartyIdentifier(scheme_id="ARACIKURUMVKN", value="9876543217"),
+                PartyIdentifier(
+                    scheme_id="ARACIKURUMETIKET", value="urn:mail:taxfreepk@example.com.tr"
+                ),
+            ],
+        )
     elif p is P.KAMU:
-        out["customer"] = Party(vkn=_vkn(rng), name="T.C. Örnek Valiliği", tax_office="Ulus", address=_address(rng))
-        out["payment_means"] = [PaymentMeans(code="42", due_date=issue + dt.timedelta(days=30),
-                                             iban="TR330006100519786457841326", bank_name="Örnek Bankası")]
+        out["customer"] = Party(
+            vkn=_vkn(rng), name="T.C. Örnek Valiliği", tax_office="Ulus", address=_address(rng)
+        )
+        out["payment_means"] = [
+            PaymentMeans(
+                code="42",
+                due_date=issue + dt.timedelta(days=30),
+                iban="TR330006100519786457841326",
+                bank_name="Örnek Bankası",
+            )
+        ]
     elif p is P.EARSIVFATURA:
-        out["customer"] = _person(rng) if rng.random() < 0.7 else _company(rng)
+        out["customer"] = _person(rng) if _chance(rng, 70) else _company(rng)
         out["sending_type"] = rng.choice(["ELEKTRONIK", "KAGIT"])
     else:
         out["customer"] = _company(rng)
@@ -175,33 +263,46 @@ def _draft(index: int, rng: random.Random, base: dt.date) -> InvoiceDraft:
     p, t = SCENARIOS[index % len(SCENARIOS)]
     issue = base - dt.timedelta(days=rng.randint(0, 60))
     currency = "TRY"
-    if p in (P.IHRACAT, P.YOLCUBERABERFATURA) or rng.random() < 0.15:
+    if p in (P.IHRACAT, P.YOLCUBERABERFATURA) or _chance(rng, 15):
         currency = rng.choice(["USD", "EUR"])
     fields = _profile_fields(p, rng, issue)
     n_lines = line_count_for(index, rng)
     fields["lines"] = [_line(p, t, rng, n) for n in range(n_lines)]
     if t is T.IADE:
-        fields["billing_references"] = [DocumentReference(id=numbering.format_number("ABC", issue.year, rng.randint(1, 999)),
-                                                          issue_date=issue - dt.timedelta(days=10))]
-    if rng.random() < 0.2 and t is not T.TEVKIFAT:
-        fields["allowances_charges"] = [AllowanceCharge(amount=Decimal("1.00"), reason="Kampanya indirimi")]
-    if rng.random() < 0.3:
-        fields["payment_terms"] = PaymentTerms(note="30 gün vadeli", due_date=issue + dt.timedelta(days=30))
+        fields["billing_references"] = [
+            DocumentReference(
+                id=numbering.format_number("ABC", issue.year, rng.randint(1, 999)),
+                issue_date=issue - dt.timedelta(days=10),
+            )
+        ]
+    if _chance(rng, 20) and t is not T.TEVKIFAT:
+        fields["allowances_charges"] = [
+            AllowanceCharge(amount=Decimal("1.00"), reason="Kampanya indirimi")
+        ]
+    if _chance(rng, 30):
+        fields["payment_terms"] = PaymentTerms(
+            note="30 gün vadeli", due_date=issue + dt.timedelta(days=30)
+        )
     if currency != "TRY":
         fields["exchange_rate"] = _money(rng, 30, 50, 4)
         fields["exchange_rate_date"] = issue
     series = "ARS" if p is P.EARSIVFATURA else "ENT"
     return InvoiceDraft(
-        profile=p, type=t, number=numbering.format_number(series, issue.year, index + 1),
+        profile=p,
+        type=t,
+        number=numbering.format_number(series, issue.year, index + 1),
         ettn=ettn.new(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        issue_date=issue, issue_time=dt.time(rng.randint(8, 18), rng.randint(0, 59), rng.randint(0, 59)),
-        currency=currency, notes=["Örnek fatura"] if rng.random() < 0.3 else [],
-        supplier=_company(rng), **fields,  # type: ignore[arg-type]
+        issue_date=issue,
+        issue_time=dt.time(rng.randint(8, 18), rng.randint(0, 59), rng.randint(0, 59)),
+        currency=currency,
+        notes=["Örnek fatura"] if _chance(rng, 30) else [],
+        supplier=_company(rng),
+        **fields,
     )
 
 
 def generate(count: int, *, seed: int = 0, today: dt.date | None = None) -> Iterator[InvoiceDraft]:
-    """``count`` drafts cycling through :data:`SCENARIOS`; deterministic per ``seed`` and ``today``."""
+    """``count`` drafts cycling through :data:`SCENARIOS`; the same seed gives the same drafts."""
     base = today or dt.date(2026, 11, 1)
     for i in range(count):
         yield _draft(i, random.Random(f"{seed}:{i}"), base)

@@ -120,7 +120,9 @@ class InvoiceTotals:
 
 def _allowance(ac: AllowanceCharge, base: Decimal) -> AllowanceChargeAmount:
     if ac.rate is not None:
-        return AllowanceChargeAmount(ac.charge, ac.reason, ac.rate, round_amount(base * ac.rate), base)
+        return AllowanceChargeAmount(
+            ac.charge, ac.reason, ac.rate, round_amount(base * ac.rate), base
+        )
     assert ac.amount is not None
     return AllowanceChargeAmount(ac.charge, ac.reason, None, round_amount(ac.amount), None)
 
@@ -222,11 +224,19 @@ def _spread(taxes: list[TaxAmount], net: Decimal) -> list[TaxAmount]:
     left = net
     for n, i in enumerate(kdv_idx):
         t = taxes[i]
-        share = left if n == len(kdv_idx) - 1 else round_amount(net * t.taxable / base) if base else ZERO
+        share = (
+            left
+            if n == len(kdv_idx) - 1
+            else round_amount(net * t.taxable / base)
+            if base
+            else ZERO
+        )
         left -= share
         taxable = t.taxable + share
         amount = round_amount(taxable * (t.percent or 0) / _HUNDRED)
-        out[i] = TaxAmount(t.code, t.name, t.percent, taxable, amount, t.exemption_code, t.exemption_reason)
+        out[i] = TaxAmount(
+            t.code, t.name, t.percent, taxable, amount, t.exemption_code, t.exemption_reason
+        )
     return out
 
 

@@ -107,10 +107,14 @@ class _Writer:
             self.el(self.el(node, CAC + "PartyName"), CBC + "Name", p.name)
         self.address(node, CAC + "PostalAddress", p.address)
         if p.tax_office:
-            scheme = self.el(self.el(node, CAC + "PartyTaxScheme"), CAC + "TaxScheme")
-            self.el(scheme, CBC + "Name", p.tax_office)
+            tax_scheme = self.el(self.el(node, CAC + "PartyTaxScheme"), CAC + "TaxScheme")
+            self.el(tax_scheme, CBC + "Name", p.tax_office)
         if p.registration_name:
-            self.el(self.el(node, CAC + "PartyLegalEntity"), CBC + "RegistrationName", p.registration_name)
+            self.el(
+                self.el(node, CAC + "PartyLegalEntity"),
+                CBC + "RegistrationName",
+                p.registration_name,
+            )
         if p.contact:
             contact = self.el(node, CAC + "Contact")
             self.opt(contact, CBC + "Telephone", p.contact.telephone)
@@ -133,7 +137,12 @@ class _Writer:
         self.el(sig, CBC + "ID", sup.identifier or "", schemeID="VKN_TCKN")
         signatory = self.el(sig, CAC + "SignatoryParty")
         scheme = "VKN" if sup.vkn else "TCKN"
-        self.el(self.el(signatory, CAC + "PartyIdentification"), CBC + "ID", sup.identifier or "", schemeID=scheme)
+        self.el(
+            self.el(signatory, CAC + "PartyIdentification"),
+            CBC + "ID",
+            sup.identifier or "",
+            schemeID=scheme,
+        )
         self.address(signatory, CAC + "PostalAddress", sup.address)
         ext = self.el(self.el(sig, CAC + "DigitalSignatureAttachment"), CAC + "ExternalReference")
         self.el(ext, CBC + "URI", signature_uri(d.number))
@@ -147,7 +156,9 @@ class _Writer:
         self.time(node, CBC + "EndTime", p.end_time)
         self.opt(node, CBC + "Description", p.description)
 
-    def reference(self, parent: _E, tag: str, r: DocumentReference, type_code: str | None = None) -> None:
+    def reference(
+        self, parent: _E, tag: str, r: DocumentReference, type_code: str | None = None
+    ) -> None:
         node = self.el(parent, tag)
         self.el(node, CBC + "ID", r.id)
         self.date(node, CBC + "IssueDate", r.issue_date)
@@ -160,7 +171,9 @@ class _Writer:
         if d.address:
             self.address(node, CAC + "DeliveryAddress", d.address)
         if d.incoterms:
-            self.el(self.el(node, CAC + "DeliveryTerms"), CBC + "ID", d.incoterms, schemeID="INCOTERMS")
+            self.el(
+                self.el(node, CAC + "DeliveryTerms"), CBC + "ID", d.incoterms, schemeID="INCOTERMS"
+            )
         gtip = d.gtip if isinstance(d, LineDelivery) else None
         if gtip or d.transport_mode:
             shipment = self.el(node, CAC + "Shipment")
@@ -168,7 +181,11 @@ class _Writer:
             if gtip:
                 self.el(self.el(shipment, CAC + "GoodsItem"), CBC + "RequiredCustomsID", gtip)
             if d.transport_mode:
-                self.el(self.el(shipment, CAC + "ShipmentStage"), CBC + "TransportModeCode", d.transport_mode)
+                self.el(
+                    self.el(shipment, CAC + "ShipmentStage"),
+                    CBC + "TransportModeCode",
+                    d.transport_mode,
+                )
 
     def payment(self, root: _E, d: InvoiceDraft) -> None:
         for pm in d.payment_means:
@@ -216,7 +233,9 @@ class _Writer:
             self.el(scheme, CBC + "Name", t.name)
             self.el(scheme, CBC + "TaxTypeCode", t.code)
 
-    def withholding_total(self, parent: _E, total: Decimal, items: tuple[WithholdingAmount, ...]) -> None:
+    def withholding_total(
+        self, parent: _E, total: Decimal, items: tuple[WithholdingAmount, ...]
+    ) -> None:
         node = self.el(parent, CAC + "WithholdingTaxTotal")
         self.amount(node, CBC + "TaxAmount", total)
         for w in items:
@@ -271,7 +290,12 @@ class _Writer:
             if value:
                 self.el(self.el(node, CAC + tag), CBC + "ID", value)
         for ident in line.additional_item_ids:
-            self.el(self.el(node, CAC + "AdditionalItemIdentification"), CBC + "ID", ident.value, schemeID=ident.scheme_id)
+            self.el(
+                self.el(node, CAC + "AdditionalItemIdentification"),
+                CBC + "ID",
+                ident.value,
+                schemeID=ident.scheme_id,
+            )
         if line.origin_country:
             origin = self.el(node, CAC + "OriginCountry")
             self.el(origin, CBC + "IdentificationCode", line.origin_country)
@@ -280,7 +304,9 @@ class _Writer:
 
 def _header(w: _Writer, root: _E, d: InvoiceDraft, totals: InvoiceTotals) -> None:
     assert d.number is not None and d.ettn is not None
-    ext = w.el(w.el(w.el(root, EXT + "UBLExtensions"), EXT + "UBLExtension"), EXT + "ExtensionContent")
+    ext = w.el(
+        w.el(w.el(root, EXT + "UBLExtensions"), EXT + "UBLExtension"), EXT + "ExtensionContent"
+    )
     etree.SubElement(ext, UNSIGNED, nsmap={"entegrator": "urn:entegrator:unsigned"})
     w.el(root, CBC + "UBLVersionID", "2.1")
     w.el(root, CBC + "CustomizationID", d.customization_id)
@@ -303,7 +329,9 @@ def _header(w: _Writer, root: _E, d: InvoiceDraft, totals: InvoiceTotals) -> Non
     if d.order_reference:
         w.reference(root, CAC + "OrderReference", d.order_reference)
     for ref in d.billing_references:
-        w.reference(w.el(root, CAC + "BillingReference"), CAC + "InvoiceDocumentReference", ref, "IADE")
+        w.reference(
+            w.el(root, CAC + "BillingReference"), CAC + "InvoiceDocumentReference", ref, "IADE"
+        )
     for ref in d.despatch_references:
         w.reference(root, CAC + "DespatchDocumentReference", ref)
     if d.sending_type:

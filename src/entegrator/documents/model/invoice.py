@@ -166,8 +166,15 @@ class InvoiceDraft(DraftModel):
 
     profile: ProfileID
     type: InvoiceTypeCode
-    number: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3}20[0-9]{2}[0-9]{9}$")] | None = None
-    ettn: Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$")] | None = None
+    number: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3}20[0-9]{2}[0-9]{9}$")] | None = (
+        None
+    )
+    ettn: (
+        Annotated[
+            str, StringConstraints(pattern=r"^[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$")
+        ]
+        | None
+    ) = None
     customization_id: Literal["TR1.2", "TR1.2.1"] = "TR1.2"
     issue_date: dt.date
     issue_time: dt.time | None = None

@@ -66,7 +66,11 @@ def _address(node: _E | None) -> dict[str, Any] | None:
             "country": _text(node, CAC + "Country/" + CBC + "Name"),
             "country_code": _text(node, CAC + "Country/" + CBC + "IdentificationCode"),
         }
-    ) | ({} if node.find(CAC + "Country/" + CBC + "IdentificationCode") is not None else {"country_code": None})
+    ) | (
+        {}
+        if node.find(CAC + "Country/" + CBC + "IdentificationCode") is not None
+        else {"country_code": None}
+    )
 
 
 def _party(node: _E | None) -> dict[str, Any] | None:
@@ -92,16 +96,21 @@ def _party(node: _E | None) -> dict[str, Any] | None:
         "family_name": _text(person, CBC + "FamilyName"),
         "nationality": _text(person, CBC + "NationalityID"),
         "passport_id": _text(person, CAC + "IdentityDocumentReference/" + CBC + "ID"),
-        "passport_issue_date": _text(person, CAC + "IdentityDocumentReference/" + CBC + "IssueDate"),
+        "passport_issue_date": _text(
+            person, CAC + "IdentityDocumentReference/" + CBC + "IssueDate"
+        ),
     }
     if contact is not None:
-        out["contact"] = _clean(
-            {
-                "telephone": _text(contact, CBC + "Telephone"),
-                "telefax": _text(contact, CBC + "Telefax"),
-                "email": _text(contact, CBC + "ElectronicMail"),
-            }
-        ) or None
+        out["contact"] = (
+            _clean(
+                {
+                    "telephone": _text(contact, CBC + "Telephone"),
+                    "telefax": _text(contact, CBC + "Telefax"),
+                    "email": _text(contact, CBC + "ElectronicMail"),
+                }
+            )
+            or None
+        )
     return _clean(out)
 
 
@@ -130,11 +139,15 @@ def _delivery(node: _E | None, *, line: bool) -> dict[str, Any] | None:
         return None
     out = {
         "incoterms": _text(node, CAC + "DeliveryTerms/" + CBC + "ID"),
-        "transport_mode": _text(node, CAC + "Shipment/" + CAC + "ShipmentStage/" + CBC + "TransportModeCode"),
+        "transport_mode": _text(
+            node, CAC + "Shipment/" + CAC + "ShipmentStage/" + CBC + "TransportModeCode"
+        ),
         "address": _address(node.find(CAC + "DeliveryAddress")),
     }
     if line:
-        out["gtip"] = _text(node, CAC + "Shipment/" + CAC + "GoodsItem/" + CBC + "RequiredCustomsID")
+        out["gtip"] = _text(
+            node, CAC + "Shipment/" + CAC + "GoodsItem/" + CBC + "RequiredCustomsID"
+        )
     else:
         out["actual_delivery_date"] = _text(node, CBC + "ActualDeliveryDate")
     return _clean(out)
@@ -196,14 +209,17 @@ def _line(node: _E) -> dict[str, Any]:
     _line_taxes(node, line_extension, out)
     wsub = node.find(CAC + "WithholdingTaxTotal/" + CAC + "TaxSubtotal")
     if wsub is not None:
-        out["withholding_code"] = _text(wsub, CAC + "TaxCategory/" + CAC + "TaxScheme/" + CBC + "TaxTypeCode")
+        out["withholding_code"] = _text(
+            wsub, CAC + "TaxCategory/" + CAC + "TaxScheme/" + CBC + "TaxTypeCode"
+        )
         out["withholding_percent"] = _text(wsub, CBC + "Percent")
     kdv_taxable = out.pop("_kdv_taxable")
     if kdv_taxable is not None and line_extension is not None:
         in_base = sum(
             (_dec(_text(s, CBC + "TaxAmount")) or Decimal(0))
             for s in node.iterfind(CAC + "TaxTotal/" + CAC + "TaxSubtotal")
-            if _text(s, CAC + "TaxCategory/" + CAC + "TaxScheme/" + CBC + "TaxTypeCode") in _in_base_codes()
+            if _text(s, CAC + "TaxCategory/" + CAC + "TaxScheme/" + CBC + "TaxTypeCode")
+            in _in_base_codes()
         )
         if kdv_taxable != line_extension + in_base:
             out["special_base"] = str(kdv_taxable)
@@ -242,39 +258,55 @@ def _header(root: _E) -> dict[str, Any]:
         "amount_in_words": bool(words),
         "accounting_cost": _text(root, CBC + "AccountingCost"),
         "sending_type": sending,
-        "invoice_period": None if period is None else _clean({
-            "start_date": _text(period, CBC + "StartDate"),
-            "start_time": _text(period, CBC + "StartTime"),
-            "end_date": _text(period, CBC + "EndDate"),
-            "end_time": _text(period, CBC + "EndTime"),
-            "description": _text(period, CBC + "Description"),
-        }),
+        "invoice_period": None
+        if period is None
+        else _clean(
+            {
+                "start_date": _text(period, CBC + "StartDate"),
+                "start_time": _text(period, CBC + "StartTime"),
+                "end_date": _text(period, CBC + "EndDate"),
+                "end_time": _text(period, CBC + "EndTime"),
+                "description": _text(period, CBC + "Description"),
+            }
+        ),
         "order_reference": None if order is None else _reference(order),
         "billing_references": [
-            _reference(r) for r in root.iterfind(CAC + "BillingReference/" + CAC + "InvoiceDocumentReference")
+            _reference(r)
+            for r in root.iterfind(CAC + "BillingReference/" + CAC + "InvoiceDocumentReference")
         ],
-        "despatch_references": [_reference(r) for r in root.iterfind(CAC + "DespatchDocumentReference")],
+        "despatch_references": [
+            _reference(r) for r in root.iterfind(CAC + "DespatchDocumentReference")
+        ],
     }
 
 
 def _payment(root: _E) -> dict[str, Any]:
     means = []
     for pm in root.iterfind(CAC + "PaymentMeans"):
-        means.append(_clean({
-            "code": _text(pm, CBC + "PaymentMeansCode"),
-            "due_date": _text(pm, CBC + "PaymentDueDate"),
-            "channel_code": _text(pm, CBC + "PaymentChannelCode"),
-            "iban": _text(pm, CAC + "PayeeFinancialAccount/" + CBC + "ID"),
-            "bank_name": _text(pm, CAC + "PayeeFinancialAccount/" + CBC + "PaymentNote"),
-        }))
+        means.append(
+            _clean(
+                {
+                    "code": _text(pm, CBC + "PaymentMeansCode"),
+                    "due_date": _text(pm, CBC + "PaymentDueDate"),
+                    "channel_code": _text(pm, CBC + "PaymentChannelCode"),
+                    "iban": _text(pm, CAC + "PayeeFinancialAccount/" + CBC + "ID"),
+                    "bank_name": _text(pm, CAC + "PayeeFinancialAccount/" + CBC + "PaymentNote"),
+                }
+            )
+        )
     terms = root.find(CAC + "PaymentTerms")
     return {
         "payment_means": means,
-        "payment_terms": None if terms is None else _clean({
-            "note": _text(terms, CBC + "Note"),
-            "penalty_percent": _text(terms, CBC + "PenaltySurchargePercent"),
-            "due_date": _text(terms, CBC + "PaymentDueDate"),
-        }) or None,
+        "payment_terms": None
+        if terms is None
+        else _clean(
+            {
+                "note": _text(terms, CBC + "Note"),
+                "penalty_percent": _text(terms, CBC + "PenaltySurchargePercent"),
+                "due_date": _text(terms, CBC + "PaymentDueDate"),
+            }
+        )
+        or None,
     }
 
 
@@ -294,7 +326,9 @@ def parse_invoice_tree(root: _E) -> InvoiceDraft:
         "tax_representative": _party(root.find(CAC + "TaxRepresentativeParty")),
         "delivery": _delivery(root.find(CAC + "Delivery"), line=False),
         "allowances_charges": _allowances(root),
-        "payable_rounding": _text(root, CAC + "LegalMonetaryTotal/" + CBC + "PayableRoundingAmount"),
+        "payable_rounding": _text(
+            root, CAC + "LegalMonetaryTotal/" + CBC + "PayableRoundingAmount"
+        ),
         "lines": [_line(n) for n in root.iterfind(CAC + "InvoiceLine")],
     }
     data |= _payment(root)
