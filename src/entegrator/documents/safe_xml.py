@@ -60,7 +60,7 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
         ) from None
     # A DOCTYPE in another encoding than UTF-8 slips past the byte scan; lxml still sees it.
     # (lxml-stubs do not declare DocInfo.doctype.)
-    if root.getroottree().docinfo.doctype:  # type: ignore[attr-defined,union-attr]
+    if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
         raise _doctype_error()
     return root
 
