@@ -100,3 +100,15 @@ def test_tour(tmp_path: Path) -> None:
     result = runner.invoke(app, ["tour", "--out", str(tmp_path), "--count", "3"])
     assert result.exit_code == 0, result.output
     assert len(list(tmp_path.glob("*.xml"))) == 3
+
+
+def test_field_errors_are_listed_in_turkish_and_english_with_paths(tmp_path: Path) -> None:
+    data = json.loads(draft().model_dump_json())
+    data["lines"][0]["quantity"] = "-1"
+    data["lines"][0]["colour"] = "red"
+    src = tmp_path / "bad.json"
+    src.write_text(json.dumps(data))
+    result = runner.invoke(app, ["build", str(src)])
+    assert result.exit_code == 2
+    assert "lines[0].quantity: daha büyük olmalı (0)" in result.stderr
+    assert "lines[0].colour: bilinmeyen alan / Extra inputs are not permitted" in result.stderr

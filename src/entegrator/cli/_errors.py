@@ -11,6 +11,8 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
+from entegrator.documents._validation import problems_from_validation
+from entegrator.documents.errors import DraftError
 from entegrator.errors import EntegratorError
 
 __all__ = ["USAGE_EXIT", "cli_errors", "fail"]
@@ -43,30 +45,9 @@ def fail(
 
 
 def _validation_payload(exc: ValidationError, source: str) -> dict[str, Any]:
-    problems = []
-    for err in exc.errors()[:50]:
-        where = ".".join(str(p) for p in err["loc"]) or "/"
-        problems.append(
-            {
-                "code": "INVALID_FIELD",
-                "where": where,
-                "message_tr": err["msg"],
-                "message_en": err["msg"],
-            }
-        )
-    first = (
-        problems[0]
-        if problems
-        else {"where": "/", "message_en": "invalid", "message_tr": "geçersiz"}
-    )
-    n = len(exc.errors())
-    return {
-        "code": "INVALID_DRAFT",
-        "where": f"{source}: {first['where']}",
-        "message_tr": f"Taslak geçersiz: {first['where']}: {first['message_tr']} ({n} sorun)",
-        "message_en": f"Invalid draft: {first['where']}: {first['message_en']} ({n} problems)",
-        "problems": problems,
-    }
+    payload = DraftError(problems_from_validation(exc)).to_dict()
+    payload["where"] = f"{source}: {payload.get('where', '/')}" if source else payload.get("where")
+    return payload
 
 
 @contextmanager

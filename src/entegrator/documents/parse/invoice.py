@@ -15,6 +15,7 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
+from entegrator.documents._validation import problems_from_validation
 from entegrator.documents.errors import ParseError
 from entegrator.documents.model import InvoiceDraft
 from entegrator.documents.ns import CAC, CBC, INVOICE
@@ -335,12 +336,12 @@ def parse_invoice_tree(root: _E) -> InvoiceDraft:
     try:
         return InvoiceDraft.model_validate(_clean(data))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
+        problems = problems_from_validation(exc)
+        first = problems[0]
         raise ParseError(
-            detail_tr=f"{where}: {err['msg']} ({len(exc.errors())} sorun)",
-            detail_en=f"{where}: {err['msg']} ({len(exc.errors())} problems)",
-            where=where,
+            detail_tr=f"{first.where}: {first.message_tr} ({len(problems)} sorun)",
+            detail_en=f"{first.where}: {first.message_en} ({len(problems)} problems)",
+            where=first.where,
         ) from None
 
 
