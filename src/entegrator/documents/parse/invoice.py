@@ -10,12 +10,14 @@ not carried over.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from lxml import etree
 from pydantic import ValidationError
 
 from entegrator.documents._validation import problems_from_validation
+from entegrator.documents.codes import rules
 from entegrator.documents.errors import ParseError
 from entegrator.documents.model import InvoiceDraft
 from entegrator.documents.ns import CAC, CBC, INVOICE
@@ -227,9 +229,8 @@ def _line(node: _E) -> dict[str, Any]:
     return _clean(out)
 
 
+@cache
 def _in_base_codes() -> frozenset[str]:
-    from entegrator.documents.codes import rules
-
     return frozenset(c for c, t in rules()["taxes"].items() if t["in_kdv_base"])
 
 
