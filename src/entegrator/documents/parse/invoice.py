@@ -56,24 +56,51 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None and v != []}
 
 
+def _fields(node: _E, paths: dict[str, str]) -> dict[str, Any]:
+    """The non-empty texts of ``node`` at ``paths``, keyed by draft field name."""
+    return _clean({key: _text(node, path) for key, path in paths.items()})
+
+
+_ADDRESS = {
+    "street": CBC + "StreetName",
+    "building_number": CBC + "BuildingNumber",
+    "district": CBC + "CitySubdivisionName",
+    "city": CBC + "CityName",
+    "postal_zone": CBC + "PostalZone",
+    "country": CAC + "Country/" + CBC + "Name",
+}
+_PERIOD = {
+    "start_date": CBC + "StartDate",
+    "start_time": CBC + "StartTime",
+    "end_date": CBC + "EndDate",
+    "end_time": CBC + "EndTime",
+    "description": CBC + "Description",
+}
+_CONTACT = {
+    "telephone": CBC + "Telephone",
+    "telefax": CBC + "Telefax",
+    "email": CBC + "ElectronicMail",
+}
+_PAYMENT_MEANS = {
+    "code": CBC + "PaymentMeansCode",
+    "due_date": CBC + "PaymentDueDate",
+    "channel_code": CBC + "PaymentChannelCode",
+    "iban": CAC + "PayeeFinancialAccount/" + CBC + "ID",
+    "bank_name": CAC + "PayeeFinancialAccount/" + CBC + "PaymentNote",
+}
+_PAYMENT_TERMS = {
+    "note": CBC + "Note",
+    "penalty_percent": CBC + "PenaltySurchargePercent",
+    "due_date": CBC + "PaymentDueDate",
+}
+
+
 def _address(node: _E | None) -> dict[str, Any] | None:
     if node is None:
         return None
-    return _clean(
-        {
-            "street": _text(node, CBC + "StreetName"),
-            "building_number": _text(node, CBC + "BuildingNumber"),
-            "district": _text(node, CBC + "CitySubdivisionName"),
-            "city": _text(node, CBC + "CityName"),
-            "postal_zone": _text(node, CBC + "PostalZone"),
-            "country": _text(node, CAC + "Country/" + CBC + "Name"),
-            "country_code": _text(node, CAC + "Country/" + CBC + "IdentificationCode"),
-        }
-    ) | (
-        {}
-        if node.find(CAC + "Country/" + CBC + "IdentificationCode") is not None
-        else {"country_code": None}
-    )
+    # An absent country code stays absent (None), rather than taking the model's "TR" default.
+    code = _text(node, CAC + "Country/" + CBC + "IdentificationCode")
+    return _fields(node, _ADDRESS) | {"country_code": code}
 
 
 def _party(node: _E | None) -> dict[str, Any] | None:
@@ -104,16 +131,7 @@ def _party(node: _E | None) -> dict[str, Any] | None:
         ),
     }
     if contact is not None:
-        out["contact"] = (
-            _clean(
-                {
-                    "telephone": _text(contact, CBC + "Telephone"),
-                    "telefax": _text(contact, CBC + "Telefax"),
-                    "email": _text(contact, CBC + "ElectronicMail"),
-                }
-            )
-            or None
-        )
+        out["contact"] = _fields(contact, _CONTACT) or None
     return _clean(out)
 
 
@@ -260,17 +278,7 @@ def _header(root: _E) -> dict[str, Any]:
         "amount_in_words": bool(words),
         "accounting_cost": _text(root, CBC + "AccountingCost"),
         "sending_type": sending,
-        "invoice_period": None
-        if period is None
-        else _clean(
-            {
-                "start_date": _text(period, CBC + "StartDate"),
-                "start_time": _text(period, CBC + "StartTime"),
-                "end_date": _text(period, CBC + "EndDate"),
-                "end_time": _text(period, CBC + "EndTime"),
-                "description": _text(period, CBC + "Description"),
-            }
-        ),
+        "invoice_period": None if period is None else _fields(period, _PERIOD),
         "order_reference": None if order is None else _reference(order),
         "billing_references": [
             _reference(r)
@@ -283,32 +291,12 @@ def _header(root: _E) -> dict[str, Any]:
 
 
 def _payment(root: _E) -> dict[str, Any]:
-    means = []
-    for pm in root.iterfind(CAC + "PaymentMeans"):
-        means.append(
-            _clean(
-                {
-                    "code": _text(pm, CBC + "PaymentMeansCode"),
-                    "due_date": _text(pm, CBC + "PaymentDueDate"),
-                    "channel_code": _text(pm, CBC + "PaymentChannelCode"),
-                    "iban": _text(pm, CAC + "PayeeFinancialAccount/" + CBC + "ID"),
-                    "bank_name": _text(pm, CAC + "PayeeFinancialAccount/" + CBC + "PaymentNote"),
-                }
-            )
-        )
     terms = root.find(CAC + "PaymentTerms")
     return {
-        "payment_means": means,
-        "payment_terms": None
-        if terms is None
-        else _clean(
-            {
-                "note": _text(terms, CBC + "Note"),
-                "penalty_percent": _text(terms, CBC + "PenaltySurchargePercent"),
-                "due_date": _text(terms, CBC + "PaymentDueDate"),
-            }
-        )
-        or None,
+        "payment_means": [
+            _fields(pm, _PAYMENT_MEANS) for pm in root.iterfind(CAC + "PaymentMeans")
+        ],
+        "payment_terms": None if terms is None else _fields(terms, _PAYMENT_TERMS) or None,
     }
 
 
