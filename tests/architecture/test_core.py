@@ -15,7 +15,7 @@ import entegrator
 from entegrator.errors import EntegratorError
 
 SRC = Path(entegrator.__file__).parent
-CORE_PACKAGES = ["entegrator.documents"]
+CORE_PACKAGES = ["entegrator.documents", "entegrator.rules"]
 ALLOWED_THIRD_PARTY = {
     "lxml",
     "pydantic",
@@ -30,7 +30,8 @@ ALLOWED_THIRD_PARTY = {
 def test_core_imports_only_the_allow_list(package: str) -> None:
     code = (
         "import sys, json; before = set(sys.modules); "
-        f"import {package}, {package}.samples; "
+        f"import {package}; import importlib.util as u; "
+        f"u.find_spec('{package}.samples') and __import__('{package}.samples'); "
         "print(json.dumps(sorted({m.split('.')[0] for m in set(sys.modules) - before})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -47,7 +48,12 @@ def test_core_imports_only_the_allow_list(package: str) -> None:
 
 @pytest.mark.parametrize(
     "package",
-    ["entegrator.documents", "entegrator.documents.model", "entegrator.documents.identifiers"],
+    [
+        "entegrator.documents",
+        "entegrator.documents.model",
+        "entegrator.documents.identifiers",
+        "entegrator.rules",
+    ],
 )
 def test_public_names_exist(package: str) -> None:
     module = importlib.import_module(package)
@@ -65,6 +71,7 @@ def _all_errors(cls: type[EntegratorError]) -> list[type[EntegratorError]]:
 
 def test_error_codes_are_unique_and_messages_render() -> None:
     importlib.import_module("entegrator.documents")
+    importlib.import_module("entegrator.rules")
     errors = _all_errors(EntegratorError)
     codes = [e.code for e in errors]
     assert len(codes) == len(set(codes)), codes
@@ -78,6 +85,7 @@ def test_error_codes_are_unique_and_messages_render() -> None:
             value="1",
             reason_tr="r",
             reason_en="r",
+            path="p",
         )
         assert "{" not in instance.text_tr and "{" not in instance.text_en, err
         assert instance.to_dict()["code"] == err.code

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from entegrator import __version__
-from entegrator.cli import documents
+from entegrator.cli import documents, rules
 
 __all__ = ["app", "main"]
 
@@ -21,6 +21,11 @@ app.command()(documents.parse)
 app.command()(documents.samples)
 app.command()(documents.schema)
 app.command()(documents.tour)
+app.command()(rules.validate)
+
+rules_app = typer.Typer(help="GİB rule packs.", no_args_is_help=True)
+rules_app.command("info")(rules.info)
+app.add_typer(rules_app, name="rules")
 
 
 @app.command()

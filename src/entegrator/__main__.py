@@ -1,0 +1,5 @@
+"""``python -m entegrator`` runs the command line."""
+
+from entegrator.cli import main
+
+main()

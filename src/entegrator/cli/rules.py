@@ -1,0 +1,166 @@
+"""``entegrator validate`` and ``entegrator rules info``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from entegrator.cli._errors import cli_errors, fail
+from entegrator.rules import Engine, RulePack, Severity, ValidationSettings
+from entegrator.rules.batch import collect, default_jobs, validate_paths
+from entegrator.rules.findings import Report
+
+__all__ = ["info", "validate"]
+
+RulesPackOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules-pack",
+        help="Folder of a GİB rule package (default: ENTEGRATOR_RULES_PACK, else the rules "
+        "shipped in efatura-kontrol).",
+        file_okay=False,
+    ),
+]
+
+
+def _pack(path: Path | None) -> RulePack:
+    chosen = path if path is not None else os.environ.get("ENTEGRATOR_RULES_PACK") or None
+    return RulePack.load(chosen)
+
+
+def settings_from_env(strict_ids: bool = False, engine: str | None = None) -> ValidationSettings:
+    """Validation settings from ``ENTEGRATOR_ID_CHECKSUM`` and ``ENTEGRATOR_SCHEMATRON_ENGINE``."""
+    checksum = os.environ.get("ENTEGRATOR_ID_CHECKSUM", "warning").strip().lower()
+    chosen_engine = (engine or os.environ.get("ENTEGRATOR_SCHEMATRON_ENGINE", "auto")).lower()
+    if checksum not in ("warning", "error"):
+        fail(
+            "SETTING_INVALID",
+            f"ENTEGRATOR_ID_CHECKSUM 'warning' ya da 'error' olmalı, '{checksum}' değil",
+            f"ENTEGRATOR_ID_CHECKSUM must be 'warning' or 'error', not '{checksum}'",
+        )
+    if chosen_engine not in {e.value for e in Engine}:
+        fail(
+            "SETTING_INVALID",
+            f"Şematron motoru auto, compiled ya da saxon olmalı, '{chosen_engine}' değil",
+            f"The schematron engine must be auto, compiled or saxon, not '{chosen_engine}'",
+        )
+    return ValidationSettings(
+        id_checksum=Severity.ERROR if strict_ids or checksum == "error" else Severity.WARNING,
+        engine=Engine(chosen_engine),
+    )
+
+
+def _print_human(report: Report, console: Console) -> None:
+    status = "[green]GEÇERLİ/valid[/]" if report.valid else "[red]GEÇERSİZ/invalid[/]"
+    what = " / ".join(x for x in (report.kind, report.profile, report.type) if x)
+    console.print(
+        f"{report.path}: {status} ({what or '?'}) — "
+        f"{report.count(Severity.ERROR)} hata/errors, {report.count(Severity.WARNING)} "
+        f"uyarı/warnings, {report.ms:.1f} ms",
+        highlight=False,
+    )
+    for f in report.findings:
+        place = f" line {f.line}" if f.line else ""
+        console.print(f"  {f.severity.value.upper():7} {f.code}{place}", highlight=False)
+        console.print(f"          TR: {f.message_tr}", highlight=False, markup=False)
+        console.print(f"          EN: {f.message_en}", highlight=False, markup=False)
+        if f.xpath:
+            console.print(f"          at: {f.xpath}", highlight=False, markup=False)
+        if f.hint:
+            console.print(f"          → {f.hint}", highlight=False, markup=False)
+
+
+def validate(  # noqa: PLR0917 - a Typer command: one parameter per option
+    paths: Annotated[list[Path], typer.Argument(help="XML files or folders (searched for *.xml).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON Lines: one object per document.")
+    ] = False,
+    rules_pack: RulesPackOption = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")
+    ] = 0,
+    strict_ids: Annotated[
+        bool, typer.Option("--strict-ids", help="VKN/TCKN checksum failures are errors.")
+    ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Schematron engine: auto (default), compiled or saxon."),
+    ] = None,
+) -> None:
+    """Validate documents with GİB's rules and ours; exit 0 if all are valid, 1 if not."""
+    with cli_errors(as_json=as_json):
+        settings = settings_from_env(strict_ids, engine)
+        pack = _pack(rules_pack)
+        files, missing = collect(paths)
+        if missing:
+            fail(
+                "PATH_NOT_FOUND",
+                "Bulunamadı: " + ", ".join(map(str, missing)),
+                "Not found: " + ", ".join(map(str, missing)),
+                as_json=as_json,
+            )
+        if not files:
+            fail(
+                "NO_DOCUMENTS",
+                "Doğrulanacak XML yok",
+                "No XML documents to validate",
+                as_json=as_json,
+            )
+        workers = jobs or default_jobs()
+        show_progress = any(p.is_dir() for p in paths) and sys.stderr.isatty()
+        out = Console(soft_wrap=True)
+        invalid = 0
+        progress = Progress(
+            TextColumn("doğrulanıyor/validating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            disable=not show_progress,
+        )
+        with progress:
+            task = progress.add_task("validate", total=len(files))
+            for report in validate_paths(files, pack=pack, settings=settings, jobs=workers):
+                invalid += not report.valid
+                if as_json:
+                    sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+                else:
+                    _print_human(report, out)
+                progress.advance(task)
+        if not as_json and len(files) > 1:
+            out.print(f"{len(files)} belge/documents, {invalid} geçersiz/invalid", highlight=False)
+    raise typer.Exit(1 if invalid else 0)
+
+
+def info(
+    rules_pack: RulesPackOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the rule pack's versions and rule counts."""
+    with cli_errors(as_json=as_json):
+        data = _pack(rules_pack).info()
+        if as_json:
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        sch = data["schematron"]
+        typer.echo(f"rule pack: {data['origin']}")
+        typer.echo(f"  folder:      {data['root']}")
+        for key, value in data["versions"].items():
+            typer.echo(f"  {key + ':':<20} {value}")
+        typer.echo(f"  fingerprint: {data['fingerprint'][:16]}")
+        typer.echo(
+            f"  schematron:  {sch['patterns']} patterns, {sch['rules']} rules, "
+            f"{sch['asserts']} asserts, {sch['code_lists']} code lists"
+        )
+        typer.echo(
+            f"  compiled:    {sch['compiled_rules']} rules on libxml2; "
+            f"{len(sch['saxon_only_rules'])} left to Saxon: {', '.join(sch['saxon_only_rules'])}"
+        )
+        typer.echo(f"  xsd:         {data['xsd']['files']} schema files")

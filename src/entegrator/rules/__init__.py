@@ -1,0 +1,23 @@
+"""Validation: GİB's rules (XSD, schematron) and ours (arithmetic, identity) before sending.
+
+>>> from entegrator.rules import Validator
+>>> Validator().validate(b"<a/>").valid
+False
+"""
+
+from entegrator.rules.findings import Finding, Report, Severity, Source
+from entegrator.rules.pack import RulePack, RulePackError
+from entegrator.rules.validator import Engine, ValidationSettings, Validator, detect_kind
+
+__all__ = [
+    "Engine",
+    "Finding",
+    "Report",
+    "RulePack",
+    "RulePackError",
+    "Severity",
+    "Source",
+    "ValidationSettings",
+    "Validator",
+    "detect_kind",
+]

@@ -1,0 +1,144 @@
+"""Findings: what validation says about a document, the same shape for CLI, API and portal.
+
+A finding is a value, not an exception. A document is valid when none of its findings is an
+error; warnings and infos are shown but do not stop sending.
+
+>>> f = Finding(code="arith-line", severity=Severity.ERROR, source=Source.ARITHMETIC,
+...             message_tr="Satır tutarı tutmuyor", message_en="Line amount does not add up")
+>>> f.to_dict()["severity"]
+'error'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["Finding", "Report", "Severity", "Source"]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Source(StrEnum):
+    XML = "xml"
+    XSD = "xsd"
+    SCHEMATRON = "schematron"
+    ARITHMETIC = "arithmetic"
+    IDENTITY = "identity"
+    SIGNATURE = "signature"
+
+
+_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@cache
+def _gib_catalogue() -> dict[str, dict[str, str]]:
+    text = resources.files("entegrator.rules").joinpath("data/gib_rules.json").read_text("utf-8")
+    data: dict[str, dict[str, str]] = json.loads(text)["rules"]
+    return data
+
+
+def gib_family(rule: str) -> str:
+    """``InvoiceIDCheck-1`` → ``InvoiceIDCheck`` (GİB numbers the asserts of a rule family)."""
+    head, sep, tail = rule.rpartition("-")
+    return head if sep and tail.isdigit() else rule
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem (or remark) about one place of a document."""
+
+    code: str
+    severity: Severity
+    source: Source
+    message_tr: str
+    message_en: str
+    line: int | None = None
+    xpath: str | None = None
+    hint: str | None = None
+    hint_en: str | None = None
+
+    @classmethod
+    def from_gib_rule(
+        cls,
+        *,
+        rule: str,
+        severity: Severity,
+        line: int | None,
+        xpath: str | None,
+        gib_message: str,
+    ) -> Finding:
+        """A failed GİB schematron assert: GİB's Turkish text, our English and fix hints."""
+        entry = _gib_catalogue().get(gib_family(rule), {})
+        english = entry.get("en") or f"GİB rule {rule} failed; GİB's message is in Turkish."
+        return cls(
+            code=f"sch-{rule}",
+            severity=severity,
+            source=Source.SCHEMATRON,
+            message_tr=gib_message,
+            message_en=english,
+            line=line,
+            xpath=xpath,
+            hint=entry.get("hint_tr"),
+            hint_en=entry.get("hint_en"),
+        )
+
+    def sort_key(self) -> tuple[int, int, str]:
+        return (_ORDER[self.severity], self.line or 0, self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.code,
+            "severity": self.severity.value,
+            "source": self.source.value,
+            "line": self.line,
+            "xpath": self.xpath,
+            "message_tr": self.message_tr,
+            "message_en": self.message_en,
+            "hint": self.hint,
+        }
+        if self.hint_en is not None:
+            out["hint_en"] = self.hint_en
+        return out
+
+
+@dataclass(slots=True)
+class Report:
+    """The verdict on one document."""
+
+    path: str
+    kind: str | None = None
+    profile: str | None = None
+    type: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    ms: float = 0.0
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def codes(self, *sources: Source) -> list[str]:
+        """Sorted finding codes, optionally of some sources only (tests compare these)."""
+        return sorted(f.code for f in self.findings if not sources or f.source in sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "valid": self.valid,
+            "kind": self.kind,
+            "profile": self.profile,
+            "type": self.type,
+            "findings": [f.to_dict() for f in self.findings],
+            "ms": round(self.ms, 3),
+        }

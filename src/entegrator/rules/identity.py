@@ -1,0 +1,228 @@
+"""Layer 5: identity and business rules GİB does not check but an integrator must.
+
+* VKN/TCKN checksums of the parties (``checks.md`` §1–2). GİB checks only the length and
+  its own sample VKN fails the checksum, so a bad checksum is a **warning** by default;
+  ``ValidationSettings.id_checksum = error`` makes it an error. The e-Arşiv placeholder TCKN
+  ``11111111111`` of an unidentified final consumer is accepted for EARSIVFATURA customers.
+* The invoice number's year is the issue date's year.
+* The ETTN is a UUID in 8-4-4-4-12 form.
+* The issue date is not in the future (Europe/Istanbul) and not before 2005.
+* The profile × type combination is one GİB allows.
+* Returns (IADE types) carry a billing reference to the returned invoice; export invoices
+  (IHRACAT) name a buyer (BuyerCustomerParty).
+* KDV percents other than today's 0/1/10/20 draw a warning (8 and 18 were abolished in July 2023).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from entegrator.documents.codes import InvoiceTypeCode, ProfileID, allowed_types
+from entegrator.documents.identifiers import ettn, numbering, tckn, vkn
+from entegrator.rules.findings import Finding, Severity, Source
+from entegrator.rules.paths import element_path, line_of
+
+__all__ = ["check"]
+
+_CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
+_CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+_RETURN_TYPES = frozenset({"IADE", "TEVKIFATIADE", "YTBIADE", "YTBTEVKIFATIADE"})
+_CURRENT_KDV = frozenset({Decimal(0), Decimal(1), Decimal(10), Decimal(20)})
+
+
+def _finding(  # noqa: PLR0917 - code, severity, place, two messages, two hints
+    code: str,
+    severity: Severity,
+    node: etree._Element,
+    tr: str,
+    en: str,
+    hint: str | None = None,
+    hint_en: str | None = None,
+    attribute: str | None = None,
+) -> Finding:
+    return Finding(
+        code=code,
+        severity=severity,
+        source=Source.IDENTITY,
+        line=line_of(node),
+        xpath=element_path(node, attribute),
+        message_tr=tr,
+        message_en=en,
+        hint=hint,
+        hint_en=hint_en,
+    )
+
+
+def _parties(root: etree._Element, profile: str, checksum: Severity) -> Iterator[Finding]:
+    for role in ("AccountingSupplierParty", "AccountingCustomerParty", "BuyerCustomerParty"):
+        party = root.find(f"{_CAC}{role}/{_CAC}Party")
+        if party is None:
+            continue
+        for ident in party.iterfind(f"{_CAC}PartyIdentification/{_CBC}ID"):
+            scheme = ident.get("schemeID")
+            value = (ident.text or "").strip()
+            if scheme == "VKN" and len(value) == 10 and value.isdigit() and not vkn.is_valid(value):
+                yield _finding(
+                    "id-vkn-checksum",
+                    checksum,
+                    ident,
+                    f"{role}: VKN {value} kontrol hanesi tutmuyor",
+                    f"{role}: VKN {value} fails its check digit",
+                    "Vergi kimlik numarasını vergi levhasından kontrol edin.",
+                    "Check the tax number against the party's tax certificate.",
+                )
+            if scheme == "TCKN" and len(value) == 11 and value.isdigit():
+                placeholder = (
+                    value == tckn.PLACEHOLDER
+                    and role == "AccountingCustomerParty"
+                    and profile == ProfileID.EARSIVFATURA
+                )
+                if not placeholder and not tckn.is_valid(value):
+                    yield _finding(
+                        "id-tckn-checksum",
+                        checksum,
+                        ident,
+                        f"{role}: TCKN {value} kontrol haneleri tutmuyor",
+                        f"{role}: TCKN {value} fails its check digits",
+                        "T.C. kimlik numarasını kimlik belgesinden kontrol edin.",
+                        "Check the identity number against the person's ID card.",
+                    )
+
+
+def _dates_and_numbers(root: etree._Element, today: dt.date) -> Iterator[Finding]:
+    issue_node = root.find(_CBC + "IssueDate")
+    issue: dt.date | None = None
+    if issue_node is not None:
+        try:
+            issue = dt.date.fromisoformat((issue_node.text or "").strip())
+        except ValueError:
+            issue = None
+    if issue is not None and issue_node is not None:
+        if issue > today:
+            yield _finding(
+                "id-issue-date-future",
+                Severity.ERROR,
+                issue_node,
+                f"Düzenleme tarihi {issue} ileri bir tarih (bugün {today}, Türkiye saati)",
+                f"The issue date {issue} is in the future (today is {today}, Turkish time)",
+                "Belgeyi bugünün ya da geçmiş bir günün tarihiyle düzenleyin.",
+                "Issue the document with today's date or a past date.",
+            )
+        if issue < dt.date(2005, 1, 1):
+            yield _finding(
+                "id-issue-date-old",
+                Severity.ERROR,
+                issue_node,
+                f"Düzenleme tarihi {issue} 01.01.2005'ten önce",
+                f"The issue date {issue} is before 2005-01-01",
+            )
+    number_node = root.find(_CBC + "ID")
+    number = (number_node.text or "").strip() if number_node is not None else ""
+    if number_node is not None and numbering.is_valid(number) and issue is not None:
+        year = numbering.split(number)[1]
+        if year != issue.year:
+            yield _finding(
+                "id-number-year",
+                Severity.ERROR,
+                number_node,
+                f"Belge numarasındaki yıl ({year}) düzenleme tarihinin yılı ({issue.year}) değil",
+                f"The year in the number ({year}) is not the issue date's year ({issue.year})",
+                "Numarayı düzenleme yılının serisinden alın.",
+                "Take the number from the series of the issue year.",
+            )
+    uuid_node = root.find(_CBC + "UUID")
+    if uuid_node is not None and not ettn.is_valid((uuid_node.text or "").strip()):
+        yield _finding(
+            "id-ettn",
+            Severity.ERROR,
+            uuid_node,
+            "ETTN 8-4-4-4-12 biçiminde bir UUID değil",
+            "The ETTN is not a UUID in 8-4-4-4-12 form",
+            "ETTN'yi uuid4 ile üretin.",
+            "Generate the ETTN with uuid4.",
+        )
+
+
+def _business(root: etree._Element, profile: str, type_: str) -> Iterator[Finding]:
+    type_node = root.find(_CBC + "InvoiceTypeCode")
+    if type_node is not None and profile in ProfileID.__members__:
+        try:
+            allowed = allowed_types(ProfileID(profile))
+            known_type = InvoiceTypeCode(type_)
+        except ValueError:
+            allowed, known_type = frozenset(), None
+        if known_type is not None and known_type not in allowed:
+            yield _finding(
+                "id-profile-type",
+                Severity.ERROR,
+                type_node,
+                f"{profile} senaryosunda {type_} fatura tipi kullanılamaz",
+                f"Invoice type {type_} is not allowed in profile {profile}",
+                "İzin verilen tipler için docs/draft.md'deki senaryo × tip tablosuna bakın.",
+                "See the profile × type table in docs/draft.md for the allowed types.",
+            )
+    if type_ in _RETURN_TYPES and type_node is not None:
+        ref = root.find(f"{_CAC}BillingReference/{_CAC}InvoiceDocumentReference/{_CBC}ID")
+        if ref is None or not (ref.text or "").strip():
+            yield _finding(
+                "id-return-reference",
+                Severity.ERROR,
+                type_node,
+                "İade faturası iade edilen faturaya BillingReference ile atıf yapmalı",
+                "A return invoice must reference the returned invoice (BillingReference)",
+                "İade edilen faturanın numarasını ve tarihini ekleyin.",
+                "Add the number and date of the returned invoice.",
+            )
+    if profile == ProfileID.IHRACAT and root.find(_CAC + "BuyerCustomerParty") is None:
+        yield _finding(
+            "id-export-buyer",
+            Severity.ERROR,
+            root,
+            "İhracat faturasında yabancı alıcı (BuyerCustomerParty) bulunmalı",
+            "An export invoice must name the foreign buyer (BuyerCustomerParty)",
+        )
+    if type_ not in _RETURN_TYPES:
+        for sub in root.iterfind(f"{_CAC}InvoiceLine/{_CAC}TaxTotal/{_CAC}TaxSubtotal"):
+            code = sub.findtext(f"{_CAC}TaxCategory/{_CAC}TaxScheme/{_CBC}TaxTypeCode")
+            percent_node = sub.find(_CBC + "Percent")
+            if code != "0015" or percent_node is None:
+                continue
+            text = (percent_node.text or "").strip()
+            try:
+                rate = Decimal(text)
+            except InvalidOperation:
+                continue  # the XSD layer reports it
+            if rate not in _CURRENT_KDV:
+                yield _finding(
+                    "id-kdv-rate",
+                    Severity.WARNING,
+                    percent_node,
+                    f"KDV oranı %{text} bugünkü oranlardan (0, 1, 10, 20) değil",
+                    f"KDV rate {text} % is not one of today's rates (0, 1, 10, 20)",
+                    "%8 ve %18 Temmuz 2023'te kaldırıldı; iade ya da düzeltme değilse "
+                    "oranı kontrol edin.",
+                    "8 % and 18 % were abolished in July 2023; check the rate unless this "
+                    "corrects an older transaction.",
+                )
+
+
+def check(
+    root: etree._Element,
+    *,
+    profile: str,
+    type_: str,
+    checksum: Severity = Severity.WARNING,
+    today: dt.date | None = None,
+) -> list[Finding]:
+    """Identity and business findings of an Invoice."""
+    day = today or dt.datetime.now(ISTANBUL).date()
+    out = list(_parties(root, profile, checksum))
+    out.extend(_dates_and_numbers(root, day))
+    out.extend(_business(root, profile, type_))
+    return out

@@ -1,0 +1,602 @@
+"""GİB's schematron, compiled from the rule pack's ``.sch`` onto libxml2 (the default engine).
+
+The pack's schematron is read at load time and every rule is compiled once per document type
+(``$type`` = ``efatura`` or ``earchive``):
+
+* a rule's context (``inv:Invoice/cac:InvoiceLine``) becomes a matcher on the element's tag and
+  its ancestors, so one walk over the parsed tree dispatches every element to its rules, with
+  schematron's first-matching-rule-per-pattern semantics;
+* all the rule's asserts become **one** XPath 1.0 expression (see :mod:`.xpath`) that returns the
+  indices of the failing asserts, so a rule costs one libxml2 call per context node;
+* absolute paths inside tests (``//cbc:UBLVersionID``) are evaluated once per document instead
+  of once per line, which keeps the cost linear in the number of lines.
+
+Nothing is approximated: a rule pack whose XPath the translator cannot map exactly raises
+:class:`UnsupportedXPathError` when compiled, and the validator then runs that pack with Saxon
+(:mod:`entegrator.rules.saxon`), the reference engine. Tests run both engines and
+efatura-kontrol on the same corpora and require the same findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from entegrator.rules.findings import Finding, Severity, Source
+from entegrator.rules.paths import element_path, line_of
+from entegrator.rules.xpath import (
+    EXTENSION_NS,
+    UnsupportedXPathError,
+    extension_functions,
+    hoist_absolute_paths,
+    parent_path,
+    tokenize,
+    translate,
+)
+
+__all__ = ["CompiledSchematron", "SchematronSource", "read_schematron"]
+
+SCH_NS = "http://purl.oclc.org/dsdl/schematron"
+S = "{" + SCH_NS + "}"
+_EXTENSIONS = extension_functions()
+_PREFIX_RE = re.compile(r"(?<![\w.\-$'])([A-Za-z_][\w.\-]*):(?=[A-Za-z_*])")
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePart:
+    kind: str  # text | name | value
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assertion:
+    id: str
+    test: str
+    report: bool
+    flag: str | None
+    message: tuple[MessagePart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSource:
+    pattern: str
+    context: str
+    asserts: tuple[Assertion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SchematronSource:
+    """The pack's schematron as data: namespaces, variables, patterns and rules."""
+
+    namespaces: dict[str, str]
+    variables: dict[str, str]
+    rules: tuple[RuleSource, ...]
+    patterns: tuple[str, ...]
+
+    @property
+    def assert_count(self) -> int:
+        return sum(len(r.asserts) for r in self.rules)
+
+
+def read_schematron(data: bytes) -> SchematronSource:
+    """Read a (flattened) ISO schematron: ``ns``, global ``let``, ``pattern``/``rule``/``assert``.
+
+    ``include``, abstract rules and ``extends`` are resolved in place so that a GİB package's
+    main schematron, already assembled into one file, can be read as it is.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(data, parser)
+    namespaces = {ns.get("prefix", ""): ns.get("uri", "") for ns in root.iter(S + "ns")}
+    variables: dict[str, str] = {}
+    for let in root.findall(S + "let"):
+        variables[let.get("name", "")] = let.get("value", "")
+    abstract = {r.get("id", ""): r for r in root.iter(S + "rule") if r.get("abstract") == "true"}
+    rules: list[RuleSource] = []
+    patterns: list[str] = []
+    loose = [r for r in root.findall(S + "rule") if r.get("abstract") != "true"]
+    pattern_elements: list[tuple[str, list[etree._Element]]] = []
+    for pattern in root.iter(S + "pattern"):
+        if pattern.get("abstract") == "true":
+            raise UnsupportedXPathError("abstract patterns are not supported")
+        members = [r for r in pattern.findall(S + "rule") if r.get("abstract") != "true"]
+        pattern_elements.append((pattern.get("id") or f"pattern-{len(patterns)}", members))
+        for let in pattern.findall(S + "let"):
+            variables[let.get("name", "")] = let.get("value", "")
+    if loose:
+        pattern_elements.insert(0, ("genel", loose))
+    for name, members in pattern_elements:
+        if not members:
+            continue
+        patterns.append(name)
+        for k, rule in enumerate(members, 1):
+            if rule.find(S + "let") is not None:
+                raise UnsupportedXPathError("rule-level let is not supported")
+            asserts = tuple(_assertions(rule, abstract, name, k))
+            rules.append(RuleSource(name, rule.get("context", ""), asserts))
+    return SchematronSource(namespaces, variables, tuple(rules), tuple(patterns))
+
+
+def _assertions(
+    rule: etree._Element, abstract: dict[str, etree._Element], pattern: str, k: int
+) -> Iterator[Assertion]:
+    i = 0
+    for child in rule:
+        if child.tag == S + "extends":
+            base = abstract.get(child.get("rule", ""))
+            if base is None:
+                raise UnsupportedXPathError(f"extends of unknown rule {child.get('rule')}")
+            yield from _assertions(base, abstract, child.get("rule", ""), 0)
+            continue
+        if child.tag not in (S + "assert", S + "report"):
+            continue
+        i += 1
+        yield Assertion(
+            id=child.get("id") or f"{pattern}-{k}-{i}",
+            test=child.get("test", ""),
+            report=child.tag == S + "report",
+            flag=child.get("flag"),
+            message=tuple(_message(child)),
+        )
+
+
+def _message(node: etree._Element) -> Iterator[MessagePart]:
+    if node.text:
+        yield MessagePart("text", node.text)
+    for child in node:
+        if child.tag == S + "name":
+            yield MessagePart("name", child.get("path", "."))
+        elif child.tag == S + "value-of":
+            yield MessagePart("value", child.get("select", "."))
+        else:
+            yield from _message(child)
+        if child.tail:
+            yield MessagePart("text", child.tail)
+
+
+# --- context patterns ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    tag: str | None  # Clark name; None for *
+    descendant: bool  # separated from the step before by // (any ancestor)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """A match pattern: steps from the outermost to the node itself."""
+
+    steps: tuple[_Step, ...]
+    anchored: bool  # starts with / (the first step is the document element)
+    attribute: str | None  # the node is this attribute of the last step's element
+
+    def matches(self, element: etree._Element) -> bool:
+        return _match(self.steps, len(self.steps) - 1, element, self.anchored)
+
+
+def _match(steps: tuple[_Step, ...], i: int, el: etree._Element | None, anchored: bool) -> bool:
+    if el is None:
+        return False
+    step = steps[i]
+    if step.tag is not None and el.tag != step.tag:
+        return False
+    if i == 0:
+        return not anchored or el.getparent() is None
+    parent = el.getparent()
+    if not step.descendant:
+        return _match(steps, i - 1, parent, anchored)
+    while parent is not None:
+        if _match(steps, i - 1, parent, anchored):
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _parse_pattern(text: str, namespaces: dict[str, str]) -> list[_Pattern]:
+    out = []
+    for alternative in _split_union(text):
+        out.append(_parse_alternative(alternative.strip(), namespaces))
+    return out
+
+
+def _split_union(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _parse_alternative(text: str, namespaces: dict[str, str]) -> _Pattern:
+    tokens = tokenize(text)
+    anchored = False
+    steps: list[_Step] = []
+    attribute: str | None = None
+    descendant = True  # a relative pattern may be anywhere below the root
+    i = 0
+    if tokens and tokens[0].text == "/":
+        anchored, descendant, i = True, False, 1
+    elif tokens and tokens[0].text == "//":
+        i = 1
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.text == "@" and i + 1 == len(tokens) - 1 and tokens[i + 1].kind == "name":
+            attribute = _attribute_name(tokens[i + 1].text)
+            break
+        if tok.kind != "name" or (i + 1 < len(tokens) and tokens[i + 1].text not in ("/", "//")):
+            raise UnsupportedXPathError(f"rule context {text!r} is not a simple path")
+        steps.append(_Step(_clark(tok.text, namespaces), descendant))
+        if i + 1 < len(tokens):
+            descendant = tokens[i + 1].text == "//"
+        i += 2
+    if attribute is not None and not steps:
+        steps.append(_Step(None, True))
+        anchored = False
+    if not steps:
+        raise UnsupportedXPathError(f"rule context {text!r} is not a simple path")
+    return _Pattern(tuple(steps), anchored, attribute)
+
+
+def _attribute_name(name: str) -> str:
+    if ":" in name:
+        raise UnsupportedXPathError("namespaced attribute contexts are not supported")
+    return name
+
+
+def _clark(name: str, namespaces: dict[str, str]) -> str | None:
+    if name == "*":
+        return None
+    prefix, _, local = name.rpartition(":")
+    if not prefix:
+        return local
+    if prefix not in namespaces:
+        raise UnsupportedXPathError(f"unknown prefix {prefix}")
+    return "{" + namespaces[prefix] + "}" + local
+
+
+# --- compiled rules ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Rule:
+    index: int
+    pattern_index: int
+    source: RuleSource
+    alternatives: list[_Pattern]
+    xpath: etree.XPath | None  # None: XPath the translator does not map (see ``unsupported``)
+    uses: tuple[str, ...]
+    unsupported: str | None
+    single: list[etree.XPath | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Hit:
+    rule: _Rule
+    element: etree._Element
+    attribute: str | None
+
+
+class CompiledSchematron:
+    """GİB's schematron for one ``$type``, ready to run on parsed trees (thread-safe)."""
+
+    def __init__(self, source: SchematronSource, type_: str) -> None:
+        self.source = source
+        self.type = type_
+        self.namespaces = dict(source.namespaces)
+        self.namespaces["ent"] = EXTENSION_NS
+        self._xpath_ns = {k: v for k, v in self.namespaces.items() if k}
+        variables = dict(source.variables)
+        variables["type"] = "'" + type_ + "'"
+        self._variables = variables
+        hoisted: dict[str, str] = {}
+        pattern_index = {name: i for i, name in enumerate(source.patterns)}
+        self.rules = [
+            self._compile_rule(index, rule, pattern_index[rule.pattern], hoisted)
+            for index, rule in enumerate(source.rules)
+        ]
+        self._index_rules()
+        # Attribute rules of GİB (``//@currencyID``) run set-wise: one libxml2 call returns
+        # the attributes that fail any assert, instead of one call per attribute.
+        self._attribute_sets = [
+            self._compile_attribute_rule(rule, name, entries, hoisted)
+            for name, entries in self._by_attribute.items()
+            for rule, _alt in entries
+        ]
+        self._hoisted: dict[str, tuple[int, etree.XPath]] = {}
+        for path, var in hoisted.items():
+            levels, rest = (0, path) if var.startswith("g") else parent_path(path)
+            self._hoisted[var] = (levels, self._compile(rest))
+
+    def _compile_rule(
+        self, index: int, rule: RuleSource, pattern: int, hoisted: dict[str, str]
+    ) -> _Rule:
+        alternatives = _parse_pattern(rule.context, self.source.namespaces)
+        attrs = {a.attribute for a in alternatives}
+        if len(attrs) > 1:
+            raise UnsupportedXPathError(f"rule context {rule.context!r} mixes nodes and attributes")
+        attribute = attrs.pop()
+        xpath: etree.XPath | None = None
+        unsupported: str | None = None
+        expr = ""
+        try:
+            tests = [
+                translate(a.test, variables=self._variables, attribute_context=attribute)
+                for a in rule.asserts
+            ]
+            expr = hoist_absolute_paths(_combine(tests, [a.report for a in rule.asserts]), hoisted)
+            xpath = self._compile(expr)
+        except UnsupportedXPathError as exc:
+            expr, unsupported = "", str(exc)
+        return _Rule(
+            index=index,
+            pattern_index=pattern,
+            source=rule,
+            alternatives=alternatives,
+            xpath=xpath,
+            uses=tuple(sorted({v for v in hoisted.values() if "$" + v in expr})),
+            unsupported=unsupported,
+            single=[None] * len(rule.asserts),
+        )
+
+    def _index_rules(self) -> None:
+        self._by_pair: dict[tuple[str, str | None], list[tuple[_Rule, _Pattern]]] = {}
+        self._wildcard: list[tuple[_Rule, _Pattern]] = []
+        self._by_attribute: dict[str, list[tuple[_Rule, _Pattern]]] = {}
+        for rule in self.rules:
+            for alt in rule.alternatives:
+                if alt.attribute is not None:
+                    self._by_attribute.setdefault(alt.attribute, []).append((rule, alt))
+                elif alt.steps[-1].tag is None:
+                    self._wildcard.append((rule, alt))
+                else:
+                    self._by_pair.setdefault(_pair_key(alt), []).append((rule, alt))
+        self._tags = tuple({tag for tag, _ in self._by_pair})
+        # A pattern of several steps can only match below its first step's element: a
+        # document with no ds:Signature or desp:DespatchAdvice skips those rules entirely.
+        self._anchors = tuple(
+            {
+                alt.steps[0].tag
+                for rule in self.rules
+                for alt in rule.alternatives
+                if len(alt.steps) > 1 and alt.steps[0].tag is not None
+            }
+        )
+        self._candidates: dict[
+            tuple[frozenset[str], str, str | None], list[tuple[_Rule, _Pattern]]
+        ] = {}
+
+    def _compile_attribute_rule(
+        self,
+        rule: _Rule,
+        name: str,
+        entries: list[tuple[_Rule, _Pattern]],
+        hoisted: dict[str, str],
+    ) -> tuple[_Rule, str, etree.XPath, tuple[str, ...]]:
+        patterns = [r.pattern_index for r, _ in entries]
+        alternatives_ok = all(alt.steps == (_Step(None, True),) for _, alt in entries)
+        if not alternatives_ok or len(patterns) != len(set(patterns)) or rule.xpath is None:
+            raise UnsupportedXPathError(f"attribute rule {rule.source.context!r}")
+        tests = [translate(a.test, variables=self._variables) for a in rule.source.asserts]
+        any_fails = " or ".join(
+            f"boolean({t})" if a.report else f"not({t})"
+            for t, a in zip(tests, rule.source.asserts, strict=True)
+        )
+        predicate = hoist_absolute_paths(any_fails, hoisted)
+        uses = tuple(sorted({v for v in hoisted.values() if "$" + v in predicate}))
+        if any(v.startswith("p") for v in uses):
+            raise UnsupportedXPathError(f"attribute rule {rule.source.context!r} uses '..'")
+        return rule, name, self._compile(f"//@{name}[{predicate}]"), uses
+
+    @property
+    def delegated(self) -> list[str]:
+        """Contexts of rules left to Saxon (documents that reach them are run there)."""
+        return [r.source.context for r in self.rules if r.xpath is None]
+
+    def _compile(self, expr: str) -> etree.XPath:
+        # Only the prefixes the expression uses: libxml2 registers them on every call.
+        used = {m.group(1) for m in _PREFIX_RE.finditer(_without_literals(expr))}
+        namespaces = {p: self._xpath_ns[p] for p in used if p in self._xpath_ns}
+        # Per-expression extensions: libxml2 looks globally registered ones up far slower.
+        functions = {key: func for key, func in _EXTENSIONS.items() if f"ent:{key[1]}(" in expr}
+        try:
+            return etree.XPath(expr, namespaces=namespaces, extensions=functions or None)
+        except etree.XPathSyntaxError as exc:
+            raise UnsupportedXPathError(f"{exc}: {expr[:200]}") from None
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _rules_for(
+        self, el: etree._Element, present: frozenset[str]
+    ) -> list[tuple[_Rule, _Pattern]]:
+        parent = el.getparent()
+        tag = str(el.tag)
+        parent_tag = str(parent.tag) if parent is not None else None
+        key = (present, tag, parent_tag)
+        found = self._candidates.get(key)
+        if found is None:
+            pool = self._by_pair.get((tag, parent_tag), []) + self._by_pair.get((tag, None), [])
+            found = [
+                entry
+                for entry in pool
+                if len(entry[1].steps) == 1 or entry[1].steps[0].tag in present
+            ]
+            found.sort(key=lambda entry: entry[0].index)
+            self._candidates[key] = found
+        return found
+
+    def _document_vars(
+        self, root: etree._Element, uses: tuple[str, ...], cache: dict[str, Any]
+    ) -> dict[str, Any]:
+        for var in uses:
+            if var not in cache:
+                cache[var] = self._hoisted[var][1](root)
+        return {var: cache[var] for var in uses}
+
+    def _hits(self, root: etree._Element, document: dict[str, Any]) -> Iterator[_Hit]:
+        wildcard = self._wildcard
+        present = frozenset(str(el.tag) for el in root.iter(*self._anchors))
+        elements = root.iter(etree.Element) if wildcard else root.iter(*self._tags)
+        for el in elements:
+            candidates = self._rules_for(el, present)
+            if wildcard:
+                candidates = sorted(candidates + wildcard, key=lambda entry: entry[0].index)
+            fired: set[int] = set()
+            for rule, alt in candidates:
+                if rule.pattern_index in fired:
+                    continue
+                if alt.matches(el):
+                    fired.add(rule.pattern_index)
+                    yield _Hit(rule, el, None)
+        for rule, name, failing, uses in self._attribute_sets:
+            values: Any
+            try:
+                values = failing(root, **self._document_vars(root, uses, document))
+            except Exception:  # an extension function raised: see run()
+                # Run them one by one, where a failure is attributed to its assert.
+                values = root.xpath(f"//@{name}")
+            for value in values:
+                parent = value.getparent()
+                if parent is not None:
+                    yield _Hit(rule, parent, name)
+
+    def run(self, root: etree._Element) -> list[Finding]:
+        """Every failed assert of GİB's rules on the tree under ``root``.
+
+        Raises :class:`UnsupportedXPathError` when the document reaches a rule that only Saxon can
+        run; the caller then validates the document with the Saxon engine.
+        """
+        document: dict[str, Any] = {}
+        per_parent: dict[tuple[str, etree._Element], Any] = {}
+        findings: list[Finding] = []
+        for hit in self._hits(root, document):
+            rule = hit.rule
+            if rule.xpath is None:
+                raise UnsupportedXPathError(
+                    f"rule {rule.source.context!r} needs the Saxon engine: {rule.unsupported}"
+                )
+            kwargs: dict[str, Any] = {}
+            for var in rule.uses:
+                levels, xpath = self._hoisted[var]
+                if levels == 0:
+                    if var not in document:
+                        document[var] = xpath(root)
+                    kwargs[var] = document[var]
+                    continue
+                anchor: etree._Element | None = hit.element
+                # An attribute context is its parent element here: one level less to climb.
+                for _ in range(levels - (1 if hit.attribute else 0)):
+                    anchor = anchor.getparent() if anchor is not None else None
+                if anchor is None:
+                    kwargs[var] = []
+                    continue
+                key = (var, anchor)
+                if key not in per_parent:
+                    per_parent[key] = xpath(anchor)
+                kwargs[var] = per_parent[key]
+            try:
+                failed = rule.xpath(hit.element, **kwargs)
+            except Exception:  # libxml2 or an ent: function; attributed assert by assert
+                findings.extend(self._one_by_one(hit))
+                continue
+            if failed:
+                for index in str(failed).split(",")[:-1]:
+                    findings.append(self._finding(hit, rule.source.asserts[int(index)]))
+        return findings
+
+    def _one_by_one(self, hit: _Hit) -> Iterator[Finding]:
+        rule = hit.rule
+        for i, assertion in enumerate(rule.source.asserts):
+            expr = _combine(
+                [
+                    translate(
+                        assertion.test, variables=self._variables, attribute_context=hit.attribute
+                    )
+                ],
+                [assertion.report],
+            )
+            try:
+                failed = self._compile(expr)(hit.element)  # inline paths: exact, slower
+            except Exception as exc:  # a finding, never a crash
+                yield Finding(
+                    code="sch-evaluation",
+                    severity=Severity.ERROR,
+                    source=Source.SCHEMATRON,
+                    line=line_of(hit.element),
+                    xpath=element_path(hit.element, hit.attribute),
+                    message_tr=f"GİB kuralı {assertion.id} bu değerle değerlendirilemedi: {exc}",
+                    message_en=f"GİB rule {assertion.id} could not be evaluated here: {exc}",
+                )
+                continue
+            if failed:
+                yield self._finding(hit, rule.source.asserts[i])
+
+    def _finding(self, hit: _Hit, assertion: Assertion) -> Finding:
+        text = self._message(hit, assertion)
+        severity = Severity.WARNING if assertion.flag == "warning" else Severity.ERROR
+        return Finding.from_gib_rule(
+            rule=assertion.id,
+            severity=severity,
+            line=line_of(hit.element),
+            xpath=element_path(hit.element, hit.attribute),
+            gib_message=text,
+        )
+
+    def _message(self, hit: _Hit, assertion: Assertion) -> str:
+        parts: list[str] = []
+        for part in assertion.message:
+            if part.kind == "text":
+                parts.append(part.text)
+                continue
+            try:
+                if part.kind == "name":
+                    if hit.attribute is not None and part.text == ".":
+                        parts.append(hit.attribute)
+                        continue
+                    expr = f"name({translate(part.text, attribute_context=hit.attribute)})"
+                else:
+                    expr = (
+                        "string("
+                        + translate(
+                            part.text, variables=self._variables, attribute_context=hit.attribute
+                        )
+                        + ")"
+                    )
+                parts.append(str(self._compile(expr)(hit.element)))
+            except (UnsupportedXPathError, etree.XPathError):
+                parts.append("?")
+        return " ".join("".join(parts).split())
+
+
+def _pair_key(alt: _Pattern) -> tuple[str, str | None]:
+    """Dispatch key: the node's tag and, when the pattern fixes it, its parent's tag."""
+    last = alt.steps[-1]
+    tag = last.tag or ""
+    if len(alt.steps) > 1 and not last.descendant and alt.steps[-2].tag is not None:
+        return tag, alt.steps[-2].tag
+    return tag, None
+
+
+def _without_literals(expr: str) -> str:
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "''", expr)
+
+
+def _combine(tests: list[str], reports: list[bool]) -> str:
+    """One XPath returning ``"i,j,"`` for the asserts (or reports) that fire."""
+    pieces = []
+    for i, (test, report) in enumerate(zip(tests, reports, strict=True)):
+        marker = f"{i},"
+        condition = f"boolean({test})" if report else f"not({test})"
+        pieces.append(f"substring('{marker}',1,{len(marker)}*{condition})")
+    if len(pieces) == 1:
+        pieces.append("''")
+    return "concat(" + ",".join(pieces) + ")"

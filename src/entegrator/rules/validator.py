@@ -1,0 +1,290 @@
+"""The validator: every layer, in order, on one parse of the document.
+
+>>> from entegrator.rules import Validator
+>>> report = Validator().validate(b"<not-ubl/>", name="x.xml")
+>>> report.valid, report.findings[0].code
+(False, 'xml-root')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from lxml import etree
+
+from entegrator.documents import safe_xml
+from entegrator.documents.errors import UnsafeXMLError, XMLError
+from entegrator.rules import arithmetic, identity, xsd
+from entegrator.rules.findings import Finding, Report, Severity, Source
+from entegrator.rules.pack import RulePack
+from entegrator.rules.paths import line_of
+from entegrator.rules.schematron import CompiledSchematron, read_schematron
+from entegrator.rules.xpath import UnsupportedXPathError
+
+__all__ = ["Engine", "ValidationSettings", "Validator", "detect_kind"]
+
+_UBL = "urn:oasis:names:specification:ubl:schema:xsd:"
+_ROOTS = {
+    f"{{{_UBL}Invoice-2}}Invoice": "invoice",
+    f"{{{_UBL}DespatchAdvice-2}}DespatchAdvice": "despatch",
+    f"{{{_UBL}ReceiptAdvice-2}}ReceiptAdvice": "receipt",
+    f"{{{_UBL}ApplicationResponse-2}}ApplicationResponse": "application-response",
+    "{http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader}"
+    "StandardBusinessDocument": "envelope",
+}
+_CBC = f"{{{_UBL}CommonBasicComponents-2}}"
+_TYPE_TAGS = (
+    _CBC + "InvoiceTypeCode",
+    _CBC + "DespatchAdviceTypeCode",
+    _CBC + "ReceiptAdviceTypeCode",
+    _CBC + "ResponseCode",
+)
+
+
+class Engine(StrEnum):
+    """Which engine runs GİB's schematron."""
+
+    AUTO = "auto"  # compiled; a document reaching a rule only Saxon can run goes to Saxon
+    COMPILED = "compiled"
+    SAXON = "saxon"
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """Knobs of validation (the CLI and the service fill them from ``ENTEGRATOR_*``)."""
+
+    id_checksum: Severity = Severity.WARNING
+    engine: Engine = Engine.AUTO
+    max_bytes: int = safe_xml.DEFAULT_MAX_BYTES
+    today: dt.date | None = None  # tests pin the clock; None is today in Istanbul
+
+
+def detect_kind(root: etree._Element) -> tuple[str | None, str | None, str | None]:
+    """(kind, profile, type) of a parsed document; kind is None for an unknown root."""
+    kind = _ROOTS.get(root.tag) if isinstance(root.tag, str) else None
+    if kind is None:
+        return None, None, None
+    content = root
+    if kind == "envelope":
+        inner = root.xpath("./*[local-name()='Package']/*/*/*[1]")
+        if not inner or not isinstance(inner[0], etree._Element):  # type: ignore[index]
+            return kind, None, None
+        content = inner[0]  # type: ignore[index]
+    profile = (content.findtext(_CBC + "ProfileID") or "").strip() or None
+    type_ = None
+    for tag in _TYPE_TAGS:
+        found = content.find(tag) if tag != _CBC + "ResponseCode" else None
+        if found is not None:
+            type_ = (found.text or "").strip() or None
+            break
+    if kind == "invoice" and profile == "EARSIVFATURA":
+        kind = "earchive"
+    return kind, profile, type_
+
+
+@dataclass
+class _Engines:
+    pack: RulePack
+    compiled: dict[str, CompiledSchematron] = field(default_factory=dict)
+    saxon: object | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def compiled_for(self, type_: str) -> CompiledSchematron:
+        found = self.compiled.get(type_)
+        if found is None:
+            with self.lock:
+                found = self.compiled.get(type_)
+                if found is None:
+                    source = read_schematron(self.pack.schematron.read_bytes())
+                    found = CompiledSchematron(source, type_)
+                    self.compiled[type_] = found
+        return found
+
+    def saxon_engine(self) -> object:
+        with self.lock:
+            if self.saxon is None:
+                from entegrator.rules.pack import RulePackError
+                from entegrator.rules.saxon import SaxonSchematron
+
+                if self.pack.xslt is None:
+                    raise RulePackError(
+                        path=str(self.pack.root),
+                        detail_tr="Saxon motoru için sematron/efatura.xsl gerekli",
+                        detail_en="the Saxon engine needs sematron/efatura.xsl",
+                    )
+                self.saxon = SaxonSchematron(self.pack.xslt)
+            return self.saxon
+
+
+_ENGINES: dict[Path, _Engines] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engines(pack: RulePack) -> _Engines:
+    with _ENGINES_LOCK:
+        found = _ENGINES.get(pack.root)
+        if found is None:
+            found = _ENGINES[pack.root] = _Engines(pack)
+        return found
+
+
+class Validator:
+    """Validates documents against one rule pack; cheap to share, safe across threads."""
+
+    def __init__(
+        self, pack: RulePack | None = None, settings: ValidationSettings | None = None
+    ) -> None:
+        self.pack = pack or RulePack.default()
+        self.settings = settings or ValidationSettings()
+        self._engines = _engines(self.pack)
+
+    def warm_up(self) -> None:
+        """Compile every schema and rule set now instead of on the first document."""
+        for kind in ("invoice", "despatch", "receipt", "application-response", "envelope"):
+            xsd.schema(self.pack.xsd(kind))
+        for type_ in ("efatura", "earchive"):
+            self._engines.compiled_for(type_)
+        if self.settings.engine is Engine.SAXON:
+            self._engines.saxon_engine()
+
+    def validate_file(self, path: str | Path) -> Report:
+        file = Path(path)
+        start = time.perf_counter()
+        try:
+            size = file.stat().st_size
+            if size > self.settings.max_bytes:
+                report = Report(path=str(file))
+                report.findings.append(_size_finding(size, self.settings.max_bytes))
+                report.ms = (time.perf_counter() - start) * 1000
+                return report
+            data = file.read_bytes()
+        except OSError as exc:
+            report = Report(path=str(file))
+            report.findings.append(
+                Finding(
+                    code="xml-unreadable",
+                    severity=Severity.ERROR,
+                    source=Source.XML,
+                    message_tr=f"Dosya okunamadı: {exc.strerror}",
+                    message_en=f"The file cannot be read: {exc.strerror}",
+                )
+            )
+            return report
+        return self.validate(data, name=str(file))
+
+    def validate(self, data: bytes, *, name: str = "<bytes>") -> Report:
+        """Run every layer on ``data`` and return the report (never raises for bad input)."""
+        start = time.perf_counter()
+        report = Report(path=name)
+        root = self._parse(data, report)
+        if root is not None:
+            self._check(data, root, report)
+        report.findings.sort(key=Finding.sort_key)
+        report.ms = (time.perf_counter() - start) * 1000
+        return report
+
+    # -- layers ----------------------------------------------------------------------------
+
+    def _parse(self, data: bytes, report: Report) -> etree._Element | None:
+        try:
+            root = safe_xml.parse(data, max_bytes=self.settings.max_bytes)
+        except UnsafeXMLError as exc:
+            if len(data) > self.settings.max_bytes:
+                report.findings.append(_size_finding(len(data), self.settings.max_bytes))
+            else:
+                report.findings.append(
+                    Finding(
+                        code="xml-unsafe",
+                        severity=Severity.ERROR,
+                        source=Source.XML,
+                        line=1,
+                        message_tr=exc.text_tr,
+                        message_en=exc.text_en,
+                        hint="Belgeden DOCTYPE ve ENTITY bildirimlerini çıkarın.",
+                        hint_en="Remove DOCTYPE and ENTITY declarations from the document.",
+                    )
+                )
+            return None
+        except XMLError as exc:
+            line = None
+            if exc.where and exc.where.startswith("line "):
+                line = int(exc.where.removeprefix("line ")) or None
+            report.findings.append(
+                Finding(
+                    code="xml-syntax",
+                    severity=Severity.ERROR,
+                    source=Source.XML,
+                    line=line,
+                    message_tr=exc.text_tr,
+                    message_en=exc.text_en,
+                    hint="Belirtilen satırdaki XML hatasını düzeltin; & yerine &amp; yazın.",
+                    hint_en="Fix the XML error on the given line; write &amp; for &.",
+                )
+            )
+            return None
+        kind, profile, type_ = detect_kind(root)
+        report.kind, report.profile, report.type = kind, profile, type_
+        if kind is None:
+            report.findings.append(
+                Finding(
+                    code="xml-root",
+                    severity=Severity.ERROR,
+                    source=Source.XML,
+                    line=line_of(root),
+                    xpath="/" + etree.QName(root).localname,
+                    message_tr=f"Tanınmayan belge kök elemanı: {root.tag}",
+                    message_en=f"Unknown document root element: {root.tag}",
+                    hint="Kök eleman Invoice, DespatchAdvice, ReceiptAdvice, "
+                    "ApplicationResponse ya da StandardBusinessDocument olmalı.",
+                    hint_en="The root must be Invoice, DespatchAdvice, ReceiptAdvice, "
+                    "ApplicationResponse or StandardBusinessDocument.",
+                )
+            )
+            return None
+        return root
+
+    def _check(self, data: bytes, root: etree._Element, report: Report) -> None:
+        kind = report.kind or ""
+        tree = root.getroottree()
+        report.findings.extend(xsd.check(tree, self.pack.xsd(kind)))
+        type_param = "earchive" if kind == "earchive" else "efatura"
+        report.findings.extend(self._schematron(data, tree, type_param))
+        if kind in ("invoice", "earchive"):
+            report.findings.extend(arithmetic.check(root))
+            report.findings.extend(
+                identity.check(
+                    root,
+                    profile=report.profile or "",
+                    type_=report.type or "",
+                    checksum=self.settings.id_checksum,
+                    today=self.settings.today,
+                )
+            )
+
+    def _schematron(self, data: bytes, tree: etree._ElementTree, type_: str) -> list[Finding]:
+        engine = self.settings.engine
+        if engine is not Engine.SAXON:
+            try:
+                return self._engines.compiled_for(type_).run(tree.getroot())
+            except UnsupportedXPathError:
+                if engine is Engine.COMPILED:
+                    raise
+        saxon = self._engines.saxon_engine()
+        return saxon.run(data, tree, type_)  # type: ignore[attr-defined, no-any-return]
+
+
+def _size_finding(size: int, limit: int) -> Finding:
+    return Finding(
+        code="xml-size",
+        severity=Severity.ERROR,
+        source=Source.XML,
+        message_tr=f"Belge {size} bayt; sınır {limit} bayt",
+        message_en=f"The document is {size} bytes; the limit is {limit} bytes",
+        hint="Büyük ekleri belgeden çıkarın ya da belgeyi bölün.",
+        hint_en="Remove large attachments or split the document.",
+    )

@@ -1,0 +1,298 @@
+"""Each layer on its own: XML safety, XSD, schematron, arithmetic, identity, findings shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zlib
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from entegrator.rules import (
+    Engine,
+    Report,
+    RulePack,
+    RulePackError,
+    Severity,
+    Source,
+    ValidationSettings,
+    Validator,
+)
+from entegrator.rules.schematron import CompiledSchematron, read_schematron
+from tests.rules.mutations import MUTATIONS, apply
+
+FINDING_KEYS = {"code", "severity", "source", "line", "xpath", "message_tr", "message_en", "hint"}
+
+
+def _codes(report: Report) -> list[str]:
+    return report.codes()
+
+
+# --- layer 1: XML safety --------------------------------------------------------------------
+
+
+def test_billion_laughs_is_refused_without_expansion(validator: Validator) -> None:
+    bomb = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    bomb += b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i else "&lol;" * 10}">'.encode()
+        for i in range(1, 10)
+    )
+    bomb += b"]><lolz>&lol9;</lolz>"
+    report = validator.validate(bomb)
+    assert _codes(report) == ["xml-unsafe"]
+    assert not report.valid
+    assert report.findings[0].message_tr and report.findings[0].message_en
+
+
+def test_external_entity_is_refused_and_nothing_is_read(
+    validator: Validator, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    xxe = f'<!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]><r>&x;</r>'.encode()
+    report = validator.validate(xxe)
+    assert _codes(report) == ["xml-unsafe"]
+    assert "TOP-SECRET" not in json.dumps(report.to_dict())
+
+
+def test_utf16_doctype_is_refused(validator: Validator) -> None:
+    data = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>'
+    report = validator.validate(data.encode("utf-16"))
+    assert _codes(report) == ["xml-unsafe"]
+
+
+def test_huge_document_is_refused_before_parsing(tmp_path: Path) -> None:
+    small = Validator(settings=ValidationSettings(max_bytes=1024))
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"<a>" + b"x" * 4096 + b"</a>")
+    assert _codes(small.validate_file(big)) == ["xml-size"]
+    assert _codes(small.validate(big.read_bytes())) == ["xml-size"]
+
+
+def test_compressed_bomb_bytes_are_just_bytes(validator: Validator) -> None:
+    # A zip/deflate bomb handed in as a document is not inflated; it is not XML.
+    report = validator.validate(zlib.compress(b"<a>" + b"0" * 10_000_000 + b"</a>"))
+    assert _codes(report) == ["xml-syntax"]
+
+
+def test_malformed_xml_gives_the_line(validator: Validator) -> None:
+    report = validator.validate(b"<a>\n<b>\n</a>")
+    assert _codes(report) == ["xml-syntax"]
+    assert report.findings[0].line in (2, 3)
+
+
+def test_unknown_root(validator: Validator) -> None:
+    report = validator.validate(b"<CreditNote xmlns='urn:x'/>")
+    assert _codes(report) == ["xml-root"]
+
+
+def test_unreadable_file(validator: Validator, tmp_path: Path) -> None:
+    report = validator.validate_file(tmp_path / "missing.xml")
+    assert _codes(report) == ["xml-unreadable"]
+
+
+# --- layer 2: XSD ---------------------------------------------------------------------------
+
+
+def test_xsd_layer_reports_order_with_line(bases: dict[str, bytes], validator: Validator) -> None:
+    mutation = next(m for m in MUTATIONS if m.name == "elements-out-of-order")
+    report = validator.validate(apply(mutation, bases["satis"]))
+    xsd = [f for f in report.findings if f.source is Source.XSD]
+    assert xsd and all(f.line for f in xsd)
+    assert "1160" in (xsd[0].hint_en or "")
+
+
+def test_corpus_despatch_is_checked_with_its_own_schema(corpus: Path, validator: Validator) -> None:
+    report = validator.validate_file(corpus / "irsaliye.xml")
+    assert report.kind == "despatch" and report.valid
+    broken = (
+        (corpus / "irsaliye.xml").read_bytes().replace(b"<cbc:IssueDate>", b"<cbc:IssueDat>", 1)
+    )
+    broken = broken.replace(b"</cbc:IssueDate>", b"</cbc:IssueDat>", 1)
+    assert any(f.source is Source.XSD for f in validator.validate(broken).findings)
+
+
+# --- layer 3: schematron --------------------------------------------------------------------
+
+
+def test_schematron_finding_has_gib_text_english_and_place(
+    bases: dict[str, bytes], validator: Validator
+) -> None:
+    mutation = next(m for m in MUTATIONS if m.name == "unit-code-adet")
+    report = validator.validate(apply(mutation, bases["satis"]))
+    (finding,) = [f for f in report.findings if f.source is Source.SCHEMATRON]
+    assert finding.code == "sch-GeneralUnitCodeCheck-1"
+    assert "ADET" in finding.message_tr
+    assert finding.message_en and "unit" in finding.message_en.lower()
+    assert finding.xpath == "/Invoice/cac:InvoiceLine[1]/cbc:InvoicedQuantity/@unitCode" or (
+        finding.xpath is not None and finding.xpath.endswith("cbc:InvoicedQuantity/@unitCode")
+    )
+    assert finding.line is not None
+
+
+def test_earchive_variant_refuses_efatura_profile(bases: dict[str, bytes]) -> None:
+    source = read_schematron(RulePack.default().schematron.read_bytes())
+    earchive = CompiledSchematron(source, "earchive")
+    efatura = CompiledSchematron(source, "efatura")
+    root = etree.fromstring(bases["satis"])
+    assert [f.code for f in efatura.run(root)] == []
+    assert "sch-ProfileIDCheck-2" in [f.code for f in earchive.run(root)]
+
+
+def test_rules_only_saxon_can_run_are_delegated() -> None:
+    source = read_schematron(RulePack.default().schematron.read_bytes())
+    compiled = CompiledSchematron(source, "efatura")
+    assert compiled.delegated, "GİB's user-account rules use XPath 2.0 path functions"
+    assert all("UserAccount" in c for c in compiled.delegated)
+
+
+def test_engines_agree_on_a_future_date(bases: dict[str, bytes]) -> None:
+    mutation = next(m for m in MUTATIONS if m.name == "future-issue-date")
+    xml = apply(mutation, bases["satis"])
+    compiled = Validator(settings=ValidationSettings(engine=Engine.COMPILED)).validate(xml)
+    saxon = Validator(settings=ValidationSettings(engine=Engine.SAXON)).validate(xml)
+    assert "sch-TimeCheck-1" in compiled.codes() and compiled.codes() == saxon.codes()
+
+
+# --- layer 4: arithmetic --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount", "arith-tax-exclusive"),
+        ("cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount", "arith-tax-inclusive"),
+        ("cac:LegalMonetaryTotal/cbc:LineExtensionAmount", "arith-line-extension"),
+        ("cac:LegalMonetaryTotal/cbc:PayableAmount", "arith-payable"),
+        ("cac:InvoiceLine/cac:TaxTotal/cbc:TaxAmount", "arith-tax-total"),
+    ],
+)
+def test_a_cent_off_anywhere_is_an_error(
+    path: str, code: str, bases: dict[str, bytes], validator: Validator
+) -> None:
+    root = etree.fromstring(bases["satis"])
+    ns = {
+        "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+        "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    }
+    node = root.find(path, ns)
+    assert node is not None
+    from decimal import Decimal
+
+    node.text = str(Decimal(node.text or "0") + Decimal("0.01"))
+    report = validator.validate(etree.tostring(root))
+    assert code in report.codes()
+    finding = next(f for f in report.findings if f.code == code)
+    assert finding.severity is Severity.ERROR and finding.source is Source.ARITHMETIC
+    assert "hesaplanan" in finding.message_tr and "computed" in finding.message_en
+
+
+def test_withholding_invoices_add_up(validator: Validator) -> None:
+    from entegrator.documents import build_invoice
+    from entegrator.documents.samples import generate
+
+    tevkifat = [build_invoice(d) for d in generate(80, seed=3) if d.type == "TEVKIFAT"]
+    assert tevkifat
+    for xml in tevkifat:
+        assert validator.validate(xml).findings == []
+
+
+# --- layer 5: identity ----------------------------------------------------------------------
+
+
+def test_checksum_is_a_warning_unless_strict(bases: dict[str, bytes]) -> None:
+    mutation = next(m for m in MUTATIONS if m.name == "bad-vkn-checksum")
+    xml = apply(mutation, bases["satis"])
+    lenient = Validator().validate(xml)
+    strict = Validator(settings=ValidationSettings(id_checksum=Severity.ERROR)).validate(xml)
+    assert lenient.valid and "id-vkn-checksum" in lenient.codes()
+    assert not strict.valid and "id-vkn-checksum" in strict.codes()
+
+
+def test_earchive_placeholder_tckn_is_accepted(corpus: Path, validator: Validator) -> None:
+    data = (corpus / "earsiv_fatura.xml").read_bytes()
+    root = etree.fromstring(data)
+    ns = {
+        "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+        "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    }
+    ident = root.find("cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID", ns)
+    assert ident is not None
+    if ident.get("schemeID") != "TCKN":
+        pytest.skip("corpus e-Arşiv customer is not a person")
+    ident.text = "11111111111"
+    assert "id-tckn-checksum" not in validator.validate(etree.tostring(root)).codes()
+
+
+def test_pinned_clock_makes_a_date_future(bases: dict[str, bytes]) -> None:
+    yesterday = Validator(
+        settings=ValidationSettings(today=dt.date(2005, 6, 1), engine=Engine.COMPILED)
+    )
+    assert "id-issue-date-future" in yesterday.validate(bases["satis"]).codes()
+
+
+# --- findings and packs ---------------------------------------------------------------------
+
+
+def test_report_json_shape(bases: dict[str, bytes], validator: Validator) -> None:
+    mutation = next(m for m in MUTATIONS if m.name == "ticari-iade")
+    data = validator.validate(apply(mutation, bases["ticari"])).to_dict()
+    assert set(data) == {"path", "valid", "kind", "profile", "type", "findings", "ms"}
+    assert data["valid"] is False and data["profile"] == "TICARIFATURA"
+    for finding in data["findings"]:
+        assert set(finding) >= FINDING_KEYS
+        assert finding["severity"] in ("error", "warning", "info")
+        assert finding["source"] in ("xml", "xsd", "schematron", "arithmetic", "identity")
+    json.dumps(data)
+
+
+def test_rules_pack_from_a_folder(tmp_path: Path, bases: dict[str, bytes]) -> None:
+    import shutil
+
+    default = RulePack.default()
+    copy = tmp_path / "pack"
+    shutil.copytree(default.root, copy)
+    (copy / "paket.json").write_text('{"sematronGuncelleme": "29991231"}')
+    # A newer package that tightens a rule: the copy's schematron is what runs.
+    sch = (copy / "sematron/efatura.sch").read_text("utf-8")
+    sch = sch.replace("cbc:CopyIndicator = 'false'", "cbc:CopyIndicator = 'never'")
+    (copy / "sematron/efatura.sch").write_text(sch, "utf-8")
+    pack = RulePack.from_dir(copy)
+    assert pack.info()["versions"] == {"sematronGuncelleme": "29991231"}
+    assert pack.fingerprint != default.fingerprint
+    report = Validator(pack, ValidationSettings(engine=Engine.COMPILED)).validate(bases["satis"])
+    assert "sch-CopyIndicatorCheck-1" in report.codes()
+
+
+def test_incomplete_pack_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "sematron").mkdir()
+    with pytest.raises(RulePackError) as err:
+        RulePack.from_dir(tmp_path)
+    assert "efatura.sch" in err.value.text_en
+
+
+def test_pack_info_counts() -> None:
+    info = RulePack.default().info()
+    assert info["schematron"]["rules"] > 100 and info["schematron"]["asserts"] > 400
+    assert info["versions"]["efatura-kontrol"]
+
+
+def test_an_assert_that_raises_is_a_finding_and_the_others_still_run(
+    bases: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entegrator.rules import xpath as xp
+
+    source = read_schematron(RulePack.default().schematron.read_bytes())
+    compiled = CompiledSchematron(source, "efatura")
+    root = etree.fromstring(bases["satis"])
+
+    def broken(pattern: str) -> object:
+        raise RuntimeError(f"regex engine down for {pattern}")
+
+    monkeypatch.setattr(xp, "xsd_regex", broken)
+    findings = compiled.run(root)
+    evaluation = [f for f in findings if f.code == "sch-evaluation"]
+    assert evaluation and all(f.severity is Severity.ERROR for f in evaluation)
+    assert any("InvoiceIDCheck" in f.message_tr for f in evaluation)
