@@ -12,26 +12,13 @@ import statistics
 import time
 from collections.abc import Callable
 
+from _corpus import drafts
 from efatura_kontrol.kontrol import hazirla, kontrol_et
 
-from entegrator.documents import InvoiceDraft, build_invoice, parse_invoice
-from entegrator.documents.samples import generate
+from entegrator.documents import build_invoice, parse_invoice
 
 SIZES = (1, 10, 100, 1000)
 ROUNDS = 5
-
-
-def _drafts(lines: int, count: int) -> list[InvoiceDraft]:
-    out = []
-    for d in generate(count * 3, seed=lines):
-        if len(d.lines) >= lines:
-            out.append(d.model_copy(update={"lines": d.lines[:lines]}))
-        if len(out) == count:
-            break
-    while len(out) < count:  # top up from a long sample
-        big = next(d for d in generate(60, seed=99) if len(d.lines) == 1000)
-        out.append(big.model_copy(update={"lines": big.lines[:lines]}))
-    return out
 
 
 def _rate(func: Callable[[], object], n: int) -> float:
@@ -48,9 +35,9 @@ def main() -> None:
     print(f"{'lines':>5} {'build/s':>10} {'parse/s':>10} {'peer check/s':>13} {'build÷peer':>11}")
     for size in SIZES:
         count = max(3, 300 // size)
-        drafts = _drafts(size, count)
-        xmls = [build_invoice(d) for d in drafts]
-        build = _rate(lambda ds=drafts: [build_invoice(d) for d in ds], count)
+        batch = drafts(size, count)
+        xmls = [build_invoice(d) for d in batch]
+        build = _rate(lambda ds=batch: [build_invoice(d) for d in ds], count)
         parse = _rate(lambda xs=xmls: [parse_invoice(x) for x in xs], count)
         peer = _rate(lambda xs=xmls: [kontrol_et(x) for x in xs], count)
         print(f"{size:>5} {build:>10.0f} {parse:>10.0f} {peer:>13.0f} {build / peer:>10.1f}×")

@@ -103,10 +103,6 @@ def test_no_float_in_the_core() -> None:
     assert offenders == []
 
 
-def test_quantize_only_in_totals() -> None:
-    users = [
-        p.name
-        for p in (SRC / "documents").rglob("*.py")
-        if ".quantize(" in p.read_text(encoding="utf-8")
-    ]
-    assert users == ["totals.py"]
+def test_quantize_only_in_rounding() -> None:
+    users = [p.name for p in SRC.rglob("*.py") if ".quantize(" in p.read_text(encoding="utf-8")]
+    assert users == ["rounding.py"]

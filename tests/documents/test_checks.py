@@ -158,3 +158,16 @@ def test_model_refuses_malformed_fields(bad: dict[str, Any]) -> None:
 def test_party_refuses_two_identities() -> None:
     with pytest.raises(ValidationError):
         Party(vkn="9876543217", tckn="12345678950", name="X", address=CUSTOMER.address)
+
+
+def test_document_allowance_larger_than_the_lines_is_refused() -> None:
+    from decimal import Decimal
+
+    from entegrator.documents import AllowanceCharge, DraftError, ensure_buildable
+    from tests.documents.factory import draft
+
+    d = draft()
+    big = AllowanceCharge(charge=False, amount=Decimal("1000000"), reason="İskonto")
+    with pytest.raises(DraftError) as err:
+        ensure_buildable(d.model_copy(update={"allowances_charges": [big]}))
+    assert "NEGATIVE_AMOUNT" in [p.code for p in err.value.problems]

@@ -7,19 +7,28 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+import entegrator.documents as docs
 from entegrator.cli._errors import cli_errors, fail
-from entegrator.documents import InvoiceDraft, build_invoice, compute, parse_invoice
 from entegrator.documents.identifiers import ettn
 from entegrator.documents.safe_xml import DEFAULT_MAX_BYTES
-from entegrator.documents.samples import generate
 
 __all__ = ["build", "parse", "samples", "schema", "tour"]
 
 MAX_DRAFT_BYTES = 20 * 1024 * 1024
+
+if TYPE_CHECKING:
+    from entegrator.documents import InvoiceDraft
+
+
+def _samples() -> ModuleType:
+    import entegrator.documents.samples as samples_module  # loads the models: on demand
+
+    return samples_module
 
 
 def _read(path: Path, *, limit: int) -> bytes:
@@ -65,7 +74,7 @@ def _load_draft(path: Path) -> InvoiceDraft:
             where=f"{path}: line {line}, column {col}",
         )
     with cli_errors(str(path)):
-        return InvoiceDraft.model_validate(obj)
+        return docs.InvoiceDraft.model_validate(obj)
 
 
 def build(
@@ -85,8 +94,8 @@ def build(
     if d.ettn is None:
         updates["ettn"] = ettn.new()
     with cli_errors(str(draft)):
-        d = InvoiceDraft.model_validate(d.model_dump() | updates) if updates else d
-        xml = build_invoice(d)
+        d = docs.InvoiceDraft.model_validate(d.model_dump() | updates) if updates else d
+        xml = docs.build_invoice(d)
     if out is None:
         sys.stdout.buffer.write(xml)
     else:
@@ -103,7 +112,7 @@ def parse(
     """Read a UBL-TR invoice and print its draft JSON."""
     data = _read(xml, limit=DEFAULT_MAX_BYTES)
     with cli_errors(str(xml)):
-        d = parse_invoice(data)
+        d = docs.parse_invoice(data)
     text = d.model_dump_json(indent=2, exclude_defaults=True) + "\n"
     if out is None:
         sys.stdout.write(text)
@@ -124,12 +133,12 @@ def samples(
     lines = 0
     start = time.perf_counter()
     with cli_errors():
-        for i, d in enumerate(generate(count, seed=seed)):
+        for i, d in enumerate(_samples().generate(count, seed=seed)):
             stem = out / f"{i + 1:05d}-{d.profile}-{d.type}"
             Path(f"{stem}.json").write_text(
                 d.model_dump_json(indent=1, exclude_defaults=True) + "\n", "utf-8"
             )
-            Path(f"{stem}.xml").write_bytes(build_invoice(d))
+            Path(f"{stem}.xml").write_bytes(docs.build_invoice(d))
             kinds[f"{d.profile}/{d.type}"] += 1
             lines += len(d.lines)
     took = time.perf_counter() - start
@@ -146,7 +155,7 @@ def schema(
     if kind != "invoice":
         fail("UNKNOWN_KIND", f"Bilinmeyen tür: {kind} (invoice)", f"Unknown kind: {kind} (invoice)")
     sys.stdout.write(
-        json.dumps(InvoiceDraft.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
+        json.dumps(docs.InvoiceDraft.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
     )
 
 
@@ -159,14 +168,14 @@ def tour(
     typer.echo(f"entegrator document tour → {out.resolve()}\n")
     typer.echo(f"{'file':<40} {'profile/type':<30} {'lines':>5} {'cur':>4} {'payable':>16}")
     with cli_errors():
-        for i, d in enumerate(generate(count, seed=2026)):
-            xml = build_invoice(d)
+        for i, d in enumerate(_samples().generate(count, seed=2026)):
+            xml = docs.build_invoice(d)
             name = f"{d.number}.xml"
             (out / name).write_bytes(xml)
             (out / f"{d.number}.json").write_text(
                 d.model_dump_json(indent=1, exclude_defaults=True), "utf-8"
             )
-            totals = compute(d)
+            totals = docs.compute(d)
             typer.echo(
                 f"{name:<40} {d.profile + '/' + d.type:<30} {len(d.lines):>5}"
                 f" {d.currency:>4} {totals.payable:>16,}"

@@ -496,7 +496,34 @@ def check_draft(draft: InvoiceDraft) -> list[Problem]:
         _check_line(c, draft, line, f"lines[{i}]")
     _check_type(c, draft)
     _check_profile(c, draft)
+    if not c.problems:
+        _check_amounts(c, draft)
     return c.problems
+
+
+def _check_amounts(c: _Collector, draft: InvoiceDraft) -> None:
+    """No amount may be negative: GİB's decimalCheck refuses a minus sign anywhere."""
+    from entegrator.documents.totals import compute
+
+    totals = compute(draft)
+    for i, line in enumerate(totals.lines):
+        if line.line_extension < 0:
+            c.add(
+                "NEGATIVE_AMOUNT",
+                f"lines[{i}]",
+                f"Satır tutarı eksi olamaz ({_fmt(line.line_extension)}); iskontolar tutarı aşıyor",
+                f"the line amount cannot be negative ({_fmt(line.line_extension)}); "
+                "allowances exceed it",
+            )
+    if totals.tax_exclusive < 0 or totals.payable < 0:
+        c.add(
+            "NEGATIVE_AMOUNT",
+            "allowances_charges",
+            f"Belge toplamı eksi olamaz ({_fmt(totals.tax_exclusive)}); belge iskontoları "
+            "satırların toplamını aşıyor",
+            f"the document total cannot be negative ({_fmt(totals.tax_exclusive)}); "
+            "document allowances exceed the lines",
+        )
 
 
 def ensure_buildable(draft: InvoiceDraft, *, require_ids: bool = True) -> InvoiceDraft:

@@ -2,9 +2,9 @@
 
 Rounding policy (``ubl-tr.md`` §8, ``checks.md`` §5):
 
-* Amounts are rounded half-up to the kuruş (0.01) by :func:`round_amount`, the only place
-  in the code base that calls ``quantize``. Quantities, unit prices and rates keep their
-  given precision.
+* Amounts are rounded half-up to the kuruş (0.01) by :func:`round_amount` (``rounding.py``,
+  the only place in the code base that calls ``quantize``). Quantities, unit prices and
+  rates keep their given precision.
 * A line: ``LineExtensionAmount = round(quantity × price) − allowances + charges``; each
   allowance is ``round(base × rate)`` or its fixed amount. Other taxes are
   ``round(line amount × percent)`` (or a fixed amount); the KDV base is the line amount plus
@@ -30,10 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from entegrator.documents.codes import rules, tax_name
 from entegrator.documents.model import AllowanceCharge, InvoiceDraft, Line
+from entegrator.documents.rounding import round_amount
 
 __all__ = [
     "KDV",
@@ -48,14 +49,8 @@ __all__ = [
 ]
 
 KDV = "0015"
-_CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
-
-
-def round_amount(value: Decimal) -> Decimal:
-    """Round to the kuruş, half away from zero (GİB's ROUND_HALF_UP)."""
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)

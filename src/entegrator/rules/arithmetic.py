@@ -25,7 +25,7 @@ from typing import Any
 
 from lxml import etree
 
-from entegrator.documents.totals import round_amount
+from entegrator.documents.rounding import round_amount
 from entegrator.rules.findings import Finding, Severity, Source
 from entegrator.rules.paths import element_path, line_of
 

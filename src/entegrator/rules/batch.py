@@ -38,9 +38,8 @@ def collect(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
 
 
 def _init(pack_root: str | None, settings: ValidationSettings) -> None:
-    validator = Validator(RulePack.load(pack_root), settings)
-    validator.warm_up()
-    _WORKER["validator"] = validator
+    # Forked workers inherit the parent's compiled schemas and rules; spawned ones compile.
+    _WORKER["validator"] = Validator(RulePack.load(pack_root), settings)
 
 
 def _run(path: str) -> Report:
@@ -62,6 +61,8 @@ def validate_paths(
             yield validator.validate_file(path)
         return
     pack_root = None if pack.origin == RulePack.DEFAULT_ORIGIN else str(pack.root)
+    # Compile the common case once, before forking: every worker starts warm.
+    Validator(pack, settings).warm_up(("invoice",))
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     chunk = max(1, min(32, len(files) // (jobs * 8) or 1))
     with context.Pool(jobs, initializer=_init, initargs=(pack_root, settings)) as pool:

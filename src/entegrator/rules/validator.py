@@ -21,7 +21,7 @@ from entegrator.documents import safe_xml
 from entegrator.documents.errors import UnsafeXMLError, XMLError
 from entegrator.rules import arithmetic, identity, xsd
 from entegrator.rules.findings import Finding, Report, Severity, Source
-from entegrator.rules.pack import RulePack
+from entegrator.rules.pack import KINDS, RulePack
 from entegrator.rules.paths import line_of
 from entegrator.rules.schematron import CompiledSchematron, read_schematron
 from entegrator.rules.xpath import UnsupportedXPathError
@@ -143,11 +143,12 @@ class Validator:
         self.settings = settings or ValidationSettings()
         self._engines = _engines(self.pack)
 
-    def warm_up(self) -> None:
-        """Compile every schema and rule set now instead of on the first document."""
-        for kind in ("invoice", "despatch", "receipt", "application-response", "envelope"):
+    def warm_up(self, kinds: tuple[str, ...] = tuple(KINDS)) -> None:
+        """Compile the schemas and rule sets of ``kinds`` now instead of on first use."""
+        for kind in kinds:
             xsd.schema(self.pack.xsd(kind))
-        for type_ in ("efatura", "earchive"):
+        types = {"earchive" if kind == "earchive" else "efatura" for kind in kinds}
+        for type_ in sorted(types):
             self._engines.compiled_for(type_)
         if self.settings.engine is Engine.SAXON:
             self._engines.saxon_engine()

@@ -433,7 +433,7 @@ def _substitute(tokens: list[Token], variables: Mapping[str, str]) -> list[Token
     return _classify_operators(out)
 
 
-def hoist_absolute_paths(expr: str, names: dict[str, str]) -> str:
+def hoist_absolute_paths(expr: str, names: dict[str, str], *, parents: bool = True) -> str:
     """Replace context-free paths by ``$variables`` evaluated once per document or parent.
 
     ``//cbc:UBLVersionID`` inside a per-line test would scan the whole document for every line;
@@ -458,7 +458,7 @@ def hoist_absolute_paths(expr: str, names: dict[str, str]) -> str:
         prev = out[-1] if out else None
         starts_path = not _operand_before(prev) and (prev is None or prev.text not in ("/", "//"))
         absolute = tok.text in ("/", "//") and not _operand_before(prev)
-        parent = tok.text == ".." and starts_path and predicate_depth == 0
+        parent = parents and tok.text == ".." and starts_path and predicate_depth == 0
         if absolute or parent:
             end = _path_end(tokens, i)
             if not _selects_elements(tokens[i:end]):

@@ -1,0 +1,18 @@
+"""Yuvarlama: the one place where amounts are rounded (``docs/draft.md``, rounding policy).
+
+>>> round_amount(Decimal("2.675")), round_amount(Decimal("-0.005"))
+(Decimal('2.68'), Decimal('-0.01'))
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+__all__ = ["round_amount"]
+
+_CENT = Decimal("0.01")
+
+
+def round_amount(value: Decimal) -> Decimal:
+    """Round to the kuruş, half away from zero (GİB's ROUND_HALF_UP)."""
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
