@@ -36,23 +36,43 @@ SIZES = (1, 10, 100, 1000)
 BIN = Path(sys.executable).parent
 
 
-def warm_rate(func: Callable[[bytes], object], docs: list[bytes], rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for doc in docs:
-            func(doc)
-        times.append(time.perf_counter() - start)
-    return len(docs) / statistics.median(times)
+def _once(func: Callable[[bytes], object], docs: list[bytes]) -> float:
+    start = time.perf_counter()
+    for doc in docs:
+        func(doc)
+    return time.perf_counter() - start
 
 
-def process_rate(cmd: list[str], count: int, rounds: int) -> float:
-    times = []
+def warm_rates(
+    ours: Callable[[bytes], object], peer: Callable[[bytes], object], docs: list[bytes], rounds: int
+) -> tuple[float, float, float]:
+    """Docs/s of each and the median of per-round ratios (rounds interleaved: the machine's
+    load changes from second to second, a ratio of neighbours is steadier than of medians)."""
+    mine, theirs, ratios = [], [], []
     for _ in range(rounds):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=False, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return count / statistics.median(times)
+        a, b = _once(ours, docs), _once(peer, docs)
+        mine.append(len(docs) / a)
+        theirs.append(len(docs) / b)
+        ratios.append(b / a)
+    return statistics.median(mine), statistics.median(theirs), statistics.median(ratios)
+
+
+def _run(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=False, capture_output=True)
+    return time.perf_counter() - start
+
+
+def process_rates(
+    ours: list[str], peer: list[str], count: int, rounds: int
+) -> tuple[float, float, float]:
+    mine, theirs, ratios = [], [], []
+    for _ in range(rounds):
+        a, b = _run(ours), _run(peer)
+        mine.append(count / a)
+        theirs.append(count / b)
+        ratios.append(b / a)
+    return statistics.median(mine), statistics.median(theirs), statistics.median(ratios)
 
 
 def main() -> None:
@@ -77,9 +97,8 @@ def main() -> None:
             mine, peer = ours.validate(doc), kontrol_et(doc)
             if not (mine.valid and peer.gecerli):
                 raise SystemExit(f"disagreement or invalid sample: {mine.to_dict()}")
-        warm_ours = warm_rate(ours.validate, docs, args.rounds)
-        warm_peer = warm_rate(kontrol_et, docs, args.rounds)
-        line = f"{size:>5} | {warm_ours:>11.0f} {warm_peer:>8.0f} {warm_ours / warm_peer:>5.1f}× | "
+        warm_ours, warm_peer, ratio = warm_rates(ours.validate, kontrol_et, docs, args.rounds)
+        line = f"{size:>5} | {warm_ours:>11.0f} {warm_peer:>8.0f} {ratio:>5.1f}× | "
         if args.no_process:
             print(line)
             continue
@@ -88,16 +107,15 @@ def main() -> None:
             n_files = {1: 1000, 10: 600, 100: 150, 1000: 16}.get(size, 50)
             for i in range(n_files):
                 (folder / f"{i:05d}.xml").write_bytes(docs[i % len(docs)])
-            rounds = max(1, min(args.rounds, 3))
-            proc_ours = process_rate(
-                [str(BIN / "entegrator"), "validate", "--json", str(folder)], n_files, rounds
-            )
-            proc_peer = process_rate(
-                [str(BIN / "efatura-kontrol"), "toplu", "--json", str(folder)], n_files, rounds
+            proc_ours, proc_peer, proc_ratio = process_rates(
+                [str(BIN / "entegrator"), "validate", "--json", str(folder)],
+                [str(BIN / "efatura-kontrol"), "toplu", "--json", str(folder)],
+                n_files,
+                max(1, min(args.rounds, 3)),
             )
         finally:
             shutil.rmtree(folder)
-        print(line + f"{proc_ours:>14.0f} {proc_peer:>8.0f} {proc_ours / proc_peer:>5.1f}×")
+        print(line + f"{proc_ours:>14.0f} {proc_peer:>8.0f} {proc_ratio:>5.1f}×")
 
 
 if __name__ == "__main__":

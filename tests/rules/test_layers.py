@@ -292,6 +292,7 @@ def test_an_assert_that_raises_is_a_finding_and_the_others_still_run(
         raise RuntimeError(f"regex engine down for {pattern}")
 
     monkeypatch.setattr(xp, "xsd_regex", broken)
+    monkeypatch.setattr(xp, "_REGEXES", {})
     findings = compiled.run(root)
     evaluation = [f for f in findings if f.code == "sch-evaluation"]
     assert evaluation and all(f.severity is Severity.ERROR for f in evaluation)

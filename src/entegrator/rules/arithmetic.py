@@ -35,7 +35,7 @@ TOLERANCE = Decimal("0.01")
 _CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
 _CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 _HUNDRED = Decimal(100)
-_OTHER_CURRENCY = etree.XPath("//*[@currencyID != $c]")
+_CURRENCY_IDS = etree.XPath("//@currencyID")
 _KDV = "0015"
 
 _MESSAGES: dict[str, tuple[str, str]] = {
@@ -141,9 +141,22 @@ def _not_sum(expected: Decimal, written: Decimal) -> bool:
     return expected != written
 
 
-def _allowances(node: etree._Element) -> tuple[Decimal, Decimal]:
+def _index(node: etree._Element) -> dict[object, list[etree._Element]]:
+    """The node's children by tag, in one pass (cheaper than a lookup per field)."""
+    kids: dict[object, list[etree._Element]] = {}
+    for child in node:
+        kids.setdefault(child.tag, []).append(child)
+    return kids
+
+
+def _first(kids: dict[object, list[etree._Element]], tag: str) -> etree._Element | None:
+    found = kids.get(tag)
+    return found[0] if found else None
+
+
+def _allowances(kids: dict[object, list[etree._Element]]) -> tuple[Decimal, Decimal]:
     allowance = charge = Decimal(0)
-    for ac in node.iterchildren(_CAC + "AllowanceCharge"):
+    for ac in kids.get(_CAC + "AllowanceCharge", ()):
         amount = _amount(_child(ac, _CBC + "Amount"))
         if amount is None:
             continue
@@ -154,155 +167,166 @@ def _allowances(node: etree._Element) -> tuple[Decimal, Decimal]:
     return allowance, charge
 
 
-def _taxes(node: etree._Element, where: str, out: list[Finding]) -> tuple[Decimal, Decimal]:
-    """Check the TaxTotals under ``node``; return (Σ taxes, Σ KDV)."""
-    total = kdv = Decimal(0)
-    for tax_total in node.iterchildren(_CAC + "TaxTotal"):
-        subtotal_sum = Decimal(0)
-        for sub in tax_total.iterchildren(_CAC + "TaxSubtotal"):
-            amount_node = _child(sub, _CBC + "TaxAmount")
-            amount = _amount(amount_node)
-            if amount is None or amount_node is None:
-                continue
-            subtotal_sum += amount
-            code = _text(
-                _child(sub, _CAC + "TaxCategory", _CAC + "TaxScheme", _CBC + "TaxTypeCode")
-            )
-            if code == _KDV:
+def _subtotals(
+    total_node: etree._Element, code: str, where: str, out: list[Finding]
+) -> tuple[Decimal, Decimal]:
+    """Check the subtotals of one TaxTotal (or WithholdingTaxTotal); return (Σ, Σ KDV)."""
+    subtotal_sum = kdv = Decimal(0)
+    written_node = None
+    for part in total_node:
+        if part.tag == _CBC + "TaxAmount":
+            written_node = part
+            continue
+        if part.tag != _CAC + "TaxSubtotal":
+            continue
+        kids = _index(part)
+        amount_node = _first(kids, _CBC + "TaxAmount")
+        amount = _amount(amount_node)
+        if amount is None or amount_node is None:
+            continue
+        subtotal_sum += amount
+        if code == "arith-tax-subtotal":
+            category = _first(kids, _CAC + "TaxCategory")
+            tax_type = _text(_child(category, _CAC + "TaxScheme", _CBC + "TaxTypeCode"))
+            if tax_type == _KDV:
                 kdv += amount
-            base = _amount(_child(sub, _CBC + "TaxableAmount"))
-            percent = _amount(_child(sub, _CBC + "Percent"))
-            if base is not None and percent is not None:
-                expected = base * percent / _HUNDRED
-                if _off(expected, amount):
-                    out.append(
-                        _mismatch("arith-tax-subtotal", amount_node, expected, amount, where)
-                    )
-        written_node = _child(tax_total, _CBC + "TaxAmount")
-        written = _amount(written_node)
-        if written is not None and written_node is not None and _not_sum(subtotal_sum, written):
-            out.append(_mismatch("arith-tax-total", written_node, subtotal_sum, written, where))
-        total += subtotal_sum
+        base = _amount(_first(kids, _CBC + "TaxableAmount"))
+        percent = _amount(_first(kids, _CBC + "Percent"))
+        if base is not None and percent is not None:
+            expected = base * percent / _HUNDRED
+            if _off(expected, amount):
+                out.append(_mismatch(code, amount_node, expected, amount, where))
+    written = _amount(written_node)
+    if written is not None and written_node is not None and _not_sum(subtotal_sum, written):
+        total_code = (
+            "arith-tax-total" if code == "arith-tax-subtotal" else "arith-withholding-total"
+        )
+        out.append(_mismatch(total_code, written_node, subtotal_sum, written, where))
+    return subtotal_sum, kdv
+
+
+def _taxes(
+    kids: dict[object, list[etree._Element]], where: str, out: list[Finding]
+) -> tuple[Decimal, Decimal]:
+    """Check the TaxTotals among ``kids``; return (Σ taxes, Σ KDV)."""
+    total = kdv = Decimal(0)
+    for tax_total in kids.get(_CAC + "TaxTotal", ()):
+        part, part_kdv = _subtotals(tax_total, "arith-tax-subtotal", where, out)
+        total += part
+        kdv += part_kdv
     return total, kdv
 
 
-def _withholding(node: etree._Element, where: str, out: list[Finding]) -> Decimal:
+def _withholding(
+    kids: dict[object, list[etree._Element]], where: str, out: list[Finding]
+) -> Decimal:
     total = Decimal(0)
-    for wt in node.iterchildren(_CAC + "WithholdingTaxTotal"):
-        subtotal_sum = Decimal(0)
-        for sub in wt.iterchildren(_CAC + "TaxSubtotal"):
-            amount_node = _child(sub, _CBC + "TaxAmount")
-            amount = _amount(amount_node)
-            if amount is None or amount_node is None:
-                continue
-            subtotal_sum += amount
-            base = _amount(_child(sub, _CBC + "TaxableAmount"))
-            percent = _amount(_child(sub, _CBC + "Percent"))
-            if base is not None and percent is not None:
-                expected = base * percent / _HUNDRED
-                if _off(expected, amount):
-                    out.append(_mismatch("arith-withholding", amount_node, expected, amount, where))
-        written_node = _child(wt, _CBC + "TaxAmount")
-        written = _amount(written_node)
-        if written is not None and written_node is not None and _not_sum(subtotal_sum, written):
-            out.append(
-                _mismatch("arith-withholding-total", written_node, subtotal_sum, written, where)
-            )
-        total += subtotal_sum
+    for wt in kids.get(_CAC + "WithholdingTaxTotal", ()):
+        total += _subtotals(wt, "arith-withholding", where, out)[0]
     return total
 
 
-def _lines(root: etree._Element, out: list[Finding]) -> tuple[Decimal, int]:
+def _lines(lines: list[etree._Element], out: list[Finding]) -> Decimal:
     line_sum = Decimal(0)
-    count = 0
-    for line in root.iterchildren(_CAC + "InvoiceLine"):
-        count += 1
-        amount_node = _child(line, _CBC + "LineExtensionAmount")
+    for line in lines:
+        kids = _index(line)
+        amount_node = _first(kids, _CBC + "LineExtensionAmount")
         amount = _amount(amount_node)
         if amount is None or amount_node is None:
             continue
         line_sum += amount
-        quantity = _amount(_child(line, _CBC + "InvoicedQuantity"))
-        price = _amount(_child(line, _CAC + "Price", _CBC + "PriceAmount"))
-        where = f"Satır/line {_text(_child(line, _CBC + 'ID')) or '?'}: "
+        quantity = _amount(_first(kids, _CBC + "InvoicedQuantity"))
+        price = _amount(_child(_first(kids, _CAC + "Price"), _CBC + "PriceAmount"))
+        where = f"Satır/line {_text(_first(kids, _CBC + 'ID')) or '?'}: "
         if quantity is not None and price is not None:
-            allowance, charge = _allowances(line)
+            allowance, charge = _allowances(kids)
             expected = round_amount(quantity * price) - allowance + charge
             if _off(expected, amount):
                 out.append(_mismatch("arith-line", amount_node, expected, amount, where))
-        _taxes(line, where, out)
-        _withholding(line, where, out)
-    return line_sum, count
+        _taxes(kids, where, out)
+        _withholding(kids, where, out)
+    return line_sum
 
 
-def _currency(root: etree._Element) -> Iterator[Finding]:
-    currency = (root.findtext(_CBC + "DocumentCurrencyCode") or "").strip()
+def _currency(root: etree._Element, currency: str) -> Iterator[Finding]:
     if not currency:
         return
-    found_nodes: Any = _OTHER_CURRENCY(root, c=currency)
-    for el in found_nodes:
-        found = el.get("currencyID")
-        if found is not None:
-            yield Finding(
-                code="arith-currency",
-                severity=Severity.ERROR,
-                source=Source.ARITHMETIC,
-                line=line_of(el),
-                xpath=element_path(el, "currencyID"),
-                message_tr=f"Tutarın para birimi {found}, belgenin para birimi {currency}",
-                message_en=f"The amount is in {found}, the document currency is {currency}",
-                hint="Bütün tutarlar belge para biriminde (DocumentCurrencyCode) yazılır.",
-                hint_en="Every amount is written in the document currency.",
-            )
+    values: Any = _CURRENCY_IDS(root)
+    for value in values:
+        if value == currency:
+            continue
+        el = value.getparent()
+        yield Finding(
+            code="arith-currency",
+            severity=Severity.ERROR,
+            source=Source.ARITHMETIC,
+            line=line_of(el),
+            xpath=element_path(el, "currencyID") if el is not None else None,
+            message_tr=f"Tutarın para birimi {value}, belgenin para birimi {currency}",
+            message_en=f"The amount is in {value}, the document currency is {currency}",
+            hint="Bütün tutarlar belge para biriminde (DocumentCurrencyCode) yazılır.",
+            hint_en="Every amount is written in the document currency.",
+        )
+
+
+_TOTALS = (
+    "LineExtensionAmount",
+    "AllowanceTotalAmount",
+    "ChargeTotalAmount",
+    "TaxExclusiveAmount",
+    "TaxInclusiveAmount",
+    "PayableRoundingAmount",
+    "PayableAmount",
+)
 
 
 def check(root: etree._Element) -> list[Finding]:
     """Arithmetic findings of an Invoice (empty when every figure adds up)."""
     out: list[Finding] = []
-    line_sum, count = _lines(root, out)
-    taxes, _kdv = _taxes(root, "", out)
-    withheld = _withholding(root, "", out)
-    count_node = root.find(_CBC + "LineCountNumeric")
+    kids = _index(root)
+    lines = kids.get(_CAC + "InvoiceLine", [])
+    line_sum = _lines(lines, out)
+    taxes, _kdv = _taxes(kids, "", out)
+    withheld = _withholding(kids, "", out)
+    count_node = _first(kids, _CBC + "LineCountNumeric")
     written_count = _amount(count_node)
-    if count_node is not None and written_count is not None and written_count != count:
-        out.append(_mismatch("arith-line-count", count_node, Decimal(count), written_count))
-    out.extend(_currency(root))
-    totals = root.find(_CAC + "LegalMonetaryTotal")
+    if count_node is not None and written_count is not None and written_count != len(lines):
+        out.append(_mismatch("arith-line-count", count_node, Decimal(len(lines)), written_count))
+    out.extend(_currency(root, _text(_first(kids, _CBC + "DocumentCurrencyCode"))))
+    totals = _first(kids, _CAC + "LegalMonetaryTotal")
     if totals is None:
         return out
-    allowance, charge = _allowances(root)
+    allowance, charge = _allowances(kids)
+    total_kids = _index(totals)
+    nodes = {name: _first(total_kids, _CBC + name) for name in _TOTALS}
+    values = {name: _amount(node) for name, node in nodes.items()}
 
-    def field(name: str) -> tuple[etree._Element | None, Decimal | None]:
-        node = totals.find(_CBC + name)
-        return node, _amount(node)
+    def used(name: str, fallback: Decimal) -> Decimal:
+        value = values[name]
+        return value if value is not None else fallback
 
-    checks: list[tuple[str, str, Decimal]] = []
-    line_node, line_total = field("LineExtensionAmount")
-    checks.append(("LineExtensionAmount", "arith-line-extension", line_sum))
-    _at_node, allowance_total = field("AllowanceTotalAmount")
-    _ct_node, charge_total = field("ChargeTotalAmount")
-    checks.append(("AllowanceTotalAmount", "arith-allowance-total", allowance))
-    checks.append(("ChargeTotalAmount", "arith-charge-total", charge))
-    base = line_total if line_total is not None else line_sum
-    allowance_used = allowance_total if allowance_total is not None else allowance
-    charge_used = charge_total if charge_total is not None else charge
-    exclusive_expected = base - allowance_used + charge_used
-    checks.append(("TaxExclusiveAmount", "arith-tax-exclusive", exclusive_expected))
-    _te_node, exclusive = field("TaxExclusiveAmount")
-    exclusive_used = exclusive if exclusive is not None else exclusive_expected
-    checks.append(("TaxInclusiveAmount", "arith-tax-inclusive", exclusive_used + taxes))
-    _ti_node, inclusive = field("TaxInclusiveAmount")
-    inclusive_used = inclusive if inclusive is not None else exclusive_used + taxes
-    _r_node, rounding = field("PayableRoundingAmount")
-    payable_expected = inclusive_used - withheld + (rounding or Decimal(0))
-    checks.append(("PayableAmount", "arith-payable", payable_expected))
+    exclusive_expected = (
+        used("LineExtensionAmount", line_sum)
+        - used("AllowanceTotalAmount", allowance)
+        + used("ChargeTotalAmount", charge)
+    )
+    exclusive = used("TaxExclusiveAmount", exclusive_expected)
+    inclusive = used("TaxInclusiveAmount", exclusive + taxes)
+    payable = inclusive - withheld + used("PayableRoundingAmount", Decimal(0))
+    checks = (
+        ("LineExtensionAmount", "arith-line-extension", line_sum),
+        ("AllowanceTotalAmount", "arith-allowance-total", allowance),
+        ("ChargeTotalAmount", "arith-charge-total", charge),
+        ("TaxExclusiveAmount", "arith-tax-exclusive", exclusive_expected),
+        ("TaxInclusiveAmount", "arith-tax-inclusive", exclusive + taxes),
+        ("PayableAmount", "arith-payable", payable),
+    )
     for name, code, expected in checks:
-        node, written = field(name)
+        node, written = nodes[name], values[name]
         if node is None or written is None:
             continue
         if name in ("AllowanceTotalAmount", "ChargeTotalAmount") and written == 0 and not expected:
             continue
         if _not_sum(expected, written):
             out.append(_mismatch(code, node, expected, written))
-    del line_node
     return out

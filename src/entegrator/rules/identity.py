@@ -36,6 +36,14 @@ _RETURN_TYPES = frozenset({"IADE", "TEVKIFATIADE", "YTBIADE", "YTBTEVKIFATIADE"}
 _CURRENT_KDV = frozenset({Decimal(0), Decimal(1), Decimal(10), Decimal(20)})
 
 
+def _child(node: etree._Element | None, *tags: str) -> etree._Element | None:
+    for tag in tags:
+        if node is None:
+            return None
+        node = next(node.iterchildren(tag), None)
+    return node
+
+
 def _finding(  # noqa: PLR0917 - code, severity, place, two messages, two hints
     code: str,
     severity: Severity,
@@ -61,10 +69,15 @@ def _finding(  # noqa: PLR0917 - code, severity, place, two messages, two hints
 
 def _parties(root: etree._Element, profile: str, checksum: Severity) -> Iterator[Finding]:
     for role in ("AccountingSupplierParty", "AccountingCustomerParty", "BuyerCustomerParty"):
-        party = root.find(f"{_CAC}{role}/{_CAC}Party")
+        party = _child(root, _CAC + role, _CAC + "Party")
         if party is None:
             continue
-        for ident in party.iterfind(f"{_CAC}PartyIdentification/{_CBC}ID"):
+        idents = (
+            ident
+            for holder in party.iterchildren(_CAC + "PartyIdentification")
+            for ident in holder.iterchildren(_CBC + "ID")
+        )
+        for ident in idents:
             scheme = ident.get("schemeID")
             value = (ident.text or "").strip()
             if scheme == "VKN" and len(value) == 10 and value.isdigit() and not vkn.is_valid(value):
@@ -168,7 +181,9 @@ def _business(root: etree._Element, profile: str, type_: str) -> Iterator[Findin
                 "See the profile × type table in docs/draft.md for the allowed types.",
             )
     if type_ in _RETURN_TYPES and type_node is not None:
-        ref = root.find(f"{_CAC}BillingReference/{_CAC}InvoiceDocumentReference/{_CBC}ID")
+        ref = _child(
+            root, _CAC + "BillingReference", _CAC + "InvoiceDocumentReference", _CBC + "ID"
+        )
         if ref is None or not (ref.text or "").strip():
             yield _finding(
                 "id-return-reference",
@@ -188,9 +203,16 @@ def _business(root: etree._Element, profile: str, type_: str) -> Iterator[Findin
             "An export invoice must name the foreign buyer (BuyerCustomerParty)",
         )
     if type_ not in _RETURN_TYPES:
-        for sub in root.iterfind(f"{_CAC}InvoiceLine/{_CAC}TaxTotal/{_CAC}TaxSubtotal"):
-            code = sub.findtext(f"{_CAC}TaxCategory/{_CAC}TaxScheme/{_CBC}TaxTypeCode")
-            percent_node = sub.find(_CBC + "Percent")
+        subtotals = (
+            sub
+            for line in root.iterchildren(_CAC + "InvoiceLine")
+            for total in line.iterchildren(_CAC + "TaxTotal")
+            for sub in total.iterchildren(_CAC + "TaxSubtotal")
+        )
+        for sub in subtotals:
+            code_node = _child(sub, _CAC + "TaxCategory", _CAC + "TaxScheme", _CBC + "TaxTypeCode")
+            code = code_node.text if code_node is not None else None
+            percent_node = _child(sub, _CBC + "Percent")
             if code != "0015" or percent_node is None:
                 continue
             text = (percent_node.text or "").strip()

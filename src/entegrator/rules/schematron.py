@@ -174,26 +174,21 @@ class _Pattern:
     anchored: bool  # starts with / (the first step is the document element)
     attribute: str | None  # the node is this attribute of the last step's element
 
-    def matches(self, element: etree._Element) -> bool:
-        return _match(self.steps, len(self.steps) - 1, element, self.anchored)
 
+def _match_tags(steps: tuple[_Step, ...], tags: tuple[str, ...], anchored: bool) -> bool:
+    """Does a node whose ancestry (document element first) is ``tags`` match the steps?"""
 
-def _match(steps: tuple[_Step, ...], i: int, el: etree._Element | None, anchored: bool) -> bool:
-    if el is None:
-        return False
-    step = steps[i]
-    if step.tag is not None and el.tag != step.tag:
-        return False
-    if i == 0:
-        return not anchored or el.getparent() is None
-    parent = el.getparent()
-    if not step.descendant:
-        return _match(steps, i - 1, parent, anchored)
-    while parent is not None:
-        if _match(steps, i - 1, parent, anchored):
-            return True
-        parent = parent.getparent()
-    return False
+    def match(i: int, j: int) -> bool:
+        step = steps[i]
+        if j < 0 or (step.tag is not None and tags[j] != step.tag):
+            return False
+        if i == 0:
+            return not anchored or j == 0
+        if not step.descendant:
+            return match(i - 1, j - 1)
+        return any(match(i - 1, k) for k in range(j - 1, -1, -1))
+
+    return match(len(steps) - 1, len(tags) - 1)
 
 
 def _parse_pattern(text: str, namespaces: dict[str, str]) -> list[_Pattern]:
@@ -371,9 +366,7 @@ class CompiledSchematron:
                 if len(alt.steps) > 1 and alt.steps[0].tag is not None
             }
         )
-        self._candidates: dict[
-            tuple[frozenset[str], str, str | None], list[tuple[_Rule, _Pattern]]
-        ] = {}
+        self._candidates: dict[tuple[frozenset[str], tuple[str, ...]], list[_Rule]] = {}
 
     def _compile_attribute_rule(
         self,
@@ -415,22 +408,28 @@ class CompiledSchematron:
 
     # -- running ---------------------------------------------------------------------------
 
-    def _rules_for(
-        self, el: etree._Element, present: frozenset[str]
-    ) -> list[tuple[_Rule, _Pattern]]:
-        parent = el.getparent()
-        tag = str(el.tag)
-        parent_tag = str(parent.tag) if parent is not None else None
-        key = (present, tag, parent_tag)
+    def _rules_for(self, ancestry: tuple[str, ...], present: frozenset[str]) -> list[_Rule]:
+        """The rules that fire on a node with this ancestry: first matching rule per pattern.
+
+        Resolved once per distinct ancestry and cached: UBL documents repeat a few hundred
+        element paths, so the pattern matching is paid once per process, not per node.
+        """
+        key = (present, ancestry)
         found = self._candidates.get(key)
         if found is None:
-            pool = self._by_pair.get((tag, parent_tag), []) + self._by_pair.get((tag, None), [])
-            found = [
-                entry
-                for entry in pool
-                if len(entry[1].steps) == 1 or entry[1].steps[0].tag in present
-            ]
-            found.sort(key=lambda entry: entry[0].index)
+            tag, parent = ancestry[-1], (ancestry[-2] if len(ancestry) > 1 else None)
+            pool = self._by_pair.get((tag, parent), []) + self._by_pair.get((tag, None), [])
+            pool = sorted(pool + self._wildcard, key=lambda entry: entry[0].index)
+            fired: set[int] = set()
+            found = []
+            for rule, alt in pool:
+                if rule.pattern_index in fired:
+                    continue
+                if len(alt.steps) > 1 and alt.steps[0].tag not in present:
+                    continue
+                if _match_tags(alt.steps, ancestry, alt.anchored):
+                    fired.add(rule.pattern_index)
+                    found.append(rule)
             self._candidates[key] = found
         return found
 
@@ -443,20 +442,21 @@ class CompiledSchematron:
         return {var: cache[var] for var in uses}
 
     def _hits(self, root: etree._Element, document: dict[str, Any]) -> Iterator[_Hit]:
-        wildcard = self._wildcard
         present = frozenset(str(el.tag) for el in root.iter(*self._anchors))
-        elements = root.iter(etree.Element) if wildcard else root.iter(*self._tags)
+        elements = root.iter(etree.Element) if self._wildcard else root.iter(*self._tags)
+        known: dict[etree._Element, tuple[str, ...]] = {}
+
+        def ancestry_of(node: etree._Element) -> tuple[str, ...]:
+            found = known.get(node)
+            if found is None:
+                parent = node.getparent()
+                head = ancestry_of(parent) if parent is not None else ()
+                found = known[node] = (*head, str(node.tag))
+            return found
+
         for el in elements:
-            candidates = self._rules_for(el, present)
-            if wildcard:
-                candidates = sorted(candidates + wildcard, key=lambda entry: entry[0].index)
-            fired: set[int] = set()
-            for rule, alt in candidates:
-                if rule.pattern_index in fired:
-                    continue
-                if alt.matches(el):
-                    fired.add(rule.pattern_index)
-                    yield _Hit(rule, el, None)
+            for rule in self._rules_for(ancestry_of(el), present):
+                yield _Hit(rule, el, None)
         for rule, name, failing, uses in self._attribute_sets:
             values: Any
             try:

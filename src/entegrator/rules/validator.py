@@ -142,6 +142,7 @@ class Validator:
         self.pack = pack or RulePack.default()
         self.settings = settings or ValidationSettings()
         self._engines = _engines(self.pack)
+        self._xsd_paths = {kind: self.pack.xsd(kind) for kind in KINDS}
 
     def warm_up(self, kinds: tuple[str, ...] = tuple(KINDS)) -> None:
         """Compile the schemas and rule sets of ``kinds`` now instead of on first use."""
@@ -252,7 +253,7 @@ class Validator:
     def _check(self, data: bytes, root: etree._Element, report: Report) -> None:
         kind = report.kind or ""
         tree = root.getroottree()
-        report.findings.extend(xsd.check(tree, self.pack.xsd(kind)))
+        report.findings.extend(xsd.check(tree, self._xsd_paths[kind]))
         type_param = "earchive" if kind == "earchive" else "efatura"
         report.findings.extend(self._schematron(data, tree, type_param))
         if kind in ("invoice", "earchive"):

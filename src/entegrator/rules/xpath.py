@@ -23,9 +23,9 @@ Anything else that is not XPath 1.0 raises :class:`UnsupportedXPathError`; a rul
 is run by the Saxon engine instead (``entegrator.rules.saxon``), never approximated.
 
 >>> translate("matches(cbc:ID, '^[A-Z]{3}$') and exists(cac:X)")
-"ent:matches(cbc:ID,'^[A-Z]{3}$') and boolean(cac:X)"
+"ent:matches(string(cbc:ID),'^[A-Z]{3}$') and boolean(cac:X)"
 >>> translate("not(. castable as xs:date) or (xs:date(.) le xs:date(current-date()))")
-'not(ent:castable-date(.)) or (ent:date(.) <= ent:date(ent:current-date()))'
+'not(ent:castable-date(string(.))) or (ent:date(string(.)) <= ent:date(string(ent:current-date())))'
 """
 
 from __future__ import annotations
@@ -277,7 +277,47 @@ def translate(
                 out.append(Token("name", "@" + attribute_context))
                 continue
         out.append(tok)
-    return _render(out)
+    return _render(_stringify_extension_arguments(out))
+
+
+def _stringify_extension_arguments(tokens: list[Token]) -> list[Token]:
+    """``ent:f(x, y)`` → ``ent:f(string(x), string(y))``.
+
+    XPath's own ``string()`` is the first-node string value the functions want; handing lxml a
+    string instead of a node-set saves building element proxies on every call.
+    """
+    out = list(tokens)
+    i = 0
+    while i < len(out):
+        tok = out[i]
+        if tok.kind == "name" and tok.text.startswith("ent:") and tok.text != "ent:current-date":
+            close = _matching_close(out, i + 1)
+            args: list[list[Token]] = [[]]
+            depth = 0
+            for t in out[i + 2 : close]:
+                if t.text in ("(", "["):
+                    depth += 1
+                elif t.text in (")", "]"):
+                    depth -= 1
+                if t.text == "," and depth == 0:
+                    args.append([])
+                else:
+                    args[-1].append(t)
+            rebuilt: list[Token] = [tok, Token("punct", "(")]
+            for n, arg in enumerate(args):
+                if n:
+                    rebuilt.append(Token("punct", ","))
+                if len(arg) == 1 and arg[0].kind == "str":
+                    rebuilt.extend(arg)
+                else:
+                    rebuilt.extend([Token("name", "string"), Token("punct", "("), *arg])
+                    rebuilt.append(Token("punct", ")"))
+            rebuilt.append(Token("punct", ")"))
+            out[i : close + 1] = rebuilt
+            i += 2  # nested ent: calls inside the arguments are rewritten in turn
+            continue
+        i += 1
+    return out
 
 
 def _function_name(tok: Token) -> Token:
@@ -602,6 +642,8 @@ def xsd_regex(pattern: str) -> re.Pattern[str]:
 
 def _string(value: Any) -> str:
     """XPath 1.0 ``string()`` of what lxml hands an extension function."""
+    if type(value) is str:
+        return value
     if isinstance(value, list):
         if not value:
             return ""
@@ -621,12 +663,20 @@ def _string(value: Any) -> str:
 
 
 def _matches(_ctx: object, value: Any, pattern: Any) -> bool:
-    return xsd_regex(_string(pattern)).search(_string(value)) is not None
+    compiled = _REGEXES.get(pattern) if type(pattern) is str else None
+    if compiled is None:
+        compiled = xsd_regex(_string(pattern))
+        _REGEXES[_string(pattern)] = compiled
+    return compiled.search(_string(value)) is not None
+
+
+_REGEXES: dict[str, re.Pattern[str]] = {}
 
 
 _DATE_RE = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$")
 
 
+@lru_cache(maxsize=4096)
 def _parse_date(text: str) -> tuple[dt.date, int | None] | None:
     m = _DATE_RE.match(text.strip(" \t\r\n"))
     if m is None:
@@ -657,7 +707,12 @@ _TIME_RE = re.compile(r"^(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 
 
 def _castable_time(_ctx: object, value: Any) -> bool:
-    m = _TIME_RE.match(_string(value).strip(" \t\r\n"))
+    return _time_ok(_string(value))
+
+
+@lru_cache(maxsize=1024)
+def _time_ok(text: str) -> bool:
+    m = _TIME_RE.match(text.strip(" \t\r\n"))
     if m is None:
         return False
     hours, minutes, seconds, fraction, tz = m.groups()
