@@ -297,3 +297,35 @@ def test_an_assert_that_raises_is_a_finding_and_the_others_still_run(
     evaluation = [f for f in findings if f.code == "sch-evaluation"]
     assert evaluation and all(f.severity is Severity.ERROR for f in evaluation)
     assert any("InvoiceIDCheck" in f.message_tr for f in evaluation)
+
+
+def test_every_gib_rule_family_has_english_text() -> None:
+    from entegrator.rules.findings import _gib_catalogue, gib_family
+
+    source = read_schematron(RulePack.default().schematron.read_bytes())
+    invoice_like = {"genel", "invoice", "applicationresponse", "despatchadvice", "receiptadvice"}
+    families = {
+        gib_family(a.id) for r in source.rules if r.pattern in invoice_like for a in r.asserts
+    }
+    missing = families - set(_gib_catalogue())
+    assert missing == set()
+
+
+def test_translation_cache_replays_and_survives_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENTEGRATOR_CACHE_DIR", str(tmp_path))
+    source = read_schematron(RulePack.default().schematron.read_bytes())
+    first = CompiledSchematron(source, "efatura")
+    files = list((tmp_path / "rules").glob("*.json"))
+    assert len(files) == 1
+    second = CompiledSchematron(source, "efatura")
+    assert [r.xpath.path if r.xpath else None for r in first.rules] == [
+        r.xpath.path if r.xpath else None for r in second.rules
+    ]
+    assert second._memo.replay == []  # every answer came from the file
+    files[0].write_text('[["ok", "1 = 0", {}]]')  # a file made for other rules
+    third = CompiledSchematron(source, "efatura")
+    assert [r.xpath.path if r.xpath else None for r in third.rules] == [
+        r.xpath.path if r.xpath else None for r in first.rules
+    ]

@@ -6,12 +6,12 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
 
-from entegrator.documents._validation import problems_from_validation
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 from entegrator.documents.errors import DraftError
 from entegrator.errors import EntegratorError
 
@@ -45,6 +45,8 @@ def fail(
 
 
 def _validation_payload(exc: ValidationError, source: str) -> dict[str, Any]:
+    from entegrator.documents._validation import problems_from_validation
+
     payload = DraftError(problems_from_validation(exc)).to_dict()
     payload["where"] = f"{source}: {payload.get('where', '/')}" if source else payload.get("where")
     return payload
@@ -61,6 +63,10 @@ def cli_errors(source: str = "", *, as_json: bool = False) -> Iterator[None]:
             payload["where"] = f"{source}: {payload.get('where', '')}".rstrip(": ")
         _print(payload, as_json=as_json)
         raise typer.Exit(exc.exit_code) from None
-    except ValidationError as exc:
+    except Exception as exc:
+        # pydantic is imported only by commands that use the models: no models, no such error.
+        pydantic = sys.modules.get("pydantic")
+        if pydantic is None or not isinstance(exc, pydantic.ValidationError):
+            raise
         _print(_validation_payload(exc, source), as_json=as_json)
         raise typer.Exit(USAGE_EXIT) from None

@@ -19,9 +19,13 @@ efatura-kontrol on the same corpora and require the same findings.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -76,6 +80,7 @@ class SchematronSource:
     variables: dict[str, str]
     rules: tuple[RuleSource, ...]
     patterns: tuple[str, ...]
+    digest: str = ""  # sha256 of the schematron file
 
     @property
     def assert_count(self) -> int:
@@ -117,7 +122,8 @@ def read_schematron(data: bytes) -> SchematronSource:
                 raise UnsupportedXPathError("rule-level let is not supported")
             asserts = tuple(_assertions(rule, abstract, name, k))
             rules.append(RuleSource(name, rule.get("context", ""), asserts))
-    return SchematronSource(namespaces, variables, tuple(rules), tuple(patterns))
+    digest = hashlib.sha256(data).hexdigest()
+    return SchematronSource(namespaces, variables, tuple(rules), tuple(patterns), digest)
 
 
 def _assertions(
@@ -281,6 +287,81 @@ class _Hit:
     attribute: str | None
 
 
+class _Translations:
+    """Records the translator's answers while a rule set compiles, or replays them.
+
+    Translating GİB's 500 asserts takes a few hundred milliseconds of pure Python; the answers
+    depend only on the schematron file, ``$type`` and the translator's own code, so they are kept
+    in a cache file (``ENTEGRATOR_CACHE_DIR``, default ``~/.cache/entegrator``) and a new process
+    only compiles the XPaths. Any problem with the cache means compiling from scratch.
+    """
+
+    def __init__(self, source: SchematronSource, type_: str, *, cached: bool = True) -> None:
+        code = b"".join(Path(m).read_bytes() for m in (__file__, _xpath_module_file()))
+        key = hashlib.sha256(
+            f"{source.digest}|{type_}|".encode() + hashlib.sha256(code).digest()
+        ).hexdigest()[:32]
+        base = os.environ.get("ENTEGRATOR_CACHE_DIR") or Path.home() / ".cache" / "entegrator"
+        self.path = Path(base) / "rules" / f"{key}.json"
+        self.answers: list[Any] = []
+        self.replay: list[Any] | None = None
+        if not cached:
+            return
+        try:
+            loaded = json.loads(self.path.read_text("utf-8"))
+            if isinstance(loaded, list):
+                self.replay = loaded
+        except (OSError, ValueError):
+            self.replay = None
+
+    def call(self, func: Callable[..., str], *args: Any, **kwargs: Any) -> str:
+        names: dict[str, str] | None = kwargs.get("names")
+        if self.replay is not None:
+            try:
+                kind, value, added = self.replay.pop(0)
+                if names is not None:
+                    names.update(dict(added))
+            except (IndexError, TypeError, ValueError) as exc:
+                raise _StaleCacheError from exc
+            if kind == "error":
+                raise UnsupportedXPathError(value)
+            return str(value)
+        before = set(names) if names is not None else set()
+        try:
+            if names is not None:
+                kwargs.pop("names")
+                result = func(*args, names, **kwargs)
+            else:
+                result = func(*args, **kwargs)
+        except UnsupportedXPathError as exc:
+            self.answers.append(["error", str(exc), {}])
+            raise
+        added = {k: v for k, v in (names or {}).items() if k not in before}
+        self.answers.append(["ok", result, added])
+        return result
+
+    def save(self) -> None:
+        if self.replay is not None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.answers, ensure_ascii=False), "utf-8")
+            tmp.replace(self.path)
+        except OSError:
+            pass  # a read-only home: compile each time
+
+
+class _StaleCacheError(Exception):
+    """The cache file does not fit this compilation; compile from scratch."""
+
+
+def _xpath_module_file() -> str:
+    from entegrator.rules import xpath as module
+
+    return str(module.__file__)
+
+
 class CompiledSchematron:
     """GİB's schematron for one ``$type``, ready to run on parsed trees (thread-safe)."""
 
@@ -293,7 +374,15 @@ class CompiledSchematron:
         variables = dict(source.variables)
         variables["type"] = "'" + type_ + "'"
         self._variables = variables
+        try:
+            self._build(_Translations(source, type_))
+        except _StaleCacheError:
+            self._build(_Translations(source, type_, cached=False))
+
+    def _build(self, memo: _Translations) -> None:
+        source = self.source
         hoisted: dict[str, str] = {}
+        self._memo = memo
         pattern_index = {name: i for i, name in enumerate(source.patterns)}
         self.rules = [
             self._compile_rule(index, rule, pattern_index[rule.pattern], hoisted)
@@ -311,6 +400,9 @@ class CompiledSchematron:
         for path, var in hoisted.items():
             levels, rest = (0, path) if var.startswith("g") else parent_path(path)
             self._hoisted[var] = (levels, self._compile(rest))
+        if memo.replay:
+            raise _StaleCacheError  # answers left over: the file was made for other rules
+        memo.save()
 
     def _compile_rule(
         self, index: int, rule: RuleSource, pattern: int, hoisted: dict[str, str]
@@ -325,10 +417,13 @@ class CompiledSchematron:
         expr = ""
         try:
             tests = [
-                translate(a.test, variables=self._variables, attribute_context=attribute)
+                self._memo.call(
+                    translate, a.test, variables=self._variables, attribute_context=attribute
+                )
                 for a in rule.asserts
             ]
-            expr = hoist_absolute_paths(_combine(tests, [a.report for a in rule.asserts]), hoisted)
+            combined = _combine(tests, [a.report for a in rule.asserts])
+            expr = self._memo.call(hoist_absolute_paths, combined, names=hoisted)
             xpath = self._compile(expr)
         except UnsupportedXPathError as exc:
             expr, unsupported = "", str(exc)
@@ -379,12 +474,15 @@ class CompiledSchematron:
         alternatives_ok = all(alt.steps == (_Step(None, True),) for _, alt in entries)
         if not alternatives_ok or len(patterns) != len(set(patterns)) or rule.xpath is None:
             raise UnsupportedXPathError(f"attribute rule {rule.source.context!r}")
-        tests = [translate(a.test, variables=self._variables) for a in rule.source.asserts]
+        tests = [
+            self._memo.call(translate, a.test, variables=self._variables)
+            for a in rule.source.asserts
+        ]
         any_fails = " or ".join(
             f"boolean({t})" if a.report else f"not({t})"
             for t, a in zip(tests, rule.source.asserts, strict=True)
         )
-        predicate = hoist_absolute_paths(any_fails, hoisted)
+        predicate = self._memo.call(hoist_absolute_paths, any_fails, names=hoisted)
         uses = tuple(sorted({v for v in hoisted.values() if "$" + v in predicate}))
         if any(v.startswith("p") for v in uses):
             raise UnsupportedXPathError(f"attribute rule {rule.source.context!r} uses '..'")
