@@ -83,3 +83,49 @@ def test_public_corpus_matches_the_oracle(
     assert files
     for path in files:
         _assert_parity(path.read_bytes(), validator, saxon_validator)
+
+
+def _envelope(
+    invoice: bytes, *, type_version: str = "1.2", sender_vkn: str = "9876543217"
+) -> bytes:
+    body = invoice.split(b"?>", 1)[1] if invoice.startswith(b"<?xml") else invoice
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<sh:StandardBusinessDocument xmlns:sh="http://www.unece.org/cefact/namespaces/'
+        b'StandardBusinessDocumentHeader" xmlns:ef="http://www.efatura.gov.tr/package-namespace"'
+        b' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation='
+        b'"http://www.efatura.gov.tr/envelope-namespace ../PackageProxy_1_2.xsd">'
+        b"<sh:StandardBusinessDocumentHeader><sh:HeaderVersion>1.0</sh:HeaderVersion>"
+        b"<sh:Sender><sh:Identifier>urn:mail:defaultgb@ornek.com.tr</sh:Identifier>"
+        b"<sh:ContactInformation><sh:Contact>" + sender_vkn.encode() + b"</sh:Contact>"
+        b"<sh:ContactTypeIdentifier>VKN_TCKN</sh:ContactTypeIdentifier>"
+        b"</sh:ContactInformation></sh:Sender>"
+        b"<sh:Receiver><sh:Identifier>urn:mail:defaultpk@alici.com.tr</sh:Identifier>"
+        b"<sh:ContactInformation><sh:Contact>1234567890</sh:Contact>"
+        b"<sh:ContactTypeIdentifier>VKN_TCKN</sh:ContactTypeIdentifier>"
+        b"</sh:ContactInformation></sh:Receiver>"
+        b"<sh:DocumentIdentification><sh:Standard>UBL-TR</sh:Standard><sh:TypeVersion>"
+        + type_version.encode()
+        + b"</sh:TypeVersion><sh:InstanceIdentifier>3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+        b"</sh:InstanceIdentifier><sh:Type>SENDERENVELOPE</sh:Type>"
+        b"<sh:CreationDateAndTime>2026-11-24T10:00:00</sh:CreationDateAndTime>"
+        b"</sh:DocumentIdentification></sh:StandardBusinessDocumentHeader>"
+        b"<ef:Package><Elements><ElementType>INVOICE</ElementType><ElementCount>1</ElementCount>"
+        b"<ElementList>" + body + b"</ElementList></Elements></ef:Package>"
+        b"</sh:StandardBusinessDocument>"
+    )
+
+
+@pytest.mark.parametrize("type_version", ["1.2", "1.0"])
+def test_envelopes_match_the_oracle(
+    type_version: str,
+    bases: dict[str, bytes],
+    validator: Validator,
+    saxon_validator: Validator,
+) -> None:
+    xml = _envelope(bases["satis"], type_version=type_version)
+    report = _assert_parity(xml, validator, saxon_validator)
+    assert report.kind == "envelope"
+    assert report.profile == "TEMELFATURA"
+    if type_version == "1.0":
+        assert "sch-TypeVersionCheck-1" in report.codes()
