@@ -15,7 +15,7 @@ import entegrator
 from entegrator.errors import EntegratorError
 
 SRC = Path(entegrator.__file__).parent
-CORE_PACKAGES = ["entegrator.documents", "entegrator.rules"]
+CORE_PACKAGES = ["entegrator.documents", "entegrator.rules", "entegrator.signing"]
 ALLOWED_THIRD_PARTY = {
     "lxml",
     "pydantic",
@@ -23,6 +23,9 @@ ALLOWED_THIRD_PARTY = {
     "typing_extensions",
     "annotated_types",
     "typing_inspection",
+    "cryptography",  # signing
+    "cffi",
+    "_cffi_backend",
 }
 
 
@@ -53,6 +56,7 @@ def test_core_imports_only_the_allow_list(package: str) -> None:
         "entegrator.documents.model",
         "entegrator.documents.identifiers",
         "entegrator.rules",
+        "entegrator.signing",
     ],
 )
 def test_public_names_exist(package: str) -> None:
@@ -72,6 +76,7 @@ def _all_errors(cls: type[EntegratorError]) -> list[type[EntegratorError]]:
 def test_error_codes_are_unique_and_messages_render() -> None:
     importlib.import_module("entegrator.documents")
     importlib.import_module("entegrator.rules")
+    importlib.import_module("entegrator.signing")
     errors = _all_errors(EntegratorError)
     codes = [e.code for e in errors]
     assert len(codes) == len(set(codes)), codes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from entegrator import __version__
-from entegrator.cli import documents, rules
+from entegrator.cli import documents, rules, signing
 
 __all__ = ["app", "main"]
 
@@ -26,6 +26,9 @@ app.command()(rules.validate)
 rules_app = typer.Typer(help="GİB rule packs.", no_args_is_help=True)
 rules_app.command("info")(rules.info)
 app.add_typer(rules_app, name="rules")
+app.command()(signing.sign)
+app.command()(signing.verify)
+app.add_typer(signing.cert_app, name="cert")
 
 
 @app.command()

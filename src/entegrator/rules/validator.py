@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -38,6 +39,7 @@ _ROOTS = {
     "StandardBusinessDocument": "envelope",
 }
 _CBC = f"{{{_UBL}CommonBasicComponents-2}}"
+_DS_SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 _TYPE_TAGS = (
     _CBC + "InvoiceTypeCode",
     _CBC + "DespatchAdviceTypeCode",
@@ -62,6 +64,9 @@ class ValidationSettings:
     engine: Engine = Engine.AUTO
     max_bytes: int = safe_xml.DEFAULT_MAX_BYTES
     today: dt.date | None = None  # tests pin the clock; None is today in Istanbul
+    # Trusted CA certificates (cryptography x509.Certificate) for signed documents; empty: the
+    # chain is not checked, everything else about the signature is.
+    trust: tuple[Any, ...] = ()
 
 
 def detect_kind(root: etree._Element) -> tuple[str | None, str | None, str | None]:
@@ -256,6 +261,8 @@ class Validator:
         report.findings.extend(xsd.check(tree, self._xsd_paths[kind]))
         type_param = "earchive" if kind == "earchive" else "efatura"
         report.findings.extend(self._schematron(data, tree, type_param))
+        if kind != "envelope" and next(root.iter(_DS_SIGNATURE), None) is not None:
+            report.findings.extend(self._signature(root))
         if kind in ("invoice", "earchive"):
             report.findings.extend(arithmetic.check(root))
             report.findings.extend(
@@ -267,6 +274,12 @@ class Validator:
                     today=self.settings.today,
                 )
             )
+
+    def _signature(self, root: etree._Element) -> list[Finding]:
+        """Layer 6 for signed documents: digests, signature value, certificate, identity."""
+        from entegrator.signing.verify import verify_tree
+
+        return verify_tree(root, trust=self.settings.trust)
 
     def _schematron(self, data: bytes, tree: etree._ElementTree, type_: str) -> list[Finding]:
         engine = self.settings.engine

@@ -1,0 +1,288 @@
+"""XAdES-BES enveloped signatures as GİB requires them (``signing.md`` §2–4).
+
+The signature goes into the first ``ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent``
+(replacing the placeholder the builder leaves there), with:
+
+* inclusive C14N 1.0 for SignedInfo and both references;
+* exactly one Reference to the whole document (``URI=""``) with exactly **one** Transform, the
+  enveloped-signature transform (GİB's TransformCountCheck), and one Reference to the
+  ``xades:SignedProperties``;
+* RSA-SHA256 for RSA keys, ECDSA-SHA384 (raw ``r‖s``) for the P-384 seals TÜBİTAK issues;
+* ``KeyInfo/X509Data`` with the certificate, ``SignedProperties`` with ``SigningTime`` (Turkish
+  time, with offset) and ``SigningCertificate`` (SHA-256 digest, issuer and decimal serial).
+
+Before signing, the certificate must be valid at the signing time and its VKN/TCKN must be the
+document's issuer (GİB refuses anything else with 1176).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from lxml import etree
+
+from entegrator.documents import safe_xml
+from entegrator.signing.certs import SigningKey, identity_of
+from entegrator.signing.errors import CertificateError, NotSignableError
+
+__all__ = [
+    "C14N",
+    "DS",
+    "ENVELOPED",
+    "XADES",
+    "issuer_identity",
+    "sign",
+]
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+SIGNED_PROPERTIES = "http://uri.etsi.org/01903#SignedProperties"
+EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+
+
+@dataclass(frozen=True)
+class Algorithms:
+    signature: str
+    digest: str
+    hash: hashes.HashAlgorithm
+
+    def digest_of(self, data: bytes) -> str:
+        return base64.b64encode(hashlib.new(self.hash.name, data).digest()).decode()
+
+
+RSA_SHA256 = Algorithms(
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    "http://www.w3.org/2001/04/xmlenc#sha256",
+    hashes.SHA256(),
+)
+ECDSA_SHA384 = Algorithms(
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384",
+    hashes.SHA384(),
+)
+SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"
+
+# Where the issuer (the party whose seal signs) sits in each kind of document.
+_ISSUER_PATHS = {
+    "Invoice": f"{{{CAC}}}AccountingSupplierParty/{{{CAC}}}Party",
+    "DespatchAdvice": f"{{{CAC}}}DespatchSupplierParty/{{{CAC}}}Party",
+    "ReceiptAdvice": f"{{{CAC}}}DeliveryCustomerParty/{{{CAC}}}Party",
+    "ApplicationResponse": f"{{{CAC}}}SenderParty",
+}
+
+
+def c14n(node: etree._Element | etree._ElementTree) -> bytes:
+    """Inclusive C14N 1.0 without comments, of a node in its document context."""
+    return etree.tostring(node, method="c14n", exclusive=False, with_comments=False)
+
+
+def issuer_identity(root: etree._Element) -> str | None:
+    """The VKN/TCKN of the party that issues (and signs) this document."""
+    path = _ISSUER_PATHS.get(etree.QName(root).localname)
+    party = root.find(path) if path else None
+    if party is None:
+        return None
+    for ident in party.iterfind(f"{{{CAC}}}PartyIdentification/{{{CBC}}}ID"):
+        if ident.get("schemeID") in ("VKN", "TCKN"):
+            return (ident.text or "").strip()
+    return None
+
+
+def document_digest(tree: etree._ElementTree, signature: etree._Element, alg: Algorithms) -> str:
+    """Digest of the whole document with ``signature`` removed (the enveloped transform).
+
+    The element is taken out of the tree for the canonicalisation and put back exactly where it
+    was; its tail text stays in the document (lxml would drop it with the element).
+    """
+    parent = signature.getparent()
+    if parent is None:
+        raise NotSignableError(detail_tr="imza kök eleman", detail_en="the signature is the root")
+    index = parent.index(signature)
+    tail = signature.tail
+    previous = signature.getprevious()
+    saved_text = parent.text if previous is None else previous.tail
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(signature)
+    try:
+        return alg.digest_of(c14n(tree))
+    finally:
+        if previous is not None:
+            previous.tail = saved_text
+        else:
+            parent.text = saved_text
+        parent.insert(index, signature)
+        signature.tail = tail
+
+
+def algorithms_for(key: SigningKey) -> Algorithms:
+    return ECDSA_SHA384 if isinstance(key.private_key, ec.EllipticCurvePrivateKey) else RSA_SHA256
+
+
+def _sign_bytes(key: SigningKey, data: bytes, alg: Algorithms) -> bytes:
+    private = key.private_key
+    if isinstance(private, rsa.RSAPrivateKey):
+        return private.sign(data, padding.PKCS1v15(), alg.hash)
+    der = private.sign(data, ec.ECDSA(alg.hash))
+    r, s = decode_dss_signature(der)
+    size = (private.curve.key_size + 7) // 8
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")  # XMLDSig wants raw r‖s
+
+
+def _check_certificate(key: SigningKey, root: etree._Element, when: dt.datetime) -> None:
+    cert = key.certificate
+    if when < cert.not_valid_before_utc:
+        raise CertificateError(
+            detail_tr=f"sertifika {cert.not_valid_before_utc:%Y-%m-%d} tarihinden önce geçersiz",
+            detail_en=f"the certificate is not valid before {cert.not_valid_before_utc:%Y-%m-%d}",
+        )
+    if when > cert.not_valid_after_utc:
+        raise CertificateError(
+            detail_tr=f"sertifikanın süresi {cert.not_valid_after_utc:%Y-%m-%d} tarihinde doldu",
+            detail_en=f"the certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}",
+        )
+    holder = identity_of(cert)
+    issuer = issuer_identity(root)
+    if holder is None:
+        raise CertificateError(
+            detail_tr="sertifikada VKN/TCKN (serialNumber) yok",
+            detail_en="the certificate carries no VKN/TCKN (serialNumber)",
+        )
+    if issuer != holder:
+        raise CertificateError(
+            detail_tr=f"sertifika {holder} adına, belgeyi düzenleyen {issuer}",
+            detail_en=f"the certificate belongs to {holder}, the document's issuer is {issuer}",
+        )
+
+
+def _extension_content(root: etree._Element) -> etree._Element:
+    content = root.find(f"{{{EXT}}}UBLExtensions/{{{EXT}}}UBLExtension/{{{EXT}}}ExtensionContent")
+    if content is None:
+        raise NotSignableError(
+            detail_tr="ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent yok",
+            detail_en="there is no ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent",
+        )
+    if (
+        content.find(f"{{{DS}}}Signature") is not None
+        or root.find(f".//{{{DS}}}Signature") is not None
+    ):
+        raise NotSignableError(detail_tr="belge zaten imzalı", detail_en="already signed")
+    return content
+
+
+def _signature_id(root: etree._Element) -> str:
+    uri = root.findtext(
+        f"{{{CAC}}}Signature/{{{CAC}}}DigitalSignatureAttachment/{{{CAC}}}ExternalReference/{{{CBC}}}URI"
+    )
+    if uri and uri.strip().startswith("#") and len(uri.strip()) > 1:
+        return uri.strip()[1:]
+    number = (root.findtext(f"{{{CBC}}}ID") or "").strip()
+    return f"Signature_{number or uuid.uuid4().hex}"
+
+
+def _sub(
+    parent: etree._Element, ns: str, tag: str, text: str | None = None, **attrs: str
+) -> etree._Element:
+    el = etree.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def sign(
+    xml: bytes,
+    key: SigningKey,
+    *,
+    signing_time: dt.datetime | None = None,
+    check_certificate: bool = True,
+) -> bytes:
+    """Sign a UBL-TR document (Invoice, DespatchAdvice, ReceiptAdvice, ApplicationResponse).
+
+    Raises :class:`CertificateError` for a seal that may not sign it and
+    :class:`NotSignableError` for a document without its extension slot or already signed.
+    """
+    root = safe_xml.parse(xml)
+    when = (signing_time or dt.datetime.now(ISTANBUL)).astimezone(ISTANBUL).replace(microsecond=0)
+    if check_certificate:
+        _check_certificate(key, root, when)
+    content = _extension_content(root)
+    tail = content[0].tail if len(content) else None
+    for child in list(content):
+        content.remove(child)
+    alg = algorithms_for(key)
+    sig_id = _signature_id(root)
+    suffix = sig_id.removeprefix("Signature_") or uuid.uuid4().hex
+    ref_id, props_id = f"Reference_{suffix}", f"SignedProperties_{suffix}"
+    cert_der = key.certificate.public_bytes(serialization.Encoding.DER)
+
+    signature = etree.SubElement(
+        content, f"{{{DS}}}Signature", {"Id": sig_id}, nsmap={"ds": DS, "xades": XADES}
+    )
+    signature.tail = tail
+    signed_info = _sub(signature, DS, "SignedInfo")
+    _sub(signed_info, DS, "CanonicalizationMethod", Algorithm=C14N)
+    _sub(signed_info, DS, "SignatureMethod", Algorithm=alg.signature)
+    doc_ref = _sub(signed_info, DS, "Reference", Id=ref_id, URI="")
+    transforms = _sub(doc_ref, DS, "Transforms")
+    _sub(transforms, DS, "Transform", Algorithm=ENVELOPED)
+    _sub(doc_ref, DS, "DigestMethod", Algorithm=alg.digest)
+    doc_digest = _sub(doc_ref, DS, "DigestValue")
+    props_ref = _sub(signed_info, DS, "Reference", Type=SIGNED_PROPERTIES, URI=f"#{props_id}")
+    _sub(props_ref, DS, "DigestMethod", Algorithm=alg.digest)
+    props_digest = _sub(props_ref, DS, "DigestValue")
+    signature_value = _sub(signature, DS, "SignatureValue")
+    key_info = _sub(signature, DS, "KeyInfo")
+    x509_data = _sub(key_info, DS, "X509Data")
+    _sub(x509_data, DS, "X509SubjectName", key.certificate.subject.rfc4514_string())
+    _sub(x509_data, DS, "X509Certificate", base64.b64encode(cert_der).decode())
+    obj = _sub(signature, DS, "Object")
+    qualifying = _sub(obj, XADES, "QualifyingProperties", Target=f"#{sig_id}")
+    props = _sub(qualifying, XADES, "SignedProperties", Id=props_id)
+    sig_props = _sub(props, XADES, "SignedSignatureProperties")
+    _sub(sig_props, XADES, "SigningTime", when.isoformat())
+    cert = _sub(_sub(sig_props, XADES, "SigningCertificate"), XADES, "Cert")
+    cert_digest = _sub(cert, XADES, "CertDigest")
+    _sub(cert_digest, DS, "DigestMethod", Algorithm=SHA256_URI)
+    _sub(
+        cert_digest, DS, "DigestValue", base64.b64encode(hashlib.sha256(cert_der).digest()).decode()
+    )
+    issuer_serial = _sub(cert, XADES, "IssuerSerial")
+    _sub(issuer_serial, DS, "X509IssuerName", key.certificate.issuer.rfc4514_string())
+    _sub(issuer_serial, DS, "X509SerialNumber", str(key.certificate.serial_number))
+    data_props = _sub(props, XADES, "SignedDataObjectProperties")
+    data_format = _sub(data_props, XADES, "DataObjectFormat", ObjectReference=f"#{ref_id}")
+    _sub(data_format, XADES, "MimeType", "text/xml")
+
+    tree = root.getroottree()
+    props_digest.text = alg.digest_of(c14n(props))
+    doc_digest.text = document_digest(tree, signature, alg)
+    signature_value.text = base64.b64encode(_sign_bytes(key, c14n(signed_info), alg)).decode()
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+def certificate_of(signature: etree._Element) -> x509.Certificate | None:
+    """The first certificate in the signature's KeyInfo (the signer's)."""
+    text = signature.findtext(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate")
+    if not text:
+        return None
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode("".join(text.split())))
+    except ValueError:
+        return None

@@ -1,0 +1,81 @@
+"""``entegrator cert``, ``sign`` and ``verify`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from entegrator.cli import app
+
+runner = CliRunner()
+ENV = {"SEAL_PASSWORD": "çok-gizli"}
+
+
+def _setup(tmp_path: Path, corpus: Path, vkn: str = "1288331521") -> Path:
+    ca = tmp_path / "ca"
+    assert runner.invoke(app, ["cert", "test-ca", "--out", str(ca)]).exit_code == 0
+    seal = tmp_path / "seal.p12"
+    result = runner.invoke(
+        app,
+        [
+            "cert",
+            "issue",
+            "--vkn",
+            vkn,
+            "--name",
+            "Test A.Ş.",
+            "--ca",
+            str(ca),
+            "-o",
+            str(seal),
+            "--password-env",
+            "SEAL_PASSWORD",
+        ],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    return seal
+
+
+def test_issue_sign_verify(tmp_path: Path, corpus: Path) -> None:
+    seal = _setup(tmp_path, corpus)
+    out = tmp_path / "signed.xml"
+    result = runner.invoke(
+        app,
+        [
+            "sign",
+            str(corpus / "temel_fatura.xml"),
+            "--p12",
+            str(seal),
+            "--password-env",
+            "SEAL_PASSWORD",
+            "-o",
+            str(out),
+        ],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    ok = runner.invoke(app, ["verify", "--json", "--trust", str(tmp_path / "ca/ca.pem"), str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["valid"] is True
+    tampered = tmp_path / "t.xml"
+    tampered.write_bytes(out.read_bytes().replace(b"</cbc:Note>", b" </cbc:Note>", 1))
+    bad = runner.invoke(app, ["verify", "--json", str(tampered)])
+    assert bad.exit_code == 1
+    assert "sig-digest" in [f["code"] for f in json.loads(bad.stdout)["findings"]]
+
+
+def test_wrong_seal_and_missing_password(tmp_path: Path, corpus: Path) -> None:
+    seal = _setup(tmp_path, corpus, vkn="1460415308")
+    args = ["sign", str(corpus / "temel_fatura.xml"), "--p12", str(seal), "-o", str(tmp_path / "x")]
+    no_password = runner.invoke(app, args)
+    assert no_password.exit_code == 2 and "PASSWORD_MISSING" in no_password.output
+    wrong = runner.invoke(app, [*args, "--password-env", "SEAL_PASSWORD"], env=ENV)
+    assert wrong.exit_code == 2 and "CERTIFICATE_REFUSED" in wrong.output
+    bad_password = runner.invoke(
+        app, [*args, "--password-env", "SEAL_PASSWORD"], env={"SEAL_PASSWORD": "yanlış"}
+    )
+    assert bad_password.exit_code == 2 and "KEY_FILE_INVALID" in bad_password.output
+    assert not (tmp_path / "x").exists()

@@ -1,0 +1,247 @@
+"""XAdES-BES signing and verification: GİB's profile, an independent verifier, attacks."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import xmlsec
+from cryptography.hazmat.primitives import serialization
+from efatura_kontrol.kontrol import kontrol_et
+from lxml import etree
+
+from entegrator.rules import Source, ValidationSettings, Validator
+from entegrator.signing import (
+    CertificateError,
+    KeyFileError,
+    NotSignableError,
+    SigningKey,
+    TestCA,
+    load_pkcs12,
+    sign,
+    verify,
+)
+from entegrator.signing.certs import to_pkcs12
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+KEY_TYPES = ["rsa", "ec"]
+
+
+def _codes(xml: bytes, ca: TestCA) -> list[str]:
+    return sorted(f.code for f in verify(xml, trust=[ca.certificate]))
+
+
+def _xmlsec_verify(xml: bytes) -> None:
+    """libxmlsec1 (the library behind the xmlsec1 command), keyed from the document's cert."""
+    root = etree.fromstring(xml)
+    signature = root.find(f".//{{{DS}}}Signature")
+    assert signature is not None
+    xmlsec.tree.add_ids(root, ["Id"])
+    cert = "".join((signature.findtext(f".//{{{DS}}}X509Certificate") or "").split())
+    pem = b"-----BEGIN CERTIFICATE-----\n" + cert.encode() + b"\n-----END CERTIFICATE-----\n"
+    ctx = xmlsec.SignatureContext()
+    ctx.key = xmlsec.Key.from_memory(pem, xmlsec.constants.KeyDataFormatCertPem)
+    ctx.verify(signature)
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_signed_invoices_verify_everywhere(
+    key_type: str,
+    invoices: list[bytes],
+    seal_for: Callable[[bytes, str], SigningKey],
+    ca: TestCA,
+) -> None:
+    for xml in invoices[:6]:
+        signed = sign(xml, seal_for(xml, key_type))
+        assert _codes(signed, ca) == []
+        _xmlsec_verify(signed)  # an independent implementation agrees
+        peer = kontrol_et(signed)
+        assert peer.gecerli, [b.kod for b in peer.bulgular]
+        assert [b.kod for b in peer.bulgular if b.kaynak == "imza"] == ["imza-var"]
+        report = Validator().validate(signed)
+        assert report.valid and not [f for f in report.findings if f.source is Source.SIGNATURE]
+
+
+def test_signature_follows_gibs_profile(
+    invoices: list[bytes], seal_for: Callable[[bytes, str], SigningKey]
+) -> None:
+    xml = invoices[0]
+    root = etree.fromstring(sign(xml, seal_for(xml, "rsa")))
+    sig = root.find(f"{{*}}UBLExtensions/{{*}}UBLExtension/{{*}}ExtensionContent/{{{DS}}}Signature")
+    assert sig is not None
+    refs = sig.findall(f"{{{DS}}}SignedInfo/{{{DS}}}Reference")
+    assert refs[0].get("URI") == ""
+    assert len(refs[0].findall(f"{{{DS}}}Transforms/{{{DS}}}Transform")) == 1
+    assert refs[1].get("Type") == "http://uri.etsi.org/01903#SignedProperties"
+    uri = root.findtext(".//{*}DigitalSignatureAttachment/{*}ExternalReference/{*}URI")
+    assert uri == "#" + str(sig.get("Id"))
+    signing_time = sig.findtext(f".//{{{XADES}}}SigningTime") or ""
+    assert signing_time.endswith("+03:00")
+    cert_digest = f".//{{{XADES}}}SigningCertificate/{{{XADES}}}Cert/{{{XADES}}}CertDigest"
+    assert sig.find(cert_digest) is not None
+
+
+def test_despatch_advice_from_the_corpus(corpus: Path, ca: TestCA) -> None:
+    xml = (corpus / "irsaliye.xml").read_bytes()
+    from entegrator.documents import safe_xml
+    from entegrator.signing.xades import issuer_identity
+
+    identity = issuer_identity(safe_xml.parse(xml))
+    assert identity
+    seal = ca.issue(identity=identity, name="Sevk Eden", key_type="ec")
+    try:
+        signed = sign(xml, seal)
+    except NotSignableError:
+        pytest.skip("the corpus despatch advice has no extension slot to sign into")
+    assert _codes(signed, ca) == []
+    _xmlsec_verify(signed)
+
+
+# --- attacks and mistakes -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def signed(invoices: list[bytes], seal_for: Callable[[bytes, str], SigningKey]) -> bytes:
+    return sign(invoices[1], seal_for(invoices[1], "rsa"))
+
+
+def test_any_changed_byte_of_content_is_detected(signed: bytes, ca: TestCA) -> None:
+    amount = re.search(rb'(<cbc:PayableAmount currencyID="\w+">)([0-9.]+)<', signed)
+    assert amount is not None
+    tampered = signed.replace(amount.group(0), amount.group(1) + b"9" + amount.group(2) + b"<", 1)
+    assert "sig-digest" in _codes(tampered, ca)
+    with pytest.raises(xmlsec.Error):
+        _xmlsec_verify(tampered)
+
+
+def test_changed_signing_time_is_detected(signed: bytes, ca: TestCA) -> None:
+    tampered = re.sub(rb"(<xades:SigningTime>)(\d{4})", rb"\g<1>2001", signed, count=1)
+    assert tampered != signed
+    assert "sig-digest" in _codes(tampered, ca)
+
+
+def test_changed_signature_value_is_detected(signed: bytes, ca: TestCA) -> None:
+    match = re.search(rb"<ds:SignatureValue>([^<]+)<", signed)
+    assert match is not None
+    raw = bytearray(base64.b64decode(match.group(1)))
+    raw[10] ^= 0xFF
+    tampered = signed.replace(match.group(1), base64.b64encode(bytes(raw)), 1)
+    assert "sig-value" in _codes(tampered, ca)
+
+
+def test_swapped_certificate_is_detected(signed: bytes, ca: TestCA) -> None:
+    other = ca.issue(identity="1460415308", name="Başka")
+    der = other.certificate.public_bytes(serialization.Encoding.DER)
+    tampered = re.sub(
+        rb"<ds:X509Certificate>[^<]+<",
+        b"<ds:X509Certificate>" + base64.b64encode(der) + b"<",
+        signed,
+        count=1,
+    )
+    codes = _codes(tampered, ca)
+    assert {"sig-value", "sig-certificate", "sig-identity"} <= set(codes)
+
+
+def test_untrusted_issuer_is_detected(signed: bytes) -> None:
+    stranger = TestCA.create("Başka SM")
+    codes = sorted(f.code for f in verify(signed, trust=[stranger.certificate]))
+    assert codes == ["sig-untrusted"]
+
+
+def test_signature_wrapping_is_detected(signed: bytes, ca: TestCA) -> None:
+    root = etree.fromstring(signed)
+    sig = root.find(f".//{{{DS}}}Signature")
+    assert sig is not None
+    # A second, copied signature elsewhere in the document.
+    twice = etree.fromstring(signed)
+    note = twice.find("{*}Note")
+    holder = note if note is not None else twice.find("{*}AccountingSupplierParty")
+    assert holder is not None
+    holder.append(etree.fromstring(etree.tostring(sig)))
+    assert "sig-count" in _codes(etree.tostring(twice), ca)
+    # The signature moved out of its slot.
+    moved = etree.fromstring(signed)
+    moved_sig = moved.find(f".//{{{DS}}}Signature")
+    assert moved_sig is not None
+    moved.append(moved_sig)
+    assert "sig-location" in _codes(etree.tostring(moved), ca)
+    # A duplicated Id (a decoy SignedProperties the reference could be resolved to).
+    decoy = etree.fromstring(signed)
+    props = decoy.find(f".//{{{XADES}}}SignedProperties")
+    assert props is not None
+    extra = etree.SubElement(decoy, "Decoy", Id=str(props.get("Id")))
+    extra.text = "x"
+    assert "sig-duplicate-id" in _codes(etree.tostring(decoy), ca)
+
+
+def test_two_transforms_break_gibs_rule(signed: bytes, ca: TestCA) -> None:
+    tampered = signed.replace(
+        b'<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>',
+        b'<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+        b'<ds:Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>',
+        1,
+    )
+    assert tampered != signed
+    assert "sig-transform" in _codes(tampered, ca)
+    codes = Validator().validate(tampered).codes()
+    assert "sch-TransformCountCheck-1" in codes and "sig-transform" in codes
+
+
+def test_validator_reports_signature_findings(signed: bytes, ca: TestCA) -> None:
+    amount = re.search(rb'(<cbc:LineExtensionAmount currencyID="\w+">)([0-9.]+)<', signed)
+    assert amount is not None
+    tampered = signed.replace(amount.group(0), amount.group(1) + b"1" + amount.group(2) + b"<", 1)
+    report = Validator(settings=ValidationSettings(trust=(ca.certificate,))).validate(tampered)
+    assert not report.valid
+    assert any(f.code == "sig-digest" and f.source is Source.SIGNATURE for f in report.findings)
+
+
+# --- refusals before signing --------------------------------------------------------------
+
+
+def test_wrong_vkn_expired_and_future_certificates_are_refused(
+    invoices: list[bytes], ca: TestCA
+) -> None:
+    xml = invoices[0]
+    with pytest.raises(CertificateError) as wrong:
+        sign(xml, ca.issue(identity="1460415308", name="Başka"))
+    assert "1460415308" in wrong.value.text_en
+    from entegrator.documents import safe_xml
+    from entegrator.signing.xades import issuer_identity
+
+    identity = issuer_identity(safe_xml.parse(xml))
+    assert identity
+    now = dt.datetime.now(dt.UTC)
+    expired = ca.issue(
+        identity=identity,
+        name="Eski",
+        not_before=now - dt.timedelta(days=800),
+        not_after=now - dt.timedelta(days=1),
+    )
+    with pytest.raises(CertificateError, match="expired"):
+        sign(xml, expired)
+    future = ca.issue(identity=identity, name="Yeni", not_before=now + dt.timedelta(days=2))
+    with pytest.raises(CertificateError, match="not valid before"):
+        sign(xml, future)
+
+
+def test_signing_twice_is_refused(signed: bytes, invoices: list[bytes], seal_for) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotSignableError):
+        sign(signed, seal_for(invoices[1], "rsa"))
+
+
+def test_pkcs12_round_trip_and_wrong_password(ca: TestCA) -> None:
+    seal = ca.issue(identity="9876543217", name="P12", key_type="ec")
+    data = to_pkcs12(seal, b"gizli")
+    loaded = load_pkcs12(data, b"gizli")
+    assert loaded.identity == "9876543217"
+    assert loaded.chain and loaded.chain[0] == ca.certificate
+    with pytest.raises(KeyFileError):
+        load_pkcs12(data, b"yanlis")
+    with pytest.raises(KeyFileError):
+        load_pkcs12(b"not a p12", b"gizli")
