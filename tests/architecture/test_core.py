@@ -26,6 +26,7 @@ ALLOWED_THIRD_PARTY = {
     "cryptography",  # signing
     "cffi",
     "_cffi_backend",
+    "_openssl",  # cryptography's Rust extension
 }
 
 
