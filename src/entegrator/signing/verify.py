@@ -20,6 +20,7 @@ import base64
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -159,21 +160,22 @@ def verify_tree(
     return out.findings
 
 
+_ID_ATTRIBUTES = etree.XPath("//@Id | //@ID | //@id")
+
+
 def _check_ids(root: etree._Element, out: _Out) -> None:
-    seen: dict[str, etree._Element] = {}
-    for el in root.iter(etree.Element):
-        for name in ("Id", "ID", "id"):
-            value = el.get(name)
-            if value is None:
-                continue
-            if value in seen:
-                out.add(
-                    "sig-duplicate-id",
-                    f"'{value}' kimliği birden çok elemanda: imza sarmalama girişimi olabilir",
-                    f"Id '{value}' is used more than once: possible signature wrapping",
-                    el,
-                )
-            seen[value] = el
+    seen: set[str] = set()
+    values: Any = _ID_ATTRIBUTES(root)
+    for value in values:
+        text = str(value)
+        if text in seen:
+            out.add(
+                "sig-duplicate-id",
+                f"'{text}' kimliği birden çok elemanda: imza sarmalama girişimi olabilir",
+                f"Id '{text}' is used more than once: possible signature wrapping",
+                value.getparent(),
+            )
+        seen.add(text)
 
 
 def _check_signed_info(

@@ -1,0 +1,68 @@
+"""Signing and verification throughput, next to the raw signature rate of the same key.
+
+Reproduce with ``uv run python benchmarks/signing.py``. One core, warm, a 10-line invoice (and
+1- and 100-line ones for scale). "raw sign" is ``cryptography`` signing 32 bytes with the same
+key: the physical limit of one core. The target is at least half of it for a 10-line invoice.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from _corpus import drafts
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from entegrator.documents import build_invoice, safe_xml
+from entegrator.signing import SigningKey, TestCA, sign, verify
+from entegrator.signing.xades import issuer_identity
+
+ROUNDS = 5
+
+
+def rate(func: Callable[[], object], n: int) -> float:
+    times = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(n):
+            func()
+        times.append(time.perf_counter() - start)
+    return n / statistics.median(times)
+
+
+def raw(key: SigningKey) -> Callable[[], object]:
+    private = key.private_key
+    data = b"x" * 32
+    if isinstance(private, rsa.RSAPrivateKey):
+        return lambda: private.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    assert isinstance(private, ec.EllipticCurvePrivateKey)
+    return lambda: private.sign(data, ec.ECDSA(hashes.SHA384()))
+
+
+def main() -> None:
+    ca = TestCA.create()
+    print(
+        f"{'key':>10} {'lines':>5} {'sign/s':>8} {'verify/s':>9} {'raw sign/s':>11} {'sign÷raw':>9}"
+    )
+    for key_type, label in (("rsa", "RSA-2048"), ("ec", "ECDSA-384")):
+        for lines in (1, 10, 100):
+            xml = build_invoice(drafts(lines, 1)[0])
+            identity = issuer_identity(safe_xml.parse(xml))
+            assert identity
+            key = ca.issue(identity=identity, name="Bench", key_type=key_type)
+            signed = sign(xml, key)
+            assert verify(signed, trust=[ca.certificate]) == []
+            n = max(20, 400 // lines)
+            signs = rate(lambda x=xml, k=key: sign(x, k), n)
+            verifies = rate(lambda s=signed: verify(s, trust=[ca.certificate]), n)
+            limit = rate(raw(key), 400)
+            print(
+                f"{label:>10} {lines:>5} {signs:>8.0f} {verifies:>9.0f} {limit:>11.0f} "
+                f"{signs / limit:>8.2f}×"
+            )
+
+
+if __name__ == "__main__":
+    main()
