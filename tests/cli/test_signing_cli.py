@@ -79,3 +79,50 @@ def test_wrong_seal_and_missing_password(tmp_path: Path, corpus: Path) -> None:
     )
     assert bad_password.exit_code == 2 and "KEY_FILE_INVALID" in bad_password.output
     assert not (tmp_path / "x").exists()
+
+
+def test_envelope_pack_and_unpack(tmp_path: Path, corpus: Path) -> None:
+    seal = _setup(tmp_path, corpus)
+    signed = tmp_path / "signed.xml"
+    result = runner.invoke(
+        app,
+        [
+            "sign",
+            str(corpus / "temel_fatura.xml"),
+            "--p12",
+            str(seal),
+            "--password-env",
+            "SEAL_PASSWORD",
+            "-o",
+            str(signed),
+        ],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    packed = runner.invoke(
+        app,
+        [
+            "envelope",
+            "pack",
+            str(signed),
+            "--from",
+            "urn:mail:defaultgb@a.example",
+            "--to",
+            "urn:mail:defaultpk@b.example",
+            "-o",
+            str(tmp_path),
+        ],
+    )
+    assert packed.exit_code == 0, packed.output
+    info = json.loads(packed.stdout)
+    archive = Path(info["path"])
+    assert archive.name == info["id"] + ".zip" and len(info["md5"]) == 32
+    opened = runner.invoke(app, ["envelope", "unpack", str(archive), "-o", str(tmp_path / "in")])
+    assert opened.exit_code == 0, opened.output
+    document = Path(json.loads(opened.stdout)["documents"][0])
+    check = runner.invoke(app, ["verify", str(document), "--trust", str(tmp_path / "ca/ca.pem")])
+    assert check.exit_code == 0, check.output
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"PK not really")
+    refused = runner.invoke(app, ["envelope", "unpack", str(bad), "-o", str(tmp_path / "x")])
+    assert refused.exit_code == 2 and "ENVELOPE_INVALID" in refused.output

@@ -245,3 +245,17 @@ def test_pkcs12_round_trip_and_wrong_password(ca: TestCA) -> None:
         load_pkcs12(data, b"yanlis")
     with pytest.raises(KeyFileError):
         load_pkcs12(b"not a p12", b"gizli")
+
+
+def test_prolog_outside_the_root_is_not_signed(corpus: Path, ca: TestCA) -> None:
+    xml = (corpus / "temel_fatura.xml").read_bytes()
+    assert b"<?xml-stylesheet" in xml
+    from entegrator.documents import safe_xml
+    from entegrator.signing.xades import issuer_identity
+
+    identity = issuer_identity(safe_xml.parse(xml))
+    assert identity
+    signed = sign(xml, ca.issue(identity=identity, name="Corpus"))
+    assert b"<?xml-stylesheet" not in signed  # what is signed is what an envelope carries
+    assert _codes(signed, ca) == []
+    _xmlsec_verify(signed)

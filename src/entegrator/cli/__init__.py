@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from entegrator import __version__
-from entegrator.cli import documents, rules, signing
+from entegrator.cli import documents, envelope, rules, signing
 
 __all__ = ["app", "main"]
 
@@ -29,6 +29,7 @@ app.add_typer(rules_app, name="rules")
 app.command()(signing.sign)
 app.command()(signing.verify)
 app.add_typer(signing.cert_app, name="cert")
+app.add_typer(envelope.envelope_app, name="envelope")
 
 
 @app.command()

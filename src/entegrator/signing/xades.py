@@ -18,6 +18,7 @@ document's issuer (GİB refuses anything else with 1176).
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
 import hashlib
 import uuid
@@ -206,6 +207,18 @@ def _sub(
     return el
 
 
+def _without_prolog(root: etree._Element) -> etree._Element:
+    """The document without processing instructions and comments outside the root element.
+
+    A signature over ``URI=""`` covers them, but an envelope carries only the document element
+    (an ``<?xml-stylesheet?>`` line cannot travel in ``ElementList``), so a document signed
+    with them would fail verification once delivered. What is signed is what travels.
+    """
+    if root.getprevious() is None and root.getnext() is None:
+        return root
+    return copy.deepcopy(root)  # a copy of the element alone: a document without siblings
+
+
 def sign(
     xml: bytes,
     key: SigningKey,
@@ -218,7 +231,7 @@ def sign(
     Raises :class:`CertificateError` for a seal that may not sign it and
     :class:`NotSignableError` for a document without its extension slot or already signed.
     """
-    root = safe_xml.parse(xml)
+    root = _without_prolog(safe_xml.parse(xml))
     when = (signing_time or dt.datetime.now(ISTANBUL)).astimezone(ISTANBUL).replace(microsecond=0)
     if check_certificate:
         _check_certificate(key, root, when)
