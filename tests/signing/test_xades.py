@@ -259,3 +259,32 @@ def test_prolog_outside_the_root_is_not_signed(corpus: Path, ca: TestCA) -> None
     assert b"<?xml-stylesheet" not in signed  # what is signed is what an envelope carries
     assert _codes(signed, ca) == []
     _xmlsec_verify(signed)
+
+
+@pytest.mark.parametrize("kind", ["application-response", "receipt-advice"])
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_responses_sign_verify_and_travel(kind: str, key_type: str, ca: TestCA) -> None:
+    from entegrator.envelope import EnvelopeType, build, pack, unpack
+    from tests.signing.templates import application_response, receipt_advice
+
+    buyer, supplier = "1234567890", "9876543217"
+    if kind == "application-response":
+        document = application_response(buyer, supplier, "6f1e3c1a-2b7d-4c61-9a43-8e2f0b9c7d15")
+    else:
+        document = receipt_advice(buyer, supplier)
+    signed = sign(document, ca.issue(identity=buyer, name="Alıcı A.Ş.", key_type=key_type))
+    assert _codes(signed, ca) == []
+    _xmlsec_verify(signed)
+    assert kontrol_et(signed).gecerli
+    report = Validator().validate(signed)
+    assert report.valid, report.codes()
+    envelope = build(
+        [signed],
+        sender_alias="urn:mail:defaultpk@alici.example",
+        receiver_alias="urn:mail:defaultgb@satici.example",
+        type=EnvelopeType.POSTBOXENVELOPE,
+    )
+    opened, xml = unpack(pack(envelope).data)
+    assert opened.sender.identity == buyer and opened.receiver.identity == supplier
+    assert _codes(opened.documents[0], ca) == []
+    assert Validator().validate(xml).valid
