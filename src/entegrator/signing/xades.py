@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
@@ -137,6 +138,28 @@ def algorithms_for(key: SigningKey) -> Algorithms:
     return ECDSA_SHA384 if isinstance(key.private_key, ec.EllipticCurvePrivateKey) else RSA_SHA256
 
 
+@dataclass(frozen=True)
+class _CertFacts:
+    der_b64: str
+    digest_b64: str
+    subject: str
+    issuer: str
+    serial: str
+
+
+@lru_cache(maxsize=64)
+def _facts(cert: x509.Certificate) -> _CertFacts:
+    """What the signature says about the certificate, computed once per certificate."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return _CertFacts(
+        base64.b64encode(der).decode(),
+        base64.b64encode(hashlib.sha256(der).digest()).decode(),
+        cert.subject.rfc4514_string(),
+        cert.issuer.rfc4514_string(),
+        str(cert.serial_number),
+    )
+
+
 def _sign_bytes(key: SigningKey, data: bytes, alg: Algorithms) -> bytes:
     private = key.private_key
     if isinstance(private, rsa.RSAPrivateKey):
@@ -243,7 +266,7 @@ def sign(
     sig_id = _signature_id(root)
     suffix = sig_id.removeprefix("Signature_") or uuid.uuid4().hex
     ref_id, props_id = f"Reference_{suffix}", f"SignedProperties_{suffix}"
-    cert_der = key.certificate.public_bytes(serialization.Encoding.DER)
+    facts = _facts(key.certificate)
 
     signature = etree.SubElement(
         content, f"{{{DS}}}Signature", {"Id": sig_id}, nsmap={"ds": DS, "xades": XADES}
@@ -263,8 +286,8 @@ def sign(
     signature_value = _sub(signature, DS, "SignatureValue")
     key_info = _sub(signature, DS, "KeyInfo")
     x509_data = _sub(key_info, DS, "X509Data")
-    _sub(x509_data, DS, "X509SubjectName", key.certificate.subject.rfc4514_string())
-    _sub(x509_data, DS, "X509Certificate", base64.b64encode(cert_der).decode())
+    _sub(x509_data, DS, "X509SubjectName", facts.subject)
+    _sub(x509_data, DS, "X509Certificate", facts.der_b64)
     obj = _sub(signature, DS, "Object")
     qualifying = _sub(obj, XADES, "QualifyingProperties", Target=f"#{sig_id}")
     props = _sub(qualifying, XADES, "SignedProperties", Id=props_id)
@@ -273,12 +296,10 @@ def sign(
     cert = _sub(_sub(sig_props, XADES, "SigningCertificate"), XADES, "Cert")
     cert_digest = _sub(cert, XADES, "CertDigest")
     _sub(cert_digest, DS, "DigestMethod", Algorithm=SHA256_URI)
-    _sub(
-        cert_digest, DS, "DigestValue", base64.b64encode(hashlib.sha256(cert_der).digest()).decode()
-    )
+    _sub(cert_digest, DS, "DigestValue", facts.digest_b64)
     issuer_serial = _sub(cert, XADES, "IssuerSerial")
-    _sub(issuer_serial, DS, "X509IssuerName", key.certificate.issuer.rfc4514_string())
-    _sub(issuer_serial, DS, "X509SerialNumber", str(key.certificate.serial_number))
+    _sub(issuer_serial, DS, "X509IssuerName", facts.issuer)
+    _sub(issuer_serial, DS, "X509SerialNumber", facts.serial)
     data_props = _sub(props, XADES, "SignedDataObjectProperties")
     data_format = _sub(data_props, XADES, "DataObjectFormat", ObjectReference=f"#{ref_id}")
     _sub(data_format, XADES, "MimeType", "text/xml")
