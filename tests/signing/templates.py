@@ -90,3 +90,23 @@ def receipt_advice(receiver: str, supplier: str) -> bytes:
         "</cbc:ReceivedQuantity><cac:Item><cbc:Name>Kumaş</cbc:Name></cac:Item></cac:ReceiptLine>"
         "</ReceiptAdvice>"
     ).encode()
+
+
+def earsiv_report(preparer: str, taxpayer: str) -> bytes:
+    """A one-invoice e-Arşiv report (eArsivRaporu), shaped as ``earsiv-and-others.md`` §2.2."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<eArsivRaporu xmlns="http://earsiv.efatura.gov.tr">'
+        "<baslik><versiyon>1.0</versiyon>"
+        f"<mukellef><vkn>{taxpayer}</vkn></mukellef><hazirlayan><vkn>{preparer}</vkn></hazirlayan>"
+        "<raporNo>0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f</raporNo>"
+        "<donemBaslangicTarihi>2026-11-01</donemBaslangicTarihi>"
+        "<donemBitisTarihi>2026-11-30</donemBitisTarihi>"
+        "<bolumBaslangicTarihi>2026-11-20</bolumBaslangicTarihi>"
+        "<bolumBitisTarihi>2026-11-20</bolumBitisTarihi><bolumNo>20</bolumNo></baslik>"
+        "<fatura><faturaNo>EAR2026000000001</faturaNo>"
+        "<faturaUUID>7d8e9f0a-1b2c-4d3e-8f4a-5b6c7d8e9f0a</faturaUUID><faturaTip>SATIS</faturaTip>"
+        "<gonderimSekli>ELEKTRONIK</gonderimSekli><toplamTutar>100.00</toplamTutar>"
+        "<odenecekTutar>120.00</odenecekTutar><paraBirimi>TRY</paraBirimi></fatura>"
+        "</eArsivRaporu>"
+    ).encode()

@@ -288,3 +288,21 @@ def test_responses_sign_verify_and_travel(kind: str, key_type: str, ca: TestCA) 
     assert opened.sender.identity == buyer and opened.receiver.identity == supplier
     assert _codes(opened.documents[0], ca) == []
     assert Validator().validate(xml).valid
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_earsiv_report_is_signed_by_its_preparer(key_type: str, ca: TestCA) -> None:
+    from tests.signing.templates import earsiv_report
+
+    integrator, taxpayer = "9876543217", "1234567890"
+    report = earsiv_report(integrator, taxpayer)
+    with pytest.raises(CertificateError):
+        sign(report, ca.issue(identity=taxpayer, name="Mükellef"))
+    signed = sign(report, ca.issue(identity=integrator, name="Entegratör", key_type=key_type))
+    root = etree.fromstring(signed)
+    baslik = root.find("{http://earsiv.efatura.gov.tr}baslik")
+    assert baslik is not None and baslik[-1].tag == f"{{{DS}}}Signature"
+    assert _codes(signed, ca) == []
+    _xmlsec_verify(signed)
+    tampered = signed.replace(b"<odenecekTutar>120.00", b"<odenecekTutar>12.00", 1)
+    assert "sig-digest" in _codes(tampered, ca)

@@ -39,14 +39,15 @@ from entegrator.signing.xades import (
     CBC,
     DS,
     ENVELOPED,
-    EXT,
     SIGNED_PROPERTIES,
     XADES,
     Algorithms,
     c14n,
     certificate_of,
     document_digest,
+    is_report,
     issuer_identity,
+    signature_slot,
 )
 
 __all__ = ["verify", "verify_tree"]
@@ -131,12 +132,13 @@ def verify_tree(
         )
         return out.findings
     signature = signatures[0]
-    slot = root.find(f"{{{EXT}}}UBLExtensions/{{{EXT}}}UBLExtension/{{{EXT}}}ExtensionContent")
+    slot = signature_slot(root)
     if slot is None or signature.getparent() is not slot:
+        where = "baslik" if is_report(root) else "ext:ExtensionContent"
         out.add(
             "sig-location",
-            "İmza ilk ext:ExtensionContent içinde değil",
-            "The signature is not in the first ext:ExtensionContent",
+            f"İmza yerinde değil (ilk {where})",
+            f"The signature is not in its place (the first {where})",
             signature,
         )
         return out.findings
@@ -367,7 +369,11 @@ def _check_certificate(  # noqa: PLR0917 - the document, its signature and the c
         )
     holder = identity_of(cert)
     issuer = issuer_identity(root)
-    pointer = (root.findtext(f"{{{CAC}}}Signature/{{{CBC}}}ID") or "").strip() or None
+    pointer = (
+        None
+        if is_report(root)
+        else (root.findtext(f"{{{CAC}}}Signature/{{{CBC}}}ID") or "").strip() or None
+    )
     if holder is None:
         out.add(
             "sig-no-identity",

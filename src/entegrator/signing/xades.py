@@ -1,7 +1,8 @@
 """XAdES-BES enveloped signatures as GİB requires them (``signing.md`` §2–4).
 
 The signature goes into the first ``ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent``
-(replacing the placeholder the builder leaves there), with:
+(replacing the placeholder the builder leaves there) — or, for an e-Arşiv report, at the end of
+its ``baslik`` — with:
 
 * inclusive C14N 1.0 for SignedInfo and both references;
 * exactly one Reference to the whole document (``URI=""``) with exactly **one** Transform, the
@@ -92,8 +93,36 @@ def c14n(node: etree._Element | etree._ElementTree) -> bytes:
     return etree.tostring(node, method="c14n", exclusive=False, with_comments=False)
 
 
+EARSIV = "http://earsiv.efatura.gov.tr"
+REPORT = f"{{{EARSIV}}}eArsivRaporu"
+
+
+def is_report(root: etree._Element) -> bool:
+    """An e-Arşiv report: signed by its preparer, the signature last in ``baslik``."""
+    return root.tag == REPORT
+
+
+def signature_slot(root: etree._Element) -> etree._Element | None:
+    """Where the signature lives: the first ExtensionContent, or the report's ``baslik``."""
+    if is_report(root):
+        return root.find(f"{{{EARSIV}}}baslik")
+    return root.find(f"{{{EXT}}}UBLExtensions/{{{EXT}}}UBLExtension/{{{EXT}}}ExtensionContent")
+
+
 def issuer_identity(root: etree._Element) -> str | None:
-    """The VKN/TCKN of the party that issues (and signs) this document."""
+    """The VKN/TCKN of the party that issues (and signs) this document.
+
+    For an e-Arşiv report that is the preparer (``hazirlayan``), normally the integrator.
+    """
+    if is_report(root):
+        preparer = root.find(f"{{{EARSIV}}}baslik/{{{EARSIV}}}hazirlayan")
+        if preparer is None:
+            return None
+        for tag in ("vkn", "tckn"):
+            value = preparer.findtext(f"{{{EARSIV}}}{tag}")
+            if value and value.strip():
+                return value.strip()
+        return None
     path = _ISSUER_PATHS.get(etree.QName(root).localname)
     party = root.find(path) if path else None
     if party is None:
@@ -197,21 +226,23 @@ def _check_certificate(key: SigningKey, root: etree._Element, when: dt.datetime)
 
 
 def _extension_content(root: etree._Element) -> etree._Element:
-    content = root.find(f"{{{EXT}}}UBLExtensions/{{{EXT}}}UBLExtension/{{{EXT}}}ExtensionContent")
+    content = signature_slot(root)
     if content is None:
-        raise NotSignableError(
-            detail_tr="ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent yok",
-            detail_en="there is no ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent",
+        where = (
+            "baslik"
+            if is_report(root)
+            else "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent"
         )
-    if (
-        content.find(f"{{{DS}}}Signature") is not None
-        or root.find(f".//{{{DS}}}Signature") is not None
-    ):
+        raise NotSignableError(detail_tr=f"{where} yok", detail_en=f"there is no {where}")
+    if next(root.iter(f"{{{DS}}}Signature"), None) is not None:
         raise NotSignableError(detail_tr="belge zaten imzalı", detail_en="already signed")
     return content
 
 
 def _signature_id(root: etree._Element) -> str:
+    if is_report(root):
+        number = (root.findtext(f"{{{EARSIV}}}baslik/{{{EARSIV}}}raporNo") or "").strip()
+        return f"Signature_{number or uuid.uuid4().hex}"
     uri = root.findtext(
         f"{{{CAC}}}Signature/{{{CAC}}}DigitalSignatureAttachment/{{{CAC}}}ExternalReference/{{{CBC}}}URI"
     )
@@ -242,36 +273,21 @@ def _without_prolog(root: etree._Element) -> etree._Element:
     return copy.deepcopy(root)  # a copy of the element alone: a document without siblings
 
 
-def sign(
-    xml: bytes,
-    key: SigningKey,
-    *,
-    signing_time: dt.datetime | None = None,
-    check_certificate: bool = True,
-) -> bytes:
-    """Sign a UBL-TR document (Invoice, DespatchAdvice, ReceiptAdvice, ApplicationResponse).
-
-    Raises :class:`CertificateError` for a seal that may not sign it and
-    :class:`NotSignableError` for a document without its extension slot or already signed.
-    """
-    root = _without_prolog(safe_xml.parse(xml))
-    when = (signing_time or dt.datetime.now(ISTANBUL)).astimezone(ISTANBUL).replace(microsecond=0)
-    if check_certificate:
-        _check_certificate(key, root, when)
-    content = _extension_content(root)
-    tail = content[0].tail if len(content) else None
-    for child in list(content):
-        content.remove(child)
-    alg = algorithms_for(key)
-    sig_id = _signature_id(root)
-    suffix = sig_id.removeprefix("Signature_") or uuid.uuid4().hex
-    ref_id, props_id = f"Reference_{suffix}", f"SignedProperties_{suffix}"
-    facts = _facts(key.certificate)
-
+def _skeleton(  # noqa: PLR0917 - the parts of one signature, named as XAdES names them
+    content: etree._Element,
+    alg: Algorithms,
+    facts: _CertFacts,
+    when: dt.datetime,
+    sig_id: str,
+    ref_id: str,
+    props_id: str,
+) -> tuple[
+    etree._Element, etree._Element, etree._Element, etree._Element, etree._Element, etree._Element
+]:
+    """The ds:Signature with empty digests and value, appended to ``content``."""
     signature = etree.SubElement(
         content, f"{{{DS}}}Signature", {"Id": sig_id}, nsmap={"ds": DS, "xades": XADES}
     )
-    signature.tail = tail
     signed_info = _sub(signature, DS, "SignedInfo")
     _sub(signed_info, DS, "CanonicalizationMethod", Algorithm=C14N)
     _sub(signed_info, DS, "SignatureMethod", Algorithm=alg.signature)
@@ -303,6 +319,42 @@ def sign(
     data_props = _sub(props, XADES, "SignedDataObjectProperties")
     data_format = _sub(data_props, XADES, "DataObjectFormat", ObjectReference=f"#{ref_id}")
     _sub(data_format, XADES, "MimeType", "text/xml")
+
+    return signature, signed_info, doc_digest, props_digest, signature_value, props
+
+
+def sign(
+    xml: bytes,
+    key: SigningKey,
+    *,
+    signing_time: dt.datetime | None = None,
+    check_certificate: bool = True,
+) -> bytes:
+    """Sign a UBL-TR document (Invoice, DespatchAdvice, ReceiptAdvice, ApplicationResponse).
+
+    Raises :class:`CertificateError` for a seal that may not sign it and
+    :class:`NotSignableError` for a document without its extension slot or already signed.
+    """
+    root = _without_prolog(safe_xml.parse(xml))
+    when = (signing_time or dt.datetime.now(ISTANBUL)).astimezone(ISTANBUL).replace(microsecond=0)
+    if check_certificate:
+        _check_certificate(key, root, when)
+    content = _extension_content(root)
+    tail = None
+    if not is_report(root):  # UBL: the signature replaces the builder's placeholder
+        tail = content[0].tail if len(content) else None
+        for child in list(content):
+            content.remove(child)
+    alg = algorithms_for(key)
+    sig_id = _signature_id(root)
+    suffix = sig_id.removeprefix("Signature_") or uuid.uuid4().hex
+    ref_id, props_id = f"Reference_{suffix}", f"SignedProperties_{suffix}"
+    facts = _facts(key.certificate)
+
+    signature, signed_info, doc_digest, props_digest, signature_value, props = _skeleton(
+        content, alg, facts, when, sig_id, ref_id, props_id
+    )
+    signature.tail = tail
 
     tree = root.getroottree()
     props_digest.text = alg.digest_of(c14n(props))
