@@ -6,7 +6,7 @@
 from entegrator.signing.certs import SigningKey, TestCA, identity_of, load_pkcs12, read_password
 from entegrator.signing.errors import CertificateError, KeyFileError, NotSignableError, SigningError
 from entegrator.signing.verify import verify
-from entegrator.signing.xades import sign
+from entegrator.signing.xades import sign, sign_tree
 
 __all__ = [
     "CertificateError",
@@ -19,5 +19,6 @@ __all__ = [
     "load_pkcs12",
     "read_password",
     "sign",
+    "sign_tree",
     "verify",
 ]
