@@ -306,3 +306,15 @@ def test_earsiv_report_is_signed_by_its_preparer(key_type: str, ca: TestCA) -> N
     _xmlsec_verify(signed)
     tampered = signed.replace(b"<odenecekTutar>120.00", b"<odenecekTutar>12.00", 1)
     assert "sig-digest" in _codes(tampered, ca)
+
+
+def test_sign_tree_signs_the_callers_tree(
+    invoices: list[bytes], seal_for: Callable[[bytes, str], SigningKey], ca: TestCA
+) -> None:
+    from entegrator.documents import safe_xml
+    from entegrator.signing import sign_tree
+
+    xml = invoices[2]
+    signed = sign_tree(safe_xml.parse(xml), seal_for(xml, "rsa"))
+    assert _codes(signed, ca) == []
+    _xmlsec_verify(signed)
