@@ -486,21 +486,27 @@ class CompiledSchematron:
         uses = tuple(sorted({v for v in hoisted.values() if "$" + v in predicate}))
         if any(v.startswith("p") for v in uses):
             raise UnsupportedXPathError(f"attribute rule {rule.source.context!r} uses '..'")
-        return rule, name, self._compile(f"//@{name}[{predicate}]"), uses
+        xpath = self._compile(f"//@{name}[{predicate}]", smart_strings=True)
+        return rule, name, xpath, uses
 
     @property
     def delegated(self) -> list[str]:
         """Contexts of rules left to Saxon (documents that reach them are run there)."""
         return [r.source.context for r in self.rules if r.xpath is None]
 
-    def _compile(self, expr: str) -> etree.XPath:
+    def _compile(self, expr: str, *, smart_strings: bool = False) -> etree.XPath:
         # Only the prefixes the expression uses: libxml2 registers them on every call.
         used = {m.group(1) for m in _PREFIX_RE.finditer(_without_literals(expr))}
         namespaces = {p: self._xpath_ns[p] for p in used if p in self._xpath_ns}
         # Per-expression extensions: libxml2 looks globally registered ones up far slower.
         functions = {key: func for key, func in _EXTENSIONS.items() if f"ent:{key[1]}(" in expr}
         try:
-            return etree.XPath(expr, namespaces=namespaces, extensions=functions or None)
+            return etree.XPath(
+                expr,
+                namespaces=namespaces,
+                extensions=functions or None,
+                smart_strings=smart_strings,  # plain str results unless .getparent() is needed
+            )
         except etree.XPathSyntaxError as exc:
             raise UnsupportedXPathError(f"{exc}: {expr[:200]}") from None
 
