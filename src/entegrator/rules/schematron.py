@@ -24,7 +24,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -277,7 +277,6 @@ class _Rule:
     xpath: etree.XPath | None  # None: XPath the translator does not map (see ``unsupported``)
     uses: tuple[str, ...]
     unsupported: str | None
-    single: list[etree.XPath | None] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -435,7 +434,6 @@ class CompiledSchematron:
             xpath=xpath,
             uses=tuple(sorted({v for v in hoisted.values() if "$" + v in expr})),
             unsupported=unsupported,
-            single=[None] * len(rule.asserts),
         )
 
     def _index_rules(self) -> None:
