@@ -126,3 +126,37 @@ def test_envelope_pack_and_unpack(tmp_path: Path, corpus: Path) -> None:
     bad.write_bytes(b"PK not really")
     refused = runner.invoke(app, ["envelope", "unpack", str(bad), "-o", str(tmp_path / "x")])
     assert refused.exit_code == 2 and "ENVELOPE_INVALID" in refused.output
+
+
+def test_validate_checks_signatures_against_trust_anchors(tmp_path: Path, corpus: Path) -> None:
+    seal = _setup(tmp_path, corpus)
+    signed = tmp_path / "signed.xml"
+    result = runner.invoke(
+        app,
+        [
+            "sign",
+            str(corpus / "temel_fatura.xml"),
+            "--p12",
+            str(seal),
+            "--password-env",
+            "SEAL_PASSWORD",
+            "-o",
+            str(signed),
+        ],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    trusted = runner.invoke(
+        app, ["validate", "--json", "--trust", str(tmp_path / "ca/ca.pem"), str(signed)]
+    )
+    assert trusted.exit_code == 0, trusted.output
+    other = tmp_path / "other"
+    assert runner.invoke(app, ["cert", "test-ca", "--out", str(other)]).exit_code == 0
+    untrusted = runner.invoke(
+        app,
+        ["validate", "--json", str(signed)],
+        env={"ENTEGRATOR_TRUST_ANCHORS": str(other / "ca.pem")},
+    )
+    assert untrusted.exit_code == 1
+    codes = [f["code"] for f in json.loads(untrusted.stdout)["findings"]]
+    assert "sig-untrusted" in codes

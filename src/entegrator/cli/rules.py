@@ -35,8 +35,32 @@ def _pack(path: Path | None) -> RulePack:
     return RulePack.load(chosen)
 
 
-def settings_from_env(strict_ids: bool = False, engine: str | None = None) -> ValidationSettings:
-    """Validation settings from ``ENTEGRATOR_ID_CHECKSUM`` and ``ENTEGRATOR_SCHEMATRON_ENGINE``."""
+def _trust_anchors(paths: list[Path]) -> tuple[object, ...]:
+    """CA certificates (PEM) from ``--trust`` and ``ENTEGRATOR_TRUST_ANCHORS`` (path list)."""
+    env = os.environ.get("ENTEGRATOR_TRUST_ANCHORS", "")
+    files = [*paths, *(Path(p) for p in env.split(os.pathsep) if p)]
+    if not files:
+        return ()
+    from cryptography import x509
+
+    anchors: list[object] = []
+    for file in files:
+        try:
+            anchors.extend(x509.load_pem_x509_certificates(file.read_bytes()))
+        except (OSError, ValueError) as exc:
+            fail(
+                "SETTING_INVALID",
+                f"Güvenilen sertifika dosyası okunamadı ({file}): {exc}",
+                f"Cannot read the trusted certificates in {file}: {exc}",
+            )
+    return tuple(anchors)
+
+
+def settings_from_env(
+    strict_ids: bool = False, engine: str | None = None, trust: list[Path] | None = None
+) -> ValidationSettings:
+    """Validation settings from the options and ``ENTEGRATOR_ID_CHECKSUM``,
+    ``ENTEGRATOR_SCHEMATRON_ENGINE`` and ``ENTEGRATOR_TRUST_ANCHORS``."""
     checksum = os.environ.get("ENTEGRATOR_ID_CHECKSUM", "warning").strip().lower()
     chosen_engine = (engine or os.environ.get("ENTEGRATOR_SCHEMATRON_ENGINE", "auto")).lower()
     if checksum not in ("warning", "error"):
@@ -54,6 +78,7 @@ def settings_from_env(strict_ids: bool = False, engine: str | None = None) -> Va
     return ValidationSettings(
         id_checksum=Severity.ERROR if strict_ids or checksum == "error" else Severity.WARNING,
         engine=Engine(chosen_engine),
+        trust=_trust_anchors(trust or []),
     )
 
 
@@ -93,10 +118,14 @@ def validate(  # noqa: PLR0917 - a Typer command: one parameter per option
         str | None,
         typer.Option(help="Schematron engine: auto (default), compiled or saxon."),
     ] = None,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option("--trust", help="PEM file of CA certificates signed documents must chain to."),
+    ] = None,
 ) -> None:
     """Validate documents with GİB's rules and ours; exit 0 if all are valid, 1 if not."""
     with cli_errors(as_json=as_json):
-        settings = settings_from_env(strict_ids, engine)
+        settings = settings_from_env(strict_ids, engine, trust)
         pack = _pack(rules_pack)
         files, missing = collect(paths)
         if missing:
