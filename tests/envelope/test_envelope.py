@@ -126,3 +126,18 @@ def test_hostile_zips_get_gibs_codes(signed_pair: list[bytes]) -> None:
     assert _code(lambda: unpack(truncated)) in (1110, 1130)
     hostile_xml = b'<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>'
     assert _code(lambda: unpack(_zip({good: hostile_xml}))) == 1132
+
+
+def test_validating_an_envelope_checks_the_documents_inside(
+    signed_pair: list[bytes], ca: TestCA
+) -> None:
+    xml = to_xml(build(signed_pair, sender_alias=GB, receiver_alias=PK))
+    clean = Validator().validate(xml)
+    assert clean.valid, clean.codes()
+    import re
+
+    amount = re.search(rb'(<cbc:PayableAmount currencyID="\w+">)([0-9.]+)<', xml)
+    assert amount is not None
+    tampered = xml.replace(amount.group(0), amount.group(1) + b"1" + amount.group(2) + b"<", 1)
+    codes = Validator().validate(tampered).codes()
+    assert "sig-digest" in codes and "arith-payable" in codes

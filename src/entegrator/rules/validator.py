@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
 import time
@@ -40,6 +41,7 @@ _ROOTS = {
 }
 _CBC = f"{{{_UBL}CommonBasicComponents-2}}"
 _DS_SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
+_ENVELOPE_DOCUMENTS = etree.XPath("./*[local-name()='Package']/Elements/ElementList/*")
 _TYPE_TAGS = (
     _CBC + "InvoiceTypeCode",
     _CBC + "DespatchAdviceTypeCode",
@@ -261,19 +263,34 @@ class Validator:
         report.findings.extend(xsd.check(tree, self._xsd_paths[kind]))
         type_param = "earchive" if kind == "earchive" else "efatura"
         report.findings.extend(self._schematron(data, tree, type_param))
-        if kind != "envelope" and next(root.iter(_DS_SIGNATURE), None) is not None:
-            report.findings.extend(self._signature(root))
+        if kind == "envelope":
+            # The documents inside get the layers GİB's envelope rules do not cover.
+            inners: Any = _ENVELOPE_DOCUMENTS(root)
+            for inner in inners:
+                if isinstance(inner, etree._Element):
+                    report.findings.extend(self._document_layers(inner, standalone=False))
+            return
+        report.findings.extend(self._document_layers(root, standalone=True))
+
+    def _document_layers(self, root: etree._Element, *, standalone: bool) -> list[Finding]:
+        """Signature, arithmetic and identity of one document (alone or inside an envelope)."""
+        out: list[Finding] = []
+        if next(root.iter(_DS_SIGNATURE), None) is not None:
+            # Inside an envelope a document is verified as it will be delivered: on its own.
+            out.extend(self._signature(root if standalone else copy.deepcopy(root)))
+        kind, profile, type_ = detect_kind(root)
         if kind in ("invoice", "earchive"):
-            report.findings.extend(arithmetic.check(root))
-            report.findings.extend(
+            out.extend(arithmetic.check(root))
+            out.extend(
                 identity.check(
                     root,
-                    profile=report.profile or "",
-                    type_=report.type or "",
+                    profile=profile or "",
+                    type_=type_ or "",
                     checksum=self.settings.id_checksum,
                     today=self.settings.today,
                 )
             )
+        return out
 
     def _signature(self, root: etree._Element) -> list[Finding]:
         """Layer 6 for signed documents: digests, signature value, certificate, identity."""
