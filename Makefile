@@ -37,6 +37,7 @@ format: install
 bench: install
 	@$(UV) run python benchmarks/documents.py
 	@$(UV) run python benchmarks/validate.py
+	@$(UV) run python benchmarks/signing.py
 
 clean:
 	rm -rf .entegrator .pytest_cache .mypy_cache .ruff_cache
