@@ -329,3 +329,17 @@ def test_translation_cache_replays_and_survives_damage(
     assert [r.xpath.path if r.xpath else None for r in third.rules] == [
         r.xpath.path if r.xpath else None for r in first.rules
     ]
+
+
+def test_answers_remembered_by_text_are_the_same_answers(bases: dict[str, bytes]) -> None:
+    source = read_schematron(RulePack.default().schematron.read_bytes())
+    compiled = CompiledSchematron(source, "efatura")
+    mutation = next(m for m in MUTATIONS if m.name == "future-issue-date")
+    bad = etree.fromstring(apply(mutation, bases["satis"]))
+    good = etree.fromstring(bases["satis"])
+    first = sorted(f.code for f in compiled.run(bad))
+    assert "sch-TimeCheck-1" in first and compiled._answers  # remembered by IssueDate text
+    assert sorted(f.code for f in compiled.run(good)) == []
+    assert sorted(f.code for f in compiled.run(bad)) == first  # from memory, same findings
+    fresh = CompiledSchematron(source, "efatura")
+    assert sorted(f.code for f in fresh.run(bad)) == first
