@@ -39,24 +39,17 @@ def _setup(tmp_path: Path, corpus: Path, vkn: str = "1288331521") -> Path:
     return seal
 
 
+def _sign(tmp_path: Path, corpus: Path, seal: Path) -> Path:
+    signed = tmp_path / "signed.xml"
+    args = ["sign", str(corpus / "temel_fatura.xml"), "--p12", str(seal), "-o", str(signed)]
+    result = runner.invoke(app, [*args, "--password-env", "SEAL_PASSWORD"], env=ENV)
+    assert result.exit_code == 0, result.output
+    return signed
+
+
 def test_issue_sign_verify(tmp_path: Path, corpus: Path) -> None:
     seal = _setup(tmp_path, corpus)
-    out = tmp_path / "signed.xml"
-    result = runner.invoke(
-        app,
-        [
-            "sign",
-            str(corpus / "temel_fatura.xml"),
-            "--p12",
-            str(seal),
-            "--password-env",
-            "SEAL_PASSWORD",
-            "-o",
-            str(out),
-        ],
-        env=ENV,
-    )
-    assert result.exit_code == 0, result.output
+    out = _sign(tmp_path, corpus, seal)
     ok = runner.invoke(app, ["verify", "--json", "--trust", str(tmp_path / "ca/ca.pem"), str(out)])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["valid"] is True
@@ -83,22 +76,7 @@ def test_wrong_seal_and_missing_password(tmp_path: Path, corpus: Path) -> None:
 
 def test_envelope_pack_and_unpack(tmp_path: Path, corpus: Path) -> None:
     seal = _setup(tmp_path, corpus)
-    signed = tmp_path / "signed.xml"
-    result = runner.invoke(
-        app,
-        [
-            "sign",
-            str(corpus / "temel_fatura.xml"),
-            "--p12",
-            str(seal),
-            "--password-env",
-            "SEAL_PASSWORD",
-            "-o",
-            str(signed),
-        ],
-        env=ENV,
-    )
-    assert result.exit_code == 0, result.output
+    signed = _sign(tmp_path, corpus, seal)
     packed = runner.invoke(
         app,
         [
@@ -130,22 +108,7 @@ def test_envelope_pack_and_unpack(tmp_path: Path, corpus: Path) -> None:
 
 def test_validate_checks_signatures_against_trust_anchors(tmp_path: Path, corpus: Path) -> None:
     seal = _setup(tmp_path, corpus)
-    signed = tmp_path / "signed.xml"
-    result = runner.invoke(
-        app,
-        [
-            "sign",
-            str(corpus / "temel_fatura.xml"),
-            "--p12",
-            str(seal),
-            "--password-env",
-            "SEAL_PASSWORD",
-            "-o",
-            str(signed),
-        ],
-        env=ENV,
-    )
-    assert result.exit_code == 0, result.output
+    signed = _sign(tmp_path, corpus, seal)
     trusted = runner.invoke(
         app, ["validate", "--json", "--trust", str(tmp_path / "ca/ca.pem"), str(signed)]
     )
