@@ -100,6 +100,7 @@ def test_tour(tmp_path: Path) -> None:
     result = runner.invoke(app, ["tour", "--out", str(tmp_path), "--count", "3"])
     assert result.exit_code == 0, result.output
     assert len(list(tmp_path.glob("*.xml"))) == 3
+    assert result.stdout.count(" valid (") == 3 and "INVALID" not in result.stdout
 
 
 def test_field_errors_are_listed_in_turkish_and_english_with_paths(tmp_path: Path) -> None:

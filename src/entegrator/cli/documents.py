@@ -163,13 +163,20 @@ def tour(
     out: Annotated[Path, typer.Option("--out")] = Path(".entegrator/tour"),
     count: Annotated[int, typer.Option("--count", min=1, max=10_000)] = 26,
 ) -> None:
-    """Build one sample invoice per profile/type and print what was built and where."""
+    """Build one sample invoice per profile/type, validate it with GİB's rules, print a table."""
+    from entegrator.rules import Validator
+
     out.mkdir(parents=True, exist_ok=True)
     typer.echo(f"entegrator document tour → {out.resolve()}\n")
-    typer.echo(f"{'file':<40} {'profile/type':<30} {'lines':>5} {'cur':>4} {'payable':>16}")
+    typer.echo(
+        f"{'file':<40} {'profile/type':<30} {'lines':>5} {'cur':>4} {'payable':>16}  GİB rules"
+    )
+    validator = Validator()
     with cli_errors():
         for i, d in enumerate(_samples().generate(count, seed=2026)):
             xml = docs.build_invoice(d)
+            report = validator.validate(xml)
+            verdict = "valid" if report.valid else "INVALID " + ",".join(report.codes())
             name = f"{d.number}.xml"
             (out / name).write_bytes(xml)
             (out / f"{d.number}.json").write_text(
@@ -178,8 +185,11 @@ def tour(
             totals = docs.compute(d)
             typer.echo(
                 f"{name:<40} {d.profile + '/' + d.type:<30} {len(d.lines):>5}"
-                f" {d.currency:>4} {totals.payable:>16,}"
+                f" {d.currency:>4} {totals.payable:>16,}  {verdict} ({report.ms:.0f} ms)"
             )
             if i == count - 1:
                 break
-    typer.echo("\nNext: entegrator parse FILE.xml · entegrator schema invoice · make test")
+    typer.echo(
+        "\nNext: entegrator validate FILE.xml · entegrator parse FILE.xml · "
+        "entegrator schema invoice · make test"
+    )
