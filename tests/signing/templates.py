@@ -110,3 +110,20 @@ def earsiv_report(preparer: str, taxpayer: str) -> bytes:
         "<odenecekTutar>120.00</odenecekTutar><paraBirimi>TRY</paraBirimi></fatura>"
         "</eArsivRaporu>"
     ).encode()
+
+
+def process_user_account(integrator: str, user_vkn: str) -> bytes:
+    """A GİB user-account message enrolling one tax payer's aliases (HR-XML ProcessUserAccount)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<hr:ProcessUserAccount xmlns:hr="http://www.hr-xml.org/3" '
+        'xmlns:oa="http://www.openapplications.org/oagis/9" releaseID="3.0">'
+        "<oa:ApplicationArea><oa:Sender><oa:LogicalID>"
+        f"{integrator}</oa:LogicalID><oa:ComponentID>entegrator</oa:ComponentID></oa:Sender>"
+        "<oa:CreationDateTime>2026-11-20T10:00:00</oa:CreationDateTime>"
+        "<oa:Signature/><oa:BODID>4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8</oa:BODID>"
+        "</oa:ApplicationArea><hr:DataArea><oa:Process/><hr:UserAccount>"
+        f"<hr:UserID>{user_vkn}</hr:UserID><hr:PersonName><hr:FormattedName>Yeni Mükellef A.Ş."
+        "</hr:FormattedName></hr:PersonName></hr:UserAccount></hr:DataArea>"
+        "</hr:ProcessUserAccount>"
+    ).encode()

@@ -318,3 +318,29 @@ def test_sign_tree_signs_the_callers_tree(
     signed = sign_tree(safe_xml.parse(xml), seal_for(xml, "rsa"))
     assert _codes(signed, ca) == []
     _xmlsec_verify(signed)
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_user_account_message_signed_and_sent_to_gib(key_type: str, ca: TestCA) -> None:
+    from entegrator.envelope import EnvelopeError, EnvelopeType, build, pack, unpack
+    from tests.signing.templates import process_user_account
+
+    integrator = "9876543217"
+    message = process_user_account(integrator, "1234567890")
+    signed = sign(message, ca.issue(identity=integrator, name="Entegratör", key_type=key_type))
+    slot = etree.fromstring(signed).find(
+        "{http://www.openapplications.org/oagis/9}ApplicationArea/"
+        "{http://www.openapplications.org/oagis/9}Signature"
+    )
+    assert slot is not None and slot[0].tag == f"{{{DS}}}Signature"
+    assert _codes(signed, ca) == []
+    _xmlsec_verify(signed)
+    envelope = build(
+        [signed], sender_alias="usergb", receiver_alias="GIB", type=EnvelopeType.USERENVELOPE
+    )
+    assert envelope.sender.identity == integrator and envelope.receiver.identity == "3900383669"
+    opened, _xml = unpack(pack(envelope).data)
+    assert opened.groups[0].element_type == "PROCESSUSERACCOUNT"
+    assert _codes(opened.documents[0], ca) == []
+    with pytest.raises(EnvelopeError):
+        build([signed], sender_alias="usergb", receiver_alias="GIB")  # not a SENDERENVELOPE

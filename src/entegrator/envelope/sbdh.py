@@ -1,7 +1,8 @@
 """The SBDH envelope: one sender, one receiver, groups of signed documents.
 
 ``build`` derives the parties' VKN/TCKN from the documents (GİB requires the envelope's
-``VKN_TCKN`` contacts to equal the documents' issuer and recipient), checks GİB's package
+``VKN_TCKN`` contacts to equal the documents' issuer and recipient; user-account messages go
+from the integrator to GİB, VKN 3900383669), checks GİB's package
 limits and the element types each envelope type may carry. ``to_xml`` writes the envelope;
 ``parse`` reads one back, each document as a standalone XML whose signature still verifies.
 """
@@ -63,6 +64,16 @@ ELEMENT_TYPES: dict[str, tuple[str, str, str]] = {
         f"{CAC}SenderParty",
         f"{CAC}ReceiverParty",
     ),
+}
+
+
+HR = "http://www.hr-xml.org/3"
+OA = "http://www.openapplications.org/oagis/9"
+GIB_VKN = "3900383669"
+# User-account messages go from the integrator (oa:Sender/oa:LogicalID) to GİB itself.
+USER_ACCOUNT_TYPES = {
+    f"{{{HR}}}ProcessUserAccount": "PROCESSUSERACCOUNT",
+    f"{{{HR}}}CancelUserAccount": "CANCELUSERACCOUNT",
 }
 
 
@@ -131,6 +142,26 @@ def _party_identity(party: etree._Element | None) -> tuple[str | None, str | Non
     return identity, title
 
 
+def _parties_of(
+    root: etree._Element,
+) -> tuple[str, tuple[str | None, str | None], tuple[str | None, str | None]]:
+    """(ElementType, issuer (VKN/TCKN, title), recipient (VKN/TCKN, title)) of a document."""
+    tag = str(root.tag)
+    if tag in USER_ACCOUNT_TYPES:
+        logical = root.findtext(f"{{{OA}}}ApplicationArea/{{{OA}}}Sender/{{{OA}}}LogicalID")
+        sender = ((logical or "").strip() or None, None)
+        return USER_ACCOUNT_TYPES[tag], sender, (GIB_VKN, "Gelir İdaresi Başkanlığı")
+    known = ELEMENT_TYPES.get(tag)
+    if known is None:
+        raise _error(f"zarfa konamayan belge: {tag}", f"a document that cannot travel: {tag}")
+    element_type, issuer_path, recipient_path = known
+    return (
+        element_type,
+        _party_identity(root.find(issuer_path)),
+        _party_identity(root.find(recipient_path)),
+    )
+
+
 def build(
     documents: list[bytes],
     *,
@@ -148,19 +179,14 @@ def build(
     receivers: set[tuple[str | None, str | None]] = set()
     for data in documents:
         root = safe_xml.parse(data)
-        known = ELEMENT_TYPES.get(str(root.tag))
-        if known is None:
-            raise _error(
-                f"zarfa konamayan belge: {root.tag}", f"a document that cannot travel: {root.tag}"
-            )
-        element_type, issuer_path, recipient_path = known
+        element_type, sender, receiver = _parties_of(root)
         if element_type not in ALLOWED[type]:
             raise _error(
                 f"{type} zarfı {element_type} taşıyamaz",
                 f"a {type} cannot carry {element_type}",
             )
-        senders.add(_party_identity(root.find(issuer_path)))
-        receivers.add(_party_identity(root.find(recipient_path)))
+        senders.add(sender)
+        receivers.add(receiver)
         groups.setdefault(element_type, Group(element_type)).documents.append(data)
     if len(senders) != 1 or len(receivers) != 1:
         raise _error(

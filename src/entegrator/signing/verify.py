@@ -45,9 +45,10 @@ from entegrator.signing.xades import (
     c14n,
     certificate_of,
     document_digest,
-    is_report,
+    is_ubl,
     issuer_identity,
     signature_slot,
+    slot_name,
 )
 
 __all__ = ["verify", "verify_tree"]
@@ -134,11 +135,11 @@ def verify_tree(
     signature = signatures[0]
     slot = signature_slot(root)
     if slot is None or signature.getparent() is not slot:
-        where = "baslik" if is_report(root) else "ext:ExtensionContent"
+        where = slot_name(root)
         out.add(
             "sig-location",
-            f"İmza yerinde değil (ilk {where})",
-            f"The signature is not in its place (the first {where})",
+            f"İmza yerinde değil ({where})",
+            f"The signature is not in its place ({where})",
             signature,
         )
         return out.findings
@@ -370,9 +371,9 @@ def _check_certificate(  # noqa: PLR0917 - the document, its signature and the c
     holder = identity_of(cert)
     issuer = issuer_identity(root)
     pointer = (
-        None
-        if is_report(root)
-        else (root.findtext(f"{{{CAC}}}Signature/{{{CBC}}}ID") or "").strip() or None
+        (root.findtext(f"{{{CAC}}}Signature/{{{CBC}}}ID") or "").strip() or None
+        if is_ubl(root)
+        else None
     )
     if holder is None:
         out.add(

@@ -2,7 +2,7 @@
 
 The signature goes into the first ``ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent``
 (replacing the placeholder the builder leaves there) — or, for an e-Arşiv report, at the end of
-its ``baslik`` — with:
+its ``baslik``, and for a user-account message in ``oa:ApplicationArea/oa:Signature`` — with:
 
 * inclusive C14N 1.0 for SignedInfo and both references;
 * exactly one Reference to the whole document (``URI=""``) with exactly **one** Transform, the
@@ -98,23 +98,52 @@ EARSIV = "http://earsiv.efatura.gov.tr"
 REPORT = f"{{{EARSIV}}}eArsivRaporu"
 
 
+HR = "http://www.hr-xml.org/3"
+OA = "http://www.openapplications.org/oagis/9"
+USER_ACCOUNTS = frozenset({f"{{{HR}}}ProcessUserAccount", f"{{{HR}}}CancelUserAccount"})
+
+
 def is_report(root: etree._Element) -> bool:
     """An e-Arşiv report: signed by its preparer, the signature last in ``baslik``."""
     return root.tag == REPORT
 
 
+def is_user_account(root: etree._Element) -> bool:
+    """A GİB user-account message (HR-XML), signed by the integrator in ``oa:Signature``."""
+    return root.tag in USER_ACCOUNTS
+
+
+def is_ubl(root: etree._Element) -> bool:
+    return str(root.tag).startswith("{urn:oasis:names:specification:ubl:")
+
+
+def slot_name(root: etree._Element) -> str:
+    if is_report(root):
+        return "baslik"
+    if is_user_account(root):
+        return "oa:ApplicationArea/oa:Signature"
+    return "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent"
+
+
 def signature_slot(root: etree._Element) -> etree._Element | None:
-    """Where the signature lives: the first ExtensionContent, or the report's ``baslik``."""
+    """Where the signature lives: the first ExtensionContent, the report's ``baslik``, or a
+    user-account message's ``oa:ApplicationArea/oa:Signature``."""
     if is_report(root):
         return root.find(f"{{{EARSIV}}}baslik")
+    if is_user_account(root):
+        return root.find(f"{{{OA}}}ApplicationArea/{{{OA}}}Signature")
     return root.find(f"{{{EXT}}}UBLExtensions/{{{EXT}}}UBLExtension/{{{EXT}}}ExtensionContent")
 
 
 def issuer_identity(root: etree._Element) -> str | None:
     """The VKN/TCKN of the party that issues (and signs) this document.
 
-    For an e-Arşiv report that is the preparer (``hazirlayan``), normally the integrator.
+    For an e-Arşiv report that is the preparer (``hazirlayan``), normally the integrator; for a
+    user-account message the sender's ``oa:LogicalID`` (the integrator).
     """
+    if is_user_account(root):
+        value = root.findtext(f"{{{OA}}}ApplicationArea/{{{OA}}}Sender/{{{OA}}}LogicalID")
+        return value.strip() if value and value.strip() else None
     if is_report(root):
         preparer = root.find(f"{{{EARSIV}}}baslik/{{{EARSIV}}}hazirlayan")
         if preparer is None:
@@ -229,11 +258,7 @@ def _check_certificate(key: SigningKey, root: etree._Element, when: dt.datetime)
 def _extension_content(root: etree._Element) -> etree._Element:
     content = signature_slot(root)
     if content is None:
-        where = (
-            "baslik"
-            if is_report(root)
-            else "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent"
-        )
+        where = slot_name(root)
         raise NotSignableError(detail_tr=f"{where} yok", detail_en=f"there is no {where}")
     if next(root.iter(f"{{{DS}}}Signature"), None) is not None:
         raise NotSignableError(detail_tr="belge zaten imzalı", detail_en="already signed")
@@ -241,6 +266,9 @@ def _extension_content(root: etree._Element) -> etree._Element:
 
 
 def _signature_id(root: etree._Element) -> str:
+    if is_user_account(root):
+        number = (root.findtext(f"{{{OA}}}ApplicationArea/{{{OA}}}BODID") or "").strip()
+        return f"Signature_{number or uuid.uuid4().hex}"
     if is_report(root):
         number = (root.findtext(f"{{{EARSIV}}}baslik/{{{EARSIV}}}raporNo") or "").strip()
         return f"Signature_{number or uuid.uuid4().hex}"
@@ -405,7 +433,7 @@ def sign_tree(
         _check_certificate(key, root, when)
     content = _extension_content(root)
     tail = None
-    if not is_report(root):  # UBL: the signature replaces the builder's placeholder
+    if is_ubl(root):  # UBL: the signature replaces the builder's placeholder
         tail = content[0].tail if len(content) else None
         for child in list(content):
             content.remove(child)
