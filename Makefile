@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_SRC := src tests benchmarks scripts
 
-.PHONY: help uv install run test lint format bench clean
+.PHONY: help uv system-tools install run test lint format bench clean
 
 help:
 	@echo "make run    install, then run entegrator (document tour until the server lands)"
@@ -22,7 +22,16 @@ install: uv
 run: install
 	@$(UV) run entegrator tour
 
-test: install
+# The tests check signatures with an independent verifier, Debian's xmlsec1 command.
+system-tools:
+	@command -v xmlsec1 >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q xmlsec1 >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q xmlsec1 >/dev/null 2>&1; } \
+	    || echo "note: could not install xmlsec1 (Debian package); its interop tests will fail"; \
+	  else echo "note: install xmlsec1 (Debian/Ubuntu: apt-get install xmlsec1) for the interop tests"; fi; }
+
+test: install system-tools
 	@$(UV) run pytest -q
 
 lint: install

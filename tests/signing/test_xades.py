@@ -344,3 +344,35 @@ def test_user_account_message_signed_and_sent_to_gib(key_type: str, ca: TestCA) 
     assert _codes(opened.documents[0], ca) == []
     with pytest.raises(EnvelopeError):
         build([signed], sender_alias="usergb", receiver_alias="GIB")  # not a SENDERENVELOPE
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_the_xmlsec1_command_verifies_and_refuses(
+    key_type: str,
+    invoices: list[bytes],
+    seal_for: Callable[[bytes, str], SigningKey],
+    ca: TestCA,
+    tmp_path: Path,
+) -> None:
+    """``xmlsec1 --verify`` (Debian's package, installed by ``make test``) with the test CA."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("xmlsec1")
+    assert tool, "xmlsec1 is not installed: run make test (it installs Debian's xmlsec1)"
+    ca_pem = tmp_path / "ca.pem"
+    ca_pem.write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
+    signed = sign(invoices[3], seal_for(invoices[3], key_type))
+    good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
+    good.write_bytes(signed)
+    bad.write_bytes(signed.replace(b"</cbc:Name>", b"X</cbc:Name>", 1))
+    command = [tool, "--verify", "--id-attr:Id", f"{XADES}:SignedProperties", "--trusted-pem"]
+    ok = subprocess.run(
+        [*command, str(ca_pem), str(good)], capture_output=True, text=True, check=False
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "References (ok/all): 2/2" in ok.stderr
+    refused = subprocess.run(
+        [*command, str(ca_pem), str(bad)], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode != 0
