@@ -376,3 +376,18 @@ def test_the_xmlsec1_command_verifies_and_refuses(
         [*command, str(ca_pem), str(bad)], capture_output=True, text=True, check=False
     )
     assert refused.returncode != 0
+
+
+def test_validate_then_sign_the_same_tree(
+    invoices: list[bytes], seal_for: Callable[[bytes, str], SigningKey], ca: TestCA
+) -> None:
+    from entegrator.signing import sign_tree
+
+    xml = invoices[4]
+    before = etree.tostring(etree.fromstring(xml), method="c14n")
+    report, root = Validator().validate_parsed(xml)
+    assert report.valid and root is not None
+    assert etree.tostring(root, method="c14n") == before  # validation did not touch the tree
+    signed = sign_tree(root, seal_for(xml, "ec"))
+    assert _codes(signed, ca) == []
+    assert Validator().validate(signed).valid

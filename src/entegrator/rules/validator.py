@@ -188,6 +188,16 @@ class Validator:
 
     def validate(self, data: bytes, *, name: str = "<bytes>") -> Report:
         """Run every layer on ``data`` and return the report (never raises for bad input)."""
+        return self.validate_parsed(data, name=name)[0]
+
+    def validate_parsed(
+        self, data: bytes, *, name: str = "<bytes>"
+    ) -> tuple[Report, etree._Element | None]:
+        """:meth:`validate`, also handing back the parsed tree (None when it did not parse).
+
+        A pipeline signs the tree it validated (``entegrator.signing.sign_tree``) instead of
+        parsing the document again. The layers only read the tree.
+        """
         start = time.perf_counter()
         report = Report(path=name)
         root = self._parse(data, report)
@@ -195,7 +205,7 @@ class Validator:
             self._check(data, root, report)
         report.findings.sort(key=Finding.sort_key)
         report.ms = (time.perf_counter() - start) * 1000
-        return report
+        return report, root
 
     # -- layers ----------------------------------------------------------------------------
 
