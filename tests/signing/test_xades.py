@@ -391,3 +391,46 @@ def test_validate_then_sign_the_same_tree(
     signed = sign_tree(root, seal_for(xml, "ec"))
     assert _codes(signed, ca) == []
     assert Validator().validate(signed).valid
+
+
+def test_damaged_signatures_give_findings_not_crashes(
+    invoices: list[bytes], seal_for: Callable[[bytes, str], SigningKey], ca: TestCA
+) -> None:
+    """Every part of a signature replaced by junk or removed: findings, never an exception."""
+    signed = sign(invoices[0], seal_for(invoices[0], "ec"))
+    root = etree.fromstring(signed)
+    sig = root.find(f".//{{{DS}}}Signature")
+    assert sig is not None
+    count = len(list(sig.iter(etree.Element)))
+    protected = {
+        f"{{{DS}}}SignedInfo",
+        f"{{{XADES}}}SignedProperties",
+        f"{{{DS}}}SignatureValue",
+        f"{{{DS}}}X509Certificate",
+    }
+    for index in range(1, count):
+        for action in ("junk", "remove", "empty-attrs"):
+            doc = etree.fromstring(signed)
+            doc_sig = doc.find(f".//{{{DS}}}Signature")
+            assert doc_sig is not None
+            node = list(doc_sig.iter(etree.Element))[index]
+            path = node.tag
+            inside = any(el.tag in protected for el in [node, *node.iterancestors()])
+            holds = any(el.tag in protected for el in node.iter())
+            if action == "junk":
+                node.text = "!!not base64 nor a date nor a number!!"
+            elif action == "remove":
+                parent = node.getparent()
+                assert parent is not None
+                parent.remove(node)
+            else:
+                for key in list(node.attrib):
+                    node.set(key, "")
+            damaged = etree.tostring(doc)
+            if damaged == etree.tostring(etree.fromstring(signed)):
+                continue  # nothing to damage (an element without attributes)
+            findings = verify(damaged, trust=[ca.certificate])  # never raises
+            assert all(f.code.startswith("sig-") for f in findings)
+            covered = inside or (action == "remove" and holds)
+            if covered:  # signed, or what the signature check needs: damage is reported
+                assert findings, (path, action)
