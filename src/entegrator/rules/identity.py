@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -34,6 +35,15 @@ _CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 _RETURN_TYPES = frozenset({"IADE", "TEVKIFATIADE", "YTBIADE", "YTBTEVKIFATIADE"})
 _CURRENT_KDV = frozenset({Decimal(0), Decimal(1), Decimal(10), Decimal(20)})
+_CURRENT_KDV_TEXT = frozenset({"0", "1", "10", "20", "0.00", "1.00", "10.00", "20.00", "0.0"})
+_LINE_KDV_PERCENTS = etree.XPath(
+    "cac:InvoiceLine/cac:TaxTotal/cac:TaxSubtotal"
+    "[cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode = '0015']/cbc:Percent",
+    namespaces={
+        "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+        "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    },
+)
 
 
 def _child(node: etree._Element | None, *tags: str) -> etree._Element | None:
@@ -203,19 +213,11 @@ def _business(root: etree._Element, profile: str, type_: str) -> Iterator[Findin
             "An export invoice must name the foreign buyer (BuyerCustomerParty)",
         )
     if type_ not in _RETURN_TYPES:
-        subtotals = (
-            sub
-            for line in root.iterchildren(_CAC + "InvoiceLine")
-            for total in line.iterchildren(_CAC + "TaxTotal")
-            for sub in total.iterchildren(_CAC + "TaxSubtotal")
-        )
-        for sub in subtotals:
-            code_node = _child(sub, _CAC + "TaxCategory", _CAC + "TaxScheme", _CBC + "TaxTypeCode")
-            code = code_node.text if code_node is not None else None
-            percent_node = _child(sub, _CBC + "Percent")
-            if code != "0015" or percent_node is None:
-                continue
+        percents: Any = _LINE_KDV_PERCENTS(root)  # one pass in libxml2 for all lines
+        for percent_node in percents:
             text = (percent_node.text or "").strip()
+            if text in _CURRENT_KDV_TEXT:
+                continue
             try:
                 rate = Decimal(text)
             except InvalidOperation:
