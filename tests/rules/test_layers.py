@@ -343,3 +343,21 @@ def test_answers_remembered_by_text_are_the_same_answers(bases: dict[str, bytes]
     assert sorted(f.code for f in compiled.run(bad)) == first  # from memory, same findings
     fresh = CompiledSchematron(source, "efatura")
     assert sorted(f.code for f in fresh.run(bad)) == first
+
+
+def test_replayed_translations_know_their_code_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bases: dict[str, bytes]
+) -> None:
+    """A new process that compiles from the cache must still answer ``ent:in-list`` tests."""
+    from entegrator.rules import xpath as xp
+
+    monkeypatch.setenv("ENTEGRATOR_CACHE_DIR", str(tmp_path))
+    source = read_schematron(RulePack.default().schematron.read_bytes())
+    CompiledSchematron(source, "efatura")  # records the translations
+    monkeypatch.setattr(xp, "_CODE_LISTS", {})  # as in a fresh process
+    replayed = CompiledSchematron(source, "efatura")
+    assert replayed._memo.replay == []
+    assert xp._CODE_LISTS  # the long lists (units, MIME types) are registered again
+    mutation = next(m for m in MUTATIONS if m.name == "unit-code-adet")
+    codes = [f.code for f in replayed.run(etree.fromstring(apply(mutation, bases["satis"])))]
+    assert codes == ["sch-GeneralUnitCodeCheck-1"]

@@ -40,6 +40,7 @@ from entegrator.rules.xpath import (
     extension_functions,
     hoist_absolute_paths,
     parent_path,
+    register_code_lists,
     tokenize,
     translate,
 )
@@ -379,6 +380,7 @@ class CompiledSchematron:
         variables = dict(source.variables)
         variables["type"] = "'" + type_ + "'"
         self._variables = variables
+        register_code_lists(variables)  # translations replayed from the cache skip translate()
         try:
             self._build(_Translations(source, type_))
         except _StaleCacheError:
@@ -389,6 +391,8 @@ class CompiledSchematron:
         hoisted: dict[str, str] = {}
         self._memo = memo
         self._answers: dict[tuple[int, str, int], str] = {}
+        self._attribute_answers: dict[tuple[int, str], bool] = {}
+        self._holders: dict[str, etree.XPath] = {}
         pattern_index = {name: i for i, name in enumerate(source.patterns)}
         self.rules = [
             self._compile_rule(index, rule, pattern_index[rule.pattern], hoisted)
@@ -476,7 +480,7 @@ class CompiledSchematron:
         name: str,
         entries: list[tuple[_Rule, _Pattern]],
         hoisted: dict[str, str],
-    ) -> tuple[_Rule, str, etree.XPath, tuple[str, ...]]:
+    ) -> tuple[_Rule, str, etree.XPath, tuple[str, ...], bool]:
         patterns = [r.pattern_index for r, _ in entries]
         alternatives_ok = all(alt.steps == (_Step(None, True),) for _, alt in entries)
         if not alternatives_ok or len(patterns) != len(set(patterns)) or rule.xpath is None:
@@ -494,7 +498,10 @@ class CompiledSchematron:
         if any(v.startswith("p") for v in uses):
             raise UnsupportedXPathError(f"attribute rule {rule.source.context!r} uses '..'")
         xpath = self._compile(f"//@{name}[{predicate}]", smart_strings=True)
-        return rule, name, xpath, uses
+        # A test that reads only the attribute's value (and document-level paths) is answered
+        # once per distinct value: 600 currencyID attributes are nearly always one "TRY".
+        by_value = _reads_only_context(predicate)
+        return rule, name, xpath, uses, by_value
 
     @property
     def delegated(self) -> list[str]:
@@ -568,7 +575,10 @@ class CompiledSchematron:
         for el in elements:
             for rule in self._rules_for(ancestry_of(el), present):
                 yield _Hit(rule, el, None)
-        for rule, name, failing, uses in self._attribute_sets:
+        for rule, name, failing, uses, by_value in self._attribute_sets:
+            if by_value and rule.xpath is not None:
+                yield from self._attribute_hits_by_value(root, rule, name)
+                continue
             values: Any
             try:
                 values = failing(root, **self._document_vars(root, uses, document))
@@ -579,6 +589,38 @@ class CompiledSchematron:
                 parent = value.getparent()
                 if parent is not None:
                     yield _Hit(rule, parent, name)
+
+    def _attribute_hits_by_value(
+        self, root: etree._Element, rule: _Rule, name: str
+    ) -> Iterator[_Hit]:
+        """Hits of an attribute rule that reads only the attribute's value: the rule runs once
+        per distinct value (on a one-element stand-in), remembered across documents."""
+        values_of = self._holders.get(name)
+        if values_of is None:
+            values_of = etree.XPath(f"descendant-or-self::*/@{name}", smart_strings=False)
+            self._holders[name] = values_of
+        values: Any = values_of(root)
+        assert rule.xpath is not None
+        failing: set[str] = set()
+        for value in set(values):
+            key = (rule.index, value)
+            fails = self._attribute_answers.get(key)
+            if fails is None:
+                stand_in = etree.Element("v", {name: value})
+                try:
+                    fails = bool(rule.xpath(stand_in))
+                except Exception:  # an extension function raised: report it per attribute
+                    fails = True
+                else:
+                    if len(self._attribute_answers) > 50_000:
+                        self._attribute_answers.clear()
+                    self._attribute_answers[key] = fails
+            if fails:
+                failing.add(value)
+        if failing:
+            for el in root.iter(etree.Element):
+                if el.get(name) in failing:
+                    yield _Hit(rule, el, name)
 
     def run(self, root: etree._Element) -> list[Finding]:
         """Every failed assert of GİB's rules on the tree under ``root``.

@@ -438,6 +438,18 @@ def _as_one_string(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
+def register_code_lists(variables: Mapping[str, str]) -> None:
+    """Make the long code lists of a rule pack known to ``ent:in-list``.
+
+    ``translate`` registers them as it rewrites; a rule set compiled from cached translations
+    skips ``translate``, so the lists are registered here, under the same content-derived keys.
+    """
+    for value in variables.values():
+        literal = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+        if literal and len(value) >= LONG_LIST:
+            _register_list(value[1:-1])
+
+
 def _register_list(text: str) -> str:
     import hashlib
 
