@@ -25,15 +25,15 @@ from typing import Any
 
 from lxml import etree
 
+from entegrator.documents.ns import CAC as _CAC
+from entegrator.documents.ns import CBC as _CBC
 from entegrator.documents.rounding import round_amount
 from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import element_path, line_of
+from entegrator.rules.paths import child, element_path, line_of
 
 __all__ = ["TOLERANCE", "check"]
 
 TOLERANCE = Decimal("0.01")
-_CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
-_CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 _HUNDRED = Decimal(100)
 _CURRENCY_IDS = etree.XPath("//@currencyID")
 _KDV = "0015"
@@ -90,15 +90,6 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def _child(node: etree._Element | None, *tags: str) -> etree._Element | None:
-    """The first child chain ``tags`` below ``node`` (C-filtered, no path parsing)."""
-    for tag in tags:
-        if node is None:
-            return None
-        node = next(node.iterchildren(tag), None)
-    return node
-
-
 def _text(node: etree._Element | None) -> str:
     return (node.text or "").strip() if node is not None else ""
 
@@ -144,8 +135,8 @@ def _not_sum(expected: Decimal, written: Decimal) -> bool:
 def _index(node: etree._Element) -> dict[object, list[etree._Element]]:
     """The node's children by tag, in one pass (cheaper than a lookup per field)."""
     kids: dict[object, list[etree._Element]] = {}
-    for child in node:
-        kids.setdefault(child.tag, []).append(child)
+    for kid in node:
+        kids.setdefault(kid.tag, []).append(kid)
     return kids
 
 
@@ -157,10 +148,10 @@ def _first(kids: dict[object, list[etree._Element]], tag: str) -> etree._Element
 def _allowances(kids: dict[object, list[etree._Element]]) -> tuple[Decimal, Decimal]:
     allowance = charge = Decimal(0)
     for ac in kids.get(_CAC + "AllowanceCharge", ()):
-        amount = _amount(_child(ac, _CBC + "Amount"))
+        amount = _amount(child(ac, _CBC + "Amount"))
         if amount is None:
             continue
-        if _text(_child(ac, _CBC + "ChargeIndicator")) == "true":
+        if _text(child(ac, _CBC + "ChargeIndicator")) == "true":
             charge += amount
         else:
             allowance += amount
@@ -187,7 +178,7 @@ def _subtotals(
         subtotal_sum += amount
         if code == "arith-tax-subtotal":
             category = _first(kids, _CAC + "TaxCategory")
-            tax_type = _text(_child(category, _CAC + "TaxScheme", _CBC + "TaxTypeCode"))
+            tax_type = _text(child(category, _CAC + "TaxScheme", _CBC + "TaxTypeCode"))
             if tax_type == _KDV:
                 kdv += amount
         base = _amount(_first(kids, _CBC + "TaxableAmount"))
@@ -236,7 +227,7 @@ def _lines(lines: list[etree._Element], out: list[Finding]) -> Decimal:
             continue
         line_sum += amount
         quantity = _amount(_first(kids, _CBC + "InvoicedQuantity"))
-        price = _amount(_child(_first(kids, _CAC + "Price"), _CBC + "PriceAmount"))
+        price = _amount(child(_first(kids, _CAC + "Price"), _CBC + "PriceAmount"))
         where = f"Satır/line {_text(_first(kids, _CBC + 'ID')) or '?'}: "
         if quantity is not None and price is not None:
             allowance, charge = _allowances(kids)

@@ -25,13 +25,13 @@ from lxml import etree
 
 from entegrator.documents.codes import InvoiceTypeCode, ProfileID, allowed_types
 from entegrator.documents.identifiers import ettn, numbering, tckn, vkn
+from entegrator.documents.ns import CAC as _CAC
+from entegrator.documents.ns import CBC as _CBC
 from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import element_path, line_of
+from entegrator.rules.paths import child, element_path, line_of
 
 __all__ = ["check"]
 
-_CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
-_CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 _RETURN_TYPES = frozenset({"IADE", "TEVKIFATIADE", "YTBIADE", "YTBTEVKIFATIADE"})
 _CURRENT_KDV = frozenset({Decimal(0), Decimal(1), Decimal(10), Decimal(20)})
@@ -44,14 +44,6 @@ _LINE_KDV_PERCENTS = etree.XPath(
         "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     },
 )
-
-
-def _child(node: etree._Element | None, *tags: str) -> etree._Element | None:
-    for tag in tags:
-        if node is None:
-            return None
-        node = next(node.iterchildren(tag), None)
-    return node
 
 
 def _finding(  # noqa: PLR0917 - code, severity, place, two messages, two hints
@@ -79,7 +71,7 @@ def _finding(  # noqa: PLR0917 - code, severity, place, two messages, two hints
 
 def _parties(root: etree._Element, profile: str, checksum: Severity) -> Iterator[Finding]:
     for role in ("AccountingSupplierParty", "AccountingCustomerParty", "BuyerCustomerParty"):
-        party = _child(root, _CAC + role, _CAC + "Party")
+        party = child(root, _CAC + role, _CAC + "Party")
         if party is None:
             continue
         idents = (
@@ -191,9 +183,7 @@ def _business(root: etree._Element, profile: str, type_: str) -> Iterator[Findin
                 "See the profile × type table in docs/draft.md for the allowed types.",
             )
     if type_ in _RETURN_TYPES and type_node is not None:
-        ref = _child(
-            root, _CAC + "BillingReference", _CAC + "InvoiceDocumentReference", _CBC + "ID"
-        )
+        ref = child(root, _CAC + "BillingReference", _CAC + "InvoiceDocumentReference", _CBC + "ID")
         if ref is None or not (ref.text or "").strip():
             yield _finding(
                 "id-return-reference",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-__all__ = ["PREFIXES", "element_path", "line_of"]
+__all__ = ["PREFIXES", "child", "element_path", "line_of"]
 
 PREFIXES = {
     "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2": "cac",
@@ -15,6 +15,15 @@ PREFIXES = {
     "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader": "sh",
     "http://www.efatura.gov.tr/package-namespace": "ef",
 }
+
+
+def child(node: etree._Element | None, *tags: str) -> etree._Element | None:
+    """The first child chain ``tags`` below ``node`` (C-filtered, no path parsing)."""
+    for tag in tags:
+        if node is None:
+            return None
+        node = next(node.iterchildren(tag), None)
+    return node
 
 
 def line_of(node: object) -> int | None:
