@@ -302,42 +302,34 @@ def _without_prolog(root: etree._Element) -> etree._Element:
     return copy.deepcopy(root)  # a copy of the element alone: a document without siblings
 
 
-def _skeleton(  # noqa: PLR0917 - the parts of one signature, named as XAdES names them
-    content: etree._Element,
-    alg: Algorithms,
-    facts: _CertFacts,
-    when: dt.datetime,
-    sig_id: str,
-    ref_id: str,
-    props_id: str,
-) -> tuple[
-    etree._Element, etree._Element, etree._Element, etree._Element, etree._Element, etree._Element
-]:
-    """The ds:Signature with empty digests and value, appended to ``content``."""
-    signature = etree.SubElement(
-        content, f"{{{DS}}}Signature", {"Id": sig_id}, nsmap={"ds": DS, "xades": XADES}
-    )
+def _skeleton(alg: Algorithms, facts: _CertFacts) -> etree._Element:
+    """A key's ds:Signature with everything that is the same for each of its signatures.
+
+    Ids, SigningTime, digests and the value are left empty; :func:`_from_template` fills
+    them in on a copy.
+    """
+    signature = etree.Element(f"{{{DS}}}Signature", {"Id": ""}, nsmap={"ds": DS, "xades": XADES})
     signed_info = _sub(signature, DS, "SignedInfo")
     _sub(signed_info, DS, "CanonicalizationMethod", Algorithm=C14N)
     _sub(signed_info, DS, "SignatureMethod", Algorithm=alg.signature)
-    doc_ref = _sub(signed_info, DS, "Reference", Id=ref_id, URI="")
+    doc_ref = _sub(signed_info, DS, "Reference", Id="", URI="")
     transforms = _sub(doc_ref, DS, "Transforms")
     _sub(transforms, DS, "Transform", Algorithm=ENVELOPED)
     _sub(doc_ref, DS, "DigestMethod", Algorithm=alg.digest)
-    doc_digest = _sub(doc_ref, DS, "DigestValue")
-    props_ref = _sub(signed_info, DS, "Reference", Type=SIGNED_PROPERTIES, URI=f"#{props_id}")
+    _sub(doc_ref, DS, "DigestValue")
+    props_ref = _sub(signed_info, DS, "Reference", Type=SIGNED_PROPERTIES, URI="")
     _sub(props_ref, DS, "DigestMethod", Algorithm=alg.digest)
-    props_digest = _sub(props_ref, DS, "DigestValue")
-    signature_value = _sub(signature, DS, "SignatureValue")
+    _sub(props_ref, DS, "DigestValue")
+    _sub(signature, DS, "SignatureValue")
     key_info = _sub(signature, DS, "KeyInfo")
     x509_data = _sub(key_info, DS, "X509Data")
     _sub(x509_data, DS, "X509SubjectName", facts.subject)
     _sub(x509_data, DS, "X509Certificate", facts.der_b64)
     obj = _sub(signature, DS, "Object")
-    qualifying = _sub(obj, XADES, "QualifyingProperties", Target=f"#{sig_id}")
-    props = _sub(qualifying, XADES, "SignedProperties", Id=props_id)
+    qualifying = _sub(obj, XADES, "QualifyingProperties", Target="")
+    props = _sub(qualifying, XADES, "SignedProperties", Id="")
     sig_props = _sub(props, XADES, "SignedSignatureProperties")
-    _sub(sig_props, XADES, "SigningTime", when.isoformat())
+    _sub(sig_props, XADES, "SigningTime")
     cert = _sub(_sub(sig_props, XADES, "SigningCertificate"), XADES, "Cert")
     cert_digest = _sub(cert, XADES, "CertDigest")
     _sub(cert_digest, DS, "DigestMethod", Algorithm=SHA256_URI)
@@ -346,10 +338,9 @@ def _skeleton(  # noqa: PLR0917 - the parts of one signature, named as XAdES nam
     _sub(issuer_serial, DS, "X509IssuerName", facts.issuer)
     _sub(issuer_serial, DS, "X509SerialNumber", facts.serial)
     data_props = _sub(props, XADES, "SignedDataObjectProperties")
-    data_format = _sub(data_props, XADES, "DataObjectFormat", ObjectReference=f"#{ref_id}")
+    data_format = _sub(data_props, XADES, "DataObjectFormat", ObjectReference="")
     _sub(data_format, XADES, "MimeType", "text/xml")
-
-    return signature, signed_info, doc_digest, props_digest, signature_value, props
+    return signature
 
 
 _TEMPLATES: dict[tuple[str, _CertFacts], etree._Element] = {}
@@ -362,10 +353,7 @@ def _template(alg: Algorithms, facts: _CertFacts) -> etree._Element:
         return found
     if len(_TEMPLATES) > 64:
         _TEMPLATES.clear()
-    holder = etree.Element("holder")
-    when = dt.datetime(2000, 1, 1, tzinfo=ISTANBUL)
-    signature = _skeleton(holder, alg, facts, when, "S", "R", "P")[0]
-    holder.remove(signature)
+    signature = _skeleton(alg, facts)
     _TEMPLATES[alg.signature, facts] = signature
     return signature
 
@@ -381,7 +369,7 @@ def _from_template(  # noqa: PLR0917 - the values that differ from one signature
 ) -> tuple[
     etree._Element, etree._Element, etree._Element, etree._Element, etree._Element, etree._Element
 ]:
-    """Like :func:`_skeleton`, from a copy of the key's template (a few times faster)."""
+    """A copy of the key's template with this signature's ids and time, appended to ``content``."""
     signature = copy.deepcopy(_template(alg, facts))
     content.append(signature)
     signature.set("Id", sig_id)
