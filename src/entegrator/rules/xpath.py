@@ -179,28 +179,26 @@ def _render(tokens: list[Token]) -> str:
     return re.sub(r" {2,}", " ", "".join(parts)).strip()
 
 
-def _matching_close(tokens: list[Token], open_at: int) -> int:
+def _matching(tokens: list[Token], at: int, step: int) -> int:
+    """Index of the bracket matching the one at ``at``, searching forward (1) or back (-1)."""
+    opening, closing = (("(", "["), (")", "]")) if step == 1 else ((")", "]"), ("(", "["))
     depth = 0
-    for i in range(open_at, len(tokens)):
-        if tokens[i].text in ("(", "["):
+    for i in range(at, len(tokens) if step == 1 else -1, step):
+        if tokens[i].text in opening:
             depth += 1
-        elif tokens[i].text in (")", "]"):
+        elif tokens[i].text in closing:
             depth -= 1
             if depth == 0:
                 return i
     raise UnsupportedXPathError("unbalanced brackets")
+
+
+def _matching_close(tokens: list[Token], open_at: int) -> int:
+    return _matching(tokens, open_at, 1)
 
 
 def _matching_open(tokens: list[Token], close_at: int) -> int:
-    depth = 0
-    for i in range(close_at, -1, -1):
-        if tokens[i].text in (")", "]"):
-            depth += 1
-        elif tokens[i].text in ("(", "["):
-            depth -= 1
-            if depth == 0:
-                return i
-    raise UnsupportedXPathError("unbalanced brackets")
+    return _matching(tokens, close_at, -1)
 
 
 def _rewrite_castable(tokens: list[Token]) -> list[Token]:
