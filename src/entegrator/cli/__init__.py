@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from entegrator import __version__
-from entegrator.cli import documents, envelope, rules, signing
+from entegrator.cli import documents, envelope, platform, rules, signing
 
 __all__ = ["app", "main"]
 
@@ -30,6 +30,12 @@ app.command()(signing.sign)
 app.command()(signing.verify)
 app.add_typer(signing.cert_app, name="cert")
 app.add_typer(envelope.envelope_app, name="envelope")
+app.command()(platform.serve)
+app.command()(platform.worker)
+app.add_typer(platform.db_app, name="db")
+app.add_typer(platform.tenant_app, name="tenant")
+app.add_typer(platform.apikey_app, name="apikey")
+app.add_typer(platform.seal_app, name="seal")
 
 
 @app.command()

@@ -34,6 +34,7 @@ class Source(StrEnum):
     ARITHMETIC = "arithmetic"
     IDENTITY = "identity"
     SIGNATURE = "signature"
+    DRAFT = "draft"  # the draft (JSON) could not be built; checked before any XML exists
 
 
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}

@@ -1,0 +1,555 @@
+"""The REST API (FastAPI): ``/api/v1`` for ERPs and integrations, health and metrics.
+
+Every error leaves as ``{"error": {code, message_tr, message_en, where?}, "findings"?: [...]}``
+with a 4xx/5xx status; nothing is stored for a request that fails.
+"""
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entegrator import __version__
+from entegrator.api import metrics
+from entegrator.documents._validation import problems_from_validation
+from entegrator.errors import EntegratorError
+from entegrator.rules import Finding, Severity, Source
+from entegrator.runtime import Runtime
+from entegrator.services.invoices import RequestError, ValidationFailedError
+from entegrator.store import repo
+from entegrator.store.ids import created_at
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+WRITE_ROLES = frozenset({"owner", "accountant", "api"})
+XML_TYPES = ("application/xml", "text/xml")
+MAX_PAGE = 200
+
+
+class ApiError(EntegratorError):
+    """An error raised by the API layer itself (auth, body, routing)."""
+
+    def __init__(self, status: int, code: str, tr: str, en: str, where: str | None = None):
+        self.http_status = status  # type: ignore[misc]
+        self.code = code  # type: ignore[misc]
+        self.message_tr = tr  # type: ignore[misc]
+        self.message_en = en  # type: ignore[misc]
+        super().__init__(where=where)
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "NOT_FOUND", "Belge bulunamadı", "Document not found")
+
+
+def _error_body(exc: EntegratorError, findings: list[Finding] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": exc.to_dict()}
+    if findings is not None:
+        body["findings"] = [f.to_dict() for f in findings]
+    return body
+
+
+def _draft_findings(exc: ValidationError) -> list[Finding]:
+    return [
+        Finding(
+            code=p.code,
+            severity=Severity.ERROR,
+            source=Source.DRAFT,
+            xpath=p.where,
+            message_tr=p.message_tr,
+            message_en=p.message_en,
+        )
+        for p in problems_from_validation(exc)
+    ]
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over the limit (413) before the application reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._too_large(send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLargeError:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "BODY_TOO_LARGE",
+                    "message_tr": f"İstek gövdesi {self.limit} baytı aşıyor",
+                    "message_en": f"The request body exceeds {self.limit} bytes",
+                }
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _document_json(doc: repo.DocumentRow, events: list[repo.EventRow] | None) -> dict[str, Any]:
+    base = f"/api/v1/invoices/{doc.document_id}"
+    out: dict[str, Any] = {
+        "id": str(doc.document_id),
+        "ettn": str(doc.ettn),
+        "number": doc.number,
+        "status": doc.status,
+        "status_code": doc.status_code,
+        "status_detail": doc.status_detail,
+        "direction": doc.direction,
+        "profile": doc.profile,
+        "type": doc.type,
+        "issue_date": doc.issue_date.isoformat() if doc.issue_date else None,
+        "sender": {"id": doc.sender_id, "name": doc.sender_name},
+        "receiver": {"id": doc.receiver_id, "name": doc.receiver_name},
+        "currency": doc.currency,
+        "totals": {
+            "line_extension": _money(doc.line_extension),
+            "tax_exclusive": _money(doc.tax_exclusive),
+            "tax_total": _money(doc.tax_total),
+            "payable": _money(doc.payable),
+        },
+        "signed": doc.signed_sha256 is not None,
+        "created_at": doc.created_at.isoformat(),
+        "updated_at": doc.updated_at.isoformat(),
+        "links": {"xml": f"{base}/xml", "html": f"{base}/html", "pdf": f"{base}/pdf"},
+    }
+    if events is not None:
+        out["events"] = [e.to_dict() for e in events]
+    return out
+
+
+def _encode_cursor(doc: repo.DocumentRow) -> str:
+    raw = json.dumps([doc.created_at.isoformat(), str(doc.document_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        when, ident = json.loads(raw)
+        return dt.datetime.fromisoformat(when), uuid.UUID(ident)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise ApiError(
+            422, "INVALID_CURSOR", "Sayfa imleci geçersiz", "The page cursor is invalid", "cursor"
+        ) from None
+
+
+def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of one API
+    app = FastAPI(
+        title="entegrator",
+        version=__version__,
+        description="Turkish e-document integrator: e-Fatura, e-Arşiv and e-İrsaliye through GİB.",
+    )
+    app.state.runtime = runtime
+    app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
+    app.add_middleware(metrics.Middleware)
+
+    @app.exception_handler(EntegratorError)
+    async def _entegrator_error(_request: Request, exc: EntegratorError) -> JSONResponse:
+        findings = exc.findings if isinstance(exc, ValidationFailedError) else None
+        if exc.http_status >= 500:
+            log.error("request failed: %s", exc.text_en)
+        return JSONResponse(_error_body(exc, findings), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        err = ApiError(
+            422,
+            "INVALID_REQUEST",
+            f"İstek geçersiz: {where}",
+            f"Invalid request: {where}: {first.get('msg', '')}",
+            where,
+        )
+        return JSONResponse(_error_body(err), status_code=422)
+
+    # -- authentication ------------------------------------------------------------------------
+
+    def principal(
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> repo.ApiKey:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise ApiError(
+                401,
+                "UNAUTHENTICATED",
+                "API anahtarı gerekli (Authorization: Bearer …)",
+                "An API key is required (Authorization: Bearer …)",
+            )
+        with runtime.db.unscoped() as conn:
+            key = repo.authenticate(conn, authorization.removeprefix("Bearer ").strip())
+        if key is None:
+            raise ApiError(
+                401, "INVALID_API_KEY", "API anahtarı geçersiz", "The API key is not valid"
+            )
+        return key
+
+    def writer(key: Annotated[repo.ApiKey, Depends(principal)]) -> repo.ApiKey:
+        if key.role not in WRITE_ROLES:
+            raise ApiError(
+                403,
+                "FORBIDDEN",
+                f"'{key.role}' rolü belge kesemez",
+                f"The '{key.role}' role may not issue documents",
+            )
+        return key
+
+    def load(key: repo.ApiKey, document_id: str) -> repo.DocumentRow:
+        try:
+            ident = uuid.UUID(document_id)
+        except ValueError:
+            raise _not_found() from None
+        if ident.version != 7:
+            raise _not_found()
+        with runtime.db.tenant(key.tenant_id) as conn:
+            doc = repo.get_document(conn, key.tenant_id, ident, created_at(ident))
+        if doc is None:
+            raise _not_found()
+        return doc
+
+    async def read_body(request: Request) -> bytes:
+        return await request.body()
+
+    # -- invoices --------------------------------------------------------------------------------
+
+    @app.post(
+        "/api/v1/invoices",
+        status_code=201,
+        summary="Issue an invoice from a draft (JSON) or UBL-TR XML",
+        tags=["invoices"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/xml": {"schema": {"type": "string"}},
+                },
+            }
+        },
+    )
+    async def issue_invoice(
+        request: Request,
+        key: Annotated[repo.ApiKey, Depends(writer)],
+        series: Annotated[str | None, Query(description="3-character series (seri)")] = None,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
+        from entegrator.documents.model import InvoiceDraft
+
+        body = await read_body(request)
+        if not body:
+            raise ApiError(422, "EMPTY_BODY", "İstek gövdesi boş", "The request body is empty")
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        request_sha = hashlib.sha256(content_type.encode() + b"\0" + body).digest()
+        draft = xml = None
+        if content_type in XML_TYPES:
+            xml = body
+        elif content_type in ("application/json", ""):
+            try:
+                draft = InvoiceDraft.model_validate_json(body)
+            except ValidationError as exc:
+                metrics.REJECTED.inc()
+                raise ValidationFailedError(_draft_findings(exc)) from None
+        else:
+            raise ApiError(
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Gövde application/json (taslak) ya da application/xml (UBL-TR) olmalı",
+                "The body must be application/json (draft) or application/xml (UBL-TR)",
+            )
+        try:
+            result = await run_in_threadpool(
+                runtime.invoices.issue,
+                key,
+                draft=draft,
+                xml=xml,
+                series=series,
+                idempotency_key=idempotency_key,
+                request_sha256=request_sha,
+            )
+        except (ValidationFailedError, RequestError):
+            metrics.REJECTED.inc()
+            raise
+        if not result.replayed:
+            metrics.ISSUED.inc()
+        headers = {"Location": f"/api/v1/invoices/{result.id}"}
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(result.to_dict(), status_code=201, headers=headers)
+
+    @app.get("/api/v1/invoices/{document_id}", tags=["invoices"], summary="One invoice")
+    def get_invoice(
+        document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
+    ) -> dict[str, Any]:
+        doc = load(key, document_id)
+        with runtime.db.tenant(key.tenant_id) as conn:
+            events = repo.list_events(conn, key.tenant_id, doc.document_id)
+        return _document_json(doc, events)
+
+    def signed_xml(key: repo.ApiKey, doc: repo.DocumentRow) -> bytes:
+        if doc.signed_sha256 is None:
+            raise ApiError(
+                409,
+                "NOT_SIGNED_YET",
+                f"Belge henüz imzalanmadı (durum: {doc.status})",
+                f"The document is not signed yet (status: {doc.status})",
+            )
+        with runtime.db.tenant(key.tenant_id) as conn:
+            return repo.get_blob(conn, key.tenant_id, doc.signed_sha256)
+
+    @app.get(
+        "/api/v1/invoices/{document_id}/xml",
+        tags=["invoices"],
+        summary="The signed UBL-TR XML",
+        response_class=Response,
+    )
+    def get_invoice_xml(
+        document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
+    ) -> Response:
+        doc = load(key, document_id)
+        data = signed_xml(key, doc)
+        return Response(
+            data,
+            media_type="application/xml",
+            headers={
+                "Content-Disposition": f'attachment; filename="{doc.number}.xml"',
+                "ETag": f'"{doc.signed_sha256.hex() if doc.signed_sha256 else ""}"',
+            },
+        )
+
+    def view_html(key: repo.ApiKey, doc: repo.DocumentRow) -> tuple[str, str]:
+        from entegrator.views import render_html
+
+        return render_html(signed_xml(key, doc))
+
+    @app.get(
+        "/api/v1/invoices/{document_id}/html",
+        tags=["invoices"],
+        summary="The invoice view (its own XSLT, or entegrator's), with the QR code",
+        response_class=Response,
+    )
+    def get_invoice_html(
+        document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
+    ) -> Response:
+        from entegrator.views import CONTENT_SECURITY_POLICY
+
+        html, source = view_html(key, load(key, document_id))
+        return Response(
+            html,
+            media_type="text/html; charset=utf-8",
+            headers={
+                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                "X-Content-Type-Options": "nosniff",
+                "X-Entegrator-Stylesheet": source,
+            },
+        )
+
+    @app.get(
+        "/api/v1/invoices/{document_id}/pdf",
+        tags=["invoices"],
+        summary="The invoice view as PDF",
+        response_class=Response,
+    )
+    def get_invoice_pdf(
+        document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
+    ) -> Response:
+        from entegrator.views import render_pdf
+
+        doc = load(key, document_id)
+        html, source = view_html(key, doc)
+        return Response(
+            render_pdf(html),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="{doc.number}.pdf"',
+                "X-Entegrator-Stylesheet": source,
+            },
+        )
+
+    @app.get("/api/v1/invoices", tags=["invoices"], summary="Search invoices (newest first)")
+    def search_invoices(  # noqa: PLR0917 - one query parameter per filter
+        key: Annotated[repo.ApiKey, Depends(principal)],
+        issued_from: dt.date | None = None,
+        issued_to: dt.date | None = None,
+        party: Annotated[str | None, Query(pattern=r"^[0-9]{10,11}$")] = None,
+        status: str | None = None,
+        profile: str | None = None,
+        type: str | None = None,
+        number: str | None = None,
+        min_total: str | None = None,
+        max_total: str | None = None,
+        direction: Annotated[str | None, Query(pattern="^(out|in)$")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        where = ["tenant_id = :t"]
+        params: dict[str, Any] = {"t": key.tenant_id, "limit": limit + 1}
+        simple = {
+            "status": status,
+            "profile": profile,
+            "type": type,
+            "number": number,
+            "direction": direction,
+        }
+        for column, value in simple.items():
+            if value is not None:
+                where.append(f"{column} = :{column}")
+                params[column] = value
+        if issued_from is not None:
+            where.append("issue_date >= :issued_from")
+            params["issued_from"] = issued_from
+        if issued_to is not None:
+            where.append("issue_date <= :issued_to")
+            params["issued_to"] = issued_to
+        if party is not None:
+            where.append("(receiver_id = :party OR sender_id = :party)")
+            params["party"] = party
+        for name, value, op in (("min_total", min_total, ">="), ("max_total", max_total, "<=")):
+            if value is None:
+                continue
+            try:
+                params[name] = Decimal(value)
+            except InvalidOperation:
+                raise ApiError(
+                    422, "INVALID_AMOUNT", f"{name} sayı olmalı", f"{name} must be a number", name
+                ) from None
+            where.append(f"payable {op} :{name}")
+        if cursor is not None:
+            when, ident = _decode_cursor(cursor)
+            where.append("(created_at, document_id) < (:c_at, :c_id)")
+            params["c_at"], params["c_id"] = when, ident
+        sql = (
+            f"SELECT {repo.DOCUMENT_COLUMNS} FROM documents WHERE {' AND '.join(where)} "
+            "ORDER BY created_at DESC, document_id DESC LIMIT :limit"
+        )
+        with runtime.db.tenant(key.tenant_id) as conn:
+            rows = [repo.DocumentRow.from_row(r) for r in conn.execute(text(sql), params)]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {
+            "items": [_document_json(d, None) for d in rows],
+            "next_cursor": _encode_cursor(rows[-1]) if more and rows else None,
+        }
+
+    # -- validation ------------------------------------------------------------------------------
+
+    @app.post(
+        "/api/v1/validate",
+        tags=["validation"],
+        summary="Validate a document (UBL-TR XML or an invoice draft) without storing it",
+    )
+    async def validate(
+        request: Request, key: Annotated[repo.ApiKey, Depends(principal)]
+    ) -> dict[str, Any]:
+        del key
+        body = await read_body(request)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "application/json":
+            from entegrator.documents import build_invoice
+            from entegrator.documents.errors import DraftError
+            from entegrator.documents.model import InvoiceDraft
+
+            try:
+                draft = InvoiceDraft.model_validate_json(body)
+            except ValidationError as exc:
+                raise ValidationFailedError(_draft_findings(exc)) from None
+            try:
+                updates: dict[str, Any] = {}
+                if draft.number is None:
+                    updates["number"] = f"TST{draft.issue_date.year}000000001"
+                if draft.ettn is None:
+                    updates["ettn"] = str(uuid.uuid4())
+                body = build_invoice(draft.model_copy(update=updates) if updates else draft)
+            except DraftError as exc:
+                raise ValidationFailedError(
+                    [
+                        Finding(
+                            code=p.code,
+                            severity=Severity.ERROR,
+                            source=Source.DRAFT,
+                            xpath=p.where,
+                            message_tr=p.message_tr,
+                            message_en=p.message_en,
+                        )
+                        for p in exc.problems
+                    ]
+                ) from None
+        report = await run_in_threadpool(runtime.validator.validate, body, name="request")
+        return report.to_dict()
+
+    # -- operations ------------------------------------------------------------------------------
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="The database answers and is migrated")
+    def readyz() -> JSONResponse:
+        try:
+            revision = runtime.db.revision()
+        except Exception as exc:  # any failure means: not ready
+            return JSONResponse(
+                {"status": "unavailable", "detail": type(exc).__name__}, status_code=503
+            )
+        head = runtime.db.head()
+        ready = revision == head
+        return JSONResponse(
+            {"status": "ready" if ready else "migrating", "revision": revision, "head": head},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    def get_metrics() -> Response:
+        data, content_type = metrics.render()
+        return Response(data, media_type=content_type)
+
+    return app

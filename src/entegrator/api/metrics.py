@@ -1,0 +1,53 @@
+"""Prometheus metrics of the API process (``/metrics``)."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["ISSUED", "REJECTED", "Middleware", "render"]
+
+REQUESTS = Counter("entegrator_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "entegrator_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+ISSUED = Counter("entegrator_invoices_issued_total", "Invoices accepted and stored")
+REJECTED = Counter("entegrator_invoices_rejected_total", "Invoices refused (4xx with findings)")
+
+
+def render() -> tuple[bytes, str]:
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+class Middleware:
+    """Counts requests and times them by route template (not by raw path: ids stay out)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def recorded(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recorded)
+        finally:
+            route = scope.get("route")
+            name = getattr(route, "path", "unmatched")
+            method = scope["method"]
+            REQUESTS.labels(method, name, str(status)).inc()
+            LATENCY.labels(method, name).observe(time.perf_counter() - start)

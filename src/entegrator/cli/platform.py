@@ -1,0 +1,365 @@
+"""Platform commands: serve, worker, db upgrade, tenant / apikey / seal administration."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from entegrator.cli._errors import USAGE_EXIT, fail
+
+if TYPE_CHECKING:
+    from entegrator.runtime import Runtime
+
+__all__ = ["apikey_app", "db_app", "seal_app", "serve", "tenant_app", "worker"]
+
+DEMO_VKN = "8799758740"
+DEMO_NAME = "Örnek Yazılım A.Ş."
+
+db_app = typer.Typer(help="The PostgreSQL schema.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Tenants (mükellefler served by this installation).")
+apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
+seal_app = typer.Typer(help="Financial seals (mali mühür) of tenants.", no_args_is_help=True)
+
+
+def _runtime() -> Runtime:
+    from entegrator.config import Settings
+    from entegrator.runtime import Runtime
+
+    return Runtime.from_settings(Settings())
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations (also done by serve and worker on start)."""
+    rt = _runtime()
+    rt.db.upgrade()
+    rt.db.ensure_partitions(rt.settings.partitions_ahead)
+    typer.echo(f"schema at revision {rt.db.revision()}")
+
+
+def _create_tenant(
+    rt: Runtime, vkn: str, name: str, *, series: str, earsiv_series: str, test_seal: bool
+) -> tuple[uuid.UUID, str]:
+    from entegrator.services.pipeline import install_test_seal
+    from entegrator.store import repo
+
+    with rt.db.system() as conn:
+        tenant_id = repo.create_tenant(
+            conn, vkn=vkn, name=name, default_series=series, earsiv_series=earsiv_series
+        )
+        token, key = repo.create_api_key(conn, tenant_id, role="owner", name="initial")
+        if test_seal:
+            install_test_seal(conn, tenant_id, vkn, name, rt.settings.key_bytes())
+        repo.append_audit(
+            conn,
+            tenant_id,
+            actor="cli",
+            action="tenant.create",
+            data={"vkn": vkn, "key": key.prefix},
+        )
+    return tenant_id, token
+
+
+@tenant_app.command("create")
+def tenant_create(  # noqa: PLR0917 - one parameter per option
+    vkn: Annotated[str, typer.Option(help="The tenant's VKN (10 digits) or TCKN (11).")],
+    name: Annotated[str, typer.Option(help="Title (unvan) or name.")],
+    series: Annotated[str, typer.Option(help="Default e-Fatura series (3 of A-Z0-9).")] = "EFA",
+    earsiv_series: Annotated[str, typer.Option(help="Default e-Arşiv series.")] = "EAR",
+    test_seal: Annotated[
+        bool,
+        typer.Option(help="Install a development seal from a test CA (not for production)."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create a tenant and its first (owner) API key; the key is shown only now."""
+    from sqlalchemy.exc import IntegrityError
+
+    from entegrator.documents.identifiers import numbering
+
+    if not (vkn.isdigit() and len(vkn) in (10, 11)):
+        fail(
+            "INVALID_VKN",
+            "VKN 10, TCKN 11 haneli olmalı",
+            "A VKN has 10 digits, a TCKN 11",
+            where="--vkn",
+            as_json=as_json,
+        )
+        raise typer.Exit(USAGE_EXIT)
+    for option, value in (("--series", series), ("--earsiv-series", earsiv_series)):
+        if not numbering._SERIES.match(value):
+            fail(
+                "INVALID_SERIES",
+                "Seri 3 karakter olmalı (A-Z, 0-9)",
+                "A series is 3 characters of A-Z and 0-9",
+                where=option,
+                as_json=as_json,
+            )
+            raise typer.Exit(USAGE_EXIT)
+    rt = _runtime()
+    rt.db.upgrade()
+    try:
+        tenant_id, token = _create_tenant(
+            rt, vkn, name, series=series, earsiv_series=earsiv_series, test_seal=test_seal
+        )
+    except IntegrityError:
+        fail(
+            "TENANT_EXISTS",
+            f"{vkn} için zaten bir hesap var",
+            f"A tenant for {vkn} already exists",
+            where="--vkn",
+            as_json=as_json,
+        )
+        raise typer.Exit(USAGE_EXIT) from None
+    if as_json:
+        typer.echo(json.dumps({"tenant_id": str(tenant_id), "api_key": token}))
+    else:
+        typer.echo(f"tenant  {tenant_id}  {vkn}  {name}")
+        typer.echo(f"api key {token}  (shown once; store it now)")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
+    role: Annotated[str, typer.Option(help="owner, accountant, viewer or api.")] = "api",
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "api",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create an API key for a tenant; the key is shown only now."""
+    from entegrator.store import repo
+
+    if role not in repo.ROLES:
+        fail(
+            "INVALID_ROLE",
+            f"Rol şunlardan biri olmalı: {', '.join(repo.ROLES)}",
+            f"The role must be one of {', '.join(repo.ROLES)}",
+            where="--role",
+            as_json=as_json,
+        )
+        raise typer.Exit(USAGE_EXIT)
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, as_json)
+    with rt.db.system() as conn:
+        token, key = repo.create_api_key(conn, tenant_id, role=role, name=name)
+        repo.append_audit(
+            conn, tenant_id, actor="cli", action="apikey.create", data={"key": key.prefix}
+        )
+    if as_json:
+        typer.echo(json.dumps({"tenant_id": str(tenant_id), "api_key": token, "role": role}))
+    else:
+        typer.echo(f"api key {token}  role {role}  (shown once; store it now)")
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after 'ent_').")],
+) -> None:
+    """Revoke an API key (it stops working at once)."""
+    from entegrator.store import repo
+
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, False)
+    with rt.db.system() as conn:
+        done = repo.revoke_api_key(conn, tenant_id, prefix)
+        if done:
+            repo.append_audit(
+                conn, tenant_id, actor="cli", action="apikey.revoke", data={"key": prefix}
+            )
+    if not done:
+        fail("NOT_FOUND", "Anahtar bulunamadı", "No such active key", where=prefix)
+        raise typer.Exit(USAGE_EXIT)
+    typer.echo(f"revoked {prefix}")
+
+
+@seal_app.command("import")
+def seal_import(
+    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
+    p12: Annotated[Path, typer.Argument(help="The seal as a PKCS#12 file (.p12/.pfx).")],
+    password_file: Annotated[
+        Path | None, typer.Option(help="File holding the PKCS#12 password.")
+    ] = None,
+) -> None:
+    """Install a tenant's financial seal (encrypted at rest); waiting documents get signed."""
+    from entegrator.services.invoices import defer_sign
+    from entegrator.services.pipeline import install_seal
+    from entegrator.signing.certs import identity_of, load_pkcs12, read_password
+    from entegrator.store import repo
+
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, False)
+    password = read_password(file=password_file) if password_file else b""
+    from entegrator.cli._errors import cli_errors
+
+    with cli_errors(str(p12)):
+        seal = load_pkcs12(p12.read_bytes(), password)
+    with rt.db.system() as conn:
+        from sqlalchemy import text
+
+        vkn = conn.execute(
+            text("SELECT vkn FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
+        ).scalar_one()
+        if identity_of(seal.certificate) != vkn:
+            fail(
+                "SEAL_OTHER_IDENTITY",
+                f"Mühür {identity_of(seal.certificate)} adına, hesap {vkn}",
+                f"The seal belongs to {identity_of(seal.certificate)}, the tenant is {vkn}",
+            )
+            raise typer.Exit(USAGE_EXIT)
+        seal_id = install_seal(conn, tenant_id, seal, rt.settings.key_bytes())
+        waiting = conn.execute(
+            text("SELECT document_id FROM documents WHERE tenant_id = :t AND status = 'validated'"),
+            {"t": tenant_id},
+        ).scalars()
+        count = 0
+        for document_id in waiting:
+            defer_sign(conn, tenant_id, document_id)
+            count += 1
+        repo.append_audit(conn, tenant_id, actor="cli", action="seal.import", target=str(seal_id))
+    typer.echo(f"seal {seal_id} installed; {count} waiting documents queued for signing")
+
+
+def _find_tenant(rt: Runtime, ident: str, as_json: bool) -> uuid.UUID:
+    from sqlalchemy import text
+
+    with rt.db.system() as conn:
+        if ident.isdigit():
+            found = conn.execute(
+                text("SELECT tenant_id FROM tenants WHERE vkn = :v"), {"v": ident}
+            ).scalar()
+        else:
+            try:
+                tid = uuid.UUID(ident)
+            except ValueError:
+                tid = None
+            found = (
+                conn.execute(
+                    text("SELECT tenant_id FROM tenants WHERE tenant_id = :t"), {"t": tid}
+                ).scalar()
+                if tid
+                else None
+            )
+    if found is None:
+        fail("TENANT_NOT_FOUND", "Hesap bulunamadı", "No such tenant", where=ident, as_json=as_json)
+        raise typer.Exit(USAGE_EXIT)
+    return uuid.UUID(str(found))
+
+
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs at once (default ENTEGRATOR_WORKER_CONCURRENCY).")
+    ] = None,
+    until_idle: Annotated[
+        bool, typer.Option(help="Stop when the queue is empty (batch runs, tests).")
+    ] = False,
+) -> None:
+    """Run background jobs (signing, …); run as many as the load needs, on any machines."""
+    from entegrator.workflow.jobs import run_worker
+
+    _logging()
+    rt = _runtime()
+    rt.db.upgrade()
+    rt.db.ensure_partitions(rt.settings.partitions_ahead)
+    try:
+        asyncio.run(run_worker(rt, concurrency=concurrency, wait=not until_idle))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rt.close()
+
+
+def _demo_key(rt: Runtime) -> str:
+    """The demo tenant's key: created on the first run, kept in the data folder."""
+    from sqlalchemy import text
+
+    path = rt.settings.data_dir / "demo-api-key"
+    with rt.db.system() as conn:
+        exists = conn.execute(
+            text("SELECT tenant_id FROM tenants WHERE vkn = :v"), {"v": DEMO_VKN}
+        ).scalar()
+    if exists is not None and path.exists():
+        return str(path.read_text().strip())
+    if exists is None:
+        _tid, token = _create_tenant(
+            rt, DEMO_VKN, DEMO_NAME, series="EFA", earsiv_series="EAR", test_seal=True
+        )
+    else:
+        from entegrator.store import repo
+
+        with rt.db.system() as conn:
+            token, _key = repo.create_api_key(conn, exists, role="owner", name="demo")
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    with_worker: Annotated[
+        bool, typer.Option(help="Also run a worker in this process (all in one).")
+    ] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Create (once) a demo tenant with a test seal; print its key.")
+    ] = False,
+) -> None:
+    """Run the REST API (and, with --with-worker, the jobs) on PostgreSQL."""
+    import uvicorn
+
+    from entegrator.api.app import create_app
+    from entegrator.workflow.jobs import run_worker
+
+    _logging()
+    rt = _runtime()
+    host = host or rt.settings.host
+    port = port or rt.settings.port
+    rt.db.upgrade()
+    rt.db.ensure_partitions(rt.settings.partitions_ahead)
+    rt.validator  # noqa: B018 - compile the rules before the first request
+    app = create_app(rt)
+    if demo:
+        token = _demo_key(rt)
+        base = f"http://{host}:{port}"
+        sys.stdout.write(
+            f"\nentegrator is starting on {base}  (API docs: {base}/docs)\n"
+            f"demo tenant {DEMO_VKN} {DEMO_NAME}; API key:\n\n  {token}\n\n"
+            f"  export ENTEGRATOR_KEY={token}\n"
+            f'  curl -s -H "Authorization: Bearer $ENTEGRATOR_KEY" '
+            f"-H 'Content-Type: application/json' "
+            f"--data @examples/api/invoice.json {base}/api/v1/invoices\n\n"
+        )
+        sys.stdout.flush()
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        job = None
+        if with_worker:
+            job = asyncio.create_task(run_worker(rt, install_signal_handlers=False))
+        try:
+            await server.serve()
+        finally:
+            if job is not None:
+                job.cancel()
+                with contextlib.suppress(BaseException):
+                    await job
+
+    try:
+        asyncio.run(main())
+    finally:
+        rt.close()

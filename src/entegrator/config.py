@@ -1,0 +1,74 @@
+"""One settings object for the platform, read from ``ENTEGRATOR_*`` environment variables.
+
+The pure core (documents, rules, signing, envelope) never reads it; the service layers do.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "settings"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; see ``docs/configuration.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="ENTEGRATOR_", extra="ignore")
+
+    # Where the embedded PostgreSQL, the generated secret key and the demo key live.
+    data_dir: Path = Path(".entegrator")
+    # Any PostgreSQL server (postgresql://user@host:port/db); empty: the embedded one.
+    database_url: str | None = None
+    # 32 bytes, base64: encrypts the tenants' signing keys at rest. Empty: generated once
+    # into ``data_dir/secret.key`` (mode 0600), which is fine for one machine only.
+    secret_key: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Largest request body the API reads (bytes); larger ones get 413 before they are read.
+    max_body_bytes: int = 10 * 1024 * 1024
+    # Connections per process.
+    pool_size: int = 10
+    # Worker: jobs run at once per process, and how long a silent worker is presumed dead.
+    worker_concurrency: int = 4
+    heartbeat_seconds: float = 5.0
+    stalled_after_seconds: float = 30.0
+    # Months of partitions created ahead of time (a default partition catches the rest).
+    partitions_ahead: int = 3
+    id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
+
+    def key_bytes(self) -> bytes:
+        """The 32-byte data-encryption key (from the setting, or the generated key file)."""
+        if self.secret_key is not None:
+            raw = base64.b64decode(self.secret_key.get_secret_value())
+            if len(raw) != 32:
+                raise ValueError("ENTEGRATOR_SECRET_KEY must be 32 bytes, base64-encoded")
+            return raw
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+            try:  # the first process to link wins; the others read its key
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        raw = base64.b64decode(path.read_text().strip())
+        if len(raw) != 32:
+            raise ValueError(f"{path} must hold 32 bytes, base64-encoded")
+        return raw
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()

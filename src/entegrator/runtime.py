@@ -1,0 +1,49 @@
+"""The process-wide services of the platform, built once from the settings."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from entegrator.config import Settings
+from entegrator.rules import Severity, ValidationSettings, Validator
+from entegrator.services.invoices import InvoiceService
+from entegrator.services.pipeline import Pipeline
+from entegrator.store import Database, resolve_url
+
+__all__ = ["Runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database_url: str
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        return cls(settings, resolve_url(settings.database_url, settings.data_dir))
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.database_url, pool_size=self.settings.pool_size)
+
+    @cached_property
+    def validator(self) -> Validator:
+        severity = Severity.ERROR if self.settings.id_checksum == "error" else Severity.WARNING
+        validator = Validator(settings=ValidationSettings(id_checksum=severity))
+        validator.warm_up(("invoice",))
+        return validator
+
+    @cached_property
+    def invoices(self) -> InvoiceService:
+        return InvoiceService(self.db, self.validator)
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        return Pipeline(self.db, self.settings.key_bytes())
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,541 @@
+"""Issuing outgoing invoices: validate → number → store → queue signing, in one transaction.
+
+``InvoiceService.issue`` takes a draft (the document core's JSON model) or UBL-TR XML, runs
+every validation layer, and only then, inside one transaction, takes the next number of the
+series, stores the XML as a content-addressed blob, writes the document row, its first
+events, an audit entry and the signing job. Either all of it is committed or none of it: a
+number is never used twice and never skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
+
+from entegrator.documents import safe_xml
+from entegrator.documents.errors import DraftError, XMLError
+from entegrator.documents.identifiers import numbering
+from entegrator.documents.model import InvoiceDraft
+from entegrator.documents.ns import CAC, CBC, INVOICE
+from entegrator.errors import EntegratorError
+from entegrator.rules import Finding, Report, Severity, Source, Validator
+from entegrator.store import Database, repo
+from entegrator.store.ids import created_at, uuid7
+
+__all__ = [
+    "ConflictError",
+    "InvoiceService",
+    "IssueResult",
+    "ValidationFailedError",
+]
+
+SIGN_TASK = "entegrator.sign_document"
+QUEUE = "documents"
+_PROVISIONAL = "000000000"
+
+
+class ValidationFailedError(EntegratorError):
+    """The document breaks GİB's rules (or ours); nothing was stored."""
+
+    code = "VALIDATION_FAILED"
+    message_tr = "Belge doğrulanamadı: {errors} hata"
+    message_en = "The document is not valid: {errors} errors"
+    http_status = 422
+
+    def __init__(self, findings: list[Finding], **data: Any) -> None:
+        self.findings = findings
+        errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+        super().__init__(errors=errors, **data)
+
+
+class RequestError(EntegratorError):
+    """The request is unusable as it stands (422)."""
+
+    code = "INVALID_REQUEST"
+    message_tr = "İstek geçersiz: {detail_tr}"
+    message_en = "Invalid request: {detail_en}"
+    http_status = 422
+
+
+class ConflictError(EntegratorError):
+    code = "CONFLICT"
+    message_tr = "Çakışma: {detail_tr}"
+    message_en = "Conflict: {detail_en}"
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    id: uuid.UUID
+    ettn: str
+    number: str
+    status: str
+    warnings: list[Finding] = field(default_factory=list)
+    replayed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "ettn": self.ettn,
+            "number": self.number,
+            "status": self.status,
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+
+@dataclass
+class _Prepared:
+    root: etree._Element
+    ettn: str
+    number: str | None  # None: the series assigns it
+    series: str | None
+    year: int
+    provisional: str | None
+    source: str
+    report: Report
+
+
+def _text(root: etree._Element, path: str) -> str | None:
+    value = root.findtext(path)
+    return value.strip() if value is not None else None
+
+
+def _amount(root: etree._Element, path: str) -> Decimal | None:
+    value = _text(root, path)
+    try:
+        return Decimal(value) if value else None
+    except InvalidOperation:
+        return None
+
+
+def _party(root: etree._Element, role: str) -> tuple[str | None, str | None]:
+    party = root.find(f"{CAC}{role}/{CAC}Party")
+    if party is None:
+        return None, None
+    ident = None
+    for node in party.findall(f"{CAC}PartyIdentification/{CBC}ID"):
+        if node.get("schemeID") in ("VKN", "TCKN"):
+            ident = (node.text or "").strip()
+            break
+    name = _text(party, f"{CAC}PartyName/{CBC}Name")
+    if not name:
+        first = _text(party, f"{CAC}Person/{CBC}FirstName") or ""
+        family = _text(party, f"{CAC}Person/{CBC}FamilyName") or ""
+        name = f"{first} {family}".strip() or None
+    return ident, name
+
+
+def invoice_facts(root: etree._Element) -> dict[str, Any]:
+    """The searchable fields of an invoice tree."""
+    sender_id, sender_name = _party(root, "AccountingSupplierParty")
+    receiver_id, receiver_name = _party(root, "AccountingCustomerParty")
+    issue = _text(root, f"{CBC}IssueDate")
+    try:
+        issue_date = dt.date.fromisoformat(issue) if issue else None
+    except ValueError:
+        issue_date = None
+    total = f"{CAC}LegalMonetaryTotal/"
+    return {
+        "profile": _text(root, f"{CBC}ProfileID"),
+        "type": _text(root, f"{CBC}InvoiceTypeCode"),
+        "issue_date": issue_date,
+        "sender_id": sender_id,
+        "sender_name": sender_name,
+        "receiver_id": receiver_id,
+        "receiver_name": receiver_name,
+        "currency": _text(root, f"{CBC}DocumentCurrencyCode"),
+        "line_extension": _amount(root, total + f"{CBC}LineExtensionAmount"),
+        "tax_exclusive": _amount(root, total + f"{CBC}TaxExclusiveAmount"),
+        "tax_total": _amount(root, f"{CAC}TaxTotal/{CBC}TaxAmount"),
+        "payable": _amount(root, total + f"{CBC}PayableAmount"),
+    }
+
+
+def _renumber(root: etree._Element, old: str, new: str) -> None:
+    """Put the assigned number wherever the provisional one stands (ID, signature URI, …)."""
+    old_uri, new_uri = f"#Signature_{old}", f"#Signature_{new}"
+    for node in root.iter():
+        if node.text == old:
+            node.text = new
+        elif node.text == old_uri:
+            node.text = new_uri
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: uuid.UUID
+    vkn: str
+    name: str
+    default_series: str
+    earsiv_series: str
+
+
+class InvoiceService:
+    """The outgoing-invoice use cases shared by the API, the CLI and the portal."""
+
+    def __init__(self, db: Database, validator: Validator) -> None:
+        self.db = db
+        self.validator = validator
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def tenant(self, conn: Connection, tenant_id: uuid.UUID) -> Tenant:
+        row = conn.execute(
+            text(
+                "SELECT tenant_id, vkn, name, default_series, earsiv_series FROM tenants "
+                "WHERE tenant_id = :t"
+            ),
+            {"t": tenant_id},
+        ).one()
+        return Tenant(*row)
+
+    # -- issuing -----------------------------------------------------------------------------
+
+    def _prepare_draft(self, draft: InvoiceDraft, series: str | None, tenant: Tenant) -> _Prepared:
+        from entegrator.documents import build_invoice
+        from entegrator.documents.identifiers import ettn as ettn_ids
+
+        ettn = draft.ettn or ettn_ids.new()
+        year = draft.issue_date.year
+        provisional = None
+        if draft.number is None:
+            series = series or (
+                tenant.earsiv_series if draft.profile == "EARSIVFATURA" else tenant.default_series
+            )
+            provisional = numbering.format_number(series, year, 1)[:-9] + _PROVISIONAL
+            draft = draft.model_copy(update={"number": provisional, "ettn": ettn})
+        elif draft.ettn is None:
+            draft = draft.model_copy(update={"ettn": ettn})
+        xml = build_invoice(draft)
+        report, root = self.validator.validate_parsed(xml, name="draft")
+        assert root is not None
+        return _Prepared(
+            root=root,
+            ettn=ettn,
+            number=None if provisional else draft.number,
+            series=series if provisional else None,
+            year=year,
+            provisional=provisional,
+            source="json",
+            report=report,
+        )
+
+    def _prepare_xml(self, data: bytes, series: str | None, tenant: Tenant) -> _Prepared:
+        try:
+            root = safe_xml.parse(data, max_bytes=self.validator.settings.max_bytes)
+        except XMLError:
+            root = None
+        provisional = None
+        number: str | None = None
+        year = dt.date.today().year
+        if root is not None and root.tag == f"{{{INVOICE}}}Invoice":
+            issue = _text(root, f"{CBC}IssueDate") or ""
+            if len(issue) >= 4 and issue[:4].isdigit():
+                year = int(issue[:4])
+            node = root.find(f"{CBC}ID")
+            current = (node.text or "").strip() if node is not None else ""
+            if node is not None and not numbering.is_valid(current):
+                # No number yet (empty or a placeholder): the series assigns one.
+                series = series or tenant.default_series
+                provisional = numbering.format_number(series, year, 1)[:-9] + _PROVISIONAL
+                node.text = provisional
+                data = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+            else:
+                number = current
+        report, tree = self.validator.validate_parsed(data, name="request")
+        if not report.valid:
+            raise ValidationFailedError(report.findings)
+        if tree is None or report.kind != "invoice":
+            raise ValidationFailedError(
+                [
+                    Finding(
+                        code="xml-root",
+                        severity=Severity.ERROR,
+                        source=Source.XML,
+                        message_tr="Bu uç yalnız fatura (Invoice) kabul eder",
+                        message_en="This endpoint accepts invoices (Invoice) only",
+                    )
+                ]
+            )
+        ettn = _text(tree, f"{CBC}UUID") or ""
+        return _Prepared(
+            root=tree,
+            ettn=ettn,
+            number=number,
+            series=series if provisional else None,
+            year=year,
+            provisional=provisional,
+            source="xml",
+            report=report,
+        )
+
+    def _replay(
+        self, conn: Connection, tenant_id: uuid.UUID, key: str, request_sha256: bytes
+    ) -> IssueResult | None:
+        row = conn.execute(
+            text(
+                "SELECT request_sha256, status_code, response FROM idempotency_keys "
+                "WHERE tenant_id = :t AND key = :k"
+            ),
+            {"t": tenant_id, "k": key},
+        ).first()
+        if row is None or row.status_code == 0:
+            return None
+        if bytes(row.request_sha256) != request_sha256:
+            raise ConflictError(
+                code_detail="idempotency-key-reused",
+                detail_tr=f"Idempotency-Key '{key}' başka bir istekle kullanılmış",
+                detail_en=f"Idempotency-Key '{key}' was used with a different request",
+            )
+        r = row.response
+        return IssueResult(
+            id=uuid.UUID(r["id"]),
+            ettn=r["ettn"],
+            number=r["number"],
+            status=r["status"],
+            replayed=True,
+        )
+
+    def issue(
+        self,
+        key: repo.ApiKey,
+        *,
+        draft: InvoiceDraft | None = None,
+        xml: bytes | None = None,
+        series: str | None = None,
+        idempotency_key: str | None = None,
+        request_sha256: bytes | None = None,
+    ) -> IssueResult:
+        """Validate, number and store one outgoing invoice and queue its signing.
+
+        Raises :class:`ValidationFailedError` (nothing stored), :class:`RequestError` or
+        :class:`ConflictError` (number, ETTN or idempotency key already used).
+        """
+        t = key.tenant_id
+        if request_sha256 is None:
+            body = draft.model_dump_json().encode() if draft is not None else (xml or b"")
+            request_sha256 = hashlib.sha256(body).digest()
+        if idempotency_key:
+            with self.db.tenant(t) as conn:
+                replay = self._replay(conn, t, idempotency_key, request_sha256)
+            if replay is not None:
+                return replay
+        if series is not None:
+            try:
+                numbering.validate_series(series)
+            except EntegratorError as exc:
+                raise RequestError(
+                    detail_tr=f"seri: {exc.text_tr}", detail_en=f"series: {exc.text_en}"
+                ) from None
+        with self.db.tenant(t) as conn:
+            tenant = self.tenant(conn, t)
+        if draft is not None:
+            try:
+                prepared = self._prepare_draft(draft, series, tenant)
+            except DraftError as exc:
+                raise ValidationFailedError(
+                    [
+                        Finding(
+                            code=p.code,
+                            severity=Severity.ERROR,
+                            source=Source.DRAFT,
+                            xpath=p.where,
+                            message_tr=p.message_tr,
+                            message_en=p.message_en,
+                        )
+                        for p in exc.problems
+                    ]
+                    or [
+                        Finding(
+                            code=exc.code,
+                            severity=Severity.ERROR,
+                            source=Source.DRAFT,
+                            xpath=exc.where,
+                            message_tr=exc.text_tr,
+                            message_en=exc.text_en,
+                        )
+                    ]
+                ) from None
+        else:
+            prepared = self._prepare_xml(xml or b"", series, tenant)
+        if not prepared.report.valid:
+            raise ValidationFailedError(prepared.report.findings)
+        facts = invoice_facts(prepared.root)
+        if facts["sender_id"] != tenant.vkn:
+            raise RequestError(
+                where="AccountingSupplierParty",
+                detail_tr=f"satıcı VKN/TCKN {facts['sender_id']} bu hesabın ({tenant.vkn}) değil",
+                detail_en=f"the supplier VKN/TCKN {facts['sender_id']} is not this account's "
+                f"({tenant.vkn})",
+            )
+        warnings = [f for f in prepared.report.findings if f.severity is not Severity.ERROR]
+        try:
+            return self._store(
+                key, tenant, prepared, facts, warnings, idempotency_key, request_sha256
+            )
+        except _AlreadyTakenError:
+            with self.db.tenant(t) as conn:
+                replay = self._replay(conn, t, idempotency_key or "", request_sha256)
+            if replay is None:  # pragma: no cover - the winner committed before we read
+                raise ConflictError(
+                    detail_tr="aynı Idempotency-Key ile eşzamanlı istek",
+                    detail_en="a concurrent request with the same Idempotency-Key",
+                ) from None
+            return replay
+
+    def _store(  # noqa: PLR0917 - the prepared pieces of one request
+        self,
+        key: repo.ApiKey,
+        tenant: Tenant,
+        p: _Prepared,
+        facts: dict[str, Any],
+        warnings: list[Finding],
+        idempotency_key: str | None,
+        request_sha256: bytes,
+    ) -> IssueResult:
+        t = key.tenant_id
+        try:
+            with self.db.tenant(t) as conn:
+                if idempotency_key:
+                    # Claim the key first: a concurrent twin waits here for our commit.
+                    claimed = conn.execute(
+                        text(
+                            "INSERT INTO idempotency_keys (tenant_id, key, request_sha256, "
+                            "status_code, response) VALUES (:t, :k, :h, 0, '{}') "
+                            "ON CONFLICT DO NOTHING RETURNING key"
+                        ),
+                        {"t": t, "k": idempotency_key, "h": request_sha256},
+                    ).first()
+                    if claimed is None:
+                        raise _AlreadyTakenError
+                number = p.number
+                series = p.series
+                if number is None:
+                    assert series is not None and p.provisional is not None
+                    seq = repo.next_number(conn, t, series, p.year)
+                    number = numbering.format_number(series, p.year, seq)
+                    _renumber(p.root, p.provisional, number)
+                else:
+                    series = number[:3]
+                xml = etree.tostring(p.root.getroottree(), xml_declaration=True, encoding="UTF-8")
+                digest = repo.put_blob(conn, t, xml)
+                doc_id = uuid7()
+                created = created_at(doc_id)
+                conn.execute(
+                    text(
+                        "INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, "
+                        "number, document_id, created_at) "
+                        "VALUES (:t, 'out', :e, :s, :n, :d, :c)"
+                    ),
+                    {"t": t, "e": p.ettn, "s": tenant.vkn, "n": number, "d": doc_id, "c": created},
+                )
+                count, head = repo.append_events(
+                    conn,
+                    t,
+                    doc_id,
+                    after_seq=0,
+                    after_hash=repo.GENESIS,
+                    events=[
+                        ("received", "draft", {"source": p.source, "sha256": digest.hex()}),
+                        ("validated", "validated", {"warnings": len(warnings)}),
+                        ("numbered", "validated", {"number": number}),
+                    ],
+                    actor=key.actor,
+                    at=created,
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO documents (tenant_id, document_id, created_at, direction, "
+                        "kind, profile, type, number, series, ettn, issue_date, sender_id, "
+                        "sender_name, receiver_id, receiver_name, currency, line_extension, "
+                        "tax_exclusive, tax_total, payable, status, xml_sha256, event_count, "
+                        "head_hash, updated_at) VALUES (:t, :d, :c, 'out', 'invoice', :profile, "
+                        ":type, :number, :series, :ettn, :issue_date, :sender_id, :sender_name, "
+                        ":receiver_id, :receiver_name, :currency, :line_extension, "
+                        ":tax_exclusive, :tax_total, :payable, 'validated', :x, :n, :h, :c)"
+                    ),
+                    {
+                        "t": t,
+                        "d": doc_id,
+                        "c": created,
+                        "number": number,
+                        "series": series,
+                        "ettn": p.ettn,
+                        "x": digest,
+                        "n": count,
+                        "h": head,
+                        **facts,
+                    },
+                )
+                if facts["receiver_id"]:
+                    conn.execute(
+                        text(
+                            "INSERT INTO parties (tenant_id, vkn_tckn, name) VALUES (:t, :v, :n) "
+                            "ON CONFLICT (tenant_id, vkn_tckn) DO UPDATE "
+                            "SET name = EXCLUDED.name, last_seen = now()"
+                        ),
+                        {"t": t, "v": facts["receiver_id"], "n": facts["receiver_name"] or ""},
+                    )
+                repo.append_audit(
+                    conn,
+                    t,
+                    actor=key.actor,
+                    action="invoice.issue",
+                    target=str(doc_id),
+                    data={"number": number, "ettn": p.ettn},
+                )
+                defer_sign(conn, t, doc_id)
+                result = IssueResult(
+                    id=doc_id, ettn=p.ettn, number=number, status="validated", warnings=warnings
+                )
+                if idempotency_key:
+                    conn.execute(
+                        text(
+                            "UPDATE idempotency_keys SET status_code = 201, "
+                            "response = CAST(:r AS jsonb) WHERE tenant_id = :t AND key = :k"
+                        ),
+                        {"t": t, "k": idempotency_key, "r": json.dumps(result.to_dict())},
+                    )
+                return result
+        except IntegrityError as exc:
+            constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "") or ""
+            if constraint.startswith("document_keys"):
+                what = "ETTN" if constraint == "document_keys_pkey" else "number"
+                raise ConflictError(
+                    detail_tr=f"bu {'ETTN' if what == 'ETTN' else 'fatura numarası'} "
+                    "zaten kullanılmış",
+                    detail_en=f"this {what} is already used",
+                ) from None
+            raise
+
+
+class _AlreadyTakenError(Exception):
+    """Another request committed the same Idempotency-Key while this one was working."""
+
+
+def defer_sign(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
+    """Queue the signing job in the caller's transaction (procrastinate's own SQL function).
+
+    The job exists if and only if the transaction commits: no document without its job, no
+    job without its document.
+    """
+    conn.execute(
+        text(
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:q, :task, 0, NULL, NULL, "
+            "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
+        ),
+        {
+            "q": QUEUE,
+            "task": SIGN_TASK,
+            "args": json.dumps({"tenant_id": str(tenant_id), "document_id": str(document_id)}),
+        },
+    )

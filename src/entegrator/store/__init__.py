@@ -1,0 +1,9 @@
+"""The system of record: PostgreSQL through SQLAlchemy 2 and psycopg 3, migrated by Alembic.
+
+``Database`` holds the engines; ``repo`` the queries; every table carries ``tenant_id`` and
+row-level security enforces it for the application role.
+"""
+
+from entegrator.store.db import Database, embedded_url, resolve_url
+
+__all__ = ["Database", "embedded_url", "resolve_url"]

@@ -1,0 +1,165 @@
+"""Connections: the embedded PostgreSQL, the two engines, tenant-scoped transactions, migrations.
+
+Two engines share one server:
+
+* ``Database.admin`` connects as the configured user (the schema's owner). Only migrations,
+  tenant administration and the API key lookup use it.
+* ``Database.engine`` switches every new connection to the ``entegrator_app`` role, which
+  row-level security binds to the tenant named in the transaction (``Database.tenant``). A
+  query that forgets its ``tenant_id`` filter still sees only that tenant's rows; a
+  transaction that names no tenant sees none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+__all__ = ["APP_ROLE", "Database", "embedded_url", "resolve_url", "sqlalchemy_url"]
+
+log = logging.getLogger(__name__)
+
+APP_ROLE = "entegrator_app"
+EMBEDDED_DATABASE = "entegrator"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``postgresql://…`` → ``postgresql+psycopg://…`` (psycopg 3)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """The plain libpq form (``postgresql://…``) for psycopg and procrastinate."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def embedded_url(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL under ``data_dir/pgdata``; its URL.
+
+    The server keeps its data across restarts and stops when the last process using it exits.
+    """
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pgserver  # the embedded server is optional when a URL is configured
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(  # type: ignore[attr-defined]
+        data_dir.resolve() / "pgdata", cleanup_mode="stop"
+    )
+    exists = server.psql(
+        f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"
+    ).strip()
+    if "1 row" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
+    _SERVERS.append(server)  # keep a reference: the server lives as long as this process
+    return str(server.get_uri(EMBEDDED_DATABASE))
+
+
+_SERVERS: list[Any] = []
+
+
+def resolve_url(database_url: str | None, data_dir: Path) -> str:
+    """The configured server, or the embedded one when none is configured."""
+    return database_url or embedded_url(data_dir)
+
+
+def _as_app_role(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"SET ROLE {APP_ROLE}")
+    cursor.close()
+    dbapi_connection.commit()
+
+
+class Database:
+    """Engines for one PostgreSQL database."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = libpq_url(url)
+        sa_url = sqlalchemy_url(url)
+        self.admin: Engine = create_engine(sa_url, pool_size=2, max_overflow=8)
+        self.engine: Engine = create_engine(sa_url, pool_size=pool_size, max_overflow=pool_size)
+        event.listen(self.engine, "connect", _as_app_role)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.admin.dispose()
+
+    @contextlib.contextmanager
+    def tenant(self, tenant_id: uuid.UUID) -> Iterator[Connection]:
+        """One transaction as the application role, limited to ``tenant_id``'s rows."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                text("SELECT set_config('entegrator.tenant_id', :t, true)"), {"t": str(tenant_id)}
+            )
+            yield conn
+
+    @contextlib.contextmanager
+    def unscoped(self) -> Iterator[Connection]:
+        """A transaction as the application role naming no tenant (sees no tenant rows)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def system(self) -> Iterator[Connection]:
+        """One transaction as the schema owner (administration only)."""
+        with self.admin.begin() as conn:
+            yield conn
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Apply every migration not yet applied (safe to run from several processes)."""
+        from alembic import command
+
+        with self.admin.connect() as conn:
+            # One migrator at a time: the others wait here, then find nothing left to do.
+            conn.execute(text("SELECT pg_advisory_lock(7310642)"))
+            conn.commit()
+            try:
+                config = _alembic_config()
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                conn.commit()
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(7310642)"))
+                conn.commit()
+
+    def revision(self) -> str | None:
+        """The schema revision applied to this database (None before the first migration)."""
+        with self.admin.connect() as conn:
+            exists = conn.execute(text("SELECT to_regclass('alembic_version')")).scalar()
+            if exists is None:
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    @staticmethod
+    def head() -> str:
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        assert head is not None
+        return head
+
+    def ensure_partitions(self, months_ahead: int = 3) -> None:
+        with self.system() as conn:
+            conn.execute(text("SELECT entegrator_ensure_partitions(:n)"), {"n": months_ahead})
+
+
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return config

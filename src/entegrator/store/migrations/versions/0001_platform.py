@@ -1,0 +1,330 @@
+"""The platform's first schema: tenants, keys, parties, series, documents, blobs, events, audit.
+
+Every table carries ``tenant_id``; row-level security limits the application role
+(``entegrator_app``) to the tenant named by the transaction setting ``entegrator.tenant_id``.
+Documents, events and the audit log are partitioned by month (UTC), with a default partition
+so that no row is ever refused for want of one. Blobs, events and the audit log are
+append-only (triggers refuse UPDATE, DELETE and TRUNCATE, whoever asks).
+
+Revision ID: 0001
+Revises:
+"""
+
+from alembic import op
+from procrastinate.schema import SchemaManager
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+APP_ROLE = "entegrator_app"
+
+TENANT_TABLES = (
+    "tenants",
+    "users",
+    "api_keys",
+    "seals",
+    "parties",
+    "aliases",
+    "numbering_series",
+    "documents",
+    "document_keys",
+    "blobs",
+    "events",
+    "audit_log",
+    "idempotency_keys",
+)
+APPEND_ONLY = ("blobs", "events", "audit_log")
+PARTITIONED = ("documents", "events", "audit_log")
+
+SCHEMA = r"""
+CREATE FUNCTION entegrator_current_tenant() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT NULLIF(current_setting('entegrator.tenant_id', true), '')::uuid $$;
+
+CREATE TABLE tenants (
+    tenant_id      uuid PRIMARY KEY,
+    vkn            text NOT NULL UNIQUE CHECK (vkn ~ '^[0-9]{10,11}$'),
+    name           text NOT NULL CHECK (length(name) BETWEEN 1 AND 500),
+    default_series text NOT NULL DEFAULT 'EFA' CHECK (default_series ~ '^[A-Z0-9]{3}$'),
+    earsiv_series  text NOT NULL DEFAULT 'EAR' CHECK (earsiv_series ~ '^[A-Z0-9]{3}$'),
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE users (
+    tenant_id  uuid NOT NULL REFERENCES tenants,
+    user_id    uuid NOT NULL,
+    email      text NOT NULL,
+    name       text NOT NULL,
+    role       text NOT NULL CHECK (role IN ('owner', 'accountant', 'viewer', 'api')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, user_id),
+    UNIQUE (tenant_id, email)
+);
+
+CREATE TABLE api_keys (
+    tenant_id   uuid NOT NULL REFERENCES tenants,
+    key_id      uuid NOT NULL,
+    prefix      text NOT NULL UNIQUE,
+    secret_hash bytea NOT NULL,
+    role        text NOT NULL CHECK (role IN ('owner', 'accountant', 'viewer', 'api')),
+    name        text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at  timestamptz,
+    PRIMARY KEY (tenant_id, key_id)
+);
+
+CREATE TABLE seals (
+    tenant_id      uuid NOT NULL REFERENCES tenants,
+    seal_id        uuid NOT NULL,
+    certificate    bytea NOT NULL,
+    chain          bytea[] NOT NULL DEFAULT '{}',
+    key_nonce      bytea NOT NULL,
+    key_ciphertext bytea NOT NULL,
+    subject        text NOT NULL,
+    identity       text,
+    not_after      timestamptz NOT NULL,
+    active         boolean NOT NULL DEFAULT true,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, seal_id)
+);
+CREATE UNIQUE INDEX seals_one_active ON seals (tenant_id) WHERE active;
+
+CREATE TABLE parties (
+    tenant_id  uuid NOT NULL REFERENCES tenants,
+    vkn_tckn   text NOT NULL CHECK (vkn_tckn ~ '^[0-9]{10,11}$'),
+    name       text NOT NULL,
+    tax_office text,
+    first_seen timestamptz NOT NULL DEFAULT now(),
+    last_seen  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, vkn_tckn)
+);
+
+CREATE TABLE aliases (
+    tenant_id  uuid NOT NULL REFERENCES tenants,
+    vkn_tckn   text NOT NULL,
+    alias      text NOT NULL,
+    kind       text NOT NULL CHECK (kind IN ('pk', 'gb')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, alias, kind)
+);
+
+CREATE TABLE numbering_series (
+    tenant_id  uuid NOT NULL REFERENCES tenants,
+    prefix     text NOT NULL CHECK (prefix ~ '^[A-Z0-9]{3}$'),
+    year       int NOT NULL CHECK (year BETWEEN 2000 AND 2099),
+    last_value bigint NOT NULL DEFAULT 0 CHECK (last_value BETWEEN 0 AND 999999999),
+    PRIMARY KEY (tenant_id, prefix, year)
+);
+
+CREATE TABLE documents (
+    tenant_id       uuid NOT NULL,
+    document_id     uuid NOT NULL,
+    created_at      timestamptz NOT NULL,
+    direction       text NOT NULL CHECK (direction IN ('out', 'in')),
+    kind            text NOT NULL,
+    profile         text,
+    type            text,
+    number          text,
+    series          text,
+    ettn            uuid NOT NULL,
+    issue_date      date,
+    sender_id       text,
+    sender_name     text,
+    receiver_id     text,
+    receiver_name   text,
+    currency        text,
+    line_extension  numeric(20, 2),
+    tax_exclusive   numeric(20, 2),
+    tax_total       numeric(20, 2),
+    payable         numeric(20, 2),
+    status          text NOT NULL,
+    status_code     text,
+    status_detail   text,
+    xml_sha256      bytea NOT NULL,
+    signed_sha256   bytea,
+    event_count     int NOT NULL,
+    head_hash       bytea NOT NULL,
+    updated_at      timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, created_at, document_id)
+) PARTITION BY RANGE (created_at);
+CREATE INDEX documents_by_id ON documents (tenant_id, document_id);
+CREATE INDEX documents_by_issue_date ON documents (tenant_id, issue_date);
+CREATE INDEX documents_by_receiver ON documents (tenant_id, receiver_id);
+CREATE INDEX documents_by_sender ON documents (tenant_id, sender_id);
+CREATE INDEX documents_by_status ON documents (tenant_id, status, created_at);
+CREATE INDEX documents_by_number ON documents (tenant_id, number);
+
+-- Uniqueness across partitions: one row per (tenant, direction, ETTN) and per number.
+CREATE TABLE document_keys (
+    tenant_id   uuid NOT NULL REFERENCES tenants,
+    direction   text NOT NULL,
+    ettn        uuid NOT NULL,
+    sender_id   text NOT NULL,
+    number      text NOT NULL,
+    document_id uuid NOT NULL,
+    created_at  timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, direction, ettn),
+    UNIQUE (tenant_id, direction, sender_id, number)
+);
+
+CREATE TABLE blobs (
+    tenant_id  uuid NOT NULL REFERENCES tenants,
+    sha256     bytea NOT NULL CHECK (length(sha256) = 32),
+    size       int NOT NULL,
+    data       bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, sha256)
+);
+
+CREATE TABLE events (
+    tenant_id   uuid NOT NULL,
+    document_id uuid NOT NULL,
+    seq         int NOT NULL,
+    at          timestamptz NOT NULL,
+    type        text NOT NULL,
+    status      text,
+    actor       text,
+    data        jsonb NOT NULL DEFAULT '{}',
+    prev_hash   bytea NOT NULL,
+    hash        bytea NOT NULL,
+    PRIMARY KEY (tenant_id, document_id, seq, at)
+) PARTITION BY RANGE (at);
+
+CREATE TABLE audit_log (
+    tenant_id uuid NOT NULL,
+    audit_id  bigserial,
+    at        timestamptz NOT NULL DEFAULT now(),
+    actor     text NOT NULL,
+    action    text NOT NULL,
+    target    text,
+    data      jsonb NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant_id, at, audit_id)
+) PARTITION BY RANGE (at);
+
+CREATE TABLE idempotency_keys (
+    tenant_id      uuid NOT NULL REFERENCES tenants,
+    key            text NOT NULL,
+    request_sha256 bytea NOT NULL,
+    status_code    int NOT NULL,
+    response       jsonb NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, key)
+);
+
+CREATE FUNCTION entegrator_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'entegrator: % is append-only (% refused)', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+-- Monthly partitions (UTC) from last month to ``months_ahead`` months ahead; safe to call
+-- from many processes at once.
+CREATE FUNCTION entegrator_ensure_partitions(months_ahead int) RETURNS void
+    LANGUAGE plpgsql AS $$
+DECLARE
+    tbl text;
+    first_day timestamp;
+    part text;
+BEGIN
+    FOREACH tbl IN ARRAY ARRAY['documents', 'events', 'audit_log'] LOOP
+        FOR i IN -1..months_ahead LOOP
+            first_day := date_trunc('month', (now() AT TIME ZONE 'UTC'))
+                         + make_interval(months => i);
+            part := format('%s_%s', tbl, to_char(first_day, 'YYYY_MM'));
+            CONTINUE WHEN to_regclass(part) IS NOT NULL;
+            BEGIN
+                EXECUTE format(
+                    'CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+                    part, tbl,
+                    first_day AT TIME ZONE 'UTC',
+                    (first_day + interval '1 month') AT TIME ZONE 'UTC');
+            EXCEPTION
+                WHEN duplicate_table THEN NULL;  -- another process made it first
+                WHEN check_violation THEN        -- rows for that month sit in the default
+                    RAISE WARNING 'partition % not created: rows in the default partition', part;
+            END;
+        END LOOP;
+    END LOOP;
+END $$;
+
+-- The API key lookup happens before a tenant is known; this is the one way to it.
+CREATE FUNCTION entegrator_api_key(p_prefix text)
+    RETURNS TABLE (tenant_id uuid, key_id uuid, secret_hash bytea, role text, revoked boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT k.tenant_id, k.key_id, k.secret_hash, k.role, k.revoked_at IS NOT NULL
+      FROM api_keys k WHERE k.prefix = p_prefix
+$$;
+"""
+
+
+def _sql(statement: str) -> None:
+    """Run SQL as written (no bind-parameter parsing: ``%`` and ``:`` stay literal)."""
+    cursor = op.get_bind().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
+def upgrade() -> None:
+    _sql(SCHEMA)
+    for table in PARTITIONED:
+        _sql(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
+    _sql("SELECT entegrator_ensure_partitions(3)")
+    for table in APPEND_ONLY:
+        _sql(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION entegrator_append_only()"
+        )
+        _sql(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION entegrator_append_only()"
+        )
+
+    # The application role: no login, no bypass; the service switches to it (SET ROLE).
+    _sql(
+        f"""
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS;
+            END IF;
+            BEGIN
+                EXECUTE format('GRANT {APP_ROLE} TO %I', current_user);
+            EXCEPTION WHEN others THEN NULL;  -- already a member, or a superuser
+            END;
+        END $$;
+        """
+    )
+    # Rights on the parent tables only: a partition read directly would escape the policy.
+    for table in TENANT_TABLES:
+        _sql(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        _sql(
+            f"CREATE POLICY {table}_tenant ON {table} "
+            "USING (tenant_id = entegrator_current_tenant()) "
+            "WITH CHECK (tenant_id = entegrator_current_tenant())"
+        )
+        rights = "SELECT, INSERT" if table in APPEND_ONLY else "SELECT, INSERT, UPDATE"
+        _sql(f"GRANT {rights} ON {table} TO {APP_ROLE}")
+    _sql(f"GRANT USAGE ON SEQUENCE audit_log_audit_id_seq TO {APP_ROLE}")
+
+    # Jobs: procrastinate's own schema, in the same database and transaction; the service
+    # defers jobs inside its own transactions, so the application role may use it.
+    _sql(SchemaManager.get_schema())
+    _sql(
+        f"""
+        DO $$ DECLARE t text; BEGIN
+            FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname = current_schema() AND c.relname LIKE 'procrastinate%'
+                        AND c.relkind IN ('r', 'p') LOOP
+                EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO {APP_ROLE}', t);
+            END LOOP;
+            FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname = current_schema() AND c.relname LIKE 'procrastinate%'
+                        AND c.relkind = 'S' LOOP
+                EXECUTE format('GRANT USAGE ON SEQUENCE %I TO {APP_ROLE}', t);
+            END LOOP;
+        END $$;
+        """
+    )

@@ -1,0 +1,200 @@
+<?xml version="1.0" encoding="UTF-8"?>
+<!--
+  entegrator's invoice view (XSLT 1.0), used when a document carries no stylesheet of its own.
+  The layout follows GİB's standard e-Fatura / e-Arşiv view: the supplier top left, the
+  document kind and QR code in the middle, the buyer and the document's identity below, then
+  the lines, the tax breakdown, the totals and the notes.
+  The element with id "karekod" is filled by the renderer with the QR code (SVG).
+-->
+<xsl:stylesheet version="1.0"
+    xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+    xmlns:inv="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+    xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+    xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+    exclude-result-prefixes="inv cac cbc">
+  <xsl:output method="html" encoding="UTF-8" indent="no" doctype-system="about:legacy-compat"/>
+  <xsl:decimal-format name="tr" decimal-separator="," grouping-separator="."/>
+
+  <xsl:template name="money">
+    <xsl:param name="value"/>
+    <xsl:param name="currency"/>
+    <xsl:value-of select="format-number($value, '###.##0,00', 'tr')"/>
+    <xsl:text> </xsl:text>
+    <xsl:choose>
+      <xsl:when test="$currency = 'TRY'">TL</xsl:when>
+      <xsl:otherwise><xsl:value-of select="$currency"/></xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
+  <xsl:template name="party">
+    <xsl:param name="party"/>
+    <div class="party">
+      <strong>
+        <xsl:choose>
+          <xsl:when test="$party/cac:PartyName/cbc:Name">
+            <xsl:value-of select="$party/cac:PartyName/cbc:Name"/>
+          </xsl:when>
+          <xsl:otherwise>
+            <xsl:value-of select="concat($party/cac:Person/cbc:FirstName, ' ', $party/cac:Person/cbc:FamilyName)"/>
+          </xsl:otherwise>
+        </xsl:choose>
+      </strong>
+      <xsl:for-each select="$party/cac:PostalAddress">
+        <div>
+          <xsl:value-of select="cbc:StreetName"/>
+          <xsl:if test="cbc:BuildingNumber"><xsl:text> No:</xsl:text><xsl:value-of select="cbc:BuildingNumber"/></xsl:if>
+        </div>
+        <div>
+          <xsl:value-of select="cbc:PostalZone"/><xsl:text> </xsl:text>
+          <xsl:value-of select="cbc:CitySubdivisionName"/><xsl:text> / </xsl:text>
+          <xsl:value-of select="cbc:CityName"/><xsl:text> </xsl:text>
+          <xsl:value-of select="cac:Country/cbc:Name"/>
+        </div>
+      </xsl:for-each>
+      <xsl:if test="$party/cac:Contact/cbc:Telephone"><div>Tel: <xsl:value-of select="$party/cac:Contact/cbc:Telephone"/></div></xsl:if>
+      <xsl:if test="$party/cac:Contact/cbc:ElectronicMail"><div>E-Posta: <xsl:value-of select="$party/cac:Contact/cbc:ElectronicMail"/></div></xsl:if>
+      <xsl:if test="$party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name"><div>Vergi Dairesi: <xsl:value-of select="$party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name"/></div></xsl:if>
+      <xsl:for-each select="$party/cac:PartyIdentification/cbc:ID">
+        <div><xsl:value-of select="@schemeID"/>: <xsl:value-of select="."/></div>
+      </xsl:for-each>
+    </div>
+  </xsl:template>
+
+  <xsl:template match="/inv:Invoice">
+    <xsl:variable name="cur" select="cbc:DocumentCurrencyCode"/>
+    <html lang="tr">
+      <head>
+        <meta charset="UTF-8"/>
+        <title><xsl:value-of select="cbc:ID"/></title>
+        <style>
+          @page { size: A4; margin: 12mm; }
+          body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9pt; color: #000; margin: 0; }
+          .top { display: flex; justify-content: space-between; align-items: flex-start; gap: 8mm; }
+          .top > div { flex: 1; }
+          .kind { text-align: center; }
+          .kind h1 { font-size: 14pt; margin: 2mm 0; letter-spacing: 1px; }
+          #karekod svg { width: 30mm; height: 30mm; }
+          .party { border-top: 1px solid #000; border-bottom: 1px solid #000; padding: 2mm 0; margin: 2mm 0; }
+          table { border-collapse: collapse; width: 100%; }
+          table.info td { border: 1px solid #000; padding: 1mm 2mm; }
+          table.info td:first-child { font-weight: bold; white-space: nowrap; }
+          table.lines { margin-top: 4mm; }
+          table.lines th, table.lines td { border: 1px solid #000; padding: 1mm; }
+          table.lines th { background: #eee; }
+          td.num { text-align: right; white-space: nowrap; }
+          table.totals { width: auto; margin: 3mm 0 0 auto; }
+          table.totals td { border: 1px solid #000; padding: 1mm 2mm; }
+          table.totals td:first-child { font-weight: bold; }
+          .notes { margin-top: 4mm; border: 1px solid #000; padding: 2mm; }
+          .ettn { margin-top: 2mm; }
+        </style>
+      </head>
+      <body>
+        <div class="top">
+          <div>
+            <xsl:call-template name="party">
+              <xsl:with-param name="party" select="cac:AccountingSupplierParty/cac:Party"/>
+            </xsl:call-template>
+          </div>
+          <div class="kind">
+            <div id="karekod"/>
+            <h1>
+              <xsl:choose>
+                <xsl:when test="cbc:ProfileID = 'EARSIVFATURA'">e-Arşiv Fatura</xsl:when>
+                <xsl:otherwise>e-FATURA</xsl:otherwise>
+              </xsl:choose>
+            </h1>
+          </div>
+          <div>
+            <table class="info">
+              <tr><td>Özelleştirme No:</td><td><xsl:value-of select="cbc:CustomizationID"/></td></tr>
+              <tr><td>Senaryo:</td><td><xsl:value-of select="cbc:ProfileID"/></td></tr>
+              <tr><td>Fatura Tipi:</td><td><xsl:value-of select="cbc:InvoiceTypeCode"/></td></tr>
+              <tr><td>Fatura No:</td><td><xsl:value-of select="cbc:ID"/></td></tr>
+              <tr><td>Fatura Tarihi:</td><td><xsl:value-of select="concat(substring(cbc:IssueDate, 9, 2), '-', substring(cbc:IssueDate, 6, 2), '-', substring(cbc:IssueDate, 1, 4))"/><xsl:if test="cbc:IssueTime"><xsl:text> </xsl:text><xsl:value-of select="cbc:IssueTime"/></xsl:if></td></tr>
+              <xsl:for-each select="cac:DespatchDocumentReference">
+                <tr><td>İrsaliye No:</td><td><xsl:value-of select="cbc:ID"/> (<xsl:value-of select="cbc:IssueDate"/>)</td></tr>
+              </xsl:for-each>
+              <xsl:if test="cac:OrderReference">
+                <tr><td>Sipariş No:</td><td><xsl:value-of select="cac:OrderReference/cbc:ID"/></td></tr>
+              </xsl:if>
+            </table>
+          </div>
+        </div>
+        <div>
+          <div><strong>SAYIN</strong></div>
+          <xsl:call-template name="party">
+            <xsl:with-param name="party" select="cac:AccountingCustomerParty/cac:Party"/>
+          </xsl:call-template>
+        </div>
+        <div class="ettn"><strong>ETTN:</strong><xsl:text> </xsl:text><xsl:value-of select="cbc:UUID"/></div>
+
+        <table class="lines">
+          <thead>
+            <tr>
+              <th>Sıra No</th><th>Mal Hizmet</th><th>Miktar</th><th>Birim Fiyat</th>
+              <th>İskonto/Artırım</th><th>KDV Oranı</th><th>KDV Tutarı</th><th>Diğer Vergiler</th><th>Mal Hizmet Tutarı</th>
+            </tr>
+          </thead>
+          <tbody>
+            <xsl:for-each select="cac:InvoiceLine">
+              <tr>
+                <td class="num"><xsl:value-of select="cbc:ID"/></td>
+                <td><xsl:value-of select="cac:Item/cbc:Name"/></td>
+                <td class="num"><xsl:value-of select="format-number(cbc:InvoicedQuantity, '###.##0,########', 'tr')"/><xsl:text> </xsl:text><xsl:value-of select="cbc:InvoicedQuantity/@unitCode"/></td>
+                <td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="cac:Price/cbc:PriceAmount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td>
+                <td class="num">
+                  <xsl:for-each select="cac:AllowanceCharge">
+                    <xsl:if test="cbc:ChargeIndicator = 'false'">-</xsl:if>
+                    <xsl:call-template name="money"><xsl:with-param name="value" select="cbc:Amount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template>
+                  </xsl:for-each>
+                </td>
+                <td class="num">%<xsl:value-of select="cac:TaxTotal/cac:TaxSubtotal[cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode = '0015']/cbc:Percent"/></td>
+                <td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="sum(cac:TaxTotal/cac:TaxSubtotal[cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode = '0015']/cbc:TaxAmount)"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td>
+                <td>
+                  <xsl:for-each select="cac:TaxTotal/cac:TaxSubtotal[cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode != '0015'] | cac:WithholdingTaxTotal/cac:TaxSubtotal">
+                    <div><xsl:value-of select="cac:TaxCategory/cac:TaxScheme/cbc:Name"/> (%<xsl:value-of select="cbc:Percent"/>) <xsl:value-of select="format-number(cbc:TaxAmount, '###.##0,00', 'tr')"/></div>
+                  </xsl:for-each>
+                </td>
+                <td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="cbc:LineExtensionAmount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td>
+              </tr>
+            </xsl:for-each>
+          </tbody>
+        </table>
+
+        <table class="totals">
+          <tr><td>Mal Hizmet Toplam Tutarı</td><td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="cac:LegalMonetaryTotal/cbc:LineExtensionAmount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td></tr>
+          <xsl:if test="cac:LegalMonetaryTotal/cbc:AllowanceTotalAmount">
+            <tr><td>Toplam İskonto</td><td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="cac:LegalMonetaryTotal/cbc:AllowanceTotalAmount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td></tr>
+          </xsl:if>
+          <xsl:for-each select="cac:TaxTotal/cac:TaxSubtotal">
+            <tr>
+              <td>Hesaplanan <xsl:value-of select="cac:TaxCategory/cac:TaxScheme/cbc:Name"/> (%<xsl:value-of select="cbc:Percent"/>)</td>
+              <td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="cbc:TaxAmount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td>
+            </tr>
+          </xsl:for-each>
+          <xsl:for-each select="cac:WithholdingTaxTotal/cac:TaxSubtotal">
+            <tr>
+              <td>Tevkifat (<xsl:value-of select="cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode"/>, %<xsl:value-of select="cbc:Percent"/>)</td>
+              <td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="cbc:TaxAmount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td>
+            </tr>
+          </xsl:for-each>
+          <tr><td>Vergiler Dahil Toplam Tutar</td><td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td></tr>
+          <tr><td>Ödenecek Tutar</td><td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="cac:LegalMonetaryTotal/cbc:PayableAmount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td></tr>
+        </table>
+
+        <xsl:if test="cbc:Note or cac:PaymentMeans">
+          <div class="notes">
+            <xsl:for-each select="cbc:Note"><div><xsl:value-of select="."/></div></xsl:for-each>
+            <xsl:for-each select="cac:PaymentMeans">
+              <div>Ödeme: <xsl:value-of select="cbc:PaymentMeansCode"/>
+                <xsl:if test="cbc:PaymentDueDate"> · Vade: <xsl:value-of select="cbc:PaymentDueDate"/></xsl:if>
+                <xsl:if test="cac:PayeeFinancialAccount/cbc:ID"> · IBAN: <xsl:value-of select="cac:PayeeFinancialAccount/cbc:ID"/></xsl:if>
+              </div>
+            </xsl:for-each>
+          </div>
+        </xsl:if>
+      </body>
+    </html>
+  </xsl:template>
+</xsl:stylesheet>

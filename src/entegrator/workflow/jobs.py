@@ -1,0 +1,118 @@
+"""The procrastinate app, its tasks and the worker loop.
+
+Jobs are rows in PostgreSQL. The API defers the signing job inside the transaction that
+stores the document (``services.invoices.defer_sign``), so the two exist together or not at
+all. A worker that dies mid-job leaves its job in ``doing``; every worker looks for jobs of
+workers whose heartbeat stopped and puts them back in the queue, and the step itself is
+idempotent (it locks the document row and checks its status).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+import procrastinate
+from procrastinate import PsycopgConnector, RetryStrategy
+from sqlalchemy import text
+
+from entegrator.runtime import Runtime
+from entegrator.services.invoices import QUEUE, SIGN_TASK, defer_sign
+
+__all__ = ["make_app", "recover_stalled", "run_worker", "sweep"]
+
+log = logging.getLogger(__name__)
+
+_runtime: Runtime | None = None
+
+
+def _rt() -> Runtime:
+    if _runtime is None:  # pragma: no cover - tasks run only inside a worker
+        raise RuntimeError("the worker's runtime is not set")
+    return _runtime
+
+
+def sign_document(tenant_id: str, document_id: str) -> str:
+    outcome = _rt().pipeline.sign(uuid.UUID(tenant_id), uuid.UUID(document_id))
+    return outcome.status
+
+
+def sweep(timestamp: int) -> int:
+    """Queue again documents left in ``validated`` with no live job (e.g. a seal installed
+    after they arrived, or a job that ran out of retries). Returns how many were queued."""
+    del timestamp
+    rt = _rt()
+    with rt.db.system() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT d.tenant_id, d.document_id FROM documents d "
+                "WHERE d.status = 'validated' AND d.updated_at < now() - interval '2 minutes' "
+                "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task "
+                "AND j.status IN ('todo', 'doing') "
+                "AND j.args->>'document_id' = d.document_id::text) LIMIT 1000"
+            ),
+            {"task": SIGN_TASK},
+        ).all()
+        for row in rows:
+            defer_sign(conn, row.tenant_id, row.document_id)
+    rt.db.ensure_partitions(rt.settings.partitions_ahead)
+    return len(rows)
+
+
+def make_app(database_url: str) -> procrastinate.App:
+    from entegrator.store.db import libpq_url
+
+    app = procrastinate.App(
+        connector=PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=8)
+    )
+    app.task(
+        name=SIGN_TASK,
+        queue=QUEUE,
+        retry=RetryStrategy(max_attempts=20, exponential_wait=2),
+    )(sign_document)
+    app.periodic(cron="*/5 * * * *", periodic_id="sweep")(
+        app.task(name="entegrator.sweep", queue=QUEUE)(sweep)
+    )
+    return app
+
+
+async def recover_stalled(app: procrastinate.App, *, every: float, stalled_after: float) -> None:
+    """Forever: put back in the queue the jobs of workers that stopped beating."""
+    while True:
+        try:
+            for job in await app.job_manager.get_stalled_jobs(
+                seconds_since_heartbeat=stalled_after
+            ):
+                log.warning("job %s of a stalled worker is queued again", job.id)
+                await app.job_manager.retry_job(job)
+        except Exception:  # the loop must survive a lost connection
+            log.exception("looking for stalled jobs failed")
+        await asyncio.sleep(every)
+
+
+async def run_worker(
+    runtime: Runtime, *, concurrency: int | None = None, wait: bool = True, **options: Any
+) -> None:
+    """Run a worker in this event loop until stopped (or, with ``wait=False``, until idle)."""
+    global _runtime  # noqa: PLW0603 - one runtime per worker process
+    _runtime = runtime
+    s = runtime.settings
+    runtime.pipeline  # noqa: B018 - load the master key before the first job
+    app = make_app(runtime.database_url)
+    async with app.open_async():
+        recovery = asyncio.create_task(
+            recover_stalled(app, every=s.heartbeat_seconds, stalled_after=s.stalled_after_seconds)
+        )
+        try:
+            await app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=concurrency or s.worker_concurrency,
+                wait=wait,
+                update_heartbeat_interval=s.heartbeat_seconds,
+                stalled_worker_timeout=s.stalled_after_seconds,
+                **options,
+            )
+        finally:
+            recovery.cancel()

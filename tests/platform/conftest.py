@@ -1,0 +1,174 @@
+"""Platform fixtures: a fresh PostgreSQL database, the API over real HTTP, tenants, workers.
+
+The database server is ``ENTEGRATOR_DATABASE_URL`` when set (CI points it at the server on
+127.0.0.1:5432), else an embedded one (pgserver) in a temporary folder. Each test session
+gets its own database, created and migrated here and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from entegrator.config import Settings
+from entegrator.documents.identifiers import vkn as vkn_ids
+from entegrator.runtime import Runtime
+from entegrator.store import repo
+from entegrator.store.db import embedded_url, libpq_url
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("ENTEGRATOR_DATABASE_URL") or embedded_url(
+        tmp_path_factory.mktemp("embedded")
+    )
+    name = f"entegrator_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = libpq_url(base)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=base64.b64encode(b"k" * 32).decode(),
+        heartbeat_seconds=1.0,
+        stalled_after_seconds=3.0,
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(database_url, tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime.from_settings(settings)
+    rt.db.upgrade()
+    yield rt
+    rt.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def base_url(runtime: Runtime) -> Iterator[str]:
+    """The API served by uvicorn on a loopback port, in a thread of this process."""
+    import uvicorn
+
+    from entegrator.api.app import create_app
+
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:  # pragma: no cover
+            raise RuntimeError("the API did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def new_vkn() -> str:
+    """A fresh VKN with a valid check digit."""
+    first = str(secrets.randbelow(900_000_000) + 100_000_000)
+    return first + vkn_ids.calc_check_digit(first)
+
+
+@dataclass
+class TenantHandle:
+    tenant_id: uuid.UUID
+    vkn: str
+    token: str
+    base_url: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers=self.headers, timeout=60)
+
+    def draft(self, **changes: Any) -> dict[str, Any]:
+        data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+        data["supplier"]["vkn"] = self.vkn
+        data.update(changes)
+        return data
+
+    def issue(self, client: httpx.Client, **changes: Any) -> dict[str, Any]:
+        response = client.post("/api/v1/invoices", json=self.draft(**changes))
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def key(self, runtime: Runtime, role: str) -> str:
+        with runtime.db.system() as conn:
+            token, _ = repo.create_api_key(conn, self.tenant_id, role=role, name=role)
+        return token
+
+
+@pytest.fixture(scope="session")
+def make_tenant(runtime: Runtime, base_url: str) -> Callable[..., TenantHandle]:
+    from entegrator.services.pipeline import install_test_seal
+
+    def make(*, seal: bool = True, series: str = "EFA") -> TenantHandle:
+        vkn = new_vkn()
+        with runtime.db.system() as conn:
+            tid = repo.create_tenant(conn, vkn=vkn, name=f"Test {vkn}", default_series=series)
+            token, _ = repo.create_api_key(conn, tid, role="owner", name="test")
+            if seal:
+                install_test_seal(conn, tid, vkn, f"Test {vkn}", runtime.settings.key_bytes())
+        return TenantHandle(tid, vkn, token, base_url)
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant: Callable[..., TenantHandle]) -> TenantHandle:
+    return make_tenant()
+
+
+def drain(runtime: Runtime) -> None:
+    """Run a worker in this process until the queue is empty."""
+    from entegrator.workflow.jobs import run_worker
+
+    asyncio.run(run_worker(runtime, wait=False, install_signal_handlers=False))
+
+
+@pytest.fixture
+def run_jobs(runtime: Runtime) -> Callable[[], None]:
+    return lambda: drain(runtime)
