@@ -8,7 +8,7 @@ PY_SRC := src tests benchmarks scripts
 .PHONY: help uv system-tools install run test lint format bench clean
 
 help:
-	@echo "make run    install, then run entegrator (document tour until the server lands)"
+	@echo "make run    install, then start the platform (API + worker, embedded PostgreSQL)"
 	@echo "make test   install, then run every test"
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  benchmarks (see benchmarks/README.md)"
@@ -19,17 +19,23 @@ uv:
 install: uv
 	@$(UV) sync --frozen --quiet
 
-run: install
-	@$(UV) run entegrator tour
+# The whole platform in one process: API + worker on the embedded PostgreSQL (./.entegrator),
+# with a demo tenant whose API key is printed. ENTEGRATOR_DATABASE_URL points elsewhere.
+run: install system-tools
+	@$(UV) run entegrator serve --with-worker --demo
 
-# The tests check signatures with an independent verifier, Debian's xmlsec1 command.
+# Debian packages: xmlsec1 (the tests' independent signature verifier), Pango and fonts for
+# WeasyPrint (PDF views). Installed when missing and when we may (root with apt-get).
+SYSTEM_PACKAGES := xmlsec1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 system-tools:
-	@command -v xmlsec1 >/dev/null 2>&1 || { \
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q xmlsec1 >/dev/null 2>&1 \
-	    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q xmlsec1 >/dev/null 2>&1; } \
-	    || echo "note: could not install xmlsec1 (Debian package); its interop tests will fail"; \
-	  else echo "note: install xmlsec1 (Debian/Ubuntu: apt-get install xmlsec1) for the interop tests"; fi; }
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1; } \
+	    || echo "note: could not install$$missing (Debian packages)"; \
+	  else echo "note: please install$$missing (Debian/Ubuntu packages)"; fi; fi
 
 test: install system-tools
 	@$(UV) run pytest -q
@@ -47,6 +53,7 @@ bench: install
 	@$(UV) run python benchmarks/documents.py
 	@$(UV) run python benchmarks/validate.py
 	@$(UV) run python benchmarks/signing.py
+	@$(UV) run python benchmarks/pipeline.py
 
 clean:
 	rm -rf .entegrator .pytest_cache .mypy_cache .ruff_cache

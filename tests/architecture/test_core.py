@@ -78,6 +78,8 @@ def test_error_codes_are_unique_and_messages_render() -> None:
     importlib.import_module("entegrator.documents")
     importlib.import_module("entegrator.rules")
     importlib.import_module("entegrator.signing")
+    importlib.import_module("entegrator.api.app")
+    importlib.import_module("entegrator.services.invoices")
     errors = _all_errors(EntegratorError)
     codes = [e.code for e in errors]
     assert len(codes) == len(set(codes)), codes
@@ -92,6 +94,12 @@ def test_error_codes_are_unique_and_messages_render() -> None:
             reason_tr="r",
             reason_en="r",
             path="p",
+            what="blob",
+            ident="1",
+            digest="ab",
+            role="viewer",
+            status="validated",
+            errors=1,
         )
         assert "{" not in instance.text_tr and "{" not in instance.text_en, err
         assert instance.to_dict()["code"] == err.code

@@ -24,6 +24,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entegrator import __version__
 from entegrator.api import metrics
+from entegrator.api.errors import (
+    DocumentNotFoundError,
+    EmptyBodyError,
+    ForbiddenError,
+    InvalidAmountError,
+    InvalidApiKeyError,
+    InvalidCursorError,
+    InvalidParameterError,
+    NotSignedYetError,
+    UnauthenticatedError,
+    UnsupportedMediaTypeError,
+)
 from entegrator.documents._validation import problems_from_validation
 from entegrator.errors import EntegratorError
 from entegrator.rules import Finding, Severity, Source
@@ -41,19 +53,8 @@ XML_TYPES = ("application/xml", "text/xml")
 MAX_PAGE = 200
 
 
-class ApiError(EntegratorError):
-    """An error raised by the API layer itself (auth, body, routing)."""
-
-    def __init__(self, status: int, code: str, tr: str, en: str, where: str | None = None):
-        self.http_status = status  # type: ignore[misc]
-        self.code = code  # type: ignore[misc]
-        self.message_tr = tr  # type: ignore[misc]
-        self.message_en = en  # type: ignore[misc]
-        super().__init__(where=where)
-
-
-def _not_found() -> ApiError:
-    return ApiError(404, "NOT_FOUND", "Belge bulunamadı", "Document not found")
+def _not_found() -> DocumentNotFoundError:
+    return DocumentNotFoundError()
 
 
 def _error_body(exc: EntegratorError, findings: list[Finding] | None = None) -> dict[str, Any]:
@@ -179,9 +180,7 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         when, ident = json.loads(raw)
         return dt.datetime.fromisoformat(when), uuid.UUID(ident)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise ApiError(
-            422, "INVALID_CURSOR", "Sayfa imleci geçersiz", "The page cursor is invalid", "cursor"
-        ) from None
+        raise InvalidCursorError(where="cursor") from None
 
 
 def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of one API
@@ -205,13 +204,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        err = ApiError(
-            422,
-            "INVALID_REQUEST",
-            f"İstek geçersiz: {where}",
-            f"Invalid request: {where}: {first.get('msg', '')}",
-            where,
-        )
+        err = InvalidParameterError(where=where, detail=f"{where}: {first.get('msg', '')}")
         return JSONResponse(_error_body(err), status_code=422)
 
     # -- authentication ------------------------------------------------------------------------
@@ -220,28 +213,16 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
         authorization: Annotated[str | None, Header()] = None,
     ) -> repo.ApiKey:
         if not authorization or not authorization.startswith("Bearer "):
-            raise ApiError(
-                401,
-                "UNAUTHENTICATED",
-                "API anahtarı gerekli (Authorization: Bearer …)",
-                "An API key is required (Authorization: Bearer …)",
-            )
+            raise UnauthenticatedError
         with runtime.db.unscoped() as conn:
             key = repo.authenticate(conn, authorization.removeprefix("Bearer ").strip())
         if key is None:
-            raise ApiError(
-                401, "INVALID_API_KEY", "API anahtarı geçersiz", "The API key is not valid"
-            )
+            raise InvalidApiKeyError
         return key
 
     def writer(key: Annotated[repo.ApiKey, Depends(principal)]) -> repo.ApiKey:
         if key.role not in WRITE_ROLES:
-            raise ApiError(
-                403,
-                "FORBIDDEN",
-                f"'{key.role}' rolü belge kesemez",
-                f"The '{key.role}' role may not issue documents",
-            )
+            raise ForbiddenError(role=key.role)
         return key
 
     def load(key: repo.ApiKey, document_id: str) -> repo.DocumentRow:
@@ -287,7 +268,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
 
         body = await read_body(request)
         if not body:
-            raise ApiError(422, "EMPTY_BODY", "İstek gövdesi boş", "The request body is empty")
+            raise EmptyBodyError
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         request_sha = hashlib.sha256(content_type.encode() + b"\0" + body).digest()
         draft = xml = None
@@ -300,12 +281,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
                 metrics.REJECTED.inc()
                 raise ValidationFailedError(_draft_findings(exc)) from None
         else:
-            raise ApiError(
-                415,
-                "UNSUPPORTED_MEDIA_TYPE",
-                "Gövde application/json (taslak) ya da application/xml (UBL-TR) olmalı",
-                "The body must be application/json (draft) or application/xml (UBL-TR)",
-            )
+            raise UnsupportedMediaTypeError
         try:
             result = await run_in_threadpool(
                 runtime.invoices.issue,
@@ -337,12 +313,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
 
     def signed_xml(key: repo.ApiKey, doc: repo.DocumentRow) -> bytes:
         if doc.signed_sha256 is None:
-            raise ApiError(
-                409,
-                "NOT_SIGNED_YET",
-                f"Belge henüz imzalanmadı (durum: {doc.status})",
-                f"The document is not signed yet (status: {doc.status})",
-            )
+            raise NotSignedYetError(status=doc.status)
         with runtime.db.tenant(key.tenant_id) as conn:
             return repo.get_blob(conn, key.tenant_id, doc.signed_sha256)
 
@@ -459,9 +430,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             try:
                 params[name] = Decimal(value)
             except InvalidOperation:
-                raise ApiError(
-                    422, "INVALID_AMOUNT", f"{name} sayı olmalı", f"{name} must be a number", name
-                ) from None
+                raise InvalidAmountError(where=name) from None
             where.append(f"payable {op} :{name}")
         if cursor is not None:
             when, ident = _decode_cursor(cursor)

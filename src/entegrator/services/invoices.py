@@ -51,10 +51,10 @@ class ValidationFailedError(EntegratorError):
     message_en = "The document is not valid: {errors} errors"
     http_status = 422
 
-    def __init__(self, findings: list[Finding], **data: Any) -> None:
-        self.findings = findings
-        errors = sum(1 for f in findings if f.severity is Severity.ERROR)
-        super().__init__(errors=errors, **data)
+    def __init__(self, findings: list[Finding] | None = None, **data: Any) -> None:
+        self.findings = findings or []
+        data.setdefault("errors", sum(1 for f in self.findings if f.severity is Severity.ERROR))
+        super().__init__(**data)
 
 
 class RequestError(EntegratorError):

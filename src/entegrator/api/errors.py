@@ -1,0 +1,90 @@
+"""Errors raised by the API layer itself (authentication, roles, bodies, paging)."""
+
+from __future__ import annotations
+
+from entegrator.errors import EntegratorError
+
+__all__ = [
+    "DocumentNotFoundError",
+    "EmptyBodyError",
+    "ForbiddenError",
+    "InvalidAmountError",
+    "InvalidApiKeyError",
+    "InvalidCursorError",
+    "InvalidParameterError",
+    "NotSignedYetError",
+    "UnauthenticatedError",
+    "UnsupportedMediaTypeError",
+]
+
+
+class UnauthenticatedError(EntegratorError):
+    code = "UNAUTHENTICATED"
+    message_tr = "API anahtarı gerekli (Authorization: Bearer …)"
+    message_en = "An API key is required (Authorization: Bearer …)"
+    http_status = 401
+
+
+class InvalidApiKeyError(EntegratorError):
+    code = "INVALID_API_KEY"
+    message_tr = "API anahtarı geçersiz"
+    message_en = "The API key is not valid"
+    http_status = 401
+
+
+class ForbiddenError(EntegratorError):
+    code = "FORBIDDEN"
+    message_tr = "'{role}' rolü bu işlemi yapamaz"
+    message_en = "The '{role}' role may not do this"
+    http_status = 403
+
+
+class UnsupportedMediaTypeError(EntegratorError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    message_tr = "Gövde application/json (taslak) ya da application/xml (UBL-TR) olmalı"
+    message_en = "The body must be application/json (draft) or application/xml (UBL-TR)"
+    http_status = 415
+
+
+class EmptyBodyError(EntegratorError):
+    code = "EMPTY_BODY"
+    message_tr = "İstek gövdesi boş"
+    message_en = "The request body is empty"
+    http_status = 422
+
+
+class InvalidCursorError(EntegratorError):
+    code = "INVALID_CURSOR"
+    message_tr = "Sayfa imleci geçersiz"
+    message_en = "The page cursor is invalid"
+    http_status = 422
+
+
+class InvalidAmountError(EntegratorError):
+    code = "INVALID_AMOUNT"
+    message_tr = "Tutar sayı olmalı"
+    message_en = "The amount must be a number"
+    http_status = 422
+
+
+class InvalidParameterError(EntegratorError):
+    code = "INVALID_PARAMETER"
+    message_tr = "İstek geçersiz: {detail}"
+    message_en = "Invalid request: {detail}"
+    http_status = 422
+
+
+class NotSignedYetError(EntegratorError):
+    code = "NOT_SIGNED_YET"
+    message_tr = "Belge henüz imzalanmadı (durum: {status})"
+    message_en = "The document is not signed yet (status: {status})"
+    http_status = 409
+
+
+class DocumentNotFoundError(EntegratorError):
+    """Also the answer for another tenant's document: its existence is not revealed."""
+
+    code = "DOCUMENT_NOT_FOUND"
+    message_tr = "Belge bulunamadı"
+    message_en = "Document not found"
+    http_status = 404
