@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -209,18 +210,20 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
 
     # -- authentication ------------------------------------------------------------------------
 
+    bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer ent_…`")
+
     def principal(
-        authorization: Annotated[str | None, Header()] = None,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> repo.ApiKey:
-        if not authorization or not authorization.startswith("Bearer "):
+        if credentials is None or credentials.scheme.lower() != "bearer":
             raise UnauthenticatedError
         with runtime.db.unscoped() as conn:
-            key = repo.authenticate(conn, authorization.removeprefix("Bearer ").strip())
+            key = repo.authenticate(conn, credentials.credentials.strip())
         if key is None:
             raise InvalidApiKeyError
         return key
 
-    def writer(key: Annotated[repo.ApiKey, Depends(principal)]) -> repo.ApiKey:
+    async def writer(key: Annotated[repo.ApiKey, Depends(principal)]) -> repo.ApiKey:
         if key.role not in WRITE_ROLES:
             raise ForbiddenError(role=key.role)
         return key

@@ -89,7 +89,11 @@ class Database:
         self.url = libpq_url(url)
         sa_url = sqlalchemy_url(url)
         self.admin: Engine = create_engine(sa_url, pool_size=2, max_overflow=8)
-        self.engine: Engine = create_engine(sa_url, pool_size=pool_size, max_overflow=pool_size)
+        # The application engine runs in autocommit mode and opens its transactions itself, so
+        # that BEGIN and the tenant setting travel in one round trip (``tenant``).
+        self.engine: Engine = create_engine(
+            sa_url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT"
+        )
         event.listen(self.engine, "connect", _as_app_role)
 
     def dispose(self) -> None:
@@ -98,17 +102,26 @@ class Database:
 
     @contextlib.contextmanager
     def tenant(self, tenant_id: uuid.UUID) -> Iterator[Connection]:
-        """One transaction as the application role, limited to ``tenant_id``'s rows."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                text("SELECT set_config('entegrator.tenant_id', :t, true)"), {"t": str(tenant_id)}
-            )
-            yield conn
+        """One transaction as the application role, limited to ``tenant_id``'s rows.
+
+        Committed when the block ends, rolled back when it raises.
+        """
+        tid = uuid.UUID(str(tenant_id))  # a UUID, hence safe to write into the statement
+        with self.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute(f"BEGIN; SET LOCAL entegrator.tenant_id = '{tid}'")
+            try:
+                yield conn
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
 
     @contextlib.contextmanager
     def unscoped(self) -> Iterator[Connection]:
-        """A transaction as the application role naming no tenant (sees no tenant rows)."""
-        with self.engine.begin() as conn:
+        """Single statements as the application role naming no tenant (no tenant rows)."""
+        with self.engine.connect() as conn:
             yield conn
 
     @contextlib.contextmanager

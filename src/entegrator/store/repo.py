@@ -29,6 +29,8 @@ __all__ = [
     "append_audit",
     "append_events",
     "authenticate",
+    "chain",
+    "event_columns",
     "create_api_key",
     "create_tenant",
     "event_hash",
@@ -235,6 +237,60 @@ def event_hash(
     return hashlib.sha256(prev + _canonical(body)).digest()
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    seq: int
+    at: dt.datetime
+    type: str
+    status: str | None
+    actor: str | None
+    data: Mapping[str, Any]
+    prev_hash: bytes
+    hash: bytes
+
+
+def chain(
+    document_id: uuid.UUID,
+    *,
+    after_seq: int,
+    after_hash: bytes,
+    events: Sequence[tuple[str, str | None, Mapping[str, Any]]],
+    actor: str | None,
+    at: dt.datetime | None = None,
+) -> list[NewEvent]:
+    """``(type, status, data)`` events numbered and hashed after ``after_seq``/``after_hash``."""
+    when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    out: list[NewEvent] = []
+    seq, head = after_seq, after_hash
+    for type_, status, data in events:
+        seq += 1
+        h = event_hash(
+            head,
+            document_id=document_id,
+            seq=seq,
+            at=when,
+            type_=type_,
+            status=status,
+            actor=actor,
+            data=data,
+        )
+        out.append(NewEvent(seq, when, type_, status, actor, data, head, h))
+        head = h
+    return out
+
+
+def event_columns(events: Sequence[NewEvent]) -> dict[str, list[Any]]:
+    """The events as parallel arrays (``unnest`` in one INSERT)."""
+    return {
+        "ev_seq": [e.seq for e in events],
+        "ev_type": [e.type for e in events],
+        "ev_status": [e.status for e in events],
+        "ev_data": [json.dumps(e.data, ensure_ascii=False) for e in events],
+        "ev_prev": [e.prev_hash for e in events],
+        "ev_hash": [e.hash for e in events],
+    }
+
+
 def append_events(
     conn: Connection,
     tenant_id: uuid.UUID,
@@ -250,45 +306,21 @@ def append_events(
 
     The caller holds the document's row lock, so the chain has one writer at a time.
     """
-    when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    rows = []
-    seq, head = after_seq, after_hash
-    for type_, status, data in events:
-        seq += 1
-        h = event_hash(
-            head,
-            document_id=document_id,
-            seq=seq,
-            at=when,
-            type_=type_,
-            status=status,
-            actor=actor,
-            data=data,
-        )
-        rows.append(
-            {
-                "t": tenant_id,
-                "d": document_id,
-                "seq": seq,
-                "at": when,
-                "type": type_,
-                "status": status,
-                "actor": actor,
-                "data": json.dumps(data, ensure_ascii=False),
-                "prev": head,
-                "hash": h,
-            }
-        )
-        head = h
+    new = chain(
+        document_id, after_seq=after_seq, after_hash=after_hash, events=events, actor=actor, at=at
+    )
     conn.execute(
         text(
             "INSERT INTO events (tenant_id, document_id, seq, at, type, status, actor, data, "
-            "prev_hash, hash) VALUES (:t, :d, :seq, :at, :type, :status, :actor, "
-            "CAST(:data AS jsonb), :prev, :hash)"
+            "prev_hash, hash) SELECT :t, :d, e.seq, :at, e.type, e.status, :actor, "
+            "CAST(e.data AS jsonb), e.prev, e.hash FROM unnest(CAST(:ev_seq AS int[]), "
+            "CAST(:ev_type AS text[]), CAST(:ev_status AS text[]), CAST(:ev_data AS text[]), "
+            "CAST(:ev_prev AS bytea[]), CAST(:ev_hash AS bytea[])) "
+            "AS e(seq, type, status, data, prev, hash)"
         ),
-        rows,
+        {"t": tenant_id, "d": document_id, "at": new[0].at, "actor": actor} | event_columns(new),
     )
-    return seq, head
+    return new[-1].seq, new[-1].hash
 
 
 def list_events(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) -> list[EventRow]:

@@ -1,0 +1,247 @@
+"""The whole outgoing pipeline under load: HTTP request → validated, numbered, signed, stored.
+
+Reproduce with ``uv run python benchmarks/pipeline.py`` (``--count 2000 --clients 32``). It
+creates a fresh database on ``ENTEGRATOR_DATABASE_URL`` (or the embedded server), a tenant with
+a development seal, starts the platform as a user runs it (``entegrator serve`` and
+``entegrator worker`` as separate processes, real HTTP on loopback), then posts 10-line
+invoice drafts from concurrent clients and waits until every one is signed and stored.
+
+Figures:
+* accepted/s: 201 answers per second (validated, numbered, stored, signing queued).
+* end-to-end/s: documents per second from the first request to the last signed, stored one.
+* p50 / p99: API latency of the POST under that load.
+* in-process: the same steps (build → validate → sign) in one Python thread with no HTTP and
+  no database: the cost of the work itself, to read the platform's overhead against.
+
+The load generator runs on the same 2 cores as the platform and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from _corpus import drafts
+from sqlalchemy.engine import make_url
+
+from entegrator.documents import build_invoice
+from entegrator.documents.identifiers import vkn as vkn_ids
+from entegrator.rules import Validator
+from entegrator.signing import TestCA, sign_tree
+from entegrator.store import Database
+from entegrator.store.db import embedded_url, libpq_url
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _draft(vkn: str) -> dict[str, Any]:
+    d = next(x for x in drafts(10, 40) if x.profile == "TEMELFATURA" and x.type == "SATIS")
+    data: dict[str, Any] = json.loads(d.model_dump_json(exclude_none=True))
+    data.pop("number", None)
+    data.pop("ettn", None)
+    data["supplier"]["vkn"] = vkn
+    data["supplier"].pop("tckn", None)
+    return data
+
+
+def in_process_rate(data: dict[str, Any], seconds: float = 5.0) -> float:
+    """build → validate → sign in one thread: documents per second."""
+    from entegrator.documents.model import InvoiceDraft
+
+    draft = InvoiceDraft.model_validate(
+        data | {"number": "EFA2026000000001", "ettn": "0D3E8AE2-8D75-4C8B-9D5B-A8C1E8F6A001"}
+    )
+    validator = Validator()
+    validator.warm_up(("invoice",))
+    seal = TestCA.create().issue(identity=data["supplier"]["vkn"], name="Bench")
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        xml = build_invoice(draft)
+        report, root = validator.validate_parsed(xml)
+        assert report.valid and root is not None, report.findings
+        sign_tree(root, seal)
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+async def load(
+    base: str, token: str, body: bytes, count: int, clients: int
+) -> tuple[list[float], float, float]:
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(c: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            t = time.perf_counter()
+            r = await c.post("/api/v1/invoices", content=body, headers=headers)
+            latencies.append(time.perf_counter() - t)
+            if r.status_code != 201:
+                raise RuntimeError(f"{r.status_code}: {r.text[:500]}")
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as c:
+        start = time.perf_counter()
+        await asyncio.gather(*(client(c) for _ in range(clients)))
+        accepted = time.perf_counter() - start
+    return latencies, start, accepted
+
+
+def main() -> None:  # noqa: PLR0915 - one scripted run
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--concurrency", type=int, default=4, help="jobs per worker")
+    args = parser.parse_args()
+
+    base_url = os.environ.get("ENTEGRATOR_DATABASE_URL") or embedded_url(
+        Path(tempfile.mkdtemp()) / "pg"
+    )
+    admin = libpq_url(base_url)
+    name = f"entegrator_bench_{secrets.token_hex(3)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    data_dir = Path(tempfile.mkdtemp())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENTEGRATOR_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env |= {
+        "ENTEGRATOR_DATABASE_URL": url,
+        "ENTEGRATOR_DATA_DIR": str(data_dir),
+        "ENTEGRATOR_SECRET_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        first = str(secrets.randbelow(900_000_000) + 100_000_000)
+        vkn = first + vkn_ids.calc_check_digit(first)
+        made = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "entegrator",
+                "tenant",
+                "create",
+                "--vkn",
+                vkn,
+                "--name",
+                "Bench A.Ş.",
+                "--test-seal",
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=data_dir,
+        )
+        token = json.loads(made.stdout)["api_key"]
+        port = 18_000 + secrets.randbelow(2000)
+        log = (data_dir / "platform.log").open("wb")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "entegrator", "serve", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=data_dir,
+            )
+        )
+        for _ in range(args.workers):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "entegrator",
+                        "worker",
+                        "--concurrency",
+                        str(args.concurrency),
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=data_dir,
+                )
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise SystemExit((data_dir / "platform.log").read_text())
+            time.sleep(0.2)
+
+        data = _draft(vkn)
+        body = json.dumps(data).encode()
+        db = Database(url)
+
+        def signed() -> int:
+            with db.system() as conn:
+                from sqlalchemy import text
+
+                return int(
+                    conn.execute(
+                        text("SELECT count(*) FROM documents WHERE status = 'queued'")
+                    ).scalar_one()
+                )
+
+        asyncio.run(load(base, token, body, 50, 8))  # warm-up
+        while signed() < 50:
+            time.sleep(0.05)
+
+        latencies, start, accepted = asyncio.run(load(base, token, body, args.count, args.clients))
+        while signed() < args.count + 50:
+            time.sleep(0.01)
+        end_to_end = time.perf_counter() - start
+        db.dispose()
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    floor = in_process_rate(data)
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    print(
+        f"{args.count} 10-line invoices, {args.clients} clients, 1 API process, "
+        f"{args.workers} worker process(es) × {args.concurrency} jobs"
+    )
+    print(f"accepted/s      {args.count / accepted:8.1f}")
+    print(f"end-to-end/s    {args.count / end_to_end:8.1f}   (signed and stored)")
+    print(f"POST p50 / p99  {p50:8.1f} / {p99:.1f} ms")
+    print(f"in-process/s    {floor:8.1f}   (build → validate → sign, one thread, no HTTP/DB)")
+
+
+if __name__ == "__main__":
+    main()
