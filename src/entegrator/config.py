@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     stalled_after_seconds: float = 30.0
     # Months of partitions created ahead of time (a default partition catches the rest).
     partitions_ahead: int = 3
+    # Validation, as for `entegrator validate` (docs/validation.md).
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
+    rules_pack: Path | None = None
+    schematron_engine: str = Field(default="auto", pattern="^(auto|compiled|saxon)$")
 
     def key_bytes(self) -> bytes:
         """The 32-byte data-encryption key (from the setting, or the generated key file)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from entegrator.config import Settings
-from entegrator.rules import Severity, ValidationSettings, Validator
+from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Validator
 from entegrator.services.invoices import InvoiceService
 from entegrator.services.pipeline import Pipeline
 from entegrator.store import Database, resolve_url
@@ -31,8 +31,12 @@ class Runtime:
 
     @cached_property
     def validator(self) -> Validator:
-        severity = Severity.ERROR if self.settings.id_checksum == "error" else Severity.WARNING
-        validator = Validator(settings=ValidationSettings(id_checksum=severity))
+        s = self.settings
+        severity = Severity.ERROR if s.id_checksum == "error" else Severity.WARNING
+        validator = Validator(
+            RulePack.load(str(s.rules_pack) if s.rules_pack else None),
+            ValidationSettings(id_checksum=severity, engine=Engine(s.schematron_engine)),
+        )
         validator.warm_up(("invoice",))
         return validator
 

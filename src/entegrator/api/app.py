@@ -142,7 +142,7 @@ def _document_json(doc: repo.DocumentRow, events: list[repo.EventRow] | None) ->
     base = f"/api/v1/invoices/{doc.document_id}"
     out: dict[str, Any] = {
         "id": str(doc.document_id),
-        "ettn": str(doc.ettn),
+        "ettn": str(doc.ettn).upper(),
         "number": doc.number,
         "status": doc.status,
         "status_code": doc.status_code,

@@ -40,7 +40,8 @@ def _logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    for noisy in ("procrastinate", "pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @db_app.command("upgrade")

@@ -218,7 +218,7 @@ class InvoiceService:
         from entegrator.documents import build_invoice
         from entegrator.documents.identifiers import ettn as ettn_ids
 
-        ettn = draft.ettn or ettn_ids.new()
+        ettn = (draft.ettn or ettn_ids.new()).upper()
         year = draft.issue_date.year
         provisional = None
         if draft.number is None:
@@ -280,7 +280,7 @@ class InvoiceService:
                     )
                 ]
             )
-        ettn = _text(tree, f"{CBC}UUID") or ""
+        ettn = (_text(tree, f"{CBC}UUID") or "").upper()
         return _Prepared(
             root=tree,
             ettn=ettn,

@@ -26,6 +26,28 @@
     </xsl:choose>
   </xsl:template>
 
+  <xsl:template name="unit">
+    <xsl:param name="code"/>
+    <xsl:choose>
+      <xsl:when test="$code = 'C62'">Adet</xsl:when>
+      <xsl:when test="$code = 'HUR'">Saat</xsl:when>
+      <xsl:when test="$code = 'DAY'">Gün</xsl:when>
+      <xsl:when test="$code = 'MON'">Ay</xsl:when>
+      <xsl:when test="$code = 'ANN'">Yıl</xsl:when>
+      <xsl:when test="$code = 'KGM'">kg</xsl:when>
+      <xsl:when test="$code = 'GRM'">g</xsl:when>
+      <xsl:when test="$code = 'TNE'">ton</xsl:when>
+      <xsl:when test="$code = 'LTR'">lt</xsl:when>
+      <xsl:when test="$code = 'MTR'">m</xsl:when>
+      <xsl:when test="$code = 'MTK'">m²</xsl:when>
+      <xsl:when test="$code = 'MTQ'">m³</xsl:when>
+      <xsl:when test="$code = 'KWH'">kWh</xsl:when>
+      <xsl:when test="$code = 'PA'">Paket</xsl:when>
+      <xsl:when test="$code = 'BX'">Kutu</xsl:when>
+      <xsl:otherwise><xsl:value-of select="$code"/></xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
   <xsl:template name="party">
     <xsl:param name="party"/>
     <div class="party">
@@ -141,7 +163,7 @@
               <tr>
                 <td class="num"><xsl:value-of select="cbc:ID"/></td>
                 <td><xsl:value-of select="cac:Item/cbc:Name"/></td>
-                <td class="num"><xsl:value-of select="format-number(cbc:InvoicedQuantity, '###.##0,########', 'tr')"/><xsl:text> </xsl:text><xsl:value-of select="cbc:InvoicedQuantity/@unitCode"/></td>
+                <td class="num"><xsl:value-of select="format-number(cbc:InvoicedQuantity, '###.##0,########', 'tr')"/><xsl:text> </xsl:text><xsl:call-template name="unit"><xsl:with-param name="code" select="cbc:InvoicedQuantity/@unitCode"/></xsl:call-template></td>
                 <td class="num"><xsl:call-template name="money"><xsl:with-param name="value" select="cac:Price/cbc:PriceAmount"/><xsl:with-param name="currency" select="$cur"/></xsl:call-template></td>
                 <td class="num">
                   <xsl:for-each select="cac:AllowanceCharge">
