@@ -204,3 +204,37 @@ def _check_exactly_once(runtime: Runtime, tenant: TenantHandle, ids: list[str], 
             {"t": str(tenant.tenant_id)},
         ).scalar_one()
     assert left == 0
+
+
+def test_the_sweep_queues_documents_left_without_a_job(
+    tenant: TenantHandle, runtime: Runtime, run_jobs: Callable[[], None]
+) -> None:
+    from entegrator.workflow import jobs
+
+    with tenant.client() as c:
+        doc = tenant.issue(c)
+    doc_id = uuid.UUID(doc["id"])
+    with runtime.db.system() as conn:
+        # As if its job had run out of retries long ago: no live job, an old document.
+        conn.execute(
+            text(
+                "UPDATE procrastinate_jobs SET status = 'failed' WHERE status = 'todo' "
+                "AND args->>'document_id' = :d"
+            ),
+            {"d": str(doc_id)},
+        )
+        conn.execute(
+            text(
+                "UPDATE documents SET updated_at = now() - interval '1 hour' WHERE document_id = :d"
+            ),
+            {"d": doc_id},
+        )
+    assert _statuses(runtime, tenant) == {"validated": 1}
+    jobs._runtime = runtime
+    assert jobs.sweep(0) >= 1
+    assert jobs.sweep(0) == 0  # queued once, not twice
+    run_jobs()
+    assert _statuses(runtime, tenant) == {"queued": 1}
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        actions = conn.execute(text("SELECT action, target FROM audit_log")).all()
+    assert ("invoice.issue", str(doc_id)) in [tuple(a) for a in actions]
