@@ -160,8 +160,9 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
     parser.add_argument("--seconds", type=int, default=20, help="duration (wrk client)")
     parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto")
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--api", type=int, default=1, help="API processes (serve --workers)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
-    parser.add_argument("--concurrency", type=int, default=4, help="jobs per worker")
+    parser.add_argument("--concurrency", type=int, default=2, help="jobs per worker")
     args = parser.parse_args()
 
     base_url = os.environ.get("ENTEGRATOR_DATABASE_URL") or embedded_url(
@@ -209,7 +210,16 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
         log = (data_dir / "platform.log").open("wb")
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "entegrator", "serve", "--port", str(port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "entegrator",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.api),
+                ],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -295,7 +305,7 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
 
     floor = in_process_rate(data)
     print(
-        f"{count} 10-line invoices, {args.clients} clients ({client}), 1 API process, "
+        f"{count} 10-line invoices, {args.clients} clients ({client}), {args.api} API process(es), "
         f"{args.workers} worker process(es) × {args.concurrency} jobs"
     )
     print(f"accepted/s      {count / accepted:8.1f}")

@@ -172,3 +172,52 @@ def test_serve_with_worker_and_demo_tenant_is_the_whole_platform(
                 server.wait()
     # The demo key is kept for the next start.
     assert (tmp_path / "demo-api-key").read_text().strip() == match.group(1)
+
+
+def test_serve_with_several_api_processes(settings: Settings, tmp_path: Path) -> None:
+    env = _env(settings, tmp_path)
+    refused = _cli(env, "serve", "--workers", "2", "--with-worker")
+    assert refused.returncode == 2
+    assert "INVALID_OPTIONS" in refused.stderr
+    vkn = new_vkn()
+    made = json.loads(
+        _cli(env, "tenant", "create", "--vkn", vkn, "--name", "Çok İşlem", "--json").stdout
+    )
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "entegrator", "serve", "--workers", "2", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 90
+            while True:
+                assert server.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                try:
+                    if httpx.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+            draft = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+            draft["supplier"]["vkn"] = vkn
+            headers = {"Authorization": f"Bearer {made['api_key']}"}
+            numbers = set()
+            for _ in range(6):
+                r = httpx.post(f"{base}/api/v1/invoices", json=draft, headers=headers, timeout=60)
+                assert r.status_code == 201, r.text
+                numbers.add(r.json()["number"])
+            assert numbers == {f"EFA2026{n:09d}" for n in range(1, 7)}
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                server.kill()
+                server.wait()
+    assert "Started parent process" in log.read_text() or "Uvicorn running" in log.read_text()

@@ -16,8 +16,7 @@ from typing import IO
 from sqlalchemy import text
 
 from entegrator.runtime import Runtime
-from entegrator.services.invoices import defer_sign
-from entegrator.services.pipeline import install_test_seal
+from entegrator.services.pipeline import install_test_seal, seal_installed
 from entegrator.store import repo
 from tests.platform.conftest import TenantHandle
 
@@ -60,7 +59,7 @@ def test_a_tenant_without_a_seal_waits_until_one_is_installed(
             install_test_seal(
                 conn, tenant.tenant_id, tenant.vkn, "Test", runtime.settings.key_bytes()
             )
-            defer_sign(conn, tenant.tenant_id, uuid.UUID(doc["id"]))
+            assert seal_installed(conn, tenant.tenant_id) == 1
         run_jobs()
         detail = c.get(f"/api/v1/invoices/{doc['id']}").json()
         assert detail["status"] == "queued"
@@ -219,9 +218,9 @@ def test_the_sweep_queues_documents_left_without_a_job(
         conn.execute(
             text(
                 "UPDATE procrastinate_jobs SET status = 'failed' WHERE status = 'todo' "
-                "AND args->>'document_id' = :d"
+                "AND args->>'tenant_id' = :t"
             ),
-            {"d": str(doc_id)},
+            {"t": str(tenant.tenant_id)},
         )
         conn.execute(
             text(

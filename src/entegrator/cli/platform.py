@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -197,8 +198,7 @@ def seal_import(
     ] = None,
 ) -> None:
     """Install a tenant's financial seal (encrypted at rest); waiting documents get signed."""
-    from entegrator.services.invoices import defer_sign
-    from entegrator.services.pipeline import install_seal
+    from entegrator.services.pipeline import install_seal, seal_installed
     from entegrator.signing.certs import identity_of, load_pkcs12, read_password
     from entegrator.store import repo
 
@@ -223,14 +223,7 @@ def seal_import(
             )
             raise typer.Exit(USAGE_EXIT)
         seal_id = install_seal(conn, tenant_id, seal, rt.settings.key_bytes())
-        waiting = conn.execute(
-            text("SELECT document_id FROM documents WHERE tenant_id = :t AND status = 'validated'"),
-            {"t": tenant_id},
-        ).scalars()
-        count = 0
-        for document_id in waiting:
-            defer_sign(conn, tenant_id, document_id)
-            count += 1
+        count = seal_installed(conn, tenant_id)
         repo.append_audit(conn, tenant_id, actor="cli", action="seal.import", target=str(seal_id))
     typer.echo(f"seal {seal_id} installed; {count} waiting documents queued for signing")
 
@@ -318,6 +311,9 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Create (once) a demo tenant with a test seal; print its key.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(help="API processes (one core each); not with --with-worker.")
+    ] = 1,
 ) -> None:
     """Run the REST API (and, with --with-worker, the jobs) on PostgreSQL."""
     import uvicorn
@@ -329,8 +325,31 @@ def serve(
     rt = _runtime()
     host = host or rt.settings.host
     port = port or rt.settings.port
+    if workers > 1 and with_worker:
+        fail(
+            "INVALID_OPTIONS",
+            "--workers ile --with-worker birlikte kullanılamaz; işçiyi ayrı çalıştırın",
+            "--workers and --with-worker do not go together; run `entegrator worker` apart",
+        )
+        raise typer.Exit(USAGE_EXIT)
     rt.db.upgrade()
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
+    if workers > 1:
+        if demo:
+            sys.stdout.write(f"demo API key: {_demo_key(rt)}\n")
+        rt.close()
+        # Each process builds its own runtime from the same environment.
+        os.environ["ENTEGRATOR_DATABASE_URL"] = rt.database_url
+        uvicorn.run(
+            "entegrator.api.asgi:create",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+        )
+        return
     rt.validator  # noqa: B018 - compile the rules before the first request
     app = create_app(rt)
     if demo:

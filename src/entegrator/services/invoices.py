@@ -37,9 +37,11 @@ __all__ = [
     "InvoiceService",
     "IssueResult",
     "ValidationFailedError",
+    "signer_lock",
+    "wake_signer",
 ]
 
-SIGN_TASK = "entegrator.sign_document"
+SIGN_TASK = "entegrator.sign_pending"
 QUEUE = "documents"
 _PROVISIONAL = "000000000"
 TENANT_TTL = 30.0  # seconds a process trusts its copy of a tenant's VKN and series
@@ -476,7 +478,8 @@ class InvoiceService:
                         "ettn": p.ettn,
                         "actor": key.actor,
                         "audit": json.dumps({"number": number, "ettn": p.ettn}),
-                        "job": json.dumps({"tenant_id": str(t), "document_id": str(doc_id)}),
+                        "job": json.dumps({"tenant_id": str(t)}),
+                        "lock": signer_lock(t),
                         "queue": QUEUE,
                         "task": SIGN_TASK,
                         "idem": idempotency_key,
@@ -531,8 +534,7 @@ WITH
     UPDATE idempotency_keys SET status_code = 201, response = CAST(:response AS jsonb)
      WHERE tenant_id = :t AND key = CAST(:idem AS text)),
   job AS (
-    SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL,
-           CAST(:job AS jsonb), NULL)::procrastinate_job_to_defer_v1]) AS ids)
+    SELECT entegrator_wake(:queue, :task, :lock, CAST(:job AS jsonb)) AS woke)
 INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, profile, type,
                        number, series, ettn, issue_date, sender_id, sender_name, receiver_id,
                        receiver_name, currency, line_extension, tax_exclusive, tax_total,
@@ -549,20 +551,24 @@ class _AlreadyTakenError(Exception):
     """Another request committed the same Idempotency-Key while this one was working."""
 
 
-def defer_sign(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
-    """Queue the signing job in the caller's transaction (procrastinate's own SQL function).
+def signer_lock(tenant_id: uuid.UUID) -> str:
+    return f"sign:{tenant_id}"
 
-    The job exists if and only if the transaction commits: no document without its job, no
-    job without its document.
+
+def wake_signer(conn: Connection, tenant_id: uuid.UUID) -> bool:
+    """Make sure a signing job for the tenant is waiting, in the caller's transaction.
+
+    The documents in ``validated`` are the durable to-do list; the job only wakes a worker,
+    which signs them one after the other. Several requests share one waiting job.
     """
-    conn.execute(
-        text(
-            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:q, :task, 0, NULL, NULL, "
-            "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
-        ),
-        {
-            "q": QUEUE,
-            "task": SIGN_TASK,
-            "args": json.dumps({"tenant_id": str(tenant_id), "document_id": str(document_id)}),
-        },
+    return bool(
+        conn.execute(
+            text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
+            {
+                "q": QUEUE,
+                "task": SIGN_TASK,
+                "lock": signer_lock(tenant_id),
+                "args": json.dumps({"tenant_id": str(tenant_id)}),
+            },
+        ).scalar()
     )

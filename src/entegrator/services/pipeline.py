@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from entegrator.errors import EntegratorError
 from entegrator.signing import vault
 from entegrator.signing.certs import SigningKey, TestCA, identity_of
 from entegrator.signing.errors import SigningError
@@ -24,7 +25,7 @@ from entegrator.store import Database, repo
 from entegrator.store.errors import BlobCorruptedError
 from entegrator.store.ids import created_at
 
-__all__ = ["Pipeline", "SignOutcome", "install_seal", "install_test_seal"]
+__all__ = ["Pipeline", "SignOutcome", "install_seal", "install_test_seal", "seal_installed"]
 
 log = logging.getLogger(__name__)
 
@@ -116,105 +117,218 @@ class Pipeline:
         return key
 
     def sign(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> SignOutcome:
-        """validated → signed → queued (for sending); a no-op in any other status.
-
-        One query reads the locked document, its XML and the seal's id; one statement writes
-        the signed XML, the events and the new status.
-        """
-        from entegrator.signing import sign
-
+        """Sign one document: validated → signed → queued; a no-op in any other status."""
         with self.db.tenant(tenant_id) as conn:
             row = conn.execute(
-                _READ, {"t": tenant_id, "c": created_at(document_id), "d": document_id}
+                _READ_ONE, {"t": tenant_id, "c": created_at(document_id), "d": document_id}
             ).first()
             if row is None:
                 log.warning("sign: document %s of tenant %s not found", document_id, tenant_id)
                 return SignOutcome("missing", changed=False)
+            return self._sign_row(conn, tenant_id, row)
+
+    def sign_next(self, tenant_id: uuid.UUID) -> SignOutcome | None:
+        """Sign the tenant's oldest waiting document that no other worker holds; None when
+        nothing is left to sign (or the tenant has no seal)."""
+        picked: uuid.UUID | None = None
+        try:
+            with self.db.tenant(tenant_id) as conn:
+                row = conn.execute(_READ_NEXT, {"t": tenant_id}).first()
+                if row is None:
+                    return None
+                picked = uuid.UUID(str(row.document_id))
+                outcome = self._sign_row(conn, tenant_id, row)
+                return None if outcome.status == "validated" else outcome
+        except BlobCorruptedError as exc:  # this document only: set it aside, go on
+            assert picked is not None
+            self._fail(tenant_id, picked, exc)
+            return SignOutcome("failed", changed=True)
+
+    def sign_pending(self, tenant_id: uuid.UUID, *, limit: int | None = None) -> int:
+        """Sign waiting documents until none is left (or ``limit``); how many were signed.
+
+        Each document is its own transaction, so a worker killed half-way loses nothing: what
+        it committed stays, what it did not is still ``validated`` for the next worker.
+        """
+        done = 0
+        while limit is None or done < limit:
+            outcome = self.sign_next(tenant_id)
+            if outcome is None:
+                break
+            done += 1
+        return done
+
+    def _fail(self, tenant_id: uuid.UUID, document_id: uuid.UUID, exc: EntegratorError) -> None:
+        with self.db.tenant(tenant_id) as conn:
+            row = conn.execute(
+                _READ_STATE, {"t": tenant_id, "c": created_at(document_id), "d": document_id}
+            ).one()
             if row.status != "validated":
-                return SignOutcome(row.status, changed=False)
-            xml = bytes(row.xml)
-            if hashlib.sha256(xml).digest() != bytes(row.xml_sha256):
-                raise BlobCorruptedError(digest=bytes(row.xml_sha256).hex())
-            seal = self._seal(conn, tenant_id, row.seal_id)
-            if seal is None:
-                # Waits (status unchanged) until a seal is installed, which queues it again.
-                conn.execute(
-                    text(
-                        "UPDATE documents SET status_code = 'seal-missing', status_detail = "
-                        ":d WHERE tenant_id = :t AND created_at = :c AND document_id = :id"
-                    ),
-                    {
-                        "t": tenant_id,
-                        "c": row.created_at,
-                        "id": document_id,
-                        "d": "Mali mühür yüklenmemiş / no financial seal installed",
-                    },
-                )
-                return SignOutcome("validated", changed=False)
+                return
             now = dt.datetime.now(dt.UTC)
-            signed: bytes | None = None
-            code: str | None = None
-            detail: str | None = None
-            happened: list[tuple[str, str | None, dict[str, Any]]]
-            try:
-                signed = sign(xml, seal)
-            except SigningError as exc:  # expired seal, another VKN's seal: a permanent failure
-                status = "failed"
-                happened = [("failed", "failed", {"code": exc.code, "message": exc.text_en})]
-                code, detail = exc.code, exc.text_tr
-            else:
-                status = "queued"
-                happened = [
-                    (
-                        "signed",
-                        "signed",
-                        {
-                            "sha256": hashlib.sha256(signed).hexdigest(),
-                            "certificate_serial": format(seal.certificate.serial_number, "x"),
-                        },
-                    ),
-                    ("queued", "queued", {"queue": "gib"}),
-                ]
             events = repo.chain(
                 document_id,
                 after_seq=row.event_count,
                 after_hash=bytes(row.head_hash),
-                events=happened,
+                events=[("failed", "failed", {"code": exc.code, "message": exc.text_en})],
                 actor="worker",
                 at=now,
             )
             conn.execute(
                 _WRITE,
-                {
-                    "t": tenant_id,
-                    "c": row.created_at,
-                    "d": document_id,
-                    "xml": signed,
-                    "x": hashlib.sha256(signed).digest() if signed is not None else None,
-                    "size": len(signed) if signed is not None else 0,
-                    "status": status,
-                    "code": code,
-                    "detail": detail,
-                    "now": now,
-                    "n": events[-1].seq,
-                    "h": events[-1].hash,
-                    "actor": "worker",
-                    **repo.event_columns(events),
-                },
+                _write_params(
+                    tenant_id,
+                    row.created_at,
+                    document_id,
+                    None,
+                    "failed",
+                    exc.code,
+                    exc.text_tr,
+                    now,
+                    events,
+                ),
             )
-            return SignOutcome(status, changed=True)
+
+    def _sign_row(self, conn: Connection, tenant_id: uuid.UUID, row: Any) -> SignOutcome:
+        from entegrator.signing import sign
+
+        document_id = uuid.UUID(str(row.document_id))
+        if row.status != "validated":
+            return SignOutcome(row.status, changed=False)
+        xml = bytes(row.xml)
+        if hashlib.sha256(xml).digest() != bytes(row.xml_sha256):
+            raise BlobCorruptedError(digest=bytes(row.xml_sha256).hex())
+        seal = self._seal(conn, tenant_id, row.seal_id)
+        if seal is None:
+            # Every waiting document of the tenant waits for a seal; installing one clears the
+            # mark and wakes a worker (``seal_installed``).
+            conn.execute(
+                text(
+                    "UPDATE documents SET status_code = 'seal-missing', status_detail = :d "
+                    "WHERE tenant_id = :t AND status = 'validated' AND status_code IS NULL"
+                ),
+                {"t": tenant_id, "d": "Mali mühür yüklenmemiş / no financial seal installed"},
+            )
+            return SignOutcome("validated", changed=False)
+        now = dt.datetime.now(dt.UTC)
+        signed: bytes | None = None
+        code: str | None = None
+        detail: str | None = None
+        happened: list[tuple[str, str | None, dict[str, Any]]]
+        try:
+            signed = sign(xml, seal)
+        except SigningError as exc:  # expired seal, another VKN's seal: a permanent failure
+            status = "failed"
+            happened = [("failed", "failed", {"code": exc.code, "message": exc.text_en})]
+            code, detail = exc.code, exc.text_tr
+        else:
+            status = "queued"
+            happened = [
+                (
+                    "signed",
+                    "signed",
+                    {
+                        "sha256": hashlib.sha256(signed).hexdigest(),
+                        "certificate_serial": format(seal.certificate.serial_number, "x"),
+                    },
+                ),
+                ("queued", "queued", {"queue": "gib"}),
+            ]
+        events = repo.chain(
+            document_id,
+            after_seq=row.event_count,
+            after_hash=bytes(row.head_hash),
+            events=happened,
+            actor="worker",
+            at=now,
+        )
+        conn.execute(
+            _WRITE,
+            _write_params(
+                tenant_id, row.created_at, document_id, signed, status, code, detail, now, events
+            ),
+        )
+        return SignOutcome(status, changed=True)
 
 
-_READ = text(
-    """
-SELECT d.status, d.created_at, d.event_count, d.head_hash, d.xml_sha256, b.data AS xml,
-       s.seal_id
+def seal_installed(conn: Connection, tenant_id: uuid.UUID) -> int:
+    """After a seal is installed: waiting documents are signable again; wake a worker."""
+    from entegrator.services.invoices import wake_signer
+
+    conn.execute(
+        text(
+            "UPDATE documents SET status_code = NULL, status_detail = NULL "
+            "WHERE tenant_id = :t AND status = 'validated' AND status_code = 'seal-missing'"
+        ),
+        {"t": tenant_id},
+    )
+    wake_signer(conn, tenant_id)
+    waiting = conn.execute(
+        text("SELECT count(*) FROM documents WHERE tenant_id = :t AND status = 'validated'"),
+        {"t": tenant_id},
+    ).scalar_one()
+    return int(waiting)
+
+
+def _write_params(  # noqa: PLR0917 - one row's new values
+    tenant_id: uuid.UUID,
+    created: dt.datetime,
+    document_id: uuid.UUID,
+    signed: bytes | None,
+    status: str,
+    code: str | None,
+    detail: str | None,
+    now: dt.datetime,
+    events: list[repo.NewEvent],
+) -> dict[str, Any]:
+    return {
+        "t": tenant_id,
+        "c": created,
+        "d": document_id,
+        "xml": signed,
+        "x": hashlib.sha256(signed).digest() if signed is not None else None,
+        "size": len(signed) if signed is not None else 0,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "now": now,
+        "n": events[-1].seq,
+        "h": events[-1].hash,
+        "actor": "worker",
+        **repo.event_columns(events),
+    }
+
+
+_COLUMNS = """
+SELECT d.document_id, d.status, d.created_at, d.event_count, d.head_hash, d.xml_sha256,
+       b.data AS xml, s.seal_id
   FROM documents d
   JOIN blobs b ON b.tenant_id = d.tenant_id AND b.sha256 = d.xml_sha256
   LEFT JOIN seals s ON s.tenant_id = d.tenant_id AND s.active
+"""
+
+_READ_ONE = text(
+    _COLUMNS
+    + """
  WHERE d.tenant_id = :t AND d.created_at = :c AND d.document_id = :d
    FOR UPDATE OF d
 """
+)
+
+# The oldest waiting document nobody else holds (workers share a tenant's queue).
+_READ_NEXT = text(
+    _COLUMNS
+    + """
+ WHERE d.tenant_id = :t AND d.status = 'validated' AND d.status_code IS NULL
+ ORDER BY d.created_at
+ LIMIT 1
+   FOR UPDATE OF d SKIP LOCKED
+"""
+)
+
+_READ_STATE = text(
+    "SELECT status, created_at, event_count, head_hash FROM documents "
+    "WHERE tenant_id = :t AND created_at = :c AND document_id = :d FOR UPDATE"
 )
 
 _WRITE = text(

@@ -1,10 +1,13 @@
 """The procrastinate app, its tasks and the worker loop.
 
-Jobs are rows in PostgreSQL. The API defers the signing job inside the transaction that
-stores the document (``services.invoices.defer_sign``), so the two exist together or not at
-all. A worker that dies mid-job leaves its job in ``doing``; every worker looks for jobs of
-workers whose heartbeat stopped and puts them back in the queue, and the step itself is
-idempotent (it locks the document row and checks its status).
+Jobs are rows in PostgreSQL. A document waiting in ``validated`` is itself the durable to-do
+item; the transaction that stores it also makes sure a signing job is waiting for its tenant
+(``services.invoices.wake_signer``: one waiting job per tenant, shared by every request). The
+job signs the tenant's waiting documents one transaction each, oldest first; workers share a
+tenant's documents with ``FOR UPDATE SKIP LOCKED``. A worker that dies mid-job leaves its job
+in ``doing`` and its current document untouched; every worker looks for jobs of workers whose
+heartbeat stopped and puts them back in the queue, and each step locks the document and checks
+its status, so nothing is signed twice.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from procrastinate import PsycopgConnector, RetryStrategy
 from sqlalchemy import text
 
 from entegrator.runtime import Runtime
-from entegrator.services.invoices import QUEUE, SIGN_TASK, defer_sign
+from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 
 __all__ = ["make_app", "recover_stalled", "run_worker", "sweep"]
 
@@ -34,31 +37,34 @@ def _rt() -> Runtime:
     return _runtime
 
 
-def sign_document(tenant_id: str, document_id: str) -> str:
-    outcome = _rt().pipeline.sign(uuid.UUID(tenant_id), uuid.UUID(document_id))
-    return outcome.status
+def sign_pending(tenant_id: str) -> int:
+    return _rt().pipeline.sign_pending(uuid.UUID(tenant_id))
 
 
 def sweep(timestamp: int) -> int:
-    """Queue again documents left in ``validated`` with no live job (e.g. a seal installed
-    after they arrived, or a job that ran out of retries). Returns how many were queued."""
+    """Wake a signer for tenants whose documents wait in ``validated`` with no live job (a
+    job that ran out of retries, say). Returns how many tenants were woken."""
     del timestamp
     rt = _rt()
     with rt.db.system() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT d.tenant_id, d.document_id FROM documents d "
-                "WHERE d.status = 'validated' AND d.updated_at < now() - interval '2 minutes' "
-                "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task "
-                "AND j.status IN ('todo', 'doing') "
-                "AND j.args->>'document_id' = d.document_id::text) LIMIT 1000"
-            ),
-            {"task": SIGN_TASK},
-        ).all()
-        for row in rows:
-            defer_sign(conn, row.tenant_id, row.document_id)
+        tenants = (
+            conn.execute(
+                text(
+                    "SELECT DISTINCT d.tenant_id FROM documents d "
+                    "WHERE d.status = 'validated' AND d.status_code IS NULL "
+                    "AND d.updated_at < now() - interval '2 minutes' "
+                    "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task "
+                    "AND j.status IN ('todo', 'doing') "
+                    "AND j.args->>'tenant_id' = d.tenant_id::text)"
+                ),
+                {"task": SIGN_TASK},
+            )
+            .scalars()
+            .all()
+        )
+        woken = sum(wake_signer(conn, tenant_id) for tenant_id in tenants)
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
-    return len(rows)
+    return woken
 
 
 def make_app(database_url: str) -> procrastinate.App:
@@ -71,7 +77,7 @@ def make_app(database_url: str) -> procrastinate.App:
         name=SIGN_TASK,
         queue=QUEUE,
         retry=RetryStrategy(max_attempts=20, exponential_wait=2),
-    )(sign_document)
+    )(sign_pending)
     app.periodic(cron="*/5 * * * *", periodic_id="sweep")(
         app.task(name="entegrator.sweep", queue=QUEUE)(sweep)
     )

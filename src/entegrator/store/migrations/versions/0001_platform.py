@@ -312,6 +312,27 @@ def upgrade() -> None:
     # Jobs: procrastinate's own schema, in the same database and transaction; the service
     # defers jobs inside its own transactions, so the application role may use it.
     _sql(SchemaManager.get_schema())
+    # Wake a worker for a tenant's pending documents: at most one waiting job per lock, and a
+    # concurrent twin is not an error. The documents themselves are the durable to-do list.
+    _sql(
+        """
+        CREATE FUNCTION entegrator_wake(p_queue text, p_task text, p_lock text, p_args jsonb)
+            RETURNS boolean LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM procrastinate_jobs
+                        WHERE queueing_lock = p_lock AND status = 'todo') THEN
+                RETURN false;
+            END IF;
+            BEGIN
+                PERFORM procrastinate_defer_jobs_v1(ARRAY[ROW(p_queue, p_task, 0, NULL, p_lock,
+                    p_args, NULL)::procrastinate_job_to_defer_v1]);
+                RETURN true;
+            EXCEPTION WHEN unique_violation THEN
+                RETURN false;  -- another transaction queued it first
+            END;
+        END $$;
+        """
+    )
     _sql(
         f"""
         DO $$ DECLARE t text; BEGIN
