@@ -13,11 +13,11 @@ __all__ = ["create"]
 
 
 def create() -> FastAPI:
+    import sys
+
     from entegrator.api.app import create_app
     from entegrator.config import Settings
     from entegrator.runtime import Runtime
-
-    import sys
 
     sys.setswitchinterval(0.0005)  # as `entegrator serve` does (see there)
     runtime = Runtime.from_settings(Settings())
