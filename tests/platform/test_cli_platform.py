@@ -29,6 +29,20 @@ def _env(settings: Settings, data_dir: Path) -> dict[str, str]:
     return env
 
 
+def _wait_ready(server: subprocess.Popen[bytes], base: str, log: Path) -> float:
+    """Wait until the API answers /readyz; the deadline for the rest of the test."""
+    deadline = time.monotonic() + 90
+    while True:
+        assert server.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        try:
+            if httpx.get(f"{base}/readyz").status_code == 200:
+                return deadline
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+
+
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "entegrator", *args],
@@ -134,16 +148,7 @@ def test_serve_with_worker_and_demo_tenant_is_the_whole_platform(
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
+            deadline = _wait_ready(server, base, log)
             match = re.search(r"ENTEGRATOR_KEY=(\S+)", log.read_text())
             assert match, log.read_text()
             headers = {"Authorization": f"Bearer {match.group(1)}"}
@@ -194,16 +199,7 @@ def test_serve_with_several_api_processes(settings: Settings, tmp_path: Path) ->
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
+            _wait_ready(server, base, log)
             draft = json.loads(EXAMPLE.read_text(encoding="utf-8"))
             draft["supplier"]["vkn"] = vkn
             headers = {"Authorization": f"Bearer {made['api_key']}"}

@@ -43,7 +43,7 @@ from entegrator.documents._validation import problems_from_validation
 from entegrator.errors import EntegratorError
 from entegrator.rules import Finding, Severity, Source
 from entegrator.runtime import Runtime
-from entegrator.services.invoices import RequestError, ValidationFailedError
+from entegrator.services.invoices import RequestError, ValidationFailedError, draft_findings
 from entegrator.store import repo
 from entegrator.store.ids import created_at
 
@@ -507,19 +507,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
                     updates["ettn"] = str(uuid.uuid4())
                 body = build_invoice(draft.model_copy(update=updates) if updates else draft)
             except DraftError as exc:
-                raise ValidationFailedError(
-                    [
-                        Finding(
-                            code=p.code,
-                            severity=Severity.ERROR,
-                            source=Source.DRAFT,
-                            xpath=p.where,
-                            message_tr=p.message_tr,
-                            message_en=p.message_en,
-                        )
-                        for p in exc.problems
-                    ]
-                ) from None
+                raise ValidationFailedError(draft_findings(exc)) from None
         report = await run_in_threadpool(runtime.validator.validate, body, name="request")
         return report.to_dict()
 

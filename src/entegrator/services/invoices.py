@@ -37,6 +37,7 @@ __all__ = [
     "InvoiceService",
     "IssueResult",
     "ValidationFailedError",
+    "draft_findings",
     "signer_lock",
     "wake_signer",
 ]
@@ -106,6 +107,30 @@ class _Prepared:
     provisional: str | None
     source: str
     report: Report
+
+
+def draft_findings(exc: DraftError) -> list[Finding]:
+    """A draft's problems as findings (source ``draft``), one per problem."""
+    return [
+        Finding(
+            code=p.code,
+            severity=Severity.ERROR,
+            source=Source.DRAFT,
+            xpath=p.where,
+            message_tr=p.message_tr,
+            message_en=p.message_en,
+        )
+        for p in exc.problems
+    ] or [
+        Finding(
+            code=exc.code,
+            severity=Severity.ERROR,
+            source=Source.DRAFT,
+            xpath=exc.where,
+            message_tr=exc.text_tr,
+            message_en=exc.text_en,
+        )
+    ]
 
 
 def _text(root: etree._Element, path: str) -> str | None:
@@ -357,29 +382,7 @@ class InvoiceService:
             try:
                 prepared = self._prepare_draft(draft, series, tenant)
             except DraftError as exc:
-                raise ValidationFailedError(
-                    [
-                        Finding(
-                            code=p.code,
-                            severity=Severity.ERROR,
-                            source=Source.DRAFT,
-                            xpath=p.where,
-                            message_tr=p.message_tr,
-                            message_en=p.message_en,
-                        )
-                        for p in exc.problems
-                    ]
-                    or [
-                        Finding(
-                            code=exc.code,
-                            severity=Severity.ERROR,
-                            source=Source.DRAFT,
-                            xpath=exc.where,
-                            message_tr=exc.text_tr,
-                            message_en=exc.text_en,
-                        )
-                    ]
-                ) from None
+                raise ValidationFailedError(draft_findings(exc)) from None
         else:
             prepared = self._prepare_xml(xml or b"", series, tenant)
         if not prepared.report.valid:
@@ -469,6 +472,7 @@ class InvoiceService:
                         "t": t,
                         "d": doc_id,
                         "c": created,
+                        "at": created,
                         "x": digest,
                         "xml": xml,
                         "size": len(xml),
@@ -515,13 +519,9 @@ WITH
     INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, document_id,
                                created_at)
     VALUES (:t, 'out', :ettn, :vkn, :number, :d, :c)),
-  ev AS (
-    INSERT INTO events (tenant_id, document_id, seq, at, type, status, actor, data,
-                        prev_hash, hash)
-    SELECT :t, :d, e.seq, :c, e.type, e.status, :actor, CAST(e.data AS jsonb), e.prev, e.hash
-      FROM unnest(CAST(:ev_seq AS int[]), CAST(:ev_type AS text[]), CAST(:ev_status AS text[]),
-                  CAST(:ev_data AS text[]), CAST(:ev_prev AS bytea[]), CAST(:ev_hash AS bytea[]))
-           AS e(seq, type, status, data, prev, hash)),
+  ev AS ("""
+    + repo.EVENTS_INSERT
+    + """),
   party AS (
     INSERT INTO parties (tenant_id, vkn_tckn, name)
     SELECT :t, CAST(:receiver_id AS text), coalesce(CAST(:receiver_name AS text), '')

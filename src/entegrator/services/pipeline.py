@@ -292,6 +292,7 @@ def _write_params(  # noqa: PLR0917 - one row's new values
         "code": code,
         "detail": detail,
         "now": now,
+        "at": now,
         "n": events[-1].seq,
         "h": events[-1].hash,
         "actor": "worker",
@@ -338,13 +339,9 @@ WITH
     INSERT INTO blobs (tenant_id, sha256, size, data)
     SELECT :t, CAST(:x AS bytea), :size, CAST(:xml AS bytea) WHERE CAST(:x AS bytea) IS NOT NULL
     ON CONFLICT (tenant_id, sha256) DO NOTHING),
-  ev AS (
-    INSERT INTO events (tenant_id, document_id, seq, at, type, status, actor, data,
-                        prev_hash, hash)
-    SELECT :t, :d, e.seq, :now, e.type, e.status, :actor, CAST(e.data AS jsonb), e.prev, e.hash
-      FROM unnest(CAST(:ev_seq AS int[]), CAST(:ev_type AS text[]), CAST(:ev_status AS text[]),
-                  CAST(:ev_data AS text[]), CAST(:ev_prev AS bytea[]), CAST(:ev_hash AS bytea[]))
-           AS e(seq, type, status, data, prev, hash))
+  ev AS ("""
+    + repo.EVENTS_INSERT
+    + """)
 UPDATE documents
    SET status = :status, signed_sha256 = CAST(:x AS bytea), event_count = :n, head_hash = :h,
        updated_at = :now, status_code = :code, status_detail = :detail

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, text
 from entegrator.store.errors import BlobCorruptedError, NotFoundError
 
 __all__ = [
+    "EVENTS_INSERT",
     "ROLES",
     "ApiKey",
     "DocumentRow",
@@ -291,6 +292,17 @@ def event_columns(events: Sequence[NewEvent]) -> dict[str, list[Any]]:
     }
 
 
+# Events given as parallel arrays (``event_columns``), for :t, :d, :at and :actor. Used on its
+# own and inside the issuing and signing statements.
+EVENTS_INSERT = """
+    INSERT INTO events (tenant_id, document_id, seq, at, type, status, actor, data,
+                        prev_hash, hash)
+    SELECT :t, :d, e.seq, :at, e.type, e.status, :actor, CAST(e.data AS jsonb), e.prev, e.hash
+      FROM unnest(CAST(:ev_seq AS int[]), CAST(:ev_type AS text[]), CAST(:ev_status AS text[]),
+                  CAST(:ev_data AS text[]), CAST(:ev_prev AS bytea[]), CAST(:ev_hash AS bytea[]))
+           AS e(seq, type, status, data, prev, hash)"""
+
+
 def append_events(
     conn: Connection,
     tenant_id: uuid.UUID,
@@ -310,14 +322,7 @@ def append_events(
         document_id, after_seq=after_seq, after_hash=after_hash, events=events, actor=actor, at=at
     )
     conn.execute(
-        text(
-            "INSERT INTO events (tenant_id, document_id, seq, at, type, status, actor, data, "
-            "prev_hash, hash) SELECT :t, :d, e.seq, :at, e.type, e.status, :actor, "
-            "CAST(e.data AS jsonb), e.prev, e.hash FROM unnest(CAST(:ev_seq AS int[]), "
-            "CAST(:ev_type AS text[]), CAST(:ev_status AS text[]), CAST(:ev_data AS text[]), "
-            "CAST(:ev_prev AS bytea[]), CAST(:ev_hash AS bytea[])) "
-            "AS e(seq, type, status, data, prev, hash)"
-        ),
+        text(EVENTS_INSERT),
         {"t": tenant_id, "d": document_id, "at": new[0].at, "actor": actor} | event_columns(new),
     )
     return new[-1].seq, new[-1].hash
