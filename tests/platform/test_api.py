@@ -122,6 +122,10 @@ def test_xml_body_gets_a_number_when_it_has_none(
         r3 = c.post("/api/v1/invoices", content=again, headers={"Content-Type": "text/xml"})
         assert r3.status_code == 409
         assert r3.json()["error"]["code"] == "CONFLICT"
+        # The series goes on after the ERP's own number, never into it.
+        r4 = c.post("/api/v1/invoices?series=ERP", json=tenant.draft())
+        assert r4.status_code == 201, r4.text
+        assert r4.json()["number"] == "ERP2026000000043"
         run_jobs()
         signed = c.get(f"/api/v1/invoices/{r.json()['id']}/xml")
         assert b"XML2026000000001" in signed.content

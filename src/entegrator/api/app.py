@@ -213,6 +213,18 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             log.error("request failed: %s", exc.text_en)
         return JSONResponse(_error_body(exc, findings), status_code=exc.http_status)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        body = {
+            "error": {
+                "code": "INTERNAL_ERROR",
+                "message_tr": "Beklenmeyen bir hata oluştu; kayıtlı hiçbir şey değişmedi",
+                "message_en": "An unexpected error occurred; nothing stored was changed",
+            }
+        }
+        return JSONResponse(body, status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}

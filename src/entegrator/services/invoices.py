@@ -448,7 +448,10 @@ class InvoiceService:
                     number = numbering.format_number(series, p.year, seq)
                     _renumber(p.root, p.provisional, number)
                 else:
-                    series = number[:3]
+                    # A number the ERP chose moves its series on, so that the numbers the
+                    # series gives later never collide with it.
+                    series, year, seq = numbering.split(number)
+                    repo.advance_series(conn, t, series, year, seq)
                 xml = etree.tostring(p.root.getroottree(), xml_declaration=True, encoding="UTF-8")
                 digest = hashlib.sha256(xml).digest()
                 events = repo.chain(

@@ -27,6 +27,7 @@ __all__ = [
     "ApiKey",
     "DocumentRow",
     "EventRow",
+    "advance_series",
     "append_audit",
     "append_events",
     "authenticate",
@@ -152,6 +153,20 @@ def next_number(conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int) 
         {"t": tenant_id, "p": prefix, "y": year},
     ).scalar_one()
     return int(value)
+
+
+def advance_series(
+    conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int, at_least: int
+) -> None:
+    """Move a series to ``at_least`` (a number given from outside); never backwards."""
+    conn.execute(
+        text(
+            "INSERT INTO numbering_series AS s (tenant_id, prefix, year, last_value) "
+            "VALUES (:t, :p, :y, :n) ON CONFLICT (tenant_id, prefix, year) "
+            "DO UPDATE SET last_value = GREATEST(s.last_value, EXCLUDED.last_value)"
+        ),
+        {"t": tenant_id, "p": prefix, "y": year, "n": at_least},
+    )
 
 
 # -- blobs --------------------------------------------------------------------------------------
