@@ -70,9 +70,10 @@ def test_tenant_and_key_commands(settings: Settings, tmp_path: Path, base_url: s
     again = _cli(env, "tenant", "create", "--vkn", vkn, "--name", "CLI A.Ş.", "--json")
     assert again.returncode == 2
     assert json.loads(again.stderr)["code"] == "TENANT_EXISTS"
-    bad = _cli(env, "tenant", "create", "--vkn", "12", "--name", "x")
-    assert bad.returncode == 2
-    assert "INVALID_VKN" in bad.stderr
+    for wrong in ("12", "1234567891", "12345678901"):  # too short, bad check digits
+        bad = _cli(env, "tenant", "create", "--vkn", wrong, "--name", "x")
+        assert bad.returncode == 2
+        assert "INVALID_VKN" in bad.stderr
 
     viewer = _cli(env, "apikey", "create", "--tenant", vkn, "--role", "viewer", "--json")
     assert viewer.returncode == 0, viewer.stderr

@@ -93,12 +93,15 @@ def tenant_create(  # noqa: PLR0917 - one parameter per option
     from sqlalchemy.exc import IntegrityError
 
     from entegrator.documents.identifiers import numbering
+    from entegrator.documents.identifiers import tckn as tckn_ids
+    from entegrator.documents.identifiers import vkn as vkn_ids
 
-    if not (vkn.isdigit() and len(vkn) in (10, 11)):
+    valid = vkn_ids.is_valid(vkn) if len(vkn) == 10 else tckn_ids.is_valid(vkn)
+    if not (vkn.isdigit() and len(vkn) in (10, 11) and valid):
         fail(
             "INVALID_VKN",
-            "VKN 10, TCKN 11 haneli olmalı",
-            "A VKN has 10 digits, a TCKN 11",
+            "VKN 10, TCKN 11 haneli ve kontrol hanesi doğru olmalı",
+            "A VKN has 10 digits, a TCKN 11, with a correct check digit",
             where="--vkn",
             as_json=as_json,
         )
