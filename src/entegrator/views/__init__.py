@@ -23,6 +23,7 @@ from typing import Any
 from lxml import etree
 
 from entegrator.documents import safe_xml
+from entegrator.documents.errors import XMLError
 from entegrator.documents.ns import CAC, CBC
 
 __all__ = [
@@ -136,8 +137,8 @@ def render_html(xml: bytes) -> tuple[str, str]:
         try:
             xslt_root = safe_xml.parse(own, max_bytes=MAX_STYLESHEET_BYTES)
             stylesheet, source = etree.XSLT(xslt_root, access_control=_ACCESS), "document"
-        except (etree.XSLTParseError, etree.XMLSyntaxError, ValueError):
-            pass
+        except (etree.XSLTParseError, etree.XMLSyntaxError, XMLError, ValueError):
+            pass  # not a usable stylesheet: ours shows the document
     try:
         result = stylesheet(root.getroottree())
     except etree.XSLTApplyError:
@@ -163,16 +164,6 @@ def _with_qr(html: str, payload: dict[str, Any]) -> str:
     return html[: match.end()] + f'<div style="float:right">{block}</div>' + html[match.end() :]
 
 
-def _deny_fetch(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-    """WeasyPrint's fetcher: only ``data:`` URLs (inline images); nothing from outside."""
-    del timeout, ssl_context
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
-
-        return dict(default_url_fetcher(url))
-    raise ValueError(f"external resources are not loaded: {url[:80]}")
-
-
 def render_pdf(html: str) -> bytes:
     """A PDF of the HTML view (A4), with no outside resource fetched."""
     import warnings
@@ -180,7 +171,10 @@ def render_pdf(html: str) -> bytes:
     with warnings.catch_warnings():  # a missing optional font-subsetting library is not fatal
         warnings.simplefilter("ignore", DeprecationWarning)
         import weasyprint
+        from weasyprint.urls import URLFetcher
 
-    pdf = weasyprint.HTML(string=html, url_fetcher=_deny_fetch).write_pdf()
+    # Inline ``data:`` images only: nothing from the network or the file system.
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
+    pdf = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
     assert pdf is not None
     return bytes(pdf)
