@@ -1,0 +1,324 @@
+"""The messages of GİB's document service (EFaturaMerkez), on SOAP 1.1 or 1.2, with or without MTOM.
+
+Both sides of the network speak it: an integrator calls ``sendDocument`` and
+``getApplicationResponse`` on GİB, and GİB calls ``sendDocument`` on the integrator's own
+endpoint (``envelope-and-transport.md`` §5). This module builds and reads those messages and
+the faults (``EFaturaFaultType {code, msg}``); it does no I/O.
+
+What is certain and what is not: the namespace ``http://gib.gov.tr/vedop3/eFatura``, the
+operations and their fields come from client code [practice]; whether child elements are
+qualified, and SOAP 1.1 versus 1.2, are not [unconfirmed]. So the reader is tolerant (any
+SOAP version, fields found by local name, base64 inline or an MTOM/XOP attachment) and the
+writer uses SOAP 1.2, unqualified fields, base64 inline unless MTOM is asked for.
+
+>>> ct, body = build(SendDocument("0bd6b1a3-0f5c-4a56-8d2a-6b0f8b9b7c11.zip", b"PK..", "ab"))
+>>> parse_request(ct, body).file_name
+'0bd6b1a3-0f5c-4a56-8d2a-6b0f8b9b7c11.zip'
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.parser
+import email.policy
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from entegrator.documents import safe_xml
+from entegrator.documents.errors import XMLError
+from entegrator.errors import EntegratorError
+
+__all__ = [
+    "NS",
+    "SOAP11",
+    "SOAP12",
+    "DocumentResponse",
+    "GetAppResp",
+    "GetAppRespResponse",
+    "GibFaultError",
+    "SendDocument",
+    "SoapError",
+    "build",
+    "build_fault",
+    "parse_request",
+    "parse_response",
+]
+
+NS = "http://gib.gov.tr/vedop3/eFatura"
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+XOP = "http://www.w3.org/2004/08/xop/include"
+MAX_MESSAGE_BYTES = 110 * 1024 * 1024  # an envelope zip (100 MiB) in base64 would not fit
+
+
+class SoapError(EntegratorError):
+    """A message that is not a well-formed request or response of the document service."""
+
+    code = "SOAP_INVALID"
+    message_tr = "SOAP iletisi geçersiz: {detail_tr}"
+    message_en = "Invalid SOAP message: {detail_en}"
+    http_status = 400
+
+
+class GibFaultError(EntegratorError):
+    """A fault answered by the other side (``EFaturaFaultType``), e.g. 2000 hash mismatch."""
+
+    code = "GIB_FAULT"
+    message_tr = "GİB hatası {fault_code}: {msg}"
+    message_en = "GİB fault {fault_code}: {msg}"
+    http_status = 502
+
+    def __init__(self, fault_code: int = 0, msg: str = "", **data: Any) -> None:
+        self.fault_code = fault_code
+        self.msg = msg
+        super().__init__(fault_code=fault_code, msg=msg, **data)
+
+
+@dataclass(frozen=True)
+class SendDocument:
+    file_name: str  # <envelope uuid>.zip
+    data: bytes  # the zip
+    hash: str  # MD5 of the zip, hex
+
+
+@dataclass(frozen=True)
+class DocumentResponse:
+    msg: str
+    hash: str  # MD5 as the receiver computed it
+
+
+@dataclass(frozen=True)
+class GetAppResp:
+    instance_identifier: str  # the envelope uuid
+
+
+@dataclass(frozen=True)
+class GetAppRespResponse:
+    application_response: str  # an ApplicationResponse (XML text)
+
+
+Message = SendDocument | DocumentResponse | GetAppResp | GetAppRespResponse
+
+
+def _bad(tr: str, en: str) -> SoapError:
+    return SoapError(detail_tr=tr, detail_en=en)
+
+
+def _envelope(version: str) -> tuple[etree._Element, etree._Element]:
+    env = etree.Element(f"{{{version}}}Envelope", nsmap={"s": version})
+    body = etree.SubElement(env, f"{{{version}}}Body")
+    return env, body
+
+
+def _content_type(version: str) -> str:
+    if version == SOAP11:
+        return "text/xml; charset=utf-8"
+    return "application/soap+xml; charset=utf-8"
+
+
+def build(message: Message, *, version: str = SOAP12, mtom: bool = False) -> tuple[str, bytes]:
+    """(Content-Type, body) of a request or response."""
+    env, body = _envelope(version)
+    attachment: bytes | None = None
+    if isinstance(message, SendDocument):
+        node = etree.SubElement(body, f"{{{NS}}}documentRequest", nsmap={"ef": NS})
+        etree.SubElement(node, "fileName").text = message.file_name
+        data = etree.SubElement(node, "binaryData")
+        if mtom:
+            attachment = message.data
+            etree.SubElement(data, f"{{{XOP}}}Include", nsmap={"xop": XOP}).set(
+                "href", "cid:binaryData@entegrator"
+            )
+        else:
+            data.text = base64.b64encode(message.data).decode()
+        etree.SubElement(node, "hash").text = message.hash
+    elif isinstance(message, DocumentResponse):
+        node = etree.SubElement(body, f"{{{NS}}}documentResponse", nsmap={"ef": NS})
+        etree.SubElement(node, "msg").text = message.msg
+        etree.SubElement(node, "hash").text = message.hash
+    elif isinstance(message, GetAppResp):
+        node = etree.SubElement(body, f"{{{NS}}}getAppRespRequest", nsmap={"ef": NS})
+        etree.SubElement(node, "instanceIdentifier").text = message.instance_identifier
+    else:
+        node = etree.SubElement(body, f"{{{NS}}}getAppRespResponse", nsmap={"ef": NS})
+        etree.SubElement(node, "applicationResponse").text = message.application_response
+    xml = etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    if attachment is None:
+        return _content_type(version), xml
+    return _multipart(xml, attachment, version)
+
+
+def _multipart(xml: bytes, attachment: bytes, version: str) -> tuple[str, bytes]:
+    boundary = f"MIMEBoundary_{uuid.uuid4().hex}"
+    soap_type = "text/xml" if version == SOAP11 else "application/soap+xml"
+    parts = [
+        f"--{boundary}\r\n"
+        f'Content-Type: application/xop+xml; charset=UTF-8; type="{soap_type}"\r\n'
+        "Content-Transfer-Encoding: binary\r\nContent-ID: <root@entegrator>\r\n\r\n".encode()
+        + xml
+        + b"\r\n",
+        f"--{boundary}\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Transfer-Encoding: binary\r\nContent-ID: <binaryData@entegrator>\r\n\r\n".encode()
+        + attachment
+        + b"\r\n",
+        f"--{boundary}--\r\n".encode(),
+    ]
+    content_type = (
+        f'multipart/related; type="application/xop+xml"; boundary="{boundary}"; '
+        f'start="<root@entegrator>"; start-info="{soap_type}"'
+    )
+    return content_type, b"".join(parts)
+
+
+def build_fault(fault_code: int, msg: str, *, version: str = SOAP12) -> tuple[str, bytes]:
+    """A SOAP fault carrying ``EFaturaFaultType {code, msg}`` (HTTP status 500)."""
+    env, body = _envelope(version)
+    fault = etree.SubElement(body, f"{{{version}}}Fault")
+    if version == SOAP11:
+        etree.SubElement(fault, "faultcode").text = "s:Server"
+        etree.SubElement(fault, "faultstring").text = msg
+        detail = etree.SubElement(fault, "detail")
+    else:
+        code = etree.SubElement(fault, f"{{{version}}}Code")
+        etree.SubElement(code, f"{{{version}}}Value").text = "s:Receiver"
+        reason = etree.SubElement(fault, f"{{{version}}}Reason")
+        text = etree.SubElement(reason, f"{{{version}}}Text")
+        text.text = msg
+        text.set("{http://www.w3.org/XML/1998/namespace}lang", "tr")
+        detail = etree.SubElement(fault, f"{{{version}}}Detail")
+    ef = etree.SubElement(detail, f"{{{NS}}}EFaturaFault", nsmap={"ef": NS})
+    etree.SubElement(ef, "code").text = str(fault_code)
+    etree.SubElement(ef, "msg").text = msg
+    return _content_type(version), etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def _local(node: etree._Element) -> str:
+    return etree.QName(node).localname
+
+
+def _field(node: etree._Element, name: str) -> etree._Element | None:
+    for child in node:
+        if isinstance(child.tag, str) and _local(child) == name:
+            return child
+    return None
+
+
+def _text(node: etree._Element, name: str) -> str:
+    found = _field(node, name)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _split(content_type: str, body: bytes) -> tuple[bytes, dict[str, bytes]]:
+    """The SOAP part and the attachments by Content-ID of a multipart/related (MTOM) body."""
+    if not content_type.lower().startswith("multipart/"):
+        return body, {}
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    if not message.is_multipart():
+        raise _bad("çok parçalı ileti okunamadı", "the multipart message cannot be read")
+    parts = list(message.iter_parts())
+    if not parts:
+        raise _bad("çok parçalı ileti boş", "the multipart message is empty")
+    start = message.get_param("start")
+    root = parts[0]
+    attachments: dict[str, bytes] = {}
+    for part in parts:
+        cid = str(part.get("Content-ID") or "").strip().strip("<>")
+        if start and f"<{cid}>" == str(start):
+            root = part
+        attachments[cid] = _payload(part)
+    return _payload(root), attachments
+
+
+def _payload(part: object) -> bytes:
+    data = part.get_payload(decode=True)  # type: ignore[attr-defined]
+    return data if isinstance(data, bytes) else b""
+
+
+def _body(content_type: str, data: bytes) -> tuple[etree._Element, dict[str, bytes]]:
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise _bad("ileti çok büyük", "the message is too large")
+    xml, attachments = _split(content_type, data)
+    try:
+        env = safe_xml.parse(xml, max_bytes=MAX_MESSAGE_BYTES)
+    except XMLError as exc:
+        raise _bad(f"XML okunamadı: {exc.text_tr}", f"unreadable XML: {exc.text_en}") from None
+    if _local(env) != "Envelope" or etree.QName(env).namespace not in (SOAP11, SOAP12):
+        raise _bad("SOAP zarfı değil", "not a SOAP envelope")
+    body = next((c for c in env if isinstance(c.tag, str) and _local(c) == "Body"), None)
+    if body is None or not len(body):
+        raise _bad("SOAP gövdesi yok", "no SOAP body")
+    payload = next(c for c in body if isinstance(c.tag, str))
+    return payload, attachments
+
+
+def _binary(node: etree._Element, attachments: dict[str, bytes]) -> bytes:
+    include = next((c for c in node if isinstance(c.tag, str) and _local(c) == "Include"), None)
+    if include is not None:
+        href = (include.get("href") or "").removeprefix("cid:")
+        if href not in attachments:
+            raise _bad("MTOM eki bulunamadı", "the MTOM attachment is missing")
+        return attachments[href]
+    try:
+        return base64.b64decode("".join((node.text or "").split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad("binaryData base64 değil", "binaryData is not base64") from None
+
+
+def parse_request(content_type: str, data: bytes) -> SendDocument | GetAppResp:
+    """A request as the service receives it."""
+    payload, attachments = _body(content_type, data)
+    name = _local(payload)
+    if name in ("documentRequest", "sendDocument"):
+        binary = _field(payload, "binaryData")
+        if binary is None:
+            raise _bad("binaryData yok", "no binaryData")
+        return SendDocument(
+            file_name=_text(payload, "fileName"),
+            data=_binary(binary, attachments),
+            hash=_text(payload, "hash"),
+        )
+    if name in ("getAppRespRequest", "getApplicationResponse"):
+        return GetAppResp(_text(payload, "instanceIdentifier"))
+    raise _bad(f"bilinmeyen işlem: {name}", f"unknown operation: {name}")
+
+
+def parse_response(content_type: str, data: bytes) -> DocumentResponse | GetAppRespResponse:
+    """A response as the caller receives it; a fault raises :class:`GibFaultError`."""
+    payload, _ = _body(content_type, data)
+    name = _local(payload)
+    if name == "Fault":
+        detail = next(
+            (c for c in payload if isinstance(c.tag, str) and _local(c) in ("Detail", "detail")),
+            None,
+        )
+        inner = (
+            next((c for c in detail if isinstance(c.tag, str)), None)
+            if detail is not None
+            else None
+        )
+        code_text = _text(inner, "code") if inner is not None else ""
+        msg = _text(inner, "msg") if inner is not None else ""
+        return _raise_fault(code_text, msg or _fault_reason(payload))
+    if name == "documentResponse":
+        return DocumentResponse(_text(payload, "msg"), _text(payload, "hash"))
+    if name == "getAppRespResponse":
+        return GetAppRespResponse(_text(payload, "applicationResponse"))
+    raise _bad(f"bilinmeyen yanıt: {name}", f"unknown response: {name}")
+
+
+def _fault_reason(fault: etree._Element) -> str:
+    return " ".join(str(t).strip() for t in fault.itertext() if str(t).strip())
+
+
+def _raise_fault(code_text: str, msg: str) -> DocumentResponse:
+    code = int(code_text) if code_text.isdigit() else 0
+    raise GibFaultError(fault_code=code, msg=msg)
