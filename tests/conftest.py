@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,28 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["ENTEGRATOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this test session on ``ENTEGRATOR_DATABASE_URL``'s server (CI:
+    127.0.0.1:5432), or on an embedded server when none is set; dropped at the end."""
+    import os
+    import secrets
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from entegrator.store.db import embedded_url, libpq_url
+
+    base = os.environ.get("ENTEGRATOR_DATABASE_URL") or embedded_url(
+        tmp_path_factory.mktemp("embedded")
+    )
+    name = f"entegrator_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = libpq_url(base)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import secrets
 import socket
 import threading
@@ -22,32 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from entegrator.config import Settings
 from entegrator.documents.identifiers import vkn as vkn_ids
 from entegrator.runtime import Runtime
 from entegrator.store import repo
-from entegrator.store.db import embedded_url, libpq_url
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
-
-
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = os.environ.get("ENTEGRATOR_DATABASE_URL") or embedded_url(
-        tmp_path_factory.mktemp("embedded")
-    )
-    name = f"entegrator_test_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = libpq_url(base)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:

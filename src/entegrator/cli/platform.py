@@ -389,3 +389,32 @@ def serve(
         asyncio.run(main())
     finally:
         rt.close()
+
+
+def gibsim(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8400,
+    admin_token_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the admin API's token.")
+    ] = None,
+) -> None:
+    """Run the GİB simulator (a stand-in for GİB, for tests and demos only)."""
+    import uvicorn
+
+    from entegrator.config import Settings
+    from entegrator.gibsim.app import create_app as create_gibsim
+    from entegrator.gibsim.service import Simulator
+    from entegrator.store import resolve_url
+
+    _logging()
+    settings = Settings()
+    simulator = Simulator(resolve_url(settings.database_url, settings.data_dir))
+    simulator.create_schema()
+    token = os.environ.get(admin_token_env) if admin_token_env else None
+    app = create_gibsim(simulator, admin_token=token)
+    sys.stdout.write(f"GİB simulator on http://{host}:{port} (service /EFaturaMerkez/...)\n")
+    sys.stdout.flush()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        simulator.dispose()

@@ -1,0 +1,209 @@
+"""The simulator's HTTP face: GİB's document service (SOAP), the published lists, an admin API.
+
+Integrators authenticate with the token the admin API gave them (``Authorization: Bearer``);
+the real GİB identifies them by their client certificate instead.
+"""
+
+import asyncio
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import BackgroundTasks, FastAPI, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from entegrator.documents.response import ResponseParty, build_system_response
+from entegrator.gib.soap import (
+    SOAP11,
+    SOAP12,
+    DocumentResponse,
+    GetAppResp,
+    GetAppRespResponse,
+    SendDocument,
+    SoapError,
+    build,
+    build_fault,
+    parse_request,
+)
+from entegrator.gib.userlist import Alias, User
+from entegrator.gibsim.service import GIB_TITLE, GIB_VKN, Simulator, SimulatorFault
+
+__all__ = ["create_app"]
+
+SERVICE = "/EFaturaMerkez/services/EFatura"
+RECEIVED = "Döküman GIB tarafından alındı."
+
+
+class IntegratorIn(BaseModel):
+    integrator_id: str = Field(min_length=1, max_length=100)
+    name: str
+    vkn: str = Field(pattern=r"^[0-9]{10}$")
+    endpoint: str | None = None
+
+
+class AliasIn(BaseModel):
+    name: str = Field(pattern=r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S{1,200}$")
+    kind: str = Field(pattern="^(PK|GB)$")
+    document: str = Field(default="Invoice", pattern="^(Invoice|DespatchAdvice)$")
+
+
+class UserIn(BaseModel):
+    identifier: str = Field(pattern=r"^[0-9]{10,11}$")
+    title: str
+    type: str = "Özel"
+    account_type: str = "Özel"
+    integrator_id: str
+    aliases: list[AliasIn]
+
+
+class FaultsIn(BaseModel):
+    outage: bool = False
+    latency_ms: int = Field(default=0, ge=0, le=60_000)
+
+
+def _version(content_type: str) -> str:
+    lowered = content_type.lower()
+    if lowered.startswith("text/xml") or 'start-info="text/xml"' in lowered:
+        return SOAP11
+    return SOAP12
+
+
+def create_app(sim: Simulator, *, admin_token: str | None = None) -> FastAPI:  # noqa: PLR0915
+    app = FastAPI(title="GİB simulator", description="A stand-in for GİB, for tests and demos.")
+
+    def admin(token: str | None) -> None:
+        if admin_token and token != f"Bearer {admin_token}":
+            raise HTTPException(401, "admin token required")
+
+    @app.post(SERVICE, response_class=Response)
+    async def service(
+        request: Request,
+        background: BackgroundTasks,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        content_type = request.headers.get("content-type", "")
+        version = _version(content_type)
+        outage, latency = await run_in_threadpool(sim.faults)
+        if outage:
+            return Response("GİB is unavailable (simulated outage)", status_code=503)
+        if latency:
+            await asyncio.sleep(latency / 1000)
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        integrator = await run_in_threadpool(sim.integrator_of, token) if token else None
+        if integrator is None:
+            return Response("unknown integrator", status_code=401)
+        body = await request.body()
+        try:
+            message = parse_request(content_type, body)
+        except SoapError as exc:
+            ct, xml = build_fault(2005, exc.text_tr, version=version)
+            return Response(xml, status_code=500, media_type=ct)
+        if isinstance(message, SendDocument):
+            try:
+                intake = await run_in_threadpool(
+                    sim.receive, integrator, message.file_name, message.data, message.hash
+                )
+            except SimulatorFault as fault:
+                ct, xml = build_fault(fault.code, fault.msg, version=version)
+                return Response(xml, status_code=500, media_type=ct)
+            background.add_task(run_in_threadpool, sim.process, intake.envelope_id)
+            ct, xml = build(DocumentResponse(RECEIVED, intake.md5), version=version)
+            return Response(xml, media_type=ct)
+        assert isinstance(message, GetAppResp)
+        found = await run_in_threadpool(sim.status_of, message.instance_identifier)
+        sender_vkn = await run_in_threadpool(sim.sender_vkn_of, message.instance_identifier)
+        if found is None or sender_vkn is None:
+            ct, xml = build_fault(2004, "Zarf bulunamadı", version=version)
+            return Response(xml, status_code=500, media_type=ct)
+        code, description, _ = found
+        answer = build_system_response(
+            envelope_id=message.instance_identifier.upper(),
+            envelope_type="SENDERENVELOPE",
+            code=code,
+            description=description,
+            sender=ResponseParty(GIB_VKN, GIB_TITLE),
+            receiver=ResponseParty(sender_vkn, sender_vkn),
+            envelope_date=dt.date.today(),
+        )
+        ct, xml = build(GetAppRespResponse(answer.decode()), version=version)
+        return Response(xml, media_type=ct)
+
+    @app.get("/EFaturaMerkez/newUserPkListxml.zip")
+    def pk_list() -> Response:
+        return Response(sim.user_list().to_zip("PK"), media_type="application/zip")
+
+    @app.get("/EFaturaMerkez/newUserGbListxml.zip")
+    def gb_list() -> Response:
+        return Response(sim.user_list().to_zip("GB"), media_type="application/zip")
+
+    @app.get("/users/{identifier}")
+    def lookup(identifier: str) -> dict[str, Any]:
+        user = sim.user_list().lookup(identifier)
+        if user is None:
+            raise HTTPException(404, "not a registered user")
+        return {
+            "identifier": user.identifier,
+            "title": user.title,
+            "aliases": [
+                {
+                    "name": a.name,
+                    "kind": a.kind,
+                    "document": a.document,
+                    "created": a.created.isoformat(),
+                    "deleted": a.deleted.isoformat() if a.deleted else None,
+                    "active": a.active(),
+                }
+                for a in user.aliases
+            ],
+        }
+
+    @app.post("/admin/integrators")
+    def add_integrator(
+        body: IntegratorIn, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, str]:
+        admin(authorization)
+        token = sim.register_integrator(body.integrator_id, body.name, body.vkn, body.endpoint)
+        return {"integrator_id": body.integrator_id, "token": token}
+
+    @app.post("/admin/users")
+    def add_user(
+        body: UserIn, authorization: Annotated[str | None, Header()] = None
+    ) -> JSONResponse:
+        admin(authorization)
+        now = dt.datetime.now(dt.UTC)
+        user = User(
+            body.identifier,
+            body.title,
+            body.type,
+            body.account_type,
+            now,
+            tuple(Alias(a.name, a.kind, a.document, now) for a in body.aliases),  # type: ignore[arg-type]
+        )
+        try:
+            sim.register_user(user, body.integrator_id)
+        except Exception as exc:  # unknown integrator (foreign key), alias of another user
+            raise HTTPException(422, f"cannot register: {type(exc).__name__}") from None
+        return JSONResponse({"identifier": body.identifier}, status_code=201)
+
+    @app.delete("/admin/aliases")
+    def remove_alias(
+        name: str,
+        kind: str,
+        document: str = "Invoice",
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> dict[str, bool]:
+        admin(authorization)
+        return {"removed": sim.remove_alias(name, kind, document)}
+
+    @app.put("/admin/faults")
+    def faults(body: FaultsIn, authorization: Annotated[str | None, Header()] = None) -> FaultsIn:
+        admin(authorization)
+        sim.set_faults(outage=body.outage, latency_ms=body.latency_ms)
+        return body
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,449 @@
+"""The GİB simulator's state and rules: integrators, the user list, envelope intake.
+
+It stands in for GİB only, in tests and demos. Its tables live in their own PostgreSQL schema
+(``gibsim``), created when it starts; it is not a system of record.
+
+Envelope intake follows GİB's order (``envelope-and-transport.md`` §5–6). Synchronously, in
+the ``sendDocument`` call: the file name must be ``<uuid>.zip`` (fault 2006), the MD5 must
+match (2000), the envelope id must be new (2001); the envelope is then stored with status
+1000. Afterwards (``process``): zip and envelope (1110–1142, 1140), GİB's XSD (1160) and
+schematron (1150) on the envelope and every document, the signatures (1177; a signer whose
+certificate names nobody: 1161), the sender's GB alias served by the sending integrator (1171),
+the receiver's PK alias (1181 unknown, 1172 not the receiver's or not active), and documents
+already registered (1163). An envelope that passes is processed (1200).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, create_engine, text
+
+from entegrator.envelope.errors import EnvelopeError
+from entegrator.envelope.sbdh import Envelope, EnvelopeType
+from entegrator.envelope.zipping import unpack
+from entegrator.gib.codes import status
+from entegrator.gib.userlist import Alias, User, UserList
+from entegrator.rules import Severity, Source, Validator
+from entegrator.store.db import sqlalchemy_url
+
+__all__ = ["GIB_VKN", "Intake", "Simulator", "SimulatorFault"]
+
+GIB_VKN = "3900383669"
+GIB_TITLE = "Gelir İdaresi Başkanlığı"
+_FILE_NAME = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
+)
+
+SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS gibsim;
+CREATE TABLE IF NOT EXISTS gibsim.integrators (
+    integrator_id text PRIMARY KEY,
+    name          text NOT NULL,
+    vkn           text NOT NULL,
+    endpoint      text,
+    token_hash    bytea NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS gibsim.users (
+    identifier    text PRIMARY KEY,
+    title         text NOT NULL,
+    type          text NOT NULL DEFAULT '',
+    account_type  text NOT NULL DEFAULT '',
+    first_created timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS gibsim.aliases (
+    name          text NOT NULL,
+    kind          text NOT NULL CHECK (kind IN ('PK', 'GB')),
+    document      text NOT NULL DEFAULT 'Invoice',
+    identifier    text NOT NULL REFERENCES gibsim.users,
+    integrator_id text NOT NULL REFERENCES gibsim.integrators,
+    created       timestamptz NOT NULL DEFAULT now(),
+    deleted       timestamptz,
+    PRIMARY KEY (name, kind, document)
+);
+CREATE TABLE IF NOT EXISTS gibsim.envelopes (
+    envelope_id   text PRIMARY KEY,
+    integrator_id text NOT NULL REFERENCES gibsim.integrators,
+    file_name     text NOT NULL,
+    md5           text NOT NULL,
+    data          bytea NOT NULL,
+    received_at   timestamptz NOT NULL DEFAULT now(),
+    status        int NOT NULL,
+    description   text NOT NULL,
+    envelope_type text,
+    sender_vkn    text,
+    receiver_vkn  text,
+    receiver_alias text,
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS gibsim.documents (
+    ettn          text PRIMARY KEY,
+    number        text,
+    sender_vkn    text,
+    envelope_id   text NOT NULL REFERENCES gibsim.envelopes
+);
+CREATE TABLE IF NOT EXISTS gibsim.faults (
+    singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    outage        boolean NOT NULL DEFAULT false,
+    latency_ms    int NOT NULL DEFAULT 0
+);
+"""
+
+
+class SimulatorFault(Exception):  # noqa: N818 - it is GİB's own word: a SOAP fault
+    """A ``sendDocument`` fault (2000–2007) with GİB's code."""
+
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(f"{code}: {msg}")
+        self.code = code
+        self.msg = msg
+
+
+@dataclass(frozen=True)
+class Intake:
+    envelope_id: str
+    md5: str
+    status: int
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class Simulator:
+    """GİB's state in one PostgreSQL schema."""
+
+    def __init__(self, database_url: str, validator: Validator | None = None) -> None:
+        self.engine: Engine = create_engine(sqlalchemy_url(database_url), pool_size=5)
+        self._validator = validator
+
+    @property
+    def validator(self) -> Validator:
+        if self._validator is None:
+            self._validator = Validator()
+        return self._validator
+
+    def create_schema(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(7310643)"))
+            conn.exec_driver_sql(SCHEMA)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- integrators and users ---------------------------------------------------------------
+
+    def register_integrator(
+        self, integrator_id: str, name: str, vkn: str, endpoint: str | None
+    ) -> str:
+        """Register (or re-register) an integrator; its new API token."""
+        token = secrets.token_urlsafe(24)
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO gibsim.integrators (integrator_id, name, vkn, endpoint, "
+                    "token_hash) VALUES (:i, :n, :v, :e, :h) ON CONFLICT (integrator_id) DO "
+                    "UPDATE SET name = :n, vkn = :v, endpoint = :e, token_hash = :h"
+                ),
+                {"i": integrator_id, "n": name, "v": vkn, "e": endpoint, "h": _hash(token)},
+            )
+        return token
+
+    def integrator_of(self, token: str) -> str | None:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT integrator_id FROM gibsim.integrators WHERE token_hash = :h"),
+                {"h": _hash(token)},
+            ).scalar()
+        return None if found is None else str(found)
+
+    def register_user(self, user: User, integrator_id: str) -> None:
+        """Add a user with its aliases (served by ``integrator_id``), or add aliases to it."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO gibsim.users (identifier, title, type, account_type, "
+                    "first_created) VALUES (:i, :t, :ty, :a, coalesce(:f, now())) "
+                    "ON CONFLICT (identifier) DO UPDATE SET title = :t"
+                ),
+                {
+                    "i": user.identifier,
+                    "t": user.title,
+                    "ty": user.type,
+                    "a": user.account_type,
+                    "f": user.first_created,
+                },
+            )
+            for alias in user.aliases:
+                conn.execute(
+                    text(
+                        "INSERT INTO gibsim.aliases (name, kind, document, identifier, "
+                        "integrator_id, created, deleted) VALUES (:n, :k, :d, :i, :g, :c, :x) "
+                        "ON CONFLICT (name, kind, document) DO UPDATE SET identifier = :i, "
+                        "integrator_id = :g, created = :c, deleted = :x"
+                    ),
+                    {
+                        "n": alias.name,
+                        "k": alias.kind,
+                        "d": alias.document,
+                        "i": user.identifier,
+                        "g": integrator_id,
+                        "c": alias.created,
+                        "x": alias.deleted,
+                    },
+                )
+
+    def remove_alias(self, name: str, kind: str, document: str = "Invoice") -> bool:
+        """Close an alias now (it stays in the list with its DeletionTime)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                text(
+                    "UPDATE gibsim.aliases SET deleted = now() WHERE name = :n AND kind = :k "
+                    "AND document = :d AND deleted IS NULL"
+                ),
+                {"n": name, "k": kind, "d": document},
+            ).rowcount
+        return bool(done)
+
+    def user_list(self) -> UserList:
+        out = UserList()
+        with self.engine.connect() as conn:
+            users = {
+                r.identifier: r
+                for r in conn.execute(text("SELECT * FROM gibsim.users ORDER BY identifier"))
+            }
+            aliases: dict[str, list[Alias]] = {}
+            for a in conn.execute(text("SELECT * FROM gibsim.aliases ORDER BY name")):
+                aliases.setdefault(a.identifier, []).append(
+                    Alias(a.name, a.kind, a.document, a.created, a.deleted)
+                )
+        for ident, u in users.items():
+            out.add(
+                User(
+                    ident,
+                    u.title,
+                    u.type,
+                    u.account_type,
+                    u.first_created,
+                    tuple(aliases.get(ident, ())),
+                )
+            )
+        return out
+
+    # -- faults for tests --------------------------------------------------------------------
+
+    def set_faults(self, *, outage: bool = False, latency_ms: int = 0) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO gibsim.faults (singleton, outage, latency_ms) "
+                    "VALUES (true, :o, :l) ON CONFLICT (singleton) DO UPDATE "
+                    "SET outage = :o, latency_ms = :l"
+                ),
+                {"o": outage, "l": latency_ms},
+            )
+
+    def faults(self) -> tuple[bool, int]:
+        with self.engine.connect() as conn:
+            row = conn.execute(text("SELECT outage, latency_ms FROM gibsim.faults")).first()
+        return (bool(row.outage), int(row.latency_ms)) if row else (False, 0)
+
+    # -- envelopes ---------------------------------------------------------------------------
+
+    def receive(self, integrator_id: str, file_name: str, data: bytes, md5: str) -> Intake:
+        """``sendDocument``: the synchronous checks, then the envelope is queued (1000)."""
+        if not _FILE_NAME.match(file_name):
+            raise SimulatorFault(2006, "Zarf adı GUID olmalı")
+        computed = hashlib.md5(data).hexdigest()
+        if computed.lower() != md5.strip().lower():
+            raise SimulatorFault(2000, "Özet değerleri farklı")
+        envelope_id = file_name.removesuffix(".zip").upper()
+        code = 1000
+        with self.engine.begin() as conn:
+            inserted = conn.execute(
+                text(
+                    "INSERT INTO gibsim.envelopes (envelope_id, integrator_id, file_name, md5, "
+                    "data, status, description) VALUES (:e, :i, :f, :m, :d, :s, :t) "
+                    "ON CONFLICT (envelope_id) DO NOTHING RETURNING envelope_id"
+                ),
+                {
+                    "e": envelope_id,
+                    "i": integrator_id,
+                    "f": file_name,
+                    "m": computed,
+                    "d": data,
+                    "s": code,
+                    "t": status(code).text_tr,
+                },
+            ).first()
+        if inserted is None:
+            raise SimulatorFault(2001, "Zarf zaten mevcut")
+        return Intake(envelope_id, computed, code)
+
+    def status_of(self, envelope_id: str) -> tuple[int, str, Envelope | None] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT status, description, sender_vkn FROM gibsim.envelopes "
+                    "WHERE envelope_id = :e"
+                ),
+                {"e": envelope_id.upper()},
+            ).first()
+        return None if row is None else (int(row.status), str(row.description), None)
+
+    def sender_vkn_of(self, envelope_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT coalesce(e.sender_vkn, i.vkn) FROM gibsim.envelopes e JOIN "
+                    "gibsim.integrators i USING (integrator_id) WHERE envelope_id = :e"
+                ),
+                {"e": envelope_id.upper()},
+            ).scalar()
+        return None if row is None else str(row)
+
+    def process(self, envelope_id: str) -> int:
+        """GİB's asynchronous checks of a queued envelope; its new status."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT integrator_id, file_name, data, status FROM gibsim.envelopes "
+                    "WHERE envelope_id = :e FOR UPDATE"
+                ),
+                {"e": envelope_id},
+            ).first()
+            if row is None or row.status != 1000:
+                return int(row.status) if row is not None else 0
+            code, detail, envelope = self._check(
+                conn, row.integrator_id, bytes(row.data), row.file_name
+            )
+            conn.execute(
+                text(
+                    "UPDATE gibsim.envelopes SET status = :s, description = :t, "
+                    "envelope_type = :ty, sender_vkn = :sv, receiver_vkn = :rv, "
+                    "receiver_alias = :ra, updated_at = now() WHERE envelope_id = :e"
+                ),
+                {
+                    "s": code,
+                    "t": detail or status(code).text_tr,
+                    "ty": envelope.type.value if envelope else None,
+                    "sv": envelope.sender.identity if envelope else None,
+                    "rv": envelope.receiver.identity if envelope else None,
+                    "ra": envelope.receiver.alias if envelope else None,
+                    "e": envelope_id,
+                },
+            )
+        return code
+
+    def _check(
+        self, conn: Connection, integrator_id: str, data: bytes, file_name: str
+    ) -> tuple[int, str | None, Envelope | None]:
+        envelope_id = file_name.removesuffix(".zip").upper()
+        try:
+            envelope, xml = unpack(data, name=file_name)
+        except EnvelopeError as exc:
+            return exc.gib_code or 1140, exc.text_tr, None
+        report = self.validator.validate(xml, name=f"{envelope_id}.xml")
+        for source, layer_code in (
+            (Source.XSD, 1160),
+            (Source.SCHEMATRON, 1150),
+            (Source.SIGNATURE, 1177),
+        ):
+            errors = [
+                f for f in report.findings if f.source is source and f.severity is Severity.ERROR
+            ]
+            if errors:
+                codes = {f.code for f in errors}
+                code = layer_code
+                if "sig-no-identity" in codes:
+                    code = 1161  # no VKN/TCKN in the signer's certificate
+                elif "sig-identity" in codes:
+                    code = 1176  # a certificate that may not sign for this party
+                return code, f"{errors[0].code}: {errors[0].message_tr}"[:500], envelope
+        if envelope.type in (EnvelopeType.SENDERENVELOPE, EnvelopeType.POSTBOXENVELOPE):
+            # Documents and business answers must be signed (system responses need not be).
+            from entegrator.signing import verify
+
+            for document in envelope.documents:
+                problems = [f for f in verify(document) if f.severity is Severity.ERROR]
+                if problems:
+                    codes = {f.code for f in problems}
+                    code = (
+                        1161
+                        if "sig-no-identity" in codes
+                        else 1176
+                        if ("sig-identity" in codes)
+                        else 1177
+                    )
+                    return code, f"{problems[0].code}: {problems[0].message_tr}"[:500], envelope
+            refusal = self._check_aliases(conn, integrator_id, envelope)
+            if refusal is not None:
+                return refusal, None, envelope
+            for document in envelope.documents:
+                ettn, number = _ids(document)
+                if not ettn:
+                    continue
+                taken = conn.execute(
+                    text(
+                        "INSERT INTO gibsim.documents (ettn, number, sender_vkn, envelope_id) "
+                        "VALUES (:u, :n, :s, :e) ON CONFLICT (ettn) DO NOTHING RETURNING ettn"
+                    ),
+                    {"u": ettn, "n": number, "s": envelope.sender.identity, "e": envelope_id},
+                ).first()
+                if taken is None:
+                    return 1163, None, envelope
+        return 1200, None, envelope
+
+    def _check_aliases(
+        self, conn: Connection, integrator_id: str, envelope: Envelope
+    ) -> int | None:
+        now = dt.datetime.now(dt.UTC)
+        sender_kind, receiver_kind = (
+            ("GB", "PK") if envelope.type is EnvelopeType.SENDERENVELOPE else ("PK", "GB")
+        )
+        sender = conn.execute(
+            text(
+                "SELECT identifier, integrator_id FROM gibsim.aliases WHERE name = :n "
+                "AND kind = :k AND created <= :t AND (deleted IS NULL OR deleted > :t)"
+            ),
+            {"n": envelope.sender.alias, "k": sender_kind, "t": now},
+        ).first()
+        if (
+            sender is None
+            or sender.identifier != envelope.sender.identity
+            or sender.integrator_id != integrator_id
+        ):
+            return 1171
+        receiver = conn.execute(
+            text(
+                "SELECT identifier, created, deleted FROM gibsim.aliases WHERE name = :n "
+                "AND kind = :k"
+            ),
+            {"n": envelope.receiver.alias, "k": receiver_kind},
+        ).first()
+        if receiver is None:
+            return 1181
+        active = receiver.created <= now and (receiver.deleted is None or receiver.deleted > now)
+        if receiver.identifier != envelope.receiver.identity or not active:
+            return 1172
+        return None
+
+
+def _ids(document: bytes) -> tuple[str | None, str | None]:
+    from entegrator.documents import safe_xml
+    from entegrator.documents.ns import CBC
+
+    root = safe_xml.parse(document)
+    ettn = root.findtext(f"{CBC}UUID")
+    number = root.findtext(f"{CBC}ID")
+    return (ettn.strip().upper() if ettn else None), (number.strip() if number else None)
+
+
+def new_envelope_id() -> str:
+    return str(uuid.uuid4()).upper()
