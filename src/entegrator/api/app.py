@@ -41,9 +41,14 @@ from entegrator.api.errors import (
 )
 from entegrator.documents._validation import problems_from_validation
 from entegrator.errors import EntegratorError
-from entegrator.rules import Finding, Severity, Source
+from entegrator.rules import Finding
 from entegrator.runtime import Runtime
-from entegrator.services.invoices import RequestError, ValidationFailedError, draft_findings
+from entegrator.services.invoices import (
+    RequestError,
+    ValidationFailedError,
+    draft_findings,
+    problem_findings,
+)
 from entegrator.store import repo
 from entegrator.store.ids import created_at
 
@@ -68,17 +73,7 @@ def _error_body(exc: EntegratorError, findings: list[Finding] | None = None) -> 
 
 
 def _draft_findings(exc: ValidationError) -> list[Finding]:
-    return [
-        Finding(
-            code=p.code,
-            severity=Severity.ERROR,
-            source=Source.DRAFT,
-            xpath=p.where,
-            message_tr=p.message_tr,
-            message_en=p.message_en,
-        )
-        for p in problems_from_validation(exc)
-    ]
+    return problem_findings(problems_from_validation(exc))
 
 
 class BodyLimit:

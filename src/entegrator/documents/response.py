@@ -118,6 +118,27 @@ def _header(root: etree._Element, profile: str, ident: str, when: dt.datetime) -
     _el(root, CBC + "IssueTime", local.time().replace(microsecond=0).isoformat())
 
 
+def _start(
+    profile: str,
+    ident: str | None,
+    issued: dt.datetime | None,
+    sender: ResponseParty,
+    receiver: ResponseParty,
+    *,
+    note: str | None,
+) -> etree._Element:
+    """Header, note, signature block and the two parties, in the XSD's order."""
+    ident = ident or str(uuid.uuid4()).upper()
+    root = etree.Element(f"{{{AR_NS}}}ApplicationResponse", nsmap=_NSMAP)  # type: ignore[arg-type]
+    _header(root, profile, ident, issued or dt.datetime.now(dt.UTC))
+    if note:
+        _el(root, CBC + "Note", note)
+    _signature(root, sender, ident)
+    _party(root, "SenderParty", sender)
+    _party(root, "ReceiverParty", receiver)
+    return root
+
+
 def build_system_response(
     *,
     envelope_id: str,
@@ -131,12 +152,7 @@ def build_system_response(
     ident: str | None = None,
 ) -> bytes:
     """An S_APR for the envelope ``envelope_id``: ``sender`` received it from ``receiver``."""
-    ident = ident or str(uuid.uuid4()).upper()
-    root = etree.Element(f"{{{AR_NS}}}ApplicationResponse", nsmap=_NSMAP)  # type: ignore[arg-type]
-    _header(root, SYSTEM_PROFILE, ident, issued or dt.datetime.now(dt.UTC))
-    _signature(root, sender, ident)
-    _party(root, "SenderParty", sender)
-    _party(root, "ReceiverParty", receiver)
+    root = _start(SYSTEM_PROFILE, ident, issued, sender, receiver, note=None)
     response = _el(root, CAC + "DocumentResponse")
     head = _el(response, CAC + "Response")
     _el(head, CBC + "ReferenceID", str(uuid.uuid4()).upper())
@@ -173,14 +189,7 @@ def build_application_response(
     ident: str | None = None,
 ) -> bytes:
     """The buyer's (``sender``) KABUL/RED/IADE of the supplier's (``receiver``) invoice."""
-    ident = ident or str(uuid.uuid4()).upper()
-    root = etree.Element(f"{{{AR_NS}}}ApplicationResponse", nsmap=_NSMAP)  # type: ignore[arg-type]
-    _header(root, profile, ident, issued or dt.datetime.now(dt.UTC))
-    if reason:
-        _el(root, CBC + "Note", reason)
-    _signature(root, sender, ident)
-    _party(root, "SenderParty", sender)
-    _party(root, "ReceiverParty", receiver)
+    root = _start(profile, ident, issued, sender, receiver, note=reason)
     response = _el(root, CAC + "DocumentResponse")
     head = _el(response, CAC + "Response")
     _el(head, CBC + "ReferenceID", str(uuid.uuid4()).upper())

@@ -112,11 +112,10 @@ def create_app(sim: Simulator, *, admin_token: str | None = None) -> FastAPI:  #
             return Response(xml, media_type=ct)
         assert isinstance(message, GetAppResp)
         found = await run_in_threadpool(sim.status_of, message.instance_identifier)
-        sender_vkn = await run_in_threadpool(sim.sender_vkn_of, message.instance_identifier)
-        if found is None or sender_vkn is None:
+        if found is None:
             ct, xml = build_fault(2004, "Zarf bulunamadı", version=version)
             return Response(xml, status_code=500, media_type=ct)
-        code, description, _ = found
+        code, description, sender_vkn = found
         answer = build_system_response(
             envelope_id=message.instance_identifier.upper(),
             envelope_type="SENDERENVELOPE",

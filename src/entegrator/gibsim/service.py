@@ -286,27 +286,18 @@ class Simulator:
             raise SimulatorFault(2001, "Zarf zaten mevcut")
         return Intake(envelope_id, computed, code)
 
-    def status_of(self, envelope_id: str) -> tuple[int, str, Envelope | None] | None:
+    def status_of(self, envelope_id: str) -> tuple[int, str, str] | None:
+        """(status, description, sender VKN) of an envelope, or None."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 text(
-                    "SELECT status, description, sender_vkn FROM gibsim.envelopes "
+                    "SELECT e.status, e.description, coalesce(e.sender_vkn, i.vkn) AS vkn "
+                    "FROM gibsim.envelopes e JOIN gibsim.integrators i USING (integrator_id) "
                     "WHERE envelope_id = :e"
                 ),
                 {"e": envelope_id.upper()},
             ).first()
-        return None if row is None else (int(row.status), str(row.description), None)
-
-    def sender_vkn_of(self, envelope_id: str) -> str | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT coalesce(e.sender_vkn, i.vkn) FROM gibsim.envelopes e JOIN "
-                    "gibsim.integrators i USING (integrator_id) WHERE envelope_id = :e"
-                ),
-                {"e": envelope_id.upper()},
-            ).scalar()
-        return None if row is None else str(row)
+        return None if row is None else (int(row.status), str(row.description), str(row.vkn))
 
     def process(self, envelope_id: str) -> int:
         """GİB's asynchronous checks of a queued envelope; its new status."""

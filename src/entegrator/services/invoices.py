@@ -14,6 +14,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from entegrator.documents import safe_xml
-from entegrator.documents.errors import DraftError, XMLError
+from entegrator.documents.errors import DraftError, Problem, XMLError
 from entegrator.documents.identifiers import numbering
 from entegrator.documents.model import InvoiceDraft
 from entegrator.documents.ns import CAC, CBC, INVOICE
@@ -38,6 +39,7 @@ __all__ = [
     "IssueResult",
     "ValidationFailedError",
     "draft_findings",
+    "problem_findings",
     "signer_lock",
     "wake_signer",
 ]
@@ -109,7 +111,7 @@ class _Prepared:
     report: Report
 
 
-def draft_findings(exc: DraftError) -> list[Finding]:
+def problem_findings(problems: Iterable[Problem]) -> list[Finding]:
     """A draft's problems as findings (source ``draft``), one per problem."""
     return [
         Finding(
@@ -120,8 +122,13 @@ def draft_findings(exc: DraftError) -> list[Finding]:
             message_tr=p.message_tr,
             message_en=p.message_en,
         )
-        for p in exc.problems
-    ] or [
+        for p in problems
+    ]
+
+
+def draft_findings(exc: DraftError) -> list[Finding]:
+    """The findings of a draft that cannot be built (at least one)."""
+    return problem_findings(exc.problems) or [
         Finding(
             code=exc.code,
             severity=Severity.ERROR,
