@@ -27,9 +27,10 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from entegrator.envelope.errors import EnvelopeError
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
+from entegrator.gib.checks import refusal, signature_code
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
-from entegrator.rules import Severity, Source, Validator
+from entegrator.rules import Severity, Validator
 from entegrator.store.db import sqlalchemy_url
 
 __all__ = ["GIB_VKN", "Intake", "Simulator", "SimulatorFault"]
@@ -340,23 +341,9 @@ class Simulator:
             envelope, xml = unpack(data, name=file_name)
         except EnvelopeError as exc:
             return exc.gib_code or 1140, exc.text_tr, None
-        report = self.validator.validate(xml, name=f"{envelope_id}.xml")
-        for source, layer_code in (
-            (Source.XSD, 1160),
-            (Source.SCHEMATRON, 1150),
-            (Source.SIGNATURE, 1177),
-        ):
-            errors = [
-                f for f in report.findings if f.source is source and f.severity is Severity.ERROR
-            ]
-            if errors:
-                codes = {f.code for f in errors}
-                code = layer_code
-                if "sig-no-identity" in codes:
-                    code = 1161  # no VKN/TCKN in the signer's certificate
-                elif "sig-identity" in codes:
-                    code = 1176  # a certificate that may not sign for this party
-                return code, f"{errors[0].code}: {errors[0].message_tr}"[:500], envelope
+        refused = refusal(self.validator.validate(xml, name=f"{envelope_id}.xml"))
+        if refused is not None:
+            return refused[0], refused[1], envelope
         if envelope.type in (EnvelopeType.SENDERENVELOPE, EnvelopeType.POSTBOXENVELOPE):
             # Documents and business answers must be signed (system responses need not be).
             from entegrator.signing import verify
@@ -364,18 +351,11 @@ class Simulator:
             for document in envelope.documents:
                 problems = [f for f in verify(document) if f.severity is Severity.ERROR]
                 if problems:
-                    codes = {f.code for f in problems}
-                    code = (
-                        1161
-                        if "sig-no-identity" in codes
-                        else 1176
-                        if ("sig-identity" in codes)
-                        else 1177
-                    )
-                    return code, f"{problems[0].code}: {problems[0].message_tr}"[:500], envelope
-            refusal = self._check_aliases(conn, integrator_id, envelope)
-            if refusal is not None:
-                return refusal, None, envelope
+                    detail = f"{problems[0].code}: {problems[0].message_tr}"[:500]
+                    return signature_code(problems), detail, envelope
+            wrong_alias = self._check_aliases(conn, integrator_id, envelope)
+            if wrong_alias is not None:
+                return wrong_alias, None, envelope
             for document in envelope.documents:
                 ettn, number = _ids(document)
                 if not ettn:

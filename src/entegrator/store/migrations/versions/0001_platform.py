@@ -34,6 +34,7 @@ TENANT_TABLES = (
     "events",
     "audit_log",
     "idempotency_keys",
+    "inbound_envelopes",
 )
 APPEND_ONLY = ("blobs", "events", "audit_log")
 PARTITIONED = ("documents", "events", "audit_log")
@@ -101,14 +102,39 @@ CREATE TABLE parties (
     PRIMARY KEY (tenant_id, vkn_tckn)
 );
 
+-- The tenants' own GİB aliases (etiket): PK receives documents, GB sends them and receives
+-- replies. An alias belongs to one tenant of the installation.
 CREATE TABLE aliases (
     tenant_id  uuid NOT NULL REFERENCES tenants,
     vkn_tckn   text NOT NULL,
-    alias      text NOT NULL,
-    kind       text NOT NULL CHECK (kind IN ('pk', 'gb')),
+    alias      text NOT NULL CHECK (alias ~ '^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+$'
+                                    AND length(alias) <= 250),
+    kind       text NOT NULL CHECK (kind IN ('PK', 'GB')),
+    document   text NOT NULL DEFAULT 'Invoice' CHECK (document IN ('Invoice', 'DespatchAdvice')),
     created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tenant_id, alias, kind)
+    PRIMARY KEY (tenant_id, alias, kind, document)
 );
+CREATE UNIQUE INDEX aliases_once ON aliases (alias, kind, document);
+
+-- Envelopes GİB delivered to us, stored as received before they are acknowledged; processing
+-- replays from here.
+CREATE TABLE inbound_envelopes (
+    tenant_id     uuid NOT NULL REFERENCES tenants,
+    envelope_id   text NOT NULL,
+    file_name     text NOT NULL,
+    md5           text NOT NULL,
+    data          bytea NOT NULL,
+    envelope_type text NOT NULL,
+    received_at   timestamptz NOT NULL DEFAULT now(),
+    status        text NOT NULL DEFAULT 'received'
+                  CHECK (status IN ('received', 'processed', 'refused')),
+    code          int,
+    detail        text,
+    processed_at  timestamptz,
+    PRIMARY KEY (tenant_id, envelope_id)
+);
+CREATE INDEX inbound_envelopes_waiting ON inbound_envelopes (tenant_id, received_at)
+    WHERE status = 'received';
 
 CREATE TABLE numbering_series (
     tenant_id  uuid NOT NULL REFERENCES tenants,
@@ -248,6 +274,12 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+
+-- An envelope from GİB names an alias before a tenant is known: whose alias is it?
+CREATE FUNCTION entegrator_alias_tenant(p_alias text, p_kind text)
+    RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT a.tenant_id FROM aliases a WHERE a.alias = p_alias AND a.kind = p_kind LIMIT 1
+$$;
 
 -- The API key lookup happens before a tenant is known; this is the one way to it.
 CREATE FUNCTION entegrator_api_key(p_prefix text)
