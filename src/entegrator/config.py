@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     stalled_after_seconds: float = 30.0
     # Months of partitions created ahead of time (a default partition catches the rest).
     partitions_ahead: int = 3
+    # GİB calls our /gib endpoint with this token (the simulator does; the real GİB is let in
+    # by client certificate at the TLS terminator). Empty: the endpoint is open.
+    gib_inbound_token: SecretStr | None = None
     # Validation, as for `entegrator validate` (docs/validation.md).
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from entegrator.config import Settings
 from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Validator
+from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
 from entegrator.services.pipeline import Pipeline
 from entegrator.store import Database, resolve_url
@@ -43,6 +44,10 @@ class Runtime:
     @cached_property
     def invoices(self) -> InvoiceService:
         return InvoiceService(self.db, self.validator)
+
+    @cached_property
+    def inbound(self) -> InboundService:
+        return InboundService(self.db, self.validator)
 
     @cached_property
     def pipeline(self) -> Pipeline:

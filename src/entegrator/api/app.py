@@ -245,7 +245,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
     ) -> repo.ApiKey:
         return authenticate(credentials)
 
-    def load(key: repo.ApiKey, document_id: str) -> repo.DocumentRow:
+    def load(key: repo.ApiKey, document_id: str, direction: str) -> repo.DocumentRow:
         try:
             ident = uuid.UUID(document_id)
         except ValueError:
@@ -254,7 +254,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             raise _not_found()
         with runtime.db.tenant(key.tenant_id) as conn:
             doc = repo.get_document(conn, key.tenant_id, ident, created_at(ident))
-        if doc is None:
+        if doc is None or doc.direction != direction:
             raise _not_found()
         return doc
 
@@ -337,152 +337,163 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             headers["Idempotent-Replayed"] = "true"
         return JSONResponse(result.to_dict(), status_code=201, headers=headers)
 
-    @app.get("/api/v1/invoices/{document_id}", tags=["invoices"], summary="One invoice")
-    def get_invoice(
-        document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
-    ) -> dict[str, Any]:
-        doc = load(key, document_id)
-        with runtime.db.tenant(key.tenant_id) as conn:
-            events = repo.list_events(conn, key.tenant_id, doc.document_id)
-        return _document_json(doc, events)
+    def document_routes(prefix: str, direction: str, tag: str) -> None:  # noqa: PLR0915
+        """The reading routes of one direction: outgoing invoices, incoming ones."""
 
-    def signed_xml(key: repo.ApiKey, doc: repo.DocumentRow) -> bytes:
-        if doc.signed_sha256 is None:
-            raise NotSignedYetError(status=doc.status)
-        with runtime.db.tenant(key.tenant_id) as conn:
-            return repo.get_blob(conn, key.tenant_id, doc.signed_sha256)
+        @app.get(prefix + "/{document_id}", tags=[tag], summary="One invoice", name=f"{tag}-get")
+        def get_invoice(
+            document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
+        ) -> dict[str, Any]:
+            doc = load(key, document_id, direction)
+            with runtime.db.tenant(key.tenant_id) as conn:
+                events = repo.list_events(conn, key.tenant_id, doc.document_id)
+            return _document_json(doc, events)
 
-    @app.get(
-        "/api/v1/invoices/{document_id}/xml",
-        tags=["invoices"],
-        summary="The signed UBL-TR XML",
-        response_class=Response,
-    )
-    def get_invoice_xml(
-        document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
-    ) -> Response:
-        doc = load(key, document_id)
-        data = signed_xml(key, doc)
-        return Response(
-            data,
-            media_type="application/xml",
-            headers={
-                "Content-Disposition": f'attachment; filename="{doc.number}.xml"',
-                "ETag": f'"{doc.signed_sha256.hex() if doc.signed_sha256 else ""}"',
-            },
+        def signed_xml(key: repo.ApiKey, doc: repo.DocumentRow) -> bytes:
+            if doc.signed_sha256 is None:
+                raise NotSignedYetError(status=doc.status)
+            with runtime.db.tenant(key.tenant_id) as conn:
+                return repo.get_blob(conn, key.tenant_id, doc.signed_sha256)
+
+        @app.get(
+            prefix + "/{document_id}/xml",
+            tags=[tag],
+            name=f"{tag}-xml",
+            summary="The signed UBL-TR XML",
+            response_class=Response,
         )
+        def get_invoice_xml(
+            document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
+        ) -> Response:
+            doc = load(key, document_id, direction)
+            data = signed_xml(key, doc)
+            return Response(
+                data,
+                media_type="application/xml",
+                headers={
+                    "Content-Disposition": f'attachment; filename="{doc.number}.xml"',
+                    "ETag": f'"{doc.signed_sha256.hex() if doc.signed_sha256 else ""}"',
+                },
+            )
 
-    def view_html(key: repo.ApiKey, doc: repo.DocumentRow) -> tuple[str, str]:
-        from entegrator.views import render_html
+        def view_html(key: repo.ApiKey, doc: repo.DocumentRow) -> tuple[str, str]:
+            from entegrator.views import render_html
 
-        return render_html(signed_xml(key, doc))
+            return render_html(signed_xml(key, doc))
 
-    @app.get(
-        "/api/v1/invoices/{document_id}/html",
-        tags=["invoices"],
-        summary="The invoice view (its own XSLT, or entegrator's), with the QR code",
-        response_class=Response,
-    )
-    def get_invoice_html(
-        document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
-    ) -> Response:
-        from entegrator.views import CONTENT_SECURITY_POLICY
-
-        html, source = view_html(key, load(key, document_id))
-        return Response(
-            html,
-            media_type="text/html; charset=utf-8",
-            headers={
-                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-                "X-Content-Type-Options": "nosniff",
-                "X-Entegrator-Stylesheet": source,
-            },
+        @app.get(
+            prefix + "/{document_id}/html",
+            tags=[tag],
+            name=f"{tag}-html",
+            summary="The invoice view (its own XSLT, or entegrator's), with the QR code",
+            response_class=Response,
         )
+        def get_invoice_html(
+            document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
+        ) -> Response:
+            from entegrator.views import CONTENT_SECURITY_POLICY
 
-    @app.get(
-        "/api/v1/invoices/{document_id}/pdf",
-        tags=["invoices"],
-        summary="The invoice view as PDF",
-        response_class=Response,
-    )
-    def get_invoice_pdf(
-        document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
-    ) -> Response:
-        from entegrator.views import render_pdf
+            html, source = view_html(key, load(key, document_id, direction))
+            return Response(
+                html,
+                media_type="text/html; charset=utf-8",
+                headers={
+                    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                    "X-Content-Type-Options": "nosniff",
+                    "X-Entegrator-Stylesheet": source,
+                },
+            )
 
-        doc = load(key, document_id)
-        html, source = view_html(key, doc)
-        return Response(
-            render_pdf(html),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'inline; filename="{doc.number}.pdf"',
-                "X-Entegrator-Stylesheet": source,
-            },
+        @app.get(
+            prefix + "/{document_id}/pdf",
+            tags=[tag],
+            name=f"{tag}-pdf",
+            summary="The invoice view as PDF",
+            response_class=Response,
         )
+        def get_invoice_pdf(
+            document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
+        ) -> Response:
+            from entegrator.views import render_pdf
 
-    @app.get("/api/v1/invoices", tags=["invoices"], summary="Search invoices (newest first)")
-    def search_invoices(  # noqa: PLR0917 - one query parameter per filter
-        key: Annotated[repo.ApiKey, Depends(principal)],
-        issued_from: dt.date | None = None,
-        issued_to: dt.date | None = None,
-        party: Annotated[str | None, Query(pattern=r"^[0-9]{10,11}$")] = None,
-        status: str | None = None,
-        profile: str | None = None,
-        type: str | None = None,
-        number: str | None = None,
-        min_total: str | None = None,
-        max_total: str | None = None,
-        direction: Annotated[str | None, Query(pattern="^(out|in)$")] = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-        cursor: str | None = None,
-    ) -> dict[str, Any]:
-        where = ["tenant_id = :t"]
-        params: dict[str, Any] = {"t": key.tenant_id, "limit": limit + 1}
-        simple = {
-            "status": status,
-            "profile": profile,
-            "type": type,
-            "number": number,
-            "direction": direction,
-        }
-        for column, value in simple.items():
-            if value is not None:
-                where.append(f"{column} = :{column}")
-                params[column] = value
-        if issued_from is not None:
-            where.append("issue_date >= :issued_from")
-            params["issued_from"] = issued_from
-        if issued_to is not None:
-            where.append("issue_date <= :issued_to")
-            params["issued_to"] = issued_to
-        if party is not None:
-            where.append("(receiver_id = :party OR sender_id = :party)")
-            params["party"] = party
-        for name, value, op in (("min_total", min_total, ">="), ("max_total", max_total, "<=")):
-            if value is None:
-                continue
-            try:
-                params[name] = Decimal(value)
-            except InvalidOperation:
-                raise InvalidAmountError(where=name) from None
-            where.append(f"payable {op} :{name}")
-        if cursor is not None:
-            when, ident = _decode_cursor(cursor)
-            where.append("(created_at, document_id) < (:c_at, :c_id)")
-            params["c_at"], params["c_id"] = when, ident
-        sql = (
-            f"SELECT {repo.DOCUMENT_COLUMNS} FROM documents WHERE {' AND '.join(where)} "
-            "ORDER BY created_at DESC, document_id DESC LIMIT :limit"
-        )
-        with runtime.db.tenant(key.tenant_id) as conn:
-            rows = [repo.DocumentRow.from_row(r) for r in conn.execute(text(sql), params)]
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return {
-            "items": [_document_json(d, None) for d in rows],
-            "next_cursor": _encode_cursor(rows[-1]) if more and rows else None,
-        }
+            doc = load(key, document_id, direction)
+            html, source = view_html(key, doc)
+            return Response(
+                render_pdf(html),
+                media_type="application/pdf",
+                headers={
+                    "Content-Disposition": f'inline; filename="{doc.number}.pdf"',
+                    "X-Entegrator-Stylesheet": source,
+                },
+            )
+
+        @app.get(prefix, tags=[tag], summary="Search (newest first)", name=f"{tag}-search")
+        def search_invoices(  # noqa: PLR0917 - one query parameter per filter
+            key: Annotated[repo.ApiKey, Depends(principal)],
+            issued_from: dt.date | None = None,
+            issued_to: dt.date | None = None,
+            party: Annotated[str | None, Query(pattern=r"^[0-9]{10,11}$")] = None,
+            status: str | None = None,
+            profile: str | None = None,
+            type: str | None = None,
+            number: str | None = None,
+            min_total: str | None = None,
+            max_total: str | None = None,
+            limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+            cursor: str | None = None,
+        ) -> dict[str, Any]:
+            where = ["tenant_id = :t", "direction = :direction"]
+            params: dict[str, Any] = {
+                "t": key.tenant_id,
+                "limit": limit + 1,
+                "direction": direction,
+            }
+            simple = {
+                "status": status,
+                "profile": profile,
+                "type": type,
+                "number": number,
+            }
+            for column, value in simple.items():
+                if value is not None:
+                    where.append(f"{column} = :{column}")
+                    params[column] = value
+            if issued_from is not None:
+                where.append("issue_date >= :issued_from")
+                params["issued_from"] = issued_from
+            if issued_to is not None:
+                where.append("issue_date <= :issued_to")
+                params["issued_to"] = issued_to
+            if party is not None:
+                where.append("(receiver_id = :party OR sender_id = :party)")
+                params["party"] = party
+            for name, value, op in (("min_total", min_total, ">="), ("max_total", max_total, "<=")):
+                if value is None:
+                    continue
+                try:
+                    params[name] = Decimal(value)
+                except InvalidOperation:
+                    raise InvalidAmountError(where=name) from None
+                where.append(f"payable {op} :{name}")
+            if cursor is not None:
+                when, ident = _decode_cursor(cursor)
+                where.append("(created_at, document_id) < (:c_at, :c_id)")
+                params["c_at"], params["c_id"] = when, ident
+            sql = (
+                f"SELECT {repo.DOCUMENT_COLUMNS} FROM documents WHERE {' AND '.join(where)} "
+                "ORDER BY created_at DESC, document_id DESC LIMIT :limit"
+            )
+            with runtime.db.tenant(key.tenant_id) as conn:
+                rows = [repo.DocumentRow.from_row(r) for r in conn.execute(text(sql), params)]
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return {
+                "items": [_document_json(d, None) for d in rows],
+                "next_cursor": _encode_cursor(rows[-1]) if more and rows else None,
+            }
+
+    document_routes("/api/v1/invoices", "out", "invoices")
+    document_routes("/api/v1/incoming", "in", "incoming")
 
     # -- validation ------------------------------------------------------------------------------
 
@@ -517,6 +528,54 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
                 raise ValidationFailedError(draft_findings(exc)) from None
         report = await run_in_threadpool(runtime.validator.validate, body, name="request")
         return report.to_dict()
+
+    # -- GİB delivers envelopes here ------------------------------------------------------------
+
+    @app.post("/gib/EFatura", tags=["gib"], summary="GİB's sendDocument, as GİB calls it on us")
+    async def gib_inbound(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> Response:
+        from entegrator.documents.response import ResponseParty, build_system_response
+        from entegrator.gib import soap
+        from entegrator.services.inbound import RECEIVED, InboundFault
+
+        expected = runtime.settings.gib_inbound_token
+        if expected is not None and authorization != f"Bearer {expected.get_secret_value()}":
+            return Response("unknown caller", status_code=401)
+        content_type = request.headers.get("content-type", "")
+        version = soap.SOAP11 if content_type.lower().startswith("text/xml") else soap.SOAP12
+        body = await read_body(request)
+        try:
+            message = soap.parse_request(content_type, body)
+        except soap.SoapError as exc:
+            ct, xml = soap.build_fault(2005, exc.text_tr, version=version)
+            return Response(xml, status_code=500, media_type=ct)
+        if isinstance(message, soap.GetAppResp):
+            found = await run_in_threadpool(runtime.inbound.status_of, message.instance_identifier)
+            if found is None:
+                ct, xml = soap.build_fault(2004, "Zarf bulunamadı", version=version)
+                return Response(xml, status_code=500, media_type=ct)
+            _tenant, code, detail = found
+            answer = build_system_response(
+                envelope_id=message.instance_identifier.upper(),
+                envelope_type="SENDERENVELOPE",
+                code=code,
+                description=detail or str(code),
+                sender=ResponseParty("3900383669", "Gelir İdaresi Başkanlığı"),
+                receiver=ResponseParty("3900383669", "Gelir İdaresi Başkanlığı"),
+                envelope_date=dt.date.today(),
+            )
+            ct, xml = soap.build(soap.GetAppRespResponse(answer.decode()), version=version)
+            return Response(xml, media_type=ct)
+        try:
+            received = await run_in_threadpool(
+                runtime.inbound.receive, message.file_name, message.data, message.hash
+            )
+        except InboundFault as fault:
+            ct, xml = soap.build_fault(fault.code, fault.msg, version=version)
+            return Response(xml, status_code=500, media_type=ct)
+        ct, xml = soap.build(soap.DocumentResponse(RECEIVED, received.md5), version=version)
+        return Response(xml, media_type=ct)
 
     # -- operations ------------------------------------------------------------------------------
 

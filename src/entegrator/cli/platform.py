@@ -19,7 +19,7 @@ from entegrator.cli._errors import USAGE_EXIT, fail
 if TYPE_CHECKING:
     from entegrator.runtime import Runtime
 
-__all__ = ["apikey_app", "db_app", "seal_app", "serve", "tenant_app", "worker"]
+__all__ = ["alias_app", "apikey_app", "db_app", "seal_app", "serve", "tenant_app", "worker"]
 
 DEMO_VKN = "8799758740"
 DEMO_NAME = "Örnek Yazılım A.Ş."
@@ -28,6 +28,7 @@ db_app = typer.Typer(help="The PostgreSQL schema.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Tenants (mükellefler served by this installation).")
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 seal_app = typer.Typer(help="Financial seals (mali mühür) of tenants.", no_args_is_help=True)
+alias_app = typer.Typer(help="Tenants' GİB aliases (etiket).", no_args_is_help=True)
 
 
 def _runtime() -> Runtime:
@@ -229,6 +230,47 @@ def seal_import(
         count = seal_installed(conn, tenant_id)
         repo.append_audit(conn, tenant_id, actor="cli", action="seal.import", target=str(seal_id))
     typer.echo(f"seal {seal_id} installed; {count} waiting documents queued for signing")
+
+
+@alias_app.command("add")
+def alias_add(
+    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
+    alias: Annotated[str, typer.Argument(help="urn:mail:…@… as registered with GİB.")],
+    kind: Annotated[str, typer.Option(help="PK (posta kutusu) or GB (gönderici birim).")],
+    document: Annotated[str, typer.Option(help="Invoice or DespatchAdvice.")] = "Invoice",
+) -> None:
+    """Give a tenant a GİB alias: envelopes GİB delivers to it are filed under the tenant."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from entegrator.store import repo
+
+    if kind not in ("PK", "GB") or document not in ("Invoice", "DespatchAdvice"):
+        fail(
+            "INVALID_ALIAS",
+            "tür PK/GB, belge Invoice/DespatchAdvice olmalı",
+            "kind must be PK or GB, document Invoice or DespatchAdvice",
+            where=alias,
+        )
+        raise typer.Exit(USAGE_EXIT)
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, False)
+    try:
+        with rt.db.system() as conn:
+            vkn = conn.execute(
+                text("SELECT vkn FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
+            ).scalar_one()
+            repo.add_alias(conn, tenant_id, vkn_tckn=vkn, alias=alias, kind=kind, document=document)
+            repo.append_audit(conn, tenant_id, actor="cli", action="alias.add", target=alias)
+    except IntegrityError:
+        fail(
+            "INVALID_ALIAS",
+            "etiket geçersiz ya da başka bir hesabın",
+            "the alias is malformed or belongs to another tenant",
+            where=alias,
+        )
+        raise typer.Exit(USAGE_EXIT) from None
+    typer.echo(f"{alias} ({kind}, {document}) → {tenant_id}")
 
 
 def _find_tenant(rt: Runtime, ident: str, as_json: bool) -> uuid.UUID:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from entegrator.rules import Finding, Report, Severity, Source
+from entegrator.envelope.sbdh import Envelope, EnvelopeType
+from entegrator.rules import Finding, Report, Severity, Source, Validator
 
-__all__ = ["refusal", "signature_code"]
+__all__ = ["envelope_refusal", "refusal", "signature_code"]
 
 _LAYERS = ((Source.XSD, 1160), (Source.SCHEMATRON, 1150), (Source.SIGNATURE, 1177))
 
@@ -36,4 +37,24 @@ def refusal(report: Report) -> tuple[int, str] | None:
         if errors:
             code = signature_code(errors) if source is Source.SIGNATURE else layer_code
             return code, f"{errors[0].code}: {errors[0].message_tr}"[:500]
+    return None
+
+
+def envelope_refusal(
+    validator: Validator, xml: bytes, envelope: Envelope, *, name: str = "<envelope>"
+) -> tuple[int, str] | None:
+    """GİB's content checks of an opened envelope: XSD and schematron of the envelope and its
+    documents, then a verified signature on every document that must be signed (invoices and
+    despatches, KABUL/RED answers; system responses need none)."""
+    from entegrator.signing import verify
+
+    refused = refusal(validator.validate(xml, name=name))
+    if refused is not None:
+        return refused
+    if envelope.type in (EnvelopeType.SENDERENVELOPE, EnvelopeType.POSTBOXENVELOPE):
+        for document in envelope.documents:
+            problems = [f for f in verify(document) if f.severity is Severity.ERROR]
+            if problems:
+                detail = f"{problems[0].code}: {problems[0].message_tr}"[:500]
+                return signature_code(problems), detail
     return None

@@ -27,10 +27,10 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from entegrator.envelope.errors import EnvelopeError
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
-from entegrator.gib.checks import refusal, signature_code
+from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
-from entegrator.rules import Severity, Validator
+from entegrator.rules import Validator
 from entegrator.store.db import sqlalchemy_url
 
 __all__ = ["GIB_VKN", "Intake", "Simulator", "SimulatorFault"]
@@ -341,18 +341,10 @@ class Simulator:
             envelope, xml = unpack(data, name=file_name)
         except EnvelopeError as exc:
             return exc.gib_code or 1140, exc.text_tr, None
-        refused = refusal(self.validator.validate(xml, name=f"{envelope_id}.xml"))
+        refused = envelope_refusal(self.validator, xml, envelope, name=f"{envelope_id}.xml")
         if refused is not None:
             return refused[0], refused[1], envelope
         if envelope.type in (EnvelopeType.SENDERENVELOPE, EnvelopeType.POSTBOXENVELOPE):
-            # Documents and business answers must be signed (system responses need not be).
-            from entegrator.signing import verify
-
-            for document in envelope.documents:
-                problems = [f for f in verify(document) if f.severity is Severity.ERROR]
-                if problems:
-                    detail = f"{problems[0].code}: {problems[0].message_tr}"[:500]
-                    return signature_code(problems), detail, envelope
             wrong_alias = self._check_aliases(conn, integrator_id, envelope)
             if wrong_alias is not None:
                 return wrong_alias, None, envelope

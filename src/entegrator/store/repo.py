@@ -27,6 +27,7 @@ __all__ = [
     "ApiKey",
     "DocumentRow",
     "EventRow",
+    "add_alias",
     "advance_series",
     "append_audit",
     "append_events",
@@ -133,6 +134,25 @@ def revoke_api_key(conn: Connection, tenant_id: uuid.UUID, prefix: str) -> bool:
         {"t": tenant_id, "p": prefix},
     )
     return bool(result.rowcount)
+
+
+def add_alias(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    *,
+    vkn_tckn: str,
+    alias: str,
+    kind: str,
+    document: str = "Invoice",
+) -> None:
+    """Give the tenant a GİB alias (PK: receives documents; GB: sends, receives replies)."""
+    conn.execute(
+        text(
+            "INSERT INTO aliases (tenant_id, vkn_tckn, alias, kind, document) "
+            "VALUES (:t, :v, :a, :k, :d)"
+        ),
+        {"t": tenant_id, "v": vkn_tckn, "a": alias, "k": kind, "d": document},
+    )
 
 
 # -- numbering ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from procrastinate import PsycopgConnector, RetryStrategy
 from sqlalchemy import text
 
 from entegrator.runtime import Runtime
+from entegrator.services.inbound import INBOUND_TASK
 from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 
 __all__ = ["make_app", "recover_stalled", "run_worker", "sweep"]
@@ -39,6 +40,10 @@ def _rt() -> Runtime:
 
 def sign_pending(tenant_id: str) -> int:
     return _rt().pipeline.sign_pending(uuid.UUID(tenant_id))
+
+
+def process_inbound(tenant_id: str) -> int:
+    return _rt().inbound.process_pending(uuid.UUID(tenant_id))
 
 
 def sweep(timestamp: int) -> int:
@@ -78,6 +83,11 @@ def make_app(database_url: str) -> procrastinate.App:
         queue=QUEUE,
         retry=RetryStrategy(max_attempts=20, exponential_wait=2),
     )(sign_pending)
+    app.task(
+        name=INBOUND_TASK,
+        queue=QUEUE,
+        retry=RetryStrategy(max_attempts=20, exponential_wait=2),
+    )(process_inbound)
     app.periodic(cron="*/5 * * * *", periodic_id="sweep")(
         app.task(name="entegrator.sweep", queue=QUEUE)(sweep)
     )

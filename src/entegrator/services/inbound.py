@@ -1,0 +1,282 @@
+"""Envelopes GİB delivers to us: stored as received, then filed as the tenant's incoming documents.
+
+``receive`` is what the ``/gib`` endpoint calls for a ``sendDocument`` from GİB. It checks the
+transport (file name, MD5), reads the envelope header to learn whose alias it is addressed to,
+and stores the raw envelope under that tenant *before* answering, together with the job that
+will process it, in one transaction. A second delivery of the same envelope (GİB retries when
+it missed our answer) is answered the same way and stored nothing twice.
+
+``process_next`` then validates the envelope with GİB's layers (XSD, schematron, signatures)
+and files every invoice in it as an incoming document (direction ``in``, status ``received``)
+with its XML blob and first event; a refused envelope keeps the code it earned (11xx).
+Answering GİB with a system response, and status and application responses for our own
+envelopes, are not handled yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from entegrator.envelope.errors import EnvelopeError
+from entegrator.envelope.sbdh import Envelope, EnvelopeType
+from entegrator.envelope.zipping import unpack
+from entegrator.gib.checks import envelope_refusal
+from entegrator.rules import Validator
+from entegrator.services.invoices import QUEUE, invoice_facts
+from entegrator.store import Database, repo
+from entegrator.store.ids import created_at, uuid7
+
+__all__ = ["INBOUND_TASK", "InboundFault", "InboundService"]
+
+INBOUND_TASK = "entegrator.process_inbound"
+_FILE_NAME = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
+)
+RECEIVED = "Zarf alındı."
+
+
+class InboundFault(Exception):  # noqa: N818 - answered as a SOAP fault with GİB's code
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(f"{code}: {msg}")
+        self.code = code
+        self.msg = msg
+
+
+@dataclass(frozen=True)
+class Received:
+    tenant_id: uuid.UUID
+    envelope_id: str
+    md5: str
+    duplicate: bool
+
+
+def _alias_kind(envelope: Envelope) -> str:
+    # Documents arrive at a mailbox (PK); replies and system responses at a sender unit (GB).
+    return "PK" if envelope.type is EnvelopeType.SENDERENVELOPE else "GB"
+
+
+def wake_inbound(conn: Connection, tenant_id: uuid.UUID) -> bool:
+    return bool(
+        conn.execute(
+            text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
+            {
+                "q": QUEUE,
+                "task": INBOUND_TASK,
+                "lock": f"inbound:{tenant_id}",
+                "args": json.dumps({"tenant_id": str(tenant_id)}),
+            },
+        ).scalar()
+    )
+
+
+class InboundService:
+    def __init__(self, db: Database, validator: Validator) -> None:
+        self.db = db
+        self.validator = validator
+
+    def receive(self, file_name: str, data: bytes, md5: str) -> Received:
+        """Store a delivered envelope before it is acknowledged; raises :class:`InboundFault`."""
+        if not _FILE_NAME.match(file_name):
+            raise InboundFault(2006, "Zarf adı GUID olmalı")
+        computed = hashlib.md5(data).hexdigest()
+        if computed.lower() != md5.strip().lower():
+            raise InboundFault(2000, "Özet değerleri farklı")
+        try:
+            envelope, _ = unpack(data, name=file_name)
+        except EnvelopeError as exc:
+            raise InboundFault(2005, f"Zarf okunamadı ({exc.gib_code}): {exc.text_tr}") from None
+        with self.db.unscoped() as conn:
+            tenant = conn.execute(
+                text("SELECT entegrator_alias_tenant(:a, :k)"),
+                {"a": envelope.receiver.alias, "k": _alias_kind(envelope)},
+            ).scalar()
+        if tenant is None:
+            raise InboundFault(2005, f"Etiket bu entegratörde değil: {envelope.receiver.alias}")
+        tenant_id = uuid.UUID(str(tenant))
+        envelope_id = file_name.removesuffix(".zip").upper()
+        with self.db.tenant(tenant_id) as conn:
+            stored = conn.execute(
+                text(
+                    "INSERT INTO inbound_envelopes (tenant_id, envelope_id, file_name, md5, data, "
+                    "envelope_type) VALUES (:t, :e, :f, :m, :d, :ty) "
+                    "ON CONFLICT (tenant_id, envelope_id) DO NOTHING RETURNING envelope_id"
+                ),
+                {
+                    "t": tenant_id,
+                    "e": envelope_id,
+                    "f": file_name,
+                    "m": computed,
+                    "d": data,
+                    "ty": envelope.type.value,
+                },
+            ).first()
+            if stored is not None:
+                wake_inbound(conn, tenant_id)
+                repo.append_audit(
+                    conn,
+                    tenant_id,
+                    actor="gib",
+                    action="envelope.receive",
+                    target=envelope_id,
+                    data={"type": envelope.type.value, "from": envelope.sender.alias},
+                )
+        return Received(tenant_id, envelope_id, computed, duplicate=stored is None)
+
+    def status_of(self, envelope_id: str) -> tuple[uuid.UUID, int, str] | None:
+        """(tenant, code, detail) of a delivered envelope, for ``getApplicationResponse``."""
+        with self.db.system() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT tenant_id, status, code, detail FROM inbound_envelopes "
+                    "WHERE envelope_id = :e"
+                ),
+                {"e": envelope_id.upper()},
+            ).first()
+        if row is None:
+            return None
+        code = row.code or (1200 if row.status == "processed" else 1100)
+        return row.tenant_id, int(code), row.detail or ""
+
+    def process_pending(self, tenant_id: uuid.UUID) -> int:
+        done = 0
+        while self.process_next(tenant_id):
+            done += 1
+        return done
+
+    def process_next(self, tenant_id: uuid.UUID) -> bool:
+        """Process the tenant's oldest waiting envelope; False when none is waiting."""
+        with self.db.tenant(tenant_id) as conn:
+            row = conn.execute(
+                text(
+                    "SELECT envelope_id, file_name, data FROM inbound_envelopes "
+                    "WHERE tenant_id = :t AND status = 'received' ORDER BY received_at "
+                    "LIMIT 1 FOR UPDATE SKIP LOCKED"
+                ),
+                {"t": tenant_id},
+            ).first()
+            if row is None:
+                return False
+            code, detail = self._file(
+                conn, tenant_id, row.envelope_id, row.file_name, bytes(row.data)
+            )
+            conn.execute(
+                text(
+                    "UPDATE inbound_envelopes SET status = :s, code = :c, detail = :d, "
+                    "processed_at = now() WHERE tenant_id = :t AND envelope_id = :e"
+                ),
+                {
+                    "s": "processed" if code == 1200 else "refused",
+                    "c": code,
+                    "d": detail,
+                    "t": tenant_id,
+                    "e": row.envelope_id,
+                },
+            )
+        return True
+
+    def _file(
+        self,
+        conn: Connection,
+        tenant_id: uuid.UUID,
+        envelope_id: str,
+        file_name: str,
+        data: bytes,
+    ) -> tuple[int, str | None]:
+        try:
+            envelope, xml = unpack(data, name=file_name)
+        except EnvelopeError as exc:
+            return exc.gib_code or 1140, exc.text_tr
+        refused = envelope_refusal(self.validator, xml, envelope, name=file_name)
+        if refused is not None:
+            return refused
+        if envelope.type is not EnvelopeType.SENDERENVELOPE:
+            return 1200, None  # replies and system responses: filed by a later version
+        for document in envelope.documents:
+            self._file_invoice(conn, tenant_id, envelope_id, document)
+        return 1200, None
+
+    def _file_invoice(
+        self, conn: Connection, tenant_id: uuid.UUID, envelope_id: str, document: bytes
+    ) -> None:
+        from entegrator.documents import safe_xml
+        from entegrator.documents.ns import CBC
+
+        root = safe_xml.parse(document)
+        facts = invoice_facts(root)
+        ettn = (root.findtext(f"{CBC}UUID") or "").strip().upper()
+        number = (root.findtext(f"{CBC}ID") or "").strip()
+        doc_id = uuid7()
+        created = created_at(doc_id)
+        known = conn.execute(
+            text(
+                "INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, "
+                "document_id, created_at) VALUES (:t, 'in', :e, :s, :n, :d, :c) "
+                "ON CONFLICT DO NOTHING RETURNING document_id"
+            ),
+            {
+                "t": tenant_id,
+                "e": ettn,
+                "s": facts["sender_id"] or "",
+                "n": number,
+                "d": doc_id,
+                "c": created,
+            },
+        ).first()
+        if known is None:
+            return  # the same invoice delivered before: filed once
+        digest = repo.put_blob(conn, tenant_id, document)
+        events = repo.chain(
+            doc_id,
+            after_seq=0,
+            after_hash=repo.GENESIS,
+            events=[("received", "received", {"envelope": envelope_id, "sha256": digest.hex()})],
+            actor="gib",
+            at=created,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, "
+                "profile, type, number, series, ettn, issue_date, sender_id, sender_name, "
+                "receiver_id, receiver_name, currency, line_extension, tax_exclusive, tax_total, "
+                "payable, status, xml_sha256, signed_sha256, event_count, head_hash, updated_at) "
+                "VALUES (:t, :d, :c, 'in', 'invoice', :profile, :type, :number, NULL, :ettn, "
+                ":issue_date, :sender_id, :sender_name, :receiver_id, :receiver_name, :currency, "
+                ":line_extension, :tax_exclusive, :tax_total, :payable, 'received', :x, :x, "
+                ":n, :h, :c)"
+            ),
+            {
+                "t": tenant_id,
+                "d": doc_id,
+                "c": created,
+                "number": number,
+                "ettn": ettn,
+                "x": digest,
+                "n": events[-1].seq,
+                "h": events[-1].hash,
+                **facts,
+            },
+        )
+        conn.execute(
+            text(repo.EVENTS_INSERT),
+            {"t": tenant_id, "d": doc_id, "at": created, "actor": "gib"}
+            | repo.event_columns(events),
+        )
+        if facts["sender_id"]:
+            conn.execute(
+                text(
+                    "INSERT INTO parties (tenant_id, vkn_tckn, name) VALUES (:t, :v, :n) "
+                    "ON CONFLICT (tenant_id, vkn_tckn) DO NOTHING"
+                ),
+                {"t": tenant_id, "v": facts["sender_id"], "n": facts["sender_name"] or ""},
+            )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
