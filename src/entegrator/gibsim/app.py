@@ -5,7 +5,10 @@ the real GİB identifies them by their client certificate instead.
 """
 
 import asyncio
+import contextlib
 import datetime as dt
+import logging
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, FastAPI, Header, HTTPException, Request
@@ -31,6 +34,8 @@ from entegrator.gibsim.service import GIB_TITLE, GIB_VKN, Simulator, SimulatorFa
 
 __all__ = ["create_app"]
 
+log = logging.getLogger(__name__)
+
 SERVICE = "/EFaturaMerkez/services/EFatura"
 RECEIVED = "Döküman GIB tarafından alındı."
 
@@ -39,7 +44,8 @@ class IntegratorIn(BaseModel):
     integrator_id: str = Field(min_length=1, max_length=100)
     name: str
     vkn: str = Field(pattern=r"^[0-9]{10}$")
-    endpoint: str | None = None
+    endpoint: str | None = None  # its sendDocument service: where envelopes for it go
+    delivery_token: str | None = None  # presented there as Authorization: Bearer
 
 
 class AliasIn(BaseModel):
@@ -69,8 +75,30 @@ def _version(content_type: str) -> str:
     return SOAP12
 
 
-def create_app(sim: Simulator, *, admin_token: str | None = None) -> FastAPI:  # noqa: PLR0915
-    app = FastAPI(title="GİB simulator", description="A stand-in for GİB, for tests and demos.")
+def create_app(  # noqa: PLR0915 - the routes of one service
+    sim: Simulator, *, admin_token: str | None = None, delivery_interval: float = 0.2
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async def deliver_forever() -> None:
+            while True:
+                try:
+                    await run_in_threadpool(sim.deliver_due)
+                except Exception:  # the loop must outlive a lost connection
+                    log.exception("delivery failed")
+                await asyncio.sleep(delivery_interval)
+
+        task = asyncio.create_task(deliver_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    app = FastAPI(
+        title="GİB simulator",
+        description="A stand-in for GİB, for tests and demos.",
+        lifespan=lifespan,
+    )
 
     def admin(token: str | None) -> None:
         if admin_token and token != f"Bearer {admin_token}":
@@ -162,7 +190,9 @@ def create_app(sim: Simulator, *, admin_token: str | None = None) -> FastAPI:  #
         body: IntegratorIn, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, str]:
         admin(authorization)
-        token = sim.register_integrator(body.integrator_id, body.name, body.vkn, body.endpoint)
+        token = sim.register_integrator(
+            body.integrator_id, body.name, body.vkn, body.endpoint, body.delivery_token
+        )
         return {"integrator_id": body.integrator_id, "token": token}
 
     @app.post("/admin/users")

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from entegrator.envelope.errors import EnvelopeError
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
+from entegrator.errors import EntegratorError
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
@@ -83,6 +84,10 @@ CREATE TABLE IF NOT EXISTS gibsim.envelopes (
     receiver_alias text,
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE gibsim.integrators ADD COLUMN IF NOT EXISTS delivery_token text;
+ALTER TABLE gibsim.envelopes ADD COLUMN IF NOT EXISTS attempts int NOT NULL DEFAULT 0;
+ALTER TABLE gibsim.envelopes ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz;
+ALTER TABLE gibsim.envelopes ADD COLUMN IF NOT EXISTS receiver_integrator text;
 CREATE TABLE IF NOT EXISTS gibsim.documents (
     ettn          text PRIMARY KEY,
     number        text,
@@ -120,9 +125,18 @@ def _hash(token: str) -> bytes:
 class Simulator:
     """GİB's state in one PostgreSQL schema."""
 
-    def __init__(self, database_url: str, validator: Validator | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        validator: Validator | None = None,
+        *,
+        max_attempts: int = 10,
+        retry_seconds: float = 30.0,
+    ) -> None:
         self.engine: Engine = create_engine(sqlalchemy_url(database_url), pool_size=5)
         self._validator = validator
+        self.max_attempts = max_attempts  # deliveries tried before 1215
+        self.retry_seconds = retry_seconds  # first pause; doubles, at most an hour
 
     @property
     def validator(self) -> Validator:
@@ -141,18 +155,33 @@ class Simulator:
     # -- integrators and users ---------------------------------------------------------------
 
     def register_integrator(
-        self, integrator_id: str, name: str, vkn: str, endpoint: str | None
+        self,
+        integrator_id: str,
+        name: str,
+        vkn: str,
+        endpoint: str | None,
+        delivery_token: str | None = None,
     ) -> str:
-        """Register (or re-register) an integrator; its new API token."""
+        """Register (or re-register) an integrator; its new API token. Envelopes for its
+        aliases are delivered to ``endpoint`` (its ``sendDocument`` service), presenting
+        ``delivery_token``."""
         token = secrets.token_urlsafe(24)
         with self.engine.begin() as conn:
             conn.execute(
                 text(
                     "INSERT INTO gibsim.integrators (integrator_id, name, vkn, endpoint, "
-                    "token_hash) VALUES (:i, :n, :v, :e, :h) ON CONFLICT (integrator_id) DO "
-                    "UPDATE SET name = :n, vkn = :v, endpoint = :e, token_hash = :h"
+                    "token_hash, delivery_token) VALUES (:i, :n, :v, :e, :h, :d) "
+                    "ON CONFLICT (integrator_id) DO UPDATE SET name = :n, vkn = :v, "
+                    "endpoint = :e, token_hash = :h, delivery_token = :d"
                 ),
-                {"i": integrator_id, "n": name, "v": vkn, "e": endpoint, "h": _hash(token)},
+                {
+                    "i": integrator_id,
+                    "n": name,
+                    "v": vkn,
+                    "e": endpoint,
+                    "h": _hash(token),
+                    "d": delivery_token,
+                },
             )
         return token
 
@@ -315,11 +344,24 @@ class Simulator:
             code, detail, envelope = self._check(
                 conn, row.integrator_id, bytes(row.data), row.file_name
             )
+            receiver_integrator = None
+            if code == 1200 and envelope is not None:
+                # Only integrators with an endpoint receive; the others' envelopes stay at 1200.
+                receiver_integrator = conn.execute(
+                    text(
+                        "SELECT a.integrator_id FROM gibsim.aliases a JOIN gibsim.integrators i "
+                        "USING (integrator_id) WHERE a.name = :n AND i.endpoint IS NOT NULL "
+                        "LIMIT 1"
+                    ),
+                    {"n": envelope.receiver.alias},
+                ).scalar()
             conn.execute(
                 text(
                     "UPDATE gibsim.envelopes SET status = :s, description = :t, "
                     "envelope_type = :ty, sender_vkn = :sv, receiver_vkn = :rv, "
-                    "receiver_alias = :ra, updated_at = now() WHERE envelope_id = :e"
+                    "receiver_alias = :ra, receiver_integrator = :ri, "
+                    "next_attempt_at = CASE WHEN CAST(:ri AS text) IS NULL THEN NULL "
+                    "ELSE now() END, updated_at = now() WHERE envelope_id = :e"
                 ),
                 {
                     "s": code,
@@ -328,10 +370,80 @@ class Simulator:
                     "sv": envelope.sender.identity if envelope else None,
                     "rv": envelope.receiver.identity if envelope else None,
                     "ra": envelope.receiver.alias if envelope else None,
+                    "ri": receiver_integrator,
                     "e": envelope_id,
                 },
             )
         return code
+
+    # -- delivery ------------------------------------------------------------------------------
+
+    def deliver_due(self, *, limit: int = 20) -> int:
+        """Deliver processed envelopes whose turn has come; how many were tried.
+
+        Each is leased first (its next attempt moved on), delivered outside any transaction,
+        then recorded: delivered → 1220 (the receiver's system response is awaited), failed →
+        1210 and tried again later, with the pause doubling, until ``max_attempts`` → 1215.
+        """
+        import httpx
+
+        from entegrator.gib.soap import DocumentResponse, GibFaultError, SendDocument, build
+        from entegrator.gib.soap import parse_response as parse_soap
+
+        with self.engine.begin() as conn:
+            due = conn.execute(
+                text(
+                    "UPDATE gibsim.envelopes e SET next_attempt_at = now() + interval '5 minutes' "
+                    "FROM (SELECT envelope_id FROM gibsim.envelopes WHERE status IN (1200, 1210) "
+                    "AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT :l "
+                    "FOR UPDATE SKIP LOCKED) d, gibsim.integrators i "
+                    "WHERE e.envelope_id = d.envelope_id "
+                    "AND i.integrator_id = e.receiver_integrator "
+                    "RETURNING e.envelope_id, e.file_name, e.data, e.md5, e.attempts, "
+                    "i.endpoint, i.delivery_token"
+                ),
+                {"l": limit},
+            ).all()
+        for row in due:
+            delivered = False
+            if row.endpoint:
+                content_type, body = build(SendDocument(row.file_name, bytes(row.data), row.md5))
+                headers = {"Content-Type": content_type}
+                if row.delivery_token:
+                    headers["Authorization"] = f"Bearer {row.delivery_token}"
+                try:
+                    reply = httpx.post(row.endpoint, content=body, headers=headers, timeout=30)
+                    answer = parse_soap(reply.headers.get("content-type", ""), reply.content)
+                    delivered = (
+                        isinstance(answer, DocumentResponse)
+                        and answer.hash.lower() == row.md5.lower()
+                    )
+                except (httpx.HTTPError, GibFaultError, EntegratorError):
+                    delivered = False
+            attempts = row.attempts + 1
+            if delivered:
+                code, when = 1220, None
+            elif attempts >= self.max_attempts:
+                code, when = 1215, None
+            else:
+                pause = min(3600.0, self.retry_seconds * 2 ** (attempts - 1))
+                code, when = 1210, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=pause)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "UPDATE gibsim.envelopes SET status = :s, description = :t, "
+                        "attempts = :a, next_attempt_at = :n, updated_at = now() "
+                        "WHERE envelope_id = :e"
+                    ),
+                    {
+                        "s": code,
+                        "t": status(code).text_tr,
+                        "a": attempts,
+                        "n": when,
+                        "e": row.envelope_id,
+                    },
+                )
+        return len(due)
 
     def _check(
         self, conn: Connection, integrator_id: str, data: bytes, file_name: str

@@ -1,0 +1,184 @@
+"""Across the network: an envelope sent to the GİB simulator reaches the platform's /gib
+endpoint and becomes the receiving tenant's incoming invoice; a receiver that is down is
+retried (1210) and given up on (1215)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from entegrator.documents import build_invoice
+from entegrator.documents.model import InvoiceDraft
+from entegrator.documents.response import read_response
+from entegrator.envelope.sbdh import build as build_envelope
+from entegrator.envelope.zipping import pack
+from entegrator.gib.soap import GetAppResp, GetAppRespResponse, SendDocument, build, parse_response
+from entegrator.gibsim.app import SERVICE, create_app
+from entegrator.gibsim.service import Simulator
+from entegrator.runtime import Runtime
+from entegrator.signing import TestCA, sign
+from entegrator.store import repo
+from tests.platform.conftest import EXAMPLE, TenantHandle, free_port, new_vkn
+
+CA = TestCA.create()
+
+
+@pytest.fixture(scope="module")
+def gib(database_url: str) -> Iterator[str]:
+    import uvicorn
+
+    sim = Simulator(database_url, max_attempts=4, retry_seconds=0.3)
+    sim.create_schema()
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(sim, delivery_interval=0.05),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    sim.dispose()
+
+
+def _integrator(gib: str, endpoint: str | None, ident: str | None = None) -> tuple[str, str]:
+    ident = ident or f"int-{uuid.uuid4().hex[:8]}"
+    r = httpx.post(
+        f"{gib}/admin/integrators",
+        json={"integrator_id": ident, "name": ident, "vkn": new_vkn(), "endpoint": endpoint},
+    )
+    assert r.status_code == 200, r.text
+    return ident, r.json()["token"]
+
+
+def _register(gib: str, vkn: str, integrator: str, alias: str, kind: str) -> None:
+    r = httpx.post(
+        f"{gib}/admin/users",
+        json={
+            "identifier": vkn,
+            "title": f"Şirket {vkn}",
+            "integrator_id": integrator,
+            "aliases": [{"name": alias, "kind": kind}],
+        },
+    )
+    assert r.status_code == 201, r.text
+
+
+def _status(gib: str, token: str, envelope_id: str) -> int:
+    ct, body = build(GetAppResp(envelope_id))
+    r = httpx.post(
+        f"{gib}{SERVICE}",
+        content=body,
+        headers={"Content-Type": ct, "Authorization": f"Bearer {token}"},
+    )
+    answer = parse_response(r.headers["content-type"], r.content)
+    assert isinstance(answer, GetAppRespResponse)
+    code = read_response(answer.application_response.encode()).status_code
+    assert code is not None
+    return code
+
+
+def _wait_for(gib: str, token: str, envelope_id: str, wanted: set[int]) -> int:
+    deadline = time.monotonic() + 30
+    seen = []
+    while time.monotonic() < deadline:
+        code = _status(gib, token, envelope_id)
+        seen.append(code)
+        if code in wanted:
+            return code
+        time.sleep(0.05)
+    raise AssertionError(f"status never reached {wanted}: {sorted(set(seen))}")
+
+
+def _send_invoice(gib: str, buyer_vkn: str, buyer_pk: str) -> tuple[str, str, bytes]:
+    """A supplier served by a fresh integrator sends one signed invoice; (envelope, token)."""
+    sender_integrator, token = _integrator(gib, None)
+    supplier = new_vkn()
+    gb = f"urn:mail:gb{supplier}@a.example"
+    _register(gib, supplier, sender_integrator, gb, "GB")
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["supplier"]["vkn"] = supplier
+    data["customer"]["vkn"] = buyer_vkn
+    data |= {"number": "NET2026000000001", "ettn": str(uuid.uuid4()).upper()}
+    xml = sign(
+        build_invoice(InvoiceDraft.model_validate(data)), CA.issue(identity=supplier, name="Satıcı")
+    )
+    packed = pack(build_envelope([xml], sender_alias=gb, receiver_alias=buyer_pk))
+    ct, body = build(SendDocument(packed.name, packed.data, packed.md5))
+    r = httpx.post(
+        f"{gib}{SERVICE}",
+        content=body,
+        headers={"Content-Type": ct, "Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200, r.text
+    return packed.name[:-4], token, xml
+
+
+def test_an_invoice_travels_through_gib_to_the_receiving_tenant(
+    gib: str,
+    base_url: str,
+    tenant: TenantHandle,
+    runtime: Runtime,
+    run_jobs: Callable[[], None],
+) -> None:
+    receiver, _ = _integrator(gib, f"{base_url}/gib/EFatura")
+    pk = f"urn:mail:pk{tenant.vkn}@b.example"
+    _register(gib, tenant.vkn, receiver, pk, "PK")
+    with runtime.db.system() as conn:
+        repo.add_alias(conn, tenant.tenant_id, vkn_tckn=tenant.vkn, alias=pk, kind="PK")
+
+    envelope_id, token, xml = _send_invoice(gib, tenant.vkn, pk)
+    assert _wait_for(gib, token, envelope_id, {1220, 1210, 1215}) == 1220
+    run_jobs()
+    with tenant.client() as c:
+        items = c.get("/api/v1/incoming").json()["items"]
+        assert [i["number"] for i in items] == ["NET2026000000001"]
+        assert c.get(f"/api/v1/incoming/{items[0]['id']}/xml").content == xml
+
+
+def test_a_receiver_that_is_down_is_retried_then_given_up(gib: str, base_url: str) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/gib/EFatura"
+    # Down for good: 1210 while retrying, 1215 when GİB stops.
+    down, _ = _integrator(gib, closed)
+    vkn = new_vkn()
+    pk = f"urn:mail:pk{vkn}@down.example"
+    _register(gib, vkn, down, pk, "PK")
+    envelope_id, token, _ = _send_invoice(gib, vkn, pk)
+    assert _wait_for(gib, token, envelope_id, {1210}) == 1210
+    assert _wait_for(gib, token, envelope_id, {1215, 1220}) == 1215
+
+
+def test_a_receiver_back_up_gets_its_envelope(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    run_jobs: Callable[[], None],
+) -> None:
+    tenant = make_tenant()
+    closed = f"http://127.0.0.1:{free_port()}/gib/EFatura"
+    receiver, _ = _integrator(gib, closed)
+    pk = f"urn:mail:pk{tenant.vkn}@later.example"
+    _register(gib, tenant.vkn, receiver, pk, "PK")
+    with runtime.db.system() as conn:
+        repo.add_alias(conn, tenant.tenant_id, vkn_tckn=tenant.vkn, alias=pk, kind="PK")
+    envelope_id, token, _ = _send_invoice(gib, tenant.vkn, pk)
+    assert _wait_for(gib, token, envelope_id, {1210}) == 1210
+    _integrator(gib, f"{base_url}/gib/EFatura", ident=receiver)  # the receiver is back
+    assert _wait_for(gib, token, envelope_id, {1220, 1215}) == 1220
+    run_jobs()
+    with tenant.client() as c:
+        assert len(c.get("/api/v1/incoming").json()["items"]) == 1
