@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     # GİB calls our /gib endpoint with this token (the simulator does; the real GİB is let in
     # by client certificate at the TLS terminator). Empty: the endpoint is open.
     gib_inbound_token: SecretStr | None = None
+    # GİB's document service (EFaturaMerkez sendDocument / getApplicationResponse) and where
+    # its registered-user lists are published; empty: nothing is sent.
+    gib_url: str | None = None
+    gib_user_list_url: str | None = None  # the folder holding newUser{Pk,Gb}Listxml.zip
+    gib_token: SecretStr | None = None  # the simulator's integrator token
+    gib_client_cert: Path | None = None  # the real GİB: a client certificate (PEM) ...
+    gib_client_key: Path | None = None  # ... and its key
+    gib_timeout_seconds: float = 60.0
     # Validation, as for `entegrator validate` (docs/validation.md).
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None

@@ -11,6 +11,7 @@ from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Val
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
 from entegrator.services.pipeline import Pipeline
+from entegrator.services.sending import SendingService
 from entegrator.store import Database, resolve_url
 
 __all__ = ["Runtime"]
@@ -51,8 +52,14 @@ class Runtime:
 
     @cached_property
     def pipeline(self) -> Pipeline:
-        return Pipeline(self.db, self.settings.key_bytes())
+        return Pipeline(self.db, self.settings.key_bytes(), wake_sender=bool(self.settings.gib_url))
+
+    @cached_property
+    def sending(self) -> SendingService:
+        return SendingService(self.db, self.settings)
 
     def close(self) -> None:
+        if "sending" in self.__dict__:
+            self.sending.close()
         if "db" in self.__dict__:
             self.db.dispose()

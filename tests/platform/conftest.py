@@ -144,10 +144,23 @@ def tenant(make_tenant: Callable[..., TenantHandle]) -> TenantHandle:
 
 
 def drain(runtime: Runtime) -> None:
-    """Run a worker in this process until the queue is empty."""
+    """Run a worker in this process until no job is waiting (a job may queue another one
+    while the worker is deciding it has caught up, hence the loop)."""
+    from sqlalchemy import text
+
     from entegrator.workflow.jobs import run_worker
 
-    asyncio.run(run_worker(runtime, wait=False, install_signal_handlers=False))
+    for _ in range(10):
+        asyncio.run(run_worker(runtime, wait=False, install_signal_handlers=False))
+        with runtime.db.system() as conn:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' "
+                    "AND (scheduled_at IS NULL OR scheduled_at <= now())"
+                )
+            ).scalar_one()
+        if not waiting:
+            return
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -182,3 +184,67 @@ def test_a_receiver_back_up_gets_its_envelope(
     run_jobs()
     with tenant.client() as c:
         assert len(c.get("/api/v1/incoming").json()["items"]) == 1
+
+
+def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    from tests.platform.conftest import drain, make_settings
+
+    platform, token = _integrator(gib, f"{base_url}/gib/EFatura")
+    seller, buyer = make_tenant(), make_tenant()
+    gb = f"urn:mail:gb{seller.vkn}@platform.example"
+    pk = f"urn:mail:pk{buyer.vkn}@platform.example"
+    _register(gib, seller.vkn, platform, gb, "GB")
+    _register(gib, buyer.vkn, platform, pk, "PK")
+    with runtime.db.system() as conn:
+        repo.add_alias(conn, seller.tenant_id, vkn_tckn=seller.vkn, alias=gb, kind="GB")
+        repo.add_alias(conn, buyer.tenant_id, vkn_tckn=buyer.vkn, alias=pk, kind="PK")
+    # The same installation, now with GİB configured (as its workers would be).
+    sending = Runtime.from_settings(
+        make_settings(
+            runtime.database_url,
+            tmp_path,
+            gib_url=f"{gib}{SERVICE}",
+            gib_token=token,
+            gib_user_list_url=f"{gib}/EFaturaMerkez",
+        )
+    )
+    sending.settings.secret_key = runtime.settings.secret_key
+    try:
+        assert sending.sending.refresh_user_list() >= 2
+        with seller.client() as c:
+            to_buyer = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+            stranger = seller.issue(c)  # 7047649710 is not a registered user
+        drain(sending)  # sign, envelope, send
+        with seller.client() as c:
+            sent = c.get(f"/api/v1/invoices/{to_buyer['id']}").json()
+            assert sent["status"] == "sent", sent
+            assert [e["type"] for e in sent["events"]][-3:] == ["queued", "enveloped", "sent"]
+            waiting = c.get(f"/api/v1/invoices/{stranger['id']}").json()
+            assert (waiting["status"], waiting["status_code"]) == ("queued", "not-registered")
+        # GİB processes it and delivers it to the buyer's integrator (this same platform).
+        deadline = time.monotonic() + 30
+        while sending.sending.poll(seller.tenant_id) == 0 or _doc_status(seller, to_buyer) != (
+            "processing",
+            "1220",
+        ):
+            assert time.monotonic() < deadline, _doc_status(seller, to_buyer)
+            time.sleep(0.1)
+        drain(sending)  # the buyer's side files the delivered envelope
+        with buyer.client() as c:
+            incoming = c.get("/api/v1/incoming").json()["items"]
+        assert [i["number"] for i in incoming] == [to_buyer["number"]]
+        assert incoming[0]["sender"]["id"] == seller.vkn
+    finally:
+        sending.close()
+
+
+def _doc_status(tenant: TenantHandle, doc: dict[str, Any]) -> tuple[str, str | None]:
+    with tenant.client() as c:
+        detail = c.get(f"/api/v1/invoices/{doc['id']}").json()
+    return detail["status"], detail["status_code"]

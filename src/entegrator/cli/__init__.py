@@ -38,6 +38,7 @@ app.add_typer(platform.tenant_app, name="tenant")
 app.add_typer(platform.apikey_app, name="apikey")
 app.add_typer(platform.seal_app, name="seal")
 app.add_typer(platform.alias_app, name="alias")
+app.add_typer(platform.gib_app, name="gib")
 
 
 @app.command()

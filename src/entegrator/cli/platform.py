@@ -460,3 +460,21 @@ def gibsim(
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     finally:
         simulator.dispose()
+
+
+gib_app = typer.Typer(help="The connection to GİB.", no_args_is_help=True)
+
+
+@gib_app.command("refresh-users")
+def gib_refresh_users() -> None:
+    """Fetch GİB's registered-user lists into the routing cache (workers do it too)."""
+    from entegrator.cli._errors import cli_errors
+
+    rt = _runtime()
+    rt.db.upgrade()
+    try:
+        with cli_errors("gib"):
+            count = rt.sending.refresh_user_list()
+    finally:
+        rt.close()
+    typer.echo(f"{count} registered users")

@@ -79,9 +79,10 @@ def install_test_seal(
 class Pipeline:
     """Worker-side steps of the outgoing pipeline."""
 
-    def __init__(self, db: Database, master_key: bytes) -> None:
+    def __init__(self, db: Database, master_key: bytes, *, wake_sender: bool = False) -> None:
         self.db = db
         self._master = master_key
+        self._wake_sender = wake_sender  # GİB is configured: signed documents go on to it
         self._seals: dict[uuid.UUID, SigningKey] = {}
         self._lock = threading.Lock()
 
@@ -248,6 +249,10 @@ class Pipeline:
                 tenant_id, row.created_at, document_id, signed, status, code, detail, now, events
             ),
         )
+        if status == "queued" and self._wake_sender:
+            from entegrator.services.sending import wake_sender
+
+            wake_sender(conn, tenant_id)
         return SignOutcome(status, changed=True)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from entegrator.runtime import Runtime
 from entegrator.services.inbound import INBOUND_TASK
 from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
+from entegrator.services.sending import SEND_TASK
 
 __all__ = ["make_app", "recover_stalled", "run_worker", "sweep"]
 
@@ -44,6 +45,32 @@ def sign_pending(tenant_id: str) -> int:
 
 def process_inbound(tenant_id: str) -> int:
     return _rt().inbound.process_pending(uuid.UUID(tenant_id))
+
+
+def send_pending(tenant_id: str) -> int:
+    return _rt().sending.send_pending(uuid.UUID(tenant_id))
+
+
+def follow_gib(timestamp: int) -> int:
+    """Ask GİB about everything sent and not final yet (every minute), and refresh the
+    registered-user list every two hours; how many documents changed."""
+    rt = _rt()
+    if not rt.sending.configured:
+        return 0
+    if timestamp % 7200 < 60 and rt.settings.gib_user_list_url:
+        try:
+            rt.sending.refresh_user_list()
+        except Exception:  # keep following statuses with the list we have
+            log.exception("refreshing GİB's user list failed")
+    with rt.db.system() as conn:
+        tenants = (
+            conn.execute(
+                text("SELECT DISTINCT tenant_id FROM outbound_envelopes WHERE status = 'sent'")
+            )
+            .scalars()
+            .all()
+        )
+    return sum(rt.sending.poll(t) for t in tenants)
 
 
 def sweep(timestamp: int) -> int:
@@ -88,6 +115,14 @@ def make_app(database_url: str) -> procrastinate.App:
         queue=QUEUE,
         retry=RetryStrategy(max_attempts=20, exponential_wait=2),
     )(process_inbound)
+    app.task(
+        name=SEND_TASK,
+        queue=QUEUE,
+        retry=RetryStrategy(max_attempts=20, exponential_wait=2),
+    )(send_pending)
+    app.periodic(cron="* * * * *", periodic_id="follow-gib")(
+        app.task(name="entegrator.follow_gib", queue=QUEUE)(follow_gib)
+    )
     app.periodic(cron="*/5 * * * *", periodic_id="sweep")(
         app.task(name="entegrator.sweep", queue=QUEUE)(sweep)
     )

@@ -35,6 +35,7 @@ TENANT_TABLES = (
     "audit_log",
     "idempotency_keys",
     "inbound_envelopes",
+    "outbound_envelopes",
 )
 APPEND_ONLY = ("blobs", "events", "audit_log")
 PARTITIONED = ("documents", "events", "audit_log")
@@ -115,6 +116,39 @@ CREATE TABLE aliases (
     PRIMARY KEY (tenant_id, alias, kind, document)
 );
 CREATE UNIQUE INDEX aliases_once ON aliases (alias, kind, document);
+
+-- Envelopes we send to GİB: created (with their id) before the first attempt, so that every
+-- retry sends the same envelope and GİB's duplicate check (2001) keeps it to one.
+CREATE TABLE outbound_envelopes (
+    tenant_id       uuid NOT NULL REFERENCES tenants,
+    envelope_id     text NOT NULL,
+    document_id     uuid NOT NULL,
+    document_created timestamptz NOT NULL,
+    file_name       text NOT NULL,
+    md5             text NOT NULL,
+    data            bytea NOT NULL,
+    receiver_alias  text NOT NULL,
+    status          text NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'sent', 'final', 'failed')),
+    gib_code        int,
+    attempts        int NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    last_error      text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, envelope_id)
+);
+CREATE UNIQUE INDEX outbound_envelopes_one_per_document
+    ON outbound_envelopes (tenant_id, document_id) WHERE status <> 'failed';
+
+-- GİB's registered-user list, as last fetched: reference data shared by every tenant (the
+-- one table without tenant_id; it holds nothing of any tenant).
+CREATE TABLE gib_users (
+    identifier   text PRIMARY KEY,
+    title        text NOT NULL,
+    mailboxes    text[] NOT NULL DEFAULT '{}',
+    sender_units text[] NOT NULL DEFAULT '{}',
+    refreshed_at timestamptz NOT NULL DEFAULT now()
+);
 
 -- Envelopes GİB delivered to us, stored as received before they are acknowledged; processing
 -- replays from here.
@@ -350,6 +384,8 @@ def upgrade() -> None:
         rights = "SELECT, INSERT" if table in APPEND_ONLY else "SELECT, INSERT, UPDATE"
         _sql(f"GRANT {rights} ON {table} TO {APP_ROLE}")
     _sql(f"GRANT USAGE ON SEQUENCE audit_log_audit_id_seq TO {APP_ROLE}")
+
+    _sql(f"GRANT SELECT ON gib_users TO {APP_ROLE}")
 
     # Jobs: procrastinate's own schema, in the same database and transaction; the service
     # defers jobs inside its own transactions, so the application role may use it.

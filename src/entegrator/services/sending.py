@@ -1,0 +1,396 @@
+"""Sending signed invoices to GİB and following them to their final status.
+
+For each document in ``queued`` (signed, waiting): the buyer is looked up in GİB's user list
+(refreshed into ``gib_users``); a registered buyer gets an envelope (SENDERENVELOPE from the
+tenant's GB alias to the buyer's PK alias), stored with its id *before* the first attempt so
+that every retry sends the very same envelope and GİB's duplicate check keeps it to one.
+A buyer who is not registered needs an e-Arşiv invoice instead (``status_code``
+``not-registered``; e-Arşiv comes with its own work).
+
+Sending follows GİB's answers: accepted → ``sent`` (1000); GİB unreachable or a transient
+fault (2002, 2003, 2005) → tried again with the pause doubling; fault 2001 (the envelope is
+already there) → ``sent``; any other fault → ``failed``. ``poll`` then asks GİB for the status
+of what was sent and moves the document along the lifecycle (``gib.codes``): processing,
+delivered (1300), rejected_by_gib (11xx), failed_delivery (1215/1230), with an event each time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from entegrator.config import Settings
+from entegrator.envelope.sbdh import build as build_envelope
+from entegrator.envelope.zipping import pack
+from entegrator.errors import EntegratorError
+from entegrator.gib.client import GibClient, GibUnavailableError
+from entegrator.gib.codes import fault as fault_info
+from entegrator.gib.codes import status as status_info
+from entegrator.gib.soap import GibFaultError
+from entegrator.services.invoices import QUEUE
+from entegrator.store import Database, repo
+from entegrator.store.ids import created_at
+
+__all__ = ["SEND_TASK", "SendingService", "wake_sender"]
+
+log = logging.getLogger(__name__)
+
+SEND_TASK = "entegrator.send_pending"
+LEASE = dt.timedelta(minutes=5)
+
+
+def wake_sender(conn: Connection, tenant_id: uuid.UUID) -> bool:
+    return bool(
+        conn.execute(
+            text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
+            {
+                "q": QUEUE,
+                "task": SEND_TASK,
+                "lock": f"send:{tenant_id}",
+                "args": json.dumps({"tenant_id": str(tenant_id)}),
+            },
+        ).scalar()
+    )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    envelope_id: str
+    document_id: uuid.UUID
+    outcome: str  # sent, retry, failed
+
+
+class SendingService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._client: GibClient | None = None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.gib_url)
+
+    @property
+    def client(self) -> GibClient:
+        if self._client is None:
+            s = self.settings
+            if not s.gib_url:
+                raise GibUnavailableError(detail="ENTEGRATOR_GIB_URL is not set")
+            self._client = GibClient(
+                s.gib_url,
+                token=s.gib_token.get_secret_value() if s.gib_token else None,
+                cert=s.gib_client_cert,
+                key=s.gib_client_key,
+                timeout=s.gib_timeout_seconds,
+            )
+        return self._client
+
+    # -- the user list ---------------------------------------------------------------------
+
+    def refresh_user_list(self) -> int:
+        """Fetch GİB's lists and replace the cached copy (one transaction); how many users."""
+        base = self.settings.gib_user_list_url
+        if not base:
+            raise GibUnavailableError(detail="ENTEGRATOR_GIB_USER_LIST_URL is not set")
+        users = self.client.user_list(base)
+        rows = [
+            {
+                "i": u.identifier,
+                "t": u.title,
+                "pk": users.mailboxes(u.identifier),
+                "gb": users.sender_units(u.identifier),
+            }
+            for u in users.users.values()
+        ]
+        with self.db.system() as conn:
+            conn.execute(text("DELETE FROM gib_users"))
+            if rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO gib_users (identifier, title, mailboxes, sender_units) "
+                        "VALUES (:i, :t, :pk, :gb)"
+                    ),
+                    rows,
+                )
+        return len(rows)
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def send_pending(self, tenant_id: uuid.UUID) -> int:
+        """Envelope every waiting document, then send what is due; how many were sent."""
+        if not self.configured:
+            return 0
+        while self._envelope_next(tenant_id):
+            pass
+        sent = 0
+        while (attempt := self._send_next(tenant_id)) is not None:
+            sent += attempt.outcome == "sent"
+        return sent
+
+    def _envelope_next(self, tenant_id: uuid.UUID) -> bool:
+        with self.db.tenant(tenant_id) as conn:
+            doc = conn.execute(
+                text(
+                    "SELECT document_id, created_at, receiver_id, signed_sha256, event_count, "
+                    "head_hash FROM documents WHERE tenant_id = :t AND direction = 'out' "
+                    "AND status = 'queued' AND status_code IS NULL ORDER BY created_at LIMIT 1 "
+                    "FOR UPDATE SKIP LOCKED"
+                ),
+                {"t": tenant_id},
+            ).first()
+            if doc is None:
+                return False
+            gb = conn.execute(
+                text(
+                    "SELECT alias FROM aliases WHERE tenant_id = :t AND kind = 'GB' "
+                    "AND document = 'Invoice' ORDER BY created_at LIMIT 1"
+                ),
+                {"t": tenant_id},
+            ).scalar()
+            pk = conn.execute(
+                text("SELECT mailboxes[1] FROM gib_users WHERE identifier = :i"),
+                {"i": doc.receiver_id},
+            ).scalar()
+            if gb is None or pk is None:
+                code = "no-sender-alias" if gb is None else "not-registered"
+                detail = (
+                    "Hesabın GB etiketi yok / the tenant has no GB alias"
+                    if gb is None
+                    else "Alıcı e-Fatura kullanıcısı değil (e-Arşiv gerekir) / the buyer is "
+                    "not an e-Fatura user (needs e-Arşiv)"
+                )
+                conn.execute(
+                    text(
+                        "UPDATE documents SET status_code = :c, status_detail = :d "
+                        "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
+                    ),
+                    {
+                        "c": code,
+                        "d": detail,
+                        "t": tenant_id,
+                        "ca": doc.created_at,
+                        "id": doc.document_id,
+                    },
+                )
+                return True
+            signed = repo.get_blob(conn, tenant_id, bytes(doc.signed_sha256))
+            packed = pack(build_envelope([signed], sender_alias=gb, receiver_alias=pk))
+            envelope_id = packed.name.removesuffix(".zip")
+            conn.execute(
+                text(
+                    "INSERT INTO outbound_envelopes (tenant_id, envelope_id, document_id, "
+                    "document_created, file_name, md5, data, receiver_alias) "
+                    "VALUES (:t, :e, :d, :c, :f, :m, :data, :r)"
+                ),
+                {
+                    "t": tenant_id,
+                    "e": envelope_id,
+                    "d": doc.document_id,
+                    "c": doc.created_at,
+                    "f": packed.name,
+                    "m": packed.md5,
+                    "data": packed.data,
+                    "r": pk,
+                },
+            )
+            self._transition(
+                conn,
+                tenant_id,
+                doc,
+                "enveloped",
+                "queued",
+                {"envelope": envelope_id, "to": pk},
+                status_code="enveloped",
+            )
+            return True
+
+    def _send_next(self, tenant_id: uuid.UUID) -> Attempt | None:
+        with self.db.tenant(tenant_id) as conn:
+            row = conn.execute(
+                text(
+                    "UPDATE outbound_envelopes o SET next_attempt_at = now() + :lease, "
+                    "attempts = o.attempts + 1 FROM (SELECT envelope_id FROM outbound_envelopes "
+                    "WHERE tenant_id = :t AND status = 'pending' AND next_attempt_at <= now() "
+                    "ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) d "
+                    "WHERE o.tenant_id = :t AND o.envelope_id = d.envelope_id "
+                    "RETURNING o.envelope_id, o.document_id, o.document_created, o.file_name, "
+                    "o.md5, o.data, o.attempts"
+                ),
+                {"t": tenant_id, "lease": LEASE},
+            ).first()
+        if row is None:
+            return None
+        outcome: str = "sent"
+        code: int | None = 1000
+        detail: str | None = None
+        try:
+            answer = self.client.send(row.file_name, bytes(row.data), row.md5)
+            if answer.hash and answer.hash.lower() != row.md5.lower():
+                outcome, code, detail = "retry", None, f"GİB computed MD5 {answer.hash}"
+        except GibFaultError as exc:
+            if exc.fault_code == 2001:  # GİB has it already: this is a resend
+                outcome = "sent"
+            elif fault_info(exc.fault_code).transient:
+                outcome, code, detail = "retry", None, f"{exc.fault_code}: {exc.msg}"
+            else:
+                outcome, code, detail = "failed", exc.fault_code, exc.msg
+        except GibUnavailableError as exc:
+            outcome, code, detail = "retry", None, exc.text_en
+        pause = min(3600.0, 5.0 * 2 ** (row.attempts - 1))
+        with self.db.tenant(tenant_id) as conn:
+            conn.execute(
+                text(
+                    "UPDATE outbound_envelopes SET status = :s, gib_code = :c, last_error = :e, "
+                    "next_attempt_at = now() + make_interval(secs => :p) "
+                    "WHERE tenant_id = :t AND envelope_id = :id"
+                ),
+                {
+                    "s": {"sent": "sent", "retry": "pending", "failed": "failed"}[outcome],
+                    "c": code,
+                    "e": detail,
+                    "p": pause,
+                    "t": tenant_id,
+                    "id": row.envelope_id,
+                },
+            )
+            if outcome != "retry":
+                doc = self._lock_document(conn, tenant_id, row.document_id)
+                if outcome == "sent":
+                    self._transition(
+                        conn,
+                        tenant_id,
+                        doc,
+                        "sent",
+                        "sent",
+                        {"envelope": row.envelope_id, "code": 1000},
+                        status_code="1000",
+                    )
+                else:
+                    self._transition(
+                        conn,
+                        tenant_id,
+                        doc,
+                        "failed",
+                        "failed",
+                        {"envelope": row.envelope_id, "fault": code, "message": detail},
+                        status_code=str(code),
+                        status_detail=detail,
+                    )
+        return Attempt(row.envelope_id, row.document_id, outcome)
+
+    # -- following ---------------------------------------------------------------------------
+
+    def poll(self, tenant_id: uuid.UUID) -> int:
+        """Ask GİB about every envelope still under way; how many changed."""
+        if not self.configured:
+            return 0
+        with self.db.tenant(tenant_id) as conn:
+            waiting = conn.execute(
+                text(
+                    "SELECT envelope_id, document_id, gib_code FROM outbound_envelopes "
+                    "WHERE tenant_id = :t AND status = 'sent'"
+                ),
+                {"t": tenant_id},
+            ).all()
+        changed = 0
+        for envelope_id, document_id, known in waiting:
+            try:
+                facts = self.client.status(envelope_id)
+            except (GibUnavailableError, GibFaultError, EntegratorError) as exc:
+                log.warning("status of %s: %s", envelope_id, exc)
+                continue
+            code = facts.status_code
+            if code is None or code == known:
+                continue
+            info = status_info(code)
+            with self.db.tenant(tenant_id) as conn:
+                conn.execute(
+                    text(
+                        "UPDATE outbound_envelopes SET gib_code = :c, status = :s "
+                        "WHERE tenant_id = :t AND envelope_id = :e"
+                    ),
+                    {
+                        "c": code,
+                        "s": "final" if info.final else "sent",
+                        "t": tenant_id,
+                        "e": envelope_id,
+                    },
+                )
+                doc = self._lock_document(conn, tenant_id, document_id)
+                self._transition(
+                    conn,
+                    tenant_id,
+                    doc,
+                    "gib-status",
+                    info.lifecycle,
+                    {"envelope": envelope_id, "code": code, "description": facts.description},
+                    status_code=str(code),
+                    status_detail=facts.description,
+                )
+            changed += 1
+        return changed
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _lock_document(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) -> Any:
+        return conn.execute(
+            text(
+                "SELECT document_id, created_at, event_count, head_hash FROM documents "
+                "WHERE tenant_id = :t AND created_at = :c AND document_id = :d FOR UPDATE"
+            ),
+            {"t": tenant_id, "c": created_at(document_id), "d": document_id},
+        ).one()
+
+    @staticmethod
+    def _transition(  # noqa: PLR0917 - one event and the document's new state
+        conn: Connection,
+        tenant_id: uuid.UUID,
+        doc: Any,
+        event: str,
+        status: str,
+        data: dict[str, Any],
+        *,
+        status_code: str | None = None,
+        status_detail: str | None = None,
+    ) -> None:
+        now = dt.datetime.now(dt.UTC)
+        count, head = repo.append_events(
+            conn,
+            tenant_id,
+            doc.document_id,
+            after_seq=doc.event_count,
+            after_hash=bytes(doc.head_hash),
+            events=[(event, status, data)],
+            actor="gib",
+            at=now,
+        )
+        conn.execute(
+            text(
+                "UPDATE documents SET status = :s, status_code = :c, status_detail = :d, "
+                "event_count = :n, head_hash = :h, updated_at = :now "
+                "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
+            ),
+            {
+                "s": status,
+                "c": status_code,
+                "d": status_detail,
+                "n": count,
+                "h": head,
+                "now": now,
+                "t": tenant_id,
+                "ca": doc.created_at,
+                "id": doc.document_id,
+            },
+        )
