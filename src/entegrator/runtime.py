@@ -48,7 +48,7 @@ class Runtime:
 
     @cached_property
     def inbound(self) -> InboundService:
-        return InboundService(self.db, self.validator)
+        return InboundService(self.db, self.validator, self.sending)
 
     @cached_property
     def pipeline(self) -> Pipeline:

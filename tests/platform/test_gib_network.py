@@ -227,19 +227,23 @@ def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
             assert [e["type"] for e in sent["events"]][-3:] == ["queued", "enveloped", "sent"]
             waiting = c.get(f"/api/v1/invoices/{stranger['id']}").json()
             assert (waiting["status"], waiting["status_code"]) == ("queued", "not-registered")
-        # GİB processes it and delivers it to the buyer's integrator (this same platform).
+        # GİB processes it and delivers it to the buyer's integrator (this same platform),
+        # whose system response (S_APR 1200) travels back through GİB: 1220, then 1300.
         deadline = time.monotonic() + 30
-        while sending.sending.poll(seller.tenant_id) == 0 or _doc_status(seller, to_buyer) != (
-            "processing",
-            "1220",
-        ):
+        while _doc_status(seller, to_buyer)[0] != "delivered":
             assert time.monotonic() < deadline, _doc_status(seller, to_buyer)
+            drain(sending)  # the buyer files the envelope and answers it
+            sending.sending.poll(seller.tenant_id)
             time.sleep(0.1)
-        drain(sending)  # the buyer's side files the delivered envelope
         with buyer.client() as c:
             incoming = c.get("/api/v1/incoming").json()["items"]
         assert [i["number"] for i in incoming] == [to_buyer["number"]]
         assert incoming[0]["sender"]["id"] == seller.vkn
+        with seller.client() as c:
+            events = c.get(f"/api/v1/invoices/{to_buyer['id']}").json()["events"]
+        codes = [e["data"].get("code") for e in events if e["type"] == "gib-status"]
+        assert codes[-1] == 1300
+        assert set(codes) <= {1200, 1220, 1300}
     finally:
         sending.close()
 

@@ -430,10 +430,10 @@ class Simulator:
                 code, when = 1210, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=pause)
             with self.engine.begin() as conn:
                 conn.execute(
-                    text(
+                    text(  # a system response may have settled it meanwhile: keep that
                         "UPDATE gibsim.envelopes SET status = :s, description = :t, "
                         "attempts = :a, next_attempt_at = :n, updated_at = now() "
-                        "WHERE envelope_id = :e"
+                        "WHERE envelope_id = :e AND status IN (1200, 1210)"
                     ),
                     {
                         "s": code,
@@ -456,6 +456,8 @@ class Simulator:
         refused = envelope_refusal(self.validator, xml, envelope, name=f"{envelope_id}.xml")
         if refused is not None:
             return refused[0], refused[1], envelope
+        if envelope.type is EnvelopeType.SYSTEMENVELOPE:
+            return self._check_system(conn, integrator_id, envelope), None, envelope
         if envelope.type in (EnvelopeType.SENDERENVELOPE, EnvelopeType.POSTBOXENVELOPE):
             wrong_alias = self._check_aliases(conn, integrator_id, envelope)
             if wrong_alias is not None:
@@ -474,6 +476,38 @@ class Simulator:
                 if taken is None:
                     return 1163, None, envelope
         return 1200, None, envelope
+
+    def _check_system(self, conn: Connection, integrator_id: str, envelope: Envelope) -> int:
+        """A receiver's system response: from one of the calling integrator's aliases to a
+        known alias. It settles the envelope it answers: 1300 when that was processed (1200),
+        1230 otherwise."""
+        from entegrator.documents.response import read_response
+
+        sender = conn.execute(
+            text("SELECT integrator_id FROM gibsim.aliases WHERE name = :n LIMIT 1"),
+            {"n": envelope.sender.alias},
+        ).scalar()
+        if sender != integrator_id:
+            return 1171
+        known = conn.execute(
+            text("SELECT 1 FROM gibsim.aliases WHERE name = :n LIMIT 1"),
+            {"n": envelope.receiver.alias},
+        ).scalar()
+        if known is None:
+            return 1181
+        for document in envelope.documents:
+            facts = read_response(document)
+            if not facts.system or facts.status_code is None:
+                continue
+            settled = 1300 if facts.status_code == 1200 else 1230
+            conn.execute(
+                text(
+                    "UPDATE gibsim.envelopes SET status = :s, description = :t, "
+                    "updated_at = now() WHERE envelope_id = :e AND status IN (1200, 1210, 1220)"
+                ),
+                {"s": settled, "t": status(settled).text_tr, "e": facts.reference.upper()},
+            )
+        return 1200
 
     def _check_aliases(
         self, conn: Connection, integrator_id: str, envelope: Envelope

@@ -28,8 +28,10 @@ from entegrator.envelope.errors import EnvelopeError
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.gib.checks import envelope_refusal
+from entegrator.gib.codes import status
 from entegrator.rules import Validator
 from entegrator.services.invoices import QUEUE, invoice_facts
+from entegrator.services.sending import SendingService
 from entegrator.store import Database, repo
 from entegrator.store.ids import created_at, uuid7
 
@@ -77,9 +79,12 @@ def wake_inbound(conn: Connection, tenant_id: uuid.UUID) -> bool:
 
 
 class InboundService:
-    def __init__(self, db: Database, validator: Validator) -> None:
+    def __init__(
+        self, db: Database, validator: Validator, sending: SendingService | None = None
+    ) -> None:
         self.db = db
         self.validator = validator
+        self.sending = sending  # answers delivered documents with a system response
 
     def receive(self, file_name: str, data: bytes, md5: str) -> Received:
         """Store a delivered envelope before it is acknowledged; raises :class:`InboundFault`."""
@@ -163,9 +168,21 @@ class InboundService:
             ).first()
             if row is None:
                 return False
-            code, detail = self._file(
+            code, detail, envelope = self._file(
                 conn, tenant_id, row.envelope_id, row.file_name, bytes(row.data)
             )
+            if (
+                self.sending is not None
+                and envelope is not None
+                and envelope.type is EnvelopeType.SENDERENVELOPE
+            ):
+                self.sending.queue_system_response(
+                    conn,
+                    tenant_id,
+                    answered=envelope,
+                    code=code,
+                    description=detail or status(code).text_tr,
+                )
             conn.execute(
                 text(
                     "UPDATE inbound_envelopes SET status = :s, code = :c, detail = :d, "
@@ -188,19 +205,19 @@ class InboundService:
         envelope_id: str,
         file_name: str,
         data: bytes,
-    ) -> tuple[int, str | None]:
+    ) -> tuple[int, str | None, Envelope | None]:
         try:
             envelope, xml = unpack(data, name=file_name)
         except EnvelopeError as exc:
-            return exc.gib_code or 1140, exc.text_tr
+            return exc.gib_code or 1140, exc.text_tr, None
         refused = envelope_refusal(self.validator, xml, envelope, name=file_name)
         if refused is not None:
-            return refused
+            return refused[0], refused[1], envelope
         if envelope.type is not EnvelopeType.SENDERENVELOPE:
-            return 1200, None  # replies and system responses: filed by a later version
+            return 1200, None, envelope  # replies and system responses: not filed yet
         for document in envelope.documents:
             self._file_invoice(conn, tenant_id, envelope_id, document)
-        return 1200, None
+        return 1200, None, envelope
 
     def _file_invoice(
         self, conn: Connection, tenant_id: uuid.UUID, envelope_id: str, document: bytes

@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from entegrator.config import Settings
+from entegrator.documents.response import ResponseParty, build_system_response
+from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import pack
 from entegrator.errors import EntegratorError
@@ -127,6 +129,52 @@ class SendingService:
 
     # -- sending -----------------------------------------------------------------------------
 
+    def queue_system_response(
+        self,
+        conn: Connection,
+        tenant_id: uuid.UUID,
+        *,
+        answered: Envelope,
+        code: int,
+        description: str,
+    ) -> str:
+        """Queue the S_APR answering an envelope delivered to us (in the caller's transaction):
+        from the alias it came to, back to the sender's alias, through GİB."""
+        xml = build_system_response(
+            envelope_id=answered.id.upper(),
+            envelope_type=answered.type.value,
+            code=code,
+            description=description,
+            sender=ResponseParty(answered.receiver.identity, answered.receiver.title or "-"),
+            receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
+            envelope_date=answered.created.date(),
+        )
+        packed = pack(
+            build_envelope(
+                [xml],
+                sender_alias=answered.receiver.alias,
+                receiver_alias=answered.sender.alias,
+                type=EnvelopeType.SYSTEMENVELOPE,
+            )
+        )
+        envelope_id = packed.name.removesuffix(".zip")
+        conn.execute(
+            text(
+                "INSERT INTO outbound_envelopes (tenant_id, envelope_id, kind, file_name, md5, "
+                "data, receiver_alias) VALUES (:t, :e, 'system', :f, :m, :d, :r)"
+            ),
+            {
+                "t": tenant_id,
+                "e": envelope_id,
+                "f": packed.name,
+                "m": packed.md5,
+                "d": packed.data,
+                "r": answered.sender.alias,
+            },
+        )
+        wake_sender(conn, tenant_id)
+        return envelope_id
+
     def send_pending(self, tenant_id: uuid.UUID) -> int:
         """Envelope every waiting document, then send what is due; how many were sent."""
         if not self.configured:
@@ -224,7 +272,7 @@ class SendingService:
                     "WHERE tenant_id = :t AND status = 'pending' AND next_attempt_at <= now() "
                     "ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) d "
                     "WHERE o.tenant_id = :t AND o.envelope_id = d.envelope_id "
-                    "RETURNING o.envelope_id, o.document_id, o.document_created, o.file_name, "
+                    "RETURNING o.envelope_id, o.kind, o.document_id, o.file_name, "
                     "o.md5, o.data, o.attempts"
                 ),
                 {"t": tenant_id, "lease": LEASE},
@@ -299,7 +347,7 @@ class SendingService:
             waiting = conn.execute(
                 text(
                     "SELECT envelope_id, document_id, gib_code FROM outbound_envelopes "
-                    "WHERE tenant_id = :t AND status = 'sent'"
+                    "WHERE tenant_id = :t AND status = 'sent' AND kind = 'document'"
                 ),
                 {"t": tenant_id},
             ).all()

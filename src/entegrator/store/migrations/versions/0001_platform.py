@@ -122,8 +122,9 @@ CREATE UNIQUE INDEX aliases_once ON aliases (alias, kind, document);
 CREATE TABLE outbound_envelopes (
     tenant_id       uuid NOT NULL REFERENCES tenants,
     envelope_id     text NOT NULL,
-    document_id     uuid NOT NULL,
-    document_created timestamptz NOT NULL,
+    kind            text NOT NULL DEFAULT 'document' CHECK (kind IN ('document', 'system')),
+    document_id     uuid,  -- the invoice it carries (kind document)
+    document_created timestamptz,
     file_name       text NOT NULL,
     md5             text NOT NULL,
     data            bytea NOT NULL,
@@ -138,7 +139,7 @@ CREATE TABLE outbound_envelopes (
     PRIMARY KEY (tenant_id, envelope_id)
 );
 CREATE UNIQUE INDEX outbound_envelopes_one_per_document
-    ON outbound_envelopes (tenant_id, document_id) WHERE status <> 'failed';
+    ON outbound_envelopes (tenant_id, document_id) WHERE status <> 'failed' AND kind = 'document';
 
 -- GİB's registered-user list, as last fetched: reference data shared by every tenant (the
 -- one table without tenant_id; it holds nothing of any tenant).
