@@ -252,3 +252,89 @@ def _doc_status(tenant: TenantHandle, doc: dict[str, Any]) -> tuple[str, str | N
     with tenant.client() as c:
         detail = c.get(f"/api/v1/invoices/{doc['id']}").json()
     return detail["status"], detail["status_code"]
+
+
+def test_gib_down_while_sending_then_the_same_envelope_once(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import text
+
+    from tests.platform.conftest import drain, make_settings
+
+    platform, token = _integrator(gib, f"{base_url}/gib/EFatura")
+    seller, buyer = make_tenant(), make_tenant()
+    gb = f"urn:mail:gb{seller.vkn}@down.example"
+    pk = f"urn:mail:pk{buyer.vkn}@down.example"
+    _register(gib, seller.vkn, platform, gb, "GB")
+    _register(gib, buyer.vkn, platform, pk, "PK")
+    with runtime.db.system() as conn:
+        repo.add_alias(conn, seller.tenant_id, vkn_tckn=seller.vkn, alias=gb, kind="GB")
+        repo.add_alias(conn, buyer.tenant_id, vkn_tckn=buyer.vkn, alias=pk, kind="PK")
+    sending = Runtime.from_settings(
+        make_settings(
+            runtime.database_url,
+            tmp_path,
+            gib_url=f"{gib}{SERVICE}",
+            gib_token=token,
+            gib_user_list_url=f"{gib}/EFaturaMerkez",
+        )
+    )
+    try:
+        sending.sending.refresh_user_list()
+        assert httpx.put(f"{gib}/admin/faults", json={"outage": True}).status_code == 200
+        try:
+            with seller.client() as c:
+                doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+            drain(sending)
+            assert _doc_status(seller, doc) == ("queued", "enveloped")  # waiting, not lost
+            with runtime.db.tenant(seller.tenant_id) as conn:
+                row = conn.execute(
+                    text(
+                        "SELECT envelope_id, attempts, status, last_error FROM "
+                        "outbound_envelopes WHERE document_id = :d"
+                    ),
+                    {"d": uuid.UUID(doc["id"])},
+                ).one()
+            assert (row.attempts, row.status) == (1, "pending")
+            assert "GİB" in row.last_error or "HTTP 503" in row.last_error
+        finally:
+            httpx.put(f"{gib}/admin/faults", json={"outage": False})
+        # The retry is due: sent, the same envelope.
+        with runtime.db.system() as conn:
+            conn.execute(
+                text(
+                    "UPDATE outbound_envelopes SET next_attempt_at = now() WHERE envelope_id = :e"
+                ),
+                {"e": row.envelope_id},
+            )
+        assert sending.sending.send_pending(seller.tenant_id) == 1
+        assert _doc_status(seller, doc) == ("sent", "1000")
+        # An answer lost on the way (GİB got it, we did not hear): the resend is refused as a
+        # duplicate (2001) and counts as sent; the buyer gets one invoice.
+        with runtime.db.system() as conn:
+            conn.execute(
+                text(
+                    "UPDATE outbound_envelopes SET status = 'pending', "
+                    "next_attempt_at = now() WHERE envelope_id = :e"
+                ),
+                {"e": row.envelope_id},
+            )
+        assert sending.sending.send_pending(seller.tenant_id) == 1
+        deadline = time.monotonic() + 30
+        while _doc_status(seller, doc)[0] != "delivered":
+            assert time.monotonic() < deadline, _doc_status(seller, doc)
+            drain(sending)
+            sending.sending.poll(seller.tenant_id)
+            time.sleep(0.1)
+        with buyer.client() as c:
+            assert len(c.get("/api/v1/incoming").json()["items"]) == 1
+        with seller.client() as c:
+            events = c.get(f"/api/v1/invoices/{doc['id']}").json()["events"]
+        assert [e["type"] for e in events].count("sent") == 1  # the resend added nothing
+        assert [e["type"] for e in events].count("enveloped") == 1  # one envelope
+    finally:
+        sending.close()

@@ -314,7 +314,9 @@ class SendingService:
             )
             if outcome != "retry":
                 doc = self._lock_document(conn, tenant_id, row.document_id)
-                if outcome == "sent":
+                if outcome == "sent" and doc.status != "queued":
+                    pass  # a resend GİB knew already (2001): the document moved on before
+                elif outcome == "sent":
                     self._transition(
                         conn,
                         tenant_id,
@@ -395,7 +397,7 @@ class SendingService:
     def _lock_document(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) -> Any:
         return conn.execute(
             text(
-                "SELECT document_id, created_at, event_count, head_hash FROM documents "
+                "SELECT document_id, created_at, event_count, head_hash, status FROM documents "
                 "WHERE tenant_id = :t AND created_at = :c AND document_id = :d FOR UPDATE"
             ),
             {"t": tenant_id, "c": created_at(document_id), "d": document_id},
