@@ -8,6 +8,7 @@ from functools import cached_property
 
 from entegrator.config import Settings
 from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Validator
+from entegrator.services.answers import AnswerService
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
 from entegrator.services.pipeline import Pipeline
@@ -53,6 +54,10 @@ class Runtime:
     @cached_property
     def pipeline(self) -> Pipeline:
         return Pipeline(self.db, self.settings.key_bytes(), wake_sender=bool(self.settings.gib_url))
+
+    @cached_property
+    def answers(self) -> AnswerService:
+        return AnswerService(self.db, self.pipeline)
 
     @cached_property
     def sending(self) -> SendingService:

@@ -338,3 +338,85 @@ def test_gib_down_while_sending_then_the_same_envelope_once(
         assert [e["type"] for e in events].count("enveloped") == 1  # one envelope
     finally:
         sending.close()
+
+
+def test_kabul_and_red_travel_back_to_the_seller(  # noqa: PLR0915 - one story
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+
+    from tests.platform.conftest import drain, make_settings
+
+    platform, token = _integrator(gib, f"{base_url}/gib/EFatura")
+    seller, buyer = make_tenant(), make_tenant()
+    for who, kind in ((seller, "GB"), (buyer, "PK")):
+        alias = f"urn:mail:{kind.lower()}{who.vkn}@ticari.example"
+        _register(gib, who.vkn, platform, alias, kind)
+        with runtime.db.system() as conn:
+            repo.add_alias(conn, who.tenant_id, vkn_tckn=who.vkn, alias=alias, kind=kind)
+    sending = Runtime.from_settings(
+        make_settings(
+            runtime.database_url,
+            tmp_path,
+            gib_url=f"{gib}{SERVICE}",
+            gib_token=token,
+            gib_user_list_url=f"{gib}/EFaturaMerkez",
+        )
+    )
+    try:
+        sending.sending.refresh_user_list()
+        customer = dict(seller.draft()["customer"], vkn=buyer.vkn)
+        with seller.client() as c:
+            ours = [seller.issue(c, profile="TICARIFATURA", customer=customer) for _ in range(3)]
+            plain = seller.issue(c, customer=customer)  # TEMELFATURA: takes no answer
+        deadline = time.monotonic() + 30
+        with buyer.client() as c:
+            while len(c.get("/api/v1/incoming").json()["items"]) < 4:
+                assert time.monotonic() < deadline, [_doc_status(seller, o) for o in ours]
+                drain(sending)
+                time.sleep(0.1)
+            incoming = {i["number"]: i for i in c.get("/api/v1/incoming").json()["items"]}
+            theirs = [incoming[o["number"]] for o in ours]
+            no_reason = c.post(f"/api/v1/incoming/{theirs[0]['id']}/reject")
+            assert no_reason.status_code == 422
+            red = c.post(
+                f"/api/v1/incoming/{theirs[0]['id']}/reject", json={"reason": "Fiyat farkı"}
+            )
+            assert red.status_code == 200, red.text
+            assert red.json()["status"] == "rejected"
+            kabul = c.post(f"/api/v1/incoming/{theirs[1]['id']}/accept")
+            assert kabul.json()["status"] == "accepted"
+            again = c.post(f"/api/v1/incoming/{theirs[1]['id']}/accept")
+            assert again.status_code == 409
+            temel = c.post(f"/api/v1/incoming/{incoming[plain['number']]['id']}/accept")
+            assert temel.status_code == 409
+        deadline = time.monotonic() + 30
+        while (_doc_status(seller, ours[0])[0], _doc_status(seller, ours[1])[0]) != (
+            "rejected",
+            "accepted",
+        ):
+            assert time.monotonic() < deadline, (
+                _doc_status(seller, ours[0]),
+                _doc_status(seller, ours[1]),
+            )
+            drain(sending)
+            sending.sending.poll(seller.tenant_id)
+            time.sleep(0.1)
+        with seller.client() as c:
+            rejected = c.get(f"/api/v1/invoices/{ours[0]['id']}").json()
+        assert rejected["status_detail"] == "Fiyat farkı"
+        assert rejected["events"][-1]["data"]["answer"] == "RED"
+        # Eight days later, the third one (never answered) counts as accepted on both sides.
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=9)
+        assert sending.answers.close_windows(now=later) >= 2
+        assert _doc_status(seller, ours[2]) == ("accepted", "no-answer")
+        with buyer.client() as c:
+            third = c.get(f"/api/v1/incoming/{theirs[2]['id']}").json()
+            assert (third["status"], third["status_code"]) == ("accepted", "no-answer")
+            assert c.post(f"/api/v1/incoming/{theirs[2]['id']}/accept").status_code == 409
+    finally:
+        sending.close()

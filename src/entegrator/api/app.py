@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -494,6 +494,32 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
 
     document_routes("/api/v1/invoices", "out", "invoices")
     document_routes("/api/v1/incoming", "in", "incoming")
+
+    class AnswerIn(BaseModel):
+        reason: Annotated[str | None, Field(max_length=500)] = None
+
+    def answer_route(answer: str, path: str) -> None:
+        @app.post(
+            f"/api/v1/incoming/{{document_id}}/{path}",
+            tags=["incoming"],
+            summary=f"{answer} a TICARIFATURA invoice (signed answer sent through GİB)",
+            name=f"incoming-{path}",
+        )
+        def answer_invoice(
+            document_id: str,
+            key: Annotated[repo.ApiKey, Depends(principal)],
+            body: AnswerIn | None = None,
+        ) -> dict[str, Any]:
+            if key.role not in WRITE_ROLES:
+                raise ForbiddenError(role=key.role)
+            reason = body.reason if body else None
+            if answer == "RED" and not reason:
+                raise InvalidParameterError(where="reason", detail="reason: required to reject")
+            doc = load(key, document_id, "in")
+            return runtime.answers.answer(key, doc.document_id, answer=answer, reason=reason)
+
+    answer_route("KABUL", "accept")
+    answer_route("RED", "reject")
 
     # -- validation ------------------------------------------------------------------------------
 

@@ -80,19 +80,24 @@ def create_app(  # noqa: PLR0915 - the routes of one service
 ) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async def deliver_forever() -> None:
-            while True:
+        stop = asyncio.Event()
+
+        async def deliver_until_stopped() -> None:
+            while not stop.is_set():
                 try:
                     await run_in_threadpool(sim.deliver_due)
                 except Exception:  # the loop must outlive a lost connection
                     log.exception("delivery failed")
-                await asyncio.sleep(delivery_interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delivery_interval)
 
-        task = asyncio.create_task(deliver_forever())
+        task = asyncio.create_task(deliver_until_stopped())
         try:
             yield
         finally:
-            task.cancel()
+            # Let a delivery under way finish: its thread holds a database connection.
+            stop.set()
+            await task
 
     app = FastAPI(
         title="GİB simulator",

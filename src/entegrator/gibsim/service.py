@@ -393,10 +393,11 @@ class Simulator:
         with self.engine.begin() as conn:
             due = conn.execute(
                 text(
+                    "WITH d AS MATERIALIZED (SELECT envelope_id FROM gibsim.envelopes "
+                    "WHERE status IN (1200, 1210) AND next_attempt_at <= now() "
+                    "ORDER BY next_attempt_at LIMIT :l FOR UPDATE SKIP LOCKED) "
                     "UPDATE gibsim.envelopes e SET next_attempt_at = now() + interval '5 minutes' "
-                    "FROM (SELECT envelope_id FROM gibsim.envelopes WHERE status IN (1200, 1210) "
-                    "AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT :l "
-                    "FOR UPDATE SKIP LOCKED) d, gibsim.integrators i "
+                    "FROM d, gibsim.integrators i "
                     "WHERE e.envelope_id = d.envelope_id "
                     "AND i.integrator_id = e.receiver_integrator "
                     "RETURNING e.envelope_id, e.file_name, e.data, e.md5, e.attempts, "
@@ -412,7 +413,8 @@ class Simulator:
                 if row.delivery_token:
                     headers["Authorization"] = f"Bearer {row.delivery_token}"
                 try:
-                    reply = httpx.post(row.endpoint, content=body, headers=headers, timeout=30)
+                    with httpx.Client(timeout=30) as http:
+                        reply = http.post(row.endpoint, content=body, headers=headers)
                     answer = parse_soap(reply.headers.get("content-type", ""), reply.content)
                     delivered = (
                         isinstance(answer, DocumentResponse)

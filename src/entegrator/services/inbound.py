@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from entegrator.store import Database, repo
 from entegrator.store.ids import created_at, uuid7
 
 __all__ = ["INBOUND_TASK", "InboundFault", "InboundService"]
+
+log = logging.getLogger(__name__)
 
 INBOUND_TASK = "entegrator.process_inbound"
 _FILE_NAME = re.compile(
@@ -174,7 +177,7 @@ class InboundService:
             if (
                 self.sending is not None
                 and envelope is not None
-                and envelope.type is EnvelopeType.SENDERENVELOPE
+                and envelope.type in (EnvelopeType.SENDERENVELOPE, EnvelopeType.POSTBOXENVELOPE)
             ):
                 self.sending.queue_system_response(
                     conn,
@@ -213,14 +216,55 @@ class InboundService:
         refused = envelope_refusal(self.validator, xml, envelope, name=file_name)
         if refused is not None:
             return refused[0], refused[1], envelope
+        if envelope.type is EnvelopeType.POSTBOXENVELOPE:
+            for document in envelope.documents:
+                self._file_answer(conn, tenant_id, envelope_id, document)
+            return 1200, None, envelope
         if envelope.type is not EnvelopeType.SENDERENVELOPE:
-            return 1200, None, envelope  # replies and system responses: not filed yet
+            return 1200, None, envelope  # system responses: our senders poll GİB instead
         for document in envelope.documents:
-            self._file_invoice(conn, tenant_id, envelope_id, document)
+            self._file_invoice(conn, tenant_id, envelope_id, document, envelope.sender.alias)
         return 1200, None, envelope
 
-    def _file_invoice(
+    def _file_answer(
         self, conn: Connection, tenant_id: uuid.UUID, envelope_id: str, document: bytes
+    ) -> None:
+        """A buyer's KABUL/RED/IADE of one of our invoices: the invoice takes it."""
+        from entegrator.documents.response import read_response
+        from entegrator.services.answers import ANSWER_STATUS, record_answer
+
+        facts = read_response(document)
+        status_ = ANSWER_STATUS.get(facts.response_code)
+        if status_ is None:
+            return
+        row = conn.execute(
+            text(
+                "SELECT document_id FROM document_keys WHERE tenant_id = :t "
+                "AND direction = 'out' AND ettn = :e"
+            ),
+            {"t": tenant_id, "e": facts.reference.upper()},
+        ).first()
+        if row is None:
+            log.warning("answer %s names no invoice of ours: %s", envelope_id, facts.reference)
+            return
+        record_answer(
+            conn,
+            tenant_id,
+            row.document_id,
+            answer=facts.response_code,
+            reason=facts.description,
+            envelope_id=envelope_id,
+            actor="gib",
+            expect="delivered|processing|sent",
+        )
+
+    def _file_invoice(
+        self,
+        conn: Connection,
+        tenant_id: uuid.UUID,
+        envelope_id: str,
+        document: bytes,
+        sender_alias: str,
     ) -> None:
         from entegrator.documents import safe_xml
         from entegrator.documents.ns import CBC
@@ -262,11 +306,11 @@ class InboundService:
                 "INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, "
                 "profile, type, number, series, ettn, issue_date, sender_id, sender_name, "
                 "receiver_id, receiver_name, currency, line_extension, tax_exclusive, tax_total, "
-                "payable, status, xml_sha256, signed_sha256, event_count, head_hash, updated_at) "
-                "VALUES (:t, :d, :c, 'in', 'invoice', :profile, :type, :number, NULL, :ettn, "
-                ":issue_date, :sender_id, :sender_name, :receiver_id, :receiver_name, :currency, "
-                ":line_extension, :tax_exclusive, :tax_total, :payable, 'received', :x, :x, "
-                ":n, :h, :c)"
+                "payable, status, gib_alias, xml_sha256, signed_sha256, event_count, head_hash, "
+                "updated_at) VALUES (:t, :d, :c, 'in', 'invoice', :profile, :type, :number, "
+                "NULL, :ettn, :issue_date, :sender_id, :sender_name, :receiver_id, "
+                ":receiver_name, :currency, :line_extension, :tax_exclusive, :tax_total, "
+                ":payable, 'received', :alias, :x, :x, :n, :h, :c)"
             ),
             {
                 "t": tenant_id,
@@ -277,6 +321,7 @@ class InboundService:
                 "x": digest,
                 "n": events[-1].seq,
                 "h": events[-1].hash,
+                "alias": sender_alias,
                 **facts,
             },
         )

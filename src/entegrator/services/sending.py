@@ -266,11 +266,14 @@ class SendingService:
     def _send_next(self, tenant_id: uuid.UUID) -> Attempt | None:
         with self.db.tenant(tenant_id) as conn:
             row = conn.execute(
+                # MATERIALIZED: picked once. A subquery with LIMIT and SKIP LOCKED may be
+                # evaluated again per row of the join and lease more than one envelope.
                 text(
-                    "UPDATE outbound_envelopes o SET next_attempt_at = now() + :lease, "
-                    "attempts = o.attempts + 1 FROM (SELECT envelope_id FROM outbound_envelopes "
+                    "WITH d AS MATERIALIZED (SELECT envelope_id FROM outbound_envelopes "
                     "WHERE tenant_id = :t AND status = 'pending' AND next_attempt_at <= now() "
-                    "ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) d "
+                    "ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                    "UPDATE outbound_envelopes o SET next_attempt_at = now() + :lease, "
+                    "attempts = o.attempts + 1 FROM d "
                     "WHERE o.tenant_id = :t AND o.envelope_id = d.envelope_id "
                     "RETURNING o.envelope_id, o.kind, o.document_id, o.file_name, "
                     "o.md5, o.data, o.attempts"
@@ -296,6 +299,9 @@ class SendingService:
         except GibUnavailableError as exc:
             outcome, code, detail = "retry", None, exc.text_en
         pause = min(3600.0, 5.0 * 2 ** (row.attempts - 1))
+        state = {"sent": "sent", "retry": "pending", "failed": "failed"}[outcome]
+        if row.kind != "document" and state == "sent":
+            state = "final"  # system responses and answers are not followed further
         with self.db.tenant(tenant_id) as conn:
             conn.execute(
                 text(
@@ -304,7 +310,7 @@ class SendingService:
                     "WHERE tenant_id = :t AND envelope_id = :id"
                 ),
                 {
-                    "s": {"sent": "sent", "retry": "pending", "failed": "failed"}[outcome],
+                    "s": state,
                     "c": code,
                     "e": detail,
                     "p": pause,
@@ -312,7 +318,7 @@ class SendingService:
                     "id": row.envelope_id,
                 },
             )
-            if outcome != "retry":
+            if outcome != "retry" and row.kind == "document":
                 doc = self._lock_document(conn, tenant_id, row.document_id)
                 if outcome == "sent" and doc.status != "queued":
                     pass  # a resend GİB knew already (2001): the document moved on before

@@ -438,7 +438,8 @@ def append_audit(
 DOCUMENT_COLUMNS = (
     "document_id, created_at, direction, kind, profile, type, number, series, ettn, issue_date, "
     "sender_id, sender_name, receiver_id, receiver_name, currency, line_extension, "
-    "tax_exclusive, tax_total, payable, status, status_code, status_detail, xml_sha256, "
+    "tax_exclusive, tax_total, payable, status, status_code, status_detail, gib_alias, "
+    "xml_sha256, "
     "signed_sha256, event_count, head_hash, updated_at"
 )
 
@@ -467,6 +468,7 @@ class DocumentRow:
     status: str
     status_code: str | None
     status_detail: str | None
+    gib_alias: str | None
     xml_sha256: bytes
     signed_sha256: bytes | None
     event_count: int

@@ -57,6 +57,8 @@ def follow_gib(timestamp: int) -> int:
     rt = _rt()
     if not rt.sending.configured:
         return 0
+    if timestamp % 3600 < 60:
+        rt.answers.close_windows()
     if timestamp % 7200 < 60 and rt.settings.gib_user_list_url:
         try:
             rt.sending.refresh_user_list()

@@ -122,7 +122,8 @@ CREATE UNIQUE INDEX aliases_once ON aliases (alias, kind, document);
 CREATE TABLE outbound_envelopes (
     tenant_id       uuid NOT NULL REFERENCES tenants,
     envelope_id     text NOT NULL,
-    kind            text NOT NULL DEFAULT 'document' CHECK (kind IN ('document', 'system')),
+    kind            text NOT NULL DEFAULT 'document'
+                    CHECK (kind IN ('document', 'system', 'response')),
     document_id     uuid,  -- the invoice it carries (kind document)
     document_created timestamptz,
     file_name       text NOT NULL,
@@ -203,6 +204,7 @@ CREATE TABLE documents (
     status          text NOT NULL,
     status_code     text,
     status_detail   text,
+    gib_alias       text,  -- the other side's alias: the buyer's PK, the seller's GB
     xml_sha256      bytea NOT NULL,
     signed_sha256   bytea,
     event_count     int NOT NULL,

@@ -1,0 +1,252 @@
+"""KABUL/RED of TICARIFATURA invoices: answering ours, recording theirs, the 8-day window.
+
+A buyer answers a TICARIFATURA invoice within 8 days with a signed ApplicationResponse
+(KABUL or RED) in a POSTBOXENVELOPE from its PK alias to the seller's GB alias
+(``envelope-and-transport.md`` §8). ``answer`` builds, signs and queues that envelope and
+records the answer on the incoming invoice, in one transaction; the sender sends it like any
+envelope. When the seller's side receives it, ``record_answer`` moves its outgoing invoice to
+``accepted`` or ``rejected``. After 8 days without an answer the system no longer takes one
+[practice: objections then go through other channels, ``overview.md`` §5]; ``close_windows``
+marks such invoices ``accepted`` with ``status_code`` ``no-answer``, on both sides.
+
+IADE is recorded when it arrives (``returned``); returns are normally made by issuing an IADE
+type invoice, which needs no answer [practice].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from entegrator.documents.response import ResponseParty, build_application_response
+from entegrator.envelope.sbdh import EnvelopeType
+from entegrator.envelope.sbdh import build as build_envelope
+from entegrator.envelope.zipping import pack
+from entegrator.errors import EntegratorError
+from entegrator.services.pipeline import Pipeline
+from entegrator.services.sending import wake_sender
+from entegrator.store import Database, repo
+from entegrator.store.ids import created_at
+
+__all__ = ["ANSWER_STATUS", "ANSWER_WINDOW", "AnswerService", "NotAnswerableError", "record_answer"]
+
+ANSWER_STATUS = {"KABUL": "accepted", "RED": "rejected", "IADE": "returned"}
+ANSWER_WINDOW = dt.timedelta(days=8)
+
+
+class NotAnswerableError(EntegratorError):
+    code = "NOT_ANSWERABLE"
+    message_tr = "Bu fatura yanıtlanamaz: {detail_tr}"
+    message_en = "This invoice cannot be answered: {detail_en}"
+    http_status = 409
+
+
+def record_answer(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    *,
+    answer: str,
+    reason: str | None,
+    envelope_id: str | None,
+    actor: str,
+    expect: str,
+) -> bool:
+    """Move an invoice to the answer's status with an event, if it is in one of the ``expect``
+    statuses (``a|b``); False (and nothing written) otherwise, so a repeat changes nothing."""
+    doc = conn.execute(
+        text(
+            "SELECT document_id, created_at, status, event_count, head_hash FROM documents "
+            "WHERE tenant_id = :t AND created_at = :c AND document_id = :d FOR UPDATE"
+        ),
+        {"t": tenant_id, "c": created_at(document_id), "d": document_id},
+    ).first()
+    if doc is None or doc.status not in expect.split("|"):
+        return False
+    status = ANSWER_STATUS[answer]
+    now = dt.datetime.now(dt.UTC)
+    count, head = repo.append_events(
+        conn,
+        tenant_id,
+        document_id,
+        after_seq=doc.event_count,
+        after_hash=bytes(doc.head_hash),
+        events=[
+            ("answered", status, {"answer": answer, "reason": reason, "envelope": envelope_id})
+        ],
+        actor=actor,
+        at=now,
+    )
+    conn.execute(
+        text(
+            "UPDATE documents SET status = :s, status_code = :a, status_detail = :r, "
+            "event_count = :n, head_hash = :h, updated_at = :now "
+            "WHERE tenant_id = :t AND created_at = :c AND document_id = :d"
+        ),
+        {
+            "s": status,
+            "a": answer,
+            "r": reason,
+            "n": count,
+            "h": head,
+            "now": now,
+            "t": tenant_id,
+            "c": doc.created_at,
+            "d": document_id,
+        },
+    )
+    return True
+
+
+class AnswerService:
+    def __init__(self, db: Database, pipeline: Pipeline) -> None:
+        self.db = db
+        self.pipeline = pipeline
+
+    def answer(
+        self,
+        key: repo.ApiKey,
+        document_id: uuid.UUID,
+        *,
+        answer: str,
+        reason: str | None,
+        now: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Accept (KABUL) or reject (RED) an incoming TICARIFATURA invoice."""
+        from entegrator.signing import sign
+
+        t = key.tenant_id
+        when = now or dt.datetime.now(dt.UTC)
+        with self.db.tenant(t) as conn:
+            doc = repo.get_document(conn, t, document_id, created_at(document_id), for_update=True)
+            if doc is None or doc.direction != "in":
+                raise NotAnswerableError(
+                    detail_tr="gelen fatura bulunamadı", detail_en="no such incoming invoice"
+                )
+            if doc.profile != "TICARIFATURA":
+                raise NotAnswerableError(
+                    detail_tr=f"{doc.profile} senaryosu yanıt almaz",
+                    detail_en=f"a {doc.profile} invoice takes no answer",
+                )
+            if doc.status != "received":
+                raise NotAnswerableError(
+                    detail_tr=f"zaten yanıtlandı ({doc.status})",
+                    detail_en=f"already answered ({doc.status})",
+                )
+            if when - doc.created_at > ANSWER_WINDOW:
+                raise NotAnswerableError(
+                    detail_tr="8 günlük yanıt süresi geçti",
+                    detail_en="the 8-day answer period is over",
+                )
+            pk = conn.execute(
+                text(
+                    "SELECT alias FROM aliases WHERE tenant_id = :t AND kind = 'PK' "
+                    "AND document = 'Invoice' ORDER BY created_at LIMIT 1"
+                ),
+                {"t": t},
+            ).scalar()
+            seal_id = conn.execute(
+                text("SELECT seal_id FROM seals WHERE tenant_id = :t AND active"), {"t": t}
+            ).scalar()
+            seal = self.pipeline._seal(conn, t, seal_id)
+            if pk is None or doc.gib_alias is None or seal is None:
+                raise NotAnswerableError(
+                    detail_tr="PK etiketi, satıcının GB etiketi ya da mali mühür eksik",
+                    detail_en="a PK alias, the seller's GB alias or the seal is missing",
+                )
+            xml = build_application_response(
+                answer=answer,  # type: ignore[arg-type]
+                invoice_ettn=str(doc.ettn).upper(),
+                invoice_date=doc.issue_date or when.date(),
+                sender=ResponseParty(doc.receiver_id or "", doc.receiver_name or "-"),
+                receiver=ResponseParty(doc.sender_id or "", doc.sender_name or "-"),
+                reason=reason,
+                issued=when,
+            )
+            signed = sign(xml, seal)
+            packed = pack(
+                build_envelope(
+                    [signed],
+                    sender_alias=pk,
+                    receiver_alias=doc.gib_alias,
+                    type=EnvelopeType.POSTBOXENVELOPE,
+                )
+            )
+            envelope_id = packed.name.removesuffix(".zip")
+            conn.execute(
+                text(
+                    "INSERT INTO outbound_envelopes (tenant_id, envelope_id, kind, document_id, "
+                    "document_created, file_name, md5, data, receiver_alias) "
+                    "VALUES (:t, :e, 'response', :d, :c, :f, :m, :data, :r)"
+                ),
+                {
+                    "t": t,
+                    "e": envelope_id,
+                    "d": document_id,
+                    "c": doc.created_at,
+                    "f": packed.name,
+                    "m": packed.md5,
+                    "data": packed.data,
+                    "r": doc.gib_alias,
+                },
+            )
+            record_answer(
+                conn,
+                t,
+                document_id,
+                answer=answer,
+                reason=reason,
+                envelope_id=envelope_id,
+                actor=key.actor,
+                expect="received",
+            )
+            repo.append_audit(
+                conn,
+                t,
+                actor=key.actor,
+                action=f"invoice.{answer.lower()}",
+                target=str(document_id),
+                data={"reason": reason},
+            )
+            wake_sender(conn, t)
+        return {"id": str(document_id), "status": ANSWER_STATUS[answer], "envelope": envelope_id}
+
+    def close_windows(self, now: dt.datetime | None = None) -> int:
+        """Mark TICARIFATURA invoices unanswered for 8 days ``accepted`` (``no-answer``)."""
+        when = now or dt.datetime.now(dt.UTC)
+        with self.db.system() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT tenant_id, document_id FROM documents WHERE profile = 'TICARIFATURA' "
+                    "AND ((direction = 'out' AND status IN ('delivered', 'processing', 'sent')) "
+                    "OR (direction = 'in' AND status = 'received')) AND created_at < :limit"
+                ),
+                {"limit": when - ANSWER_WINDOW},
+            ).all()
+        closed = 0
+        for tenant_id, document_id in rows:
+            with self.db.tenant(tenant_id) as conn:
+                done = record_answer(
+                    conn,
+                    tenant_id,
+                    document_id,
+                    answer="KABUL",
+                    reason="8 gün içinde yanıt verilmedi / no answer within 8 days",
+                    envelope_id=None,
+                    actor="system",
+                    expect="delivered|processing|sent|received",
+                )
+                if not done:
+                    continue
+                closed += 1
+                conn.execute(
+                    text(
+                        "UPDATE documents SET status_code = 'no-answer' WHERE tenant_id = :t "
+                        "AND created_at = :c AND document_id = :d"
+                    ),
+                    {"t": tenant_id, "c": created_at(document_id), "d": document_id},
+                )
+        return closed
