@@ -186,25 +186,24 @@ def test_a_receiver_back_up_gets_its_envelope(
         assert len(c.get("/api/v1/incoming").json()["items"]) == 1
 
 
-def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
+def _trading_pair(
     gib: str,
     base_url: str,
     make_tenant: Callable[..., TenantHandle],
     runtime: Runtime,
     tmp_path: Path,
-) -> None:
-    from tests.platform.conftest import drain, make_settings
+) -> tuple[TenantHandle, TenantHandle, Runtime]:
+    """A seller (GB alias) and a buyer (PK alias) on this platform, registered with GİB as
+    served by it, and a runtime of the same installation with GİB configured (its workers)."""
+    from tests.platform.conftest import make_settings
 
     platform, token = _integrator(gib, f"{base_url}/gib/EFatura")
     seller, buyer = make_tenant(), make_tenant()
-    gb = f"urn:mail:gb{seller.vkn}@platform.example"
-    pk = f"urn:mail:pk{buyer.vkn}@platform.example"
-    _register(gib, seller.vkn, platform, gb, "GB")
-    _register(gib, buyer.vkn, platform, pk, "PK")
-    with runtime.db.system() as conn:
-        repo.add_alias(conn, seller.tenant_id, vkn_tckn=seller.vkn, alias=gb, kind="GB")
-        repo.add_alias(conn, buyer.tenant_id, vkn_tckn=buyer.vkn, alias=pk, kind="PK")
-    # The same installation, now with GİB configured (as its workers would be).
+    for who, kind in ((seller, "GB"), (buyer, "PK")):
+        alias = f"urn:mail:{kind.lower()}{who.vkn}@platform.example"
+        _register(gib, who.vkn, platform, alias, kind)
+        with runtime.db.system() as conn:
+            repo.add_alias(conn, who.tenant_id, vkn_tckn=who.vkn, alias=alias, kind=kind)
     sending = Runtime.from_settings(
         make_settings(
             runtime.database_url,
@@ -214,9 +213,21 @@ def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
             gib_user_list_url=f"{gib}/EFaturaMerkez",
         )
     )
-    sending.settings.secret_key = runtime.settings.secret_key
+    assert sending.sending.refresh_user_list() >= 2
+    return seller, buyer, sending
+
+
+def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    from tests.platform.conftest import drain
+
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
     try:
-        assert sending.sending.refresh_user_list() >= 2
         with seller.client() as c:
             to_buyer = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
             stranger = seller.issue(c)  # 7047649710 is not a registered user
@@ -263,28 +274,10 @@ def test_gib_down_while_sending_then_the_same_envelope_once(
 ) -> None:
     from sqlalchemy import text
 
-    from tests.platform.conftest import drain, make_settings
+    from tests.platform.conftest import drain
 
-    platform, token = _integrator(gib, f"{base_url}/gib/EFatura")
-    seller, buyer = make_tenant(), make_tenant()
-    gb = f"urn:mail:gb{seller.vkn}@down.example"
-    pk = f"urn:mail:pk{buyer.vkn}@down.example"
-    _register(gib, seller.vkn, platform, gb, "GB")
-    _register(gib, buyer.vkn, platform, pk, "PK")
-    with runtime.db.system() as conn:
-        repo.add_alias(conn, seller.tenant_id, vkn_tckn=seller.vkn, alias=gb, kind="GB")
-        repo.add_alias(conn, buyer.tenant_id, vkn_tckn=buyer.vkn, alias=pk, kind="PK")
-    sending = Runtime.from_settings(
-        make_settings(
-            runtime.database_url,
-            tmp_path,
-            gib_url=f"{gib}{SERVICE}",
-            gib_token=token,
-            gib_user_list_url=f"{gib}/EFaturaMerkez",
-        )
-    )
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
     try:
-        sending.sending.refresh_user_list()
         assert httpx.put(f"{gib}/admin/faults", json={"outage": True}).status_code == 200
         try:
             with seller.client() as c:
@@ -340,7 +333,7 @@ def test_gib_down_while_sending_then_the_same_envelope_once(
         sending.close()
 
 
-def test_kabul_and_red_travel_back_to_the_seller(  # noqa: PLR0915 - one story
+def test_kabul_and_red_travel_back_to_the_seller(
     gib: str,
     base_url: str,
     make_tenant: Callable[..., TenantHandle],
@@ -349,26 +342,10 @@ def test_kabul_and_red_travel_back_to_the_seller(  # noqa: PLR0915 - one story
 ) -> None:
     import datetime as dt
 
-    from tests.platform.conftest import drain, make_settings
+    from tests.platform.conftest import drain
 
-    platform, token = _integrator(gib, f"{base_url}/gib/EFatura")
-    seller, buyer = make_tenant(), make_tenant()
-    for who, kind in ((seller, "GB"), (buyer, "PK")):
-        alias = f"urn:mail:{kind.lower()}{who.vkn}@ticari.example"
-        _register(gib, who.vkn, platform, alias, kind)
-        with runtime.db.system() as conn:
-            repo.add_alias(conn, who.tenant_id, vkn_tckn=who.vkn, alias=alias, kind=kind)
-    sending = Runtime.from_settings(
-        make_settings(
-            runtime.database_url,
-            tmp_path,
-            gib_url=f"{gib}{SERVICE}",
-            gib_token=token,
-            gib_user_list_url=f"{gib}/EFaturaMerkez",
-        )
-    )
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
     try:
-        sending.sending.refresh_user_list()
         customer = dict(seller.draft()["customer"], vkn=buyer.vkn)
         with seller.client() as c:
             ours = [seller.issue(c, profile="TICARIFATURA", customer=customer) for _ in range(3)]
