@@ -16,12 +16,9 @@ import pytest
 
 from entegrator.documents import build_invoice
 from entegrator.documents.model import InvoiceDraft
-from entegrator.documents.response import read_response
 from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import pack
 from entegrator.gib.soap import (
-    GetAppResp,
-    GetAppRespResponse,
     GibFaultError,
     SendDocument,
     build,
@@ -31,6 +28,7 @@ from entegrator.gib.userlist import UserList
 from entegrator.gibsim.app import SERVICE, create_app
 from entegrator.gibsim.service import Simulator
 from entegrator.signing import TestCA, sign
+from tests.gibsim.calls import envelope_status
 from tests.platform.conftest import free_port, new_vkn
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
@@ -122,22 +120,13 @@ def _send(gib: str, token: str, zip_name: str, data: bytes, md5: str | None = No
     return parse_response(r.headers["content-type"], r.content)
 
 
-def _status(gib: str, token: str, envelope_id: str, *, settle: bool = True) -> int:
+def _status(gib: str, token: str, envelope_id: str) -> int:
+    """The envelope's status once GİB has processed it (no longer 1000)."""
     deadline = time.monotonic() + 30
-    while True:
-        ct, body = build(GetAppResp(envelope_id))
-        r = httpx.post(
-            f"{gib}{SERVICE}",
-            content=body,
-            headers={"Content-Type": ct, "Authorization": f"Bearer {token}"},
-        )
-        answer = parse_response(r.headers["content-type"], r.content)
-        assert isinstance(answer, GetAppRespResponse)
-        facts = read_response(answer.application_response.encode())
-        assert facts.status_code is not None
-        if not settle or facts.status_code != 1000 or time.monotonic() > deadline:
-            return facts.status_code
+    while (code := envelope_status(gib, token, envelope_id)) == 1000:
+        assert time.monotonic() < deadline
         time.sleep(0.05)
+    return code
 
 
 def _envelope(seller: Company, buyer: Company, documents: list[bytes], **kw: str) -> Any:

@@ -17,15 +17,15 @@ import pytest
 
 from entegrator.documents import build_invoice
 from entegrator.documents.model import InvoiceDraft
-from entegrator.documents.response import read_response
 from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import pack
-from entegrator.gib.soap import GetAppResp, GetAppRespResponse, SendDocument, build, parse_response
+from entegrator.gib.soap import SendDocument, build
 from entegrator.gibsim.app import SERVICE, create_app
 from entegrator.gibsim.service import Simulator
 from entegrator.runtime import Runtime
 from entegrator.signing import TestCA, sign
 from entegrator.store import repo
+from tests.gibsim.calls import envelope_status
 from tests.platform.conftest import EXAMPLE, TenantHandle, free_port, new_vkn
 
 CA = TestCA.create()
@@ -79,25 +79,11 @@ def _register(gib: str, vkn: str, integrator: str, alias: str, kind: str) -> Non
     assert r.status_code == 201, r.text
 
 
-def _status(gib: str, token: str, envelope_id: str) -> int:
-    ct, body = build(GetAppResp(envelope_id))
-    r = httpx.post(
-        f"{gib}{SERVICE}",
-        content=body,
-        headers={"Content-Type": ct, "Authorization": f"Bearer {token}"},
-    )
-    answer = parse_response(r.headers["content-type"], r.content)
-    assert isinstance(answer, GetAppRespResponse)
-    code = read_response(answer.application_response.encode()).status_code
-    assert code is not None
-    return code
-
-
 def _wait_for(gib: str, token: str, envelope_id: str, wanted: set[int]) -> int:
     deadline = time.monotonic() + 30
     seen = []
     while time.monotonic() < deadline:
-        code = _status(gib, token, envelope_id)
+        code = envelope_status(gib, token, envelope_id)
         seen.append(code)
         if code in wanted:
             return code
