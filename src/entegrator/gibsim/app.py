@@ -85,6 +85,7 @@ def create_app(  # noqa: PLR0915 - the routes of one service
         async def deliver_until_stopped() -> None:
             while not stop.is_set():
                 try:
+                    await run_in_threadpool(sim.process_stuck)
                     await run_in_threadpool(sim.deliver_due)
                 except Exception:  # the loop must outlive a lost connection
                     log.exception("delivery failed")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from entegrator.envelope.errors import EnvelopeError
-from entegrator.envelope.sbdh import Envelope, EnvelopeType
+from entegrator.envelope.sbdh import GIB_VKN, Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.errors import EntegratorError
 from entegrator.gib.checks import envelope_refusal
@@ -34,9 +34,9 @@ from entegrator.gib.userlist import Alias, User, UserList
 from entegrator.rules import Validator
 from entegrator.store.db import sqlalchemy_url
 
-__all__ = ["GIB_VKN", "Intake", "Simulator", "SimulatorFault"]
+__all__ = ["GIB_ALIAS", "GIB_VKN", "Intake", "Simulator", "SimulatorFault"]
 
-GIB_VKN = "3900383669"
+GIB_ALIAS = "GIB"  # GİB's own address in the system envelopes it sends
 GIB_TITLE = "Gelir İdaresi Başkanlığı"
 _FILE_NAME = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
@@ -374,7 +374,84 @@ class Simulator:
                     "e": envelope_id,
                 },
             )
+            if envelope is not None and envelope.type is not EnvelopeType.SYSTEMENVELOPE:
+                self._answer_sender(conn, row.integrator_id, envelope, code, detail)
         return code
+
+    def process_stuck(self, *, older_than: float = 5.0) -> int:
+        """Process envelopes left queued (1000) by a restart; how many."""
+        with self.engine.connect() as conn:
+            stuck = (
+                conn.execute(
+                    text(
+                        "SELECT envelope_id FROM gibsim.envelopes WHERE status = 1000 "
+                        "AND received_at < now() - make_interval(secs => :s) LIMIT 100"
+                    ),
+                    {"s": older_than},
+                )
+                .scalars()
+                .all()
+            )
+        for envelope_id in stuck:
+            self.process(envelope_id)
+        return len(stuck)
+
+    def _answer_sender(
+        self,
+        conn: Connection,
+        integrator_id: str,
+        answered: Envelope,
+        code: int,
+        detail: str | None,
+    ) -> None:
+        """GİB's own system response (S_APR) to the sender of an envelope it processed: from
+        ``GIB`` to the sender's alias, delivered to the sending integrator's endpoint."""
+        from entegrator.documents.response import ResponseParty, build_system_response
+        from entegrator.envelope.sbdh import build as build_envelope
+        from entegrator.envelope.zipping import pack
+
+        endpoint = conn.execute(
+            text("SELECT endpoint FROM gibsim.integrators WHERE integrator_id = :i"),
+            {"i": integrator_id},
+        ).scalar()
+        if not endpoint:
+            return  # an integrator without an endpoint polls
+        xml = build_system_response(
+            envelope_id=answered.id.upper(),
+            envelope_type=answered.type.value,
+            code=code,
+            description=detail or status(code).text_tr,
+            sender=ResponseParty(GIB_VKN, GIB_TITLE),
+            receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
+            envelope_date=answered.created.date(),
+        )
+        packed = pack(
+            build_envelope(
+                [xml],
+                sender_alias=GIB_ALIAS,
+                receiver_alias=answered.sender.alias,
+                type=EnvelopeType.SYSTEMENVELOPE,
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO gibsim.envelopes (envelope_id, integrator_id, file_name, md5, data, "
+                "status, description, envelope_type, sender_vkn, receiver_vkn, receiver_alias, "
+                "receiver_integrator, next_attempt_at) VALUES (:e, :i, :f, :m, :d, 1200, :t, "
+                "'SYSTEMENVELOPE', :sv, :rv, :ra, :i, now())"
+            ),
+            {
+                "e": packed.name.removesuffix(".zip").upper(),
+                "i": integrator_id,
+                "f": packed.name,
+                "m": packed.md5,
+                "d": packed.data,
+                "t": status(1200).text_tr,
+                "sv": GIB_VKN,
+                "rv": answered.sender.identity,
+                "ra": answered.sender.alias,
+            },
+        )
 
     # -- delivery ------------------------------------------------------------------------------
 
@@ -401,6 +478,7 @@ class Simulator:
                     "WHERE e.envelope_id = d.envelope_id "
                     "AND i.integrator_id = e.receiver_integrator "
                     "RETURNING e.envelope_id, e.file_name, e.data, e.md5, e.attempts, "
+                    "e.envelope_type, "
                     "i.endpoint, i.delivery_token"
                 ),
                 {"l": limit},
@@ -424,7 +502,9 @@ class Simulator:
                     delivered = False
             attempts = row.attempts + 1
             if delivered:
-                code, when = 1220, None
+                # A system response answers nothing back: delivered is done.
+                code = 1300 if row.envelope_type == "SYSTEMENVELOPE" else 1220
+                when = None
             elif attempts >= self.max_attempts:
                 code, when = 1215, None
             else:

@@ -9,8 +9,9 @@ it missed our answer) is answered the same way and stored nothing twice.
 ``process_next`` then validates the envelope with GİB's layers (XSD, schematron, signatures)
 and files every invoice in it as an incoming document (direction ``in``, status ``received``)
 with its XML blob and first event; a refused envelope keeps the code it earned (11xx).
-Answering GİB with a system response, and status and application responses for our own
-envelopes, are not handled yet.
+Every delivered document envelope is answered with a system response through GİB; system
+responses for our own envelopes (GİB's, and the receivers' that GİB forwards) move our
+documents along (``SendingService.settle``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from entegrator.envelope.errors import EnvelopeError
-from entegrator.envelope.sbdh import Envelope, EnvelopeType
+from entegrator.envelope.sbdh import GIB_VKN, Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
@@ -220,11 +221,32 @@ class InboundService:
             for document in envelope.documents:
                 self._file_answer(conn, tenant_id, envelope_id, document)
             return 1200, None, envelope
+        if envelope.type is EnvelopeType.SYSTEMENVELOPE:
+            for document in envelope.documents:
+                self._file_system_response(conn, tenant_id, envelope_id, document)
+            return 1200, None, envelope
         if envelope.type is not EnvelopeType.SENDERENVELOPE:
-            return 1200, None, envelope  # system responses: our senders poll GİB instead
+            return 1200, None, envelope
         for document in envelope.documents:
             self._file_invoice(conn, tenant_id, envelope_id, document, envelope.sender.alias)
         return 1200, None, envelope
+
+    def _file_system_response(
+        self, conn: Connection, tenant_id: uuid.UUID, envelope_id: str, document: bytes
+    ) -> None:
+        """A status for one of our envelopes: GİB's own (1200 or its 11xx refusal), or the
+        receiver's, which GİB forwards: 1200 there means delivered (1300), anything else
+        that the receiver refused it (1230)."""
+        from entegrator.documents.response import read_response
+
+        facts = read_response(document)
+        if not facts.system or facts.status_code is None or self.sending is None:
+            return
+        code = facts.status_code
+        if facts.sender != GIB_VKN:
+            code = 1300 if code == 1200 else 1230
+        self.sending.settle(conn, tenant_id, facts.reference, code, facts.description)
+        log.debug("system response %s: %s is %s", envelope_id, facts.reference, code)
 
     def _file_answer(
         self, conn: Connection, tenant_id: uuid.UUID, envelope_id: str, document: bytes

@@ -305,8 +305,11 @@ class SendingService:
         with self.db.tenant(tenant_id) as conn:
             conn.execute(
                 text(
-                    "UPDATE outbound_envelopes SET status = :s, gib_code = :c, last_error = :e, "
-                    "next_attempt_at = now() + make_interval(secs => :p) "
+                    # A status pushed to us while we waited for this answer (``settle``)
+                    # stays: it is newer than what this answer says.
+                    "UPDATE outbound_envelopes SET status = CASE WHEN gib_code IS NULL "
+                    "THEN :s ELSE status END, gib_code = coalesce(gib_code, :c), "
+                    "last_error = :e, next_attempt_at = now() + make_interval(secs => :p) "
                     "WHERE tenant_id = :t AND envelope_id = :id"
                 ),
                 {
@@ -360,7 +363,7 @@ class SendingService:
                 {"t": tenant_id},
             ).all()
         changed = 0
-        for envelope_id, document_id, known in waiting:
+        for envelope_id, _document_id, known in waiting:
             try:
                 facts = self.client.status(envelope_id)
             except (GibUnavailableError, GibFaultError, EntegratorError) as exc:
@@ -369,33 +372,66 @@ class SendingService:
             code = facts.status_code
             if code is None or code == known:
                 continue
-            info = status_info(code)
             with self.db.tenant(tenant_id) as conn:
-                conn.execute(
-                    text(
-                        "UPDATE outbound_envelopes SET gib_code = :c, status = :s "
-                        "WHERE tenant_id = :t AND envelope_id = :e"
-                    ),
-                    {
-                        "c": code,
-                        "s": "final" if info.final else "sent",
-                        "t": tenant_id,
-                        "e": envelope_id,
-                    },
-                )
-                doc = self._lock_document(conn, tenant_id, document_id)
-                self._transition(
-                    conn,
-                    tenant_id,
-                    doc,
-                    "gib-status",
-                    info.lifecycle,
-                    {"envelope": envelope_id, "code": code, "description": facts.description},
-                    status_code=str(code),
-                    status_detail=facts.description,
-                )
-            changed += 1
+                changed += self.settle(conn, tenant_id, envelope_id, code, facts.description)
         return changed
+
+    def settle(
+        self,
+        conn: Connection,
+        tenant_id: uuid.UUID,
+        envelope_id: str,
+        code: int,
+        description: str | None,
+    ) -> bool:
+        """Record a status GİB reported for one of our envelopes (by ``poll`` or in a system
+        response pushed to us), in the caller's transaction; False when it changes nothing.
+
+        A status never moves the envelope back: GİB's 1200 arriving after the receiver's
+        answer (1300), or a repeated report, is ignored."""
+        row = conn.execute(
+            text(
+                "SELECT envelope_id, kind, document_id, gib_code, status FROM "
+                "outbound_envelopes WHERE tenant_id = :t AND envelope_id = ANY(:e) FOR UPDATE"
+            ),
+            # Envelope ids are GUIDs; GİB and receivers quote them in either case.
+            {"t": tenant_id, "e": [envelope_id, envelope_id.lower(), envelope_id.upper()]},
+        ).first()
+        if row is None:
+            log.warning("a status %s for an envelope we did not send: %s", code, envelope_id)
+            return False
+        info = status_info(code)
+        if row.status == "final" or code == row.gib_code:
+            return False
+        if row.gib_code is not None and _rank(code) < _rank(row.gib_code):
+            return False
+        conn.execute(
+            text(
+                "UPDATE outbound_envelopes SET gib_code = :c, status = :s "
+                "WHERE tenant_id = :t AND envelope_id = :e"
+            ),
+            {
+                "c": code,
+                # Whatever GİB reports, it has the envelope: no more sending.
+                "s": "final" if info.final else "sent",
+                "t": tenant_id,
+                "e": row.envelope_id,
+            },
+        )
+        if row.kind != "document":
+            return True
+        doc = self._lock_document(conn, tenant_id, row.document_id)
+        self._transition(
+            conn,
+            tenant_id,
+            doc,
+            "gib-status",
+            info.lifecycle,
+            {"envelope": row.envelope_id, "code": code, "description": description},
+            status_code=str(code),
+            status_detail=description,
+        )
+        return True
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -450,3 +486,9 @@ class SendingService:
                 "id": doc.document_id,
             },
         )
+
+
+def _rank(code: int) -> int:
+    """How far along an envelope is: queued, under way, at the end."""
+    info = status_info(code)
+    return 2 if info.final else 0 if code == 1000 else 1
