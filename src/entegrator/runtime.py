@@ -45,7 +45,7 @@ class Runtime:
 
     @cached_property
     def invoices(self) -> InvoiceService:
-        return InvoiceService(self.db, self.validator)
+        return InvoiceService(self.db, self.validator, route=bool(self.settings.gib_user_list_url))
 
     @cached_property
     def inbound(self) -> InboundService:

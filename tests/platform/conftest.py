@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import secrets
 import socket
@@ -61,9 +62,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def base_url(runtime: Runtime) -> Iterator[str]:
-    """The API served by uvicorn on a loopback port, in a thread of this process."""
+@contextlib.contextmanager
+def serve(runtime: Runtime) -> Iterator[str]:
+    """The API of ``runtime`` served by uvicorn on a loopback port, in a thread."""
     import uvicorn
 
     from entegrator.api.app import create_app
@@ -80,9 +81,17 @@ def base_url(runtime: Runtime) -> Iterator[str]:
         if time.monotonic() > deadline:  # pragma: no cover
             raise RuntimeError("the API did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def base_url(runtime: Runtime) -> Iterator[str]:
+    with serve(runtime) as url:
+        yield url
 
 
 def new_vkn() -> str:

@@ -383,3 +383,55 @@ def test_kabul_and_red_travel_back_to_the_seller(
             assert c.post(f"/api/v1/incoming/{theirs[2]['id']}/accept").status_code == 409
     finally:
         sending.close()
+
+
+def test_invoices_are_routed_by_gibs_user_list_when_issued(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    """With the user list at hand, a buyer GİB does not list gets an e-Arşiv invoice (its own
+    series, never enveloped); an e-Arşiv invoice for a registered buyer, or an ERP's XML
+    with the wrong profile, is refused with a code saying which."""
+    from tests.platform.conftest import drain, serve
+
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    try:
+        with serve(sending) as routed:
+            api = httpx.Client(base_url=routed, headers=seller.headers, timeout=60)
+            stranger = api.post("/api/v1/invoices", json=seller.draft())  # 7047649710
+            assert stranger.status_code == 201, stranger.text
+            body = stranger.json()
+            assert body["number"].startswith("EAR")
+            assert [w["code"] for w in body["warnings"]] == ["routed-earsiv"]
+            registered = dict(seller.draft()["customer"], vkn=buyer.vkn)
+            efatura = api.post("/api/v1/invoices", json=seller.draft(customer=registered))
+            assert efatura.status_code == 201 and efatura.json()["number"].startswith("EFA")
+            wrong = api.post(
+                "/api/v1/invoices", json=seller.draft(customer=registered, profile="EARSIVFATURA")
+            )
+            assert wrong.status_code == 422
+            assert wrong.json()["error"]["code"] == "BUYER_IS_EFATURA_USER"
+            drain(sending)
+            earsiv = api.get(f"/api/v1/invoices/{body['id']}").json()
+            assert (earsiv["profile"], earsiv["status"], earsiv["status_code"]) == (
+                "EARSIVFATURA",
+                "queued",
+                "earsiv-report",
+            )
+            assert "enveloped" not in [e["type"] for e in earsiv["events"]]
+            signed = api.get(f"/api/v1/invoices/{body['id']}/xml").content
+            assert sending.validator.validate(signed).valid
+            # The ERP's own XML keeps its profile: TEMELFATURA to a stranger is refused.
+            draft = seller.draft(number="EFA2026000000900", ettn=str(uuid.uuid4()))
+            xml = build_invoice(InvoiceDraft.model_validate(draft))
+            refused = api.post(
+                "/api/v1/invoices", content=xml, headers={"Content-Type": "application/xml"}
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["error"]["code"] == "BUYER_NOT_EFATURA_USER"
+            api.close()
+    finally:
+        sending.close()

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from entegrator.documents import safe_xml
+from entegrator.documents.codes import ProfileID
 from entegrator.documents.errors import DraftError, Problem, XMLError
 from entegrator.documents.identifiers import numbering
 from entegrator.documents.model import InvoiceDraft
@@ -34,6 +35,8 @@ from entegrator.store import Database, repo
 from entegrator.store.ids import created_at, uuid7
 
 __all__ = [
+    "BuyerNotRegisteredError",
+    "BuyerRegisteredError",
     "ConflictError",
     "InvoiceService",
     "IssueResult",
@@ -218,9 +221,12 @@ class Tenant:
 class InvoiceService:
     """The outgoing-invoice use cases shared by the API, the CLI and the portal."""
 
-    def __init__(self, db: Database, validator: Validator) -> None:
+    def __init__(self, db: Database, validator: Validator, *, route: bool = False) -> None:
         self.db = db
         self.validator = validator
+        # With GİB's user list at hand (``route``), every e-Fatura/e-Arşiv invoice is routed
+        # at issue time: a registered buyer gets an e-Fatura, anyone else an e-Arşiv invoice.
+        self.route = route
         self._tenants: dict[uuid.UUID, tuple[float, Tenant]] = {}
 
     # -- reading -----------------------------------------------------------------------------
@@ -385,6 +391,9 @@ class InvoiceService:
                     detail_tr=f"seri: {exc.text_tr}", detail_en=f"series: {exc.text_en}"
                 ) from None
         tenant = self._cached_tenant(t)
+        routed: list[Finding] = []
+        if draft is not None and self.route:
+            draft, routed = self._route_draft(t, draft)
         if draft is not None:
             try:
                 prepared = self._prepare_draft(draft, series, tenant)
@@ -402,7 +411,11 @@ class InvoiceService:
                 detail_en=f"the supplier VKN/TCKN {facts['sender_id']} is not this account's "
                 f"({tenant.vkn})",
             )
-        warnings = [f for f in prepared.report.findings if f.severity is not Severity.ERROR]
+        if draft is None and self.route:
+            self._check_route(t, facts["profile"], facts["receiver_id"], where="ProfileID")
+        warnings = routed + [
+            f for f in prepared.report.findings if f.severity is not Severity.ERROR
+        ]
         try:
             return self._store(
                 key, tenant, prepared, facts, warnings, idempotency_key, request_sha256
@@ -416,6 +429,57 @@ class InvoiceService:
                     detail_en="a concurrent request with the same Idempotency-Key",
                 ) from None
             return replay
+
+    # -- routing -----------------------------------------------------------------------------
+
+    def _registered(self, tenant_id: uuid.UUID, identifier: str | None) -> bool | None:
+        """Whether GİB lists the buyer as an e-Fatura user; None while the list is empty
+        (never fetched: nothing can be decided)."""
+        with self.db.tenant(tenant_id) as conn:
+            row = conn.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM gib_users WHERE identifier = :i), "
+                    "EXISTS (SELECT 1 FROM gib_users)"
+                ),
+                {"i": identifier or ""},
+            ).one()
+        return bool(row[0]) if row[1] else None
+
+    def _route_draft(
+        self, tenant_id: uuid.UUID, draft: InvoiceDraft
+    ) -> tuple[InvoiceDraft, list[Finding]]:
+        if draft.profile not in EFATURA_PROFILES and draft.profile != EARSIV:
+            return draft, []
+        buyer = draft.customer.vkn or draft.customer.tckn
+        registered = self._registered(tenant_id, buyer)
+        if registered is None or registered == (draft.profile in EFATURA_PROFILES):
+            return draft, []
+        if registered:
+            raise _route_error(buyer, registered=True, where="profile")
+        update: dict[str, Any] = {"profile": ProfileID.EARSIVFATURA}
+        if draft.sending_type is None:
+            update["sending_type"] = "ELEKTRONIK"
+        finding = Finding(
+            code="routed-earsiv",
+            severity=Severity.INFO,
+            source=Source.DRAFT,
+            xpath="profile",
+            message_tr=f"Alıcı ({buyer}) e-Fatura kullanıcısı değil: {draft.profile} yerine "
+            "e-Arşiv faturası (EARSIVFATURA) düzenlendi",
+            message_en=f"The buyer ({buyer}) is not an e-Fatura user: issued as an e-Arşiv "
+            f"invoice (EARSIVFATURA) instead of {draft.profile}",
+        )
+        return draft.model_copy(update=update), [finding]
+
+    def _check_route(
+        self, tenant_id: uuid.UUID, profile: str | None, buyer: str | None, *, where: str
+    ) -> None:
+        """An XML the ERP made keeps its profile: one that does not fit the buyer is refused."""
+        if profile not in EFATURA_PROFILES and profile != EARSIV:
+            return
+        registered = self._registered(tenant_id, buyer)
+        if registered is not None and registered != (profile in EFATURA_PROFILES):
+            raise _route_error(buyer, registered=registered, where=where)
 
     def _store(  # noqa: PLR0917 - the prepared pieces of one request
         self,
@@ -555,6 +619,41 @@ SELECT :t, :d, :c, 'out', 'invoice', :profile, :type, :number, :series, :ettn, :
   FROM job
 """
 )
+
+
+EARSIV = "EARSIVFATURA"
+EFATURA_PROFILES = frozenset({"TEMELFATURA", "TICARIFATURA"})
+
+
+class BuyerNotRegisteredError(RequestError):
+    """An e-Fatura profile for a buyer GİB does not list: it must be an e-Arşiv invoice."""
+
+    code = "BUYER_NOT_EFATURA_USER"
+    message_tr = (
+        "Alıcı ({ident}) e-Fatura kullanıcısı değil: e-Arşiv faturası (EARSIVFATURA) düzenlenmeli"
+    )
+    message_en = (
+        "The buyer ({ident}) is not an e-Fatura user: issue an e-Arşiv invoice (EARSIVFATURA)"
+    )
+
+
+class BuyerRegisteredError(RequestError):
+    """An e-Arşiv invoice for a registered e-Fatura user, who must get an e-Fatura."""
+
+    code = "BUYER_IS_EFATURA_USER"
+    message_tr = (
+        "Alıcı ({ident}) e-Fatura kullanıcısı: e-Arşiv değil e-Fatura "
+        "(TEMELFATURA/TICARIFATURA) düzenlenmeli"
+    )
+    message_en = (
+        "The buyer ({ident}) is an e-Fatura user: issue an e-Fatura "
+        "(TEMELFATURA/TICARIFATURA), not an e-Arşiv invoice"
+    )
+
+
+def _route_error(buyer: str | None, *, registered: bool, where: str) -> RequestError:
+    cls = BuyerRegisteredError if registered else BuyerNotRegisteredError
+    return cls(where=where, ident=buyer or "-")
 
 
 class _AlreadyTakenError(Exception):

@@ -4,8 +4,9 @@ For each document in ``queued`` (signed, waiting): the buyer is looked up in Gİ
 (refreshed into ``gib_users``); a registered buyer gets an envelope (SENDERENVELOPE from the
 tenant's GB alias to the buyer's PK alias), stored with its id *before* the first attempt so
 that every retry sends the very same envelope and GİB's duplicate check keeps it to one.
-A buyer who is not registered needs an e-Arşiv invoice instead (``status_code``
-``not-registered``; e-Arşiv comes with its own work).
+Invoices are routed when they are issued (``InvoiceService``): e-Arşiv invoices are never
+enveloped and wait with ``status_code`` ``earsiv-report`` for the e-Arşiv report; an e-Fatura
+whose buyer has left GİB's list since waits with ``not-registered``.
 
 Sending follows GİB's answers: accepted → ``sent`` (1000); GİB unreachable or a transient
 fault (2002, 2003, 2005) → tried again with the pause doubling; fault 2001 (the envelope is
@@ -190,8 +191,9 @@ class SendingService:
         with self.db.tenant(tenant_id) as conn:
             doc = conn.execute(
                 text(
-                    "SELECT document_id, created_at, receiver_id, signed_sha256, event_count, "
-                    "head_hash FROM documents WHERE tenant_id = :t AND direction = 'out' "
+                    "SELECT document_id, created_at, profile, receiver_id, signed_sha256, "
+                    "event_count, head_hash FROM documents WHERE tenant_id = :t "
+                    "AND direction = 'out' "
                     "AND status = 'queued' AND status_code IS NULL ORDER BY created_at LIMIT 1 "
                     "FOR UPDATE SKIP LOCKED"
                 ),
@@ -199,6 +201,22 @@ class SendingService:
             ).first()
             if doc is None:
                 return False
+            if doc.profile == "EARSIVFATURA":
+                # Not enveloped: an e-Arşiv invoice reaches GİB in the e-Arşiv report.
+                conn.execute(
+                    text(
+                        "UPDATE documents SET status_code = 'earsiv-report', status_detail = :d "
+                        "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
+                    ),
+                    {
+                        "d": "e-Arşiv faturası: e-Arşiv raporunu bekliyor / e-Arşiv invoice: "
+                        "waits for the e-Arşiv report",
+                        "t": tenant_id,
+                        "ca": doc.created_at,
+                        "id": doc.document_id,
+                    },
+                )
+                return True
             gb = conn.execute(
                 text(
                     "SELECT alias FROM aliases WHERE tenant_id = :t AND kind = 'GB' "
