@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     gib_client_cert: Path | None = None  # the real GİB: a client certificate (PEM) ...
     gib_client_key: Path | None = None  # ... and its key
     gib_timeout_seconds: float = 60.0
+    # Webhooks to ERPs on loopback or private networks (refused by default).
+    webhook_allow_private: bool = False
     # Validation, as for `entegrator validate` (docs/validation.md).
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None

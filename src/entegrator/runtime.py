@@ -13,6 +13,7 @@ from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
 from entegrator.services.pipeline import Pipeline
 from entegrator.services.sending import SendingService
+from entegrator.services.webhooks import WebhookService
 from entegrator.store import Database, resolve_url
 
 __all__ = ["Runtime"]
@@ -63,8 +64,16 @@ class Runtime:
     def sending(self) -> SendingService:
         return SendingService(self.db, self.settings)
 
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        return WebhookService(
+            self.db, self.settings.key_bytes(), allow_private=self.settings.webhook_allow_private
+        )
+
     def close(self) -> None:
         if "sending" in self.__dict__:
             self.sending.close()
+        if "webhooks" in self.__dict__:
+            self.webhooks.close()
         if "db" in self.__dict__:
             self.db.dispose()

@@ -197,6 +197,7 @@ def _trading_pair(
             gib_url=f"{gib}{SERVICE}",
             gib_token=token,
             gib_user_list_url=f"{gib}/EFaturaMerkez",
+            webhook_allow_private=True,  # the ERPs of these tests listen on loopback
         )
     )
     assert sending.sending.refresh_user_list() >= 2
@@ -434,4 +435,133 @@ def test_invoices_are_routed_by_gibs_user_list_when_issued(
             assert refused.json()["error"]["code"] == "BUYER_NOT_EFATURA_USER"
             api.close()
     finally:
+        sending.close()
+
+
+class _ErpEndpoint:
+    """An ERP's webhook receiver on loopback: records what arrives; can fail the first N."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        import http.server
+
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail_first = fail_first
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.received.append((dict(self.headers.items()), body))
+                code = 500 if len(outer.received) <= outer.fail_first else 204
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _verify(secret: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    import hashlib
+    import hmac
+
+    fields = dict(part.split("=", 1) for part in headers["Entegrator-Signature"].split(","))
+    expected = hmac.new(
+        secret.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(expected, fields["v1"]), "bad signature"
+    assert abs(time.time() - int(fields["t"])) < 300
+    return dict(json.loads(body))
+
+
+def _subscribe(url: str, who: TenantHandle, erp: _ErpEndpoint, events: list[str]) -> dict[str, Any]:
+    with httpx.Client(base_url=url, headers=who.headers) as c:
+        bad = c.post("/api/v1/webhooks", json={"url": erp.url, "events": ["x"]})
+        assert bad.status_code == 422
+        made = c.post("/api/v1/webhooks", json={"url": erp.url, "events": events})
+        assert made.status_code == 201, made.text
+        assert c.get("/api/v1/webhooks").json()["items"][0]["events"] == events
+        return dict(made.json())
+
+
+def test_webhooks_tell_both_erps_signed_and_retried(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import text
+
+    from tests.platform.conftest import drain, serve
+
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    erp_seller, erp_buyer = _ErpEndpoint(), _ErpEndpoint(fail_first=1)
+    try:
+        # Loopback endpoints are refused unless the installation allows private networks.
+        with seller.client() as c:
+            refused = c.post("/api/v1/webhooks", json={"url": erp_seller.url})
+            assert refused.status_code == 422
+            assert refused.json()["error"]["code"] == "WEBHOOK_INVALID"
+        viewer = seller.key(runtime, "viewer")
+        with serve(sending) as url:
+            hooks = {
+                seller.vkn: _subscribe(url, seller, erp_seller, ["document.status"]),
+                buyer.vkn: _subscribe(url, buyer, erp_buyer, ["document.received"]),
+            }
+            denied = httpx.get(
+                f"{url}/api/v1/webhooks", headers={"Authorization": f"Bearer {viewer}"}
+            )
+            assert denied.status_code == 403
+
+        with seller.client() as c:
+            doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+        deadline = time.monotonic() + 30
+        while _doc_status(seller, doc)[0] != "delivered" or len(erp_buyer.received) < 1:
+            assert time.monotonic() < deadline, _doc_status(seller, doc)
+            drain(sending)
+            time.sleep(0.1)
+        drain(sending)
+
+        # The seller's ERP heard each status GİB gave, in order, each signed.
+        statuses = [
+            _verify(hooks[seller.vkn]["secret"], h, b)["document"] for h, b in erp_seller.received
+        ]
+        assert {s["id"] for s in statuses} == {doc["id"]}
+        assert statuses[0]["status"] == "sent"
+        assert statuses[-1]["status"] == "delivered"
+        # The buyer's ERP failed the first time: the notification is kept and retried with
+        # the same delivery id.
+        headers, body = erp_buyer.received[0]
+        first = _verify(hooks[buyer.vkn]["secret"], headers, body)
+        assert (first["event"], first["document"]["number"]) == ("document.received", doc["number"])
+        assert first["document"]["direction"] == "in"
+        with buyer.client() as c:
+            hook_id = hooks[buyer.vkn]["id"]
+            listed = c.get(f"/api/v1/webhooks/{hook_id}/deliveries").json()["items"]
+        assert [(d["status"], d["attempts"], d["last_status"]) for d in listed] == [
+            ("pending", 1, 500)
+        ]
+        with runtime.db.system() as conn:
+            conn.execute(text("UPDATE webhook_deliveries SET next_attempt_at = now()"))
+        sending.webhooks.deliver_pending(buyer.tenant_id)
+        assert len(erp_buyer.received) == 2
+        assert erp_buyer.received[1][0]["Entegrator-Delivery"] == headers["Entegrator-Delivery"]
+        with buyer.client() as c:
+            listed = c.get(f"/api/v1/webhooks/{hook_id}/deliveries").json()["items"]
+            assert [(d["status"], d["attempts"]) for d in listed] == [("delivered", 2)]
+            assert c.delete(f"/api/v1/webhooks/{hook_id}").status_code == 204
+            assert c.delete(f"/api/v1/webhooks/{hook_id}").status_code == 404
+            assert c.get(f"/api/v1/webhooks/{uuid.uuid4()}/deliveries").status_code == 404
+    finally:
+        erp_seller.close()
+        erp_buyer.close()
         sending.close()

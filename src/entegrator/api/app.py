@@ -38,6 +38,7 @@ from entegrator.api.errors import (
     NotSignedYetError,
     UnauthenticatedError,
     UnsupportedMediaTypeError,
+    WebhookNotFoundError,
 )
 from entegrator.documents._validation import problems_from_validation
 from entegrator.errors import EntegratorError
@@ -57,6 +58,7 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 WRITE_ROLES = frozenset({"owner", "accountant", "api"})
+WEBHOOK_ROLES = frozenset({"owner", "api"})
 XML_TYPES = ("application/xml", "text/xml")
 MAX_PAGE = 200
 
@@ -520,6 +522,81 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
 
     answer_route("KABUL", "accept")
     answer_route("RED", "reject")
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    class WebhookIn(BaseModel):
+        url: Annotated[str, Field(max_length=2000)]
+        events: list[str] | None = None
+
+    def webhook_admin(key: repo.ApiKey) -> None:
+        if key.role not in WEBHOOK_ROLES:
+            raise ForbiddenError(role=key.role)
+
+    def webhook_id_of(value: str) -> uuid.UUID:
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise WebhookNotFoundError() from None
+
+    @app.post(
+        "/api/v1/webhooks",
+        tags=["webhooks"],
+        status_code=201,
+        summary="Register an ERP endpoint; the answer shows its signing secret once",
+    )
+    def create_webhook(
+        body: WebhookIn, key: Annotated[repo.ApiKey, Depends(principal)]
+    ) -> dict[str, Any]:
+        webhook_admin(key)
+        with runtime.db.tenant(key.tenant_id) as conn:
+            created = runtime.webhooks.create(conn, key.tenant_id, body.url, body.events)
+            repo.append_audit(
+                conn,
+                key.tenant_id,
+                actor=key.actor,
+                action="webhook.create",
+                target=created["id"],
+                data={"url": body.url, "events": created["events"]},
+            )
+        return created
+
+    @app.get("/api/v1/webhooks", tags=["webhooks"], summary="The tenant's endpoints")
+    def list_webhooks(key: Annotated[repo.ApiKey, Depends(principal)]) -> dict[str, Any]:
+        webhook_admin(key)
+        with runtime.db.tenant(key.tenant_id) as conn:
+            return {"items": runtime.webhooks.endpoints(conn, key.tenant_id)}
+
+    @app.delete(
+        "/api/v1/webhooks/{webhook_id}",
+        tags=["webhooks"],
+        status_code=204,
+        summary="Stop notifying an endpoint",
+    )
+    def delete_webhook(webhook_id: str, key: Annotated[repo.ApiKey, Depends(principal)]) -> None:
+        webhook_admin(key)
+        wid = webhook_id_of(webhook_id)
+        with runtime.db.tenant(key.tenant_id) as conn:
+            if not runtime.webhooks.deactivate(conn, key.tenant_id, wid):
+                raise WebhookNotFoundError()
+            repo.append_audit(
+                conn, key.tenant_id, actor=key.actor, action="webhook.delete", target=str(wid)
+            )
+
+    @app.get(
+        "/api/v1/webhooks/{webhook_id}/deliveries",
+        tags=["webhooks"],
+        summary="What was sent to an endpoint, newest first, with each one's outcome",
+    )
+    def webhook_deliveries(
+        webhook_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
+    ) -> dict[str, Any]:
+        webhook_admin(key)
+        with runtime.db.tenant(key.tenant_id) as conn:
+            items = runtime.webhooks.deliveries(conn, key.tenant_id, webhook_id_of(webhook_id))
+        if items is None:
+            raise WebhookNotFoundError()
+        return {"items": items}
 
     # -- validation ------------------------------------------------------------------------------
 

@@ -88,3 +88,10 @@ class DocumentNotFoundError(EntegratorError):
     message_tr = "Belge bulunamadı"
     message_en = "Document not found"
     http_status = 404
+
+
+class WebhookNotFoundError(EntegratorError):
+    code = "WEBHOOK_NOT_FOUND"
+    message_tr = "Webhook bulunamadı"
+    message_en = "Webhook not found"
+    http_status = 404

@@ -28,6 +28,7 @@ from entegrator.envelope.zipping import pack
 from entegrator.errors import EntegratorError
 from entegrator.services.pipeline import Pipeline
 from entegrator.services.sending import wake_sender
+from entegrator.services.webhooks import notify_document
 from entegrator.store import Database, repo
 from entegrator.store.ids import created_at
 
@@ -54,6 +55,7 @@ def record_answer(
     envelope_id: str | None,
     actor: str,
     expect: str,
+    code: str | None = None,
 ) -> bool:
     """Move an invoice to the answer's status with an event, if it is in one of the ``expect``
     statuses (``a|b``); False (and nothing written) otherwise, so a repeat changes nothing."""
@@ -88,7 +90,7 @@ def record_answer(
         ),
         {
             "s": status,
-            "a": answer,
+            "a": code or answer,
             "r": reason,
             "n": count,
             "h": head,
@@ -98,6 +100,7 @@ def record_answer(
             "d": document_id,
         },
     )
+    notify_document(conn, tenant_id, document_id, "document.status")
     return True
 
 
@@ -238,15 +241,7 @@ class AnswerService:
                     envelope_id=None,
                     actor="system",
                     expect="delivered|processing|sent|received",
+                    code="no-answer",
                 )
-                if not done:
-                    continue
-                closed += 1
-                conn.execute(
-                    text(
-                        "UPDATE documents SET status_code = 'no-answer' WHERE tenant_id = :t "
-                        "AND created_at = :c AND document_id = :d"
-                    ),
-                    {"t": tenant_id, "c": created_at(document_id), "d": document_id},
-                )
+                closed += done
         return closed

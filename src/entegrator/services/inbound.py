@@ -34,6 +34,7 @@ from entegrator.gib.codes import status
 from entegrator.rules import Validator
 from entegrator.services.invoices import QUEUE, invoice_facts
 from entegrator.services.sending import SendingService
+from entegrator.services.webhooks import notify_document
 from entegrator.store import Database, repo
 from entegrator.store.ids import created_at, uuid7
 
@@ -352,6 +353,7 @@ class InboundService:
             {"t": tenant_id, "d": doc_id, "at": created, "actor": "gib"}
             | repo.event_columns(events),
         )
+        notify_document(conn, tenant_id, doc_id, "document.received")
         if facts["sender_id"]:
             conn.execute(
                 text(

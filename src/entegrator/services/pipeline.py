@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from entegrator.errors import EntegratorError
+from entegrator.services.webhooks import notify_document
 from entegrator.signing import vault
 from entegrator.signing.certs import SigningKey, TestCA, identity_of
 from entegrator.signing.errors import SigningError
@@ -189,6 +190,7 @@ class Pipeline:
                     events,
                 ),
             )
+            notify_document(conn, tenant_id, document_id, "document.status")
 
     def _sign_row(self, conn: Connection, tenant_id: uuid.UUID, row: Any) -> SignOutcome:
         from entegrator.signing import sign

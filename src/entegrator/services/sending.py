@@ -37,6 +37,7 @@ from entegrator.gib.codes import fault as fault_info
 from entegrator.gib.codes import status as status_info
 from entegrator.gib.soap import GibFaultError
 from entegrator.services.invoices import QUEUE
+from entegrator.services.webhooks import notify_document
 from entegrator.store import Database, repo
 from entegrator.store.ids import created_at
 
@@ -504,6 +505,8 @@ class SendingService:
                 "id": doc.document_id,
             },
         )
+        if event != "enveloped":  # the ERP hears of what GİB says, not of our packing
+            notify_document(conn, tenant_id, doc.document_id, "document.status")
 
 
 def _rank(code: int) -> int:

@@ -25,6 +25,7 @@ from entegrator.runtime import Runtime
 from entegrator.services.inbound import INBOUND_TASK
 from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 from entegrator.services.sending import SEND_TASK
+from entegrator.services.webhooks import WEBHOOK_TASK, due_tenants, wake_webhooks
 
 __all__ = ["make_app", "recover_stalled", "run_worker", "sweep"]
 
@@ -49,6 +50,18 @@ def process_inbound(tenant_id: str) -> int:
 
 def send_pending(tenant_id: str) -> int:
     return _rt().sending.send_pending(uuid.UUID(tenant_id))
+
+
+def deliver_webhooks(tenant_id: str) -> int:
+    return _rt().webhooks.deliver_pending(uuid.UUID(tenant_id))
+
+
+def webhooks_due(timestamp: int) -> int:
+    """Wake a delivery job for tenants whose notifications are due for a retry (every
+    minute); how many tenants were woken."""
+    del timestamp
+    with _rt().db.system() as conn:
+        return sum(wake_webhooks(conn, t) for t in due_tenants(conn))
 
 
 def follow_gib(timestamp: int) -> int:
@@ -122,6 +135,14 @@ def make_app(database_url: str) -> procrastinate.App:
         queue=QUEUE,
         retry=RetryStrategy(max_attempts=20, exponential_wait=2),
     )(send_pending)
+    app.task(
+        name=WEBHOOK_TASK,
+        queue=QUEUE,
+        retry=RetryStrategy(max_attempts=20, exponential_wait=2),
+    )(deliver_webhooks)
+    app.periodic(cron="* * * * *", periodic_id="webhooks-due")(
+        app.task(name="entegrator.webhooks_due", queue=QUEUE)(webhooks_due)
+    )
     app.periodic(cron="* * * * *", periodic_id="follow-gib")(
         app.task(name="entegrator.follow_gib", queue=QUEUE)(follow_gib)
     )

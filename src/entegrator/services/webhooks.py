@@ -1,0 +1,385 @@
+"""Webhooks: telling a tenant's ERP what happened, signed, at least once.
+
+A tenant registers endpoints (``POST /api/v1/webhooks``) for some of the events below and gets
+each endpoint's secret once. Whatever changes a document also writes, in the same transaction,
+one notification per subscribed endpoint (``notify_document`` → SQL ``entegrator_notify``):
+a change that is rolled back notifies nobody, and a committed one is never lost. A worker then
+POSTs each notification as JSON with these headers::
+
+    Entegrator-Event: document.status
+    Entegrator-Delivery: <uuid>          the same on every retry: the ERP's duplicate check
+    Entegrator-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+
+A 2xx answer is delivered; anything else (or no answer in 10 s) is retried with the pause
+doubling from 10 s up to 6 h, ``MAX_ATTEMPTS`` times, then ``failed`` (listed with
+``GET /api/v1/webhooks/{id}/deliveries``). Endpoints on loopback or private addresses are
+refused unless ``ENTEGRATOR_WEBHOOK_ALLOW_PRIVATE`` is set (an ERP on the same network).
+
+Events: ``document.received`` (an incoming invoice was filed), ``document.status`` (an
+outgoing or incoming document changed status: sent, delivered, rejected_by_gib,
+failed_delivery, accepted, rejected, failed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Connection, text
+
+from entegrator.errors import EntegratorError
+from entegrator.store import Database
+from entegrator.store.ids import created_at
+
+__all__ = [
+    "EVENTS",
+    "WEBHOOK_TASK",
+    "WebhookError",
+    "WebhookService",
+    "due_tenants",
+    "notify_document",
+    "signature",
+    "wake_webhooks",
+]
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_TASK = "entegrator.deliver_webhooks"
+EVENTS = ("document.received", "document.status")
+MAX_ATTEMPTS = 15
+TIMEOUT = 10.0
+LEASE = dt.timedelta(minutes=2)
+
+
+class WebhookError(EntegratorError):
+    code = "WEBHOOK_INVALID"
+    message_tr = "Webhook geçersiz: {detail_tr}"
+    message_en = "Invalid webhook: {detail_en}"
+    http_status = 422
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Entegrator-Signature`` header of ``body`` sent at ``timestamp``.
+
+    >>> signature("s", 1, b"{}")
+    't=1,v1=b253639bcd705ed1cda3073f66104f16988bd40272584dea7d0d345ae93e61cc'
+    """
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+# One statement: the document as the ERP needs it, notified to every subscribed endpoint.
+_NOTIFY = text(
+    """
+SELECT entegrator_notify(CAST(:event AS text), jsonb_build_object(
+    'event', CAST(:event AS text),
+    'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    'document', jsonb_build_object(
+        'id', d.document_id, 'direction', d.direction, 'kind', d.kind,
+        'profile', d.profile, 'type', d.type, 'number', d.number, 'ettn', d.ettn,
+        'issue_date', d.issue_date, 'status', d.status, 'status_code', d.status_code,
+        'status_detail', d.status_detail,
+        'sender', jsonb_build_object('id', d.sender_id, 'name', d.sender_name),
+        'receiver', jsonb_build_object('id', d.receiver_id, 'name', d.receiver_name),
+        'currency', d.currency, 'payable', d.payable)))
+  FROM documents d
+ WHERE d.tenant_id = :t AND d.created_at = :c AND d.document_id = :d
+"""
+)
+
+
+def notify_document(
+    conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID, event: str
+) -> None:
+    """Notify the tenant's endpoints of ``event`` about the document as it now stands, in the
+    caller's transaction (after its change)."""
+    conn.execute(
+        _NOTIFY,
+        {"event": event, "t": tenant_id, "c": created_at(document_id), "d": document_id},
+    )
+
+
+def _lock(secret: str, master: bytes, aad: str) -> tuple[bytes, bytes]:
+    nonce = os.urandom(12)
+    return nonce, AESGCM(master).encrypt(nonce, secret.encode(), aad.encode())
+
+
+def _unlock(nonce: bytes, ciphertext: bytes, master: bytes, aad: str) -> str:
+    return AESGCM(master).decrypt(nonce, ciphertext, aad.encode()).decode()
+
+
+def _public(host: str) -> bool:
+    """Whether every address ``host`` resolves to is a public one."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return False
+    return bool(infos)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    delivery_id: uuid.UUID
+    outcome: str  # delivered, retry, failed
+
+
+class WebhookService:
+    def __init__(self, db: Database, master: bytes, *, allow_private: bool = False) -> None:
+        self.db = db
+        self.master = master
+        self.allow_private = allow_private
+        self._http: httpx.Client | None = None
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        return self._http
+
+    # -- endpoints -----------------------------------------------------------------------------
+
+    def check_url(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+            raise WebhookError(
+                where="url",
+                detail_tr="http(s) adresi olmalı",
+                detail_en="must be an http(s) URL",
+            )
+        if not self.allow_private and not _public(parts.hostname):
+            raise WebhookError(
+                where="url",
+                detail_tr=f"{parts.hostname} yerel/özel bir adres (ya da çözülemiyor)",
+                detail_en=f"{parts.hostname} is a local/private address (or does not resolve)",
+            )
+
+    def create(
+        self, conn: Connection, tenant_id: uuid.UUID, url: str, events: list[str] | None
+    ) -> dict[str, Any]:
+        """Register an endpoint; the answer carries its secret, shown this once."""
+        chosen = list(dict.fromkeys(events or EVENTS))
+        unknown = [e for e in chosen if e not in EVENTS]
+        if unknown:
+            raise WebhookError(
+                where="events",
+                detail_tr=f"bilinmeyen olay: {', '.join(unknown)}",
+                detail_en=f"unknown event: {', '.join(unknown)}",
+            )
+        self.check_url(url)
+        webhook_id = uuid.uuid4()
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        nonce, ciphertext = _lock(secret, self.master, f"{tenant_id}/{webhook_id}")
+        conn.execute(
+            text(
+                "INSERT INTO webhooks (tenant_id, webhook_id, url, events, secret_nonce, "
+                "secret_ciphertext) VALUES (:t, :w, :u, :e, :n, :c)"
+            ),
+            {"t": tenant_id, "w": webhook_id, "u": url, "e": chosen, "n": nonce, "c": ciphertext},
+        )
+        return {"id": str(webhook_id), "url": url, "events": chosen, "secret": secret}
+
+    @staticmethod
+    def endpoints(conn: Connection, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            text(
+                "SELECT webhook_id, url, events, active, created_at FROM webhooks "
+                "WHERE tenant_id = :t ORDER BY created_at"
+            ),
+            {"t": tenant_id},
+        ).all()
+        return [
+            {
+                "id": str(r.webhook_id),
+                "url": r.url,
+                "events": list(r.events),
+                "active": r.active,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in rows
+        ]
+
+    @staticmethod
+    def deactivate(conn: Connection, tenant_id: uuid.UUID, webhook_id: uuid.UUID) -> bool:
+        """Stop notifying an endpoint (what it was sent stays listed)."""
+        return bool(
+            conn.execute(
+                text(
+                    "UPDATE webhooks SET active = false WHERE tenant_id = :t "
+                    "AND webhook_id = :w AND active"
+                ),
+                {"t": tenant_id, "w": webhook_id},
+            ).rowcount
+        )
+
+    @staticmethod
+    def deliveries(
+        conn: Connection, tenant_id: uuid.UUID, webhook_id: uuid.UUID, limit: int = 100
+    ) -> list[dict[str, Any]] | None:
+        exists = conn.execute(
+            text("SELECT 1 FROM webhooks WHERE tenant_id = :t AND webhook_id = :w"),
+            {"t": tenant_id, "w": webhook_id},
+        ).first()
+        if exists is None:
+            return None
+        rows = conn.execute(
+            text(
+                "SELECT delivery_id, event, payload, status, attempts, last_status, last_error, "
+                "created_at, delivered_at FROM webhook_deliveries WHERE tenant_id = :t "
+                "AND webhook_id = :w ORDER BY created_at DESC LIMIT :l"
+            ),
+            {"t": tenant_id, "w": webhook_id, "l": limit},
+        ).all()
+        return [
+            {
+                "id": str(r.delivery_id),
+                "event": r.event,
+                "document_id": r.payload.get("document", {}).get("id"),
+                "status": r.status,
+                "attempts": r.attempts,
+                "last_status": r.last_status,
+                "last_error": r.last_error,
+                "created_at": r.created_at.isoformat(),
+                "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
+            }
+            for r in rows
+        ]
+
+    # -- delivering ----------------------------------------------------------------------------
+
+    def deliver_pending(self, tenant_id: uuid.UUID) -> int:
+        """Deliver the tenant's due notifications, oldest first; how many were delivered."""
+        delivered = 0
+        while (attempt := self._deliver_next(tenant_id)) is not None:
+            delivered += attempt.outcome == "delivered"
+        return delivered
+
+    def _deliver_next(self, tenant_id: uuid.UUID) -> Delivered | None:
+        with self.db.tenant(tenant_id) as conn:
+            row = conn.execute(
+                text(
+                    "WITH d AS MATERIALIZED (SELECT delivery_id FROM webhook_deliveries "
+                    "WHERE tenant_id = :t AND status = 'pending' AND next_attempt_at <= now() "
+                    "ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                    "UPDATE webhook_deliveries x SET next_attempt_at = now() + :lease, "
+                    "attempts = x.attempts + 1 FROM d, webhooks w "
+                    "WHERE x.tenant_id = :t AND x.delivery_id = d.delivery_id "
+                    "AND w.tenant_id = x.tenant_id AND w.webhook_id = x.webhook_id "
+                    "RETURNING x.delivery_id, x.webhook_id, x.event, x.payload, x.attempts, "
+                    "w.url, w.active, w.secret_nonce, w.secret_ciphertext"
+                ),
+                {"t": tenant_id, "lease": LEASE},
+            ).first()
+        if row is None:
+            return None
+        status: int | None = None
+        error: str | None = None
+        if not row.active:
+            outcome, error = "failed", "the endpoint was deactivated"
+        else:
+            try:
+                secret = _unlock(
+                    bytes(row.secret_nonce),
+                    bytes(row.secret_ciphertext),
+                    self.master,
+                    f"{tenant_id}/{row.webhook_id}",
+                )
+                outcome, status, error = self._post(row, secret)
+            except InvalidTag:
+                outcome, error = "failed", "the secret does not decrypt (installation key?)"
+        if outcome == "retry" and row.attempts >= MAX_ATTEMPTS:
+            outcome = "failed"
+        pause = min(6 * 3600.0, 10.0 * 2 ** (row.attempts - 1))
+        with self.db.tenant(tenant_id) as conn:
+            conn.execute(
+                text(
+                    "UPDATE webhook_deliveries SET status = :s, last_status = :st, "
+                    "last_error = :e, next_attempt_at = now() + make_interval(secs => :p), "
+                    "delivered_at = CASE WHEN :s = 'delivered' THEN now() END "
+                    "WHERE tenant_id = :t AND delivery_id = :d"
+                ),
+                {
+                    "s": {"delivered": "delivered", "retry": "pending"}.get(outcome, "failed"),
+                    "st": status,
+                    "e": error,
+                    "p": pause,
+                    "t": tenant_id,
+                    "d": row.delivery_id,
+                },
+            )
+        return Delivered(row.delivery_id, outcome)
+
+    def _post(self, row: Any, secret: str) -> tuple[str, int | None, str | None]:
+        host = urlsplit(row.url).hostname or ""
+        if not self.allow_private and not _public(host):
+            return "retry", None, f"{host} resolves to a local/private address"
+        body = json.dumps(
+            {"id": str(row.delivery_id), **row.payload}, ensure_ascii=False, sort_keys=True
+        ).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "entegrator-webhooks",
+            "Entegrator-Event": row.event,
+            "Entegrator-Delivery": str(row.delivery_id),
+            "Entegrator-Signature": signature(secret, int(time.time()), body),
+        }
+        try:
+            reply = self.http.post(row.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return "retry", None, f"{type(exc).__name__}: {exc}"[:500]
+        if 200 <= reply.status_code < 300:
+            return "delivered", reply.status_code, None
+        return "retry", reply.status_code, f"HTTP {reply.status_code}"
+
+
+def wake_webhooks(conn: Connection, tenant_id: uuid.UUID) -> bool:
+    from entegrator.services.invoices import QUEUE
+
+    return bool(
+        conn.execute(
+            text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
+            {
+                "q": QUEUE,
+                "task": WEBHOOK_TASK,
+                "lock": f"webhooks:{tenant_id}",
+                "args": json.dumps({"tenant_id": str(tenant_id)}),
+            },
+        ).scalar()
+    )
+
+
+def due_tenants(conn: Connection) -> list[uuid.UUID]:
+    """Tenants with notifications whose retry is due (for the periodic wake-up)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT DISTINCT tenant_id FROM webhook_deliveries WHERE status = 'pending' "
+                "AND next_attempt_at <= now()"
+            )
+        )
+        .scalars()
+        .all()
+    )
