@@ -462,6 +462,23 @@ def gibsim(
         simulator.dispose()
 
 
+def demo(
+    invoices: Annotated[
+        int, typer.Option(help="Also send this many invoices A → C; each must arrive once.")
+    ] = 0,
+    timeout: Annotated[float, typer.Option(help="Seconds each step may take.")] = 120.0,
+    keep: Annotated[
+        bool, typer.Option(help="Keep the databases and logs (under ENTEGRATOR_DATA_DIR/demo).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run GİB's network on this machine: the simulator and two integrators as processes,
+    three companies, invoices between them; a table of each document's path and status."""
+    from entegrator.demo import main
+
+    raise typer.Exit(main(invoices, timeout, keep, as_json))
+
+
 gib_app = typer.Typer(help="The connection to GİB.", no_args_is_help=True)
 
 

@@ -20,8 +20,11 @@ import hashlib
 import re
 import secrets
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from entegrator.envelope.errors import EnvelopeError
@@ -36,6 +39,7 @@ from entegrator.store.db import sqlalchemy_url
 
 __all__ = ["GIB_ALIAS", "GIB_VKN", "Intake", "Simulator", "SimulatorFault"]
 
+DELIVERY_THREADS = 4
 GIB_ALIAS = "GIB"  # GİB's own address in the system envelopes it sends
 GIB_TITLE = "Gelir İdaresi Başkanlığı"
 _FILE_NAME = re.compile(
@@ -133,9 +137,11 @@ class Simulator:
         max_attempts: int = 10,
         retry_seconds: float = 30.0,
     ) -> None:
-        self.engine: Engine = create_engine(sqlalchemy_url(database_url), pool_size=5)
+        self.engine: Engine = create_engine(sqlalchemy_url(database_url), pool_size=8)
         self._validator = validator
         self.max_attempts = max_attempts  # deliveries tried before 1215
+        self._pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="gibsim-deliver")
+        self._http = httpx.Client(timeout=30)
         self.retry_seconds = retry_seconds  # first pause; doubles, at most an hour
 
     @property
@@ -150,6 +156,8 @@ class Simulator:
             conn.exec_driver_sql(SCHEMA)
 
     def dispose(self) -> None:
+        self._pool.shutdown()
+        self._http.close()
         self.engine.dispose()
 
     # -- integrators and users ---------------------------------------------------------------
@@ -462,8 +470,6 @@ class Simulator:
         then recorded: delivered → 1220 (the receiver's system response is awaited), failed →
         1210 and tried again later, with the pause doubling, until ``max_attempts`` → 1215.
         """
-        import httpx
-
         from entegrator.gib.soap import DocumentResponse, GibFaultError, SendDocument, build
         from entegrator.gib.soap import parse_response as parse_soap
 
@@ -483,7 +489,8 @@ class Simulator:
                 ),
                 {"l": limit},
             ).all()
-        for row in due:
+
+        def attempt(row: Any) -> None:
             delivered = False
             if row.endpoint:
                 content_type, body = build(SendDocument(row.file_name, bytes(row.data), row.md5))
@@ -491,8 +498,7 @@ class Simulator:
                 if row.delivery_token:
                     headers["Authorization"] = f"Bearer {row.delivery_token}"
                 try:
-                    with httpx.Client(timeout=30) as http:
-                        reply = http.post(row.endpoint, content=body, headers=headers)
+                    reply = self._http.post(row.endpoint, content=body, headers=headers)
                     answer = parse_soap(reply.headers.get("content-type", ""), reply.content)
                     delivered = (
                         isinstance(answer, DocumentResponse)
@@ -525,6 +531,9 @@ class Simulator:
                         "e": row.envelope_id,
                     },
                 )
+
+        # Several receivers (or one receiver's several threads) are served at once, as GİB does.
+        list(self._pool.map(attempt, due))
         return len(due)
 
     def _check(

@@ -1,0 +1,122 @@
+"""`entegrator demo` as a user runs it: the simulator and two integrators as separate
+processes on loopback, each with its own database; 1,000 invoices between the integrators,
+every one delivered exactly once."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from entegrator.store.db import sqlalchemy_url
+
+LOAD = 1000
+
+
+def _demo(database_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ENTEGRATOR_DATABASE_URL": database_url,
+        "ENTEGRATOR_DATA_DIR": str(data_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "entegrator", "demo", "--json", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@contextlib.contextmanager
+def _connect(database_url: str, name: str | None = None) -> Iterator[Any]:
+    url = make_url(sqlalchemy_url(database_url))
+    if name is not None:
+        url = url.set(database=name)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=1)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def test_the_demo_network_delivers_every_invoice_exactly_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    run = _demo(database_url, tmp_path, "--invoices", str(LOAD), "--keep")
+    assert run.stdout, run.stderr
+    report = json.loads(run.stdout)
+    try:
+        steps = {s["step"]: s for s in report["steps"]}
+        assert run.returncode == 0 and report["ok"], json.dumps(report, ensure_ascii=False)
+        assert steps["1 TICARIFATURA, KABUL"]["sender_status"] == "accepted"
+        assert steps["1 TICARIFATURA, KABUL"]["receiver_status"] == "accepted"
+        assert steps["2 TEMELFATURA"]["sender_status"] == "delivered (1300)"
+        assert steps["3 unregistered buyer"]["number"].startswith("EAR")
+        # Independently of the demo's own counting: the databases of the two integrators.
+        a_vkn, c_vkn = (
+            next(c["vkn"] for c in report["companies"] if c["key"] == k) for k in ("A", "C")
+        )
+        one, two = (d for d in report["databases"] if not d.endswith("_gib"))
+        with _connect(database_url, one) as conn:
+            sent = conn.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT ettn), "
+                    "count(*) FILTER (WHERE status = 'delivered') FROM documents "
+                    "WHERE direction = 'out' AND receiver_id = :c"
+                ),
+                {"c": c_vkn},
+            ).one()
+            envelopes = conn.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT document_id) FROM outbound_envelopes "
+                    "WHERE kind = 'document' AND receiver_alias LIKE :c"
+                ),
+                {"c": f"%{c_vkn}%"},
+            ).one()
+        assert tuple(sent) == (LOAD + 1, LOAD + 1, LOAD + 1)
+        assert tuple(envelopes) == (LOAD + 1, LOAD + 1)  # one envelope per invoice
+        with _connect(database_url, two) as conn:
+            received = conn.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT ettn), count(DISTINCT number) "
+                    "FROM documents WHERE direction = 'in' AND sender_id = :a"
+                ),
+                {"a": a_vkn},
+            ).one()
+            inbound = conn.execute(
+                text(
+                    "SELECT count(*) FROM inbound_envelopes WHERE envelope_type = 'SENDERENVELOPE'"
+                )
+            ).scalar_one()
+        assert tuple(received) == (LOAD + 1, LOAD + 1, LOAD + 1)
+        assert inbound == LOAD + 1
+    finally:
+        with _connect(database_url) as conn:
+            for name in report.get("databases", []):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_the_demo_exits_non_zero_when_a_step_fails(database_url: str, tmp_path: Path) -> None:
+    # No step can finish in a millisecond: each one times out and is reported as failed.
+    run = _demo(database_url, tmp_path, "--timeout", "0.001")
+    report = json.loads(run.stdout)
+    assert run.returncode == 1
+    assert report["ok"] is False
+    assert report["steps"][0]["ok"] is False
+    with _connect(database_url) as conn:  # nothing left behind without --keep
+        left = conn.execute(
+            text("SELECT count(*) FROM pg_database WHERE datname LIKE :p"),
+            {"p": f"entegrator_demo_{report['run']}%"},
+        ).scalar_one()
+    assert left == 0
