@@ -565,3 +565,121 @@ def test_webhooks_tell_both_erps_signed_and_retried(
         erp_seller.close()
         erp_buyer.close()
         sending.close()
+
+
+def _until(
+    seller: TenantHandle, doc: dict[str, Any], sending: Runtime, wanted: str, *, poll: bool
+) -> tuple[str, str | None]:
+    from tests.platform.conftest import drain
+
+    deadline = time.monotonic() + 30
+    while (state := _doc_status(seller, doc))[0] != wanted:
+        assert time.monotonic() < deadline, state
+        drain(sending)
+        if poll:
+            sending.sending.poll(seller.tenant_id)
+        time.sleep(0.1)
+    return state
+
+
+def test_an_alias_served_by_another_integrator_is_refused(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    """The seller's GB alias now belongs to another integrator at GİB: GİB refuses the
+    envelope (1171) and says so in its system response; the invoice carries the code."""
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    try:
+        other, _ = _integrator(gib, None)
+        _register(gib, seller.vkn, other, f"urn:mail:gb{seller.vkn}@platform.example", "GB")
+        with seller.client() as c:
+            doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+        # GİB's system response tells us (pushed; no polling here).
+        refused = _until(seller, doc, sending, "rejected_by_gib", poll=False)
+        assert refused == ("rejected_by_gib", "1171")
+        with buyer.client() as c:
+            assert c.get("/api/v1/incoming", params={"number": doc["number"]}).json()["items"] == []
+    finally:
+        sending.close()
+
+
+@pytest.mark.parametrize("damage", ["unsigned", "not-a-zip"])
+def test_a_malformed_or_unsigned_envelope_gets_gibs_code(  # noqa: PLR0917 - fixtures
+    damage: str,
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    """An envelope GİB cannot accept (a packaging fault on our side, simulated by replacing
+    the stored envelope before it is sent) comes back with GİB's code on the invoice."""
+    import hashlib
+
+    from sqlalchemy import text
+
+    from tests.platform.conftest import drain
+
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    try:
+        assert httpx.put(f"{gib}/admin/faults", json={"outage": True}).status_code == 200
+        try:
+            with seller.client() as c:
+                doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+            drain(sending)  # signed and enveloped; the send waits for GİB
+        finally:
+            httpx.put(f"{gib}/admin/faults", json={"outage": False})
+        with runtime.db.tenant(seller.tenant_id) as conn:
+            row = conn.execute(
+                text(
+                    "SELECT envelope_id, file_name FROM outbound_envelopes WHERE document_id = :d"
+                ),
+                {"d": uuid.UUID(doc["id"])},
+            ).one()
+            unsigned = build_invoice(
+                InvoiceDraft.model_validate(
+                    seller.draft(
+                        customer=dict(seller.draft()["customer"], vkn=buyer.vkn),
+                        number=doc["number"],
+                        ettn=doc["ettn"],
+                    )
+                )
+            )
+            data = (
+                pack(
+                    build_envelope(
+                        [unsigned],
+                        sender_alias=f"urn:mail:gb{seller.vkn}@platform.example",
+                        receiver_alias=f"urn:mail:pk{buyer.vkn}@platform.example",
+                        envelope_id=row.envelope_id,
+                    )
+                ).data
+                if damage == "unsigned"
+                else b"this is not a zip file"
+            )
+            conn.execute(
+                text(
+                    "UPDATE outbound_envelopes SET data = :d, md5 = :m, next_attempt_at = now() "
+                    "WHERE tenant_id = :t AND envelope_id = :e"
+                ),
+                {
+                    "d": data,
+                    "m": hashlib.md5(data).hexdigest(),
+                    "t": seller.tenant_id,
+                    "e": row.envelope_id,
+                },
+            )
+        assert sending.sending.wake_due() >= 1  # as the worker's every-minute job does
+        # GİB answers an envelope it can read with a system response; one that is not even a
+        # zip names no alias to answer: the sender learns it by asking (getApplicationResponse).
+        status, code = _until(seller, doc, sending, "rejected_by_gib", poll=damage == "not-a-zip")
+        expected = {"unsigned": {"1150", "1177"}, "not-a-zip": {"1110", "1130"}}[damage]
+        assert code in expected, (status, code)
+        with seller.client() as c:
+            events = c.get(f"/api/v1/invoices/{doc['id']}").json()["events"]
+        assert events[-1]["data"]["code"] == int(code)
+    finally:
+        sending.close()

@@ -367,6 +367,26 @@ class SendingService:
                     )
         return Attempt(row.envelope_id, row.document_id, outcome)
 
+    def wake_due(self) -> int:
+        """Wake a sender for every tenant with an envelope whose retry is due, or a signed
+        document not enveloped for a minute (a wake-up lost with a crash); how many."""
+        if not self.configured:
+            return 0
+        with self.db.system() as conn:
+            tenants = (
+                conn.execute(
+                    text(
+                        "SELECT tenant_id FROM outbound_envelopes WHERE status = 'pending' "
+                        "AND next_attempt_at <= now() UNION SELECT tenant_id FROM documents "
+                        "WHERE direction = 'out' AND status = 'queued' AND status_code IS NULL "
+                        "AND updated_at < now() - interval '1 minute'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            return sum(wake_sender(conn, t) for t in tenants)
+
     # -- following ---------------------------------------------------------------------------
 
     def poll(self, tenant_id: uuid.UUID) -> int:

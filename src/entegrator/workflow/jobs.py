@@ -65,11 +65,13 @@ def webhooks_due(timestamp: int) -> int:
 
 
 def follow_gib(timestamp: int) -> int:
-    """Ask GİB about everything sent and not final yet (every minute), and refresh the
-    registered-user list every two hours; how many documents changed."""
+    """Every minute: wake senders whose retries are due and ask GİB about everything sent and
+    not final yet; every hour close the 8-day answer windows; every two hours refresh the
+    registered-user list. How many documents changed."""
     rt = _rt()
     if not rt.sending.configured:
         return 0
+    rt.sending.wake_due()  # retries whose time has come (GİB was down, say)
     if timestamp % 3600 < 60:
         rt.answers.close_windows()
     if timestamp % 7200 < 60 and rt.settings.gib_user_list_url:
