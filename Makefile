@@ -5,11 +5,12 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_SRC := src tests benchmarks scripts
 
-.PHONY: help uv system-tools install run test lint format bench clean
+.PHONY: help uv system-tools install run demo test lint format bench clean
 
 help:
 	@echo "make run    install, then start the platform (API + worker, embedded PostgreSQL)"
 	@echo "make test   install, then run every test"
+	@echo "make demo   GİB simulator + two integrators as processes, invoices between them"
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  benchmarks (see benchmarks/README.md)"
 
@@ -23,6 +24,11 @@ install: uv
 # with a demo tenant whose API key is printed. ENTEGRATOR_DATABASE_URL points elsewhere.
 run: install system-tools
 	@$(UV) run entegrator serve --with-worker --demo
+
+# GİB's network on this machine: the simulator and two integrator instances as processes, each
+# on its own database (embedded PostgreSQL unless ENTEGRATOR_DATABASE_URL is set).
+demo: install system-tools
+	@$(UV) run entegrator demo
 
 # Debian packages: xmlsec1 (the tests' independent signature verifier), Pango and fonts for
 # WeasyPrint (PDF views). Installed when missing and when we may (root with apt-get).

@@ -179,17 +179,18 @@ def _trading_pair(
     runtime: Runtime,
     tmp_path: Path,
 ) -> tuple[TenantHandle, TenantHandle, Runtime]:
-    """A seller (GB alias) and a buyer (PK alias) on this platform, registered with GİB as
+    """A seller and a buyer on this platform (GB and PK aliases each), registered with GİB as
     served by it, and a runtime of the same installation with GİB configured (its workers)."""
     from tests.platform.conftest import make_settings
 
     platform, token = _integrator(gib, f"{base_url}/gib/EFatura")
     seller, buyer = make_tenant(), make_tenant()
-    for who, kind in ((seller, "GB"), (buyer, "PK")):
-        alias = f"urn:mail:{kind.lower()}{who.vkn}@platform.example"
-        _register(gib, who.vkn, platform, alias, kind)
-        with runtime.db.system() as conn:
-            repo.add_alias(conn, who.tenant_id, vkn_tckn=who.vkn, alias=alias, kind=kind)
+    for who in (seller, buyer):  # each can send (GB) and receive (PK)
+        for kind in ("GB", "PK"):
+            alias = f"urn:mail:{kind.lower()}{who.vkn}@platform.example"
+            _register(gib, who.vkn, platform, alias, kind)
+            with runtime.db.system() as conn:
+                repo.add_alias(conn, who.tenant_id, vkn_tckn=who.vkn, alias=alias, kind=kind)
     sending = Runtime.from_settings(
         make_settings(
             runtime.database_url,
@@ -681,5 +682,46 @@ def test_a_malformed_or_unsigned_envelope_gets_gibs_code(  # noqa: PLR0917 - fix
         with seller.client() as c:
             events = c.get(f"/api/v1/invoices/{doc['id']}").json()["events"]
         assert events[-1]["data"]["code"] == int(code)
+    finally:
+        sending.close()
+
+
+def test_a_return_travels_back_as_an_iade_invoice(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    """The IADE flow of a TEMELFATURA: the buyer invoices the goods back with an IADE
+    invoice naming the returned invoice; the seller receives it like any invoice."""
+    from sqlalchemy import text
+
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    try:
+        with seller.client() as c:
+            sale = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+        _until(seller, sale, sending, "delivered", poll=False)
+        with runtime.db.tenant(seller.tenant_id) as conn:
+            issued = conn.execute(
+                text("SELECT issue_date FROM documents WHERE document_id = :d"),
+                {"d": uuid.UUID(sale["id"])},
+            ).scalar_one()
+        back = seller.draft(
+            type="IADE",
+            supplier=dict(seller.draft()["supplier"], vkn=buyer.vkn),
+            customer=dict(seller.draft()["customer"], vkn=seller.vkn),
+            billing_references=[{"id": sale["number"], "issue_date": issued.isoformat()}],
+        )
+        with buyer.client() as c:
+            r = c.post("/api/v1/invoices", json=back)
+            assert r.status_code == 201, r.text
+            iade = r.json()
+        _until(buyer, iade, sending, "delivered", poll=False)
+        with seller.client() as c:
+            items = c.get("/api/v1/incoming", params={"type": "IADE"}).json()["items"]
+            assert [i["number"] for i in items] == [iade["number"]]
+            xml = c.get(f"/api/v1/incoming/{items[0]['id']}/xml").content
+        assert sale["number"].encode() in xml  # the returned invoice is named in it
     finally:
         sending.close()
