@@ -96,7 +96,7 @@ SELECT entegrator_notify(CAST(:event AS text), jsonb_build_object(
         'status_detail', d.status_detail,
         'sender', jsonb_build_object('id', d.sender_id, 'name', d.sender_name),
         'receiver', jsonb_build_object('id', d.receiver_id, 'name', d.receiver_name),
-        'currency', d.currency, 'payable', d.payable)))
+        'currency', d.currency, 'payable', CAST(d.payable AS text))))
   FROM documents d
  WHERE d.tenant_id = :t AND d.created_at = :c AND d.document_id = :d
 """
