@@ -229,11 +229,8 @@ def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
         # GİB processes it and delivers it to the buyer's integrator (this same platform),
         # whose system response (S_APR 1200) travels back through GİB, which forwards it to
         # the seller's integrator (no polling here): delivered, 1300.
-        deadline = time.monotonic() + 30
-        while _doc_status(seller, to_buyer)[0] != "delivered":
-            assert time.monotonic() < deadline, _doc_status(seller, to_buyer)
-            drain(sending)  # the buyer files the envelope and answers it; the seller files
-            time.sleep(0.1)  # the system responses GİB pushes
+        # The buyer files the envelope and answers it; the seller files the system responses.
+        _drain_until(sending, lambda: _doc_status(seller, to_buyer)[0] == "delivered")
         with buyer.client() as c:
             incoming = c.get("/api/v1/incoming").json()["items"]
         assert [i["number"] for i in incoming] == [to_buyer["number"]]
@@ -245,6 +242,21 @@ def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
         assert set(codes) <= {1200, 1220, 1300}
     finally:
         sending.close()
+
+
+def _drain_until(
+    sending: Runtime, done: Callable[[], Any], *, poll: uuid.UUID | None = None
+) -> None:
+    """Run the workers (and, for ``poll``'s tenant, ask GİB) until ``done()`` holds."""
+    from tests.platform.conftest import drain
+
+    deadline = time.monotonic() + 30
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        drain(sending)
+        if poll is not None:
+            sending.sending.poll(poll)
+        time.sleep(0.1)
 
 
 def _doc_status(tenant: TenantHandle, doc: dict[str, Any]) -> tuple[str, str | None]:
@@ -305,12 +317,9 @@ def test_gib_down_while_sending_then_the_same_envelope_once(
                 {"e": row.envelope_id},
             )
         assert sending.sending.send_pending(seller.tenant_id) == 1
-        deadline = time.monotonic() + 30
-        while _doc_status(seller, doc)[0] != "delivered":
-            assert time.monotonic() < deadline, _doc_status(seller, doc)
-            drain(sending)
-            sending.sending.poll(seller.tenant_id)
-            time.sleep(0.1)
+        _drain_until(
+            sending, lambda: _doc_status(seller, doc)[0] == "delivered", poll=seller.tenant_id
+        )
         with buyer.client() as c:
             assert len(c.get("/api/v1/incoming").json()["items"]) == 1
         with seller.client() as c:
@@ -330,20 +339,14 @@ def test_kabul_and_red_travel_back_to_the_seller(
 ) -> None:
     import datetime as dt
 
-    from tests.platform.conftest import drain
-
     seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
     try:
         customer = dict(seller.draft()["customer"], vkn=buyer.vkn)
         with seller.client() as c:
             ours = [seller.issue(c, profile="TICARIFATURA", customer=customer) for _ in range(3)]
             plain = seller.issue(c, customer=customer)  # TEMELFATURA: takes no answer
-        deadline = time.monotonic() + 30
         with buyer.client() as c:
-            while len(c.get("/api/v1/incoming").json()["items"]) < 4:
-                assert time.monotonic() < deadline, [_doc_status(seller, o) for o in ours]
-                drain(sending)
-                time.sleep(0.1)
+            _drain_until(sending, lambda: len(c.get("/api/v1/incoming").json()["items"]) >= 4)
             incoming = {i["number"]: i for i in c.get("/api/v1/incoming").json()["items"]}
             theirs = [incoming[o["number"]] for o in ours]
             no_reason = c.post(f"/api/v1/incoming/{theirs[0]['id']}/reject")
@@ -359,18 +362,14 @@ def test_kabul_and_red_travel_back_to_the_seller(
             assert again.status_code == 409
             temel = c.post(f"/api/v1/incoming/{incoming[plain['number']]['id']}/accept")
             assert temel.status_code == 409
-        deadline = time.monotonic() + 30
-        while (_doc_status(seller, ours[0])[0], _doc_status(seller, ours[1])[0]) != (
-            "rejected",
-            "accepted",
-        ):
-            assert time.monotonic() < deadline, (
-                _doc_status(seller, ours[0]),
-                _doc_status(seller, ours[1]),
-            )
-            drain(sending)
-            sending.sending.poll(seller.tenant_id)
-            time.sleep(0.1)
+        _drain_until(
+            sending,
+            lambda: (
+                (_doc_status(seller, ours[0])[0], _doc_status(seller, ours[1])[0])
+                == ("rejected", "accepted")
+            ),
+            poll=seller.tenant_id,
+        )
         with seller.client() as c:
             rejected = c.get(f"/api/v1/invoices/{ours[0]['id']}").json()
         assert rejected["status_detail"] == "Fiyat farkı"
@@ -525,11 +524,10 @@ def test_webhooks_tell_both_erps_signed_and_retried(
 
         with seller.client() as c:
             doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
-        deadline = time.monotonic() + 30
-        while _doc_status(seller, doc)[0] != "delivered" or len(erp_buyer.received) < 1:
-            assert time.monotonic() < deadline, _doc_status(seller, doc)
-            drain(sending)
-            time.sleep(0.1)
+        _drain_until(
+            sending,
+            lambda: _doc_status(seller, doc)[0] == "delivered" and len(erp_buyer.received) >= 1,
+        )
         drain(sending)
 
         # The seller's ERP heard each status GİB gave, in order, each signed.
@@ -571,16 +569,12 @@ def test_webhooks_tell_both_erps_signed_and_retried(
 def _until(
     seller: TenantHandle, doc: dict[str, Any], sending: Runtime, wanted: str, *, poll: bool
 ) -> tuple[str, str | None]:
-    from tests.platform.conftest import drain
-
-    deadline = time.monotonic() + 30
-    while (state := _doc_status(seller, doc))[0] != wanted:
-        assert time.monotonic() < deadline, state
-        drain(sending)
-        if poll:
-            sending.sending.poll(seller.tenant_id)
-        time.sleep(0.1)
-    return state
+    _drain_until(
+        sending,
+        lambda: _doc_status(seller, doc)[0] == wanted,
+        poll=seller.tenant_id if poll else None,
+    )
+    return _doc_status(seller, doc)
 
 
 def test_an_alias_served_by_another_integrator_is_refused(

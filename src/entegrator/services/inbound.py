@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
 import uuid
@@ -32,7 +31,7 @@ from entegrator.envelope.zipping import unpack
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.rules import Validator
-from entegrator.services.invoices import QUEUE, invoice_facts
+from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
 from entegrator.services.webhooks import notify_document
 from entegrator.store import Database, repo
@@ -70,17 +69,7 @@ def _alias_kind(envelope: Envelope) -> str:
 
 
 def wake_inbound(conn: Connection, tenant_id: uuid.UUID) -> bool:
-    return bool(
-        conn.execute(
-            text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
-            {
-                "q": QUEUE,
-                "task": INBOUND_TASK,
-                "lock": f"inbound:{tenant_id}",
-                "args": json.dumps({"tenant_id": str(tenant_id)}),
-            },
-        ).scalar()
-    )
+    return repo.wake(conn, INBOUND_TASK, tenant_id, lock=f"inbound:{tenant_id}")
 
 
 class InboundService:

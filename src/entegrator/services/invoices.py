@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 SIGN_TASK = "entegrator.sign_pending"
-QUEUE = "documents"
+QUEUE = repo.QUEUE
 _PROVISIONAL = "000000000"
 TENANT_TTL = 30.0  # seconds a process trusts its copy of a tenant's VKN and series
 
@@ -670,14 +670,4 @@ def wake_signer(conn: Connection, tenant_id: uuid.UUID) -> bool:
     The documents in ``validated`` are the durable to-do list; the job only wakes a worker,
     which signs them one after the other. Several requests share one waiting job.
     """
-    return bool(
-        conn.execute(
-            text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
-            {
-                "q": QUEUE,
-                "task": SIGN_TASK,
-                "lock": signer_lock(tenant_id),
-                "args": json.dumps({"tenant_id": str(tenant_id)}),
-            },
-        ).scalar()
-    )
+    return repo.wake(conn, SIGN_TASK, tenant_id, lock=signer_lock(tenant_id))

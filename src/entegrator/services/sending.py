@@ -18,7 +18,6 @@ delivered (1300), rejected_by_gib (11xx), failed_delivery (1215/1230), with an e
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ from entegrator.gib.client import GibClient, GibUnavailableError
 from entegrator.gib.codes import fault as fault_info
 from entegrator.gib.codes import status as status_info
 from entegrator.gib.soap import GibFaultError
-from entegrator.services.invoices import QUEUE
 from entegrator.services.webhooks import notify_document
 from entegrator.store import Database, repo
 from entegrator.store.ids import created_at
@@ -50,17 +48,7 @@ LEASE = dt.timedelta(minutes=5)
 
 
 def wake_sender(conn: Connection, tenant_id: uuid.UUID) -> bool:
-    return bool(
-        conn.execute(
-            text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
-            {
-                "q": QUEUE,
-                "task": SEND_TASK,
-                "lock": f"send:{tenant_id}",
-                "args": json.dumps({"tenant_id": str(tenant_id)}),
-            },
-        ).scalar()
-    )
+    return repo.wake(conn, SEND_TASK, tenant_id, lock=f"send:{tenant_id}")
 
 
 @dataclass(frozen=True)

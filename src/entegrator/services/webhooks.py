@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, text
 
 from entegrator.errors import EntegratorError
-from entegrator.store import Database
+from entegrator.store import Database, repo
 from entegrator.store.ids import created_at
 
 __all__ = [
@@ -356,19 +356,7 @@ class WebhookService:
 
 
 def wake_webhooks(conn: Connection, tenant_id: uuid.UUID) -> bool:
-    from entegrator.services.invoices import QUEUE
-
-    return bool(
-        conn.execute(
-            text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
-            {
-                "q": QUEUE,
-                "task": WEBHOOK_TASK,
-                "lock": f"webhooks:{tenant_id}",
-                "args": json.dumps({"tenant_id": str(tenant_id)}),
-            },
-        ).scalar()
-    )
+    return repo.wake(conn, WEBHOOK_TASK, tenant_id, lock=f"webhooks:{tenant_id}")
 
 
 def due_tenants(conn: Connection) -> list[uuid.UUID]:

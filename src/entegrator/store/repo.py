@@ -41,9 +41,11 @@ __all__ = [
     "next_number",
     "put_blob",
     "verify_chain",
+    "wake",
 ]
 
 ROLES = ("owner", "accountant", "viewer", "api")
+QUEUE = "documents"  # the one procrastinate queue the workers listen on
 KEY_PREFIX = "ent"
 GENESIS = bytes(32)
 
@@ -500,3 +502,23 @@ def get_document(
         {"t": tenant_id, "c": created_at, "d": document_id},
     ).first()
     return DocumentRow.from_row(row) if row is not None else None
+
+
+# -- jobs ---------------------------------------------------------------------------------------
+
+
+def wake(conn: Connection, task: str, tenant_id: uuid.UUID, *, lock: str) -> bool:
+    """Make sure a job ``task`` for the tenant is waiting, in the caller's transaction: one
+    waiting job per ``lock`` (requests share it). The rows it works on are the durable to-do
+    list; the job only wakes a worker. True when this call queued it."""
+    return bool(
+        conn.execute(
+            text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
+            {
+                "q": QUEUE,
+                "task": task,
+                "lock": lock,
+                "args": json.dumps({"tenant_id": str(tenant_id)}),
+            },
+        ).scalar()
+    )
