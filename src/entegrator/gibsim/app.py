@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SERVICE = "/EFaturaMerkez/services/EFatura"
 RECEIVED = "Döküman GIB tarafından alındı."
+DELIVERY_BATCH = 20  # envelopes leased per round of deliveries
 
 
 class IntegratorIn(BaseModel):
@@ -84,11 +85,15 @@ def create_app(  # noqa: PLR0915 - the routes of one service
 
         async def deliver_until_stopped() -> None:
             while not stop.is_set():
+                busy = False
                 try:
                     await run_in_threadpool(sim.process_stuck)
-                    await run_in_threadpool(sim.deliver_due)
+                    tried = await run_in_threadpool(sim.deliver_due, limit=DELIVERY_BATCH)
+                    busy = tried >= DELIVERY_BATCH
                 except Exception:  # the loop must outlive a lost connection
                     log.exception("delivery failed")
+                if busy:
+                    continue  # more are due: no pause
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delivery_interval)
 
