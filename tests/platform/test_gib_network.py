@@ -719,3 +719,106 @@ def test_a_return_travels_back_as_an_iade_invoice(
         assert sale["number"].encode() in xml  # the returned invoice is named in it
     finally:
         sending.close()
+
+
+def test_answers_gib_lost_mean_deliveries_again_and_one_document(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    """GİB delivers, the receiver stores, the answer is lost (dropped-delivery fault): GİB
+    delivers the same envelopes again, and each side files each envelope once."""
+    from sqlalchemy import text
+
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    try:
+        faults = {"drop_deliveries": 3}
+        assert httpx.put(f"{gib}/admin/faults", json=faults).status_code == 200
+        with seller.client() as c:
+            doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+        _until(seller, doc, sending, "delivered", poll=False)
+        assert httpx.get(f"{gib}/admin/faults").json()["drop_deliveries"] == 0  # all taken
+        with buyer.client() as c:
+            found = c.get("/api/v1/incoming", params={"number": doc["number"]}).json()
+        assert len(found["items"]) == 1
+        with runtime.db.system() as conn:
+            stored = conn.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT envelope_id) FROM inbound_envelopes "
+                    "WHERE tenant_id IN (:s, :b)"
+                ),
+                {"s": seller.tenant_id, "b": buyer.tenant_id},
+            ).one()
+        assert stored[0] == stored[1]  # no envelope stored twice
+        with seller.client() as c:
+            events = c.get(f"/api/v1/invoices/{doc['id']}").json()["events"]
+        codes = [e["data"]["code"] for e in events if e["type"] == "gib-status"]
+        assert codes[-1] == 1300 and len(codes) == len(set(codes))  # no status twice
+    finally:
+        httpx.put(f"{gib}/admin/faults", json={})
+        sending.close()
+
+
+class _SlowProxy:
+    """A receiving integrator that answers slowly: waits, then passes the request on."""
+
+    def __init__(self, target: str, delay: float) -> None:
+        import http.server
+
+        self.delay = delay
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(outer.delay)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                reply = httpx.post(target, content=body, headers=headers, timeout=30)
+                self.send_response(reply.status_code)
+                self.send_header("Content-Type", reply.headers.get("content-type", "text/xml"))
+                self.send_header("Content-Length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/gib/EFatura"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_slow_receiver_is_retried_and_files_the_invoice_once(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    run_jobs: Callable[[], None],
+) -> None:
+    """A receiver slower than GİB waits for (slow-receiver fault): 1210 and retried; the
+    receiver had stored the first delivery all the same, and files the invoice once."""
+    tenant = make_tenant()
+    proxy = _SlowProxy(f"{base_url}/gib/EFatura", delay=1.0)
+    try:
+        receiver, _ = _integrator(gib, proxy.url)
+        pk = f"urn:mail:pk{tenant.vkn}@slow.example"
+        _register(gib, tenant.vkn, receiver, pk, "PK")
+        with runtime.db.system() as conn:
+            repo.add_alias(conn, tenant.tenant_id, vkn_tckn=tenant.vkn, alias=pk, kind="PK")
+        httpx.put(f"{gib}/admin/faults", json={"delivery_timeout_ms": 300})
+        envelope_id, token, _ = _send_invoice(gib, tenant.vkn, pk)
+        assert _wait_for(gib, token, envelope_id, {1210, 1220}) == 1210
+        httpx.put(f"{gib}/admin/faults", json={})  # GİB waits long enough again
+        assert _wait_for(gib, token, envelope_id, {1220, 1215}) == 1220
+        run_jobs()
+        with tenant.client() as c:
+            assert len(c.get("/api/v1/incoming").json()["items"]) == 1
+    finally:
+        httpx.put(f"{gib}/admin/faults", json={})
+        proxy.close()

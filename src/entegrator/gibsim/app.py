@@ -6,6 +6,7 @@ the real GİB identifies them by their client certificate instead.
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -67,6 +68,8 @@ class UserIn(BaseModel):
 class FaultsIn(BaseModel):
     outage: bool = False
     latency_ms: int = Field(default=0, ge=0, le=60_000)
+    drop_deliveries: int = Field(default=0, ge=0, le=1000)
+    delivery_timeout_ms: int = Field(default=0, ge=0, le=600_000)
 
 
 def _version(content_type: str) -> str:
@@ -123,11 +126,11 @@ def create_app(  # noqa: PLR0915 - the routes of one service
     ) -> Response:
         content_type = request.headers.get("content-type", "")
         version = _version(content_type)
-        outage, latency = await run_in_threadpool(sim.faults)
-        if outage:
+        faults = await run_in_threadpool(sim.faults)
+        if faults.outage:
             return Response("GİB is unavailable (simulated outage)", status_code=503)
-        if latency:
-            await asyncio.sleep(latency / 1000)
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
         token = (authorization or "").removeprefix("Bearer ").strip()
         integrator = await run_in_threadpool(sim.integrator_of, token) if token else None
         if integrator is None:
@@ -239,8 +242,13 @@ def create_app(  # noqa: PLR0915 - the routes of one service
     @app.put("/admin/faults")
     def faults(body: FaultsIn, authorization: Annotated[str | None, Header()] = None) -> FaultsIn:
         admin(authorization)
-        sim.set_faults(outage=body.outage, latency_ms=body.latency_ms)
+        sim.set_faults(**body.model_dump())
         return body
+
+    @app.get("/admin/faults")
+    def current_faults(authorization: Annotated[str | None, Header()] = None) -> FaultsIn:
+        admin(authorization)
+        return FaultsIn(**dataclasses.asdict(sim.faults()))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -37,7 +37,7 @@ from entegrator.gib.userlist import Alias, User, UserList
 from entegrator.rules import Validator
 from entegrator.store.db import sqlalchemy_url
 
-__all__ = ["GIB_ALIAS", "GIB_VKN", "Intake", "Simulator", "SimulatorFault"]
+__all__ = ["GIB_ALIAS", "GIB_VKN", "Faults", "Intake", "Simulator", "SimulatorFault"]
 
 DELIVERY_THREADS = 4
 GIB_ALIAS = "GIB"  # GİB's own address in the system envelopes it sends
@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS gibsim.faults (
     outage        boolean NOT NULL DEFAULT false,
     latency_ms    int NOT NULL DEFAULT 0
 );
+ALTER TABLE gibsim.faults ADD COLUMN IF NOT EXISTS drop_deliveries int NOT NULL DEFAULT 0;
+ALTER TABLE gibsim.faults ADD COLUMN IF NOT EXISTS delivery_timeout_ms int NOT NULL DEFAULT 0;
 """
 
 
@@ -113,6 +115,14 @@ class SimulatorFault(Exception):  # noqa: N818 - it is GİB's own word: a SOAP f
         super().__init__(f"{code}: {msg}")
         self.code = code
         self.msg = msg
+
+
+@dataclass(frozen=True)
+class Faults:
+    outage: bool = False
+    latency_ms: int = 0
+    drop_deliveries: int = 0
+    delivery_timeout_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -276,21 +286,51 @@ class Simulator:
 
     # -- faults for tests --------------------------------------------------------------------
 
-    def set_faults(self, *, outage: bool = False, latency_ms: int = 0) -> None:
+    def set_faults(
+        self,
+        *,
+        outage: bool = False,
+        latency_ms: int = 0,
+        drop_deliveries: int = 0,
+        delivery_timeout_ms: int = 0,
+    ) -> None:
+        """``outage``: the service answers 503; ``latency_ms``: it answers that much later;
+        ``drop_deliveries``: the next N deliveries reach the receiver but their answers are
+        lost (GİB retries them); ``delivery_timeout_ms``: how long GİB waits for a receiver
+        (0: 30 s), so that a slow receiver counts as not reached."""
         with self.engine.begin() as conn:
             conn.execute(
                 text(
-                    "INSERT INTO gibsim.faults (singleton, outage, latency_ms) "
-                    "VALUES (true, :o, :l) ON CONFLICT (singleton) DO UPDATE "
-                    "SET outage = :o, latency_ms = :l"
+                    "INSERT INTO gibsim.faults (singleton, outage, latency_ms, drop_deliveries, "
+                    "delivery_timeout_ms) VALUES (true, :o, :l, :d, :t) "
+                    "ON CONFLICT (singleton) DO UPDATE SET outage = :o, latency_ms = :l, "
+                    "drop_deliveries = :d, delivery_timeout_ms = :t"
                 ),
-                {"o": outage, "l": latency_ms},
+                {"o": outage, "l": latency_ms, "d": drop_deliveries, "t": delivery_timeout_ms},
             )
 
-    def faults(self) -> tuple[bool, int]:
+    def faults(self) -> Faults:
         with self.engine.connect() as conn:
-            row = conn.execute(text("SELECT outage, latency_ms FROM gibsim.faults")).first()
-        return (bool(row.outage), int(row.latency_ms)) if row else (False, 0)
+            row = conn.execute(
+                text(
+                    "SELECT outage, latency_ms, drop_deliveries, delivery_timeout_ms "
+                    "FROM gibsim.faults"
+                )
+            ).first()
+        return Faults(*row) if row else Faults()
+
+    def _take_drop(self) -> bool:
+        """Whether this delivery's answer is to be lost (one of ``drop_deliveries``)."""
+        with self.engine.begin() as conn:
+            return (
+                conn.execute(
+                    text(
+                        "UPDATE gibsim.faults SET drop_deliveries = drop_deliveries - 1 "
+                        "WHERE drop_deliveries > 0 RETURNING 1"
+                    )
+                ).first()
+                is not None
+            )
 
     # -- envelopes ---------------------------------------------------------------------------
 
@@ -490,6 +530,8 @@ class Simulator:
                 {"l": limit},
             ).all()
 
+        timeout = self.faults().delivery_timeout_ms / 1000 or 30.0
+
         def attempt(row: Any) -> None:
             delivered = False
             if row.endpoint:
@@ -498,11 +540,14 @@ class Simulator:
                 if row.delivery_token:
                     headers["Authorization"] = f"Bearer {row.delivery_token}"
                 try:
-                    reply = self._http.post(row.endpoint, content=body, headers=headers)
+                    reply = self._http.post(
+                        row.endpoint, content=body, headers=headers, timeout=timeout
+                    )
                     answer = parse_soap(reply.headers.get("content-type", ""), reply.content)
                     delivered = (
                         isinstance(answer, DocumentResponse)
                         and answer.hash.lower() == row.md5.lower()
+                        and not self._take_drop()  # delivered, but the answer is lost
                     )
                 except (httpx.HTTPError, GibFaultError, EntegratorError):
                     delivered = False
