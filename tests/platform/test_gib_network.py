@@ -822,3 +822,36 @@ def test_a_slow_receiver_is_retried_and_files_the_invoice_once(
     finally:
         httpx.put(f"{gib}/admin/faults", json={})
         proxy.close()
+
+
+def test_an_export_invoice_goes_to_customs_at_its_fixed_alias(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    """IHRACAT goes to the Ministry of Trade (1460415308) at urn:mail:ihracatpk@gtb.gov.tr,
+    whatever the user list says; customs' system response settles it (1300)."""
+    from sqlalchemy import text
+
+    seller, _buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    try:
+        export = json.loads(
+            (EXAMPLE.parents[1] / "invoice" / "ihracat-istisna.json").read_text(encoding="utf-8")
+        )
+        export = {k: v for k, v in export.items() if k not in ("number", "ettn")}
+        export["supplier"]["vkn"] = seller.vkn
+        with seller.client() as c:
+            r = c.post("/api/v1/invoices", json=export)
+            assert r.status_code == 201, r.text
+            doc = r.json()
+        assert _until(seller, doc, sending, "delivered", poll=False) == ("delivered", "1300")
+        with runtime.db.tenant(seller.tenant_id) as conn:
+            alias = conn.execute(
+                text("SELECT receiver_alias FROM outbound_envelopes WHERE document_id = :d"),
+                {"d": uuid.UUID(doc["id"])},
+            ).scalar_one()
+        assert alias == "urn:mail:ihracatpk@gtb.gov.tr"
+    finally:
+        sending.close()

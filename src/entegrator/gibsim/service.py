@@ -40,6 +40,10 @@ from entegrator.store.db import sqlalchemy_url
 __all__ = ["GIB_ALIAS", "GIB_VKN", "Faults", "Intake", "Simulator", "SimulatorFault"]
 
 DELIVERY_THREADS = 4
+GTB_VKN = "1460415308"  # Ticaret Bakanlığı: the receiver of IHRACAT and YOLCUBERABERFATURA
+GTB_TITLE = "Ticaret Bakanlığı"
+GTB_INTEGRATOR = "GTB"
+GTB_ALIASES = ("urn:mail:ihracatpk@gtb.gov.tr", "urn:mail:yolcuberaberpk@gtb.gov.tr")
 GIB_ALIAS = "GIB"  # GİB's own address in the system envelopes it sends
 GIB_TITLE = "Gelir İdaresi Başkanlığı"
 _FILE_NAME = re.compile(
@@ -164,6 +168,31 @@ class Simulator:
         with self.engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(7310643)"))
             conn.exec_driver_sql(SCHEMA)
+        # The Ministry of Trade receives export and tax-free invoices inside GİB's network.
+        if self.integrator_of_alias(GTB_ALIASES[0]) is None:
+            self.register_integrator(GTB_INTEGRATOR, GTB_TITLE, GTB_VKN, None)
+            self.register_user(
+                User(
+                    GTB_VKN,
+                    GTB_TITLE,
+                    "Kamu",
+                    "Kamu",
+                    dt.datetime(2010, 3, 1, tzinfo=dt.UTC),
+                    tuple(
+                        Alias(a, "PK", "Invoice", dt.datetime(2010, 3, 1, tzinfo=dt.UTC))
+                        for a in GTB_ALIASES
+                    ),
+                ),
+                GTB_INTEGRATOR,
+            )
+
+    def integrator_of_alias(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT integrator_id FROM gibsim.aliases WHERE name = :n LIMIT 1"),
+                {"n": name},
+            ).scalar()
+        return None if found is None else str(found)
 
     def dispose(self) -> None:
         self._pool.shutdown()
@@ -424,6 +453,19 @@ class Simulator:
             )
             if envelope is not None and envelope.type is not EnvelopeType.SYSTEMENVELOPE:
                 self._answer_sender(conn, row.integrator_id, envelope, code, detail)
+                if code == 1200 and envelope.receiver.alias in GTB_ALIASES:
+                    # Customs takes it at once: its system response (1200) settles it (1300).
+                    self._answer_sender(
+                        conn, row.integrator_id, envelope, 1200, None, sender=GTB_VKN
+                    )
+                    conn.execute(
+                        text(
+                            "UPDATE gibsim.envelopes SET status = 1300, description = :t, "
+                            "updated_at = now() WHERE envelope_id = :e"
+                        ),
+                        {"t": status(1300).text_tr, "e": envelope_id},
+                    )
+                    code = 1300
         return code
 
     def process_stuck(self, *, older_than: float = 5.0) -> int:
@@ -451,9 +493,12 @@ class Simulator:
         answered: Envelope,
         code: int,
         detail: str | None,
+        *,
+        sender: str = GIB_VKN,
     ) -> None:
         """GİB's own system response (S_APR) to the sender of an envelope it processed: from
-        ``GIB`` to the sender's alias, delivered to the sending integrator's endpoint."""
+        ``GIB`` to the sender's alias, delivered to the sending integrator's endpoint (or, with
+        ``sender``, the response of a receiver inside GİB's network: customs)."""
         from entegrator.documents.response import ResponseParty, build_system_response
         from entegrator.envelope.sbdh import build as build_envelope
         from entegrator.envelope.zipping import pack
@@ -469,14 +514,14 @@ class Simulator:
             envelope_type=answered.type.value,
             code=code,
             description=detail or status(code).text_tr,
-            sender=ResponseParty(GIB_VKN, GIB_TITLE),
+            sender=ResponseParty(sender, GIB_TITLE if sender == GIB_VKN else GTB_TITLE),
             receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
             envelope_date=answered.created.date(),
         )
         packed = pack(
             build_envelope(
                 [xml],
-                sender_alias=GIB_ALIAS,
+                sender_alias=GIB_ALIAS if sender == GIB_VKN else answered.receiver.alias,
                 receiver_alias=answered.sender.alias,
                 type=EnvelopeType.SYSTEMENVELOPE,
             )
@@ -495,7 +540,7 @@ class Simulator:
                 "m": packed.md5,
                 "d": packed.data,
                 "t": status(1200).text_tr,
-                "sv": GIB_VKN,
+                "sv": sender,
                 "rv": answered.sender.identity,
                 "ra": answered.sender.alias,
             },

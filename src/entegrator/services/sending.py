@@ -39,11 +39,19 @@ from entegrator.services.webhooks import notify_document
 from entegrator.store import Database, repo
 from entegrator.store.ids import created_at
 
-__all__ = ["SEND_TASK", "SendingService", "wake_sender"]
+__all__ = ["GTB_ALIASES", "GTB_VKN", "SEND_TASK", "SendingService", "wake_sender"]
 
 log = logging.getLogger(__name__)
 
 SEND_TASK = "entegrator.send_pending"
+# Export and tax-free invoices go to the Ministry of Trade (GTB, VKN 1460415308) at fixed
+# aliases, whatever the user list says [rule].
+GTB_VKN = "1460415308"
+GTB_ALIASES = {
+    "IHRACAT": "urn:mail:ihracatpk@gtb.gov.tr",
+    "OZELFATURA": "urn:mail:ihracatpk@gtb.gov.tr",
+    "YOLCUBERABERFATURA": "urn:mail:yolcuberaberpk@gtb.gov.tr",
+}
 LEASE = dt.timedelta(minutes=5)
 
 
@@ -213,10 +221,13 @@ class SendingService:
                 ),
                 {"t": tenant_id},
             ).scalar()
-            pk = conn.execute(
-                text("SELECT mailboxes[1] FROM gib_users WHERE identifier = :i"),
-                {"i": doc.receiver_id},
-            ).scalar()
+            pk = (
+                GTB_ALIASES.get(doc.profile)
+                or conn.execute(
+                    text("SELECT mailboxes[1] FROM gib_users WHERE identifier = :i"),
+                    {"i": doc.receiver_id},
+                ).scalar()
+            )
             if gb is None or pk is None:
                 code = "no-sender-alias" if gb is None else "not-registered"
                 detail = (
