@@ -205,43 +205,54 @@ def _trading_pair(
     return seller, buyer, sending
 
 
-def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
+Pair = tuple[TenantHandle, TenantHandle, Runtime]
+
+
+@pytest.fixture
+def pair(
     gib: str,
     base_url: str,
     make_tenant: Callable[..., TenantHandle],
     runtime: Runtime,
     tmp_path: Path,
+) -> Iterator[Pair]:
+    """(seller, buyer, sending runtime): see ``_trading_pair``."""
+    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    yield seller, buyer, sending
+    sending.close()
+
+
+def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
+    pair: Pair,
+    gib: str,
 ) -> None:
     from tests.platform.conftest import drain
 
-    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
-    try:
-        with seller.client() as c:
-            to_buyer = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
-            stranger = seller.issue(c)  # 7047649710 is not a registered user
-        drain(sending)  # sign, envelope, send
-        with seller.client() as c:
-            sent = c.get(f"/api/v1/invoices/{to_buyer['id']}").json()
-            assert sent["status"] == "sent", sent
-            assert [e["type"] for e in sent["events"]][-3:] == ["queued", "enveloped", "sent"]
-            waiting = c.get(f"/api/v1/invoices/{stranger['id']}").json()
-            assert (waiting["status"], waiting["status_code"]) == ("queued", "not-registered")
-        # GİB processes it and delivers it to the buyer's integrator (this same platform),
-        # whose system response (S_APR 1200) travels back through GİB, which forwards it to
-        # the seller's integrator (no polling here): delivered, 1300.
-        # The buyer files the envelope and answers it; the seller files the system responses.
-        _drain_until(sending, lambda: _doc_status(seller, to_buyer)[0] == "delivered")
-        with buyer.client() as c:
-            incoming = c.get("/api/v1/incoming").json()["items"]
-        assert [i["number"] for i in incoming] == [to_buyer["number"]]
-        assert incoming[0]["sender"]["id"] == seller.vkn
-        with seller.client() as c:
-            events = c.get(f"/api/v1/invoices/{to_buyer['id']}").json()["events"]
-        codes = [e["data"].get("code") for e in events if e["type"] == "gib-status"]
-        assert codes[-1] == 1300
-        assert set(codes) <= {1200, 1220, 1300}
-    finally:
-        sending.close()
+    seller, buyer, sending = pair
+    with seller.client() as c:
+        to_buyer = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+        stranger = seller.issue(c)  # 7047649710 is not a registered user
+    drain(sending)  # sign, envelope, send
+    with seller.client() as c:
+        sent = c.get(f"/api/v1/invoices/{to_buyer['id']}").json()
+        assert sent["status"] == "sent", sent
+        assert [e["type"] for e in sent["events"]][-3:] == ["queued", "enveloped", "sent"]
+        waiting = c.get(f"/api/v1/invoices/{stranger['id']}").json()
+        assert (waiting["status"], waiting["status_code"]) == ("queued", "not-registered")
+    # GİB processes it and delivers it to the buyer's integrator (this same platform),
+    # whose system response (S_APR 1200) travels back through GİB, which forwards it to
+    # the seller's integrator (no polling here): delivered, 1300.
+    # The buyer files the envelope and answers it; the seller files the system responses.
+    _drain_until(sending, lambda: _doc_status(seller, to_buyer)[0] == "delivered")
+    with buyer.client() as c:
+        incoming = c.get("/api/v1/incoming").json()["items"]
+    assert [i["number"] for i in incoming] == [to_buyer["number"]]
+    assert incoming[0]["sender"]["id"] == seller.vkn
+    with seller.client() as c:
+        events = c.get(f"/api/v1/invoices/{to_buyer['id']}").json()["events"]
+    codes = [e["data"].get("code") for e in events if e["type"] == "gib-status"]
+    assert codes[-1] == 1300
+    assert set(codes) <= {1200, 1220, 1300}
 
 
 def _drain_until(
@@ -266,176 +277,152 @@ def _doc_status(tenant: TenantHandle, doc: dict[str, Any]) -> tuple[str, str | N
 
 
 def test_gib_down_while_sending_then_the_same_envelope_once(
+    pair: Pair,
     gib: str,
-    base_url: str,
-    make_tenant: Callable[..., TenantHandle],
     runtime: Runtime,
-    tmp_path: Path,
 ) -> None:
     from sqlalchemy import text
 
     from tests.platform.conftest import drain
 
-    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    seller, buyer, sending = pair
+    assert httpx.put(f"{gib}/admin/faults", json={"outage": True}).status_code == 200
     try:
-        assert httpx.put(f"{gib}/admin/faults", json={"outage": True}).status_code == 200
-        try:
-            with seller.client() as c:
-                doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
-            drain(sending)
-            assert _doc_status(seller, doc) == ("queued", "enveloped")  # waiting, not lost
-            with runtime.db.tenant(seller.tenant_id) as conn:
-                row = conn.execute(
-                    text(
-                        "SELECT envelope_id, attempts, status, last_error FROM "
-                        "outbound_envelopes WHERE document_id = :d"
-                    ),
-                    {"d": uuid.UUID(doc["id"])},
-                ).one()
-            assert (row.attempts, row.status) == (1, "pending")
-            assert "GİB" in row.last_error or "HTTP 503" in row.last_error
-        finally:
-            httpx.put(f"{gib}/admin/faults", json={"outage": False})
-        # The retry is due: sent, the same envelope.
-        with runtime.db.system() as conn:
-            conn.execute(
-                text(
-                    "UPDATE outbound_envelopes SET next_attempt_at = now() WHERE envelope_id = :e"
-                ),
-                {"e": row.envelope_id},
-            )
-        assert sending.sending.send_pending(seller.tenant_id) == 1
-        assert _doc_status(seller, doc) == ("sent", "1000")
-        # An answer lost on the way (GİB got it, we did not hear): the resend is refused as a
-        # duplicate (2001) and counts as sent; the buyer gets one invoice.
-        with runtime.db.system() as conn:
-            conn.execute(
-                text(
-                    "UPDATE outbound_envelopes SET status = 'pending', "
-                    "next_attempt_at = now() WHERE envelope_id = :e"
-                ),
-                {"e": row.envelope_id},
-            )
-        assert sending.sending.send_pending(seller.tenant_id) == 1
-        _drain_until(
-            sending, lambda: _doc_status(seller, doc)[0] == "delivered", poll=seller.tenant_id
-        )
-        with buyer.client() as c:
-            assert len(c.get("/api/v1/incoming").json()["items"]) == 1
         with seller.client() as c:
-            events = c.get(f"/api/v1/invoices/{doc['id']}").json()["events"]
-        assert [e["type"] for e in events].count("sent") == 1  # the resend added nothing
-        assert [e["type"] for e in events].count("enveloped") == 1  # one envelope
+            doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+        drain(sending)
+        assert _doc_status(seller, doc) == ("queued", "enveloped")  # waiting, not lost
+        with runtime.db.tenant(seller.tenant_id) as conn:
+            row = conn.execute(
+                text(
+                    "SELECT envelope_id, attempts, status, last_error FROM "
+                    "outbound_envelopes WHERE document_id = :d"
+                ),
+                {"d": uuid.UUID(doc["id"])},
+            ).one()
+        assert (row.attempts, row.status) == (1, "pending")
+        assert "GİB" in row.last_error or "HTTP 503" in row.last_error
     finally:
-        sending.close()
+        httpx.put(f"{gib}/admin/faults", json={"outage": False})
+    # The retry is due: sent, the same envelope.
+    with runtime.db.system() as conn:
+        conn.execute(
+            text("UPDATE outbound_envelopes SET next_attempt_at = now() WHERE envelope_id = :e"),
+            {"e": row.envelope_id},
+        )
+    assert sending.sending.send_pending(seller.tenant_id) == 1
+    assert _doc_status(seller, doc) == ("sent", "1000")
+    # An answer lost on the way (GİB got it, we did not hear): the resend is refused as a
+    # duplicate (2001) and counts as sent; the buyer gets one invoice.
+    with runtime.db.system() as conn:
+        conn.execute(
+            text(
+                "UPDATE outbound_envelopes SET status = 'pending', "
+                "next_attempt_at = now() WHERE envelope_id = :e"
+            ),
+            {"e": row.envelope_id},
+        )
+    assert sending.sending.send_pending(seller.tenant_id) == 1
+    _drain_until(sending, lambda: _doc_status(seller, doc)[0] == "delivered", poll=seller.tenant_id)
+    with buyer.client() as c:
+        assert len(c.get("/api/v1/incoming").json()["items"]) == 1
+    with seller.client() as c:
+        events = c.get(f"/api/v1/invoices/{doc['id']}").json()["events"]
+    assert [e["type"] for e in events].count("sent") == 1  # the resend added nothing
+    assert [e["type"] for e in events].count("enveloped") == 1  # one envelope
 
 
 def test_kabul_and_red_travel_back_to_the_seller(
-    gib: str,
-    base_url: str,
-    make_tenant: Callable[..., TenantHandle],
-    runtime: Runtime,
-    tmp_path: Path,
+    pair: Pair,
 ) -> None:
     import datetime as dt
 
-    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
-    try:
-        customer = dict(seller.draft()["customer"], vkn=buyer.vkn)
-        with seller.client() as c:
-            ours = [seller.issue(c, profile="TICARIFATURA", customer=customer) for _ in range(3)]
-            plain = seller.issue(c, customer=customer)  # TEMELFATURA: takes no answer
-        with buyer.client() as c:
-            _drain_until(sending, lambda: len(c.get("/api/v1/incoming").json()["items"]) >= 4)
-            incoming = {i["number"]: i for i in c.get("/api/v1/incoming").json()["items"]}
-            theirs = [incoming[o["number"]] for o in ours]
-            no_reason = c.post(f"/api/v1/incoming/{theirs[0]['id']}/reject")
-            assert no_reason.status_code == 422
-            red = c.post(
-                f"/api/v1/incoming/{theirs[0]['id']}/reject", json={"reason": "Fiyat farkı"}
-            )
-            assert red.status_code == 200, red.text
-            assert red.json()["status"] == "rejected"
-            kabul = c.post(f"/api/v1/incoming/{theirs[1]['id']}/accept")
-            assert kabul.json()["status"] == "accepted"
-            again = c.post(f"/api/v1/incoming/{theirs[1]['id']}/accept")
-            assert again.status_code == 409
-            temel = c.post(f"/api/v1/incoming/{incoming[plain['number']]['id']}/accept")
-            assert temel.status_code == 409
-        _drain_until(
-            sending,
-            lambda: (
-                (_doc_status(seller, ours[0])[0], _doc_status(seller, ours[1])[0])
-                == ("rejected", "accepted")
-            ),
-            poll=seller.tenant_id,
-        )
-        with seller.client() as c:
-            rejected = c.get(f"/api/v1/invoices/{ours[0]['id']}").json()
-        assert rejected["status_detail"] == "Fiyat farkı"
-        assert rejected["events"][-1]["data"]["answer"] == "RED"
-        # Eight days later, the third one (never answered) counts as accepted on both sides.
-        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=9)
-        assert sending.answers.close_windows(now=later) >= 2
-        assert _doc_status(seller, ours[2]) == ("accepted", "no-answer")
-        with buyer.client() as c:
-            third = c.get(f"/api/v1/incoming/{theirs[2]['id']}").json()
-            assert (third["status"], third["status_code"]) == ("accepted", "no-answer")
-            assert c.post(f"/api/v1/incoming/{theirs[2]['id']}/accept").status_code == 409
-    finally:
-        sending.close()
+    seller, buyer, sending = pair
+    customer = dict(seller.draft()["customer"], vkn=buyer.vkn)
+    with seller.client() as c:
+        ours = [seller.issue(c, profile="TICARIFATURA", customer=customer) for _ in range(3)]
+        plain = seller.issue(c, customer=customer)  # TEMELFATURA: takes no answer
+    with buyer.client() as c:
+        _drain_until(sending, lambda: len(c.get("/api/v1/incoming").json()["items"]) >= 4)
+        incoming = {i["number"]: i for i in c.get("/api/v1/incoming").json()["items"]}
+        theirs = [incoming[o["number"]] for o in ours]
+        no_reason = c.post(f"/api/v1/incoming/{theirs[0]['id']}/reject")
+        assert no_reason.status_code == 422
+        red = c.post(f"/api/v1/incoming/{theirs[0]['id']}/reject", json={"reason": "Fiyat farkı"})
+        assert red.status_code == 200, red.text
+        assert red.json()["status"] == "rejected"
+        kabul = c.post(f"/api/v1/incoming/{theirs[1]['id']}/accept")
+        assert kabul.json()["status"] == "accepted"
+        again = c.post(f"/api/v1/incoming/{theirs[1]['id']}/accept")
+        assert again.status_code == 409
+        temel = c.post(f"/api/v1/incoming/{incoming[plain['number']]['id']}/accept")
+        assert temel.status_code == 409
+    _drain_until(
+        sending,
+        lambda: (
+            (_doc_status(seller, ours[0])[0], _doc_status(seller, ours[1])[0])
+            == ("rejected", "accepted")
+        ),
+        poll=seller.tenant_id,
+    )
+    with seller.client() as c:
+        rejected = c.get(f"/api/v1/invoices/{ours[0]['id']}").json()
+    assert rejected["status_detail"] == "Fiyat farkı"
+    assert rejected["events"][-1]["data"]["answer"] == "RED"
+    # Eight days later, the third one (never answered) counts as accepted on both sides.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=9)
+    assert sending.answers.close_windows(now=later) >= 2
+    assert _doc_status(seller, ours[2]) == ("accepted", "no-answer")
+    with buyer.client() as c:
+        third = c.get(f"/api/v1/incoming/{theirs[2]['id']}").json()
+        assert (third["status"], third["status_code"]) == ("accepted", "no-answer")
+        assert c.post(f"/api/v1/incoming/{theirs[2]['id']}/accept").status_code == 409
 
 
 def test_invoices_are_routed_by_gibs_user_list_when_issued(
-    gib: str,
+    pair: Pair,
     base_url: str,
-    make_tenant: Callable[..., TenantHandle],
-    runtime: Runtime,
-    tmp_path: Path,
 ) -> None:
     """With the user list at hand, a buyer GİB does not list gets an e-Arşiv invoice (its own
     series, never enveloped); an e-Arşiv invoice for a registered buyer, or an ERP's XML
     with the wrong profile, is refused with a code saying which."""
     from tests.platform.conftest import drain, serve
 
-    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
-    try:
-        with serve(sending) as routed:
-            api = httpx.Client(base_url=routed, headers=seller.headers, timeout=60)
-            stranger = api.post("/api/v1/invoices", json=seller.draft())  # 7047649710
-            assert stranger.status_code == 201, stranger.text
-            body = stranger.json()
-            assert body["number"].startswith("EAR")
-            assert [w["code"] for w in body["warnings"]] == ["routed-earsiv"]
-            registered = dict(seller.draft()["customer"], vkn=buyer.vkn)
-            efatura = api.post("/api/v1/invoices", json=seller.draft(customer=registered))
-            assert efatura.status_code == 201 and efatura.json()["number"].startswith("EFA")
-            wrong = api.post(
-                "/api/v1/invoices", json=seller.draft(customer=registered, profile="EARSIVFATURA")
-            )
-            assert wrong.status_code == 422
-            assert wrong.json()["error"]["code"] == "BUYER_IS_EFATURA_USER"
-            drain(sending)
-            earsiv = api.get(f"/api/v1/invoices/{body['id']}").json()
-            assert (earsiv["profile"], earsiv["status"], earsiv["status_code"]) == (
-                "EARSIVFATURA",
-                "queued",
-                "earsiv-report",
-            )
-            assert "enveloped" not in [e["type"] for e in earsiv["events"]]
-            signed = api.get(f"/api/v1/invoices/{body['id']}/xml").content
-            assert sending.validator.validate(signed).valid
-            # The ERP's own XML keeps its profile: TEMELFATURA to a stranger is refused.
-            draft = seller.draft(number="EFA2026000000900", ettn=str(uuid.uuid4()))
-            xml = build_invoice(InvoiceDraft.model_validate(draft))
-            refused = api.post(
-                "/api/v1/invoices", content=xml, headers={"Content-Type": "application/xml"}
-            )
-            assert refused.status_code == 422, refused.text
-            assert refused.json()["error"]["code"] == "BUYER_NOT_EFATURA_USER"
-            api.close()
-    finally:
-        sending.close()
+    seller, buyer, sending = pair
+    with serve(sending) as routed:
+        api = httpx.Client(base_url=routed, headers=seller.headers, timeout=60)
+        stranger = api.post("/api/v1/invoices", json=seller.draft())  # 7047649710
+        assert stranger.status_code == 201, stranger.text
+        body = stranger.json()
+        assert body["number"].startswith("EAR")
+        assert [w["code"] for w in body["warnings"]] == ["routed-earsiv"]
+        registered = dict(seller.draft()["customer"], vkn=buyer.vkn)
+        efatura = api.post("/api/v1/invoices", json=seller.draft(customer=registered))
+        assert efatura.status_code == 201 and efatura.json()["number"].startswith("EFA")
+        wrong = api.post(
+            "/api/v1/invoices", json=seller.draft(customer=registered, profile="EARSIVFATURA")
+        )
+        assert wrong.status_code == 422
+        assert wrong.json()["error"]["code"] == "BUYER_IS_EFATURA_USER"
+        drain(sending)
+        earsiv = api.get(f"/api/v1/invoices/{body['id']}").json()
+        assert (earsiv["profile"], earsiv["status"], earsiv["status_code"]) == (
+            "EARSIVFATURA",
+            "queued",
+            "earsiv-report",
+        )
+        assert "enveloped" not in [e["type"] for e in earsiv["events"]]
+        signed = api.get(f"/api/v1/invoices/{body['id']}/xml").content
+        assert sending.validator.validate(signed).valid
+        # The ERP's own XML keeps its profile: TEMELFATURA to a stranger is refused.
+        draft = seller.draft(number="EFA2026000000900", ettn=str(uuid.uuid4()))
+        xml = build_invoice(InvoiceDraft.model_validate(draft))
+        refused = api.post(
+            "/api/v1/invoices", content=xml, headers={"Content-Type": "application/xml"}
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "BUYER_NOT_EFATURA_USER"
+        api.close()
 
 
 class _ErpEndpoint:
@@ -493,17 +480,14 @@ def _subscribe(url: str, who: TenantHandle, erp: _ErpEndpoint, events: list[str]
 
 
 def test_webhooks_tell_both_erps_signed_and_retried(
-    gib: str,
-    base_url: str,
-    make_tenant: Callable[..., TenantHandle],
+    pair: Pair,
     runtime: Runtime,
-    tmp_path: Path,
 ) -> None:
     from sqlalchemy import text
 
     from tests.platform.conftest import drain, serve
 
-    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    seller, buyer, sending = pair
     erp_seller, erp_buyer = _ErpEndpoint(), _ErpEndpoint(fail_first=1)
     try:
         # Loopback endpoints are refused unless the installation allows private networks.
@@ -563,7 +547,6 @@ def test_webhooks_tell_both_erps_signed_and_retried(
     finally:
         erp_seller.close()
         erp_buyer.close()
-        sending.close()
 
 
 def _until(
@@ -578,37 +561,29 @@ def _until(
 
 
 def test_an_alias_served_by_another_integrator_is_refused(
+    pair: Pair,
     gib: str,
-    base_url: str,
-    make_tenant: Callable[..., TenantHandle],
-    runtime: Runtime,
-    tmp_path: Path,
 ) -> None:
     """The seller's GB alias now belongs to another integrator at GİB: GİB refuses the
     envelope (1171) and says so in its system response; the invoice carries the code."""
-    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
-    try:
-        other, _ = _integrator(gib, None)
-        _register(gib, seller.vkn, other, f"urn:mail:gb{seller.vkn}@platform.example", "GB")
-        with seller.client() as c:
-            doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
-        # GİB's system response tells us (pushed; no polling here).
-        refused = _until(seller, doc, sending, "rejected_by_gib", poll=False)
-        assert refused == ("rejected_by_gib", "1171")
-        with buyer.client() as c:
-            assert c.get("/api/v1/incoming", params={"number": doc["number"]}).json()["items"] == []
-    finally:
-        sending.close()
+    seller, buyer, sending = pair
+    other, _ = _integrator(gib, None)
+    _register(gib, seller.vkn, other, f"urn:mail:gb{seller.vkn}@platform.example", "GB")
+    with seller.client() as c:
+        doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+    # GİB's system response tells us (pushed; no polling here).
+    refused = _until(seller, doc, sending, "rejected_by_gib", poll=False)
+    assert refused == ("rejected_by_gib", "1171")
+    with buyer.client() as c:
+        assert c.get("/api/v1/incoming", params={"number": doc["number"]}).json()["items"] == []
 
 
 @pytest.mark.parametrize("damage", ["unsigned", "not-a-zip"])
-def test_a_malformed_or_unsigned_envelope_gets_gibs_code(  # noqa: PLR0917 - fixtures
+def test_a_malformed_or_unsigned_envelope_gets_gibs_code(
+    pair: Pair,
     damage: str,
     gib: str,
-    base_url: str,
-    make_tenant: Callable[..., TenantHandle],
     runtime: Runtime,
-    tmp_path: Path,
 ) -> None:
     """An envelope GİB cannot accept (a packaging fault on our side, simulated by replacing
     the stored envelope before it is sent) comes back with GİB's code on the invoice."""
@@ -618,121 +593,108 @@ def test_a_malformed_or_unsigned_envelope_gets_gibs_code(  # noqa: PLR0917 - fix
 
     from tests.platform.conftest import drain
 
-    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    seller, buyer, sending = pair
+    assert httpx.put(f"{gib}/admin/faults", json={"outage": True}).status_code == 200
     try:
-        assert httpx.put(f"{gib}/admin/faults", json={"outage": True}).status_code == 200
-        try:
-            with seller.client() as c:
-                doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
-            drain(sending)  # signed and enveloped; the send waits for GİB
-        finally:
-            httpx.put(f"{gib}/admin/faults", json={"outage": False})
-        with runtime.db.tenant(seller.tenant_id) as conn:
-            row = conn.execute(
-                text(
-                    "SELECT envelope_id, file_name FROM outbound_envelopes WHERE document_id = :d"
-                ),
-                {"d": uuid.UUID(doc["id"])},
-            ).one()
-            unsigned = build_invoice(
-                InvoiceDraft.model_validate(
-                    seller.draft(
-                        customer=dict(seller.draft()["customer"], vkn=buyer.vkn),
-                        number=doc["number"],
-                        ettn=doc["ettn"],
-                    )
+        with seller.client() as c:
+            doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+        drain(sending)  # signed and enveloped; the send waits for GİB
+    finally:
+        httpx.put(f"{gib}/admin/faults", json={"outage": False})
+    with runtime.db.tenant(seller.tenant_id) as conn:
+        row = conn.execute(
+            text("SELECT envelope_id, file_name FROM outbound_envelopes WHERE document_id = :d"),
+            {"d": uuid.UUID(doc["id"])},
+        ).one()
+        unsigned = build_invoice(
+            InvoiceDraft.model_validate(
+                seller.draft(
+                    customer=dict(seller.draft()["customer"], vkn=buyer.vkn),
+                    number=doc["number"],
+                    ettn=doc["ettn"],
                 )
             )
-            data = (
-                pack(
-                    build_envelope(
-                        [unsigned],
-                        sender_alias=f"urn:mail:gb{seller.vkn}@platform.example",
-                        receiver_alias=f"urn:mail:pk{buyer.vkn}@platform.example",
-                        envelope_id=row.envelope_id,
-                    )
-                ).data
-                if damage == "unsigned"
-                else b"this is not a zip file"
-            )
-            conn.execute(
-                text(
-                    "UPDATE outbound_envelopes SET data = :d, md5 = :m, next_attempt_at = now() "
-                    "WHERE tenant_id = :t AND envelope_id = :e"
-                ),
-                {
-                    "d": data,
-                    "m": hashlib.md5(data).hexdigest(),
-                    "t": seller.tenant_id,
-                    "e": row.envelope_id,
-                },
-            )
-        assert sending.sending.wake_due() >= 1  # as the worker's every-minute job does
-        # GİB answers an envelope it can read with a system response; one that is not even a
-        # zip names no alias to answer: the sender learns it by asking (getApplicationResponse).
-        status, code = _until(seller, doc, sending, "rejected_by_gib", poll=damage == "not-a-zip")
-        expected = {"unsigned": {"1150", "1177"}, "not-a-zip": {"1110", "1130"}}[damage]
-        assert code in expected, (status, code)
-        with seller.client() as c:
-            events = c.get(f"/api/v1/invoices/{doc['id']}").json()["events"]
-        assert events[-1]["data"]["code"] == int(code)
-    finally:
-        sending.close()
+        )
+        data = (
+            pack(
+                build_envelope(
+                    [unsigned],
+                    sender_alias=f"urn:mail:gb{seller.vkn}@platform.example",
+                    receiver_alias=f"urn:mail:pk{buyer.vkn}@platform.example",
+                    envelope_id=row.envelope_id,
+                )
+            ).data
+            if damage == "unsigned"
+            else b"this is not a zip file"
+        )
+        conn.execute(
+            text(
+                "UPDATE outbound_envelopes SET data = :d, md5 = :m, next_attempt_at = now() "
+                "WHERE tenant_id = :t AND envelope_id = :e"
+            ),
+            {
+                "d": data,
+                "m": hashlib.md5(data).hexdigest(),
+                "t": seller.tenant_id,
+                "e": row.envelope_id,
+            },
+        )
+    assert sending.sending.wake_due() >= 1  # as the worker's every-minute job does
+    # GİB answers an envelope it can read with a system response; one that is not even a
+    # zip names no alias to answer: the sender learns it by asking (getApplicationResponse).
+    status, code = _until(seller, doc, sending, "rejected_by_gib", poll=damage == "not-a-zip")
+    expected = {"unsigned": {"1150", "1177"}, "not-a-zip": {"1110", "1130"}}[damage]
+    assert code in expected, (status, code)
+    with seller.client() as c:
+        events = c.get(f"/api/v1/invoices/{doc['id']}").json()["events"]
+    assert events[-1]["data"]["code"] == int(code)
 
 
 def test_a_return_travels_back_as_an_iade_invoice(
-    gib: str,
-    base_url: str,
-    make_tenant: Callable[..., TenantHandle],
+    pair: Pair,
     runtime: Runtime,
-    tmp_path: Path,
 ) -> None:
     """The IADE flow of a TEMELFATURA: the buyer invoices the goods back with an IADE
     invoice naming the returned invoice; the seller receives it like any invoice."""
     from sqlalchemy import text
 
-    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
-    try:
-        with seller.client() as c:
-            sale = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
-        _until(seller, sale, sending, "delivered", poll=False)
-        with runtime.db.tenant(seller.tenant_id) as conn:
-            issued = conn.execute(
-                text("SELECT issue_date FROM documents WHERE document_id = :d"),
-                {"d": uuid.UUID(sale["id"])},
-            ).scalar_one()
-        back = seller.draft(
-            type="IADE",
-            supplier=dict(seller.draft()["supplier"], vkn=buyer.vkn),
-            customer=dict(seller.draft()["customer"], vkn=seller.vkn),
-            billing_references=[{"id": sale["number"], "issue_date": issued.isoformat()}],
-        )
-        with buyer.client() as c:
-            r = c.post("/api/v1/invoices", json=back)
-            assert r.status_code == 201, r.text
-            iade = r.json()
-        _until(buyer, iade, sending, "delivered", poll=False)
-        with seller.client() as c:
-            items = c.get("/api/v1/incoming", params={"type": "IADE"}).json()["items"]
-            assert [i["number"] for i in items] == [iade["number"]]
-            xml = c.get(f"/api/v1/incoming/{items[0]['id']}/xml").content
-        assert sale["number"].encode() in xml  # the returned invoice is named in it
-    finally:
-        sending.close()
+    seller, buyer, sending = pair
+    with seller.client() as c:
+        sale = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+    _until(seller, sale, sending, "delivered", poll=False)
+    with runtime.db.tenant(seller.tenant_id) as conn:
+        issued = conn.execute(
+            text("SELECT issue_date FROM documents WHERE document_id = :d"),
+            {"d": uuid.UUID(sale["id"])},
+        ).scalar_one()
+    back = seller.draft(
+        type="IADE",
+        supplier=dict(seller.draft()["supplier"], vkn=buyer.vkn),
+        customer=dict(seller.draft()["customer"], vkn=seller.vkn),
+        billing_references=[{"id": sale["number"], "issue_date": issued.isoformat()}],
+    )
+    with buyer.client() as c:
+        r = c.post("/api/v1/invoices", json=back)
+        assert r.status_code == 201, r.text
+        iade = r.json()
+    _until(buyer, iade, sending, "delivered", poll=False)
+    with seller.client() as c:
+        items = c.get("/api/v1/incoming", params={"type": "IADE"}).json()["items"]
+        assert [i["number"] for i in items] == [iade["number"]]
+        xml = c.get(f"/api/v1/incoming/{items[0]['id']}/xml").content
+    assert sale["number"].encode() in xml  # the returned invoice is named in it
 
 
 def test_answers_gib_lost_mean_deliveries_again_and_one_document(
+    pair: Pair,
     gib: str,
-    base_url: str,
-    make_tenant: Callable[..., TenantHandle],
     runtime: Runtime,
-    tmp_path: Path,
 ) -> None:
     """GİB delivers, the receiver stores, the answer is lost (dropped-delivery fault): GİB
     delivers the same envelopes again, and each side files each envelope once."""
     from sqlalchemy import text
 
-    seller, buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
+    seller, buyer, sending = pair
     try:
         faults = {"drop_deliveries": 3}
         assert httpx.put(f"{gib}/admin/faults", json=faults).status_code == 200
@@ -758,7 +720,6 @@ def test_answers_gib_lost_mean_deliveries_again_and_one_document(
         assert codes[-1] == 1300 and len(codes) == len(set(codes))  # no status twice
     finally:
         httpx.put(f"{gib}/admin/faults", json={})
-        sending.close()
 
 
 class _SlowProxy:
@@ -825,33 +786,27 @@ def test_a_slow_receiver_is_retried_and_files_the_invoice_once(
 
 
 def test_an_export_invoice_goes_to_customs_at_its_fixed_alias(
-    gib: str,
-    base_url: str,
-    make_tenant: Callable[..., TenantHandle],
+    pair: Pair,
     runtime: Runtime,
-    tmp_path: Path,
 ) -> None:
     """IHRACAT goes to the Ministry of Trade (1460415308) at urn:mail:ihracatpk@gtb.gov.tr,
     whatever the user list says; customs' system response settles it (1300)."""
     from sqlalchemy import text
 
-    seller, _buyer, sending = _trading_pair(gib, base_url, make_tenant, runtime, tmp_path)
-    try:
-        export = json.loads(
-            (EXAMPLE.parents[1] / "invoice" / "ihracat-istisna.json").read_text(encoding="utf-8")
-        )
-        export = {k: v for k, v in export.items() if k not in ("number", "ettn")}
-        export["supplier"]["vkn"] = seller.vkn
-        with seller.client() as c:
-            r = c.post("/api/v1/invoices", json=export)
-            assert r.status_code == 201, r.text
-            doc = r.json()
-        assert _until(seller, doc, sending, "delivered", poll=False) == ("delivered", "1300")
-        with runtime.db.tenant(seller.tenant_id) as conn:
-            alias = conn.execute(
-                text("SELECT receiver_alias FROM outbound_envelopes WHERE document_id = :d"),
-                {"d": uuid.UUID(doc["id"])},
-            ).scalar_one()
-        assert alias == "urn:mail:ihracatpk@gtb.gov.tr"
-    finally:
-        sending.close()
+    seller, _buyer, sending = pair
+    export = json.loads(
+        (EXAMPLE.parents[1] / "invoice" / "ihracat-istisna.json").read_text(encoding="utf-8")
+    )
+    export = {k: v for k, v in export.items() if k not in ("number", "ettn")}
+    export["supplier"]["vkn"] = seller.vkn
+    with seller.client() as c:
+        r = c.post("/api/v1/invoices", json=export)
+        assert r.status_code == 201, r.text
+        doc = r.json()
+    assert _until(seller, doc, sending, "delivered", poll=False) == ("delivered", "1300")
+    with runtime.db.tenant(seller.tenant_id) as conn:
+        alias = conn.execute(
+            text("SELECT receiver_alias FROM outbound_envelopes WHERE document_id = :d"),
+            {"d": uuid.UUID(doc["id"])},
+        ).scalar_one()
+    assert alias == "urn:mail:ihracatpk@gtb.gov.tr"
