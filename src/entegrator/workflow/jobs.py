@@ -122,35 +122,23 @@ def make_app(database_url: str) -> procrastinate.App:
     app = procrastinate.App(
         connector=PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=8)
     )
-    app.task(
-        name=SIGN_TASK,
-        queue=QUEUE,
-        retry=RetryStrategy(max_attempts=20, exponential_wait=2),
-    )(sign_pending)
-    app.task(
-        name=INBOUND_TASK,
-        queue=QUEUE,
-        retry=RetryStrategy(max_attempts=20, exponential_wait=2),
-    )(process_inbound)
-    app.task(
-        name=SEND_TASK,
-        queue=QUEUE,
-        retry=RetryStrategy(max_attempts=20, exponential_wait=2),
-    )(send_pending)
-    app.task(
-        name=WEBHOOK_TASK,
-        queue=QUEUE,
-        retry=RetryStrategy(max_attempts=20, exponential_wait=2),
-    )(deliver_webhooks)
-    app.periodic(cron="* * * * *", periodic_id="webhooks-due")(
-        app.task(name="entegrator.webhooks_due", queue=QUEUE)(webhooks_due)
-    )
-    app.periodic(cron="* * * * *", periodic_id="follow-gib")(
-        app.task(name="entegrator.follow_gib", queue=QUEUE)(follow_gib)
-    )
-    app.periodic(cron="*/5 * * * *", periodic_id="sweep")(
-        app.task(name="entegrator.sweep", queue=QUEUE)(sweep)
-    )
+    # Per-tenant jobs: the rows they work on are the to-do list; retried with back-off.
+    for name, work in (
+        (SIGN_TASK, sign_pending),
+        (INBOUND_TASK, process_inbound),
+        (SEND_TASK, send_pending),
+        (WEBHOOK_TASK, deliver_webhooks),
+    ):
+        app.task(name=name, queue=QUEUE, retry=RetryStrategy(max_attempts=20, exponential_wait=2))(
+            work
+        )
+    for cron, periodic_id, task in (
+        ("* * * * *", "webhooks-due", webhooks_due),
+        ("* * * * *", "follow-gib", follow_gib),
+        ("*/5 * * * *", "sweep", sweep),
+    ):
+        name = f"entegrator.{task.__name__}"
+        app.periodic(cron=cron, periodic_id=periodic_id)(app.task(name=name, queue=QUEUE)(task))
     return app
 
 
