@@ -381,7 +381,7 @@ def test_kabul_and_red_travel_back_to_the_seller(
 
 def test_invoices_are_routed_by_gibs_user_list_when_issued(
     pair: Pair,
-    base_url: str,
+    gib: str,
 ) -> None:
     """With the user list at hand, a buyer GİB does not list gets an e-Arşiv invoice (its own
     series, never enveloped); an e-Arşiv invoice for a registered buyer, or an ERP's XML
@@ -396,6 +396,15 @@ def test_invoices_are_routed_by_gibs_user_list_when_issued(
         body = stranger.json()
         assert body["number"].startswith("EAR")
         assert [w["code"] for w in body["warnings"]] == ["routed-earsiv"]
+        # A user with no mailbox (only a GB alias) cannot receive: e-Arşiv too.
+        sender_only = new_vkn()
+        _register(gib, sender_only, "GTB", f"urn:mail:gb{sender_only}@x.example", "GB")
+        assert sending.sending.refresh_user_list() >= 3
+        no_pk = api.post(
+            "/api/v1/invoices",
+            json=seller.draft(customer=dict(seller.draft()["customer"], vkn=sender_only)),
+        )
+        assert [w["code"] for w in no_pk.json()["warnings"]] == ["routed-earsiv"]
         registered = dict(seller.draft()["customer"], vkn=buyer.vkn)
         efatura = api.post("/api/v1/invoices", json=seller.draft(customer=registered))
         assert efatura.status_code == 201 and efatura.json()["number"].startswith("EFA")

@@ -438,7 +438,9 @@ class InvoiceService:
         with self.db.tenant(tenant_id) as conn:
             row = conn.execute(
                 text(
-                    "SELECT EXISTS (SELECT 1 FROM gib_users WHERE identifier = :i), "
+                    # Registered = at least one active mailbox (PK) to deliver to.
+                    "SELECT EXISTS (SELECT 1 FROM gib_users WHERE identifier = :i "
+                    "AND cardinality(mailboxes) > 0), "
                     "EXISTS (SELECT 1 FROM gib_users)"
                 ),
                 {"i": identifier or ""},
