@@ -434,35 +434,54 @@ def test_invoices_are_routed_by_gibs_user_list_when_issued(
         api.close()
 
 
-class _ErpEndpoint:
-    """An ERP's webhook receiver on loopback: records what arrives; can fail the first N."""
+class _LoopbackServer:
+    """An HTTP server on a loopback port, in a thread; ``answer`` decides each POST."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    path = "/"
+
+    def __init__(self) -> None:
         import http.server
 
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.fail_first = fail_first
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.received.append((dict(self.headers.items()), body))
-                code = 500 if len(outer.received) <= outer.fail_first else 204
+                code, content_type, content = outer.answer(dict(self.headers.items()), body)
                 self.send_response(code)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(content)))
                 self.end_headers()
+                self.wfile.write(content)
 
             def log_message(self, *args: Any) -> None:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{self.path}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes]:
+        raise NotImplementedError
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class _ErpEndpoint(_LoopbackServer):
+    """An ERP's webhook receiver on loopback: records what arrives; can fail the first N."""
+
+    path = "/hooks"
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail_first = fail_first
+        super().__init__()
+
+    def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes]:
+        self.received.append((headers, body))
+        return (500 if len(self.received) <= self.fail_first else 204), "text/plain", b""
 
 
 def _verify(secret: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -731,37 +750,21 @@ def test_answers_gib_lost_mean_deliveries_again_and_one_document(
         httpx.put(f"{gib}/admin/faults", json={})
 
 
-class _SlowProxy:
+class _SlowProxy(_LoopbackServer):
     """A receiving integrator that answers slowly: waits, then passes the request on."""
 
+    path = "/gib/EFatura"
+
     def __init__(self, target: str, delay: float) -> None:
-        import http.server
-
+        self.target = target
         self.delay = delay
-        outer = self
+        super().__init__()
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(outer.delay)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                reply = httpx.post(target, content=body, headers=headers, timeout=30)
-                self.send_response(reply.status_code)
-                self.send_header("Content-Type", reply.headers.get("content-type", "text/xml"))
-                self.send_header("Content-Length", str(len(reply.content)))
-                self.end_headers()
-                self.wfile.write(reply.content)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/gib/EFatura"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes]:
+        time.sleep(self.delay)
+        headers = {k: v for k, v in headers.items() if k.lower() != "host"}
+        reply = httpx.post(self.target, content=body, headers=headers, timeout=30)
+        return reply.status_code, reply.headers.get("content-type", "text/xml"), reply.content
 
 
 def test_a_slow_receiver_is_retried_and_files_the_invoice_once(
