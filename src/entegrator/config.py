@@ -43,9 +43,27 @@ class Settings(BaseSettings):
     stalled_after_seconds: float = 30.0
     # Months of partitions created ahead of time (a default partition catches the rest).
     partitions_ahead: int = 3
-    # GİB calls our /gib endpoint with this token (the simulator does; the real GİB is let in
-    # by client certificate at the TLS terminator). Empty: the endpoint is open.
+    # Who may call our /gib endpoint (docs/security.md). Nothing configured: nobody.
+    # A token GİB (or the simulator) presents as ``Authorization: Bearer <token>``.
     gib_inbound_token: SecretStr | None = None
+    # Mutual TLS: a second listener serving only /gib, for callers whose client certificate
+    # chains to ``gib_inbound_client_ca`` (the production set-up for GİB).
+    gib_inbound_tls_port: int | None = None
+    gib_inbound_tls_cert: Path | None = None  # this server's certificate (PEM) ...
+    gib_inbound_tls_key: Path | None = None  # ... and its key
+    gib_inbound_client_ca: Path | None = None  # the CA(s) GİB's client certificate chains to
+    # Anyone may call /gib (a simulator on loopback, never production).
+    gib_inbound_open: bool = False
+    # Certificates (PEM: a file, or a folder of them) that signatures on documents delivered
+    # to us must chain to: Kamu SM's roots in production. None configured: /gib takes nothing.
+    gib_trust_anchors: Path | None = None
+    # GİB's own system responses (S_APR) pushed to us must carry GİB's seal (else they are
+    # set aside and the status is learnt by asking GİB).
+    gib_system_response_seal: bool = True
+    # The development CA that test seals are issued by (``tenant create --test-seal``, the
+    # demo, the simulator's GİB seal): a PEM certificate with its key beside it (``.key``).
+    # Empty: ``data_dir/test-ca.crt``, made on first use.
+    test_ca: Path | None = None
     # GİB's document service (EFaturaMerkez sendDocument / getApplicationResponse) and where
     # its registered-user lists are published; empty: nothing is sent.
     gib_url: str | None = None
@@ -60,6 +78,9 @@ class Settings(BaseSettings):
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None
     schematron_engine: str = Field(default="auto", pattern="^(auto|compiled|saxon)$")
+
+    def test_ca_path(self) -> Path:
+        return self.test_ca if self.test_ca is not None else self.data_dir / "test-ca.crt"
 
     def key_bytes(self) -> bytes:
         """The 32-byte data-encryption key (from the setting, or the generated key file)."""

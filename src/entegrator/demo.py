@@ -41,6 +41,7 @@ from entegrator.config import Settings
 from entegrator.documents.identifiers import vkn as vkn_ids
 from entegrator.gibsim.app import SERVICE
 from entegrator.runtime import Runtime
+from entegrator.services.trust import development_ca
 from entegrator.store import repo, resolve_url
 from entegrator.store.db import sqlalchemy_url
 
@@ -147,6 +148,7 @@ class Instance:
     port: int
     database_url: str
     data_dir: Path
+    ca: Path  # the development CA every process of the demo shares (seals, GİB's seal, trust)
     inbound_token: str
     gib_token: str = ""
     process: subprocess.Popen[bytes] | None = None
@@ -169,6 +171,8 @@ class Instance:
             "ENTEGRATOR_GIB_USER_LIST_URL": f"{gib}/EFaturaMerkez",
             "ENTEGRATOR_GIB_TOKEN": self.gib_token,
             "ENTEGRATOR_GIB_INBOUND_TOKEN": self.inbound_token,
+            "ENTEGRATOR_TEST_CA": str(self.ca),
+            "ENTEGRATOR_GIB_TRUST_ANCHORS": str(self.ca),
         }
 
     def client(self, company: str) -> httpx.Client:
@@ -251,8 +255,12 @@ class Demo:
         gib_db = self._database("gib")
         port = _free_port()
         self.gib = f"http://127.0.0.1:{port}"
+        ca = self.folder / "test-ca.crt"
+        development_ca(ca)
         sim = self._spawn(
-            "gib", ["gibsim", "--port", str(port)], {"ENTEGRATOR_DATABASE_URL": gib_db}
+            "gib",
+            ["gibsim", "--port", str(port)],
+            {"ENTEGRATOR_DATABASE_URL": gib_db, "ENTEGRATOR_TEST_CA": str(ca)},
         )
         self._wait_up(f"{self.gib}/healthz", sim, "gib")
         self.log(f"GİB simulator   {self.gib}")
@@ -262,6 +270,7 @@ class Demo:
                 port=_free_port(),
                 database_url=self._database(f"integrator{number}"),
                 data_dir=self.folder / f"integrator{number}",
+                ca=ca,
                 inbound_token=secrets.token_urlsafe(16),
             )
             inst.data_dir.mkdir(parents=True)
@@ -303,6 +312,8 @@ class Demo:
                         gib_url=env["ENTEGRATOR_GIB_URL"],
                         gib_user_list_url=env["ENTEGRATOR_GIB_USER_LIST_URL"],
                         gib_token=env["ENTEGRATOR_GIB_TOKEN"],
+                        test_ca=inst.ca,
+                        gib_trust_anchors=inst.ca,
                     )
                 )
                 runtimes.append(rt)
@@ -323,7 +334,9 @@ class Demo:
         with rt.db.system() as conn:
             tenant_id = repo.create_tenant(conn, vkn=company.vkn, name=company.name)
             token, _ = repo.create_api_key(conn, tenant_id, role="owner", name="demo")
-            install_test_seal(conn, tenant_id, company.vkn, company.name, rt.settings.key_bytes())
+            install_test_seal(
+                conn, tenant_id, company.vkn, company.name, rt.settings.key_bytes(), rt.test_ca
+            )
             for kind in ("GB", "PK"):
                 alias = f"urn:mail:{kind.lower()}{company.vkn}@entegrator{inst.number}.example"
                 repo.add_alias(conn, tenant_id, vkn_tckn=company.vkn, alias=alias, kind=kind)

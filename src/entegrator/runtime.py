@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from cryptography import x509
+
 from entegrator.config import Settings
 from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Validator
 from entegrator.services.answers import AnswerService
@@ -13,7 +15,9 @@ from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
 from entegrator.services.pipeline import Pipeline
 from entegrator.services.sending import SendingService
+from entegrator.services.trust import development_ca, load_anchors
 from entegrator.services.webhooks import WebhookService
+from entegrator.signing.certs import TestCA
 from entegrator.store import Database, resolve_url
 
 __all__ = ["Runtime"]
@@ -45,12 +49,29 @@ class Runtime:
         return validator
 
     @cached_property
+    def test_ca(self) -> TestCA:
+        """The development CA test seals are issued by (shared through its files)."""
+        return development_ca(self.settings.test_ca_path())
+
+    @cached_property
+    def trust_anchors(self) -> tuple[x509.Certificate, ...]:
+        """What signatures on documents delivered to us must chain to; empty: none set."""
+        path = self.settings.gib_trust_anchors
+        return load_anchors(path) if path is not None else ()
+
+    @cached_property
     def invoices(self) -> InvoiceService:
         return InvoiceService(self.db, self.validator, route=bool(self.settings.gib_user_list_url))
 
     @cached_property
     def inbound(self) -> InboundService:
-        return InboundService(self.db, self.validator, self.sending)
+        return InboundService(
+            self.db,
+            self.validator,
+            self.sending,
+            trust=self.trust_anchors,
+            require_gib_seal=self.settings.gib_system_response_seal,
+        )
 
     @cached_property
     def pipeline(self) -> Pipeline:

@@ -27,20 +27,42 @@ import pytest
 from entegrator.config import Settings
 from entegrator.documents.identifiers import vkn as vkn_ids
 from entegrator.runtime import Runtime
+from entegrator.signing.certs import TestCA
 from entegrator.store import repo
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
 
 
+# The development CA of every test session: the tenants' test seals, GİB's seal in the
+# simulator and the trust anchor of /gib all come from it (as in the demo).
+DEV_CA = TestCA.create("entegrator Test SM")
+# What GİB (the simulator, or a test posting as GİB) presents on /gib.
+INBOUND_TOKEN = "gib-inbound-test-token"
+GIB_HEADERS = {"Authorization": f"Bearer {INBOUND_TOKEN}"}
+
+
+def write_dev_ca(data_dir: Path) -> Path:
+    """``DEV_CA`` as the files ``ENTEGRATOR_TEST_CA`` points at; the certificate's path."""
+    cert_pem, key_pem = DEV_CA.to_pem()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "test-ca.key").write_bytes(key_pem)
+    (data_dir / "test-ca.crt").write_bytes(cert_pem)
+    return data_dir / "test-ca.crt"
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
-    return Settings(
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=base64.b64encode(b"k" * 32).decode(),
-        heartbeat_seconds=1.0,
-        stalled_after_seconds=3.0,
-        **overrides,
-    )
+    ca = write_dev_ca(data_dir)
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "secret_key": base64.b64encode(b"k" * 32).decode(),
+        "heartbeat_seconds": 1.0,
+        "stalled_after_seconds": 3.0,
+        "test_ca": ca,
+        "gib_trust_anchors": ca,
+        "gib_inbound_token": INBOUND_TOKEN,
+    }
+    return Settings(**(values | overrides))
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +163,9 @@ def make_tenant(runtime: Runtime, base_url: str) -> Callable[..., TenantHandle]:
             tid = repo.create_tenant(conn, vkn=vkn, name=f"Test {vkn}", default_series=series)
             token, _ = repo.create_api_key(conn, tid, role="owner", name="test")
             if seal:
-                install_test_seal(conn, tid, vkn, f"Test {vkn}", runtime.settings.key_bytes())
+                install_test_seal(
+                    conn, tid, vkn, f"Test {vkn}", runtime.settings.key_bytes(), runtime.test_ca
+                )
         return TenantHandle(tid, vkn, token, base_url)
 
     return make

@@ -23,19 +23,26 @@ from entegrator.gib.soap import SendDocument, build
 from entegrator.gibsim.app import SERVICE, create_app
 from entegrator.gibsim.service import Simulator
 from entegrator.runtime import Runtime
-from entegrator.signing import TestCA, sign
+from entegrator.signing import sign
 from entegrator.store import repo
 from tests.gibsim.calls import envelope_status
-from tests.platform.conftest import EXAMPLE, TenantHandle, free_port, new_vkn
+from tests.platform.conftest import (
+    DEV_CA,
+    EXAMPLE,
+    INBOUND_TOKEN,
+    TenantHandle,
+    free_port,
+    new_vkn,
+)
 
-CA = TestCA.create()
+CA = DEV_CA
 
 
 @pytest.fixture(scope="module")
 def gib(database_url: str) -> Iterator[str]:
     import uvicorn
 
-    sim = Simulator(database_url, max_attempts=4, retry_seconds=0.3)
+    sim = Simulator(database_url, max_attempts=4, retry_seconds=0.3, ca=DEV_CA)
     sim.create_schema()
     port = free_port()
     server = uvicorn.Server(
@@ -60,7 +67,13 @@ def _integrator(gib: str, endpoint: str | None, ident: str | None = None) -> tup
     ident = ident or f"int-{uuid.uuid4().hex[:8]}"
     r = httpx.post(
         f"{gib}/admin/integrators",
-        json={"integrator_id": ident, "name": ident, "vkn": new_vkn(), "endpoint": endpoint},
+        json={
+            "integrator_id": ident,
+            "name": ident,
+            "vkn": new_vkn(),
+            "endpoint": endpoint,
+            "delivery_token": INBOUND_TOKEN,
+        },
     )
     assert r.status_code == 200, r.text
     return ident, r.json()["token"]

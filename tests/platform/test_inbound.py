@@ -27,16 +27,18 @@ from entegrator.gib.soap import (
     parse_response,
 )
 from entegrator.runtime import Runtime
-from entegrator.signing import TestCA, sign
+from entegrator.signing import sign
 from entegrator.store import repo
-from tests.platform.conftest import EXAMPLE, TenantHandle, new_vkn
+from tests.platform.conftest import DEV_CA, EXAMPLE, GIB_HEADERS, TenantHandle, new_vkn
 
-CA = TestCA.create()
+CA = DEV_CA
 
 
 def _gib_call(base_url: str, message: Any) -> Any:
     ct, body = build(message)
-    r = httpx.post(f"{base_url}/gib/EFatura", content=body, headers={"Content-Type": ct})
+    r = httpx.post(
+        f"{base_url}/gib/EFatura", content=body, headers={"Content-Type": ct} | GIB_HEADERS
+    )
     return parse_response(r.headers["content-type"], r.content)
 
 

@@ -40,6 +40,7 @@ from entegrator.api.errors import (
     UnsupportedMediaTypeError,
     WebhookNotFoundError,
 )
+from entegrator.api.gib import gib_router
 from entegrator.documents._validation import problems_from_validation
 from entegrator.errors import EntegratorError
 from entegrator.rules import Finding
@@ -634,51 +635,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
 
     # -- GİB delivers envelopes here ------------------------------------------------------------
 
-    @app.post("/gib/EFatura", tags=["gib"], summary="GİB's sendDocument, as GİB calls it on us")
-    async def gib_inbound(
-        request: Request, authorization: Annotated[str | None, Header()] = None
-    ) -> Response:
-        from entegrator.documents.response import ResponseParty, build_system_response
-        from entegrator.gib import soap
-        from entegrator.services.inbound import RECEIVED, InboundFault
-
-        expected = runtime.settings.gib_inbound_token
-        if expected is not None and authorization != f"Bearer {expected.get_secret_value()}":
-            return Response("unknown caller", status_code=401)
-        content_type = request.headers.get("content-type", "")
-        version = soap.SOAP11 if content_type.lower().startswith("text/xml") else soap.SOAP12
-        body = await read_body(request)
-        try:
-            message = soap.parse_request(content_type, body)
-        except soap.SoapError as exc:
-            ct, xml = soap.build_fault(2005, exc.text_tr, version=version)
-            return Response(xml, status_code=500, media_type=ct)
-        if isinstance(message, soap.GetAppResp):
-            found = await run_in_threadpool(runtime.inbound.status_of, message.instance_identifier)
-            if found is None:
-                ct, xml = soap.build_fault(2004, "Zarf bulunamadı", version=version)
-                return Response(xml, status_code=500, media_type=ct)
-            _tenant, code, detail = found
-            answer = build_system_response(
-                envelope_id=message.instance_identifier.upper(),
-                envelope_type="SENDERENVELOPE",
-                code=code,
-                description=detail or str(code),
-                sender=ResponseParty("3900383669", "Gelir İdaresi Başkanlığı"),
-                receiver=ResponseParty("3900383669", "Gelir İdaresi Başkanlığı"),
-                envelope_date=dt.date.today(),
-            )
-            ct, xml = soap.build(soap.GetAppRespResponse(answer.decode()), version=version)
-            return Response(xml, media_type=ct)
-        try:
-            received = await run_in_threadpool(
-                runtime.inbound.receive, message.file_name, message.data, message.hash
-            )
-        except InboundFault as fault:
-            ct, xml = soap.build_fault(fault.code, fault.msg, version=version)
-            return Response(xml, status_code=500, media_type=ct)
-        ct, xml = soap.build(soap.DocumentResponse(RECEIVED, received.md5), version=version)
-        return Response(xml, media_type=ct)
+    app.include_router(gib_router(runtime, via_tls=False))
 
     # -- operations ------------------------------------------------------------------------------
 

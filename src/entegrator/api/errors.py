@@ -95,3 +95,19 @@ class WebhookNotFoundError(EntegratorError):
     message_tr = "Webhook bulunamadı"
     message_en = "Webhook not found"
     http_status = 404
+
+
+class GibCallerUnknownError(EntegratorError):
+    code = "GIB_CALLER_UNKNOWN"
+    message_tr = (
+        "GİB uç noktası: arayan tanınmadı (geçerli bir belirteç ya da istemci sertifikası yok)"
+    )
+    message_en = "GİB endpoint: unknown caller (no valid token or client certificate)"
+    http_status = 401
+
+
+class GibEndpointClosedError(EntegratorError):
+    code = "GIB_ENDPOINT_CLOSED"
+    message_tr = "GİB uç noktası kapalı: {detail_tr}"
+    message_en = "The GİB endpoint is closed: {detail_en}"
+    http_status = 403

@@ -10,11 +10,12 @@ import os
 import sys
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from entegrator.cli._errors import USAGE_EXIT, fail
+from entegrator.errors import EntegratorError
 
 if TYPE_CHECKING:
     from entegrator.runtime import Runtime
@@ -67,7 +68,7 @@ def _create_tenant(
         )
         token, key = repo.create_api_key(conn, tenant_id, role="owner", name="initial")
         if test_seal:
-            install_test_seal(conn, tenant_id, vkn, name, rt.settings.key_bytes())
+            install_test_seal(conn, tenant_id, vkn, name, rt.settings.key_bytes(), rt.test_ca)
         repo.append_audit(
             conn,
             tenant_id,
@@ -347,7 +348,7 @@ def _demo_key(rt: Runtime) -> str:
     return token
 
 
-def serve(
+def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     with_worker: Annotated[
@@ -415,13 +416,21 @@ def serve(
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     server = uvicorn.Server(config)
 
+    gib_tls = _gib_tls_server(rt, host)
+
     async def main() -> None:
         job = None
         if with_worker:
             job = asyncio.create_task(run_worker(rt, install_signal_handlers=False))
+        # GİB's mutual-TLS listener stops with the API (the signal reaches both).
+        tls_job = asyncio.create_task(gib_tls.serve()) if gib_tls is not None else None
         try:
             await server.serve()
         finally:
+            if gib_tls is not None and tls_job is not None:
+                gib_tls.should_exit = True
+                with contextlib.suppress(BaseException):
+                    await tls_job
             if job is not None:
                 job.cancel()
                 with contextlib.suppress(BaseException):
@@ -431,6 +440,21 @@ def serve(
         asyncio.run(main())
     finally:
         rt.close()
+
+
+def _gib_tls_server(rt: Runtime, host: str) -> Any:
+    """GİB's mutual-TLS listener (None when not configured); a bad set-up stops the start."""
+    from entegrator.api.gib import tls_server
+
+    try:
+        if rt.settings.gib_trust_anchors is not None:
+            rt.trust_anchors  # noqa: B018 - unreadable anchors stop the start, not a delivery
+        server = tls_server(rt, host)
+    except EntegratorError as exc:
+        fail(exc.code, exc.text_tr, exc.text_en)
+    if server is not None:
+        sys.stdout.write(f"GİB endpoint (mutual TLS) on https://{host}:{server.config.port}/gib\n")
+    return server
 
 
 def gibsim(
@@ -449,8 +473,15 @@ def gibsim(
     from entegrator.store import resolve_url
 
     _logging()
+    from entegrator.services.trust import development_ca
+
     settings = Settings()
-    simulator = Simulator(resolve_url(settings.database_url, settings.data_dir))
+    # GİB's seal on its system responses comes from the development CA the integrators of this
+    # machine trust (ENTEGRATOR_TEST_CA); signatures sent to GİB must chain to it.
+    simulator = Simulator(
+        resolve_url(settings.database_url, settings.data_dir),
+        ca=development_ca(settings.test_ca_path()),
+    )
     simulator.create_schema()
     token = os.environ.get(admin_token_env) if admin_token_env else None
     app = create_gibsim(simulator, admin_token=token)

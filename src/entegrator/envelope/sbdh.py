@@ -24,6 +24,8 @@ from entegrator.envelope.errors import EnvelopeError
 
 __all__ = [
     "ELEMENT_TYPES",
+    "GIB_ALIAS",
+    "GIB_VKN",
     "Envelope",
     "EnvelopeType",
     "Group",
@@ -70,6 +72,7 @@ ELEMENT_TYPES: dict[str, tuple[str, str, str]] = {
 HR = "http://www.hr-xml.org/3"
 OA = "http://www.openapplications.org/oagis/9"
 GIB_VKN = "3900383669"
+GIB_ALIAS = "GIB"  # GİB's own address on the system envelopes it sends
 # User-account messages go from the integrator (oa:Sender/oa:LogicalID) to GİB itself.
 USER_ACCOUNT_TYPES = {
     f"{{{HR}}}ProcessUserAccount": "PROCESSUSERACCOUNT",

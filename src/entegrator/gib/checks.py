@@ -5,7 +5,9 @@ Shared by the simulator (as GİB) and by the integrator answering envelopes deli
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+from cryptography import x509
 
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.rules import Finding, Report, Severity, Source, Validator
@@ -41,11 +43,17 @@ def refusal(report: Report) -> tuple[int, str] | None:
 
 
 def envelope_refusal(
-    validator: Validator, xml: bytes, envelope: Envelope, *, name: str = "<envelope>"
+    validator: Validator,
+    xml: bytes,
+    envelope: Envelope,
+    *,
+    name: str = "<envelope>",
+    trust: Sequence[x509.Certificate] = (),
 ) -> tuple[int, str] | None:
     """GİB's content checks of an opened envelope: XSD and schematron of the envelope and its
     documents, then a verified signature on every document that must be signed (invoices and
-    despatches, KABUL/RED answers; system responses need none)."""
+    despatches, KABUL/RED answers; system responses need none). With ``trust``, each of those
+    signatures must also chain to one of these certificates (1177 otherwise)."""
     from entegrator.signing import verify
 
     refused = refusal(validator.validate(xml, name=name))
@@ -53,7 +61,8 @@ def envelope_refusal(
         return refused
     if envelope.type in (EnvelopeType.SENDERENVELOPE, EnvelopeType.POSTBOXENVELOPE):
         for document in envelope.documents:
-            problems = [f for f in verify(document) if f.severity is Severity.ERROR]
+            found = verify(document, trust=trust)
+            problems = [f for f in found if f.severity is Severity.ERROR]
             if problems:
                 detail = f"{problems[0].code}: {problems[0].message_tr}"[:500]
                 return signature_code(problems), detail

@@ -22,6 +22,7 @@ import base64
 import binascii
 import email.parser
 import email.policy
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 XOP = "http://www.w3.org/2004/08/xop/include"
 MAX_MESSAGE_BYTES = 110 * 1024 * 1024  # an envelope zip (100 MiB) in base64 would not fit
+MAX_PARTS = 8  # sendDocument needs two (the SOAP part and the envelope); a few spare
 
 
 class SoapError(EntegratorError):
@@ -219,6 +221,17 @@ def _split(content_type: str, body: bytes) -> tuple[bytes, dict[str, bytes]]:
     """The SOAP part and the attachments by Content-ID of a multipart/related (MTOM) body."""
     if not content_type.lower().startswith("multipart/"):
         return body, {}
+    boundary = _boundary(content_type)
+    if boundary is None:
+        raise _bad(
+            "çok parçalı iletide sınır (boundary) yok", "the multipart message has no boundary"
+        )
+    # sendDocument is the SOAP part and one attachment: count before the MIME parser runs.
+    if body.count(b"--" + boundary) > MAX_PARTS + 1:
+        raise _bad(
+            f"çok parçalı iletide {MAX_PARTS} parçadan fazlası var",
+            f"the multipart message has more than {MAX_PARTS} parts",
+        )
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
@@ -236,6 +249,13 @@ def _split(content_type: str, body: bytes) -> tuple[bytes, dict[str, bytes]]:
             root = part
         attachments[cid] = _payload(part)
     return _payload(root), attachments
+
+
+def _boundary(content_type: str) -> bytes | None:
+    found = re.search(r'boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))', content_type, re.IGNORECASE)
+    if found is None:
+        return None
+    return (found.group(1) or found.group(2)).encode("ascii", "replace")
 
 
 def _payload(part: object) -> bytes:

@@ -25,16 +25,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from cryptography import x509
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from entegrator.envelope.errors import EnvelopeError
-from entegrator.envelope.sbdh import GIB_VKN, Envelope, EnvelopeType
+from entegrator.envelope.sbdh import GIB_ALIAS, GIB_VKN, Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.errors import EntegratorError
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
 from entegrator.rules import Validator
+from entegrator.signing import sign
+from entegrator.signing.certs import SigningKey, TestCA
 from entegrator.store.db import sqlalchemy_url
 
 __all__ = ["GIB_ALIAS", "GIB_VKN", "Faults", "Intake", "Simulator", "SimulatorFault"]
@@ -44,7 +47,6 @@ GTB_VKN = "1460415308"  # Ticaret Bakanlığı: the receiver of IHRACAT and YOLC
 GTB_TITLE = "Ticaret Bakanlığı"
 GTB_INTEGRATOR = "GTB"
 GTB_ALIASES = ("urn:mail:ihracatpk@gtb.gov.tr", "urn:mail:yolcuberaberpk@gtb.gov.tr")
-GIB_ALIAS = "GIB"  # GİB's own address in the system envelopes it sends
 GIB_TITLE = "Gelir İdaresi Başkanlığı"
 _FILE_NAME = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
@@ -150,9 +152,16 @@ class Simulator:
         *,
         max_attempts: int = 10,
         retry_seconds: float = 30.0,
+        ca: TestCA | None = None,
     ) -> None:
         self.engine: Engine = create_engine(sqlalchemy_url(database_url), pool_size=8)
         self._validator = validator
+        # GİB's seal (VKN 3900383669) on the system responses it sends, issued by ``ca`` (the
+        # development CA the integrators trust); signatures it receives must chain to ``ca``.
+        self.seal: SigningKey | None = (
+            ca.issue(identity=GIB_VKN, name=GIB_TITLE) if ca is not None else None
+        )
+        self.trust: tuple[x509.Certificate, ...] = (ca.certificate,) if ca is not None else ()
         self.max_attempts = max_attempts  # deliveries tried before 1215
         self._pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="gibsim-deliver")
         self._http = httpx.Client(timeout=30)
@@ -518,6 +527,8 @@ class Simulator:
             receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
             envelope_date=answered.created.date(),
         )
+        if sender == GIB_VKN and self.seal is not None:
+            xml = sign(xml, self.seal)
         packed = pack(
             build_envelope(
                 [xml],
@@ -634,7 +645,9 @@ class Simulator:
             envelope, xml = unpack(data, name=file_name)
         except EnvelopeError as exc:
             return exc.gib_code or 1140, exc.text_tr, None
-        refused = envelope_refusal(self.validator, xml, envelope, name=f"{envelope_id}.xml")
+        refused = envelope_refusal(
+            self.validator, xml, envelope, name=f"{envelope_id}.xml", trust=self.trust
+        )
         if refused is not None:
             return refused[0], refused[1], envelope
         if envelope.type is EnvelopeType.SYSTEMENVELOPE:

@@ -21,16 +21,18 @@ import hashlib
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cryptography import x509
 from sqlalchemy import Connection, text
 
 from entegrator.envelope.errors import EnvelopeError
-from entegrator.envelope.sbdh import GIB_VKN, Envelope, EnvelopeType
+from entegrator.envelope.sbdh import GIB_ALIAS, GIB_VKN, Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
-from entegrator.rules import Validator
+from entegrator.rules import Severity, Validator
 from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
 from entegrator.services.webhooks import notify_document
@@ -74,11 +76,21 @@ def wake_inbound(conn: Connection, tenant_id: uuid.UUID) -> bool:
 
 class InboundService:
     def __init__(
-        self, db: Database, validator: Validator, sending: SendingService | None = None
+        self,
+        db: Database,
+        validator: Validator,
+        sending: SendingService | None = None,
+        *,
+        trust: Sequence[x509.Certificate] = (),
+        require_gib_seal: bool = True,
     ) -> None:
         self.db = db
         self.validator = validator
         self.sending = sending  # answers delivered documents with a system response
+        # Signatures on delivered documents must chain to these (Kamu SM's roots).
+        self.trust = tuple(trust)
+        # GİB's own system responses must carry GİB's seal to move our documents.
+        self.require_gib_seal = require_gib_seal
 
     def receive(self, file_name: str, data: bytes, md5: str) -> Received:
         """Store a delivered envelope before it is acknowledged; raises :class:`InboundFault`."""
@@ -204,7 +216,7 @@ class InboundService:
             envelope, xml = unpack(data, name=file_name)
         except EnvelopeError as exc:
             return exc.gib_code or 1140, exc.text_tr, None
-        refused = envelope_refusal(self.validator, xml, envelope, name=file_name)
+        refused = envelope_refusal(self.validator, xml, envelope, name=file_name, trust=self.trust)
         if refused is not None:
             return refused[0], refused[1], envelope
         if envelope.type is EnvelopeType.POSTBOXENVELOPE:
@@ -213,7 +225,7 @@ class InboundService:
             return 1200, None, envelope
         if envelope.type is EnvelopeType.SYSTEMENVELOPE:
             for document in envelope.documents:
-                self._file_system_response(conn, tenant_id, envelope_id, document)
+                self._file_system_response(conn, tenant_id, envelope_id, envelope, document)
             return 1200, None, envelope
         if envelope.type is not EnvelopeType.SENDERENVELOPE:
             return 1200, None, envelope
@@ -222,7 +234,12 @@ class InboundService:
         return 1200, None, envelope
 
     def _file_system_response(
-        self, conn: Connection, tenant_id: uuid.UUID, envelope_id: str, document: bytes
+        self,
+        conn: Connection,
+        tenant_id: uuid.UUID,
+        envelope_id: str,
+        envelope: Envelope,
+        document: bytes,
     ) -> None:
         """A status for one of our envelopes: GİB's own (1200 or its 11xx refusal), or the
         receiver's, which GİB forwards: 1200 there means delivered (1300), anything else
@@ -232,11 +249,48 @@ class InboundService:
         facts = read_response(document)
         if not facts.system or facts.status_code is None or self.sending is None:
             return
+        doubt = self._system_response_doubt(envelope, document, facts.sender)
+        if doubt is not None:
+            # Not GİB's word: set aside (kept in the audit log); asking GİB settles the status.
+            log.warning("system response %s set aside: %s", envelope_id, doubt)
+            repo.append_audit(
+                conn,
+                tenant_id,
+                actor="gib",
+                action="system-response.refuse",
+                target=envelope_id,
+                data={"reference": facts.reference, "code": facts.status_code, "why": doubt},
+            )
+            return
         code = facts.status_code
         if facts.sender != GIB_VKN:
             code = 1300 if code == 1200 else 1230
         self.sending.settle(conn, tenant_id, facts.reference, code, facts.description)
         log.debug("system response %s: %s is %s", envelope_id, facts.reference, code)
+
+    def _system_response_doubt(
+        self, envelope: Envelope, document: bytes, sender: str | None
+    ) -> str | None:
+        """Why a system response may not move our documents, or None.
+
+        GİB's own (sender VKN 3900383669) must come from GİB's alias and, unless configured
+        otherwise, carry a signature by GİB's seal that chains to the trust anchors. A
+        receiver's, which GİB forwards, need not be signed (GİB's reading); when it is, the
+        signature must verify."""
+        from entegrator.signing import verify
+
+        signed = b"SignatureValue" in document
+        if sender == GIB_VKN:
+            if envelope.sender.alias != GIB_ALIAS or envelope.sender.identity != GIB_VKN:
+                return f"GİB's response from {envelope.sender.alias} ({envelope.sender.identity})"
+            if not signed:
+                return "GİB's response is not sealed" if self.require_gib_seal else None
+        elif not signed:
+            return None
+        if not self.trust:
+            return "no trust anchors are configured"
+        problems = [f for f in verify(document, trust=self.trust) if f.severity is Severity.ERROR]
+        return f"{problems[0].code}: {problems[0].message_en}" if problems else None
 
     def _file_answer(
         self, conn: Connection, tenant_id: uuid.UUID, envelope_id: str, document: bytes

@@ -69,11 +69,17 @@ def install_seal(
     return seal_id
 
 
-def install_test_seal(
-    conn: Connection, tenant_id: uuid.UUID, vkn: str, name: str, master: bytes
+def install_test_seal(  # noqa: PLR0917 - the tenant, who it is, the keys
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    vkn: str,
+    name: str,
+    master: bytes,
+    ca: TestCA | None = None,
 ) -> uuid.UUID:
-    """A development seal from a throw-away test CA (never for production documents)."""
-    seal = TestCA.create("entegrator Test SM").issue(identity=vkn, name=name)
+    """A development seal (never for production documents) issued by ``ca``, the
+    installation's development CA (``Runtime.test_ca``), or by a throw-away one."""
+    seal = (ca or TestCA.create("entegrator Test SM")).issue(identity=vkn, name=name)
     return install_seal(conn, tenant_id, seal, master)
 
 
