@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # Largest request body the API reads (bytes); larger ones get 413 before they are read.
     max_body_bytes: int = 10 * 1024 * 1024
+    # Most lines an invoice draft (JSON) may have: 422 above.
+    max_draft_lines: int = 10_000
     # Threads per API process doing request work (they share one GIL).
     api_threads: int = 4
     # Connections per process.

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import httpx
 from lxml import etree
+from sqlalchemy import text
 
 from entegrator.documents import build_invoice
 from entegrator.documents.model import InvoiceDraft
@@ -101,7 +102,7 @@ def test_issue_sign_fetch_as_xml_html_pdf(
 
 
 def test_xml_body_gets_a_number_when_it_has_none(
-    tenant: TenantHandle, run_jobs: Callable[[], None]
+    tenant: TenantHandle, runtime: Runtime, run_jobs: Callable[[], None]
 ) -> None:
     xml = _xml_from(tenant, "EFA2026000000999")
     placeholder = xml.replace(b">EFA2026000000999<", b">TASLAK<")
@@ -113,19 +114,44 @@ def test_xml_body_gets_a_number_when_it_has_none(
         )
         assert r.status_code == 201, r.text
         assert r.json()["number"] == "XML2026000000001"
-        # An ERP that numbers its own invoices keeps its number; using it twice is a conflict.
-        own = _xml_from(tenant, "ERP2026000000042")
+        # An ERP that numbers its own invoices keeps its number when it is the series' next
+        # one; a gap (or a number far ahead, which would wreck the series) is refused.
+        for far in ("ERP2026000000042", "ZZZ2026999999999"):
+            ahead = _xml_from(tenant, far)
+            refused = c.post(
+                "/api/v1/invoices", content=ahead, headers={"Content-Type": "application/xml"}
+            )
+            assert refused.status_code == 409, refused.text
+            assert refused.json()["error"]["code"] == "NUMBER_NOT_NEXT"
+            assert refused.json()["error"]["where"] == "number"
+        own = _xml_from(tenant, "ERP2026000000001")
         r2 = c.post("/api/v1/invoices", content=own, headers={"Content-Type": "application/xml"})
         assert r2.status_code == 201, r2.text
-        assert r2.json()["number"] == "ERP2026000000042"
-        again = _xml_from(tenant, "ERP2026000000042")
+        assert r2.json()["number"] == "ERP2026000000001"
+        again = _xml_from(tenant, "ERP2026000000001")
         r3 = c.post("/api/v1/invoices", content=again, headers={"Content-Type": "text/xml"})
         assert r3.status_code == 409
-        assert r3.json()["error"]["code"] == "CONFLICT"
-        # The series goes on after the ERP's own number, never into it.
+        assert r3.json()["error"]["code"] == "NUMBER_NOT_NEXT"
+        assert "ERP2026000000002" in r3.json()["error"]["message_en"]
+        # The series goes on after the ERP's own number, never into it; and the ERP's next.
         r4 = c.post("/api/v1/invoices?series=ERP", json=tenant.draft())
         assert r4.status_code == 201, r4.text
-        assert r4.json()["number"] == "ERP2026000000043"
+        assert r4.json()["number"] == "ERP2026000000002"
+        follow = _xml_from(tenant, "ERP2026000000003")
+        r5 = c.post("/api/v1/invoices", content=follow, headers={"Content-Type": "text/xml"})
+        assert r5.status_code == 201, r5.text
+        # A series at its end answers 409, not 500.
+        with runtime.db.tenant(tenant.tenant_id) as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO numbering_series (tenant_id, prefix, year, last_value) "
+                    "VALUES (:t, 'END', 2026, 999999999)"
+                ),
+                {"t": tenant.tenant_id},
+            )
+        full = c.post("/api/v1/invoices?series=END", json=tenant.draft())
+        assert full.status_code == 409, full.text
+        assert full.json()["error"]["code"] == "SERIES_EXHAUSTED"
         run_jobs()
         signed = c.get(f"/api/v1/invoices/{r.json()['id']}/xml")
         assert b"XML2026000000001" in signed.content

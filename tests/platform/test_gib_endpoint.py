@@ -101,7 +101,7 @@ def receiving(
     return tenant, pk, gb
 
 
-# -- who may call ---------------------------------------------------------------------------------
+# -- who may call -------------------------------------------------------------------------------
 
 
 def test_without_credentials_a_forged_envelope_is_refused_and_nothing_is_stored(
@@ -172,7 +172,7 @@ def test_the_open_mode_lets_anyone_in_but_still_checks_signatures(
     assert [s[0] for s in _stored(runtime, tenant)] == [packed.name[:-4].upper()]
 
 
-# -- what is delivered must be signed by someone trusted --------------------------------------------
+# -- what is delivered must be signed by someone trusted ----------------------------------------
 
 
 def test_an_envelope_signed_under_a_self_made_ca_is_refused_with_gibs_code(
@@ -194,15 +194,12 @@ def test_an_envelope_signed_under_a_self_made_ca_is_refused_with_gibs_code(
     with tenant.client() as c:
         items = c.get("/api/v1/incoming").json()["items"]
     assert len(items) == 1  # the trusted one only: the forged invoice is nobody's document
-    status = parse_response(
-        *(lambda r: (r.headers["content-type"], r.content))(
-            _post(base_url, GetAppResp(forged.name[:-4]), GIB_HEADERS)
-        )
-    )
+    asked = _post(base_url, GetAppResp(forged.name[:-4]), GIB_HEADERS)
+    status = parse_response(asked.headers["content-type"], asked.content)
     assert "1177" in status.application_response  # type: ignore[union-attr]
 
 
-# -- system responses move our envelopes only when GİB vouches for them ------------------------------
+# -- system responses move our envelopes only when GİB vouches for them -------------------------
 
 
 def _our_envelope(runtime: Runtime, tenant: TenantHandle) -> str:
@@ -272,7 +269,7 @@ def _system_response(
     ],
     ids=["unsigned", "rogue-ca", "other-signer", "other-alias", "gib"],
 )
-def test_gibs_system_response_needs_gibs_seal_and_alias(
+def test_gibs_system_response_needs_gibs_seal_and_alias(  # noqa: PLR0917 - fixtures, cases
     receiving: tuple[TenantHandle, str, str],
     base_url: str,
     runtime: Runtime,
@@ -319,7 +316,7 @@ def test_a_system_response_about_another_tenants_envelope_changes_nothing(
     assert _gib_code(runtime, victim, theirs) is None
 
 
-# -- absurd messages --------------------------------------------------------------------------------
+# -- absurd messages ----------------------------------------------------------------------------
 
 
 def test_a_soap_message_with_100000_parts_is_refused_quickly_and_the_api_keeps_answering(
@@ -365,7 +362,7 @@ def test_a_soap_message_with_100000_parts_is_refused_quickly_and_the_api_keeps_a
     assert max(health, default=0) < 2, health
 
 
-# -- mutual TLS ------------------------------------------------------------------------------------
+# -- mutual TLS ---------------------------------------------------------------------------------
 
 
 def _tls_material(folder: Path) -> dict[str, Path]:

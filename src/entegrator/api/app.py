@@ -36,14 +36,16 @@ from entegrator.api.errors import (
     InvalidCursorError,
     InvalidParameterError,
     NotSignedYetError,
+    TooManyLinesError,
     UnauthenticatedError,
     UnsupportedMediaTypeError,
     WebhookNotFoundError,
 )
 from entegrator.api.gib import gib_router
 from entegrator.documents._validation import problems_from_validation
+from entegrator.documents.model import InvoiceDraft
 from entegrator.errors import EntegratorError
-from entegrator.rules import Finding
+from entegrator.rules import MAX_FINDINGS, Finding, Report
 from entegrator.runtime import Runtime
 from entegrator.services.invoices import (
     RequestError,
@@ -71,7 +73,8 @@ def _not_found() -> DocumentNotFoundError:
 def _error_body(exc: EntegratorError, findings: list[Finding] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": exc.to_dict()}
     if findings is not None:
-        body["findings"] = [f.to_dict() for f in findings]
+        body["findings"] = [f.to_dict() for f in findings[:MAX_FINDINGS]]
+        body["truncated"] = max(0, len(findings) - MAX_FINDINGS)
     return body
 
 
@@ -261,6 +264,18 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             raise _not_found()
         return doc
 
+    def parse_draft(body: bytes) -> InvoiceDraft:
+        """A draft from JSON, refused (422, every problem listed) when it does not read or
+        has more lines than ``ENTEGRATOR_MAX_DRAFT_LINES``."""
+        try:
+            draft = InvoiceDraft.model_validate_json(body)
+        except ValidationError as exc:
+            raise ValidationFailedError(_draft_findings(exc)) from None
+        limit = runtime.settings.max_draft_lines
+        if len(draft.lines) > limit:
+            raise TooManyLinesError(lines=len(draft.lines), limit=limit, where="lines")
+        return draft
+
     async def read_body(request: Request) -> bytes:
         return await request.body()
 
@@ -271,8 +286,6 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
         series: str | None,
         idempotency_key: str | None,
     ) -> Any:
-        from entegrator.documents.model import InvoiceDraft
-
         key = authenticate(credentials)
         if key.role not in WRITE_ROLES:
             raise ForbiddenError(role=key.role)
@@ -284,10 +297,10 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             xml = body
         elif content_type in ("application/json", ""):
             try:
-                draft = InvoiceDraft.model_validate_json(body)
-            except ValidationError as exc:
+                draft = parse_draft(body)
+            except ValidationFailedError:
                 metrics.REJECTED.inc()
-                raise ValidationFailedError(_draft_findings(exc)) from None
+                raise
         else:
             raise UnsupportedMediaTypeError
         try:
@@ -612,15 +625,16 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
         del key
         body = await read_body(request)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        # A draft is parsed and built, and any document validated, off the event loop.
+        report: Report = await run_in_threadpool(validate_sync, body, content_type)
+        return report.to_dict()
+
+    def validate_sync(body: bytes, content_type: str) -> Report:
         if content_type == "application/json":
             from entegrator.documents import build_invoice
             from entegrator.documents.errors import DraftError
-            from entegrator.documents.model import InvoiceDraft
 
-            try:
-                draft = InvoiceDraft.model_validate_json(body)
-            except ValidationError as exc:
-                raise ValidationFailedError(_draft_findings(exc)) from None
+            draft = parse_draft(body)
             try:
                 updates: dict[str, Any] = {}
                 if draft.number is None:
@@ -630,8 +644,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
                 body = build_invoice(draft.model_copy(update=updates) if updates else draft)
             except DraftError as exc:
                 raise ValidationFailedError(draft_findings(exc)) from None
-        report = await run_in_threadpool(runtime.validator.validate, body, name="request")
-        return report.to_dict()
+        return runtime.validator.validate(body, name="request")
 
     # -- GİB delivers envelopes here ------------------------------------------------------------
 

@@ -111,3 +111,10 @@ class GibEndpointClosedError(EntegratorError):
     message_tr = "GİB uç noktası kapalı: {detail_tr}"
     message_en = "The GİB endpoint is closed: {detail_en}"
     http_status = 403
+
+
+class TooManyLinesError(EntegratorError):
+    code = "TOO_MANY_LINES"
+    message_tr = "Taslakta {lines} satır var; en çok {limit} satır kabul edilir"
+    message_en = "The draft has {lines} lines; at most {limit} are accepted"
+    http_status = 422

@@ -5,11 +5,12 @@
 False
 """
 
-from entegrator.rules.findings import Finding, Report, Severity, Source
+from entegrator.rules.findings import MAX_FINDINGS, Finding, Report, Severity, Source
 from entegrator.rules.pack import RulePack, RulePackError
 from entegrator.rules.validator import Engine, ValidationSettings, Validator, detect_kind
 
 __all__ = [
+    "MAX_FINDINGS",
     "Engine",
     "Finding",
     "Report",

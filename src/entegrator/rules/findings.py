@@ -18,7 +18,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["Finding", "Report", "Severity", "Source"]
+__all__ = ["MAX_FINDINGS", "Finding", "Report", "Severity", "Source"]
+
+# Findings a report keeps (and every API answer or CLI output shows); the rest are counted.
+MAX_FINDINGS = 1000
 
 
 class Severity(StrEnum):
@@ -121,10 +124,25 @@ class Report:
     type: str | None = None
     findings: list[Finding] = field(default_factory=list)
     ms: float = 0.0
+    # Findings left out by :meth:`cap` (a hostile document can earn millions), and how many
+    # of them were errors: the verdict counts them all.
+    truncated: int = 0
+    truncated_errors: int = 0
 
     @property
     def valid(self) -> bool:
-        return not any(f.severity is Severity.ERROR for f in self.findings)
+        return self.truncated_errors == 0 and not any(
+            f.severity is Severity.ERROR for f in self.findings
+        )
+
+    def cap(self, limit: int = MAX_FINDINGS) -> None:
+        """Keep the first ``limit`` findings (in their order), counting the rest."""
+        if len(self.findings) <= limit:
+            return
+        rest = self.findings[limit:]
+        self.truncated += len(rest)
+        self.truncated_errors += sum(1 for f in rest if f.severity is Severity.ERROR)
+        del self.findings[limit:]
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -141,5 +159,6 @@ class Report:
             "profile": self.profile,
             "type": self.type,
             "findings": [f.to_dict() for f in self.findings],
+            "truncated": self.truncated,
             "ms": round(self.ms, 3),
         }

@@ -22,7 +22,7 @@ from lxml import etree
 from entegrator.documents import safe_xml
 from entegrator.documents.errors import UnsafeXMLError, XMLError
 from entegrator.rules import arithmetic, identity, xsd
-from entegrator.rules.findings import Finding, Report, Severity, Source
+from entegrator.rules.findings import MAX_FINDINGS, Finding, Report, Severity, Source
 from entegrator.rules.pack import KINDS, RulePack
 from entegrator.rules.paths import line_of
 from entegrator.rules.schematron import CompiledSchematron, read_schematron
@@ -69,6 +69,8 @@ class ValidationSettings:
     # Trusted CA certificates (cryptography x509.Certificate) for signed documents; empty: the
     # chain is not checked, everything else about the signature is.
     trust: tuple[Any, ...] = ()
+    # Findings a report keeps; the rest are counted in ``Report.truncated``.
+    max_findings: int = MAX_FINDINGS
 
 
 def detect_kind(root: etree._Element) -> tuple[str | None, str | None, str | None]:
@@ -204,6 +206,7 @@ class Validator:
         if root is not None:
             self._check(data, root, report)
         report.findings.sort(key=Finding.sort_key)
+        report.cap(self.settings.max_findings)
         report.ms = (time.perf_counter() - start) * 1000
         return report, root
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 
 from lxml import etree
 
-from entegrator.rules.findings import Finding, Severity, Source
+from entegrator.rules.findings import MAX_FINDINGS, Finding, Severity, Source
 
 __all__ = ["check", "schema"]
 
@@ -52,5 +53,5 @@ def check(tree: etree._ElementTree, path: Path) -> list[Finding]:
             hint_en="Element order and required elements must follow the UBL-TR schema; GİB "
             "rejects a document that fails it with code 1160.",
         )
-        for entry in list(xsd.error_log)  # type: ignore[call-overload]
+        for entry in itertools.islice(xsd.error_log, MAX_FINDINGS)  # type: ignore[call-overload]
     ]

@@ -83,6 +83,18 @@ class ConflictError(EntegratorError):
     http_status = 409
 
 
+class NumberNotNextError(ConflictError):
+    code = "NUMBER_NOT_NEXT"
+    message_tr = "{number} serinin sıradaki numarası değil; sıradaki: {expected}"
+    message_en = "{number} is not the series' next number; the next one is {expected}"
+
+
+class SeriesExhaustedError(ConflictError):
+    code = "SERIES_EXHAUSTED"
+    message_tr = "{series} serisinin {year} numaraları tükendi; başka bir seri kullanın"
+    message_en = "Series {series} has no numbers left for {year}; use another series"
+
+
 @dataclass(frozen=True)
 class IssueResult:
     id: uuid.UUID
@@ -521,10 +533,19 @@ class InvoiceService:
                     number = numbering.format_number(series, p.year, seq)
                     _renumber(p.root, p.provisional, number)
                 else:
-                    # A number the ERP chose moves its series on, so that the numbers the
-                    # series gives later never collide with it.
+                    # A number the ERP chose must be its series' next one: numbers are
+                    # consecutive, without gaps (VUK), and a number far ahead would leave
+                    # the series unable to give the ones in between.
                     series, year, seq = numbering.split(number)
-                    repo.advance_series(conn, t, series, year, seq)
+                    if not repo.take_number(conn, t, series, year, seq):
+                        last = repo.last_number(conn, t, series, year)
+                        raise NumberNotNextError(
+                            number=number,
+                            expected=numbering.format_number(series, year, last + 1)
+                            if last < numbering.MAX_SEQUENCE
+                            else "-",
+                            where="number",
+                        )
                 xml = etree.tostring(p.root.getroottree(), xml_declaration=True, encoding="UTF-8")
                 digest = hashlib.sha256(xml).digest()
                 events = repo.chain(
@@ -573,6 +594,8 @@ class InvoiceService:
                 return result
         except IntegrityError as exc:
             constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "") or ""
+            if constraint == "numbering_series_last_value_check":  # past 999999999
+                raise SeriesExhaustedError(series=p.series, year=p.year) from None
             if constraint.startswith("document_keys"):
                 what = "ETTN" if constraint == "document_keys_pkey" else "number"
                 raise ConflictError(

@@ -28,7 +28,6 @@ __all__ = [
     "DocumentRow",
     "EventRow",
     "add_alias",
-    "advance_series",
     "append_audit",
     "append_events",
     "authenticate",
@@ -38,8 +37,10 @@ __all__ = [
     "event_columns",
     "event_hash",
     "get_blob",
+    "last_number",
     "next_number",
     "put_blob",
+    "take_number",
     "verify_chain",
     "wake",
 ]
@@ -177,18 +178,35 @@ def next_number(conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int) 
     return int(value)
 
 
-def advance_series(
-    conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int, at_least: int
-) -> None:
-    """Move a series to ``at_least`` (a number given from outside); never backwards."""
-    conn.execute(
+def take_number(
+    conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int, sequence: int
+) -> bool:
+    """Take ``sequence`` of a series and year (a number given from outside) if it is the next
+    one; False otherwise (a gap, or a number already given). Locks the counter like
+    :func:`next_number`, so a racing twin waits and then finds it taken."""
+    taken = conn.execute(
         text(
             "INSERT INTO numbering_series AS s (tenant_id, prefix, year, last_value) "
-            "VALUES (:t, :p, :y, :n) ON CONFLICT (tenant_id, prefix, year) "
-            "DO UPDATE SET last_value = GREATEST(s.last_value, EXCLUDED.last_value)"
+            "SELECT :t, :p, :y, :n WHERE :n = 1 OR EXISTS (SELECT 1 FROM numbering_series "
+            "WHERE tenant_id = :t AND prefix = :p AND year = :y) "
+            "ON CONFLICT (tenant_id, prefix, year) DO UPDATE SET last_value = EXCLUDED.last_value "
+            "WHERE s.last_value = EXCLUDED.last_value - 1 RETURNING last_value"
         ),
-        {"t": tenant_id, "p": prefix, "y": year, "n": at_least},
-    )
+        {"t": tenant_id, "p": prefix, "y": year, "n": sequence},
+    ).first()
+    return taken is not None
+
+
+def last_number(conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int) -> int:
+    """The last sequence a series gave in a year (0: none yet)."""
+    value = conn.execute(
+        text(
+            "SELECT last_value FROM numbering_series "
+            "WHERE tenant_id = :t AND prefix = :p AND year = :y"
+        ),
+        {"t": tenant_id, "p": prefix, "y": year},
+    ).scalar()
+    return int(value or 0)
 
 
 # -- blobs --------------------------------------------------------------------------------------
