@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     port: int = 8000
     # Largest request body the API reads (bytes); larger ones get 413 before they are read.
     max_body_bytes: int = 10 * 1024 * 1024
+    # Seconds a request body may take to arrive (408 after): slow uploads hold no one up.
+    body_timeout_seconds: float = 60.0
+    # Failed API-key authentications allowed per client address and per key prefix within
+    # the window (429 with Retry-After above; 0: no limit).
+    auth_failure_limit: int = 20
+    auth_failure_window_seconds: float = 60.0
+    # /metrics: a token to present as Bearer; without one it is open when the API listens on
+    # loopback only, closed elsewhere, unless this says otherwise (true/false).
+    metrics_token: SecretStr | None = None
+    metrics_public: bool | None = None
     # Most lines an invoice draft (JSON) may have: 422 above.
     max_draft_lines: int = 10_000
     # Threads per API process doing request work (they share one GIL).

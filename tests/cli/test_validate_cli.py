@@ -44,7 +44,7 @@ def test_folder_with_two_workers_in_order_and_one_invalid(tmp_path: Path) -> Non
     assert [Path(x["path"]).name for x in lines] == [p.name for p in paths]
     assert [x["valid"] for x in lines] == [i != 5 for i in range(12)]
     bad = lines[5]
-    assert set(bad) == {"path", "valid", "kind", "profile", "type", "findings", "ms"}
+    assert set(bad) == {"path", "valid", "kind", "profile", "type", "findings", "truncated", "ms"}
     assert any(f["code"] == "sch-GeneralUnitCodeCheck-1" for f in bad["findings"])
 
 

@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 from entegrator.rules import (
+    MAX_FINDINGS,
     Engine,
     Report,
     RulePack,
@@ -239,7 +240,8 @@ def test_pinned_clock_makes_a_date_future(bases: dict[str, bytes]) -> None:
 def test_report_json_shape(bases: dict[str, bytes], validator: Validator) -> None:
     mutation = next(m for m in MUTATIONS if m.name == "ticari-iade")
     data = validator.validate(apply(mutation, bases["ticari"])).to_dict()
-    assert set(data) == {"path", "valid", "kind", "profile", "type", "findings", "ms"}
+    assert set(data) == {"path", "valid", "kind", "profile", "type", "findings", "truncated", "ms"}
+    assert data["truncated"] == 0
     assert data["valid"] is False and data["profile"] == "TICARIFATURA"
     for finding in data["findings"]:
         assert set(finding) >= FINDING_KEYS
@@ -361,3 +363,20 @@ def test_replayed_translations_know_their_code_lists(
     mutation = next(m for m in MUTATIONS if m.name == "unit-code-adet")
     codes = [f.code for f in replayed.run(etree.fromstring(apply(mutation, bases["satis"])))]
     assert codes == ["sch-GeneralUnitCodeCheck-1"]
+
+
+def test_a_report_keeps_its_first_findings_and_counts_the_rest(validator: Validator) -> None:
+    attributes = " ".join(f"a{i}='1'" for i in range(3000))
+    hostile = (
+        f"<Invoice xmlns='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2' {attributes}/>"
+    )
+    report = validator.validate(hostile.encode())
+    assert len(report.findings) == MAX_FINDINGS
+    assert report.truncated > 0 and report.truncated_errors > 0
+    assert report.valid is False
+    small = Validator(settings=ValidationSettings(max_findings=5)).validate(hostile.encode())
+    assert len(small.findings) == 5 and small.to_dict()["truncated"] == small.truncated > 0
+    # The verdict counts what was left out: a report whose kept findings are warnings only
+    # is still invalid when errors were cut.
+    small.findings[:] = [f for f in small.findings if f.severity is not Severity.ERROR]
+    assert small.valid is False

@@ -4,13 +4,18 @@ Every error leaves as ``{"error": {code, message_tr, message_en, where?}, "findi
 with a 4xx/5xx status; nothing is stored for a request that fails.
 """
 
+import asyncio
 import base64
 import binascii
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
+import ipaddress
 import json
 import logging
+import math
+import time
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal, InvalidOperation
@@ -21,7 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,15 +40,20 @@ from entegrator.api.errors import (
     InvalidApiKeyError,
     InvalidCursorError,
     InvalidParameterError,
+    MetricsClosedError,
     NotSignedYetError,
+    TooManyAttemptsError,
     TooManyLinesError,
     UnauthenticatedError,
     UnsupportedMediaTypeError,
     WebhookNotFoundError,
 )
 from entegrator.api.gib import gib_router
+from entegrator.api.throttle import FailureThrottle
+from entegrator.config import Settings
 from entegrator.documents._validation import problems_from_validation
 from entegrator.documents.model import InvoiceDraft
+from entegrator.documents.model._base import xml_safe
 from entegrator.errors import EntegratorError
 from entegrator.rules import MAX_FINDINGS, Finding, Report
 from entegrator.runtime import Runtime
@@ -64,6 +74,8 @@ WRITE_ROLES = frozenset({"owner", "accountant", "api"})
 WEBHOOK_ROLES = frozenset({"owner", "api"})
 XML_TYPES = ("application/xml", "text/xml")
 MAX_PAGE = 200
+_PLAIN = r"^[^\x00-\x1f\x7f]{1,100}$"  # a search term: no control characters
+MAX_AMOUNT_DIGITS = 18  # amount filters beyond any invoice's total are refused
 
 
 def _not_found() -> DocumentNotFoundError:
@@ -82,12 +94,41 @@ def _draft_findings(exc: ValidationError) -> list[Finding]:
     return problem_findings(problems_from_validation(exc))
 
 
-class BodyLimit:
-    """ASGI middleware: refuse bodies over the limit (413) before the application reads them."""
+def metrics_access(settings: Settings, authorization: str | None) -> None:
+    """``/metrics`` is for the operator: with ``ENTEGRATOR_METRICS_TOKEN`` it wants that token;
+    otherwise it is open on a loopback bind and closed elsewhere, unless
+    ``ENTEGRATOR_METRICS_PUBLIC`` says otherwise."""
+    token = settings.metrics_token
+    if token is not None and token.get_secret_value():
+        expected = f"Bearer {token.get_secret_value()}".encode()
+        if not hmac.compare_digest((authorization or "").encode(), expected):
+            raise MetricsClosedError
+        return
+    public = settings.metrics_public
+    if public is None:
+        public = _is_loopback(settings.host)
+    if not public:
+        raise MetricsClosedError
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over the limit (413) before the application reads them,
+    and bodies that take longer than ``timeout`` seconds to arrive (408): a slow upload holds
+    a connection, never a worker, for long."""
+
+    def __init__(self, app: ASGIApp, limit: int, timeout: float = 60.0) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,42 +139,67 @@ class BodyLimit:
                 await self._too_large(send)
                 return
         seen = 0
+        deadline = time.monotonic() + self.timeout
+        started = False
 
         async def limited() -> Message:
             nonlocal seen
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise _SlowBodyError from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
                     raise _TooLargeError
             return message
 
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, limited, watched)
         except _TooLargeError:
             await self._too_large(send)
+        except _SlowBodyError:
+            if not started:
+                await self._refuse(
+                    send,
+                    408,
+                    "BODY_TOO_SLOW",
+                    f"İstek gövdesi {self.timeout:g} saniyede gelmedi",
+                    f"The request body did not arrive within {self.timeout:g} seconds",
+                )
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "BODY_TOO_LARGE",
-                    "message_tr": f"İstek gövdesi {self.limit} baytı aşıyor",
-                    "message_en": f"The request body exceeds {self.limit} bytes",
-                }
-            }
-        ).encode()
+        await self._refuse(
+            send,
+            413,
+            "BODY_TOO_LARGE",
+            f"İstek gövdesi {self.limit} baytı aşıyor",
+            f"The request body exceeds {self.limit} bytes",
+        )
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, code: str, tr: str, en: str) -> None:
+        body = json.dumps({"error": {"code": code, "message_tr": tr, "message_en": en}}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json")],
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
             }
         )
         await send({"type": "http.response.body", "body": body})
 
 
 class _TooLargeError(Exception):
+    pass
+
+
+class _SlowBodyError(Exception):
     pass
 
 
@@ -199,12 +265,18 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
 
     app = FastAPI(
         lifespan=lifespan,
+        # No trailing-slash redirects: they would echo the Host header back in Location.
+        redirect_slashes=False,
         title="entegrator",
         version=__version__,
         description="Turkish e-document integrator: e-Fatura, e-Arşiv and e-İrsaliye through GİB.",
     )
     app.state.runtime = runtime
-    app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=runtime.settings.max_body_bytes,
+        timeout=runtime.settings.body_timeout_seconds,
+    )
     app.add_middleware(metrics.Middleware)
 
     @app.exception_handler(EntegratorError)
@@ -212,7 +284,11 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
         findings = exc.findings if isinstance(exc, ValidationFailedError) else None
         if exc.http_status >= 500:
             log.error("request failed: %s", exc.text_en)
-        return JSONResponse(_error_body(exc, findings), status_code=exc.http_status)
+        retry = exc.data.get("retry_after")
+        headers = {"Retry-After": str(retry)} if retry is not None else None
+        return JSONResponse(
+            _error_body(exc, findings), status_code=exc.http_status, headers=headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -237,19 +313,33 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
 
     bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer ent_…`")
 
-    def authenticate(credentials: HTTPAuthorizationCredentials | None) -> repo.ApiKey:
+    throttle = FailureThrottle(
+        runtime.settings.auth_failure_limit, runtime.settings.auth_failure_window_seconds
+    )
+
+    def authenticate(
+        credentials: HTTPAuthorizationCredentials | None, client: str | None
+    ) -> repo.ApiKey:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise UnauthenticatedError
+        token = credentials.credentials.strip()
+        # Guessing is throttled per address and per key prefix, before any key is looked up.
+        counted = (("address", client), ("prefix", token[:16]))
+        wait = throttle.wait(*counted)
+        if wait > 0:
+            raise TooManyAttemptsError(retry_after=math.ceil(wait))
         with runtime.db.unscoped() as conn:
-            key = repo.authenticate(conn, credentials.credentials.strip())
+            key = repo.authenticate(conn, token)
         if key is None:
+            throttle.failed(*counted)
             raise InvalidApiKeyError
         return key
 
     def principal(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> repo.ApiKey:
-        return authenticate(credentials)
+        return authenticate(credentials, request.client.host if request.client else None)
 
     def load(key: repo.ApiKey, document_id: str, direction: str) -> repo.DocumentRow:
         try:
@@ -279,19 +369,25 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
     async def read_body(request: Request) -> bytes:
         return await request.body()
 
+    def writer(credentials: HTTPAuthorizationCredentials | None, client: str | None) -> repo.ApiKey:
+        key = authenticate(credentials, client)
+        if key.role not in WRITE_ROLES:
+            raise ForbiddenError(role=key.role)
+        return key
+
     def issue_sync(
-        credentials: HTTPAuthorizationCredentials | None,
+        key: repo.ApiKey,
         body: bytes,
         content_type: str,
         series: str | None,
         idempotency_key: str | None,
     ) -> Any:
-        key = authenticate(credentials)
-        if key.role not in WRITE_ROLES:
-            raise ForbiddenError(role=key.role)
         if not body:
             raise EmptyBodyError
-        request_sha = hashlib.sha256(content_type.encode() + b"\0" + body).digest()
+        # A replay is the same request: the same body, type and series.
+        request_sha = hashlib.sha256(
+            b"\0".join((content_type.encode(), (series or "").encode(), body))
+        ).digest()
         draft = xml = None
         if content_type in XML_TYPES:
             xml = body
@@ -339,12 +435,14 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
         series: Annotated[str | None, Query(description="3-character series (seri)")] = None,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
+        # The caller is known before its body is read; parsing and validating run in a
+        # worker thread, never on the event loop.
+        client = request.client.host if request.client else None
+        key = await run_in_threadpool(writer, credentials, client)
         body = await read_body(request)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        # Authentication, parsing and validating: all of it in one worker thread, never on
-        # the event loop (the hottest endpoint pays for one thread hand-over, not three).
         result = await run_in_threadpool(
-            issue_sync, credentials, body, content_type, series, idempotency_key
+            issue_sync, key, body, content_type, series, idempotency_key
         )
         if not result.replayed:
             metrics.ISSUED.inc()
@@ -449,10 +547,10 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             issued_from: dt.date | None = None,
             issued_to: dt.date | None = None,
             party: Annotated[str | None, Query(pattern=r"^[0-9]{10,11}$")] = None,
-            status: str | None = None,
-            profile: str | None = None,
-            type: str | None = None,
-            number: str | None = None,
+            status: Annotated[str | None, Query(pattern=_PLAIN)] = None,
+            profile: Annotated[str | None, Query(pattern=_PLAIN)] = None,
+            type: Annotated[str | None, Query(pattern=_PLAIN)] = None,
+            number: Annotated[str | None, Query(pattern=_PLAIN)] = None,
             min_total: str | None = None,
             max_total: str | None = None,
             limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
@@ -487,9 +585,12 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
                 if value is None:
                     continue
                 try:
-                    params[name] = Decimal(value)
+                    amount = Decimal(value)
                 except InvalidOperation:
                     raise InvalidAmountError(where=name) from None
+                if not amount.is_finite() or amount.adjusted() >= MAX_AMOUNT_DIGITS:
+                    raise InvalidAmountError(where=name)
+                params[name] = amount
                 where.append(f"payable {op} :{name}")
             if cursor is not None:
                 when, ident = _decode_cursor(cursor)
@@ -512,7 +613,7 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
     document_routes("/api/v1/incoming", "in", "incoming")
 
     class AnswerIn(BaseModel):
-        reason: Annotated[str | None, Field(max_length=500)] = None
+        reason: Annotated[str | None, Field(max_length=500), AfterValidator(xml_safe)] = None
 
     def answer_route(answer: str, path: str) -> None:
         @app.post(
@@ -672,7 +773,8 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
         )
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    def get_metrics() -> Response:
+    def get_metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+        metrics_access(runtime.settings, authorization)
         data, content_type = metrics.render()
         return Response(data, media_type=content_type)
 

@@ -118,3 +118,17 @@ class TooManyLinesError(EntegratorError):
     message_tr = "Taslakta {lines} satır var; en çok {limit} satır kabul edilir"
     message_en = "The draft has {lines} lines; at most {limit} are accepted"
     http_status = 422
+
+
+class TooManyAttemptsError(EntegratorError):
+    code = "TOO_MANY_ATTEMPTS"
+    message_tr = "Çok fazla başarısız kimlik doğrulama; {retry_after} saniye sonra yeniden deneyin"
+    message_en = "Too many failed authentications; try again in {retry_after} seconds"
+    http_status = 429
+
+
+class MetricsClosedError(EntegratorError):
+    code = "METRICS_CLOSED"
+    message_tr = "Ölçümler bu adresten açık değil (ENTEGRATOR_METRICS_TOKEN)"
+    message_en = "Metrics are not open here (ENTEGRATOR_METRICS_TOKEN)"
+    http_status = 403

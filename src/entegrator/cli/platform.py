@@ -371,6 +371,8 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     rt = _runtime()
     host = host or rt.settings.host
     port = port or rt.settings.port
+    rt.settings.host = host  # what the API knows of its bind (/metrics is open on loopback)
+    os.environ["ENTEGRATOR_HOST"] = host  # ... also in the processes of --workers
     if workers > 1 and with_worker:
         fail(
             "INVALID_OPTIONS",

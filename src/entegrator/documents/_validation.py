@@ -40,6 +40,7 @@ _TR = {
     "model_attributes_type": "nesne olmalı",
     "dict_type": "nesne olmalı",
     "value_error": "geçersiz değer",
+    "xml_character": "XML'de bulunamayacak bir karakter içeriyor",
 }
 
 
@@ -60,6 +61,8 @@ def problems_from_validation(exc: ValidationError, *, limit: int = 50) -> list[P
         limit_value = next(iter((err.get("ctx") or {}).values()), None)
         if err["type"] in ("greater_than", "greater_than_equal", "less_than_equal"):
             tr = f"{tr} ({limit_value})"
+        if err["type"] == "xml_character":
+            tr = f"{tr} ({(err.get('ctx') or {}).get('code_point')})"
         if err["type"] == "value_error":
             tr = f"{tr}: {err['msg'].removeprefix('Value error, ')}"
         out.append(Problem("INVALID_FIELD", where, tr, err["msg"]))

@@ -116,6 +116,8 @@ def authenticate(conn: Connection, token: str) -> ApiKey | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:
         return None
+    if not (parts[1].isascii() and parts[1].isalnum()):
+        return None
     prefix, secret = parts[1], parts[2]
     row = conn.execute(
         text("SELECT tenant_id, key_id, secret_hash, role, revoked FROM entegrator_api_key(:p)"),

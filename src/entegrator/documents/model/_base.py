@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
-__all__ = ["Amount", "DraftModel", "Percent", "Quantity", "Text"]
+__all__ = ["Amount", "DraftModel", "Percent", "Quantity", "Text", "xml_safe"]
+
+
+# Characters XML 1.0 cannot carry (a document holding them cannot be built, let alone signed).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: Any) -> Any:
+    """Refuse strings (alone or in a list) holding characters that XML cannot carry."""
+    items = value if isinstance(value, list | tuple) else (value,)
+    for item in items:
+        if isinstance(item, str) and (found := _NOT_XML.search(item)):
+            raise PydanticCustomError(
+                "xml_character",
+                "holds a character XML cannot carry ({code_point})",
+                {"code_point": f"U+{ord(found.group()):04X}"},
+            )
+    return value
 
 
 class DraftModel(BaseModel):
-    """Base of every draft model: immutable, unknown fields refused, strings trimmed."""
+    """Base of every draft model: immutable, unknown fields refused, strings trimmed, and
+    no control characters (NUL, BEL, …) that XML cannot carry."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -19,6 +39,11 @@ class DraftModel(BaseModel):
         str_strip_whitespace=True,
         ser_json_inf_nan="strings",
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return xml_safe(value)
 
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
