@@ -181,6 +181,12 @@ class WebhookService:
         self, conn: Connection, tenant_id: uuid.UUID, url: str, events: list[str] | None
     ) -> dict[str, Any]:
         """Register an endpoint; the answer carries its secret, shown this once."""
+        if events is not None and not events:
+            raise WebhookError(
+                where="events",
+                detail_tr="en az bir olay seçilmeli (hepsi için alanı göndermeyin)",
+                detail_en="choose at least one event (leave the field out for all)",
+            )
         chosen = list(dict.fromkeys(events or EVENTS))
         unknown = [e for e in chosen if e not in EVENTS]
         if unknown:
