@@ -72,6 +72,7 @@ class Runtime:
             s.key_bytes(),
             allow_private=s.webhook_allow_private,
             timeout=s.webhook_timeout_seconds,
+            per_tenant=s.webhook_tenant_concurrency,
         )
 
     def close(self) -> None:

@@ -3,6 +3,7 @@ sent only to the address that was checked."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import http.server
@@ -18,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from entegrator.runtime import Runtime
-from entegrator.services.webhooks import WebhookError
+from entegrator.services.webhooks import WebhookError, wake_webhooks
 from tests.platform.conftest import TenantHandle, make_settings
 
 MIB = 1024 * 1024
@@ -202,6 +203,49 @@ def _wait(condition: Callable[[], bool], seconds: float) -> bool:
     return True
 
 
+def _wake_again(rt: Runtime, who: TenantHandle) -> None:
+    """Another delivery job for ``who`` (as the next status change would queue while the
+    first job is busy), once the waiting one has been taken."""
+
+    def taken() -> bool:
+        with rt.db.system() as conn:
+            return not conn.execute(
+                text(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' "
+                    "AND queueing_lock = :l"
+                ),
+                {"l": f"webhooks:{who.tenant_id}"},
+            ).scalar_one()
+
+    _wait(taken, 3)
+    with rt.db.tenant(who.tenant_id) as conn:
+        wake_webhooks(conn, who.tenant_id)
+
+
+@contextlib.contextmanager
+def _worker(rt: Runtime) -> Iterator[None]:
+    """A worker with the default concurrency, in a thread, until the block ends."""
+    from entegrator.workflow.jobs import run_worker
+
+    stop = threading.Event()
+
+    async def run() -> None:
+        worker = asyncio.create_task(run_worker(rt, install_signal_handlers=False))
+        while not stop.is_set() and not worker.done():
+            await asyncio.sleep(0.05)
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(60)
+
+
 def _deliveries(rt: Runtime, who: TenantHandle) -> list[Any]:
     with rt.db.tenant(who.tenant_id) as conn:
         return list(
@@ -212,6 +256,57 @@ def _deliveries(rt: Runtime, who: TenantHandle) -> list[Any]:
                 )
             ).all()
         )
+
+
+@pytest.mark.parametrize(
+    "per_tenant",
+    [
+        2,  # the default: the tenant holds half the webhook slots, a neighbour gets the rest
+        4,  # every webhook slot held: only their own queue keeps signing going
+    ],
+)
+def test_dripping_endpoints_leave_other_tenants_signing_and_webhooks_alone(
+    per_tenant: int,
+    make_tenant: Callable[..., TenantHandle],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    attacker, victim, neighbour = make_tenant(seal=False), make_tenant(), make_tenant()
+    drip, erp = _Dripper(interval=1.0, lasts=60.0), _Receiver()
+    try:
+        with (
+            _platform(
+                database_url,
+                tmp_path,
+                webhook_timeout_seconds=30,
+                webhook_tenant_concurrency=per_tenant,
+            ) as rt,
+            _worker(rt),
+        ):
+            for n in range(5):
+                _register(rt, attacker, f"{drip.url}/{n}")
+            _register(rt, neighbour, erp.url)
+            _notify(rt, attacker)  # five deliveries, each hanging
+            for _ in range(4):
+                _wake_again(rt, attacker)
+            assert _wait(lambda: drip.active >= per_tenant, 10), drip.active
+            with victim.client() as c:
+                doc = victim.issue(c)
+                _notify(rt, neighbour)
+
+                def signed() -> bool:
+                    return bool(c.get(f"/api/v1/invoices/{doc['id']}").json()["status"] == "queued")
+
+                assert _wait(signed, 15), "the other tenant's invoice waited for the webhooks"
+            if per_tenant < rt.settings.webhook_concurrency:
+                assert _wait(lambda: len(erp.received) == 1, 15), "a neighbour's webhook waited"
+            assert drip.active == per_tenant, "the dripping deliveries ended; nothing was proved"
+            assert drip.hung_up == []
+            assert drip.peak == per_tenant  # one tenant: at most its share of the webhook slots
+            drip.close()  # the hanging deliveries end, and so can the worker
+    finally:
+        drip.close()
+        erp.close()
 
 
 def test_a_dripping_delivery_ends_at_the_deadline_as_an_attempt_to_retry(

@@ -19,6 +19,12 @@ non-public addresses are refused unless ``ENTEGRATOR_WEBHOOK_ALLOW_PRIVATE`` is 
 the same network); the host is resolved once per delivery and the connection goes to the
 address that was checked (``_webhook_http``).
 
+Deliveries are jobs of their own queue, ``QUEUE`` (``webhooks``), which workers run in slots of
+their own (``ENTEGRATOR_WEBHOOK_CONCURRENCY``): slow ERPs never hold up signing, sending or
+receiving. A tenant has at most ``ENTEGRATOR_WEBHOOK_TENANT_CONCURRENCY`` deliveries under way
+at once, across all workers; the rest wait their turn, so one tenant's endpoints never take
+every webhook slot either.
+
 Events: ``document.received`` (an incoming invoice was filed), ``document.status`` (an
 outgoing or incoming document changed status: sent, delivered, rejected_by_gib,
 failed_delivery, accepted, rejected, failed).
@@ -52,6 +58,7 @@ from entegrator.store.ids import created_at
 
 __all__ = [
     "EVENTS",
+    "QUEUE",
     "WEBHOOK_TASK",
     "WebhookError",
     "WebhookService",
@@ -64,6 +71,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 WEBHOOK_TASK = "entegrator.deliver_webhooks"
+QUEUE = "webhooks"  # the procrastinate queue of deliveries, apart from repo.QUEUE
 EVENTS = ("document.received", "document.status")
 MAX_ATTEMPTS = 15
 TIMEOUT = 10.0
@@ -142,12 +150,15 @@ class WebhookService:
         *,
         allow_private: bool = False,
         timeout: float = TIMEOUT,
+        per_tenant: int = 2,
     ) -> None:
-        """``timeout``: one delivery at most, all of it."""
+        """``timeout``: one delivery at most, all of it; ``per_tenant``: deliveries of one
+        tenant under way at once, across all workers."""
         self.db = db
         self.master = master
         self.allow_private = allow_private
         self.timeout = timeout
+        self.per_tenant = per_tenant
 
     @cached_property
     def tls(self) -> ssl.SSLContext:
@@ -285,22 +296,34 @@ class WebhookService:
             delivered += attempt.outcome == "delivered"
         return delivered
 
-    def _deliver_next(self, tenant_id: uuid.UUID) -> Delivered | None:
+    def _claim(self, tenant_id: uuid.UUID) -> Any:
+        """Lease the tenant's oldest due notification, unless ``per_tenant`` are under way
+        already (the lease marks them; one that outlives a dead worker lapses)."""
         with self.db.tenant(tenant_id) as conn:
-            row = conn.execute(
+            # One claim per tenant at a time, so that the count stays true between workers.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                {"k": f"webhooks:{tenant_id}"},
+            )
+            return conn.execute(
                 text(
                     "WITH d AS MATERIALIZED (SELECT delivery_id FROM webhook_deliveries "
                     "WHERE tenant_id = :t AND status = 'pending' AND next_attempt_at <= now() "
+                    "AND (SELECT count(*) FROM webhook_deliveries WHERE tenant_id = :t "
+                    "AND leased_until > now()) < :n "
                     "ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
                     "UPDATE webhook_deliveries x SET next_attempt_at = now() + :lease, "
-                    "attempts = x.attempts + 1 FROM d, webhooks w "
+                    "leased_until = now() + :lease, attempts = x.attempts + 1 FROM d, webhooks w "
                     "WHERE x.tenant_id = :t AND x.delivery_id = d.delivery_id "
                     "AND w.tenant_id = x.tenant_id AND w.webhook_id = x.webhook_id "
                     "RETURNING x.delivery_id, x.webhook_id, x.event, x.payload, x.attempts, "
                     "w.url, w.active, w.secret_nonce, w.secret_ciphertext"
                 ),
-                {"t": tenant_id, "lease": LEASE},
+                {"t": tenant_id, "lease": LEASE, "n": self.per_tenant},
             ).first()
+
+    def _deliver_next(self, tenant_id: uuid.UUID) -> Delivered | None:
+        row = self._claim(tenant_id)
         if row is None:
             return None
         status: int | None = None
@@ -326,7 +349,7 @@ class WebhookService:
                 text(
                     "UPDATE webhook_deliveries SET status = :s, last_status = :st, "
                     "last_error = :e, next_attempt_at = now() + make_interval(secs => :p), "
-                    "delivered_at = CASE WHEN :s = 'delivered' THEN now() END "
+                    "leased_until = NULL, delivered_at = CASE WHEN :s = 'delivered' THEN now() END "
                     "WHERE tenant_id = :t AND delivery_id = :d"
                 ),
                 {
@@ -376,7 +399,7 @@ class WebhookService:
 
 
 def wake_webhooks(conn: Connection, tenant_id: uuid.UUID) -> bool:
-    return repo.wake(conn, WEBHOOK_TASK, tenant_id, lock=f"webhooks:{tenant_id}")
+    return repo.wake(conn, WEBHOOK_TASK, tenant_id, lock=f"webhooks:{tenant_id}", queue=QUEUE)
 
 
 def due_tenants(conn: Connection) -> list[uuid.UUID]:
