@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     gib_timeout_seconds: float = 60.0
     # Webhooks to ERPs on loopback or private networks (refused by default).
     webhook_allow_private: bool = False
+    # One delivery, all of it (connecting, sending, the answer), at most this long; under the
+    # two-minute lease a delivery holds.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Deliveries at once per worker process (the ``webhooks`` queue, apart from ``documents``),
+    # and per tenant across the installation.
+    webhook_concurrency: int = Field(default=4, ge=1)
+    webhook_tenant_concurrency: int = Field(default=2, ge=1)
     # Validation, as for `entegrator validate` (docs/validation.md).
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None

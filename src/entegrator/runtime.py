@@ -87,14 +87,17 @@ class Runtime:
 
     @cached_property
     def webhooks(self) -> WebhookService:
+        s = self.settings
         return WebhookService(
-            self.db, self.settings.key_bytes(), allow_private=self.settings.webhook_allow_private
+            self.db,
+            s.key_bytes(),
+            allow_private=s.webhook_allow_private,
+            timeout=s.webhook_timeout_seconds,
+            per_tenant=s.webhook_tenant_concurrency,
         )
 
     def close(self) -> None:
         if "sending" in self.__dict__:
             self.sending.close()
-        if "webhooks" in self.__dict__:
-            self.webhooks.close()
         if "db" in self.__dict__:
             self.db.dispose()

@@ -10,10 +10,20 @@ POSTs each notification as JSON with these headers::
     Entegrator-Delivery: <uuid>          the same on every retry: the ERP's duplicate check
     Entegrator-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
 
-A 2xx answer is delivered; anything else (or no answer in 10 s) is retried with the pause
-doubling from 10 s up to 6 h, ``MAX_ATTEMPTS`` times, then ``failed`` (listed with
-``GET /api/v1/webhooks/{id}/deliveries``). Endpoints on loopback or private addresses are
-refused unless ``ENTEGRATOR_WEBHOOK_ALLOW_PRIVATE`` is set (an ERP on the same network).
+A 2xx answer is delivered; anything else (or no answer within the deadline,
+``ENTEGRATOR_WEBHOOK_TIMEOUT_SECONDS``, 10 s, for the whole request and answer) is retried
+with the pause doubling from 10 s up to 6 h, ``MAX_ATTEMPTS`` times, then ``failed`` (listed
+with ``GET /api/v1/webhooks/{id}/deliveries``). Of the answer only the status counts: at most
+``MAX_RESPONSE_BYTES`` of its body are read. Endpoints on loopback, private and other
+non-public addresses are refused unless ``ENTEGRATOR_WEBHOOK_ALLOW_PRIVATE`` is set (an ERP on
+the same network); the host is resolved once per delivery and the connection goes to the
+address that was checked (``_webhook_http``).
+
+Deliveries are jobs of their own queue, ``QUEUE`` (``webhooks``), which workers run in slots of
+their own (``ENTEGRATOR_WEBHOOK_CONCURRENCY``): slow ERPs never hold up signing, sending or
+receiving. A tenant has at most ``ENTEGRATOR_WEBHOOK_TENANT_CONCURRENCY`` deliveries under way
+at once, across all workers; the rest wait their turn, so one tenant's endpoints never take
+every webhook slot either.
 
 Events: ``document.received`` (an incoming invoice was filed), ``document.status`` (an
 outgoing or incoming document changed status: sent, delivered, rejected_by_gib,
@@ -25,17 +35,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import os
 import secrets
-import socket
+import ssl
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from cryptography.exceptions import InvalidTag
@@ -43,11 +52,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, text
 
 from entegrator.errors import EntegratorError
+from entegrator.services import _webhook_http as web
 from entegrator.store import Database, repo
 from entegrator.store.ids import created_at
 
 __all__ = [
     "EVENTS",
+    "QUEUE",
     "WEBHOOK_TASK",
     "WebhookError",
     "WebhookService",
@@ -60,10 +71,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 WEBHOOK_TASK = "entegrator.deliver_webhooks"
+QUEUE = "webhooks"  # the procrastinate queue of deliveries, apart from repo.QUEUE
 EVENTS = ("document.received", "document.status")
 MAX_ATTEMPTS = 15
 TIMEOUT = 10.0
-LEASE = dt.timedelta(minutes=2)
+MAX_RESPONSE_BYTES = 4096
+LEASE = dt.timedelta(minutes=2)  # longer than any delivery (the timeout is at most 60 s)
 
 
 class WebhookError(EntegratorError):
@@ -123,19 +136,6 @@ def _unlock(nonce: bytes, ciphertext: bytes, master: bytes, aad: str) -> str:
     return AESGCM(master).decrypt(nonce, ciphertext, aad.encode()).decode()
 
 
-def _public(host: str) -> bool:
-    """Whether every address ``host`` resolves to is a public one."""
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return False
-    return bool(infos)
-
-
 @dataclass(frozen=True)
 class Delivered:
     delivery_id: uuid.UUID
@@ -143,44 +143,63 @@ class Delivered:
 
 
 class WebhookService:
-    def __init__(self, db: Database, master: bytes, *, allow_private: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        master: bytes,
+        *,
+        allow_private: bool = False,
+        timeout: float = TIMEOUT,
+        per_tenant: int = 2,
+    ) -> None:
+        """``timeout``: one delivery at most, all of it; ``per_tenant``: deliveries of one
+        tenant under way at once, across all workers."""
         self.db = db
         self.master = master
         self.allow_private = allow_private
-        self._http: httpx.Client | None = None
+        self.timeout = timeout
+        self.per_tenant = per_tenant
 
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    @property
-    def http(self) -> httpx.Client:
-        if self._http is None:
-            self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
-        return self._http
+    @cached_property
+    def tls(self) -> ssl.SSLContext:
+        return httpx.create_ssl_context()
 
     # -- endpoints -----------------------------------------------------------------------------
 
     def check_url(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        """An http(s) URL whose host resolves to public addresses only (any address when
+        private networks are allowed: an ERP on the same network); raises ``WebhookError``."""
+        try:
+            if len(url) > 2000:
+                raise ValueError("too long")
+            target = web.Target(url)
+        except ValueError:
+            raise WebhookError(
+                where="url", detail_tr="http(s) adresi olmalı", detail_en="must be an http(s) URL"
+            ) from None
+        if self.allow_private:  # resolved when delivering
+            return
+        try:
+            public = all(web.public_address(a) for a in web.resolve(target))
+        except web.DeliveryError:  # does not resolve
+            public = False
+        if not public:
             raise WebhookError(
                 where="url",
-                detail_tr="http(s) adresi olmalı",
-                detail_en="must be an http(s) URL",
-            )
-        if not self.allow_private and not _public(parts.hostname):
-            raise WebhookError(
-                where="url",
-                detail_tr=f"{parts.hostname} yerel/özel bir adres (ya da çözülemiyor)",
-                detail_en=f"{parts.hostname} is a local/private address (or does not resolve)",
+                detail_tr=f"{target.host} yerel/özel bir adres (ya da çözülemiyor)",
+                detail_en=f"{target.host} is a local/private address (or does not resolve)",
             )
 
     def create(
         self, conn: Connection, tenant_id: uuid.UUID, url: str, events: list[str] | None
     ) -> dict[str, Any]:
         """Register an endpoint; the answer carries its secret, shown this once."""
+        if events is not None and not events:
+            raise WebhookError(
+                where="events",
+                detail_tr="en az bir olay seçilmeli (hepsi için alanı göndermeyin)",
+                detail_en="choose at least one event (leave the field out for all)",
+            )
         chosen = list(dict.fromkeys(events or EVENTS))
         unknown = [e for e in chosen if e not in EVENTS]
         if unknown:
@@ -277,22 +296,34 @@ class WebhookService:
             delivered += attempt.outcome == "delivered"
         return delivered
 
-    def _deliver_next(self, tenant_id: uuid.UUID) -> Delivered | None:
+    def _claim(self, tenant_id: uuid.UUID) -> Any:
+        """Lease the tenant's oldest due notification, unless ``per_tenant`` are under way
+        already (the lease marks them; one that outlives a dead worker lapses)."""
         with self.db.tenant(tenant_id) as conn:
-            row = conn.execute(
+            # One claim per tenant at a time, so that the count stays true between workers.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                {"k": f"webhooks:{tenant_id}"},
+            )
+            return conn.execute(
                 text(
                     "WITH d AS MATERIALIZED (SELECT delivery_id FROM webhook_deliveries "
                     "WHERE tenant_id = :t AND status = 'pending' AND next_attempt_at <= now() "
+                    "AND (SELECT count(*) FROM webhook_deliveries WHERE tenant_id = :t "
+                    "AND leased_until > now()) < :n "
                     "ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
                     "UPDATE webhook_deliveries x SET next_attempt_at = now() + :lease, "
-                    "attempts = x.attempts + 1 FROM d, webhooks w "
+                    "leased_until = now() + :lease, attempts = x.attempts + 1 FROM d, webhooks w "
                     "WHERE x.tenant_id = :t AND x.delivery_id = d.delivery_id "
                     "AND w.tenant_id = x.tenant_id AND w.webhook_id = x.webhook_id "
                     "RETURNING x.delivery_id, x.webhook_id, x.event, x.payload, x.attempts, "
                     "w.url, w.active, w.secret_nonce, w.secret_ciphertext"
                 ),
-                {"t": tenant_id, "lease": LEASE},
+                {"t": tenant_id, "lease": LEASE, "n": self.per_tenant},
             ).first()
+
+    def _deliver_next(self, tenant_id: uuid.UUID) -> Delivered | None:
+        row = self._claim(tenant_id)
         if row is None:
             return None
         status: int | None = None
@@ -318,7 +349,7 @@ class WebhookService:
                 text(
                     "UPDATE webhook_deliveries SET status = :s, last_status = :st, "
                     "last_error = :e, next_attempt_at = now() + make_interval(secs => :p), "
-                    "delivered_at = CASE WHEN :s = 'delivered' THEN now() END "
+                    "leased_until = NULL, delivered_at = CASE WHEN :s = 'delivered' THEN now() END "
                     "WHERE tenant_id = :t AND delivery_id = :d"
                 ),
                 {
@@ -333,9 +364,13 @@ class WebhookService:
         return Delivered(row.delivery_id, outcome)
 
     def _post(self, row: Any, secret: str) -> tuple[str, int | None, str | None]:
-        host = urlsplit(row.url).hostname or ""
-        if not self.allow_private and not _public(host):
-            return "retry", None, f"{host} resolves to a local/private address"
+        try:
+            target = web.Target(row.url)
+            addresses = web.resolve(target)
+        except (ValueError, web.DeliveryError) as exc:
+            return "retry", None, str(exc)[:500]
+        if not self.allow_private and not all(web.public_address(a) for a in addresses):
+            return "retry", None, f"{target.host} resolves to a local/private address"
         body = json.dumps(
             {"id": str(row.delivery_id), **row.payload}, ensure_ascii=False, sort_keys=True
         ).encode()
@@ -347,16 +382,24 @@ class WebhookService:
             "Entegrator-Signature": signature(secret, int(time.time()), body),
         }
         try:
-            reply = self.http.post(row.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return "retry", None, f"{type(exc).__name__}: {exc}"[:500]
-        if 200 <= reply.status_code < 300:
-            return "delivered", reply.status_code, None
-        return "retry", reply.status_code, f"HTTP {reply.status_code}"
+            status = web.post(
+                target,
+                addresses,
+                content=body,
+                headers=headers,
+                seconds=self.timeout,
+                max_body=MAX_RESPONSE_BYTES,
+                tls=self.tls,
+            )
+        except web.DeliveryError as exc:
+            return "retry", None, str(exc)
+        if 200 <= status < 300:
+            return "delivered", status, None
+        return "retry", status, f"HTTP {status}"
 
 
 def wake_webhooks(conn: Connection, tenant_id: uuid.UUID) -> bool:
-    return repo.wake(conn, WEBHOOK_TASK, tenant_id, lock=f"webhooks:{tenant_id}")
+    return repo.wake(conn, WEBHOOK_TASK, tenant_id, lock=f"webhooks:{tenant_id}", queue=QUEUE)
 
 
 def due_tenants(conn: Connection) -> list[uuid.UUID]:

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 ROLES = ("owner", "accountant", "viewer", "api")
-QUEUE = "documents"  # the one procrastinate queue the workers listen on
+QUEUE = "documents"  # the procrastinate queue of the work on documents (webhooks have their own)
 KEY_PREFIX = "ent"
 GENESIS = bytes(32)
 
@@ -527,15 +527,17 @@ def get_document(
 # -- jobs ---------------------------------------------------------------------------------------
 
 
-def wake(conn: Connection, task: str, tenant_id: uuid.UUID, *, lock: str) -> bool:
-    """Make sure a job ``task`` for the tenant is waiting, in the caller's transaction: one
-    waiting job per ``lock`` (requests share it). The rows it works on are the durable to-do
-    list; the job only wakes a worker. True when this call queued it."""
+def wake(
+    conn: Connection, task: str, tenant_id: uuid.UUID, *, lock: str, queue: str = QUEUE
+) -> bool:
+    """Make sure a job ``task`` for the tenant is waiting in ``queue``, in the caller's
+    transaction: one waiting job per ``lock`` (requests share it). The rows it works on are
+    the durable to-do list; the job only wakes a worker. True when this call queued it."""
     return bool(
         conn.execute(
             text("SELECT entegrator_wake(:q, :task, :lock, CAST(:args AS jsonb))"),
             {
-                "q": QUEUE,
+                "q": queue,
                 "task": task,
                 "lock": lock,
                 "args": json.dumps({"tenant_id": str(tenant_id)}),

@@ -8,13 +8,19 @@ tenant's documents with ``FOR UPDATE SKIP LOCKED``. A worker that dies mid-job l
 in ``doing`` and its current document untouched; every worker looks for jobs of workers whose
 heartbeat stopped and puts them back in the queue, and each step locks the document and checks
 its status, so nothing is signed twice.
+
+Webhook deliveries wait on ERPs the tenants chose, so they run apart: their jobs are in the
+``webhooks`` queue, which a worker runs in slots of its own (``ENTEGRATOR_WEBHOOK_CONCURRENCY``)
+on threads of its own, while the ``documents`` queue keeps all of ``ENTEGRATOR_WORKER_CONCURRENCY``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import procrastinate
@@ -25,6 +31,7 @@ from entegrator.runtime import Runtime
 from entegrator.services.inbound import INBOUND_TASK
 from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 from entegrator.services.sending import SEND_TASK
+from entegrator.services.webhooks import QUEUE as WEBHOOK_QUEUE
 from entegrator.services.webhooks import WEBHOOK_TASK, due_tenants, wake_webhooks
 
 __all__ = ["make_app", "recover_stalled", "run_worker", "sweep"]
@@ -32,6 +39,7 @@ __all__ = ["make_app", "recover_stalled", "run_worker", "sweep"]
 log = logging.getLogger(__name__)
 
 _runtime: Runtime | None = None
+_webhook_threads: ThreadPoolExecutor | None = None
 
 
 def _rt() -> Runtime:
@@ -52,8 +60,15 @@ def send_pending(tenant_id: str) -> int:
     return _rt().sending.send_pending(uuid.UUID(tenant_id))
 
 
-def deliver_webhooks(tenant_id: str) -> int:
-    return _rt().webhooks.deliver_pending(uuid.UUID(tenant_id))
+async def deliver_webhooks(tenant_id: str) -> int:
+    """On the webhook threads: the default executor runs the other jobs, and a slow ERP must
+    not take a thread they need."""
+    if _webhook_threads is None:  # pragma: no cover - tasks run only inside a worker
+        raise RuntimeError("the worker's webhook threads are not set")
+    deliver = _rt().webhooks.deliver_pending
+    return await asyncio.get_running_loop().run_in_executor(
+        _webhook_threads, deliver, uuid.UUID(tenant_id)
+    )
 
 
 def webhooks_due(timestamp: int) -> int:
@@ -123,23 +138,50 @@ def make_app(database_url: str) -> procrastinate.App:
         connector=PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=8)
     )
     # Per-tenant jobs: the rows they work on are the to-do list; retried with back-off.
-    for name, work in (
-        (SIGN_TASK, sign_pending),
-        (INBOUND_TASK, process_inbound),
-        (SEND_TASK, send_pending),
-        (WEBHOOK_TASK, deliver_webhooks),
+    work: Any
+    for name, work, queue in (
+        (SIGN_TASK, sign_pending, QUEUE),
+        (INBOUND_TASK, process_inbound, QUEUE),
+        (SEND_TASK, send_pending, QUEUE),
+        (WEBHOOK_TASK, deliver_webhooks, WEBHOOK_QUEUE),
     ):
-        app.task(name=name, queue=QUEUE, retry=RetryStrategy(max_attempts=20, exponential_wait=2))(
+        app.task(name=name, queue=queue, retry=RetryStrategy(max_attempts=20, exponential_wait=2))(
             work
         )
-    for cron, periodic_id, task in (
-        ("* * * * *", "webhooks-due", webhooks_due),
-        ("* * * * *", "follow-gib", follow_gib),
-        ("*/5 * * * *", "sweep", sweep),
+    for cron, periodic_id, task, queue in (
+        ("* * * * *", "webhooks-due", webhooks_due, WEBHOOK_QUEUE),
+        ("* * * * *", "follow-gib", follow_gib, QUEUE),
+        ("*/5 * * * *", "sweep", sweep, QUEUE),
     ):
         name = f"entegrator.{task.__name__}"
-        app.periodic(cron=cron, periodic_id=periodic_id)(app.task(name=name, queue=QUEUE)(task))
+        app.periodic(cron=cron, periodic_id=periodic_id)(app.task(name=name, queue=queue)(task))
     return app
+
+
+async def _run_webhook_worker(app: procrastinate.App, runtime: Runtime, *, wait: bool) -> None:
+    """The ``webhooks`` queue in slots and threads of its own, beside the ``documents`` one;
+    runs until cancelled (or, with ``wait=False``, until idle)."""
+    global _webhook_threads  # noqa: PLW0603 - one runtime per worker process
+    s = runtime.settings
+    threads = ThreadPoolExecutor(s.webhook_concurrency, thread_name_prefix="webhooks")
+    _webhook_threads = threads
+    try:
+        await app.run_worker_async(
+            queues=[WEBHOOK_QUEUE],
+            name="webhooks",
+            concurrency=s.webhook_concurrency,
+            wait=wait,
+            install_signal_handlers=False,  # stopped with the documents worker
+            update_heartbeat_interval=s.heartbeat_seconds,
+            stalled_worker_timeout=s.stalled_after_seconds,
+        )
+    finally:
+        threads.shutdown(wait=False)
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the webhooks worker stopped", exc_info=task.exception())
 
 
 async def recover_stalled(app: procrastinate.App, *, every: float, stalled_after: float) -> None:
@@ -169,6 +211,8 @@ async def run_worker(
         recovery = asyncio.create_task(
             recover_stalled(app, every=s.heartbeat_seconds, stalled_after=s.stalled_after_seconds)
         )
+        webhooks = asyncio.create_task(_run_webhook_worker(app, runtime, wait=wait))
+        webhooks.add_done_callback(_report_failure)
         try:
             await app.run_worker_async(
                 queues=[QUEUE],
@@ -178,5 +222,10 @@ async def run_worker(
                 stalled_worker_timeout=s.stalled_after_seconds,
                 **options,
             )
+            if not wait:
+                await webhooks
         finally:
             recovery.cancel()
+            webhooks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await webhooks
