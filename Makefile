@@ -60,6 +60,7 @@ bench: install
 	@$(UV) run python benchmarks/validate.py
 	@$(UV) run python benchmarks/signing.py
 	@$(UV) run python benchmarks/pipeline.py
+	@$(UV) run python benchmarks/views.py
 
 clean:
 	rm -rf .entegrator .pytest_cache .mypy_cache .ruff_cache

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     max_draft_lines: int = 10_000
     # Threads per API process doing request work (they share one GIL).
     api_threads: int = 4
+    # Document views (HTML, PDF) render in worker processes, never on the API threads: the
+    # wall-clock seconds one HTML or PDF render may take, each worker's address space, how
+    # many render at once per API process, and how long a request waits for a free worker.
+    # A document's own stylesheet over a limit is replaced by entegrator's view.
+    view_html_seconds: float = Field(default=10.0, gt=0)
+    view_pdf_seconds: float = Field(default=30.0, gt=0)
+    view_memory_mb: int = Field(default=512, ge=256)
+    view_concurrency: int = Field(default=2, ge=1)
+    view_queue_seconds: float = Field(default=10.0, gt=0)
     # Connections per process.
     pool_size: int = 10
     # Worker: jobs run at once per process, and how long a silent worker is presumed dead.

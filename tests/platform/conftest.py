@@ -85,15 +85,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(runtime: Runtime) -> Iterator[str]:
-    """The API of ``runtime`` served by uvicorn on a loopback port, in a thread."""
+def serve(runtime: Runtime, *, lifespan: str = "off") -> Iterator[str]:
+    """The API of ``runtime`` served by uvicorn on a loopback port, in a thread.
+
+    ``lifespan="on"`` runs the app's start-up as ``entegrator serve`` does (request threads
+    limited to ``api_threads``).
+    """
     import uvicorn
 
     from entegrator.api.app import create_app
 
     port = free_port()
     config = uvicorn.Config(
-        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

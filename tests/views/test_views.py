@@ -11,7 +11,15 @@ from lxml import etree
 
 from entegrator.documents import build_invoice
 from entegrator.documents.model import InvoiceDraft
-from entegrator.views import embedded_stylesheet, qr_payload, qr_svg, render_html, render_pdf
+from entegrator.views import (
+    embedded_stylesheet,
+    html_view,
+    qr_payload,
+    qr_svg,
+    render_html,
+    render_pdf,
+)
+from tests.views.stylesheets import pdf_text
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
 
@@ -123,3 +131,40 @@ def test_the_pdf_renderer_fetches_nothing_from_outside(xml: bytes) -> None:
     html, source = render_html(_with(xml, own))
     assert source == "document"
     assert render_pdf(html).startswith(b"%PDF-")  # the image is skipped, not fetched
+
+
+@pytest.mark.parametrize("element", ["include", "import"])
+def test_a_stylesheet_cannot_pull_in_a_local_stylesheet(
+    xml: bytes, tmp_path: Path, element: str
+) -> None:
+    local = tmp_path / "local.xsl"
+    local.write_bytes(
+        b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+        b'<xsl:template name="s">LOCAL-SECRET</xsl:template></xsl:stylesheet>'
+    )
+    own = (
+        b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+        b"<xsl:" + element.encode() + b' href="' + local.as_uri().encode() + b'"/>'
+        b'<xsl:template match="/"><xsl:call-template name="s"/></xsl:template></xsl:stylesheet>'
+    )
+    view = html_view(_with(xml, own))
+    assert (view.source, view.fallback) == ("entegrator", "stylesheet-refused")
+    assert "LOCAL-SECRET" not in view.html
+    assert "EFA2026000000007" in view.html
+
+
+def test_the_pdf_keeps_only_web_mail_and_inner_links(xml: bytes) -> None:
+    own = XSL.replace(
+        b"BODY",
+        b'<p><a href="javascript:alert(document.domain)">pay</a>'
+        b' <a href=" JavaScript:alert(2)">pay</a> <a href="file:///etc/passwd">file</a>'
+        b' <a href="https://example.com/fatura">web</a> <a href="mailto:a@example.com">mail</a>'
+        b' <a href="#end">end</a></p><p id="end">end</p>',
+    )
+    html, source = render_html(_with(xml, own))
+    assert source == "document"
+    text = pdf_text(render_pdf(html))
+    assert b"/URI" in text  # the check below reads the link annotations
+    assert b"javascript" not in text.lower() and b"/JS" not in text
+    assert b"file:" not in text
+    assert b"https://example.com/fatura" in text and b"mailto:a@example.com" in text

@@ -65,6 +65,8 @@ from entegrator.services.invoices import (
 )
 from entegrator.store import repo
 from entegrator.store.ids import created_at
+from entegrator.views import CONTENT_SECURITY_POLICY
+from entegrator.views.sandbox import Renderer, RenderLimits
 
 __all__ = ["create_app"]
 
@@ -261,7 +263,12 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = runtime.settings.api_threads
-        yield
+        warm = asyncio.create_task(renderer.warm())
+        try:
+            yield
+        finally:
+            warm.cancel()
+            await renderer.aclose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -272,6 +279,17 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
         description="Turkish e-document integrator: e-Fatura, e-Arşiv and e-İrsaliye through GİB.",
     )
     app.state.runtime = runtime
+    # Views run in limited worker processes; a request awaits its render without a thread.
+    renderer = Renderer(
+        RenderLimits(
+            html_seconds=runtime.settings.view_html_seconds,
+            pdf_seconds=runtime.settings.view_pdf_seconds,
+            memory_mb=runtime.settings.view_memory_mb,
+            concurrency=runtime.settings.view_concurrency,
+            queue_seconds=runtime.settings.view_queue_seconds,
+        )
+    )
+    app.state.renderer = renderer
     app.add_middleware(
         BodyLimit,
         limit=runtime.settings.max_body_bytes,
@@ -490,10 +508,15 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
                 },
             )
 
-        def view_html(key: repo.ApiKey, doc: repo.DocumentRow) -> tuple[str, str]:
-            from entegrator.views import render_html
+        def stored_view_input(key: repo.ApiKey, document_id: str) -> tuple[repo.DocumentRow, bytes]:
+            doc = load(key, document_id, direction)
+            return doc, signed_xml(key, doc)
 
-            return render_html(signed_xml(key, doc))
+        def view_headers(source: str, fallback: str | None) -> dict[str, str]:
+            headers = {"X-Entegrator-Stylesheet": source}
+            if fallback is not None:
+                headers["X-Entegrator-View-Fallback"] = fallback
+            return headers
 
         @app.get(
             prefix + "/{document_id}/html",
@@ -502,19 +525,18 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             summary="The invoice view (its own XSLT, or entegrator's), with the QR code",
             response_class=Response,
         )
-        def get_invoice_html(
+        async def get_invoice_html(
             document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
         ) -> Response:
-            from entegrator.views import CONTENT_SECURITY_POLICY
-
-            html, source = view_html(key, load(key, document_id, direction))
+            _doc, xml = await run_in_threadpool(stored_view_input, key, document_id)
+            view = await renderer.html(xml)  # in a worker process, awaited without a thread
             return Response(
-                html,
+                view.html,
                 media_type="text/html; charset=utf-8",
                 headers={
                     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
                     "X-Content-Type-Options": "nosniff",
-                    "X-Entegrator-Stylesheet": source,
+                    **view_headers(view.source, view.fallback),
                 },
             )
 
@@ -525,19 +547,17 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             summary="The invoice view as PDF",
             response_class=Response,
         )
-        def get_invoice_pdf(
+        async def get_invoice_pdf(
             document_id: str, key: Annotated[repo.ApiKey, Depends(principal)]
         ) -> Response:
-            from entegrator.views import render_pdf
-
-            doc = load(key, document_id, direction)
-            html, source = view_html(key, doc)
+            doc, xml = await run_in_threadpool(stored_view_input, key, document_id)
+            view = await renderer.pdf(xml)
             return Response(
-                render_pdf(html),
+                view.pdf,
                 media_type="application/pdf",
                 headers={
                     "Content-Disposition": f'inline; filename="{doc.number}.pdf"',
-                    "X-Entegrator-Stylesheet": source,
+                    **view_headers(view.source, view.fallback),
                 },
             )
 
@@ -753,8 +773,9 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
 
     # -- operations ------------------------------------------------------------------------------
 
+    # On the event loop, not in the request threads: it answers while they are all busy.
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], summary="The database answers and is migrated")

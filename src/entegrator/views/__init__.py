@@ -2,8 +2,14 @@
 
 A document may carry its stylesheet (``AdditionalDocumentReference`` with an ``.xslt``
 attachment); receivers render it with that. The stylesheet comes from outside, so it runs
-with every file and network access denied, and the HTML it produces is served with a
-content security policy that allows no script and no outside resource.
+with every file and network access denied, may not pull in other stylesheets
+(``xsl:include``/``xsl:import``), and the HTML it produces is served with a content security
+policy that allows no script and no outside resource. Its PDF keeps only ``http``/``https``/
+``mailto`` links and links inside the document.
+
+The functions here render in the calling process without time or memory limits: a server
+renders documents from outside through :class:`entegrator.views.sandbox.Renderer`, which runs
+them in limited child processes and falls back to entegrator's own view.
 
 The QR code (karekod) carries the fields GİB's standard view encodes since 2023 [practice:
 the key names follow GİB's published e-Fatura stylesheet].
@@ -15,10 +21,12 @@ import base64
 import binascii
 import json
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -28,7 +36,9 @@ from entegrator.documents.ns import CAC, CBC
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
+    "HtmlView",
     "embedded_stylesheet",
+    "html_view",
     "qr_payload",
     "qr_svg",
     "render_html",
@@ -43,6 +53,9 @@ MAX_STYLESHEET_BYTES = 5 * 1024 * 1024
 MAX_HTML_BYTES = 20 * 1024 * 1024
 
 _ACCESS = etree.XSLTAccessControl.DENY_ALL  # type: ignore[attr-defined]
+_XSL = "{http://www.w3.org/1999/XSL/Transform}"
+# Links a PDF may keep: the web, e-mail; anything else (javascript:, file:, data:…) is dropped.
+_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
 @cache
@@ -125,30 +138,70 @@ def qr_svg(text: str) -> str:
     return out.getvalue().decode()
 
 
+@dataclass(frozen=True)
+class HtmlView:
+    """An HTML view, which stylesheet made it, and why ours stood in for the document's own.
+
+    ``source`` is ``document`` or ``entegrator``; ``fallback`` is None when nothing went wrong,
+    else ``stylesheet-error`` (does not compile or stops with an error), ``stylesheet-refused``
+    (pulls in other stylesheets) or ``output-too-large``; the sandbox adds ``time-limit``,
+    ``memory-limit`` and ``crash``.
+    """
+
+    html: str
+    source: str
+    fallback: str | None = None
+
+
+class _RefusedError(Exception):
+    """The document's stylesheet asks for something it may not have."""
+
+
+def _own_stylesheet(data: bytes) -> etree.XSLT:
+    """Compile a document's stylesheet; raise :class:`_RefusedError` or an lxml error."""
+    root = safe_xml.parse(data, max_bytes=MAX_STYLESHEET_BYTES)
+    # libxslt loads included and imported stylesheets while compiling, before any access
+    # control of the transformation applies: a stylesheet from outside may name none.
+    if next(root.iter(f"{_XSL}include", f"{_XSL}import"), None) is not None:
+        raise _RefusedError
+    return etree.XSLT(root, access_control=_ACCESS)
+
+
+def html_view(xml: bytes, *, own_stylesheet: bool = True) -> HtmlView:
+    """The HTML view of a stored invoice, with the QR code.
+
+    With ``own_stylesheet`` the document's own XSLT is used when it carries one; one that does
+    not compile, is refused, fails or writes more than ``MAX_HTML_BYTES`` leaves the view to ours.
+    """
+    root = safe_xml.parse(xml)
+    own = embedded_stylesheet(root) if own_stylesheet else None
+    html: str | None = None
+    fallback: str | None = None
+    if own is not None:
+        try:
+            html = str(_own_stylesheet(own)(root.getroottree()))
+        except _RefusedError:
+            fallback = "stylesheet-refused"
+        except (etree.XSLTParseError, etree.XSLTApplyError, etree.XMLSyntaxError, XMLError):
+            fallback = "stylesheet-error"
+        except ValueError:  # e.g. a stylesheet that is not UTF-8 text
+            fallback = "stylesheet-error"
+        if html is not None and len(html) > MAX_HTML_BYTES:
+            html, fallback = None, "output-too-large"
+    if html is None:
+        view = HtmlView(str(_default_stylesheet()(root.getroottree())), "entegrator", fallback)
+    else:
+        view = HtmlView(html, "document")
+    return HtmlView(_with_qr(view.html, qr_payload(root)), view.source, view.fallback)
+
+
 def render_html(xml: bytes) -> tuple[str, str]:
     """HTML for a stored invoice and which stylesheet made it (``document`` or ``entegrator``).
 
     A document whose own stylesheet fails (bad XSLT, runaway template) is shown with ours.
     """
-    root = safe_xml.parse(xml)
-    stylesheet, source = _default_stylesheet(), "entegrator"
-    own = embedded_stylesheet(root)
-    if own is not None:
-        try:
-            xslt_root = safe_xml.parse(own, max_bytes=MAX_STYLESHEET_BYTES)
-            stylesheet, source = etree.XSLT(xslt_root, access_control=_ACCESS), "document"
-        except (etree.XSLTParseError, etree.XMLSyntaxError, XMLError, ValueError):
-            pass  # not a usable stylesheet: ours shows the document
-    try:
-        result = stylesheet(root.getroottree())
-    except etree.XSLTApplyError:
-        if source == "entegrator":
-            raise
-        result, source = _default_stylesheet()(root.getroottree()), "entegrator"
-    html = str(result)
-    if len(html) > MAX_HTML_BYTES:
-        html, source = str(_default_stylesheet()(root.getroottree())), "entegrator"
-    return _with_qr(html, qr_payload(root)), source
+    view = html_view(xml)
+    return view.html, view.source
 
 
 def _with_qr(html: str, payload: dict[str, Any]) -> str:
@@ -164,8 +217,23 @@ def _with_qr(html: str, payload: dict[str, Any]) -> str:
     return html[: match.end()] + f'<div style="float:right">{block}</div>' + html[match.end() :]
 
 
+def _allowed_link(link_type: str, target: str) -> bool:
+    if link_type == "internal":
+        return True
+    if link_type != "external":  # attachments embed a file in the PDF
+        return False
+    try:
+        return urlsplit(target.strip()).scheme.lower() in _LINK_SCHEMES
+    except ValueError:
+        return False
+
+
 def render_pdf(html: str) -> bytes:
-    """A PDF of the HTML view (A4), with no outside resource fetched."""
+    """A PDF of the HTML view (A4), with no outside resource fetched.
+
+    Links other than ``http``/``https``/``mailto`` and those inside the document (a
+    ``javascript:`` one from a document's own stylesheet) are left out of the PDF.
+    """
     import warnings
 
     with warnings.catch_warnings():  # a missing optional font-subsetting library is not fatal
@@ -175,6 +243,9 @@ def render_pdf(html: str) -> bytes:
 
     # Inline ``data:`` images only: nothing from the network or the file system.
     fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
-    pdf = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+    for page in document.pages:
+        page.links[:] = [link for link in page.links if _allowed_link(link[0], link[1])]
+    pdf = document.write_pdf()
     assert pdf is not None
     return bytes(pdf)
