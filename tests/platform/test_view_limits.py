@@ -81,7 +81,7 @@ def test_runaway_stylesheets_leave_the_api_answering(
 ) -> None:
     a, b = make_tenant(), make_tenant()
     with httpx.Client(base_url=limited_url, headers=a.headers, timeout=60) as ca:
-        ids = [_post(ca, _with(_xml_from(a, f"RUN202600000000{i}"), RUNAWAY)) for i in range(4)]
+        ids = [_post(ca, _with(_xml_from(a, f"RUN202600000000{i + 1}"), RUNAWAY)) for i in range(4)]
     run_jobs()
 
     def view(document_id: str) -> tuple[float, httpx.Response]:
