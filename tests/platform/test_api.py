@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 from lxml import etree
@@ -362,3 +363,27 @@ def test_json_body_of_other_shapes(tenant: TenantHandle) -> None:
         r = c.post("/api/v1/invoices", content=json.dumps({"profile": "TEMELFATURA"}))
         assert r.status_code == 422
         assert any(f["xpath"] == "supplier" for f in r.json()["findings"])
+
+
+def test_a_database_that_is_away_answers_503_with_retry_after(tmp_path: Path) -> None:
+    from tests.platform.conftest import free_port, make_settings, serve
+
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/none"
+    away = Runtime.from_settings(make_settings(closed, tmp_path))
+    headers = {"Authorization": "Bearer ent_000000000000_x"}
+    try:
+        with serve(away) as base, httpx.Client(base_url=base, headers=headers) as c:
+            for response in (
+                c.post("/api/v1/invoices", json={"profile": "TEMELFATURA"}),
+                c.get("/api/v1/invoices"),
+            ):
+                assert response.status_code == 503, response.text
+                assert response.headers["retry-after"] == "5"
+                error = response.json()["error"]
+                assert error["code"] == "DATABASE_UNAVAILABLE"
+                assert error["message_tr"].startswith("Veritabanına")
+            ready = c.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["status"] == "unavailable"
+    finally:
+        away.close()

@@ -21,8 +21,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg import Error as PsycopgError
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entegrator import __version__
@@ -50,7 +52,7 @@ from entegrator.services.invoices import (
     draft_findings,
     problem_findings,
 )
-from entegrator.store import repo
+from entegrator.store import DatabaseUnavailableError, is_unavailable, repo
 from entegrator.store.ids import created_at
 
 __all__ = ["create_app"]
@@ -61,6 +63,7 @@ WRITE_ROLES = frozenset({"owner", "accountant", "api"})
 WEBHOOK_ROLES = frozenset({"owner", "api"})
 XML_TYPES = ("application/xml", "text/xml")
 MAX_PAGE = 200
+RETRY_AFTER_SECONDS = 5  # while the database is away
 
 
 def _not_found() -> DocumentNotFoundError:
@@ -183,6 +186,14 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         raise InvalidCursorError(where="cursor") from None
 
 
+def _database_unavailable() -> JSONResponse:
+    return JSONResponse(
+        _error_body(DatabaseUnavailableError()),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of one API
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -221,6 +232,15 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             }
         }
         return JSONResponse(body, status_code=500)
+
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(PsycopgError)
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not is_unavailable(exc):
+            return await _unexpected(request, exc)
+        # Not a failure of ours or the client's: the same request may be sent again later.
+        log.warning("database unavailable: %s %s", request.method, request.url.path)
+        return _database_unavailable()
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
