@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -28,6 +28,9 @@ from entegrator.config import Settings
 from entegrator.documents.identifiers import vkn as vkn_ids
 from entegrator.runtime import Runtime
 from entegrator.store import repo
+
+if TYPE_CHECKING:
+    from entegrator.workflow.supervisor import WorkerHealth
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
 
@@ -63,15 +66,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(runtime: Runtime) -> Iterator[str]:
-    """The API of ``runtime`` served by uvicorn on a loopback port, in a thread."""
+def serve(runtime: Runtime, *, worker: WorkerHealth | None = None) -> Iterator[str]:
+    """The API of ``runtime`` served by uvicorn on a loopback port, in a thread (``worker``:
+    the health of a worker said to run beside it)."""
     import uvicorn
 
     from entegrator.api.app import create_app
 
     port = free_port()
     config = uvicorn.Config(
-        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        create_app(runtime, worker=worker),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

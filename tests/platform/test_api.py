@@ -385,5 +385,24 @@ def test_a_database_that_is_away_answers_503_with_retry_after(tmp_path: Path) ->
             ready = c.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["status"] == "unavailable"
+            assert ready.json()["worker"] == "absent"
     finally:
         away.close()
+
+
+def test_readyz_reports_the_worker_running_beside_the_api(runtime: Runtime) -> None:
+    from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus
+    from tests.platform.conftest import serve
+
+    health = WorkerHealth()
+    with serve(runtime, worker=health) as base, httpx.Client(base_url=base) as c:
+        for status, code in (
+            (WorkerStatus.STARTING, 503),
+            (WorkerStatus.RUNNING, 200),
+            (WorkerStatus.STOPPING, 503),
+            (WorkerStatus.RESTARTING, 503),
+        ):
+            health.status = status
+            ready = c.get("/readyz")
+            assert (ready.status_code, ready.json()["worker"]) == (code, str(status))
+            assert ready.json()["status"] == ("ready" if code == 200 else "unavailable")

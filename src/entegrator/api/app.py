@@ -54,6 +54,7 @@ from entegrator.services.invoices import (
 )
 from entegrator.store import DatabaseUnavailableError, is_unavailable, repo
 from entegrator.store.ids import created_at
+from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus
 
 __all__ = ["create_app"]
 
@@ -194,7 +195,12 @@ def _database_unavailable() -> JSONResponse:
     )
 
 
-def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of one API
+def create_app(  # noqa: PLR0915 - the routes of one API
+    runtime: Runtime, *, worker: WorkerHealth | None = None
+) -> FastAPI:
+    """The API on ``runtime``; ``worker`` is the health of the worker this process runs
+    beside it (``serve --with-worker``), which ``/readyz`` then reports."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Requests do their CPU work (parsing, validating) in threads that share one GIL: a
@@ -706,19 +712,31 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="The database answers and is migrated")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="The database answers and is migrated, and the worker (if any) is running",
+    )
     def readyz() -> JSONResponse:
+        state = "absent" if worker is None else str(worker.status)
         try:
             revision = runtime.db.revision()
         except Exception as exc:  # any failure means: not ready
             return JSONResponse(
-                {"status": "unavailable", "detail": type(exc).__name__}, status_code=503
+                {"status": "unavailable", "detail": type(exc).__name__, "worker": state},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         head = runtime.db.head()
-        ready = revision == head
+        if revision != head:
+            status = "migrating"
+        elif worker is not None and worker.status is not WorkerStatus.RUNNING:
+            status = "unavailable"  # nothing would sign what this process accepts
+        else:
+            status = "ready"
         return JSONResponse(
-            {"status": "ready" if ready else "migrating", "revision": revision, "head": head},
-            status_code=200 if ready else 503,
+            {"status": status, "revision": revision, "head": head, "worker": state},
+            status_code=200 if status == "ready" else 503,
         )
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
