@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -29,6 +29,9 @@ from entegrator.documents.identifiers import vkn as vkn_ids
 from entegrator.runtime import Runtime
 from entegrator.signing.certs import TestCA
 from entegrator.store import repo
+
+if TYPE_CHECKING:
+    from entegrator.workflow.supervisor import WorkerHealth
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
 
@@ -85,11 +88,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(runtime: Runtime, *, lifespan: str = "off") -> Iterator[str]:
+def serve(
+    runtime: Runtime, *, lifespan: str = "off", worker: WorkerHealth | None = None
+) -> Iterator[str]:
     """The API of ``runtime`` served by uvicorn on a loopback port, in a thread.
 
     ``lifespan="on"`` runs the app's start-up as ``entegrator serve`` does (request threads
-    limited to ``api_threads``).
+    limited to ``api_threads``); ``worker``: the health of a worker said to run beside it.
     """
     import uvicorn
 
@@ -97,7 +102,11 @@ def serve(runtime: Runtime, *, lifespan: str = "off") -> Iterator[str]:
 
     port = free_port()
     config = uvicorn.Config(
-        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
+        create_app(runtime, worker=worker),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan=lifespan,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

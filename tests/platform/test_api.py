@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 from lxml import etree
@@ -388,3 +389,46 @@ def test_json_body_of_other_shapes(tenant: TenantHandle) -> None:
         r = c.post("/api/v1/invoices", content=json.dumps({"profile": "TEMELFATURA"}))
         assert r.status_code == 422
         assert any(f["xpath"] == "supplier" for f in r.json()["findings"])
+
+
+def test_a_database_that_is_away_answers_503_with_retry_after(tmp_path: Path) -> None:
+    from tests.platform.conftest import free_port, make_settings, serve
+
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/none"
+    away = Runtime.from_settings(make_settings(closed, tmp_path))
+    headers = {"Authorization": "Bearer ent_000000000000_x"}
+    try:
+        with serve(away) as base, httpx.Client(base_url=base, headers=headers) as c:
+            for response in (
+                c.post("/api/v1/invoices", json={"profile": "TEMELFATURA"}),
+                c.get("/api/v1/invoices"),
+            ):
+                assert response.status_code == 503, response.text
+                assert response.headers["retry-after"] == "5"
+                error = response.json()["error"]
+                assert error["code"] == "DATABASE_UNAVAILABLE"
+                assert error["message_tr"].startswith("Veritabanına")
+            ready = c.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["status"] == "unavailable"
+            assert ready.json()["worker"] == "absent"
+    finally:
+        away.close()
+
+
+def test_readyz_reports_the_worker_running_beside_the_api(runtime: Runtime) -> None:
+    from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus
+    from tests.platform.conftest import serve
+
+    health = WorkerHealth()
+    with serve(runtime, worker=health) as base, httpx.Client(base_url=base) as c:
+        for status, code in (
+            (WorkerStatus.STARTING, 503),
+            (WorkerStatus.RUNNING, 200),
+            (WorkerStatus.STOPPING, 503),
+            (WorkerStatus.RESTARTING, 503),
+        ):
+            health.status = status
+            ready = c.get("/readyz")
+            assert (ready.status_code, ready.json()["worker"]) == (code, str(status))
+            assert ready.json()["status"] == ("ready" if code == 200 else "unavailable")

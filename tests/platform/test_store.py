@@ -174,3 +174,50 @@ def test_seal_keys_are_encrypted_and_bound_to_their_tenant(
     with runtime.db.tenant(tenant.tenant_id) as conn:
         stored = conn.execute(text("SELECT key_ciphertext FROM seals")).scalars().all()
     assert stored and all(der not in bytes(s) for s in stored)
+
+
+def test_an_unreachable_or_departing_server_is_told_from_a_failing_statement(
+    runtime: Runtime, database_url: str
+) -> None:
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    from entegrator.store import is_unavailable
+    from entegrator.store.db import libpq_url
+    from tests.platform.conftest import free_port
+
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/none"
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect(closed, connect_timeout=5)
+    assert is_unavailable(refused.value)
+    nowhere = Database(closed)
+    with pytest.raises(DBAPIError) as wrapped, nowhere.system() as conn:
+        conn.execute(text("SELECT 1"))
+    nowhere.dispose()
+    assert is_unavailable(wrapped.value)
+    # A server ending the session (as on shutdown: 57P01) is away too.
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as victim:
+        pid = victim.info.backend_pid
+        with psycopg.connect(libpq_url(database_url), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(psycopg.OperationalError) as ended:
+            victim.execute("SELECT 1")
+    assert is_unavailable(ended.value)
+    # So is a pool whose every connection stays busy (waiting for a server that hangs).
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    from entegrator.store.db import sqlalchemy_url
+
+    busy = create_engine(
+        sqlalchemy_url(database_url), pool_size=1, max_overflow=0, pool_timeout=0.1
+    )
+    with busy.connect(), pytest.raises(PoolTimeoutError) as timed_out:
+        busy.connect()
+    busy.dispose()
+    assert is_unavailable(timed_out.value)
+    # A statement that fails on a server that is there is not.
+    with pytest.raises(DBAPIError) as failed, runtime.db.system() as conn:
+        conn.execute(text("SELECT 1 / 0"))
+    assert not is_unavailable(failed.value)
+    assert not is_unavailable(ValueError("not a database error"))

@@ -26,8 +26,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg import Error as PsycopgError
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entegrator import __version__
@@ -63,10 +65,11 @@ from entegrator.services.invoices import (
     draft_findings,
     problem_findings,
 )
-from entegrator.store import repo
+from entegrator.store import DatabaseUnavailableError, is_unavailable, repo
 from entegrator.store.ids import created_at
 from entegrator.views import CONTENT_SECURITY_POLICY
 from entegrator.views.sandbox import Renderer, RenderLimits
+from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus
 
 __all__ = ["create_app"]
 
@@ -78,6 +81,7 @@ XML_TYPES = ("application/xml", "text/xml")
 MAX_PAGE = 200
 _PLAIN = r"^[^\x00-\x1f\x7f]{1,100}$"  # a search term: no control characters
 MAX_AMOUNT_DIGITS = 18  # amount filters beyond any invoice's total are refused
+RETRY_AFTER_SECONDS = 5  # while the database is away
 
 
 def _not_found() -> DocumentNotFoundError:
@@ -255,7 +259,20 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         raise InvalidCursorError(where="cursor") from None
 
 
-def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of one API
+def _database_unavailable() -> JSONResponse:
+    return JSONResponse(
+        _error_body(DatabaseUnavailableError()),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def create_app(  # noqa: PLR0915 - the routes of one API
+    runtime: Runtime, *, worker: WorkerHealth | None = None
+) -> FastAPI:
+    """The API on ``runtime``; ``worker`` is the health of the worker this process runs
+    beside it (``serve --with-worker``), which ``/readyz`` then reports."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Requests do their CPU work (parsing, validating) in threads that share one GIL: a
@@ -319,6 +336,15 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
             }
         }
         return JSONResponse(body, status_code=500)
+
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(PsycopgError)
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not is_unavailable(exc):
+            return await _unexpected(request, exc)
+        # Not a failure of ours or the client's: the same request may be sent again later.
+        log.warning("database unavailable: %s %s", request.method, request.url.path)
+        return _database_unavailable()
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -778,19 +804,31 @@ def create_app(runtime: Runtime) -> FastAPI:  # noqa: PLR0915 - the routes of on
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="The database answers and is migrated")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="The database answers and is migrated, and the worker (if any) is running",
+    )
     def readyz() -> JSONResponse:
+        state = "absent" if worker is None else str(worker.status)
         try:
             revision = runtime.db.revision()
         except Exception as exc:  # any failure means: not ready
             return JSONResponse(
-                {"status": "unavailable", "detail": type(exc).__name__}, status_code=503
+                {"status": "unavailable", "detail": type(exc).__name__, "worker": state},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         head = runtime.db.head()
-        ready = revision == head
+        if revision != head:
+            status = "migrating"
+        elif worker is not None and worker.status is not WorkerStatus.RUNNING:
+            status = "unavailable"  # nothing would sign what this process accepts
+        else:
+            status = "ready"
         return JSONResponse(
-            {"status": "ready" if ready else "migrating", "revision": revision, "head": head},
-            status_code=200 if ready else 503,
+            {"status": status, "revision": revision, "head": head, "worker": state},
+            status_code=200 if status == "ready" else 503,
         )
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")

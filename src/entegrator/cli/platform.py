@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import uuid
 from pathlib import Path
@@ -308,15 +309,32 @@ def worker(
         bool, typer.Option(help="Stop when the queue is empty (batch runs, tests).")
     ] = False,
 ) -> None:
-    """Run background jobs (signing, …); run as many as the load needs, on any machines."""
-    from entegrator.workflow.jobs import run_worker
+    """Run background jobs (signing, …); run as many as the load needs, on any machines.
+
+    The worker is started again (with back-off) whenever it stops on its own, e.g. while the
+    database is away; SIGINT or SIGTERM stops it after its running jobs.
+    """
+    from entegrator.workflow.jobs import run_worker, supervise_worker
+    from entegrator.workflow.supervisor import WorkerHealth
 
     _logging()
     rt = _runtime()
     rt.db.upgrade()
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
+
+    async def main() -> None:
+        task = asyncio.create_task(supervise_worker(rt, WorkerHealth(), concurrency=concurrency))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
     try:
-        asyncio.run(run_worker(rt, concurrency=concurrency, wait=not until_idle))
+        if until_idle:  # a batch run: a failure ends it with a non-zero exit
+            asyncio.run(run_worker(rt, concurrency=concurrency, wait=False))
+        else:
+            asyncio.run(main())
     except KeyboardInterrupt:
         pass
     finally:
@@ -365,7 +383,8 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     import uvicorn
 
     from entegrator.api.app import create_app
-    from entegrator.workflow.jobs import run_worker
+    from entegrator.workflow.jobs import supervise_worker
+    from entegrator.workflow.supervisor import WorkerHealth
 
     _logging()
     rt = _runtime()
@@ -399,7 +418,8 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
         )
         return
     rt.validator  # noqa: B018 - compile the rules before the first request
-    app = create_app(rt)
+    health = WorkerHealth() if with_worker else None
+    app = create_app(rt, worker=health)
     if demo:
         token = _demo_key(rt)
         base = f"http://{host}:{port}"
@@ -422,8 +442,8 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
 
     async def main() -> None:
         job = None
-        if with_worker:
-            job = asyncio.create_task(run_worker(rt, install_signal_handlers=False))
+        if health is not None:  # supervised: /readyz says 503 while it is not running
+            job = asyncio.create_task(supervise_worker(rt, health))
         # GİB's mutual-TLS listener stops with the API (the signal reaches both).
         tls_job = asyncio.create_task(gib_tls.serve()) if gib_tls is not None else None
         try:

@@ -4,6 +4,7 @@
 row-level security enforces it for the application role.
 """
 
-from entegrator.store.db import Database, embedded_url, resolve_url
+from entegrator.store.db import Database, embedded_url, is_unavailable, resolve_url
+from entegrator.store.errors import DatabaseUnavailableError
 
-__all__ = ["Database", "embedded_url", "resolve_url"]
+__all__ = ["Database", "DatabaseUnavailableError", "embedded_url", "is_unavailable", "resolve_url"]

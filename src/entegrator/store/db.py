@@ -23,7 +23,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-__all__ = ["APP_ROLE", "Database", "embedded_url", "resolve_url", "sqlalchemy_url"]
+__all__ = [
+    "APP_ROLE",
+    "Database",
+    "embedded_url",
+    "is_unavailable",
+    "resolve_url",
+    "sqlalchemy_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +80,41 @@ _SERVERS: list[Any] = []
 def resolve_url(database_url: str | None, data_dir: Path) -> str:
     """The configured server, or the embedded one when none is configured."""
     return database_url or embedded_url(data_dir)
+
+
+# SQLSTATEs of a server that is away rather than a statement that failed: connection
+# exceptions (class 08), shutting down (57P01 admin, 57P02 crash), starting up (57P03), and no
+# connection slot left (53300).
+_AWAY = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says PostgreSQL cannot be reached right now.
+
+    True for a refused or lost connection, a server shutting down or starting up, and a pool
+    that found no connection in time; False for errors of a statement (a constraint, a
+    deadlock, a syntax error), which say nothing of the server being away.
+    """
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain of causes, not a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, PoolTimeoutError):  # every connection busy waiting for the server
+            return True
+        if isinstance(seen, psycopg.OperationalError):
+            # Errors raised by the client itself (refused, lost, closed, pool timeout) carry
+            # no SQLSTATE; the server's own carry one.
+            state = seen.sqlstate
+            if state is None or state.startswith(_AWAY):
+                return True
+        seen = seen.__cause__
+    return False
 
 
 def _as_app_role(dbapi_connection: Any, _record: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from entegrator.errors import EntegratorError
 
-__all__ = ["BlobCorruptedError", "NotFoundError", "StoreError"]
+__all__ = ["BlobCorruptedError", "DatabaseUnavailableError", "NotFoundError", "StoreError"]
 
 
 class StoreError(EntegratorError):
@@ -28,3 +28,14 @@ class BlobCorruptedError(StoreError):
     message_tr = "Saklanan belge özetiyle uyuşmuyor (sha256 {digest})"
     message_en = "A stored document does not match its digest (sha256 {digest})"
     http_status = 500
+
+
+class DatabaseUnavailableError(StoreError):
+    """PostgreSQL cannot be reached, or is shutting down or starting up
+    (``store.db.is_unavailable``): try the same request again shortly (with the same
+    ``Idempotency-Key``, in case its commit went through before the connection was lost)."""
+
+    code = "DATABASE_UNAVAILABLE"
+    message_tr = "Veritabanına şu anda ulaşılamıyor; biraz sonra yeniden deneyin"
+    message_en = "The database cannot be reached right now; try again shortly"
+    http_status = 503

@@ -12,6 +12,12 @@ its status, so nothing is signed twice.
 Webhook deliveries wait on ERPs the tenants chose, so they run apart: their jobs are in the
 ``webhooks`` queue, which a worker runs in slots of its own (``ENTEGRATOR_WEBHOOK_CONCURRENCY``)
 on threads of its own, while the ``documents`` queue keeps all of ``ENTEGRATOR_WORKER_CONCURRENCY``.
+
+A worker that stops on its own (PostgreSQL went away) is started again by its supervisor
+(``supervise_worker``, see ``workflow.supervisor``). Every start first catches up: the jobs a
+previous run of the same process left in ``doing`` go back to the queue at once, and tenants
+whose documents wait in ``validated`` with no live job get one, so nothing accepted before or
+during an outage waits for the five-minute sweep.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate import PsycopgConnector, RetryStrategy
+from procrastinate.worker import Worker
 from sqlalchemy import text
 
 from entegrator.runtime import Runtime
@@ -33,8 +40,10 @@ from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 from entegrator.services.sending import SEND_TASK
 from entegrator.services.webhooks import QUEUE as WEBHOOK_QUEUE
 from entegrator.services.webhooks import WEBHOOK_TASK, due_tenants, wake_webhooks
+from entegrator.store import Database
+from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus, supervise
 
-__all__ = ["make_app", "recover_stalled", "run_worker", "sweep"]
+__all__ = ["make_app", "recover_stalled", "run_worker", "supervise_worker", "sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -105,28 +114,30 @@ def follow_gib(timestamp: int) -> int:
     return sum(rt.sending.poll(t) for t in tenants)
 
 
+_WAITING = text(
+    "SELECT DISTINCT d.tenant_id FROM documents d "
+    "WHERE d.status = 'validated' AND d.status_code IS NULL "
+    "AND d.updated_at < now() - CAST(:idle AS interval) "
+    "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task "
+    "AND j.status IN ('todo', 'doing') "
+    "AND j.args->>'tenant_id' = d.tenant_id::text)"
+)
+
+
+def wake_waiting(db: Database, *, idle: str) -> int:
+    """Wake a signer for tenants whose documents have waited in ``validated`` for ``idle``
+    (a PostgreSQL interval) with no live job; how many tenants were woken."""
+    with db.system() as conn:
+        tenants = conn.execute(_WAITING, {"task": SIGN_TASK, "idle": idle}).scalars().all()
+        return sum(wake_signer(conn, tenant_id) for tenant_id in tenants)
+
+
 def sweep(timestamp: int) -> int:
     """Wake a signer for tenants whose documents wait in ``validated`` with no live job (a
     job that ran out of retries, say). Returns how many tenants were woken."""
     del timestamp
     rt = _rt()
-    with rt.db.system() as conn:
-        tenants = (
-            conn.execute(
-                text(
-                    "SELECT DISTINCT d.tenant_id FROM documents d "
-                    "WHERE d.status = 'validated' AND d.status_code IS NULL "
-                    "AND d.updated_at < now() - interval '2 minutes' "
-                    "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task "
-                    "AND j.status IN ('todo', 'doing') "
-                    "AND j.args->>'tenant_id' = d.tenant_id::text)"
-                ),
-                {"task": SIGN_TASK},
-            )
-            .scalars()
-            .all()
-        )
-        woken = sum(wake_signer(conn, tenant_id) for tenant_id in tenants)
+    woken = wake_waiting(rt.db, idle="2 minutes")
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
     return woken
 
@@ -198,30 +209,82 @@ async def recover_stalled(app: procrastinate.App, *, every: float, stalled_after
         await asyncio.sleep(every)
 
 
+class _Worker(Worker):
+    """procrastinate's worker, which tells ``health`` as soon as it begins to stop (a failed
+    side task stops it, and its clean-up may wait long for a database that is away)."""
+
+    def __init__(self, *, health: WorkerHealth, **options: Any) -> None:
+        super().__init__(**options)
+        self.health = health
+
+    def stop(self) -> None:
+        self.health.status = WorkerStatus.STOPPING
+        super().stop()  # type: ignore[no-untyped-call]  # procrastinate's is untyped
+
+
+async def _catch_up(app: procrastinate.App, runtime: Runtime, health: WorkerHealth) -> None:
+    """What a worker does before its first job: after a restart, drop the pooled connections
+    (they may have died with the server); remove the registration the previous run left
+    behind (its jobs in ``doing`` are queued again by the next look for stalled jobs, not
+    after ``stalled_after_seconds``); wake every tenant whose documents wait with no live job.
+    """
+    if health.restarts:  # pooled connections may have died with the server: start afresh
+        await asyncio.to_thread(runtime.db.dispose)
+    if health.registration is not None:
+        await app.job_manager.unregister_worker(health.registration)
+        log.info("the jobs of the previous run (worker %d) are queued again", health.registration)
+        health.registration = None
+    woken = await asyncio.to_thread(wake_waiting, runtime.db, idle="0 seconds")
+    if woken:
+        log.info("signing woken for %d tenants with waiting documents", woken)
+
+
 async def run_worker(
-    runtime: Runtime, *, concurrency: int | None = None, wait: bool = True, **options: Any
+    runtime: Runtime,
+    *,
+    concurrency: int | None = None,
+    wait: bool = True,
+    health: WorkerHealth | None = None,
+    **options: Any,
 ) -> None:
-    """Run a worker in this event loop until stopped (or, with ``wait=False``, until idle)."""
+    """Run a worker in this event loop until stopped (or, with ``wait=False``, until idle).
+
+    It also returns, or raises, when it fails (the database went away): ``supervise_worker``
+    runs it again. ``health`` follows its state.
+    """
     global _runtime  # noqa: PLW0603 - one runtime per worker process
     _runtime = runtime
     s = runtime.settings
+    health = health if health is not None else WorkerHealth()
     runtime.pipeline  # noqa: B018 - load the master key before the first job
     app = make_app(runtime.database_url)
+    worker = _Worker(
+        health=health,
+        app=app,
+        queues=[QUEUE],
+        concurrency=concurrency or s.worker_concurrency,
+        wait=wait,
+        update_heartbeat_interval=s.heartbeat_seconds,
+        stalled_worker_timeout=s.stalled_after_seconds,
+        **options,
+    )
     async with app.open_async():
+        await _catch_up(app, runtime, health)
         recovery = asyncio.create_task(
             recover_stalled(app, every=s.heartbeat_seconds, stalled_after=s.stalled_after_seconds)
         )
         webhooks = asyncio.create_task(_run_webhook_worker(app, runtime, wait=wait))
-        webhooks.add_done_callback(_report_failure)
+
+        def webhooks_ended(task: asyncio.Task[None]) -> None:
+            _report_failure(task)
+            if wait and not task.cancelled():  # it died: stop both, the supervisor restarts
+                worker.stop()
+
+        webhooks.add_done_callback(webhooks_ended)
+        health.status = WorkerStatus.RUNNING
+        log.info("worker running (%d jobs at once)", worker.concurrency)
         try:
-            await app.run_worker_async(
-                queues=[QUEUE],
-                concurrency=concurrency or s.worker_concurrency,
-                wait=wait,
-                update_heartbeat_interval=s.heartbeat_seconds,
-                stalled_worker_timeout=s.stalled_after_seconds,
-                **options,
-            )
+            await worker.run()  # type: ignore[no-untyped-call]  # procrastinate's is untyped
             if not wait:
                 await webhooks
         finally:
@@ -229,3 +292,22 @@ async def run_worker(
             webhooks.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await webhooks
+            # Still set when the worker could not unregister (the database was away).
+            health.registration = worker.worker_id
+
+
+async def supervise_worker(
+    runtime: Runtime, health: WorkerHealth, *, concurrency: int | None = None, **options: Any
+) -> None:
+    """Run a worker until cancelled, starting it again (with back-off) whenever it stops on
+    its own; cancel the task to stop it (its running jobs finish first)."""
+    await supervise(
+        lambda: run_worker(
+            runtime,
+            concurrency=concurrency,
+            health=health,
+            install_signal_handlers=False,
+            **options,
+        ),
+        health,
+    )
