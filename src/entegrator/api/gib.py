@@ -24,6 +24,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from entegrator.api.errors import GibCallerUnknownError, GibEndpointClosedError
+from entegrator.api.middleware import BodyLimit
+from entegrator.api.responses import BODY, errors
 from entegrator.config import Settings
 from entegrator.errors import EntegratorError
 from entegrator.runtime import Runtime
@@ -68,6 +70,24 @@ def gib_router(runtime: Runtime, *, via_tls: bool) -> APIRouter:
         tags=["gib"],
         summary="GİB's sendDocument, as GİB calls it on us",
         operation_id="gib_send_document",
+        responses={
+            200: {"content": {"application/soap+xml": {}, "text/xml": {}}},
+            500: {
+                "description": "A SOAP fault with GİB's code",
+                "content": {"application/soap+xml": {}, "text/xml": {}},
+            },
+            **errors(
+                *BODY,
+                401,
+                403,
+                503,
+                when={
+                    401: "The caller is not GİB (GIB_CALLER_UNKNOWN)",
+                    403: "The endpoint is closed here (GIB_ENDPOINT_CLOSED)",
+                    503: "The database is away (DATABASE_UNAVAILABLE); see Retry-After",
+                },
+            ),
+        },
     )
     async def gib_inbound(
         request: Request, authorization: Annotated[str | None, Header()] = None
@@ -122,8 +142,6 @@ def gib_router(runtime: Runtime, *, via_tls: bool) -> APIRouter:
 
 def create_gib_app(runtime: Runtime) -> FastAPI:
     """The app of the mutual-TLS listener: the GİB endpoint and nothing else."""
-    from entegrator.api.app import BodyLimit
-
     app = FastAPI(title="entegrator GİB endpoint", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
     app.include_router(gib_router(runtime, via_tls=True))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ISSUED", "REJECTED", "Middleware", "render"]
+from entegrator.api.errors import MetricsClosedError
+from entegrator.config import Settings
+
+__all__ = ["ISSUED", "REJECTED", "Middleware", "check_access", "render"]
 
 REQUESTS = Counter("entegrator_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -51,3 +56,29 @@ class Middleware:
             method = scope["method"]
             REQUESTS.labels(method, name, str(status)).inc()
             LATENCY.labels(method, name).observe(time.perf_counter() - start)
+
+
+def check_access(settings: Settings, authorization: str | None) -> None:
+    """``/metrics`` is for the operator: with ``ENTEGRATOR_METRICS_TOKEN`` it wants that token;
+    otherwise it is open on a loopback bind and closed elsewhere, unless
+    ``ENTEGRATOR_METRICS_PUBLIC`` says otherwise."""
+    token = settings.metrics_token
+    if token is not None and token.get_secret_value():
+        expected = f"Bearer {token.get_secret_value()}".encode()
+        if not hmac.compare_digest((authorization or "").encode(), expected):
+            raise MetricsClosedError
+        return
+    public = settings.metrics_public
+    if public is None:
+        public = _is_loopback(settings.host)
+    if not public:
+        raise MetricsClosedError
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -221,6 +221,44 @@ class WebhookService:
         )
         return {"id": str(webhook_id), "url": url, "events": chosen, "secret": secret}
 
+    def register(self, key: repo.ApiKey, url: str, events: list[str] | None) -> dict[str, Any]:
+        """``create`` in its own transaction, with the audit entry naming who registered it."""
+        with self.db.tenant(key.tenant_id) as conn:
+            created = self.create(conn, key.tenant_id, url, events)
+            repo.append_audit(
+                conn,
+                key.tenant_id,
+                actor=key.actor,
+                action="webhook.create",
+                target=created["id"],
+                data={"url": url, "events": created["events"]},
+            )
+        return created
+
+    def unregister(self, key: repo.ApiKey, webhook_id: uuid.UUID) -> bool:
+        """``deactivate`` in its own transaction, audited; False when there is no such
+        active endpoint (nothing is written then)."""
+        with self.db.tenant(key.tenant_id) as conn:
+            if not self.deactivate(conn, key.tenant_id, webhook_id):
+                return False
+            repo.append_audit(
+                conn,
+                key.tenant_id,
+                actor=key.actor,
+                action="webhook.delete",
+                target=str(webhook_id),
+            )
+        return True
+
+    def endpoints_of(self, key: repo.ApiKey) -> list[dict[str, Any]]:
+        with self.db.tenant(key.tenant_id) as conn:
+            return self.endpoints(conn, key.tenant_id)
+
+    def deliveries_of(self, key: repo.ApiKey, webhook_id: uuid.UUID) -> list[dict[str, Any]] | None:
+        """The endpoint's last notifications, newest first; None: no such endpoint."""
+        with self.db.tenant(key.tenant_id) as conn:
+            return self.deliveries(conn, key.tenant_id, webhook_id)
+
     @staticmethod
     def endpoints(conn: Connection, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
         rows = conn.execute(

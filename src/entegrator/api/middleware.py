@@ -1,0 +1,94 @@
+"""ASGI middleware of the API: the body limit (size and time)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodyLimit"]
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over the limit (413) before the application reads them,
+    and bodies that take longer than ``timeout`` seconds to arrive (408): a slow upload holds
+    a connection, never a worker, for long."""
+
+    def __init__(self, app: ASGIApp, limit: int, timeout: float = 60.0) -> None:
+        self.app = app
+        self.limit = limit
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._too_large(send)
+                return
+        seen = 0
+        deadline = time.monotonic() + self.timeout
+        started = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise _SlowBodyError from None
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLargeError
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, watched)
+        except _TooLargeError:
+            await self._too_large(send)
+        except _SlowBodyError:
+            if not started:
+                await self._refuse(
+                    send,
+                    408,
+                    "BODY_TOO_SLOW",
+                    f"İstek gövdesi {self.timeout:g} saniyede gelmedi",
+                    f"The request body did not arrive within {self.timeout:g} seconds",
+                )
+
+    async def _too_large(self, send: Send) -> None:
+        await self._refuse(
+            send,
+            413,
+            "BODY_TOO_LARGE",
+            f"İstek gövdesi {self.limit} baytı aşıyor",
+            f"The request body exceeds {self.limit} bytes",
+        )
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, code: str, tr: str, en: str) -> None:
+        body = json.dumps({"error": {"code": code, "message_tr": tr, "message_en": en}}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+class _SlowBodyError(Exception):
+    pass

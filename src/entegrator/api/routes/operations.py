@@ -1,0 +1,68 @@
+"""Operations: ``/healthz``, ``/readyz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+
+from entegrator.api import metrics
+from entegrator.api.deps import RuntimeDep, WorkerDep
+from entegrator.api.handlers import RETRY_AFTER_SECONDS
+from entegrator.api.responses import errors
+from entegrator.api.schemas import Health, Ready
+from entegrator.workflow.supervisor import WorkerStatus
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["operations"])
+
+
+# On the event loop, not in the request threads: it answers while they are all busy.
+@router.get("/healthz", operation_id="healthz", summary="The process is alive")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    summary="The database answers and is migrated, and the worker (if any) is running",
+    response_model_exclude_unset=True,
+    responses={503: {"model": Ready, "description": "Not ready: the body says why"}},
+)
+def readyz(response: Response, runtime: RuntimeDep, worker: WorkerDep) -> Ready:
+    state = "absent" if worker is None else str(worker.status)
+    try:
+        revision = runtime.db.revision()
+    except Exception as exc:  # any failure means: not ready
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return Ready(status="unavailable", detail=type(exc).__name__, worker=state)
+    head = runtime.db.head()
+    if revision != head:
+        status = "migrating"
+    elif worker is not None and worker.status is not WorkerStatus.RUNNING:
+        status = "unavailable"  # nothing would sign what this process accepts
+    else:
+        status = "ready"
+    response.status_code = 200 if status == "ready" else 503
+    return Ready(status=status, revision=revision, head=head, worker=state)
+
+
+@router.get(
+    "/metrics",
+    operation_id="get_metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}},
+        **errors(403, when={403: "Metrics are not open here (METRICS_CLOSED)"}),
+    },
+)
+def get_metrics(
+    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+) -> Response:
+    metrics.check_access(runtime.settings, authorization)
+    data, media_type = metrics.render()
+    return Response(data, media_type=media_type)

@@ -1,0 +1,297 @@
+"""What the API answers, as pydantic models: one model per answer, and the error shape.
+
+The JSON is the API's contract (see ``docs/api.md``): amounts are decimal text (exact, never
+floats), ETTNs upper-case, dates and times ISO 8601 as PostgreSQL gave them. Optional keys that
+an answer leaves out (a finding's ``hint_en``, an error's ``where``) are unset, not null: the
+routes answer with ``response_model_exclude_unset``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, WithJsonSchema
+
+from entegrator.errors import EntegratorError
+from entegrator.rules import MAX_FINDINGS, Report
+from entegrator.rules import Finding as CoreFinding
+from entegrator.store import repo
+
+__all__ = [
+    "AnswerResult",
+    "Delivery",
+    "DeliveryList",
+    "Error",
+    "ErrorDetail",
+    "Event",
+    "Finding",
+    "Health",
+    "Invoice",
+    "InvoicePage",
+    "InvoiceSummary",
+    "IssueResult",
+    "Ready",
+    "ValidationReport",
+    "Webhook",
+    "WebhookCreated",
+    "WebhookList",
+]
+
+# Times keep their ISO form with the offset (``…+00:00``), as ``isoformat()`` writes it.
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Amount = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "examples": ["7200.00"]}
+    ),
+]
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+class Finding(BaseModel):
+    """One problem found in a document (see ``docs/validation.md``)."""
+
+    code: str
+    severity: str
+    source: str
+    line: int | None
+    xpath: str | None
+    message_tr: str
+    message_en: str
+    hint: str | None
+    hint_en: str | None = None
+
+    @classmethod
+    def of(cls, finding: CoreFinding) -> Finding:
+        return cls.model_validate(finding.to_dict())
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="A stable machine code, e.g. DOCUMENT_NOT_FOUND")
+    message_tr: str
+    message_en: str
+    where: str | None = Field(default=None, description="The field or part at fault, if known")
+
+
+class Error(BaseModel):
+    """Every error answer: the error, and for a document that is not valid its findings
+    (at most 1,000; ``truncated`` counts those left out)."""
+
+    error: ErrorDetail
+    findings: list[Finding] | None = None
+    truncated: int | None = None
+
+    @classmethod
+    def of(cls, exc: EntegratorError, findings: list[CoreFinding] | None = None) -> Error:
+        error = ErrorDetail.model_validate(exc.to_dict())
+        if findings is None:
+            return cls(error=error)
+        return cls(
+            error=error,
+            findings=[Finding.of(f) for f in findings[:MAX_FINDINGS]],
+            truncated=max(0, len(findings) - MAX_FINDINGS),
+        )
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+# -- documents -------------------------------------------------------------------------------
+
+
+class Party(BaseModel):
+    id: str | None = Field(description="VKN or TCKN")
+    name: str | None
+
+
+class Totals(BaseModel):
+    line_extension: Amount | None
+    tax_exclusive: Amount | None
+    tax_total: Amount | None
+    payable: Amount | None
+
+
+class Links(BaseModel):
+    xml: str
+    html: str
+    pdf: str
+
+
+class Event(BaseModel):
+    """One entry of a document's hash-chained event log."""
+
+    seq: int
+    at: Timestamp
+    type: str
+    status: str | None
+    actor: str | None
+    data: dict[str, Any]
+    hash: str
+
+    @classmethod
+    def of(cls, event: repo.EventRow) -> Event:
+        return cls.model_validate(event.to_dict())
+
+
+class InvoiceSummary(BaseModel):
+    """An invoice as a search lists it."""
+
+    id: str
+    ettn: str = Field(description="Upper-case UUID")
+    number: str | None
+    status: str
+    status_code: str | None
+    status_detail: str | None
+    direction: str
+    profile: str | None
+    type: str | None
+    issue_date: dt.date | None
+    sender: Party
+    receiver: Party
+    currency: str | None
+    totals: Totals
+    signed: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+    links: Links
+
+    @classmethod
+    def fields_of(cls, doc: repo.DocumentRow) -> dict[str, Any]:
+        # The links are the outgoing routes for both directions (as they always were).
+        base = f"/api/v1/invoices/{doc.document_id}"
+        return {
+            "id": str(doc.document_id),
+            "ettn": str(doc.ettn).upper(),
+            "number": doc.number,
+            "status": doc.status,
+            "status_code": doc.status_code,
+            "status_detail": doc.status_detail,
+            "direction": doc.direction,
+            "profile": doc.profile,
+            "type": doc.type,
+            "issue_date": doc.issue_date,
+            "sender": Party(id=doc.sender_id, name=doc.sender_name),
+            "receiver": Party(id=doc.receiver_id, name=doc.receiver_name),
+            "currency": doc.currency,
+            "totals": Totals(
+                line_extension=_money(doc.line_extension),
+                tax_exclusive=_money(doc.tax_exclusive),
+                tax_total=_money(doc.tax_total),
+                payable=_money(doc.payable),
+            ),
+            "signed": doc.signed_sha256 is not None,
+            "created_at": doc.created_at.isoformat(),
+            "updated_at": doc.updated_at.isoformat(),
+            "links": Links(xml=f"{base}/xml", html=f"{base}/html", pdf=f"{base}/pdf"),
+        }
+
+    @classmethod
+    def of(cls, doc: repo.DocumentRow) -> InvoiceSummary:
+        return cls(**cls.fields_of(doc))
+
+
+class Invoice(InvoiceSummary):
+    """One invoice with its event log."""
+
+    events: list[Event]
+
+    @classmethod
+    def with_events(cls, doc: repo.DocumentRow, events: list[repo.EventRow]) -> Invoice:
+        return cls(**cls.fields_of(doc), events=[Event.of(e) for e in events])
+
+
+class InvoicePage(BaseModel):
+    items: list[InvoiceSummary]
+    next_cursor: str | None = Field(description="The cursor of the next page; null on the last")
+
+
+class IssueResult(BaseModel):
+    id: str
+    ettn: str
+    number: str
+    status: str
+    warnings: list[Finding]
+
+
+class AnswerResult(BaseModel):
+    """The buyer's answer (KABUL/RED) on its way to the seller."""
+
+    id: str
+    status: str
+    envelope: str
+
+
+# -- webhooks --------------------------------------------------------------------------------
+
+
+class Webhook(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    active: bool
+    created_at: Timestamp
+
+
+class WebhookCreated(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    secret: str = Field(description="The signing secret, shown only in this answer")
+
+
+class WebhookList(BaseModel):
+    items: list[Webhook]
+
+
+class Delivery(BaseModel):
+    id: str
+    event: str
+    document_id: str | None
+    status: str = Field(description="pending, delivered or failed")
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    created_at: Timestamp
+    delivered_at: Timestamp | None
+
+
+class DeliveryList(BaseModel):
+    items: list[Delivery]
+
+
+# -- validation and operations ---------------------------------------------------------------
+
+
+class ValidationReport(BaseModel):
+    path: str
+    valid: bool
+    kind: str | None
+    profile: str | None
+    type: str | None
+    findings: list[Finding]
+    truncated: int
+    ms: float
+
+    @classmethod
+    def of(cls, report: Report) -> ValidationReport:
+        return cls.model_validate(report.to_dict())
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Ready(BaseModel):
+    """``status``: ready, migrating or unavailable; ``worker``: absent, starting, running,
+    stopping or restarting."""
+
+    status: str
+    revision: str | None = None
+    head: str | None = None
+    detail: str | None = Field(default=None, description="Why the database did not answer")
+    worker: str
