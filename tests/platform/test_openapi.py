@@ -1,8 +1,10 @@
 """The OpenAPI document is a contract: explicit operation ids, every answer a route can give
-declared (errors with the ``Error`` schema)."""
+declared (errors with the ``Error`` schema); the documentation pages work offline;
+``/`` leads to them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -111,3 +113,40 @@ def test_an_undeclared_operation_id_is_refused() -> None:
     with pytest.raises(RuntimeError, match="no operation_id"):
         app.include_router(router)
         app.openapi()
+
+
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+_ASSETS = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_documentation_pages_load_nothing_from_outside(base_url: str, page: str) -> None:
+    with httpx.Client(base_url=base_url) as c:
+        html = c.get(page)
+        assert html.status_code == 200
+        assert "text/html" in html.headers["content-type"]
+        assert not re.search(r"https?://", html.text), "an outside URL in the page"
+        assert not _EXTERNAL.search(html.text)
+        assets = _ASSETS.findall(html.text)
+        assert any(a.endswith(".js") for a in assets)
+        for asset in assets:
+            assert asset.startswith("/docs/static/"), asset
+            loaded = c.get(asset)
+            assert loaded.status_code == 200, asset
+            assert len(loaded.content) > 1000, asset
+        assert "openapi.json" in html.text
+
+
+def test_the_swagger_ui_script_is_the_one_shipped(base_url: str) -> None:
+    with httpx.Client(base_url=base_url) as c:
+        script = c.get("/docs/static/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert b"SwaggerUIBundle" in script.content
+
+
+def test_root_redirects_to_the_docs_without_echoing_the_host(base_url: str) -> None:
+    with httpx.Client(base_url=base_url) as c:
+        answer = c.get("/", headers={"Host": "evil.example"})
+    assert answer.status_code in (307, 308)
+    assert answer.headers["location"] == "/docs"

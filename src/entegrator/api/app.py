@@ -1,10 +1,10 @@
 """The REST API (FastAPI): ``/api/v1`` for ERPs and integrations, health and metrics.
 
-``create_app`` builds the application from the runtime: middleware (the body limit, metrics,
-the one place errors become answers (``handlers.py``), and the routers, one
-per resource (``routes/``). Every error leaves as ``{"error": {code, message_tr, message_en,
-where?}, "findings"?: [...]}`` with a 4xx/5xx status; nothing is stored for a request that
-fails.
+``create_app`` builds the application from the runtime: middleware (the body limit and
+metrics), the one place errors become answers (``handlers.py``), the routers, one per resource
+(``routes/``), and the documentation pages served from local files (``routes/docs.py``). Every
+error leaves as ``{"error": {code, message_tr, message_en, where?}, "findings"?: [...]}`` with a
+4xx/5xx status; nothing is stored for a request that fails.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from entegrator.api.handlers import register_handlers
 from entegrator.api.middleware import BodyLimit
 from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import incoming, invoices, operations, validate, webhooks
+from entegrator.api.routes.docs import mount_docs
 from entegrator.api.throttle import FailureThrottle
 from entegrator.runtime import Runtime
 from entegrator.views.sandbox import Renderer, RenderLimits
@@ -68,6 +69,8 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         title="entegrator",
         version=__version__,
         description="Turkish e-document integrator: e-Fatura, e-Arşiv and e-İrsaliye through GİB.",
+        docs_url=None,  # served from local files (routes/docs.py)
+        redoc_url=None,
         generate_unique_id_function=_explicit_operation_id,
     )
     app.state.runtime = runtime
@@ -86,6 +89,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
     for module in (invoices, incoming, webhooks, validate, operations):
         app.include_router(module.router)
     app.include_router(gib_router(runtime, via_tls=False))
+    mount_docs(app)
     _document_declared_errors_only(app)
     return app
 
