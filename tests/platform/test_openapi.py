@@ -1,14 +1,18 @@
 """The OpenAPI document is a contract: explicit operation ids, every answer a route can give
-declared (errors with the ``Error`` schema); the documentation pages work offline;
-``/`` leads to them."""
+declared (errors with the ``Error`` schema); the documentation pages work offline; ``/`` leads
+to them; every request leaves one access-log line."""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.platform.conftest import TenantHandle
 
 AUTH = {401, 429, 503}  # behind an API key: no or wrong key, throttled, database away
 BODY = {408, 413}  # reads a body: too slow, too large
@@ -150,3 +154,26 @@ def test_root_redirects_to_the_docs_without_echoing_the_host(base_url: str) -> N
         answer = c.get("/", headers={"Host": "evil.example"})
     assert answer.status_code in (307, 308)
     assert answer.headers["location"] == "/docs"
+
+
+def test_each_request_leaves_one_access_log_line(
+    base_url: str, tenant: TenantHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="entegrator.access")
+    secret = "QUERY-SECRET-123"
+    with tenant.client() as c:
+        answer = c.get(f"/api/v1/invoices/0190a1b2-0000-7000-8000-000000000000?x={secret}")
+    assert answer.status_code == 404
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "entegrator.access"]
+
+    # The line is written once the answer has gone out: give the server a moment.
+    deadline = time.monotonic() + 10
+    while not lines() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert len(lines()) == 1, lines()
+    assert re.fullmatch(r"GET /api/v1/invoices/\{document_id\} 404 \d+\.\dms", lines()[0])
+    assert secret not in caplog.text
+    assert tenant.token not in caplog.text

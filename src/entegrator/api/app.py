@@ -1,10 +1,11 @@
 """The REST API (FastAPI): ``/api/v1`` for ERPs and integrations, health and metrics.
 
-``create_app`` builds the application from the runtime: middleware (the body limit and
-metrics), the one place errors become answers (``handlers.py``), the routers, one per resource
-(``routes/``), and the documentation pages served from local files (``routes/docs.py``). Every
-error leaves as ``{"error": {code, message_tr, message_en, where?}, "findings"?: [...]}`` with a
-4xx/5xx status; nothing is stored for a request that fails.
+``create_app`` builds the application from the runtime: middleware (the body limit, metrics
+and the access log), the one place errors become answers (``handlers.py``), the routers, one
+per resource (``routes/``), and the documentation pages served from local files
+(``routes/docs.py``). Every error leaves as ``{"error": {code, message_tr, message_en,
+where?}, "findings"?: [...]}`` with a 4xx/5xx status; nothing is stored for a request that
+fails.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from entegrator import __version__
 from entegrator.api import metrics
 from entegrator.api.gib import gib_router
 from entegrator.api.handlers import register_handlers
-from entegrator.api.middleware import BodyLimit
+from entegrator.api.middleware import AccessLog, BodyLimit
 from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import incoming, invoices, operations, validate, webhooks
 from entegrator.api.routes.docs import mount_docs
@@ -84,6 +85,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout_seconds
     )
     app.add_middleware(metrics.Middleware)
+    app.add_middleware(AccessLog)
     register_handlers(app)
 
     for module in (invoices, incoming, webhooks, validate, operations):

@@ -1,14 +1,17 @@
-"""ASGI middleware of the API: the body limit (size and time)."""
+"""ASGI middleware of the API: the body limit (size and time) and the access log."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit"]
+__all__ = ["AccessLog", "BodyLimit"]
+
+access_log = logging.getLogger("entegrator.access")
 
 
 class BodyLimit:
@@ -92,3 +95,34 @@ class _TooLargeError(Exception):
 
 class _SlowBodyError(Exception):
     pass
+
+
+class AccessLog:
+    """One line per request on the ``entegrator.access`` logger (INFO): method, route
+    template, status and duration in milliseconds.
+
+    The template (``/api/v1/invoices/{document_id}``), not the raw path, and never the query
+    string or a header: what is logged names no document, party or secret."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def recorded(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recorded)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            ms = (time.perf_counter() - start) * 1000
+            access_log.info("%s %s %d %.1fms", scope["method"], route, status, ms)

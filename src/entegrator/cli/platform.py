@@ -40,12 +40,37 @@ def _runtime() -> Runtime:
     return Runtime.from_settings(Settings())
 
 
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def _logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=_FORMAT)
     for noisy in ("procrastinate", "pgserver", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _uvicorn_logging() -> dict[str, Any]:
+    """uvicorn's logging, plus ours (the ``entegrator.access`` log included) in the API
+    processes of ``serve --workers``, which start with logging unconfigured."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = {
+        **LOGGING_CONFIG,
+        "formatters": {**LOGGING_CONFIG["formatters"], "entegrator": {"format": _FORMAT}},
+        "handlers": {
+            **LOGGING_CONFIG["handlers"],
+            "entegrator": {
+                "class": "logging.StreamHandler",
+                "formatter": "entegrator",
+                "stream": "ext://sys.stderr",
+            },
+        },
+        "loggers": {
+            **LOGGING_CONFIG["loggers"],
+            "entegrator": {"handlers": ["entegrator"], "level": "INFO", "propagate": False},
+        },
+    }
+    return config
 
 
 @db_app.command("upgrade")
@@ -414,7 +439,8 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
             port=port,
             workers=workers,
             log_level="info",
-            access_log=False,
+            log_config=_uvicorn_logging(),
+            access_log=False,  # ours: entegrator.access, one line per request
         )
         return
     rt.validator  # noqa: B018 - compile the rules before the first request
@@ -435,6 +461,8 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     # Requests wait on the database (the series lock) while others validate: hand the GIL
     # over sooner than the default 5 ms, or a waiting request sits out a whole slice each time.
     sys.setswitchinterval(0.0005)
+    # uvicorn's access log stays off: ours (entegrator.access, at INFO through _logging) names
+    # the route template, never the raw path or its query string.
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     server = uvicorn.Server(config)
 
