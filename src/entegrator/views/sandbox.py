@@ -26,6 +26,7 @@ import signal
 import struct
 import subprocess
 import sys
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -72,6 +73,14 @@ _dying: list[subprocess.Popen[bytes]] = []
 
 def _reap() -> None:
     _dying[:] = [process for process in _dying if process.poll() is None]
+
+
+def _kill_all(workers: list[_Worker]) -> None:
+    """Kill ``workers`` and empty the list (the list itself stays: a finalizer holds it)."""
+    ending = list(workers)
+    workers.clear()
+    for worker in ending:
+        worker.kill()
 
 
 class _LimitError(Exception):
@@ -292,6 +301,9 @@ class Renderer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._idle: list[_Worker] = []
+        # A renderer dropped without aclose (an app run without its lifespan) still ends its
+        # idle workers; killed ones wait in _dying to be reaped.
+        weakref.finalize(self, _kill_all, self._idle)
 
     def _bind(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -364,9 +376,7 @@ class Renderer:
 
     async def aclose(self) -> None:
         """End every idle worker (busy ones end with their request)."""
-        idle, self._idle = self._idle, []
-        for worker in idle:
-            worker.kill()
+        _kill_all(self._idle)
         for _ in range(500):
             _reap()
             if not _dying:
