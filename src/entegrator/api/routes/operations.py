@@ -32,7 +32,9 @@ async def healthz() -> Health:
     responses={503: {"model": Ready, "description": "Not ready: the body says why"}},
 )
 def readyz(response: Response, runtime: RuntimeDep, worker: WorkerDep) -> Ready:
-    state = "absent" if worker is None else str(worker.status)
+    # Read once: the worker may change state meanwhile, and the answer must agree with itself.
+    working = None if worker is None else worker.status
+    state = "absent" if working is None else str(working)
     try:
         revision = runtime.db.revision()
     except Exception as exc:  # any failure means: not ready
@@ -42,7 +44,7 @@ def readyz(response: Response, runtime: RuntimeDep, worker: WorkerDep) -> Ready:
     head = runtime.db.head()
     if revision != head:
         status = "migrating"
-    elif worker is not None and worker.status is not WorkerStatus.RUNNING:
+    elif working is not None and working is not WorkerStatus.RUNNING:
         status = "unavailable"  # nothing would sign what this process accepts
     else:
         status = "ready"
