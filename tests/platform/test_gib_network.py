@@ -248,8 +248,12 @@ def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
     drain(sending)  # sign, envelope, send
     with seller.client() as c:
         sent = c.get(f"/api/v1/invoices/{to_buyer['id']}").json()
-        assert sent["status"] == "sent", sent
-        assert [e["type"] for e in sent["events"]][-3:] == ["queued", "enveloped", "sent"]
+        # Sent (1000); or already further when GİB's pushed 1200 came before our own record
+        # of the send, which then adds nothing (a status never moves back).
+        assert sent["status"] in ("sent", "processing"), sent
+        types = [e["type"] for e in sent["events"]]
+        assert types[types.index("enveloped") - 1 :][:2] == ["queued", "enveloped"]
+        assert types[types.index("enveloped") + 1] in ("sent", "gib-status"), types
         waiting = c.get(f"/api/v1/invoices/{stranger['id']}").json()
         assert (waiting["status"], waiting["status_code"]) == ("queued", "not-registered")
     # GİB processes it and delivers it to the buyer's integrator (this same platform),

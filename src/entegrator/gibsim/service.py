@@ -35,6 +35,7 @@ from entegrator.errors import EntegratorError
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
+from entegrator.lifecycle.backoff import backoff
 from entegrator.rules import Validator
 from entegrator.signing import sign
 from entegrator.signing.certs import SigningKey, TestCA
@@ -615,7 +616,7 @@ class Simulator:
             elif attempts >= self.max_attempts:
                 code, when = 1215, None
             else:
-                pause = min(3600.0, self.retry_seconds * 2 ** (attempts - 1))
+                pause = backoff(attempts, first=self.retry_seconds, cap=3600.0)
                 code, when = 1210, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=pause)
             with self.engine.begin() as conn:
                 conn.execute(

@@ -32,6 +32,7 @@ from entegrator.envelope.sbdh import GIB_ALIAS, GIB_VKN, Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
+from entegrator.lifecycle import DocumentStatus
 from entegrator.rules import Severity, Validator
 from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
@@ -48,6 +49,8 @@ _FILE_NAME = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
 )
 RECEIVED = "Zarf alındı."
+# The status an incoming invoice is filed in (the lifecycle's first for it).
+_RECEIVED = DocumentStatus.RECEIVED
 
 
 class InboundFault(Exception):  # noqa: N818 - answered as a SOAP fault with GİB's code
@@ -376,7 +379,7 @@ class InboundService:
                 "updated_at) VALUES (:t, :d, :c, 'in', 'invoice', :profile, :type, :number, "
                 "NULL, :ettn, :issue_date, :sender_id, :sender_name, :receiver_id, "
                 ":receiver_name, :currency, :line_extension, :tax_exclusive, :tax_total, "
-                ":payable, 'received', :alias, :x, :x, :n, :h, :c)"
+                ":payable, :status, :alias, :x, :x, :n, :h, :c)"
             ),
             {
                 "t": tenant_id,
@@ -388,6 +391,7 @@ class InboundService:
                 "n": events[-1].seq,
                 "h": events[-1].hash,
                 "alias": sender_alias,
+                "status": _RECEIVED,
                 **facts,
             },
         )

@@ -30,6 +30,7 @@ from entegrator.documents.identifiers import numbering
 from entegrator.documents.model import InvoiceDraft
 from entegrator.documents.ns import CAC, CBC, INVOICE
 from entegrator.errors import EntegratorError
+from entegrator.lifecycle import DocumentStatus
 from entegrator.rules import Finding, Report, Severity, Source, Validator
 from entegrator.store import Database, repo
 from entegrator.store.ids import created_at, uuid7
@@ -561,7 +562,11 @@ class InvoiceService:
                     at=created,
                 )
                 result = IssueResult(
-                    id=doc_id, ettn=p.ettn, number=number, status="validated", warnings=warnings
+                    id=doc_id,
+                    ettn=p.ettn,
+                    number=number,
+                    status=DocumentStatus.VALIDATED,
+                    warnings=warnings,
                 )
                 conn.execute(
                     _ISSUE,
@@ -576,6 +581,7 @@ class InvoiceService:
                         "vkn": tenant.vkn,
                         "number": number,
                         "series": series,
+                        "status": DocumentStatus.VALIDATED.value,
                         "ettn": p.ettn,
                         "actor": key.actor,
                         "audit": json.dumps({"number": number, "ettn": p.ettn}),
@@ -640,7 +646,7 @@ INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, prof
                        payable, status, xml_sha256, event_count, head_hash, updated_at)
 SELECT :t, :d, :c, 'out', 'invoice', :profile, :type, :number, :series, :ettn, :issue_date,
        :sender_id, :sender_name, :receiver_id, :receiver_name, :currency, :line_extension,
-       :tax_exclusive, :tax_total, :payable, 'validated', :x, :n, :h, :c
+       :tax_exclusive, :tax_total, :payable, :status, :x, :n, :h, :c
   FROM job
 """
 )

@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from entegrator import lifecycle
 from entegrator.errors import EntegratorError
-from entegrator.services.webhooks import notify_document
+from entegrator.lifecycle import DocumentStatus
 from entegrator.signing import vault
 from entegrator.signing.certs import SigningKey, TestCA, identity_of
 from entegrator.signing.errors import SigningError
-from entegrator.store import Database, repo
+from entegrator.store import Database, documents
 from entegrator.store.errors import BlobCorruptedError
 from entegrator.store.ids import created_at
 
@@ -168,35 +169,20 @@ class Pipeline:
 
     def _fail(self, tenant_id: uuid.UUID, document_id: uuid.UUID, exc: EntegratorError) -> None:
         with self.db.tenant(tenant_id) as conn:
-            row = conn.execute(
-                _READ_STATE, {"t": tenant_id, "c": created_at(document_id), "d": document_id}
-            ).one()
-            if row.status != "validated":
+            state = documents.lock_state(conn, tenant_id, document_id, created_at(document_id))
+            if state is None or state.status != DocumentStatus.VALIDATED:
                 return
-            now = dt.datetime.now(dt.UTC)
-            events = repo.chain(
-                document_id,
-                after_seq=row.event_count,
-                after_hash=bytes(row.head_hash),
-                events=[("failed", "failed", {"code": exc.code, "message": exc.text_en})],
+            lifecycle.move(
+                conn,
+                tenant_id,
+                state,
+                DocumentStatus.FAILED,
+                happened=[("failed", "failed", {"code": exc.code, "message": exc.text_en})],
                 actor="worker",
-                at=now,
+                now=dt.datetime.now(dt.UTC),
+                code=exc.code,
+                detail=exc.text_tr,
             )
-            conn.execute(
-                _WRITE,
-                _write_params(
-                    tenant_id,
-                    row.created_at,
-                    document_id,
-                    None,
-                    "failed",
-                    exc.code,
-                    exc.text_tr,
-                    now,
-                    events,
-                ),
-            )
-            notify_document(conn, tenant_id, document_id, "document.status")
 
     def _sign_row(self, conn: Connection, tenant_id: uuid.UUID, row: Any) -> SignOutcome:
         from entegrator.signing import sign
@@ -220,19 +206,37 @@ class Pipeline:
             )
             return SignOutcome("validated", changed=False)
         now = dt.datetime.now(dt.UTC)
-        signed: bytes | None = None
-        code: str | None = None
-        detail: str | None = None
-        happened: list[tuple[str, str | None, dict[str, Any]]]
+        state = documents.DocumentState(
+            document_id,
+            row.created_at,
+            row.direction,
+            row.kind,
+            row.status,
+            row.status_code,
+            row.event_count,
+            bytes(row.head_hash),
+        )
         try:
             signed = sign(xml, seal)
         except SigningError as exc:  # expired seal, another VKN's seal: a permanent failure
-            status = "failed"
-            happened = [("failed", "failed", {"code": exc.code, "message": exc.text_en})]
-            code, detail = exc.code, exc.text_tr
-        else:
-            status = "queued"
-            happened = [
+            lifecycle.move(
+                conn,
+                tenant_id,
+                state,
+                DocumentStatus.FAILED,
+                happened=[("failed", "failed", {"code": exc.code, "message": exc.text_en})],
+                actor="worker",
+                now=now,
+                code=exc.code,
+                detail=exc.text_tr,
+            )
+            return SignOutcome(DocumentStatus.FAILED, changed=True)
+        lifecycle.move(
+            conn,
+            tenant_id,
+            state,
+            DocumentStatus.QUEUED,
+            happened=[
                 (
                     "signed",
                     "signed",
@@ -242,26 +246,17 @@ class Pipeline:
                     },
                 ),
                 ("queued", "queued", {"queue": "gib"}),
-            ]
-        events = repo.chain(
-            document_id,
-            after_seq=row.event_count,
-            after_hash=bytes(row.head_hash),
-            events=happened,
+            ],
             actor="worker",
-            at=now,
+            now=now,
+            signed=signed,
+            notify=False,  # the tenant hears of what GİB says, not of our signing
         )
-        conn.execute(
-            _WRITE,
-            _write_params(
-                tenant_id, row.created_at, document_id, signed, status, code, detail, now, events
-            ),
-        )
-        if status == "queued" and self._wake_sender:
+        if self._wake_sender:
             from entegrator.services.sending import wake_sender
 
             wake_sender(conn, tenant_id)
-        return SignOutcome(status, changed=True)
+        return SignOutcome(DocumentStatus.QUEUED, changed=True)
 
 
 def seal_installed(conn: Connection, tenant_id: uuid.UUID) -> int:
@@ -283,39 +278,9 @@ def seal_installed(conn: Connection, tenant_id: uuid.UUID) -> int:
     return int(waiting)
 
 
-def _write_params(  # noqa: PLR0917 - one row's new values
-    tenant_id: uuid.UUID,
-    created: dt.datetime,
-    document_id: uuid.UUID,
-    signed: bytes | None,
-    status: str,
-    code: str | None,
-    detail: str | None,
-    now: dt.datetime,
-    events: list[repo.NewEvent],
-) -> dict[str, Any]:
-    return {
-        "t": tenant_id,
-        "c": created,
-        "d": document_id,
-        "xml": signed,
-        "x": hashlib.sha256(signed).digest() if signed is not None else None,
-        "size": len(signed) if signed is not None else 0,
-        "status": status,
-        "code": code,
-        "detail": detail,
-        "now": now,
-        "at": now,
-        "n": events[-1].seq,
-        "h": events[-1].hash,
-        "actor": "worker",
-        **repo.event_columns(events),
-    }
-
-
 _COLUMNS = """
-SELECT d.document_id, d.status, d.created_at, d.event_count, d.head_hash, d.xml_sha256,
-       b.data AS xml, s.seal_id
+SELECT d.document_id, d.status, d.status_code, d.direction, d.kind, d.created_at,
+       d.event_count, d.head_hash, d.xml_sha256, b.data AS xml, s.seal_id
   FROM documents d
   JOIN blobs b ON b.tenant_id = d.tenant_id AND b.sha256 = d.xml_sha256
   LEFT JOIN seals s ON s.tenant_id = d.tenant_id AND s.active
@@ -337,27 +302,5 @@ _READ_NEXT = text(
  ORDER BY d.created_at
  LIMIT 1
    FOR UPDATE OF d SKIP LOCKED
-"""
-)
-
-_READ_STATE = text(
-    "SELECT status, created_at, event_count, head_hash FROM documents "
-    "WHERE tenant_id = :t AND created_at = :c AND document_id = :d FOR UPDATE"
-)
-
-_WRITE = text(
-    """
-WITH
-  blob AS (
-    INSERT INTO blobs (tenant_id, sha256, size, data)
-    SELECT :t, CAST(:x AS bytea), :size, CAST(:xml AS bytea) WHERE CAST(:x AS bytea) IS NOT NULL
-    ON CONFLICT (tenant_id, sha256) DO NOTHING),
-  ev AS ("""
-    + repo.EVENTS_INSERT
-    + """)
-UPDATE documents
-   SET status = :status, signed_sha256 = CAST(:x AS bytea), event_count = :n, head_hash = :h,
-       updated_at = :now, status_code = :code, status_detail = :detail
- WHERE tenant_id = :t AND created_at = :c AND document_id = :d
 """
 )

@@ -52,8 +52,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, text
 
 from entegrator.errors import EntegratorError
+from entegrator.lifecycle.backoff import backoff
 from entegrator.services import _webhook_http as web
-from entegrator.store import Database, repo
+from entegrator.store import Database, documents, repo
 from entegrator.store.ids import created_at
 
 __all__ = [
@@ -97,34 +98,12 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 # One statement: the document as the ERP needs it, notified to every subscribed endpoint.
-_NOTIFY = text(
-    """
-SELECT entegrator_notify(CAST(:event AS text), jsonb_build_object(
-    'event', CAST(:event AS text),
-    'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-    'document', jsonb_build_object(
-        'id', d.document_id, 'direction', d.direction, 'kind', d.kind,
-        'profile', d.profile, 'type', d.type, 'number', d.number, 'ettn', d.ettn,
-        'issue_date', d.issue_date, 'status', d.status, 'status_code', d.status_code,
-        'status_detail', d.status_detail,
-        'sender', jsonb_build_object('id', d.sender_id, 'name', d.sender_name),
-        'receiver', jsonb_build_object('id', d.receiver_id, 'name', d.receiver_name),
-        'currency', d.currency, 'payable', CAST(d.payable AS text))))
-  FROM documents d
- WHERE d.tenant_id = :t AND d.created_at = :c AND d.document_id = :d
-"""
-)
-
-
 def notify_document(
     conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID, event: str
 ) -> None:
     """Notify the tenant's endpoints of ``event`` about the document as it now stands, in the
     caller's transaction (after its change)."""
-    conn.execute(
-        _NOTIFY,
-        {"event": event, "t": tenant_id, "c": created_at(document_id), "d": document_id},
-    )
+    documents.notify(conn, tenant_id, document_id, created_at(document_id), event)
 
 
 def _lock(secret: str, master: bytes, aad: str) -> tuple[bytes, bytes]:
@@ -343,7 +322,7 @@ class WebhookService:
                 outcome, error = "failed", "the secret does not decrypt (installation key?)"
         if outcome == "retry" and row.attempts >= MAX_ATTEMPTS:
             outcome = "failed"
-        pause = min(6 * 3600.0, 10.0 * 2 ** (row.attempts - 1))
+        pause = backoff(row.attempts, first=10.0, cap=6 * 3600.0)
         with self.db.tenant(tenant_id) as conn:
             conn.execute(
                 text(

@@ -1,0 +1,223 @@
+"""Documents: the searchable row of each outgoing and incoming document."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from entegrator.store.events import EVENTS_INSERT, NewEvent, event_columns
+
+__all__ = [
+    "DOCUMENT_COLUMNS",
+    "DocumentRow",
+    "DocumentState",
+    "get_document",
+    "lock_state",
+    "notify",
+    "write_state",
+]
+
+
+DOCUMENT_COLUMNS = (
+    "document_id, created_at, direction, kind, profile, type, number, series, ettn, issue_date, "
+    "sender_id, sender_name, receiver_id, receiver_name, currency, line_extension, "
+    "tax_exclusive, tax_total, payable, status, status_code, status_detail, gib_alias, "
+    "xml_sha256, "
+    "signed_sha256, event_count, head_hash, updated_at"
+)
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    document_id: uuid.UUID
+    created_at: dt.datetime
+    direction: str
+    kind: str
+    profile: str | None
+    type: str | None
+    number: str | None
+    series: str | None
+    ettn: uuid.UUID
+    issue_date: dt.date | None
+    sender_id: str | None
+    sender_name: str | None
+    receiver_id: str | None
+    receiver_name: str | None
+    currency: str | None
+    line_extension: Decimal | None
+    tax_exclusive: Decimal | None
+    tax_total: Decimal | None
+    payable: Decimal | None
+    status: str
+    status_code: str | None
+    status_detail: str | None
+    gib_alias: str | None
+    xml_sha256: bytes
+    signed_sha256: bytes | None
+    event_count: int
+    head_hash: bytes
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> DocumentRow:
+        values = dict(row._mapping)
+        for name in ("xml_sha256", "signed_sha256", "head_hash"):
+            if values[name] is not None:
+                values[name] = bytes(values[name])
+        return cls(**values)
+
+
+def get_document(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    created_at: dt.datetime,
+    *,
+    for_update: bool = False,
+) -> DocumentRow | None:
+    row = conn.execute(
+        text(
+            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant_id = :t "
+            "AND created_at = :c AND document_id = :d" + (" FOR UPDATE" if for_update else "")
+        ),
+        {"t": tenant_id, "c": created_at, "d": document_id},
+    ).first()
+    return DocumentRow.from_row(row) if row is not None else None
+
+
+# -- a document's state, as a status change needs it ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """What a status change reads of a document, holding its row lock."""
+
+    document_id: uuid.UUID
+    created_at: dt.datetime
+    direction: str
+    kind: str
+    status: str
+    status_code: str | None
+    event_count: int
+    head_hash: bytes
+
+
+def lock_state(
+    conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID, created_at: dt.datetime
+) -> DocumentState | None:
+    """The document's state, its row locked until the transaction ends (None: no such one)."""
+    row = conn.execute(
+        text(
+            "SELECT document_id, created_at, direction, kind, status, status_code, event_count, "
+            "head_hash FROM documents WHERE tenant_id = :t AND created_at = :c "
+            "AND document_id = :d FOR UPDATE"
+        ),
+        {"t": tenant_id, "c": created_at, "d": document_id},
+    ).first()
+    if row is None:
+        return None
+    return DocumentState(
+        row.document_id,
+        row.created_at,
+        row.direction,
+        row.kind,
+        row.status,
+        row.status_code,
+        row.event_count,
+        bytes(row.head_hash),
+    )
+
+
+# One statement: the signed blob (when there is one), the events, the row's new state.
+_WRITE_STATE = text(
+    """
+WITH
+  blob AS (
+    INSERT INTO blobs (tenant_id, sha256, size, data)
+    SELECT :t, CAST(:x AS bytea), :size, CAST(:xml AS bytea) WHERE CAST(:x AS bytea) IS NOT NULL
+    ON CONFLICT (tenant_id, sha256) DO NOTHING),
+  ev AS ("""
+    + EVENTS_INSERT
+    + """)
+UPDATE documents
+   SET status = :status, signed_sha256 = COALESCE(CAST(:x AS bytea), signed_sha256),
+       event_count = :n, head_hash = :h, updated_at = :at, status_code = :code,
+       status_detail = :detail
+ WHERE tenant_id = :t AND created_at = :c AND document_id = :d
+"""
+)
+
+
+def write_state(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    state: DocumentState,
+    *,
+    status: str,
+    code: str | None,
+    detail: str | None,
+    events: Sequence[NewEvent],
+    actor: str | None,
+    signed: bytes | None = None,
+) -> None:
+    """Write a document's new status with its events (and its signed XML), in one statement.
+
+    The caller holds the row lock (:func:`lock_state`) and chained ``events`` after it."""
+    conn.execute(
+        _WRITE_STATE,
+        {
+            "t": tenant_id,
+            "c": state.created_at,
+            "d": state.document_id,
+            "xml": signed,
+            "x": hashlib.sha256(signed).digest() if signed is not None else None,
+            "size": len(signed) if signed is not None else 0,
+            "status": status,
+            "code": code,
+            "detail": detail,
+            "at": events[-1].at,
+            "n": events[-1].seq,
+            "h": events[-1].hash,
+            "actor": actor,
+            **event_columns(events),
+        },
+    )
+
+
+# The notification of the tenant's webhook endpoints about a document as it now stands.
+_NOTIFY = text(
+    """
+SELECT entegrator_notify(CAST(:event AS text), jsonb_build_object(
+    'event', CAST(:event AS text),
+    'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    'document', jsonb_build_object(
+        'id', d.document_id, 'direction', d.direction, 'kind', d.kind,
+        'profile', d.profile, 'type', d.type, 'number', d.number, 'ettn', d.ettn,
+        'issue_date', d.issue_date, 'status', d.status, 'status_code', d.status_code,
+        'status_detail', d.status_detail,
+        'sender', jsonb_build_object('id', d.sender_id, 'name', d.sender_name),
+        'receiver', jsonb_build_object('id', d.receiver_id, 'name', d.receiver_name),
+        'currency', d.currency, 'payable', CAST(d.payable AS text))))
+  FROM documents d
+ WHERE d.tenant_id = :t AND d.created_at = :c AND d.document_id = :d
+"""
+)
+
+
+def notify(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    created_at: dt.datetime,
+    event: str,
+) -> None:
+    """Queue ``event`` about the document, as it now stands, for the tenant's webhook
+    endpoints (``entegrator_notify``), in the caller's transaction (after its change)."""
+    conn.execute(_NOTIFY, {"event": event, "t": tenant_id, "c": created_at, "d": document_id})
