@@ -18,8 +18,13 @@ __all__ = [
     "DOCUMENT_COLUMNS",
     "DocumentRow",
     "DocumentState",
+    "ToSign",
+    "clear_seal_missing",
     "get_document",
     "lock_state",
+    "lock_to_sign",
+    "mark_seal_missing",
+    "next_to_sign",
     "notify",
     "write_state",
 ]
@@ -221,3 +226,105 @@ def notify(
     """Queue ``event`` about the document, as it now stands, for the tenant's webhook
     endpoints (``entegrator_notify``), in the caller's transaction (after its change)."""
     conn.execute(_NOTIFY, {"event": event, "t": tenant_id, "c": created_at, "d": document_id})
+
+
+# -- signing: the outgoing documents waiting for the tenant's seal --------------------------------
+
+
+@dataclass(frozen=True)
+class ToSign:
+    """A document to sign, its row locked: its state, its XML and the tenant's active seal."""
+
+    state: DocumentState
+    xml: bytes
+    xml_sha256: bytes
+    seal_id: uuid.UUID | None
+
+
+_TO_SIGN = """
+SELECT d.document_id, d.status, d.status_code, d.direction, d.kind, d.created_at,
+       d.event_count, d.head_hash, d.xml_sha256, b.data AS xml, s.seal_id
+  FROM documents d
+  JOIN blobs b ON b.tenant_id = d.tenant_id AND b.sha256 = d.xml_sha256
+  LEFT JOIN seals s ON s.tenant_id = d.tenant_id AND s.active
+"""
+
+_LOCK_TO_SIGN = text(
+    _TO_SIGN
+    + """
+ WHERE d.tenant_id = :t AND d.created_at = :c AND d.document_id = :d
+   FOR UPDATE OF d
+"""
+)
+
+# The oldest waiting document nobody else holds (workers share a tenant's queue).
+_NEXT_TO_SIGN = text(
+    _TO_SIGN
+    + """
+ WHERE d.tenant_id = :t AND d.status = 'validated' AND d.status_code IS NULL
+ ORDER BY d.created_at
+ LIMIT 1
+   FOR UPDATE OF d SKIP LOCKED
+"""
+)
+
+
+def _to_sign(row: Any) -> ToSign:
+    return ToSign(
+        DocumentState(
+            row.document_id,
+            row.created_at,
+            row.direction,
+            row.kind,
+            row.status,
+            row.status_code,
+            row.event_count,
+            bytes(row.head_hash),
+        ),
+        bytes(row.xml),
+        bytes(row.xml_sha256),
+        row.seal_id,
+    )
+
+
+def lock_to_sign(
+    conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID, created_at: dt.datetime
+) -> ToSign | None:
+    """One document with its XML, its row locked (None: no such document)."""
+    row = conn.execute(_LOCK_TO_SIGN, {"t": tenant_id, "c": created_at, "d": document_id}).first()
+    return _to_sign(row) if row is not None else None
+
+
+def next_to_sign(conn: Connection, tenant_id: uuid.UUID) -> ToSign | None:
+    """The tenant's oldest document waiting to be signed that no other worker holds (``FOR
+    UPDATE SKIP LOCKED``: workers share a tenant's documents); None when none is left."""
+    row = conn.execute(_NEXT_TO_SIGN, {"t": tenant_id}).first()
+    return _to_sign(row) if row is not None else None
+
+
+def mark_seal_missing(conn: Connection, tenant_id: uuid.UUID, detail: str) -> None:
+    """Every waiting document of the tenant waits for a seal (``status_code`` seal-missing)."""
+    conn.execute(
+        text(
+            "UPDATE documents SET status_code = 'seal-missing', status_detail = :d "
+            "WHERE tenant_id = :t AND status = 'validated' AND status_code IS NULL"
+        ),
+        {"t": tenant_id, "d": detail},
+    )
+
+
+def clear_seal_missing(conn: Connection, tenant_id: uuid.UUID) -> int:
+    """A seal was installed: the documents that waited for one are signable again; how many
+    documents wait to be signed now."""
+    conn.execute(
+        text(
+            "UPDATE documents SET status_code = NULL, status_detail = NULL "
+            "WHERE tenant_id = :t AND status = 'validated' AND status_code = 'seal-missing'"
+        ),
+        {"t": tenant_id},
+    )
+    waiting = conn.execute(
+        text("SELECT count(*) FROM documents WHERE tenant_id = :t AND status = 'validated'"),
+        {"t": tenant_id},
+    ).scalar_one()
+    return int(waiting)
