@@ -80,6 +80,8 @@ def test_error_codes_are_unique_and_messages_render() -> None:
     importlib.import_module("entegrator.signing")
     importlib.import_module("entegrator.api.app")
     importlib.import_module("entegrator.services.invoices")
+    importlib.import_module("entegrator.services.trust")
+    importlib.import_module("entegrator.lifecycle")
     errors = _all_errors(EntegratorError)
     codes = [e.code for e in errors]
     assert len(codes) == len(set(codes)), codes
@@ -100,6 +102,16 @@ def test_error_codes_are_unique_and_messages_render() -> None:
             role="viewer",
             status="validated",
             errors=1,
+            lines=2,
+            limit=1,
+            retry_after=5,
+            number="EFA2026000000002",
+            expected="EFA2026000000001",
+            series="EFA",
+            year=2026,
+            direction="out",
+            source="validated",
+            target="delivered",
         )
         assert "{" not in instance.text_tr and "{" not in instance.text_en, err
         assert instance.to_dict()["code"] == err.code
