@@ -19,13 +19,16 @@ __all__ = [
     "DocumentRow",
     "DocumentState",
     "ToSign",
+    "claim_incoming_keys",
     "clear_seal_missing",
     "get_document",
+    "insert_incoming",
     "lock_state",
     "lock_to_sign",
     "mark_seal_missing",
     "next_to_sign",
     "notify",
+    "outgoing_by_ettn",
     "write_state",
 ]
 
@@ -328,3 +331,89 @@ def clear_seal_missing(conn: Connection, tenant_id: uuid.UUID) -> int:
         {"t": tenant_id},
     ).scalar_one()
     return int(waiting)
+
+
+# -- incoming documents ---------------------------------------------------------------------------
+
+
+def claim_incoming_keys(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    created_at: dt.datetime,
+    *,
+    ettn: str,
+    sender_id: str,
+    number: str,
+) -> bool:
+    """Claim an incoming document's ETTN and number for ``document_id``; False when the same
+    document was filed before (a second delivery files nothing)."""
+    known = conn.execute(
+        text(
+            "INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, "
+            "document_id, created_at) VALUES (:t, 'in', :e, :s, :n, :d, :c) "
+            "ON CONFLICT DO NOTHING RETURNING document_id"
+        ),
+        {"t": tenant_id, "e": ettn, "s": sender_id, "n": number, "d": document_id, "c": created_at},
+    ).first()
+    return known is not None
+
+
+def insert_incoming(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    created_at: dt.datetime,
+    *,
+    status: str,
+    number: str,
+    ettn: str,
+    sender_alias: str,
+    xml_sha256: bytes,
+    facts: dict[str, Any],
+    events: Sequence[NewEvent],
+    actor: str,
+) -> None:
+    """An incoming invoice's row and its first events (its XML is stored already)."""
+    conn.execute(
+        text(
+            "INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, "
+            "profile, type, number, series, ettn, issue_date, sender_id, sender_name, "
+            "receiver_id, receiver_name, currency, line_extension, tax_exclusive, tax_total, "
+            "payable, status, gib_alias, xml_sha256, signed_sha256, event_count, head_hash, "
+            "updated_at) VALUES (:t, :d, :c, 'in', 'invoice', :profile, :type, :number, "
+            "NULL, :ettn, :issue_date, :sender_id, :sender_name, :receiver_id, "
+            ":receiver_name, :currency, :line_extension, :tax_exclusive, :tax_total, "
+            ":payable, :status, :alias, :x, :x, :n, :h, :c)"
+        ),
+        {
+            "t": tenant_id,
+            "d": document_id,
+            "c": created_at,
+            "number": number,
+            "ettn": ettn,
+            "x": xml_sha256,
+            "n": events[-1].seq,
+            "h": events[-1].hash,
+            "alias": sender_alias,
+            "status": status,
+            **facts,
+        },
+    )
+    conn.execute(
+        text(EVENTS_INSERT),
+        {"t": tenant_id, "d": document_id, "at": created_at, "actor": actor}
+        | event_columns(events),
+    )
+
+
+def outgoing_by_ettn(conn: Connection, tenant_id: uuid.UUID, ettn: str) -> uuid.UUID | None:
+    """The tenant's outgoing document with this ETTN."""
+    found = conn.execute(
+        text(
+            "SELECT document_id FROM document_keys WHERE tenant_id = :t "
+            "AND direction = 'out' AND ettn = :e"
+        ),
+        {"t": tenant_id, "e": ettn.upper()},
+    ).scalar()
+    return uuid.UUID(str(found)) if found is not None else None
