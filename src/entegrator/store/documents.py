@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = [
     "next_to_sign",
     "notify",
     "outgoing_by_ettn",
+    "store_issued",
     "write_state",
 ]
 
@@ -417,3 +419,100 @@ def outgoing_by_ettn(conn: Connection, tenant_id: uuid.UUID, ettn: str) -> uuid.
         {"t": tenant_id, "e": ettn.upper()},
     ).scalar()
     return uuid.UUID(str(found)) if found is not None else None
+
+
+# -- issuing: an accepted outgoing invoice ---------------------------------------------------------
+
+# Everything an accepted invoice writes, in one statement (data-modifying CTEs run whether or
+# not they are referenced; the job's CTE is referenced so that it runs too).
+_ISSUE = text(
+    """
+WITH
+  blob AS (
+    INSERT INTO blobs (tenant_id, sha256, size, data) VALUES (:t, :x, :size, :xml)
+    ON CONFLICT (tenant_id, sha256) DO NOTHING),
+  dkey AS (
+    INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, document_id,
+                               created_at)
+    VALUES (:t, 'out', :ettn, :vkn, :number, :d, :c)),
+  ev AS ("""
+    + EVENTS_INSERT
+    + """),
+  party AS (
+    INSERT INTO parties (tenant_id, vkn_tckn, name)
+    SELECT :t, CAST(:receiver_id AS text), coalesce(CAST(:receiver_name AS text), '')
+     WHERE CAST(:receiver_id AS text) ~ '^[0-9]{10,11}$'
+    ON CONFLICT (tenant_id, vkn_tckn) DO NOTHING),
+  audit AS (
+    INSERT INTO audit_log (tenant_id, at, actor, action, target, data)
+    VALUES (:t, :c, :actor, 'invoice.issue', CAST(:d AS text), CAST(:audit AS jsonb))),
+  idem AS (
+    UPDATE idempotency_keys SET status_code = 201, response = CAST(:response AS jsonb)
+     WHERE tenant_id = :t AND key = CAST(:idem AS text)),
+  job AS (
+    SELECT entegrator_wake(:queue, :task, :lock, CAST(:job AS jsonb)) AS woke)
+INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, profile, type,
+                       number, series, ettn, issue_date, sender_id, sender_name, receiver_id,
+                       receiver_name, currency, line_extension, tax_exclusive, tax_total,
+                       payable, status, xml_sha256, event_count, head_hash, updated_at)
+SELECT :t, :d, :c, 'out', 'invoice', :profile, :type, :number, :series, :ettn, :issue_date,
+       :sender_id, :sender_name, :receiver_id, :receiver_name, :currency, :line_extension,
+       :tax_exclusive, :tax_total, :payable, :status, :x, :n, :h, :c
+  FROM job
+"""
+)
+
+
+def store_issued(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    created_at: dt.datetime,
+    *,
+    xml: bytes,
+    status: str,
+    number: str,
+    series: str | None,
+    ettn: str,
+    supplier_vkn: str,
+    facts: dict[str, Any],
+    events: Sequence[NewEvent],
+    actor: str,
+    idempotency_key: str | None,
+    response: dict[str, Any],
+    wake: tuple[str, str, str],
+) -> None:
+    """Store an accepted invoice in one statement, after its number was taken: its XML, its
+    keys (ETTN and number, unique), its row and first events, the buyer as a partner, the
+    audit entry, the idempotent answer, and the signing job's wake-up (``wake``: queue, task,
+    queueing lock). The series' lock is held from the number to the commit, so the shorter
+    this is, the more requests pass per second."""
+    conn.execute(
+        _ISSUE,
+        {
+            "t": tenant_id,
+            "d": document_id,
+            "c": created_at,
+            "at": created_at,
+            "x": hashlib.sha256(xml).digest(),
+            "xml": xml,
+            "size": len(xml),
+            "vkn": supplier_vkn,
+            "number": number,
+            "series": series,
+            "status": status,
+            "ettn": ettn,
+            "actor": actor,
+            "audit": json.dumps({"number": number, "ettn": ettn}),
+            "job": json.dumps({"tenant_id": str(tenant_id)}),
+            "queue": wake[0],
+            "task": wake[1],
+            "lock": wake[2],
+            "idem": idempotency_key,
+            "response": json.dumps(response),
+            "n": len(events),
+            "h": events[-1].hash,
+            **event_columns(events),
+            **facts,
+        },
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-__all__ = ["create_tenant"]
+__all__ = ["Tenant", "create_tenant", "get_tenant"]
 
 
 def create_tenant(
@@ -28,3 +29,23 @@ def create_tenant(
         {"t": tid, "vkn": vkn, "name": name, "ds": default_series, "es": earsiv_series},
     )
     return tid
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: uuid.UUID
+    vkn: str
+    name: str
+    default_series: str
+    earsiv_series: str
+
+
+def get_tenant(conn: Connection, tenant_id: uuid.UUID) -> Tenant:
+    row = conn.execute(
+        text(
+            "SELECT tenant_id, vkn, name, default_series, earsiv_series FROM tenants "
+            "WHERE tenant_id = :t"
+        ),
+        {"t": tenant_id},
+    ).one()
+    return Tenant(*row)
