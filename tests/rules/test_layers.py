@@ -302,7 +302,7 @@ def test_an_assert_that_raises_is_a_finding_and_the_others_still_run(
 
 
 def test_every_gib_rule_family_has_english_text() -> None:
-    from entegrator.rules.findings import _gib_catalogue, gib_family
+    from entegrator.rules.gib_catalogue import _gib_catalogue, gib_family
 
     source = read_schematron(RulePack.default().schematron.read_bytes())
     invoice_like = {"genel", "invoice", "applicationresponse", "despatchadvice", "receiptadvice"}

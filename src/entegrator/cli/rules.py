@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from entegrator.cli._errors import cli_errors, fail
+from entegrator.findings import Report
 from entegrator.rules import Engine, RulePack, Severity, ValidationSettings
 from entegrator.rules.batch import collect, default_jobs, validate_paths
-from entegrator.rules.findings import Report
 
 __all__ = ["info", "validate"]
 

@@ -5,7 +5,7 @@
 False
 """
 
-from entegrator.rules.findings import MAX_FINDINGS, Finding, Report, Severity, Source
+from entegrator.findings import MAX_FINDINGS, Finding, Report, Severity, Source
 from entegrator.rules.pack import RulePack, RulePackError
 from entegrator.rules.validator import Engine, ValidationSettings, Validator, detect_kind
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from entegrator.rules.findings import Report
+from entegrator.findings import Report
 from entegrator.rules.pack import RulePack
 from entegrator.rules.validator import ValidationSettings, Validator
 

@@ -27,8 +27,8 @@ from entegrator.documents.codes import InvoiceTypeCode, ProfileID, allowed_types
 from entegrator.documents.identifiers import ettn, numbering, tckn, vkn
 from entegrator.documents.ns import CAC as _CAC
 from entegrator.documents.ns import CBC as _CBC
-from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import child, element_path, line_of
+from entegrator.findings import Finding, Severity, Source
+from entegrator.findings.paths import child, element_path, line_of
 
 __all__ = ["check"]
 

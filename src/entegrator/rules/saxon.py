@@ -14,8 +14,9 @@ from typing import Any
 
 from lxml import etree
 
-from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import element_path, line_of
+from entegrator.findings import Finding, Severity, Source
+from entegrator.findings.paths import element_path, line_of
+from entegrator.rules.gib_catalogue import gib_rule_finding
 
 __all__ = ["SaxonSchematron"]
 
@@ -82,7 +83,7 @@ class SaxonSchematron:
         if location:
             line, xpath = self._place(tree, location)
         flag = node.get("flag")
-        return Finding.from_gib_rule(
+        return gib_rule_finding(
             rule=rule,
             severity=Severity.WARNING if flag == "warning" else Severity.ERROR,
             line=line,

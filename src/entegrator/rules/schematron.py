@@ -31,8 +31,9 @@ from typing import Any
 
 from lxml import etree
 
-from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import element_path, line_of
+from entegrator.findings import Finding, Severity, Source
+from entegrator.findings.paths import element_path, line_of
+from entegrator.rules.gib_catalogue import gib_rule_finding
 from entegrator.rules.xpath import (
     EXTENSION_NS,
     ISTANBUL,
@@ -710,7 +711,7 @@ class CompiledSchematron:
     def _finding(self, hit: _Hit, assertion: Assertion) -> Finding:
         text = self._message(hit, assertion)
         severity = Severity.WARNING if assertion.flag == "warning" else Severity.ERROR
-        return Finding.from_gib_rule(
+        return gib_rule_finding(
             rule=assertion.id,
             severity=severity,
             line=line_of(hit.element),

@@ -21,12 +21,13 @@ from lxml import etree
 
 from entegrator.documents import safe_xml
 from entegrator.documents.errors import UnsafeXMLError, XMLError
+from entegrator.findings import MAX_FINDINGS, Finding, Report, Severity, Source
+from entegrator.findings.paths import line_of
 from entegrator.rules import arithmetic, identity, xsd
-from entegrator.rules.findings import MAX_FINDINGS, Finding, Report, Severity, Source
 from entegrator.rules.pack import KINDS, RulePack
-from entegrator.rules.paths import line_of
 from entegrator.rules.schematron import CompiledSchematron, read_schematron
 from entegrator.rules.xpath import UnsupportedXPathError
+from entegrator.signing.verify import verify_tree
 
 __all__ = ["Engine", "ValidationSettings", "Validator", "detect_kind"]
 
@@ -307,8 +308,6 @@ class Validator:
 
     def _signature(self, root: etree._Element) -> list[Finding]:
         """Layer 6 for signed documents: digests, signature value, certificate, identity."""
-        from entegrator.signing.verify import verify_tree
-
         return verify_tree(root, trust=self.settings.trust)
 
     def _schematron(self, data: bytes, tree: etree._ElementTree, type_: str) -> list[Finding]:
