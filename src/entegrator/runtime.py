@@ -43,7 +43,9 @@ class Runtime:
         severity = Severity.ERROR if s.id_checksum == "error" else Severity.WARNING
         validator = Validator(
             RulePack.load(str(s.rules_pack) if s.rules_pack else None),
-            ValidationSettings(id_checksum=severity, engine=Engine(s.schematron_engine)),
+            ValidationSettings(
+                id_checksum=severity, engine=Engine(s.schematron_engine), cache_dir=s.cache_dir
+            ),
         )
         validator.warm_up(("invoice",))
         return validator

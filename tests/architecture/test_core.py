@@ -159,6 +159,31 @@ def test_core_imports_only_the_core() -> None:
     assert outside == {}
 
 
+# Calls that reach outside the arguments: the environment, the user's home (the wall clock is
+# checked the same way below).
+_AMBIENT = {"getenv": "environment", "expanduser": "home", "home": "home"}
+
+
+def _ambient_reads(names: dict[str, str]) -> list[str]:
+    offenders = []
+    for package in CORE_PACKAGES:
+        for path in (SRC / package.split(".")[1]).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                name = node.attr if isinstance(node, ast.Attribute) else None
+                if name == "environ" or (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in names
+                ):
+                    what = names.get(name or getattr(node.func, "attr", ""), "environment")
+                    offenders.append(f"{path.relative_to(SRC)}:{node.lineno} reads the {what}")
+    return offenders
+
+
+def test_core_reads_no_environment() -> None:
+    assert _ambient_reads(_AMBIENT) == []
+
+
 def _all_errors(cls: type[EntegratorError]) -> list[type[EntegratorError]]:
     out = [cls]
     for sub in cls.__subclasses__():

@@ -313,24 +313,37 @@ def test_every_gib_rule_family_has_english_text() -> None:
     assert missing == set()
 
 
-def test_translation_cache_replays_and_survives_damage(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ENTEGRATOR_CACHE_DIR", str(tmp_path))
+def test_translation_cache_replays_and_survives_damage(tmp_path: Path) -> None:
     source = read_schematron(RulePack.default().schematron.read_bytes())
-    first = CompiledSchematron(source, "efatura")
+    first = CompiledSchematron(source, "efatura", cache_dir=tmp_path)
     files = list((tmp_path / "rules").glob("*.json"))
     assert len(files) == 1
-    second = CompiledSchematron(source, "efatura")
+    second = CompiledSchematron(source, "efatura", cache_dir=tmp_path)
     assert [r.xpath.path if r.xpath else None for r in first.rules] == [
         r.xpath.path if r.xpath else None for r in second.rules
     ]
     assert second._memo.replay == []  # every answer came from the file
     files[0].write_text('[["ok", "1 = 0", {}]]')  # a file made for other rules
-    third = CompiledSchematron(source, "efatura")
+    third = CompiledSchematron(source, "efatura", cache_dir=tmp_path)
     assert [r.xpath.path if r.xpath else None for r in third.rules] == [
         r.xpath.path if r.xpath else None for r in first.rules
     ]
+
+
+def test_translation_cache_is_where_the_caller_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core reads no environment: the cache goes to ``cache_dir``, or nowhere."""
+    from_env = tmp_path / "env"
+    monkeypatch.setenv("ENTEGRATOR_CACHE_DIR", str(from_env))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    source = read_schematron(RulePack.default().schematron.read_bytes())
+    uncached = CompiledSchematron(source, "efatura")
+    assert uncached._memo.path is None
+    assert not from_env.exists() and not (tmp_path / "home").exists()
+    CompiledSchematron(source, "efatura", cache_dir=tmp_path / "given")
+    assert len(list((tmp_path / "given" / "rules").glob("*.json"))) == 1
+    assert not from_env.exists() and not (tmp_path / "home").exists()
 
 
 def test_answers_remembered_by_text_are_the_same_answers(bases: dict[str, bytes]) -> None:
@@ -353,11 +366,10 @@ def test_replayed_translations_know_their_code_lists(
     """A new process that compiles from the cache must still answer ``ent:in-list`` tests."""
     from entegrator.rules import xpath as xp
 
-    monkeypatch.setenv("ENTEGRATOR_CACHE_DIR", str(tmp_path))
     source = read_schematron(RulePack.default().schematron.read_bytes())
-    CompiledSchematron(source, "efatura")  # records the translations
+    CompiledSchematron(source, "efatura", cache_dir=tmp_path)  # records the translations
     monkeypatch.setattr(xp, "_CODE_LISTS", {})  # as in a fresh process
-    replayed = CompiledSchematron(source, "efatura")
+    replayed = CompiledSchematron(source, "efatura", cache_dir=tmp_path)
     assert replayed._memo.replay == []
     assert xp._CODE_LISTS  # the long lists (units, MIME types) are registered again
     mutation = next(m for m in MUTATIONS if m.name == "unit-code-adet")

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from entegrator.cli._errors import cli_errors, fail
+from entegrator.cli._secrets import read_password
 
 __all__ = ["cert_app", "sign", "verify"]
 
@@ -26,8 +27,6 @@ PasswordFile = Annotated[
 
 
 def _password(env: str | None, file: Path | None) -> bytes:
-    from entegrator.signing import read_password
-
     if env is None and file is None:
         fail(
             "PASSWORD_MISSING",

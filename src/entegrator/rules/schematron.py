@@ -299,19 +299,25 @@ class _Translations:
 
     Translating GİB's 500 asserts takes a few hundred milliseconds of pure Python; the answers
     depend only on the schematron file, ``$type`` and the translator's own code, so they are kept
-    in a cache file (``ENTEGRATOR_CACHE_DIR``, default ``~/.cache/entegrator``) and a new process
-    only compiles the XPaths. Any problem with the cache means compiling from scratch.
+    in a cache file under ``cache_dir`` (the caller's choice: the platform and the CLI pass
+    ``ENTEGRATOR_CACHE_DIR``) and a new process only compiles the XPaths. ``cache_dir`` None:
+    nothing is read or written, every process translates. Any problem with the cache means
+    compiling from scratch.
     """
 
-    def __init__(self, source: SchematronSource, type_: str, *, cached: bool = True) -> None:
+    def __init__(
+        self, source: SchematronSource, type_: str, *, cache_dir: Path | None, cached: bool = True
+    ) -> None:
+        self.answers: list[Any] = []
+        self.replay: list[Any] | None = None
+        self.path: Path | None = None
+        if cache_dir is None:
+            return
         code = b"".join(Path(m).read_bytes() for m in (__file__, _xpath_module_file()))
         key = hashlib.sha256(
             f"{source.digest}|{type_}|".encode() + hashlib.sha256(code).digest()
         ).hexdigest()[:32]
-        base = os.environ.get("ENTEGRATOR_CACHE_DIR") or Path.home() / ".cache" / "entegrator"
-        self.path = Path(base) / "rules" / f"{key}.json"
-        self.answers: list[Any] = []
-        self.replay: list[Any] | None = None
+        self.path = cache_dir / "rules" / f"{key}.json"
         if not cached:
             return
         try:
@@ -348,7 +354,7 @@ class _Translations:
         return result
 
     def save(self) -> None:
-        if self.replay is not None:
+        if self.replay is not None or self.path is None:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -372,7 +378,10 @@ def _xpath_module_file() -> str:
 class CompiledSchematron:
     """GİB's schematron for one ``$type``, ready to run on parsed trees (thread-safe)."""
 
-    def __init__(self, source: SchematronSource, type_: str) -> None:
+    def __init__(
+        self, source: SchematronSource, type_: str, *, cache_dir: Path | None = None
+    ) -> None:
+        """Compile ``source`` for ``$type``; translations are cached under ``cache_dir`` if set."""
         self.source = source
         self.type = type_
         self.namespaces = dict(source.namespaces)
@@ -383,9 +392,9 @@ class CompiledSchematron:
         self._variables = variables
         register_code_lists(variables)  # translations replayed from the cache skip translate()
         try:
-            self._build(_Translations(source, type_))
+            self._build(_Translations(source, type_, cache_dir=cache_dir))
         except _StaleCacheError:
-            self._build(_Translations(source, type_, cached=False))
+            self._build(_Translations(source, type_, cache_dir=cache_dir, cached=False))
 
     def _build(self, memo: _Translations) -> None:
         source = self.source

@@ -72,6 +72,9 @@ class ValidationSettings:
     trust: tuple[Any, ...] = ()
     # Findings a report keeps; the rest are counted in ``Report.truncated``.
     max_findings: int = MAX_FINDINGS
+    # Where translated rule packs are cached between processes (used as given); None: no disk
+    # cache, each process translates GİB's rules again (a few hundred milliseconds).
+    cache_dir: Path | None = None
 
 
 def detect_kind(root: etree._Element) -> tuple[str | None, str | None, str | None]:
@@ -104,14 +107,14 @@ class _Engines:
     saxon: object | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def compiled_for(self, type_: str) -> CompiledSchematron:
+    def compiled_for(self, type_: str, cache_dir: Path | None) -> CompiledSchematron:
         found = self.compiled.get(type_)
         if found is None:
             with self.lock:
                 found = self.compiled.get(type_)
                 if found is None:
                     source = read_schematron(self.pack.schematron.read_bytes())
-                    found = CompiledSchematron(source, type_)
+                    found = CompiledSchematron(source, type_, cache_dir=cache_dir)
                     self.compiled[type_] = found
         return found
 
@@ -160,7 +163,7 @@ class Validator:
             xsd.schema(self.pack.xsd(kind))
         types = {"earchive" if kind == "earchive" else "efatura" for kind in kinds}
         for type_ in sorted(types):
-            self._engines.compiled_for(type_)
+            self._engines.compiled_for(type_, self.settings.cache_dir)
         if self.settings.engine is Engine.SAXON:
             self._engines.saxon_engine()
 
@@ -314,7 +317,8 @@ class Validator:
         engine = self.settings.engine
         if engine is not Engine.SAXON:
             try:
-                return self._engines.compiled_for(type_).run(tree.getroot())
+                compiled = self._engines.compiled_for(type_, self.settings.cache_dir)
+                return compiled.run(tree.getroot())
             except UnsupportedXPathError:
                 if engine is Engine.COMPILED:
                     raise

@@ -13,9 +13,7 @@ usually arrive as a PKCS#12 file and a password.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
 
 from cryptography import x509
@@ -32,7 +30,6 @@ __all__ = [
     "TestCA",
     "identity_of",
     "load_pkcs12",
-    "read_password",
 ]
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -243,24 +240,3 @@ def load_pkcs12(data: bytes, password: bytes) -> SigningKey:
             detail_en="only RSA and ECDSA keys are supported",
         )
     return SigningKey(key, cert, tuple(chain))
-
-
-def read_password(*, env: str | None = None, file: Path | None = None) -> bytes:
-    """The PKCS#12 password from an environment variable or a file, never the command line."""
-    if env:
-        value = os.environ.get(env)
-        if value is None:
-            raise KeyFileError(
-                detail_tr=f"{env} ortam değişkeni tanımlı değil",
-                detail_en=f"the environment variable {env} is not set",
-            )
-        return value.encode()
-    if file is not None:
-        try:
-            return file.read_bytes().rstrip(b"\r\n")
-        except OSError as exc:
-            raise KeyFileError(
-                detail_tr=f"parola dosyası okunamadı: {exc.strerror}",
-                detail_en=f"the password file cannot be read: {exc.strerror}",
-            ) from None
-    return b""
