@@ -159,9 +159,9 @@ def test_core_imports_only_the_core() -> None:
     assert outside == {}
 
 
-# Calls that reach outside the arguments: the environment, the user's home (the wall clock is
-# checked the same way below).
+# Calls that reach outside the arguments: the environment, the user's home, the wall clock.
 _AMBIENT = {"getenv": "environment", "expanduser": "home", "home": "home"}
+_CLOCK = {"now": "clock", "today": "clock", "utcnow": "clock", "time": "clock"}
 
 
 def _ambient_reads(names: dict[str, str]) -> list[str]:
@@ -170,18 +170,27 @@ def _ambient_reads(names: dict[str, str]) -> list[str]:
         for path in (SRC / package.split(".")[1]).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 name = node.attr if isinstance(node, ast.Attribute) else None
+                call = node.func if isinstance(node, ast.Call) else None
                 if name == "environ" or (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in names
+                    isinstance(call, ast.Attribute)
+                    and call.attr in names
+                    # ``time.time()``, not ``dt.time(8, 30)``
+                    and (call.attr != "time" or ast.unparse(call.value) == "time")
                 ):
-                    what = names.get(name or getattr(node.func, "attr", ""), "environment")
+                    what = names.get(
+                        call.attr if isinstance(call, ast.Attribute) else "", "environment"
+                    )
                     offenders.append(f"{path.relative_to(SRC)}:{node.lineno} reads the {what}")
     return offenders
 
 
 def test_core_reads_no_environment() -> None:
     assert _ambient_reads(_AMBIENT) == []
+
+
+def test_core_reads_no_clock() -> None:
+    """``now``/``today`` come in as arguments, or as the validator's clock (style.md rule 11)."""
+    assert _ambient_reads(_CLOCK) == []
 
 
 def _all_errors(cls: type[EntegratorError]) -> list[type[EntegratorError]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import os
 import sys
@@ -82,6 +84,7 @@ def settings_from_env(
             f"The schematron engine must be auto, compiled or saxon, not '{chosen_engine}'",
         )
     return ValidationSettings(
+        clock=functools.partial(dt.datetime.now, dt.UTC),
         id_checksum=Severity.ERROR if strict_ids or checksum == "error" else Severity.WARNING,
         engine=Engine(chosen_engine),
         trust=_trust_anchors(trust or []),

@@ -166,6 +166,7 @@ def create_app(  # noqa: PLR0915 - the routes of one service
             sender=ResponseParty(GIB_VKN, GIB_TITLE),
             receiver=ResponseParty(sender_vkn, sender_vkn),
             envelope_date=dt.date.today(),
+            issued=dt.datetime.now(dt.UTC),
         )
         ct, xml = build(GetAppRespResponse(answer.decode()), version=version)
         return Response(xml, media_type=ct)

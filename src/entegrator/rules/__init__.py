@@ -1,7 +1,9 @@
 """Validation: GİB's rules (XSD, schematron) and ours (arithmetic, identity) before sending.
 
->>> from entegrator.rules import Validator
->>> Validator().validate(b"<a/>").valid
+>>> import datetime as dt
+>>> from entegrator.rules import ValidationSettings, Validator
+>>> clock = lambda: dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+>>> Validator(settings=ValidationSettings(clock=clock)).validate(b"<a/>").valid
 False
 """
 

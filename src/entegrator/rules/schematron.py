@@ -36,8 +36,8 @@ from entegrator.findings.paths import element_path, line_of
 from entegrator.rules.gib_catalogue import gib_rule_finding
 from entegrator.rules.xpath import (
     EXTENSION_NS,
-    ISTANBUL,
     UnsupportedXPathError,
+    current_date,
     extension_functions,
     hoist_absolute_paths,
     parent_path,
@@ -632,17 +632,21 @@ class CompiledSchematron:
                 if el.get(name) in failing:
                     yield _Hit(rule, el, name)
 
-    def run(self, root: etree._Element) -> list[Finding]:
-        """Every failed assert of GİB's rules on the tree under ``root``.
+    def run(self, root: etree._Element, *, today: dt.date) -> list[Finding]:
+        """Every failed assert of GİB's rules on the tree under ``root``; ``current-date()`` is
+        ``today`` (the date in Europe/Istanbul).
 
         Raises :class:`UnsupportedXPathError` when the document reaches a rule that only Saxon can
         run; the caller then validates the document with the Saxon engine.
         """
+        with current_date(today):
+            return self._run(root, today.toordinal())
+
+    def _run(self, root: etree._Element, today: int) -> list[Finding]:
         document: dict[str, Any] = {}
         per_parent: dict[tuple[str, etree._Element], Any] = {}
         findings: list[Finding] = []
         memo = self._answers
-        today = dt.datetime.now(ISTANBUL).date().toordinal()  # what ent:current-date() sees
         for hit in self._hits(root, document):
             rule = hit.rule
             if rule.xpath is None:

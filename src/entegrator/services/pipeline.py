@@ -79,7 +79,8 @@ def install_test_seal(  # noqa: PLR0917 - the tenant, who it is, the keys
 ) -> uuid.UUID:
     """A development seal (never for production documents) issued by ``ca``, the
     installation's development CA (``Runtime.test_ca``), or by a throw-away one."""
-    seal = (ca or TestCA.create("entegrator Test SM")).issue(identity=vkn, name=name)
+    authority = ca or TestCA.create("entegrator Test SM", now=dt.datetime.now(dt.UTC))
+    seal = authority.issue(identity=vkn, name=name, now=dt.datetime.now(dt.UTC))
     return install_seal(conn, tenant_id, seal, master)
 
 
@@ -225,7 +226,7 @@ class Pipeline:
         detail: str | None = None
         happened: list[tuple[str, str | None, dict[str, Any]]]
         try:
-            signed = sign(xml, seal)
+            signed = sign(xml, seal, signing_time=dt.datetime.now(dt.UTC))
         except SigningError as exc:  # expired seal, another VKN's seal: a permanent failure
             status = "failed"
             happened = [("failed", "failed", {"code": exc.code, "message": exc.text_en})]

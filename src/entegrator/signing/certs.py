@@ -2,10 +2,15 @@
 
 A mali mühür is issued to a VKN (subject ``serialNumber`` = the 10-digit VKN); a personal
 qualified certificate (NES) carries the 11-digit TCKN the same way (``signing.md`` §1). Both
-usually arrive as a PKCS#12 file and a password.
+usually arrive as a PKCS#12 file and a password (the caller reads it: the core reads no
+environment and no file).
 
->>> ca = TestCA.create("Test Kök SM")
->>> seal = ca.issue(identity="9876543217", name="Örnek Yazılım A.Ş.")
+Time is an argument: the test CA's certificates are valid around the ``now`` the caller passes.
+
+>>> import datetime as dt
+>>> now = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+>>> ca = TestCA.create("Test Kök SM", now=now)
+>>> seal = ca.issue(identity="9876543217", name="Örnek Yazılım A.Ş.", now=now)
 >>> identity_of(seal.certificate)
 '9876543217'
 """
@@ -89,8 +94,14 @@ class TestCA:
 
     @classmethod
     def create(
-        cls, name: str = "entegrator Test SM", *, key_type: str = "rsa", days: int = 3650
+        cls,
+        name: str = "entegrator Test SM",
+        *,
+        now: dt.datetime,
+        key_type: str = "rsa",
+        days: int = 3650,
     ) -> TestCA:
+        """A new CA, valid from a day before ``now`` for ``days`` days."""
         key = _new_key(key_type)
         subject = x509.Name(
             [
@@ -99,7 +110,6 @@ class TestCA:
                 x509.NameAttribute(NameOID.COMMON_NAME, name),
             ]
         )
-        now = dt.datetime.now(dt.UTC)
         cert = (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -133,18 +143,22 @@ class TestCA:
         *,
         identity: str,
         name: str,
+        now: dt.datetime,
         key_type: str = "rsa",
         not_before: dt.datetime | None = None,
         not_after: dt.datetime | None = None,
     ) -> SigningKey:
-        """A seal certificate shaped like a real one: serialNumber = VKN/TCKN, CN = the title."""
+        """A seal certificate shaped like a real one: serialNumber = VKN/TCKN, CN = the title.
+
+        Valid from ``not_before`` (default five minutes before ``now``) to ``not_after`` (default
+        three years after ``now``).
+        """
         if not (identity.isdigit() and len(identity) in (10, 11)):
             raise CertificateError(
                 detail_tr=f"kimlik 10 haneli VKN ya da 11 haneli TCKN olmalı: {identity}",
                 detail_en=f"the identity must be a 10-digit VKN or 11-digit TCKN: {identity}",
             )
         key = _new_key(key_type)
-        now = dt.datetime.now(dt.UTC)
         start = not_before or now - dt.timedelta(minutes=5)
         end = not_after or now + dt.timedelta(days=3 * 365)
         subject = x509.Name(
