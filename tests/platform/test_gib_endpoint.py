@@ -36,7 +36,7 @@ from entegrator.gib.soap import GetAppResp, SendDocument, build, parse_response
 from entegrator.runtime import Runtime
 from entegrator.signing import TestCA, sign
 from entegrator.store import repo
-from tests.clock import now
+from tests.clock import now, today
 from tests.platform.conftest import (
     DEV_CA,
     EXAMPLE,
@@ -253,7 +253,7 @@ def _system_response(
         description="Zarf işlendi",
         sender=ResponseParty(GIB_VKN, "Gelir İdaresi Başkanlığı"),
         receiver=ResponseParty(tenant.vkn, "Alıcı"),
-        envelope_date=dt.date.today(),
+        envelope_date=today(),
         issued=now(),
     )
     if seal is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from entegrator.documents import build_invoice
 from entegrator.documents.samples import generate
 from entegrator.rules import Engine, Validator
-from tests.clock import validation_settings
+from tests.clock import today, validation_settings
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +25,7 @@ def saxon_validator() -> Validator:
 
 
 def _samples() -> Iterator[bytes]:
-    today = dt.date.today()
-    for draft in generate(300, seed=5, today=today):
+    for draft in generate(300, seed=5, today=today()):
         if len(draft.lines) > 20:
             continue
         yield build_invoice(draft)

@@ -610,7 +610,8 @@ class CompiledSchematron:
             values_of = etree.XPath(f"descendant-or-self::*/@{name}", smart_strings=False)
             self._holders[name] = values_of
         values: Any = values_of(root)
-        assert rule.xpath is not None
+        if rule.xpath is None:  # attribute rules compile or are left to Saxon, never both
+            raise UnsupportedXPathError(f"attribute rule {name!r} needs the Saxon engine")
         failing: set[str] = set()
         for value in set(values):
             key = (rule.index, value)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 from sqlalchemy import Connection, text
@@ -283,7 +284,7 @@ class InvoiceService:
             draft = draft.model_copy(update={"ettn": ettn})
         xml = build_invoice(draft)
         report, root = self.validator.validate_parsed(xml, name="draft")
-        assert root is not None
+        assert root is not None  # noqa: S101 - type narrowing of an invariant
         return _Prepared(
             root=root,
             ettn=ettn,
@@ -302,7 +303,7 @@ class InvoiceService:
             root = None
         provisional = None
         number: str | None = None
-        year = dt.date.today().year
+        year = dt.datetime.now(ZoneInfo("Europe/Istanbul")).year
         if root is not None and root.tag == f"{{{INVOICE}}}Invoice":
             issue = _text(root, f"{CBC}IssueDate") or ""
             if len(issue) >= 4 and issue[:4].isdigit():
@@ -528,7 +529,7 @@ class InvoiceService:
                 number = p.number
                 series = p.series
                 if number is None:
-                    assert series is not None and p.provisional is not None
+                    assert series is not None and p.provisional is not None  # noqa: S101 - type narrowing of an invariant
                     seq = repo.next_number(conn, t, series, p.year)  # the lock starts here
                     number = numbering.format_number(series, p.year, seq)
                     _renumber(p.root, p.provisional, number)
@@ -618,7 +619,7 @@ WITH
     INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, document_id,
                                created_at)
     VALUES (:t, 'out', :ettn, :vkn, :number, :d, :c)),
-  ev AS ("""
+  ev AS ("""  # noqa: S608 - a constant statement; values are bound
     + repo.EVENTS_INSERT
     + """),
   party AS (

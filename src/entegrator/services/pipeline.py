@@ -149,7 +149,7 @@ class Pipeline:
                 outcome = self._sign_row(conn, tenant_id, row)
                 return None if outcome.status == "validated" else outcome
         except BlobCorruptedError as exc:  # this document only: set it aside, go on
-            assert picked is not None
+            assert picked is not None  # noqa: S101 - type narrowing of an invariant
             self._fail(tenant_id, picked, exc)
             return SignOutcome("failed", changed=True)
 

@@ -516,7 +516,7 @@ def get_document(
 ) -> DocumentRow | None:
     row = conn.execute(
         text(
-            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant_id = :t "
+            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant_id = :t "  # noqa: S608 - constant columns; values are bound
             "AND created_at = :c AND document_id = :d" + (" FOR UPDATE" if for_update else "")
         ),
         {"t": tenant_id, "c": created_at, "d": document_id},
