@@ -28,11 +28,12 @@ from entegrator.gib.userlist import UserList
 from entegrator.gibsim.app import SERVICE, create_app
 from entegrator.gibsim.service import Simulator
 from entegrator.signing import TestCA, sign
+from tests.clock import now
 from tests.gibsim.calls import envelope_status
 from tests.platform.conftest import free_port, new_vkn
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
-CA = TestCA.create()
+CA = TestCA.create(now=now())
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,11 @@ def _invoice(seller: Company, buyer: Company, *, signed: bool = True) -> bytes:
     data["customer"]["vkn"] = buyer.vkn
     data |= {"number": "GIB2026000000001", "ettn": str(uuid.uuid4()).upper()}
     xml = build_invoice(InvoiceDraft.model_validate(data))
-    return sign(xml, CA.issue(identity=seller.vkn, name="Satıcı")) if signed else xml
+    return (
+        sign(xml, CA.issue(identity=seller.vkn, name="Satıcı", now=now()), signing_time=now())
+        if signed
+        else xml
+    )
 
 
 def _send(gib: str, token: str, zip_name: str, data: bytes, md5: str | None = None) -> Any:
@@ -135,6 +140,7 @@ def _envelope(seller: Company, buyer: Company, documents: list[bytes], **kw: str
             documents,
             sender_alias=kw.get("sender", seller.gb),
             receiver_alias=kw.get("receiver", buyer.pk),
+            created=now(),
         )
     )
 

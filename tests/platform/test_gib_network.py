@@ -25,6 +25,7 @@ from entegrator.gibsim.service import Simulator
 from entegrator.runtime import Runtime
 from entegrator.signing import sign
 from entegrator.store import repo
+from tests.clock import now
 from tests.gibsim.calls import envelope_status
 from tests.platform.conftest import (
     DEV_CA,
@@ -115,9 +116,11 @@ def _send_invoice(gib: str, buyer_vkn: str, buyer_pk: str) -> tuple[str, str, by
     data["customer"]["vkn"] = buyer_vkn
     data |= {"number": "NET2026000000001", "ettn": str(uuid.uuid4()).upper()}
     xml = sign(
-        build_invoice(InvoiceDraft.model_validate(data)), CA.issue(identity=supplier, name="Satıcı")
+        build_invoice(InvoiceDraft.model_validate(data)),
+        CA.issue(identity=supplier, name="Satıcı", now=now()),
+        signing_time=now(),
     )
-    packed = pack(build_envelope([xml], sender_alias=gb, receiver_alias=buyer_pk))
+    packed = pack(build_envelope([xml], sender_alias=gb, receiver_alias=buyer_pk, created=now()))
     ct, body = build(SendDocument(packed.name, packed.data, packed.md5))
     r = httpx.post(
         f"{gib}{SERVICE}",
@@ -667,6 +670,7 @@ def test_a_malformed_or_unsigned_envelope_gets_gibs_code(
                     sender_alias=f"urn:mail:gb{seller.vkn}@platform.example",
                     receiver_alias=f"urn:mail:pk{buyer.vkn}@platform.example",
                     envelope_id=row.envelope_id,
+                    created=now(),
                 )
             ).data
             if damage == "unsigned"

@@ -104,6 +104,7 @@ def gib_router(runtime: Runtime, *, via_tls: bool) -> APIRouter:
                 sender=gib,
                 receiver=gib,
                 envelope_date=dt.datetime.now(dt.UTC).date(),
+                issued=dt.datetime.now(dt.UTC),
             )
             ct, xml = soap.build(soap.GetAppRespResponse(answer.decode()), version=version)
             return Response(xml, media_type=ct)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -41,7 +42,15 @@ def pack_command(
             data = [p.read_bytes() for p in documents]
         except OSError as exc:
             fail("FILE_NOT_FOUND", f"Dosya okunamadı: {exc}", f"Cannot read a file: {exc}")
-        packed = pack(build(data, sender_alias=sender, receiver_alias=receiver, type=kind))
+        packed = pack(
+            build(
+                data,
+                sender_alias=sender,
+                receiver_alias=receiver,
+                type=kind,
+                created=dt.datetime.now(dt.UTC),
+            )
+        )
         target = out / packed.name if out.is_dir() else out
         target.write_bytes(packed.data)
         typer.echo(

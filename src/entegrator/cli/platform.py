@@ -204,8 +204,9 @@ def seal_import(
     ] = None,
 ) -> None:
     """Install a tenant's financial seal (encrypted at rest); waiting documents get signed."""
+    from entegrator.cli._secrets import read_password
     from entegrator.services.pipeline import install_seal, seal_installed
-    from entegrator.signing.certs import identity_of, load_pkcs12, read_password
+    from entegrator.signing.certs import identity_of, load_pkcs12
     from entegrator.store import repo
 
     rt = _runtime()

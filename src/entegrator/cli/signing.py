@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Annotated
 import typer
 
 from entegrator.cli._errors import cli_errors, fail
+from entegrator.cli._secrets import read_password
 
 __all__ = ["cert_app", "sign", "verify"]
 
@@ -26,8 +28,6 @@ PasswordFile = Annotated[
 
 
 def _password(env: str | None, file: Path | None) -> bytes:
-    from entegrator.signing import read_password
-
     if env is None and file is None:
         fail(
             "PASSWORD_MISSING",
@@ -47,7 +47,7 @@ def test_ca(
     from entegrator.signing import TestCA
 
     with cli_errors():
-        ca = TestCA.create(name, key_type=key_type)
+        ca = TestCA.create(name, key_type=key_type, now=dt.datetime.now(dt.UTC))
         cert, key = ca.to_pem()
         out.mkdir(parents=True, exist_ok=True)
         (out / "ca.pem").write_bytes(cert)
@@ -83,7 +83,9 @@ def issue(  # noqa: PLR0917 - a Typer command: one parameter per option
             )
         except OSError as exc:
             fail("FILE_NOT_FOUND", f"Test CA okunamadı: {exc}", f"Cannot read the test CA: {exc}")
-        seal = authority.issue(identity=str(identity), name=name, key_type=key_type)
+        seal = authority.issue(
+            identity=str(identity), name=name, key_type=key_type, now=dt.datetime.now(dt.UTC)
+        )
         out.write_bytes(to_pkcs12(seal, password, name))
         out.chmod(0o600)
         typer.echo(str(out))
@@ -107,7 +109,7 @@ def sign(
             data = document.read_bytes()
         except OSError as exc:
             fail("FILE_NOT_FOUND", f"Dosya okunamadı: {exc}", f"Cannot read a file: {exc}")
-        out.write_bytes(sign_document(data, key))
+        out.write_bytes(sign_document(data, key, signing_time=dt.datetime.now(dt.UTC)))
         typer.echo(str(out), err=True)
 
 

@@ -5,6 +5,9 @@
 from the integrator to GİB, VKN 3900383669), checks GİB's package
 limits and the element types each envelope type may carry. ``to_xml`` writes the envelope;
 ``parse`` reads one back, each document as a standalone XML whose signature still verifies.
+
+Time is an argument: ``build`` takes the envelope's creation time (``created``, aware) from the
+caller; the module reads no clock.
 """
 
 from __future__ import annotations
@@ -171,10 +174,11 @@ def build(
     sender_alias: str,
     receiver_alias: str,
     type: EnvelopeType = EnvelopeType.SENDERENVELOPE,
+    created: dt.datetime,
     envelope_id: str | None = None,
-    created: dt.datetime | None = None,
 ) -> Envelope:
-    """An envelope around signed documents of one issuer for one recipient."""
+    """An envelope around signed documents of one issuer for one recipient, made at ``created``
+    (aware; written in Türkiye's time)."""
     if not documents:
         raise _error("zarfta belge yok", "the envelope holds no documents")
     groups: dict[str, Group] = {}
@@ -204,7 +208,7 @@ def build(
         type=type,
         sender=Party(sender_alias, sender_id, sender_title),
         receiver=Party(receiver_alias, receiver_id, receiver_title),
-        created=(created or dt.datetime.now(ISTANBUL)).replace(microsecond=0),
+        created=created.astimezone(ISTANBUL).replace(microsecond=0),
         groups=list(groups.values()),
     )
     _check_limits(envelope)

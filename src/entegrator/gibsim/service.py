@@ -16,6 +16,7 @@ already registered (1163). An envelope that passes is processed (1200).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -36,7 +37,7 @@ from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
 from entegrator.lifecycle.backoff import backoff
-from entegrator.rules import Validator
+from entegrator.rules import ValidationSettings, Validator
 from entegrator.signing import sign
 from entegrator.signing.certs import SigningKey, TestCA
 from entegrator.store.db import sqlalchemy_url
@@ -160,7 +161,9 @@ class Simulator:
         # GİB's seal (VKN 3900383669) on the system responses it sends, issued by ``ca`` (the
         # development CA the integrators trust); signatures it receives must chain to ``ca``.
         self.seal: SigningKey | None = (
-            ca.issue(identity=GIB_VKN, name=GIB_TITLE) if ca is not None else None
+            ca.issue(identity=GIB_VKN, name=GIB_TITLE, now=dt.datetime.now(dt.UTC))
+            if ca is not None
+            else None
         )
         self.trust: tuple[x509.Certificate, ...] = (ca.certificate,) if ca is not None else ()
         self.max_attempts = max_attempts  # deliveries tried before 1215
@@ -171,7 +174,9 @@ class Simulator:
     @property
     def validator(self) -> Validator:
         if self._validator is None:
-            self._validator = Validator()
+            self._validator = Validator(
+                settings=ValidationSettings(clock=functools.partial(dt.datetime.now, dt.UTC))
+            )
         return self._validator
 
     def create_schema(self) -> None:
@@ -377,7 +382,7 @@ class Simulator:
         """``sendDocument``: the synchronous checks, then the envelope is queued (1000)."""
         if not _FILE_NAME.match(file_name):
             raise SimulatorFault(2006, "Zarf adı GUID olmalı")
-        computed = hashlib.md5(data).hexdigest()
+        computed = hashlib.md5(data, usedforsecurity=False).hexdigest()  # GİB's transport hash
         if computed.lower() != md5.strip().lower():
             raise SimulatorFault(2000, "Özet değerleri farklı")
         envelope_id = file_name.removesuffix(".zip").upper()
@@ -527,15 +532,17 @@ class Simulator:
             sender=ResponseParty(sender, GIB_TITLE if sender == GIB_VKN else GTB_TITLE),
             receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
             envelope_date=answered.created.date(),
+            issued=dt.datetime.now(dt.UTC),
         )
         if sender == GIB_VKN and self.seal is not None:
-            xml = sign(xml, self.seal)
+            xml = sign(xml, self.seal, signing_time=dt.datetime.now(dt.UTC))
         packed = pack(
             build_envelope(
                 [xml],
                 sender_alias=GIB_ALIAS if sender == GIB_VKN else answered.receiver.alias,
                 receiver_alias=answered.sender.alias,
                 type=EnvelopeType.SYSTEMENVELOPE,
+                created=dt.datetime.now(dt.UTC),
             )
         )
         conn.execute(

@@ -145,13 +145,14 @@ class AnswerService:
                 reason=reason,
                 issued=when,
             )
-            signed = sign(xml, seal)
+            signed = sign(xml, seal, signing_time=when)
             packed = pack(
                 build_envelope(
                     [signed],
                     sender_alias=pk,
                     receiver_alias=doc.gib_alias,
                     type=EnvelopeType.POSTBOXENVELOPE,
+                    created=when,
                 )
             )
             envelope_id = packed.name.removesuffix(".zip")

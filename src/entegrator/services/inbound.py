@@ -98,7 +98,7 @@ class InboundService:
         """Store a delivered envelope before it is acknowledged; raises :class:`InboundFault`."""
         if not _FILE_NAME.match(file_name):
             raise InboundFault(2006, "Zarf adı GUID olmalı")
-        computed = hashlib.md5(data).hexdigest()
+        computed = hashlib.md5(data, usedforsecurity=False).hexdigest()
         if computed.lower() != md5.strip().lower():
             raise InboundFault(2000, "Özet değerleri farklı")
         try:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 from sqlalchemy import Connection
@@ -270,7 +271,7 @@ class InvoiceService:
             draft = draft.model_copy(update={"ettn": ettn})
         xml = build_invoice(draft)
         report, root = self.validator.validate_parsed(xml, name="draft")
-        assert root is not None
+        assert root is not None  # noqa: S101 - type narrowing of an invariant
         return _Prepared(
             root=root,
             ettn=ettn,
@@ -289,7 +290,7 @@ class InvoiceService:
             root = None
         provisional = None
         number: str | None = None
-        year = dt.date.today().year
+        year = dt.datetime.now(ZoneInfo("Europe/Istanbul")).year
         if root is not None and root.tag == f"{{{INVOICE}}}Invoice":
             issue = _text(root, f"{CBC}IssueDate") or ""
             if len(issue) >= 4 and issue[:4].isdigit():
@@ -493,7 +494,7 @@ class InvoiceService:
                 number = p.number
                 series = p.series
                 if number is None:
-                    assert series is not None and p.provisional is not None
+                    assert series is not None and p.provisional is not None  # noqa: S101 - type narrowing
                     seq = numbering_store.next_number(
                         conn, t, series, p.year
                     )  # the lock starts here

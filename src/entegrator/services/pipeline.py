@@ -70,7 +70,8 @@ def install_test_seal(  # noqa: PLR0917 - the tenant, who it is, the keys
 ) -> uuid.UUID:
     """A development seal (never for production documents) issued by ``ca``, the
     installation's development CA (``Runtime.test_ca``), or by a throw-away one."""
-    seal = (ca or TestCA.create("entegrator Test SM")).issue(identity=vkn, name=name)
+    authority = ca or TestCA.create("entegrator Test SM", now=dt.datetime.now(dt.UTC))
+    seal = authority.issue(identity=vkn, name=name, now=dt.datetime.now(dt.UTC))
     return install_seal(conn, tenant_id, seal, master)
 
 
@@ -131,7 +132,7 @@ class Pipeline:
                 outcome = self._sign_row(conn, tenant_id, row)
                 return None if outcome.status == "validated" else outcome
         except BlobCorruptedError as exc:  # this document only: set it aside, go on
-            assert picked is not None
+            assert picked is not None  # noqa: S101 - type narrowing of an invariant
             self._fail(tenant_id, picked, exc)
             return SignOutcome("failed", changed=True)
 
@@ -187,7 +188,7 @@ class Pipeline:
             return SignOutcome(DocumentStatus.VALIDATED, changed=False)
         now = dt.datetime.now(dt.UTC)
         try:
-            signed = sign(xml, seal)
+            signed = sign(xml, seal, signing_time=dt.datetime.now(dt.UTC))
         except SigningError as exc:  # expired seal, another VKN's seal: a permanent failure
             lifecycle.move(
                 conn,

@@ -147,6 +147,7 @@ class SendingService:
             sender=ResponseParty(answered.receiver.identity, answered.receiver.title or "-"),
             receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
             envelope_date=answered.created.date(),
+            issued=dt.datetime.now(dt.UTC),
         )
         packed = pack(
             build_envelope(
@@ -154,6 +155,7 @@ class SendingService:
                 sender_alias=answered.receiver.alias,
                 receiver_alias=answered.sender.alias,
                 type=EnvelopeType.SYSTEMENVELOPE,
+                created=dt.datetime.now(dt.UTC),
             )
         )
         envelope_id = packed.name.removesuffix(".zip")
@@ -253,7 +255,11 @@ class SendingService:
                 )
                 return True
             signed = repo.get_blob(conn, tenant_id, bytes(doc.signed_sha256))
-            packed = pack(build_envelope([signed], sender_alias=gb, receiver_alias=pk))
+            packed = pack(
+                build_envelope(
+                    [signed], sender_alias=gb, receiver_alias=pk, created=dt.datetime.now(dt.UTC)
+                )
+            )
             envelope_id = packed.name.removesuffix(".zip")
             conn.execute(
                 text(

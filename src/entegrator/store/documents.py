@@ -94,7 +94,7 @@ def get_document(
 ) -> DocumentRow | None:
     row = conn.execute(
         text(
-            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant_id = :t "
+            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant_id = :t "  # noqa: S608 - constant columns, bound values
             "AND created_at = :c AND document_id = :d" + (" FOR UPDATE" if for_update else "")
         ),
         {"t": tenant_id, "c": created_at, "d": document_id},
@@ -435,7 +435,7 @@ WITH
     INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, document_id,
                                created_at)
     VALUES (:t, 'out', :ettn, :vkn, :number, :d, :c)),
-  ev AS ("""
+  ev AS ("""  # noqa: S608 - a constant statement; values are bound
     + EVENTS_INSERT
     + """),
   party AS (
