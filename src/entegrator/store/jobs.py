@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import Connection, text
 
-__all__ = ["QUEUE", "wake"]
+__all__ = ["QUEUE", "waiting_without_job", "wake"]
 
 QUEUE = "documents"  # the procrastinate queue of the work on documents (webhooks have their own)
 
@@ -28,4 +28,24 @@ def wake(
                 "args": json.dumps({"tenant_id": str(tenant_id)}),
             },
         ).scalar()
+    )
+
+
+def waiting_without_job(conn: Connection, *, task: str, idle: str) -> list[uuid.UUID]:
+    """Tenants whose documents have waited in ``validated`` for ``idle`` (a PostgreSQL
+    interval) with no live ``task`` job (todo or doing) to sign them."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT DISTINCT d.tenant_id FROM documents d "
+                "WHERE d.status = 'validated' AND d.status_code IS NULL "
+                "AND d.updated_at < now() - CAST(:idle AS interval) "
+                "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task "
+                "AND j.status IN ('todo', 'doing') "
+                "AND j.args->>'tenant_id' = d.tenant_id::text)"
+            ),
+            {"task": task, "idle": idle},
+        )
+        .scalars()
+        .all()
     )
