@@ -257,6 +257,7 @@ AMBIENT = {
     "time.time_ns",
 }
 
+
 def _dotted(node: ast.expr) -> str | None:
     parts = []
     while isinstance(node, ast.Attribute):

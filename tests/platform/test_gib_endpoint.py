@@ -27,9 +27,10 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import text
 
 from entegrator.documents import build_invoice
+from entegrator.documents.authorities import GIB_ALIAS, GIB_VKN
 from entegrator.documents.model import InvoiceDraft
 from entegrator.documents.response import ResponseParty, build_system_response
-from entegrator.envelope.sbdh import GIB_ALIAS, GIB_VKN, EnvelopeType
+from entegrator.envelope.sbdh import EnvelopeType
 from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import Packed, pack
 from entegrator.gib.soap import GetAppResp, SendDocument, build, parse_response

@@ -23,12 +23,11 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from entegrator.documents import safe_xml
+from entegrator.documents.authorities import GIB_TITLE, GIB_VKN
 from entegrator.envelope.errors import EnvelopeError
 
 __all__ = [
     "ELEMENT_TYPES",
-    "GIB_ALIAS",
-    "GIB_VKN",
     "Envelope",
     "EnvelopeType",
     "Group",
@@ -74,8 +73,6 @@ ELEMENT_TYPES: dict[str, tuple[str, str, str]] = {
 
 HR = "http://www.hr-xml.org/3"
 OA = "http://www.openapplications.org/oagis/9"
-GIB_VKN = "3900383669"
-GIB_ALIAS = "GIB"  # GİB's own address on the system envelopes it sends
 # User-account messages go from the integrator (oa:Sender/oa:LogicalID) to GİB itself.
 USER_ACCOUNT_TYPES = {
     f"{{{HR}}}ProcessUserAccount": "PROCESSUSERACCOUNT",
@@ -156,7 +153,7 @@ def _parties_of(
     if tag in USER_ACCOUNT_TYPES:
         logical = root.findtext(f"{{{OA}}}ApplicationArea/{{{OA}}}Sender/{{{OA}}}LogicalID")
         sender = ((logical or "").strip() or None, None)
-        return USER_ACCOUNT_TYPES[tag], sender, (GIB_VKN, "Gelir İdaresi Başkanlığı")
+        return USER_ACCOUNT_TYPES[tag], sender, (GIB_VKN, GIB_TITLE)
     known = ELEMENT_TYPES.get(tag)
     if known is None:
         raise _error(f"zarfa konamayan belge: {tag}", f"a document that cannot travel: {tag}")

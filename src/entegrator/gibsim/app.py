@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from entegrator.documents.authorities import GIB_TITLE, GIB_VKN
 from entegrator.documents.response import ResponseParty, build_system_response
 from entegrator.gib.soap import (
     SOAP11,
@@ -32,7 +33,7 @@ from entegrator.gib.soap import (
     parse_request,
 )
 from entegrator.gib.userlist import Alias, User
-from entegrator.gibsim.service import GIB_TITLE, GIB_VKN, Simulator, SimulatorFault
+from entegrator.gibsim.service import Simulator, SimulatorFault
 
 __all__ = ["create_app"]
 

@@ -29,8 +29,10 @@ import httpx
 from cryptography import x509
 from sqlalchemy import Connection, Engine, create_engine, text
 
+from entegrator.documents.authorities import GIB_ALIAS, GIB_TITLE, GIB_VKN, GTB_TITLE, GTB_VKN
+from entegrator.documents.authorities import GTB_ALIASES as _GTB_ALIASES
 from entegrator.envelope.errors import EnvelopeError
-from entegrator.envelope.sbdh import GIB_ALIAS, GIB_VKN, Envelope, EnvelopeType
+from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.errors import EntegratorError
 from entegrator.gib.checks import envelope_refusal
@@ -45,11 +47,8 @@ from entegrator.store.db import sqlalchemy_url
 __all__ = ["GIB_ALIAS", "GIB_VKN", "Faults", "Intake", "Simulator", "SimulatorFault"]
 
 DELIVERY_THREADS = 4
-GTB_VKN = "1460415308"  # Ticaret Bakanlığı: the receiver of IHRACAT and YOLCUBERABERFATURA
-GTB_TITLE = "Ticaret Bakanlığı"
-GTB_INTEGRATOR = "GTB"
-GTB_ALIASES = ("urn:mail:ihracatpk@gtb.gov.tr", "urn:mail:yolcuberaberpk@gtb.gov.tr")
-GIB_TITLE = "Gelir İdaresi Başkanlığı"
+GTB_INTEGRATOR = "GTB"  # the Ministry of Trade, built into the simulator as an integrator
+GTB_ALIASES = tuple(sorted(set(_GTB_ALIASES.values())))
 _FILE_NAME = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
 )

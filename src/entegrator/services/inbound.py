@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from cryptography import x509
 from sqlalchemy import Connection
 
+from entegrator.documents.authorities import GIB_ALIAS, GIB_VKN
 from entegrator.envelope.errors import EnvelopeError
-from entegrator.envelope.sbdh import GIB_ALIAS, GIB_VKN, Envelope, EnvelopeType
+from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status

@@ -48,6 +48,7 @@ __all__ = ["make_app", "recover_stalled", "run_worker", "supervise_worker", "swe
 
 log = logging.getLogger(__name__)
 
+
 def _rt(context: JobContext) -> Runtime:
     """The runtime the worker running this job was started with (its additional context)."""
     runtime = context.additional_context.get("runtime")
