@@ -24,7 +24,6 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from entegrator.documents import safe_xml
-from entegrator.documents.codes import ProfileID
 from entegrator.documents.errors import DraftError, Problem, XMLError
 from entegrator.documents.identifiers import numbering
 from entegrator.documents.model import InvoiceDraft
@@ -32,6 +31,9 @@ from entegrator.documents.ns import CAC, CBC, INVOICE
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
 from entegrator.rules import Finding, Report, Severity, Source, Validator
+from entegrator.services import earsiv_routing
+from entegrator.services.earsiv_routing import BuyerNotRegisteredError, BuyerRegisteredError
+from entegrator.services.errors import RequestError
 from entegrator.store import Database, documents, gib_users, idempotency, repo, tenants
 from entegrator.store import events as store_events
 from entegrator.store import numbering as numbering_store
@@ -44,6 +46,7 @@ __all__ = [
     "ConflictError",
     "InvoiceService",
     "IssueResult",
+    "RequestError",
     "ValidationFailedError",
     "draft_findings",
     "problem_findings",
@@ -69,15 +72,6 @@ class ValidationFailedError(EntegratorError):
         self.findings = findings or []
         data.setdefault("errors", sum(1 for f in self.findings if f.severity is Severity.ERROR))
         super().__init__(**data)
-
-
-class RequestError(EntegratorError):
-    """The request is unusable as it stands (422)."""
-
-    code = "INVALID_REQUEST"
-    message_tr = "İstek geçersiz: {detail_tr}"
-    message_en = "Invalid request: {detail_en}"
-    http_status = 422
 
 
 class ConflictError(EntegratorError):
@@ -424,7 +418,7 @@ class InvoiceService:
                 ) from None
             return replay
 
-    # -- routing -----------------------------------------------------------------------------
+    # -- routing (``earsiv_routing``) --------------------------------------------------------
 
     def _registered(self, tenant_id: uuid.UUID, identifier: str | None) -> bool | None:
         """Whether GİB lists the buyer as an e-Fatura user; None while the list is empty
@@ -435,38 +429,17 @@ class InvoiceService:
     def _route_draft(
         self, tenant_id: uuid.UUID, draft: InvoiceDraft
     ) -> tuple[InvoiceDraft, list[Finding]]:
-        if draft.profile not in EFATURA_PROFILES and draft.profile != EARSIV:
+        if not earsiv_routing.routed(draft.profile):
             return draft, []
         buyer = draft.customer.vkn or draft.customer.tckn
-        registered = self._registered(tenant_id, buyer)
-        if registered is None or registered == (draft.profile in EFATURA_PROFILES):
-            return draft, []
-        if registered:
-            raise _route_error(buyer, registered=True, where="profile")
-        update: dict[str, Any] = {"profile": ProfileID.EARSIVFATURA}
-        if draft.sending_type is None:
-            update["sending_type"] = "ELEKTRONIK"
-        finding = Finding(
-            code="routed-earsiv",
-            severity=Severity.INFO,
-            source=Source.DRAFT,
-            xpath="profile",
-            message_tr=f"Alıcı ({buyer}) e-Fatura kullanıcısı değil: {draft.profile} yerine "
-            "e-Arşiv faturası (EARSIVFATURA) düzenlendi",
-            message_en=f"The buyer ({buyer}) is not an e-Fatura user: issued as an e-Arşiv "
-            f"invoice (EARSIVFATURA) instead of {draft.profile}",
-        )
-        return draft.model_copy(update=update), [finding]
+        return earsiv_routing.route_draft(draft, self._registered(tenant_id, buyer))
 
     def _check_route(
         self, tenant_id: uuid.UUID, profile: str | None, buyer: str | None, *, where: str
     ) -> None:
-        """An XML the ERP made keeps its profile: one that does not fit the buyer is refused."""
-        if profile not in EFATURA_PROFILES and profile != EARSIV:
-            return
-        registered = self._registered(tenant_id, buyer)
-        if registered is not None and registered != (profile in EFATURA_PROFILES):
-            raise _route_error(buyer, registered=registered, where=where)
+        if earsiv_routing.routed(profile):
+            registered = self._registered(tenant_id, buyer)
+            earsiv_routing.check_profile(profile, buyer, registered, where=where)
 
     def _store(  # noqa: PLR0917 - the prepared pieces of one request
         self,
@@ -566,41 +539,6 @@ class InvoiceService:
                     detail_en=f"this {what} is already used",
                 ) from None
             raise
-
-
-EARSIV = "EARSIVFATURA"
-EFATURA_PROFILES = frozenset({"TEMELFATURA", "TICARIFATURA"})
-
-
-class BuyerNotRegisteredError(RequestError):
-    """An e-Fatura profile for a buyer GİB does not list: it must be an e-Arşiv invoice."""
-
-    code = "BUYER_NOT_EFATURA_USER"
-    message_tr = (
-        "Alıcı ({ident}) e-Fatura kullanıcısı değil: e-Arşiv faturası (EARSIVFATURA) düzenlenmeli"
-    )
-    message_en = (
-        "The buyer ({ident}) is not an e-Fatura user: issue an e-Arşiv invoice (EARSIVFATURA)"
-    )
-
-
-class BuyerRegisteredError(RequestError):
-    """An e-Arşiv invoice for a registered e-Fatura user, who must get an e-Fatura."""
-
-    code = "BUYER_IS_EFATURA_USER"
-    message_tr = (
-        "Alıcı ({ident}) e-Fatura kullanıcısı: e-Arşiv değil e-Fatura "
-        "(TEMELFATURA/TICARIFATURA) düzenlenmeli"
-    )
-    message_en = (
-        "The buyer ({ident}) is an e-Fatura user: issue an e-Fatura "
-        "(TEMELFATURA/TICARIFATURA), not an e-Arşiv invoice"
-    )
-
-
-def _route_error(buyer: str | None, *, registered: bool, where: str) -> RequestError:
-    cls = BuyerRegisteredError if registered else BuyerNotRegisteredError
-    return cls(where=where, ident=buyer or "-")
 
 
 class _AlreadyTakenError(Exception):
