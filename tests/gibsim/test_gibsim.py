@@ -254,3 +254,28 @@ def test_an_outage_and_latency_are_configurable(gib: str, parties: dict[str, Any
         assert time.monotonic() - start >= 0.3
     finally:
         httpx.put(f"{gib}/admin/faults", json={"outage": False, "latency_ms": 0})
+
+
+def test_the_client_reaches_the_simulator_in_process(
+    simulator: Simulator, parties: dict[str, Any], gib: str
+) -> None:
+    """GibClient over the in-process transport: the same service, no socket on our side."""
+    from entegrator.gib.client import GibClient
+    from entegrator.gib.soap import DocumentResponse
+    from entegrator.gibsim.transport import InProcessTransport
+
+    seller, buyer = parties["seller"], parties["buyer"]
+    packed = _envelope(seller, buyer, [_invoice(seller, buyer)])
+    client = GibClient(
+        f"http://gib.invalid{SERVICE}",
+        transport=InProcessTransport(create_app(simulator), token=seller.token),
+    )
+    try:
+        answer = client.send(packed.name, packed.data, packed.md5)
+        assert isinstance(answer, DocumentResponse) and answer.hash == packed.md5
+        assert _status(gib, seller.token, packed.name[:-4]) == 1200  # processed as over HTTP
+        assert client.status(packed.name[:-4]).status_code == 1200
+        users = client.user_list("http://gib.invalid/EFaturaMerkez")
+        assert users.lookup(seller.vkn) is not None
+    finally:
+        client.close()

@@ -88,7 +88,7 @@ class SendingService:
             s = self.settings
             if not s.gib_url:
                 raise GibUnavailableError(detail="ENTEGRATOR_GIB_URL is not set")
-            self._client = GibClient(
+            self._client = GibClient.over_http(
                 s.gib_url,
                 token=s.gib_token.get_secret_value() if s.gib_token else None,
                 cert=s.gib_client_cert,
