@@ -15,7 +15,7 @@ from entegrator.lifecycle import DocumentStatus, IllegalTransitionError
 from entegrator.runtime import Runtime
 from entegrator.store import documents, events
 from entegrator.store.ids import created_at
-from tests.platform.conftest import TenantHandle
+from tests.testing.platform import TenantHandle
 
 
 def _state(runtime: Runtime, tenant: TenantHandle, doc_id: uuid.UUID) -> documents.DocumentState:
