@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from cryptography import x509
 
+from entegrator.clock import Clock, utc_now
 from entegrator.config import Settings
 from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Validator
 from entegrator.services.answers import AnswerService
@@ -29,6 +28,8 @@ __all__ = ["Runtime"]
 class Runtime:
     settings: Settings
     database_url: str
+    # What every service asks the time of (tests and replays give their own).
+    clock: Clock = utc_now
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -46,7 +47,7 @@ class Runtime:
         validator = Validator(
             RulePack.load(str(s.rules_pack) if s.rules_pack else None),
             settings=ValidationSettings(
-                clock=functools.partial(dt.datetime.now, dt.UTC),
+                clock=self.clock,
                 id_checksum=severity,
                 engine=Engine(s.schematron_engine),
                 cache_dir=s.cache_dir,
@@ -68,7 +69,9 @@ class Runtime:
 
     @cached_property
     def invoices(self) -> InvoiceService:
-        return InvoiceService(self.db, self.validator, route=bool(self.settings.gib_user_list_url))
+        return InvoiceService(
+            self.db, self.validator, route=bool(self.settings.gib_user_list_url), clock=self.clock
+        )
 
     @cached_property
     def inbound(self) -> InboundService:
@@ -82,7 +85,12 @@ class Runtime:
 
     @cached_property
     def pipeline(self) -> Pipeline:
-        return Pipeline(self.db, self.settings.key_bytes(), wake_sender=bool(self.settings.gib_url))
+        return Pipeline(
+            self.db,
+            self.settings.key_bytes(),
+            wake_sender=bool(self.settings.gib_url),
+            clock=self.clock,
+        )
 
     @cached_property
     def answers(self) -> AnswerService:
@@ -101,6 +109,7 @@ class Runtime:
             allow_private=s.webhook_allow_private,
             timeout=s.webhook_timeout_seconds,
             per_tenant=s.webhook_tenant_concurrency,
+            clock=self.clock,
         )
 
     def close(self) -> None:

@@ -23,6 +23,7 @@ from lxml import etree
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from entegrator.clock import Clock, utc_now
 from entegrator.documents import safe_xml
 from entegrator.documents.errors import DraftError, Problem, XMLError
 from entegrator.documents.identifiers import numbering
@@ -222,7 +223,10 @@ def _renumber(root: etree._Element, old: str, new: str) -> None:
 class InvoiceService:
     """The outgoing-invoice use cases shared by the API, the CLI and the portal."""
 
-    def __init__(self, db: Database, validator: Validator, *, route: bool = False) -> None:
+    def __init__(
+        self, db: Database, validator: Validator, *, route: bool = False, clock: Clock = utc_now
+    ) -> None:
+        self.clock = clock
         self.db = db
         self.validator = validator
         # With GİB's user list at hand (``route``), every e-Fatura/e-Arşiv invoice is routed
@@ -284,7 +288,7 @@ class InvoiceService:
             root = None
         provisional = None
         number: str | None = None
-        year = dt.datetime.now(ZoneInfo("Europe/Istanbul")).year
+        year = self.clock().astimezone(ZoneInfo("Europe/Istanbul")).year
         if root is not None and root.tag == f"{{{INVOICE}}}Invoice":
             issue = _text(root, f"{CBC}IssueDate") or ""
             if len(issue) >= 4 and issue[:4].isdigit():

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from entegrator import lifecycle
+from entegrator.clock import Clock, utc_now
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
 from entegrator.signing import vault
@@ -78,8 +79,16 @@ def install_test_seal(  # noqa: PLR0917 - the tenant, who it is, the keys
 class Pipeline:
     """Worker-side steps of the outgoing pipeline."""
 
-    def __init__(self, db: Database, master_key: bytes, *, wake_sender: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        master_key: bytes,
+        *,
+        wake_sender: bool = False,
+        clock: Clock = utc_now,
+    ) -> None:
         self.db = db
+        self.clock = clock
         self._master = master_key
         self._wake_sender = wake_sender  # GİB is configured: signed documents go on to it
         self._seals: dict[uuid.UUID, SigningKey] = {}
@@ -162,7 +171,7 @@ class Pipeline:
                 DocumentStatus.FAILED,
                 happened=[("failed", "failed", {"code": exc.code, "message": exc.text_en})],
                 actor="worker",
-                now=dt.datetime.now(dt.UTC),
+                now=self.clock(),
                 code=exc.code,
                 detail=exc.text_tr,
             )
@@ -186,9 +195,9 @@ class Pipeline:
                 conn, tenant_id, "Mali mühür yüklenmemiş / no financial seal installed"
             )
             return SignOutcome(DocumentStatus.VALIDATED, changed=False)
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock()
         try:
-            signed = sign(xml, seal, signing_time=dt.datetime.now(dt.UTC))
+            signed = sign(xml, seal, signing_time=now)
         except SigningError as exc:  # expired seal, another VKN's seal: a permanent failure
             lifecycle.move(
                 conn,

@@ -40,7 +40,6 @@ import logging
 import os
 import secrets
 import ssl
-import time
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -51,6 +50,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection
 
+from entegrator.clock import Clock, utc_now
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle.backoff import backoff
 from entegrator.services import _webhook_http as web
@@ -131,10 +131,12 @@ class WebhookService:
         allow_private: bool = False,
         timeout: float = TIMEOUT,
         per_tenant: int = 2,
+        clock: Clock = utc_now,
     ) -> None:
         """``timeout``: one delivery at most, all of it; ``per_tenant``: deliveries of one
         tenant under way at once, across all workers."""
         self.db = db
+        self.clock = clock
         self.master = master
         self.allow_private = allow_private
         self.timeout = timeout
@@ -307,7 +309,7 @@ class WebhookService:
             "User-Agent": "entegrator-webhooks",
             "Entegrator-Event": row.event,
             "Entegrator-Delivery": str(row.delivery_id),
-            "Entegrator-Signature": signature(secret, int(time.time()), body),
+            "Entegrator-Signature": signature(secret, int(self.clock().timestamp()), body),
         }
         try:
             status = web.post(
