@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import os
 import signal
+import socket
 import sys
 import uuid
 from pathlib import Path
@@ -19,6 +21,7 @@ from entegrator.cli._errors import USAGE_EXIT, fail
 from entegrator.errors import EntegratorError
 
 if TYPE_CHECKING:
+    from entegrator.config import Settings
     from entegrator.runtime import Runtime
 
 __all__ = ["alias_app", "apikey_app", "db_app", "seal_app", "serve", "tenant_app", "worker"]
@@ -33,11 +36,11 @@ seal_app = typer.Typer(help="Financial seals (mali mühür) of tenants.", no_arg
 alias_app = typer.Typer(help="Tenants' GİB aliases (etiket).", no_args_is_help=True)
 
 
-def _runtime() -> Runtime:
+def _runtime(settings: Settings | None = None) -> Runtime:
     from entegrator.config import Settings
     from entegrator.runtime import Runtime
 
-    return Runtime.from_settings(Settings())
+    return Runtime.from_settings(settings or Settings())
 
 
 def _logging() -> None:
@@ -366,6 +369,36 @@ def _demo_key(rt: Runtime) -> str:
     return token
 
 
+def _listen(host: str, port: int, *, where: str) -> socket.socket:
+    """The API's listening socket, bound before anything heavy starts; a port that is taken
+    (or an address that cannot be bound) ends the command at once with exit code 2."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(
+                "PORT_IN_USE",
+                f"{host}:{port} kullanımda (başka bir program dinliyor); başka bir port seçin: "
+                "--port ya da ENTEGRATOR_PORT",
+                f"{host}:{port} is already in use (another program listens on it); choose "
+                "another port with --port or ENTEGRATOR_PORT",
+                where=where,
+            )
+        fail(
+            "ADDRESS_UNAVAILABLE",
+            f"{host}:{port} dinlenemiyor ({exc.strerror or exc}); --host/--port ya da "
+            "ENTEGRATOR_HOST/ENTEGRATOR_PORT ayarını düzeltin",
+            f"Cannot listen on {host}:{port} ({exc.strerror or exc}); fix --host/--port or "
+            "ENTEGRATOR_HOST/ENTEGRATOR_PORT",
+            where=where,
+        )
+    return sock
+
+
 def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
@@ -380,6 +413,21 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     ] = 1,
 ) -> None:
     """Run the REST API (and, with --with-worker, the jobs) on PostgreSQL."""
+    from entegrator.config import Settings
+
+    if workers > 1 and with_worker:
+        fail(
+            "INVALID_OPTIONS",
+            "--workers ile --with-worker birlikte kullanılamaz; işçiyi ayrı çalıştırın",
+            "--workers and --with-worker do not go together; run `entegrator worker` apart",
+            where="--workers",
+        )
+    settings = Settings()
+    where = "--port" if port else "ENTEGRATOR_PORT"
+    host = host or settings.host
+    port = port or settings.port
+    # Before the database, the migrations and the rules: a taken port is known in a moment.
+    sock = _listen(host, port, where=where)
     import uvicorn
 
     from entegrator.api.app import create_app
@@ -387,24 +435,16 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     from entegrator.workflow.supervisor import WorkerHealth
 
     _logging()
-    rt = _runtime()
-    host = host or rt.settings.host
-    port = port or rt.settings.port
-    rt.settings.host = host  # what the API knows of its bind (/metrics is open on loopback)
+    settings.host = host  # what the API knows of its bind (/metrics is open on loopback)
     os.environ["ENTEGRATOR_HOST"] = host  # ... also in the processes of --workers
-    if workers > 1 and with_worker:
-        fail(
-            "INVALID_OPTIONS",
-            "--workers ile --with-worker birlikte kullanılamaz; işçiyi ayrı çalıştırın",
-            "--workers and --with-worker do not go together; run `entegrator worker` apart",
-        )
-        raise typer.Exit(USAGE_EXIT)
+    rt = _runtime(settings)
     rt.db.upgrade()
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
     if workers > 1:
         if demo:
             sys.stdout.write(f"demo API key: {_demo_key(rt)}\n")
         rt.close()
+        sock.close()  # uvicorn binds it again for its processes; the check above was the point
         # Each process builds its own runtime from the same environment.
         os.environ["ENTEGRATOR_DATABASE_URL"] = rt.database_url
         uvicorn.run(
@@ -447,7 +487,9 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
         # GİB's mutual-TLS listener stops with the API (the signal reaches both).
         tls_job = asyncio.create_task(gib_tls.serve()) if gib_tls is not None else None
         try:
-            await server.serve()
+            await server.serve(sockets=[sock])
+        except SystemExit:  # uvicorn's word for "could not start": said below, once
+            pass
         finally:
             if gib_tls is not None and tls_job is not None:
                 gib_tls.should_exit = True
@@ -458,10 +500,20 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
                 with contextlib.suppress(BaseException):
                     await job
 
+    sys.stdout.write(f"API on http://{host}:{port}\n")
+    sys.stdout.flush()
     try:
         asyncio.run(main())
     finally:
+        sock.close()
         rt.close()
+    if not server.started:
+        fail(
+            "SERVER_NOT_STARTED",
+            f"API {host}:{port} üzerinde başlatılamadı (ayrıntı yukarıdaki günlükte)",
+            f"The API could not start on {host}:{port} (details in the log above)",
+            where=where,
+        )
 
 
 def _gib_tls_server(rt: Runtime, host: str) -> Any:
