@@ -51,6 +51,26 @@ def _logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class _StopSignals:
+    """SIGINT and SIGTERM end a long-running command the same way: as a normal exit.
+
+    Python's default for SIGTERM kills the process on the spot, skipping the clean-up at exit
+    that stops the embedded PostgreSQL, which then runs on for ever. Until the server loop
+    takes over (uvicorn, the worker's loop), a signal raises KeyboardInterrupt, so the
+    command unwinds and exits; once ``serving`` is set, the loop has the signal and shuts down
+    gracefully, and the signal it raises again afterwards is only noted.
+    """
+
+    def __init__(self) -> None:
+        self.serving = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if not self.serving:
+            raise KeyboardInterrupt
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the schema migrations (also done by serve and worker on start)."""
@@ -321,6 +341,7 @@ def worker(
     from entegrator.workflow.supervisor import WorkerHealth
 
     _logging()
+    _StopSignals()
     rt = _runtime()
     rt.db.upgrade()
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
@@ -435,6 +456,7 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     from entegrator.workflow.supervisor import WorkerHealth
 
     _logging()
+    signals = _StopSignals()
     settings.host = host  # what the API knows of its bind (/metrics is open on loopback)
     os.environ["ENTEGRATOR_HOST"] = host  # ... also in the processes of --workers
     rt = _runtime(settings)
@@ -502,6 +524,7 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
 
     sys.stdout.write(f"API on http://{host}:{port}\n")
     sys.stdout.flush()
+    signals.serving = True  # uvicorn has SIGINT/SIGTERM from here on, and so does the clean-up
     try:
         asyncio.run(main())
     finally:
