@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from entegrator.cli._errors import cli_errors, fail
+from entegrator.cli._files import make_folder, read_input, write_output
 
 __all__ = ["envelope_app"]
 
@@ -36,14 +37,12 @@ def pack_command(
                 "ENVELOPE_TYPE",
                 f"Bilinmeyen zarf türü {envelope_type}",
                 f"Unknown envelope type {envelope_type}",
+                where="--type",
             )
-        try:
-            data = [p.read_bytes() for p in documents]
-        except OSError as exc:
-            fail("FILE_NOT_FOUND", f"Dosya okunamadı: {exc}", f"Cannot read a file: {exc}")
+        data = [read_input(p) for p in documents]
         packed = pack(build(data, sender_alias=sender, receiver_alias=receiver, type=kind))
         target = out / packed.name if out.is_dir() else out
-        target.write_bytes(packed.data)
+        write_output(target, packed.data)
         typer.echo(
             json.dumps(
                 {
@@ -67,17 +66,14 @@ def unpack_command(
     from entegrator.envelope import unpack
 
     with cli_errors(str(archive)):
-        try:
-            data = archive.read_bytes()
-        except OSError as exc:
-            fail("FILE_NOT_FOUND", f"Dosya okunamadı: {exc}", f"Cannot read the file: {exc}")
+        data = read_input(archive)
         envelope, xml = unpack(data, name=archive.name)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{envelope.id}.xml").write_bytes(xml)
+        make_folder(out)
+        write_output(out / f"{envelope.id}.xml", xml)
         written = []
         for i, document in enumerate(envelope.documents, 1):
             path = out / f"document-{i:04d}.xml"
-            path.write_bytes(document)
+            write_output(path, document)
             written.append(str(path))
         typer.echo(
             json.dumps(

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import json
 import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
 
 import typer
 
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from entegrator.runtime import Runtime
 
 __all__ = ["alias_app", "apikey_app", "db_app", "seal_app", "serve", "tenant_app", "worker"]
+
+P = ParamSpec("P")
 
 DEMO_VKN = "8799758740"
 DEMO_NAME = "Örnek Yazılım A.Ş."
@@ -40,7 +45,86 @@ def _runtime(settings: Settings | None = None) -> Runtime:
     from entegrator.config import Settings
     from entegrator.runtime import Runtime
 
-    return Runtime.from_settings(settings or Settings())
+    rt = Runtime.from_settings(settings or Settings())
+    _OPEN.append(rt)
+    return rt
+
+
+# Runtimes of the running command, closed when it ends (its connections with them).
+_OPEN: list[Runtime] = []
+
+
+def _platform_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """A platform command whose settings or database fail ends with exit code 2 and a
+    message naming the setting at fault, never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        from pydantic import ValidationError
+        from sqlalchemy.exc import ArgumentError, ProgrammingError
+
+        from entegrator.store import is_unavailable
+
+        try:
+            command(*args, **kwargs)
+        except ValidationError as exc:
+            if exc.title != "Settings":
+                raise
+            _setting_invalid(exc)
+        except ArgumentError:
+            fail(
+                "SETTING_INVALID",
+                "ENTEGRATOR_DATABASE_URL bir PostgreSQL adresi değil "
+                "(postgresql://kullanıcı@sunucu:5432/veritabanı)",
+                "ENTEGRATOR_DATABASE_URL is not a PostgreSQL URL "
+                "(postgresql://user@host:5432/database)",
+                where="ENTEGRATOR_DATABASE_URL",
+            )
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "42P01":  # undefined_table
+                raise
+            fail(
+                "SCHEMA_MISSING",
+                "Veritabanında entegrator şeması yok; önce `entegrator db upgrade` çalıştırın",
+                "The database has no entegrator schema; run `entegrator db upgrade` first",
+                where="ENTEGRATOR_DATABASE_URL",
+            )
+        except subprocess.SubprocessError as exc:  # pgserver's pg_ctl, psql
+            fail(
+                "DATABASE_UNAVAILABLE",
+                f"Gömülü PostgreSQL başlatılamadı ({type(exc).__name__}); günlüğü: "
+                "ENTEGRATOR_DATA_DIR/pgdata/log",
+                f"The embedded PostgreSQL could not start ({type(exc).__name__}); its log: "
+                "ENTEGRATOR_DATA_DIR/pgdata/log",
+                where="ENTEGRATOR_DATA_DIR",
+            )
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            fail(
+                "DATABASE_UNAVAILABLE",
+                "PostgreSQL'e bağlanılamadı; sunucu çalışıyor mu, ENTEGRATOR_DATABASE_URL "
+                "doğru mu?",
+                "Cannot connect to PostgreSQL; is the server running, is "
+                "ENTEGRATOR_DATABASE_URL right?",
+                where="ENTEGRATOR_DATABASE_URL",
+            )
+        finally:
+            while _OPEN:
+                _OPEN.pop().close()
+
+    return run
+
+
+def _setting_invalid(exc: Any) -> NoReturn:
+    first = exc.errors()[0]
+    name = f"ENTEGRATOR_{str(first['loc'][0]).upper()}" if first["loc"] else "ENTEGRATOR_*"
+    fail(
+        "SETTING_INVALID",
+        f"{name} geçersiz: {first['msg']}",
+        f"{name} is invalid: {first['msg']}",
+        where=name,
+    )
 
 
 def _logging() -> None:
@@ -72,6 +156,7 @@ class _StopSignals:
 
 
 @db_app.command("upgrade")
+@_platform_errors
 def db_upgrade() -> None:
     """Apply the schema migrations (also done by serve and worker on start)."""
     rt = _runtime()
@@ -104,6 +189,7 @@ def _create_tenant(
 
 
 @tenant_app.command("create")
+@_platform_errors
 def tenant_create(  # noqa: PLR0917 - one parameter per option
     vkn: Annotated[str, typer.Option(help="The tenant's VKN (10 digits) or TCKN (11).")],
     name: Annotated[str, typer.Option(help="Title (unvan) or name.")],
@@ -165,6 +251,7 @@ def tenant_create(  # noqa: PLR0917 - one parameter per option
 
 
 @apikey_app.command("create")
+@_platform_errors
 def apikey_create(
     tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
     role: Annotated[str, typer.Option(help="owner, accountant, viewer or api.")] = "api",
@@ -197,6 +284,7 @@ def apikey_create(
 
 
 @apikey_app.command("revoke")
+@_platform_errors
 def apikey_revoke(
     tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
     prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after 'ent_').")],
@@ -213,12 +301,18 @@ def apikey_revoke(
                 conn, tenant_id, actor="cli", action="apikey.revoke", data={"key": prefix}
             )
     if not done:
-        fail("NOT_FOUND", "Anahtar bulunamadı", "No such active key", where=prefix)
+        fail(
+            "NOT_FOUND",
+            f"Bu hesapta {prefix} önekli etkin anahtar yok",
+            f"The tenant has no active key with the prefix {prefix}",
+            where="PREFIX",
+        )
         raise typer.Exit(USAGE_EXIT)
     typer.echo(f"revoked {prefix}")
 
 
 @seal_app.command("import")
+@_platform_errors
 def seal_import(
     tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
     p12: Annotated[Path, typer.Argument(help="The seal as a PKCS#12 file (.p12/.pfx).")],
@@ -227,20 +321,19 @@ def seal_import(
     ] = None,
 ) -> None:
     """Install a tenant's financial seal (encrypted at rest); waiting documents get signed."""
+    from sqlalchemy import text
+
+    from entegrator.cli._files import read_input, read_seal
     from entegrator.services.pipeline import install_seal, seal_installed
-    from entegrator.signing.certs import identity_of, load_pkcs12, read_password
+    from entegrator.signing.certs import identity_of
     from entegrator.store import repo
 
+    # The files first: a wrong path or password is known before the database is touched.
+    password = read_input(password_file).rstrip(b"\r\n") if password_file else b""
+    seal = read_seal(p12, password)
     rt = _runtime()
     tenant_id = _find_tenant(rt, tenant, False)
-    password = read_password(file=password_file) if password_file else b""
-    from entegrator.cli._errors import cli_errors
-
-    with cli_errors(str(p12)):
-        seal = load_pkcs12(p12.read_bytes(), password)
     with rt.db.system() as conn:
-        from sqlalchemy import text
-
         vkn = conn.execute(
             text("SELECT vkn FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
         ).scalar_one()
@@ -249,8 +342,8 @@ def seal_import(
                 "SEAL_OTHER_IDENTITY",
                 f"Mühür {identity_of(seal.certificate)} adına, hesap {vkn}",
                 f"The seal belongs to {identity_of(seal.certificate)}, the tenant is {vkn}",
+                where=str(p12),
             )
-            raise typer.Exit(USAGE_EXIT)
         seal_id = install_seal(conn, tenant_id, seal, rt.settings.key_bytes())
         count = seal_installed(conn, tenant_id)
         repo.append_audit(conn, tenant_id, actor="cli", action="seal.import", target=str(seal_id))
@@ -258,6 +351,7 @@ def seal_import(
 
 
 @alias_app.command("add")
+@_platform_errors
 def alias_add(
     tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
     alias: Annotated[str, typer.Argument(help="urn:mail:…@… as registered with GİB.")],
@@ -270,14 +364,20 @@ def alias_add(
 
     from entegrator.store import repo
 
-    if kind not in ("PK", "GB") or document not in ("Invoice", "DespatchAdvice"):
+    if kind not in ("PK", "GB"):
         fail(
             "INVALID_ALIAS",
-            "tür PK/GB, belge Invoice/DespatchAdvice olmalı",
-            "kind must be PK or GB, document Invoice or DespatchAdvice",
-            where=alias,
+            f"--kind PK ya da GB olmalı, '{kind}' değil",
+            f"--kind must be PK or GB, not '{kind}'",
+            where="--kind",
         )
-        raise typer.Exit(USAGE_EXIT)
+    if document not in ("Invoice", "DespatchAdvice"):
+        fail(
+            "INVALID_ALIAS",
+            f"--document Invoice ya da DespatchAdvice olmalı, '{document}' değil",
+            f"--document must be Invoice or DespatchAdvice, not '{document}'",
+            where="--document",
+        )
     rt = _runtime()
     tenant_id = _find_tenant(rt, tenant, False)
     try:
@@ -290,9 +390,9 @@ def alias_add(
     except IntegrityError:
         fail(
             "INVALID_ALIAS",
-            "etiket geçersiz ya da başka bir hesabın",
-            "the alias is malformed or belongs to another tenant",
-            where=alias,
+            f"{alias} etiketi geçersiz (urn:mail:…@…) ya da başka bir hesabın",
+            f"The alias {alias} is malformed (urn:mail:…@…) or belongs to another tenant",
+            where="ALIAS",
         )
         raise typer.Exit(USAGE_EXIT) from None
     typer.echo(f"{alias} ({kind}, {document}) → {tenant_id}")
@@ -319,11 +419,18 @@ def _find_tenant(rt: Runtime, ident: str, as_json: bool) -> uuid.UUID:
                 else None
             )
     if found is None:
-        fail("TENANT_NOT_FOUND", "Hesap bulunamadı", "No such tenant", where=ident, as_json=as_json)
+        fail(
+            "TENANT_NOT_FOUND",
+            f"Hesap bulunamadı: {ident} (hesap kimliği ya da VKN/TCKN verin)",
+            f"No such tenant: {ident} (give the tenant id or its VKN/TCKN)",
+            where="--tenant",
+            as_json=as_json,
+        )
         raise typer.Exit(USAGE_EXIT)
     return uuid.UUID(str(found))
 
 
+@_platform_errors
 def worker(
     concurrency: Annotated[
         int | None, typer.Option(help="Jobs at once (default ENTEGRATOR_WORKER_CONCURRENCY).")
@@ -420,6 +527,7 @@ def _listen(host: str, port: int, *, where: str) -> socket.socket:
     return sock
 
 
+@_platform_errors
 def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
@@ -554,6 +662,7 @@ def _gib_tls_server(rt: Runtime, host: str) -> Any:
     return server
 
 
+@_platform_errors
 def gibsim(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8400,
@@ -611,6 +720,7 @@ gib_app = typer.Typer(help="The connection to GİB.", no_args_is_help=True)
 
 
 @gib_app.command("refresh-users")
+@_platform_errors
 def gib_refresh_users() -> None:
     """Fetch GİB's registered-user lists into the routing cache (workers do it too)."""
     from entegrator.cli._errors import cli_errors

@@ -52,6 +52,7 @@ def _trust_anchors(paths: list[Path]) -> tuple[object, ...]:
                 "SETTING_INVALID",
                 f"Güvenilen sertifika dosyası okunamadı ({file}): {exc}",
                 f"Cannot read the trusted certificates in {file}: {exc}",
+                where=str(file),
             )
     return tuple(anchors)
 
