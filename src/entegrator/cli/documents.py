@@ -34,19 +34,8 @@ def _samples() -> ModuleType:
 
 def _load_draft(path: Path) -> InvoiceDraft:
     data = read_input(path, limit=MAX_DRAFT_BYTES)
-    try:
-        obj = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", "?")
-        col = getattr(exc, "colno", "?")
-        fail(
-            "MALFORMED_JSON",
-            f"JSON okunamadı: {exc}",
-            f"JSON cannot be read: {exc}",
-            where=f"{path}: line {line}, column {col}",
-        )
     with cli_errors(str(path)):
-        return docs.InvoiceDraft.model_validate(obj)
+        return docs.read_draft(data)
 
 
 def build(
