@@ -44,7 +44,7 @@ def build(
         Path | None, typer.Option("-o", "--out", help="Where to write the XML (default: stdout).")
     ] = None,
     number: Annotated[
-        str | None, typer.Option(help="Invoice number, when the draft has none.")
+        str | None, typer.Option(metavar="NUMBER", help="Invoice number, when the draft has none.")
     ] = None,
 ) -> None:
     """Build UBL-TR 1.2 XML from an invoice draft (JSON)."""
@@ -110,7 +110,9 @@ def samples(
 
 
 def schema(
-    kind: Annotated[str, typer.Argument(help="Document kind: invoice.")] = "invoice",
+    kind: Annotated[
+        str, typer.Argument(metavar="KIND", help="Document kind: invoice.")
+    ] = "invoice",
 ) -> None:
     """Print the JSON Schema of a draft."""
     if kind != "invoice":

@@ -13,17 +13,26 @@ from entegrator.cli._files import make_folder, read_input, write_output
 
 __all__ = ["envelope_app"]
 
-envelope_app = typer.Typer(help="GİB envelopes (zarf): SBDH in a zip, with GİB's MD5 hash.")
+envelope_app = typer.Typer(
+    rich_markup_mode=None, help="GİB envelopes (zarf): SBDH in a zip, with GİB's MD5 hash."
+)
 
 
 @envelope_app.command("pack")
 def pack_command(
     documents: Annotated[list[Path], typer.Argument(help="Signed documents to send together.")],
-    sender: Annotated[str, typer.Option("--from", help="Sender alias (urn:mail:…gb@…).")],
-    receiver: Annotated[str, typer.Option("--to", help="Receiver alias (urn:mail:…pk@…).")],
+    sender: Annotated[
+        str, typer.Option("--from", metavar="ALIAS", help="Sender alias (urn:mail:…gb@…).")
+    ],
+    receiver: Annotated[
+        str, typer.Option("--to", metavar="ALIAS", help="Receiver alias (urn:mail:…pk@…).")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The zip to write (named <id>.zip).")],
     envelope_type: Annotated[
-        str, typer.Option("--type", help="SENDERENVELOPE, POSTBOXENVELOPE or SYSTEMENVELOPE.")
+        str,
+        typer.Option(
+            "--type", metavar="TYPE", help="SENDERENVELOPE, POSTBOXENVELOPE or SYSTEMENVELOPE."
+        ),
     ] = "SENDERENVELOPE",
 ) -> None:
     """Wrap documents in an envelope and zip it as GİB wants; print the id and the hash."""

@@ -34,11 +34,17 @@ P = ParamSpec("P")
 DEMO_VKN = "8799758740"
 DEMO_NAME = "Örnek Yazılım A.Ş."
 
-db_app = typer.Typer(help="The PostgreSQL schema.", no_args_is_help=True)
-tenant_app = typer.Typer(help="Tenants (mükellefler served by this installation).")
-apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
-seal_app = typer.Typer(help="Financial seals (mali mühür) of tenants.", no_args_is_help=True)
-alias_app = typer.Typer(help="Tenants' GİB aliases (etiket).", no_args_is_help=True)
+db_app = typer.Typer(rich_markup_mode=None, help="The PostgreSQL schema.", no_args_is_help=True)
+tenant_app = typer.Typer(
+    rich_markup_mode=None, help="Tenants (mükellefler served by this installation)."
+)
+apikey_app = typer.Typer(rich_markup_mode=None, help="API keys.", no_args_is_help=True)
+seal_app = typer.Typer(
+    rich_markup_mode=None, help="Financial seals (mali mühür) of tenants.", no_args_is_help=True
+)
+alias_app = typer.Typer(
+    rich_markup_mode=None, help="Tenants' GİB aliases (etiket).", no_args_is_help=True
+)
 
 
 def _runtime(settings: Settings | None = None) -> Runtime:
@@ -191,10 +197,16 @@ def _create_tenant(
 @tenant_app.command("create")
 @_platform_errors
 def tenant_create(  # noqa: PLR0917 - one parameter per option
-    vkn: Annotated[str, typer.Option(help="The tenant's VKN (10 digits) or TCKN (11).")],
-    name: Annotated[str, typer.Option(help="Title (unvan) or name.")],
-    series: Annotated[str, typer.Option(help="Default e-Fatura series (3 of A-Z0-9).")] = "EFA",
-    earsiv_series: Annotated[str, typer.Option(help="Default e-Arşiv series.")] = "EAR",
+    vkn: Annotated[
+        str, typer.Option(metavar="VKN", help="The tenant's VKN (10 digits) or TCKN (11).")
+    ],
+    name: Annotated[str, typer.Option(metavar="NAME", help="Title (unvan) or name.")],
+    series: Annotated[
+        str, typer.Option(metavar="SERIES", help="Default e-Fatura series (3 of A-Z0-9).")
+    ] = "EFA",
+    earsiv_series: Annotated[
+        str, typer.Option(metavar="SERIES", help="Default e-Arşiv series.")
+    ] = "EAR",
     test_seal: Annotated[
         bool,
         typer.Option(help="Install a development seal from a test CA (not for production)."),
@@ -253,9 +265,11 @@ def tenant_create(  # noqa: PLR0917 - one parameter per option
 @apikey_app.command("create")
 @_platform_errors
 def apikey_create(
-    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
-    role: Annotated[str, typer.Option(help="owner, accountant, viewer or api.")] = "api",
-    name: Annotated[str, typer.Option(help="A label for the key.")] = "api",
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
+    role: Annotated[
+        str, typer.Option(metavar="ROLE", help="owner, accountant, viewer or api.")
+    ] = "api",
+    name: Annotated[str, typer.Option(metavar="NAME", help="A label for the key.")] = "api",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create an API key for a tenant; the key is shown only now."""
@@ -286,8 +300,10 @@ def apikey_create(
 @apikey_app.command("revoke")
 @_platform_errors
 def apikey_revoke(
-    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
-    prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after 'ent_').")],
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
+    prefix: Annotated[
+        str, typer.Argument(metavar="PREFIX", help="The key's prefix (the part after 'ent_').")
+    ],
 ) -> None:
     """Revoke an API key (it stops working at once)."""
     from entegrator.store import repo
@@ -314,7 +330,7 @@ def apikey_revoke(
 @seal_app.command("import")
 @_platform_errors
 def seal_import(
-    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
     p12: Annotated[Path, typer.Argument(help="The seal as a PKCS#12 file (.p12/.pfx).")],
     password_file: Annotated[
         Path | None, typer.Option(help="File holding the PKCS#12 password.")
@@ -353,10 +369,16 @@ def seal_import(
 @alias_app.command("add")
 @_platform_errors
 def alias_add(
-    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
-    alias: Annotated[str, typer.Argument(help="urn:mail:…@… as registered with GİB.")],
-    kind: Annotated[str, typer.Option(help="PK (posta kutusu) or GB (gönderici birim).")],
-    document: Annotated[str, typer.Option(help="Invoice or DespatchAdvice.")] = "Invoice",
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
+    alias: Annotated[
+        str, typer.Argument(metavar="ALIAS", help="urn:mail:…@… as registered with GİB.")
+    ],
+    kind: Annotated[
+        str, typer.Option(metavar="PK|GB", help="PK (posta kutusu) or GB (gönderici birim).")
+    ],
+    document: Annotated[
+        str, typer.Option(metavar="Invoice|DespatchAdvice", help="Invoice or DespatchAdvice.")
+    ] = "Invoice",
 ) -> None:
     """Give a tenant a GİB alias: envelopes GİB delivers to it are filed under the tenant."""
     from sqlalchemy import text
@@ -529,8 +551,10 @@ def _listen(host: str, port: int, *, where: str) -> socket.socket:
 
 @_platform_errors
 def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    host: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+    ] = None,
+    port: Annotated[int | None, typer.Option(metavar="PORT", help="Port.")] = None,
     with_worker: Annotated[
         bool, typer.Option(help="Also run a worker in this process (all in one).")
     ] = False,
@@ -664,10 +688,13 @@ def _gib_tls_server(rt: Runtime, host: str) -> Any:
 
 @_platform_errors
 def gibsim(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8400,
+    host: Annotated[
+        str, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 8400,
     admin_token_env: Annotated[
-        str | None, typer.Option(help="Environment variable holding the admin API's token.")
+        str | None,
+        typer.Option(metavar="VAR", help="Environment variable holding the admin API's token."),
     ] = None,
 ) -> None:
     """Run the GİB simulator (a stand-in for GİB, for tests and demos only)."""
@@ -710,13 +737,14 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run GİB's network on this machine: the simulator and two integrators as processes,
-    three companies, invoices between them; a table of each document's path and status."""
+    four companies (A and B on the first integrator, C on the second, D not an e-Fatura
+    user), invoices between them; a table of each document's path and status."""
     from entegrator.demo import main
 
     raise typer.Exit(main(invoices, timeout, keep, as_json))
 
 
-gib_app = typer.Typer(help="The connection to GİB.", no_args_is_help=True)
+gib_app = typer.Typer(rich_markup_mode=None, help="The connection to GİB.", no_args_is_help=True)
 
 
 @gib_app.command("refresh-users")

@@ -117,7 +117,10 @@ def validate(  # noqa: PLR0917 - a Typer command: one parameter per option
     ] = False,
     engine: Annotated[
         str | None,
-        typer.Option(help="Schematron engine: auto (default), compiled or saxon."),
+        typer.Option(
+            metavar="auto|compiled|saxon",
+            help="Schematron engine: auto (default), compiled or saxon.",
+        ),
     ] = None,
     trust: Annotated[
         list[Path] | None,

@@ -21,11 +21,17 @@ from entegrator.cli._files import (
 
 __all__ = ["cert_app", "sign", "verify"]
 
-cert_app = typer.Typer(help="Certificates: a test CA and seals shaped like real ones.")
+cert_app = typer.Typer(
+    rich_markup_mode=None, help="Certificates: a test CA and seals shaped like real ones."
+)
 
 PasswordEnv = Annotated[
     str | None,
-    typer.Option("--password-env", help="Environment variable that holds the PKCS#12 password."),
+    typer.Option(
+        "--password-env",
+        metavar="VAR",
+        help="Environment variable that holds the PKCS#12 password.",
+    ),
 ]
 PasswordFile = Annotated[
     Path | None,
@@ -67,8 +73,10 @@ def _identity(vkn: str | None, tckn: str | None) -> str:
 @cert_app.command("test-ca")
 def test_ca(
     out: Annotated[Path, typer.Option("--out", help="Folder for ca.pem and ca.key.pem.")],
-    name: Annotated[str, typer.Option(help="The CA's common name.")] = "entegrator Test SM",
-    key_type: Annotated[str, typer.Option(help="rsa or ec (P-384).")] = "rsa",
+    name: Annotated[
+        str, typer.Option(metavar="NAME", help="The CA's common name.")
+    ] = "entegrator Test SM",
+    key_type: Annotated[str, typer.Option(metavar="rsa|ec", help="rsa or ec (P-384).")] = "rsa",
 ) -> None:
     """Create a test certificate authority (development and tests only)."""
     from entegrator.signing import TestCA
@@ -86,12 +94,14 @@ def test_ca(
 
 @cert_app.command("issue")
 def issue(  # noqa: PLR0917 - a Typer command: one parameter per option
-    name: Annotated[str, typer.Option(help="The holder's title (CN).")],
+    name: Annotated[str, typer.Option(metavar="NAME", help="The holder's title (CN).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="The PKCS#12 file to write.")],
     ca: Annotated[Path, typer.Option(help="Folder of the test CA (entegrator cert test-ca).")],
-    vkn: Annotated[str | None, typer.Option(help="VKN of a mali mühür.")] = None,
-    tckn: Annotated[str | None, typer.Option(help="TCKN of a personal certificate.")] = None,
-    key_type: Annotated[str, typer.Option(help="rsa or ec (P-384).")] = "rsa",
+    vkn: Annotated[str | None, typer.Option(metavar="VKN", help="VKN of a mali mühür.")] = None,
+    tckn: Annotated[
+        str | None, typer.Option(metavar="TCKN", help="TCKN of a personal certificate.")
+    ] = None,
+    key_type: Annotated[str, typer.Option(metavar="rsa|ec", help="rsa or ec (P-384).")] = "rsa",
     password_env: PasswordEnv = None,
     password_file: PasswordFile = None,
 ) -> None:
