@@ -162,7 +162,11 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
-    """Verify a document's signature; exit 0 when it verifies, 1 when it does not."""
+    """Verify a document's signature; exit 0 when it verifies, 1 when it does not.
+
+    Without --trust the certificate chain is not checked (any certificate with the signer's
+    identity verifies); the output says so, and --json says "chain_checked": false.
+    """
     from entegrator.signing import verify as verify_document
 
     anchors = read_anchors(trust or [])
@@ -170,15 +174,23 @@ def verify(
     with cli_errors(str(document), as_json=as_json):
         findings = verify_document(data, trust=anchors)
     errors = [f for f in findings if f.severity == "error"]
+    chain_checked = bool(anchors)
     if as_json:
         payload = {
             "path": str(document),
             "valid": not errors,
+            "chain_checked": chain_checked,
             "findings": [f.to_dict() for f in findings],
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
         status = "GEÇERLİ/valid" if not errors else "GEÇERSİZ/invalid"
+        if not errors and not chain_checked:
+            # Without trusted CAs any self-made certificate verifies: say so, every time.
+            status = (
+                "GEÇERLİ (sertifika zinciri denetlenmedi: --trust verilmedi) / "
+                "valid (certificate chain not checked: no --trust)"
+            )
         typer.echo(f"{document}: imza/signature {status}")
         for f in findings:
             typer.echo(f"  {f.severity.value.upper():7} {f.code}: {f.message_tr} / {f.message_en}")
