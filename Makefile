@@ -43,7 +43,10 @@ system-tools:
 	    || echo "note: could not install$$missing (Debian packages)"; \
 	  else echo "note: please install$$missing (Debian/Ubuntu packages)"; fi; fi
 
+# The layer contracts first (pyproject.toml [tool.importlinter]; docs/architecture.md), then pytest,
+# which runs them again in tests/architecture/ so that a plain `pytest` keeps them too.
 test: install system-tools
+	@$(UV) run lint-imports --no-cache --no-logo
 	@$(UV) run pytest -q
 
 lint: install

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -118,7 +119,7 @@ def _draft(seller: Company, buyer: Company, profile: str, note: str) -> dict[str
     return {
         "profile": profile,
         "type": "SATIS",
-        "issue_date": dt.date.today().isoformat(),
+        "issue_date": dt.datetime.now(ZoneInfo("Europe/Istanbul")).date().isoformat(),
         "notes": [note],
         "supplier": party(seller),
         "customer": party(buyer),
@@ -229,7 +230,8 @@ class Demo:
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (self.folder / f"{name}.log").open("wb")
-        process = subprocess.Popen(
+        # Our own interpreter and CLI with the demo's own fixed arguments.
+        process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "entegrator", *args],
             env={**os.environ, **env},
             stdout=log,

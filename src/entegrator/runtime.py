@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,7 +45,12 @@ class Runtime:
         severity = Severity.ERROR if s.id_checksum == "error" else Severity.WARNING
         validator = Validator(
             RulePack.load(str(s.rules_pack) if s.rules_pack else None),
-            ValidationSettings(id_checksum=severity, engine=Engine(s.schematron_engine)),
+            settings=ValidationSettings(
+                clock=functools.partial(dt.datetime.now, dt.UTC),
+                id_checksum=severity,
+                engine=Engine(s.schematron_engine),
+                cache_dir=s.cache_dir,
+            ),
         )
         validator.warm_up(("invoice",))
         return validator

@@ -29,6 +29,7 @@ from entegrator.documents.identifiers import vkn as vkn_ids
 from entegrator.runtime import Runtime
 from entegrator.signing.certs import TestCA
 from entegrator.store import repo
+from tests.clock import now
 
 if TYPE_CHECKING:
     from entegrator.workflow.supervisor import WorkerHealth
@@ -38,7 +39,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.js
 
 # The development CA of every test session: the tenants' test seals, GİB's seal in the
 # simulator and the trust anchor of /gib all come from it (as in the demo).
-DEV_CA = TestCA.create("entegrator Test SM")
+DEV_CA = TestCA.create("entegrator Test SM", now=now())
 # What GİB (the simulator, or a test posting as GİB) presents on /gib.
 INBOUND_TOKEN = "gib-inbound-test-token"
 GIB_HEADERS = {"Authorization": f"Bearer {INBOUND_TOKEN}"}

@@ -97,7 +97,7 @@ def test_issue_sign_fetch_as_xml_html_pdf(
     with runtime.db.tenant(tenant.tenant_id) as conn:
         events = repo.list_events(conn, tenant.tenant_id, doc_id)
         head = conn.execute(
-            repo.text("SELECT head_hash FROM documents WHERE document_id = :d"), {"d": doc_id}
+            text("SELECT head_hash FROM documents WHERE document_id = :d"), {"d": doc_id}
         ).scalar_one()
     assert repo.verify_chain(events, doc_id, bytes(head)) == []
 
@@ -180,8 +180,8 @@ def test_an_invalid_document_gets_422_with_findings_and_nothing_is_stored(
         r = c.post("/api/v1/invoices", content=wrong_total, headers={"Content-Type": "text/xml"})
         assert any(f["code"].startswith("arith-") for f in r.json()["findings"])
     with runtime.db.tenant(tenant.tenant_id) as conn:
-        count = conn.execute(repo.text("SELECT count(*) FROM documents")).scalar_one()
-        numbers = conn.execute(repo.text("SELECT count(*) FROM numbering_series")).scalar_one()
+        count = conn.execute(text("SELECT count(*) FROM documents")).scalar_one()
+        numbers = conn.execute(text("SELECT count(*) FROM numbering_series")).scalar_one()
     assert count == 0
     assert numbers == 0
 
@@ -210,7 +210,7 @@ def test_idempotency_key_replays_the_first_answer(tenant: TenantHandle, runtime:
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["id"] for a in answers}) == 1
     with runtime.db.tenant(tenant.tenant_id) as conn:
-        count = conn.execute(repo.text("SELECT count(*) FROM documents")).scalar_one()
+        count = conn.execute(text("SELECT count(*) FROM documents")).scalar_one()
     assert count == 2
 
 
@@ -230,7 +230,7 @@ def test_fifty_concurrent_requests_get_fifty_consecutive_numbers(
     run_jobs()
     with runtime.db.tenant(tenant.tenant_id) as conn:
         statuses = conn.execute(
-            repo.text("SELECT status, count(*) FROM documents GROUP BY status")
+            text("SELECT status, count(*) FROM documents GROUP BY status")
         ).all()
     assert dict(statuses) == {"queued": 50}
 

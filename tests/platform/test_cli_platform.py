@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from entegrator.config import Settings
+from tests.clock import now
 from tests.platform.conftest import EXAMPLE, free_port, new_vkn
 
 
@@ -104,12 +105,12 @@ def test_seal_import_signs_waiting_documents(
     draft = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     draft["supplier"]["vkn"] = vkn
     doc = httpx.post(f"{base_url}/api/v1/invoices", json=draft, headers=headers).json()
-    seal = TestCA.create().issue(identity=vkn, name="Mühürsüz")
+    seal = TestCA.create(now=now()).issue(identity=vkn, name="Mühürsüz", now=now())
     p12 = tmp_path / "seal.p12"
     p12.write_bytes(to_pkcs12(seal, b"parola"))
     password = tmp_path / "password"
     password.write_text("parola\n")
-    wrong = TestCA.create().issue(identity="3221555337", name="Başka")
+    wrong = TestCA.create(now=now()).issue(identity="3221555337", name="Başka", now=now())
     other = tmp_path / "other.p12"
     other.write_bytes(to_pkcs12(wrong, b"parola"))
     refused = _cli(

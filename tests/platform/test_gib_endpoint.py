@@ -27,15 +27,17 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import text
 
 from entegrator.documents import build_invoice
+from entegrator.documents.authorities import GIB_ALIAS, GIB_VKN
 from entegrator.documents.model import InvoiceDraft
 from entegrator.documents.response import ResponseParty, build_system_response
-from entegrator.envelope.sbdh import GIB_ALIAS, GIB_VKN, EnvelopeType
+from entegrator.envelope.sbdh import EnvelopeType
 from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import Packed, pack
 from entegrator.gib.soap import GetAppResp, SendDocument, build, parse_response
 from entegrator.runtime import Runtime
 from entegrator.signing import TestCA, sign
 from entegrator.store import repo
+from tests.clock import now, today
 from tests.platform.conftest import (
     DEV_CA,
     EXAMPLE,
@@ -47,7 +49,7 @@ from tests.platform.conftest import (
     serve,
 )
 
-ROGUE_CA = TestCA.create("Rogue SM")
+ROGUE_CA = TestCA.create("Rogue SM", now=now())
 
 
 def _post(base_url: str, message: Any, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -67,11 +69,16 @@ def _invoice_envelope(buyer_vkn: str, pk: str, ca: TestCA) -> Packed:
     data["customer"]["vkn"] = buyer_vkn
     data |= {"number": "SAH2026000000001", "ettn": str(uuid.uuid4()).upper()}
     xml = sign(
-        build_invoice(InvoiceDraft.model_validate(data)), ca.issue(identity=supplier, name="X")
+        build_invoice(InvoiceDraft.model_validate(data)),
+        ca.issue(identity=supplier, name="X", now=now()),
+        signing_time=now(),
     )
     return pack(
         build_envelope(
-            [xml], sender_alias=f"urn:mail:gb{supplier}@other.example", receiver_alias=pk
+            [xml],
+            sender_alias=f"urn:mail:gb{supplier}@other.example",
+            receiver_alias=pk,
+            created=now(),
         )
     )
 
@@ -247,13 +254,18 @@ def _system_response(
         description="Zarf işlendi",
         sender=ResponseParty(GIB_VKN, "Gelir İdaresi Başkanlığı"),
         receiver=ResponseParty(tenant.vkn, "Alıcı"),
-        envelope_date=dt.date.today(),
+        envelope_date=today(),
+        issued=now(),
     )
     if seal is not None:
-        xml = sign(xml, seal, check_certificate=False)
+        xml = sign(xml, seal, check_certificate=False, signing_time=now())
     return pack(
         build_envelope(
-            [xml], sender_alias=sender_alias, receiver_alias=gb, type=EnvelopeType.SYSTEMENVELOPE
+            [xml],
+            sender_alias=sender_alias,
+            receiver_alias=gb,
+            type=EnvelopeType.SYSTEMENVELOPE,
+            created=now(),
         )
     )
 
@@ -262,10 +274,26 @@ def _system_response(
     ("seal", "sender_alias", "settles"),
     [
         (None, GIB_ALIAS, False),  # unsigned: anyone could have written it
-        (ROGUE_CA.issue(identity=GIB_VKN, name="GİB"), GIB_ALIAS, False),  # a self-made "GİB"
-        (DEV_CA.issue(identity="3221555337", name="Başka"), GIB_ALIAS, False),  # not GİB's seal
-        (DEV_CA.issue(identity=GIB_VKN, name="GİB"), "urn:mail:gb@x.example", False),  # alias
-        (DEV_CA.issue(identity=GIB_VKN, name="GİB"), GIB_ALIAS, True),  # GİB's seal and alias
+        (
+            ROGUE_CA.issue(identity=GIB_VKN, name="GİB", now=now()),
+            GIB_ALIAS,
+            False,
+        ),  # a self-made "GİB"
+        (
+            DEV_CA.issue(identity="3221555337", name="Başka", now=now()),
+            GIB_ALIAS,
+            False,
+        ),  # not GİB's seal
+        (
+            DEV_CA.issue(identity=GIB_VKN, name="GİB", now=now()),
+            "urn:mail:gb@x.example",
+            False,
+        ),  # alias
+        (
+            DEV_CA.issue(identity=GIB_VKN, name="GİB", now=now()),
+            GIB_ALIAS,
+            True,
+        ),  # GİB's seal and alias
     ],
     ids=["unsigned", "rogue-ca", "other-signer", "other-alias", "gib"],
 )
@@ -309,7 +337,7 @@ def test_a_system_response_about_another_tenants_envelope_changes_nothing(
     _aliases(runtime, victim)
     _, attacker_gb = _aliases(runtime, attacker)
     theirs = _our_envelope(runtime, victim)
-    gib_seal = DEV_CA.issue(identity=GIB_VKN, name="GİB")
+    gib_seal = DEV_CA.issue(identity=GIB_VKN, name="GİB", now=now())
     packed = _system_response(attacker, attacker_gb, theirs, code=1163, seal=gib_seal)
     _post(base_url, SendDocument(packed.name, packed.data, packed.md5), GIB_HEADERS)
     run_jobs()

@@ -29,6 +29,7 @@ from entegrator.gib.soap import (
 from entegrator.runtime import Runtime
 from entegrator.signing import sign
 from entegrator.store import repo
+from tests.clock import now
 from tests.platform.conftest import DEV_CA, EXAMPLE, GIB_HEADERS, TenantHandle, new_vkn
 
 CA = DEV_CA
@@ -57,11 +58,14 @@ def _envelope(buyer_vkn: str, pk: str, *, signed: bool = True) -> Any:
     data |= {"number": "ABC2026000000077", "ettn": str(uuid.uuid4()).upper()}
     xml = build_invoice(InvoiceDraft.model_validate(data))
     if signed:
-        xml = sign(xml, CA.issue(identity=supplier, name="Satıcı"))
+        xml = sign(xml, CA.issue(identity=supplier, name="Satıcı", now=now()), signing_time=now())
     return (
         pack(
             build_envelope(
-                [xml], sender_alias=f"urn:mail:gb{supplier}@other.example", receiver_alias=pk
+                [xml],
+                sender_alias=f"urn:mail:gb{supplier}@other.example",
+                receiver_alias=pk,
+                created=now(),
             )
         ),
         xml,

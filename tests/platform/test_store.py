@@ -17,6 +17,7 @@ from entegrator.signing.errors import KeyFileError
 from entegrator.store import Database, repo
 from entegrator.store.errors import BlobCorruptedError, NotFoundError
 from entegrator.store.ids import created_at, uuid7
+from tests.clock import now
 from tests.platform.conftest import TenantHandle
 
 
@@ -153,7 +154,7 @@ def test_uuid7_carries_its_instant() -> None:
 def test_seal_keys_are_encrypted_and_bound_to_their_tenant(
     tenant: TenantHandle, runtime: Runtime
 ) -> None:
-    seal = TestCA.create().issue(identity=tenant.vkn, name="Test")
+    seal = TestCA.create(now=now()).issue(identity=tenant.vkn, name="Test", now=now())
     master = runtime.settings.key_bytes()
     locked = vault.lock(seal, master, tenant=str(tenant.tenant_id))
     from cryptography.hazmat.primitives import serialization

@@ -229,9 +229,17 @@ def test_the_sweep_queues_documents_left_without_a_job(
             {"d": doc_id},
         )
     assert _statuses(runtime, tenant) == {"validated": 1}
-    jobs._runtime = runtime
-    assert jobs.sweep(0) >= 1
-    assert jobs.sweep(0) == 0  # queued once, not twice
+    from procrastinate import JobContext
+
+    context = JobContext(  # as a worker hands it over to the job
+        app=jobs.make_app(runtime.database_url),
+        job=None,
+        start_timestamp=0.0,
+        abort_reason=lambda: None,
+        additional_context={"runtime": runtime},
+    )
+    assert jobs.sweep(context, 0) >= 1
+    assert jobs.sweep(context, 0) == 0  # queued once, not twice
     run_jobs()
     assert _statuses(runtime, tenant) == {"queued": 1}
     with runtime.db.tenant(tenant.tenant_id) as conn:

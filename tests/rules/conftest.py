@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 
 from entegrator.documents import build_invoice
 from entegrator.documents.samples import generate
-from entegrator.rules import Engine, ValidationSettings, Validator
+from entegrator.rules import Engine, Validator
+from tests.clock import today, validation_settings
 
 
 @pytest.fixture(scope="session")
 def validator() -> Validator:
-    v = Validator(settings=ValidationSettings(engine=Engine.COMPILED))
+    v = Validator(settings=validation_settings(engine=Engine.COMPILED))
     v.warm_up()
     return v
 
 
 @pytest.fixture(scope="session")
 def saxon_validator() -> Validator:
-    return Validator(settings=ValidationSettings(engine=Engine.SAXON))
+    return Validator(settings=validation_settings(engine=Engine.SAXON))
 
 
 def _samples() -> Iterator[bytes]:
-    today = dt.date.today()
-    for draft in generate(300, seed=5, today=today):
+    for draft in generate(300, seed=5, today=today()):
         if len(draft.lines) > 20:
             continue
         yield build_invoice(draft)

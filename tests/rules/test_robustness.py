@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from entegrator.envelope import EnvelopeError, unpack
 from entegrator.rules import Report, Validator
+from tests.clock import validation_settings
 
-VALIDATOR = Validator()
+VALIDATOR = Validator(settings=validation_settings())
 SAMPLE = (
     b'<?xml version="1.0" encoding="UTF-8"?><Invoice xmlns="urn:oasis:names:specification:ubl:'
     b'schema:xsd:Invoice-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:'

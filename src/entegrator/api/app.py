@@ -643,7 +643,7 @@ def create_app(  # noqa: PLR0915 - the routes of one API
                 where.append("(created_at, document_id) < (:c_at, :c_id)")
                 params["c_at"], params["c_id"] = when, ident
             sql = (
-                f"SELECT {repo.DOCUMENT_COLUMNS} FROM documents WHERE {' AND '.join(where)} "
+                f"SELECT {repo.DOCUMENT_COLUMNS} FROM documents WHERE {' AND '.join(where)} "  # noqa: S608 - constant columns and clauses; values are bound
                 "ORDER BY created_at DESC, document_id DESC LIMIT :limit"
             )
             with runtime.db.tenant(key.tenant_id) as conn:

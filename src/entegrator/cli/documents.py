@@ -127,6 +127,7 @@ def tour(
     count: Annotated[int, typer.Option("--count", min=1, max=10_000)] = 26,
 ) -> None:
     """Build one sample invoice per profile/type, validate it with GİB's rules, print a table."""
+    from entegrator.cli.rules import settings_from_env
     from entegrator.rules import Validator
 
     out.mkdir(parents=True, exist_ok=True)
@@ -134,7 +135,7 @@ def tour(
     typer.echo(
         f"{'file':<40} {'profile/type':<30} {'lines':>5} {'cur':>4} {'payable':>16}  GİB rules"
     )
-    validator = Validator()
+    validator = Validator(settings=settings_from_env())
     with cli_errors():
         for i, d in enumerate(_samples().generate(count, seed=2026)):
             xml = docs.build_invoice(d)

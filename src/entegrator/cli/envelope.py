@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -49,7 +50,15 @@ def pack_command(
                 where="--type",
             )
         data = [read_input(p) for p in documents]
-        packed = pack(build(data, sender_alias=sender, receiver_alias=receiver, type=kind))
+        packed = pack(
+            build(
+                data,
+                sender_alias=sender,
+                receiver_alias=receiver,
+                type=kind,
+                created=dt.datetime.now(dt.UTC),
+            )
+        )
         target = out / packed.name if out.is_dir() else out
         write_output(target, packed.data)
         typer.echo(

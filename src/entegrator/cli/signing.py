@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -58,8 +59,8 @@ def _identity(vkn: str | None, tckn: str | None) -> str:
             "Give --vkn or --tckn (one of them)",
             where="--vkn",
         )
-    identity, option, digits = (vkn, "--vkn", 10) if vkn is not None else (tckn, "--tckn", 11)
-    assert identity is not None
+    option, digits = ("--vkn", 10) if vkn is not None else ("--tckn", 11)
+    identity = vkn or tckn or ""
     if not (len(identity) == digits and identity.isascii() and identity.isdigit()):
         fail(
             "INVALID_VKN" if option == "--vkn" else "INVALID_TCKN",
@@ -83,7 +84,7 @@ def test_ca(
 
     _key_type(key_type)
     with cli_errors():
-        ca = TestCA.create(name, key_type=key_type)
+        ca = TestCA.create(name, key_type=key_type, now=dt.datetime.now(dt.UTC))
         cert, key = ca.to_pem()
         make_folder(out)
         write_output(out / "ca.pem", cert)
@@ -130,7 +131,9 @@ def issue(  # noqa: PLR0917 - a Typer command: one parameter per option
                 f"Cannot read the test CA in {ca} (ca.pem, ca.key.pem)",
                 where=str(ca),
             )
-        seal = authority.issue(identity=identity, name=name, key_type=key_type)
+        seal = authority.issue(
+            identity=identity, name=name, key_type=key_type, now=dt.datetime.now(dt.UTC)
+        )
     write_output(out, to_pkcs12(seal, password, name), mode=0o600)
     typer.echo(str(out))
 
@@ -149,7 +152,7 @@ def sign(
     key = read_seal(p12, password)
     data = read_input(document)
     with cli_errors(str(document)):
-        signed = sign_document(data, key)
+        signed = sign_document(data, key, signing_time=dt.datetime.now(dt.UTC))
     write_output(out, signed)
     typer.echo(str(out), err=True)
 

@@ -21,15 +21,16 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from entegrator import lifecycle
 from entegrator.documents.response import ResponseParty, build_application_response
 from entegrator.envelope.sbdh import EnvelopeType
 from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import pack
 from entegrator.errors import EntegratorError
+from entegrator.lifecycle import DocumentStatus
 from entegrator.services.pipeline import Pipeline
 from entegrator.services.sending import wake_sender
-from entegrator.services.webhooks import notify_document
-from entegrator.store import Database, repo
+from entegrator.store import Database, documents, repo
 from entegrator.store.ids import created_at
 
 __all__ = ["ANSWER_STATUS", "ANSWER_WINDOW", "AnswerService", "NotAnswerableError", "record_answer"]
@@ -59,48 +60,23 @@ def record_answer(
 ) -> bool:
     """Move an invoice to the answer's status with an event, if it is in one of the ``expect``
     statuses (``a|b``); False (and nothing written) otherwise, so a repeat changes nothing."""
-    doc = conn.execute(
-        text(
-            "SELECT document_id, created_at, status, event_count, head_hash FROM documents "
-            "WHERE tenant_id = :t AND created_at = :c AND document_id = :d FOR UPDATE"
-        ),
-        {"t": tenant_id, "c": created_at(document_id), "d": document_id},
-    ).first()
-    if doc is None or doc.status not in expect.split("|"):
+    state = documents.lock_state(conn, tenant_id, document_id, created_at(document_id))
+    if state is None or state.status not in expect.split("|"):
         return False
     status = ANSWER_STATUS[answer]
-    now = dt.datetime.now(dt.UTC)
-    count, head = repo.append_events(
+    lifecycle.move(
         conn,
         tenant_id,
-        document_id,
-        after_seq=doc.event_count,
-        after_hash=bytes(doc.head_hash),
-        events=[
+        state,
+        DocumentStatus(status),
+        happened=[
             ("answered", status, {"answer": answer, "reason": reason, "envelope": envelope_id})
         ],
         actor=actor,
-        at=now,
+        now=dt.datetime.now(dt.UTC),
+        code=code or answer,
+        detail=reason,
     )
-    conn.execute(
-        text(
-            "UPDATE documents SET status = :s, status_code = :a, status_detail = :r, "
-            "event_count = :n, head_hash = :h, updated_at = :now "
-            "WHERE tenant_id = :t AND created_at = :c AND document_id = :d"
-        ),
-        {
-            "s": status,
-            "a": code or answer,
-            "r": reason,
-            "n": count,
-            "h": head,
-            "now": now,
-            "t": tenant_id,
-            "c": doc.created_at,
-            "d": document_id,
-        },
-    )
-    notify_document(conn, tenant_id, document_id, "document.status")
     return True
 
 
@@ -169,13 +145,14 @@ class AnswerService:
                 reason=reason,
                 issued=when,
             )
-            signed = sign(xml, seal)
+            signed = sign(xml, seal, signing_time=when)
             packed = pack(
                 build_envelope(
                     [signed],
                     sender_alias=pk,
                     receiver_alias=doc.gib_alias,
                     type=EnvelopeType.POSTBOXENVELOPE,
+                    created=when,
                 )
             )
             envelope_id = packed.name.removesuffix(".zip")

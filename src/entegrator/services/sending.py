@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from entegrator import lifecycle
 from entegrator.config import Settings
 from entegrator.documents.response import ResponseParty, build_system_response
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
@@ -35,8 +36,8 @@ from entegrator.gib.client import GibClient, GibUnavailableError
 from entegrator.gib.codes import fault as fault_info
 from entegrator.gib.codes import status as status_info
 from entegrator.gib.soap import GibFaultError
-from entegrator.services.webhooks import notify_document
-from entegrator.store import Database, repo
+from entegrator.lifecycle import DocumentStatus, backoff
+from entegrator.store import Database, documents, repo
 from entegrator.store.ids import created_at
 
 __all__ = ["GTB_ALIASES", "GTB_VKN", "SEND_TASK", "SendingService", "wake_sender"]
@@ -87,7 +88,7 @@ class SendingService:
             s = self.settings
             if not s.gib_url:
                 raise GibUnavailableError(detail="ENTEGRATOR_GIB_URL is not set")
-            self._client = GibClient(
+            self._client = GibClient.over_http(
                 s.gib_url,
                 token=s.gib_token.get_secret_value() if s.gib_token else None,
                 cert=s.gib_client_cert,
@@ -146,6 +147,7 @@ class SendingService:
             sender=ResponseParty(answered.receiver.identity, answered.receiver.title or "-"),
             receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
             envelope_date=answered.created.date(),
+            issued=dt.datetime.now(dt.UTC),
         )
         packed = pack(
             build_envelope(
@@ -153,6 +155,7 @@ class SendingService:
                 sender_alias=answered.receiver.alias,
                 receiver_alias=answered.sender.alias,
                 type=EnvelopeType.SYSTEMENVELOPE,
+                created=dt.datetime.now(dt.UTC),
             )
         )
         envelope_id = packed.name.removesuffix(".zip")
@@ -188,8 +191,9 @@ class SendingService:
         with self.db.tenant(tenant_id) as conn:
             doc = conn.execute(
                 text(
-                    "SELECT document_id, created_at, profile, receiver_id, signed_sha256, "
-                    "event_count, head_hash FROM documents WHERE tenant_id = :t "
+                    "SELECT document_id, created_at, direction, kind, status, status_code, "
+                    "profile, receiver_id, signed_sha256, event_count, head_hash "
+                    "FROM documents WHERE tenant_id = :t "
                     "AND direction = 'out' "
                     "AND status = 'queued' AND status_code IS NULL ORDER BY created_at LIMIT 1 "
                     "FOR UPDATE SKIP LOCKED"
@@ -251,7 +255,11 @@ class SendingService:
                 )
                 return True
             signed = repo.get_blob(conn, tenant_id, bytes(doc.signed_sha256))
-            packed = pack(build_envelope([signed], sender_alias=gb, receiver_alias=pk))
+            packed = pack(
+                build_envelope(
+                    [signed], sender_alias=gb, receiver_alias=pk, created=dt.datetime.now(dt.UTC)
+                )
+            )
             envelope_id = packed.name.removesuffix(".zip")
             conn.execute(
                 text(
@@ -270,10 +278,20 @@ class SendingService:
                     "r": pk,
                 },
             )
+            state = documents.DocumentState(
+                doc.document_id,
+                doc.created_at,
+                doc.direction,
+                doc.kind,
+                doc.status,
+                doc.status_code,
+                doc.event_count,
+                bytes(doc.head_hash),
+            )
             self._transition(
                 conn,
                 tenant_id,
-                doc,
+                state,
                 "enveloped",
                 "queued",
                 {"envelope": envelope_id, "to": pk},
@@ -316,7 +334,7 @@ class SendingService:
                 outcome, code, detail = "failed", exc.fault_code, exc.msg
         except GibUnavailableError as exc:
             outcome, code, detail = "retry", None, exc.text_en
-        pause = min(3600.0, 5.0 * 2 ** (row.attempts - 1))
+        pause = backoff(row.attempts, first=5.0, cap=3600.0)
         state = {"sent": "sent", "retry": "pending", "failed": "failed"}[outcome]
         if row.kind != "document" and state == "sent":
             state = "final"  # system responses and answers are not followed further
@@ -474,20 +492,19 @@ class SendingService:
     # -- helpers -----------------------------------------------------------------------------
 
     @staticmethod
-    def _lock_document(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) -> Any:
-        return conn.execute(
-            text(
-                "SELECT document_id, created_at, event_count, head_hash, status FROM documents "
-                "WHERE tenant_id = :t AND created_at = :c AND document_id = :d FOR UPDATE"
-            ),
-            {"t": tenant_id, "c": created_at(document_id), "d": document_id},
-        ).one()
+    def _lock_document(
+        conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID
+    ) -> documents.DocumentState:
+        state = documents.lock_state(conn, tenant_id, document_id, created_at(document_id))
+        if state is None:  # pragma: no cover - an envelope always names a document of its tenant
+            raise LookupError(f"no document {document_id}")
+        return state
 
     @staticmethod
     def _transition(  # noqa: PLR0917 - one event and the document's new state
         conn: Connection,
         tenant_id: uuid.UUID,
-        doc: Any,
+        doc: documents.DocumentState,
         event: str,
         status: str,
         data: dict[str, Any],
@@ -495,37 +512,25 @@ class SendingService:
         status_code: str | None = None,
         status_detail: str | None = None,
     ) -> None:
-        now = dt.datetime.now(dt.UTC)
-        count, head = repo.append_events(
+        target = DocumentStatus(status)
+        if not lifecycle.can_move(doc, target):
+            # A status GİB reports after the buyer already answered (a late 1300): the
+            # envelope keeps the code, the document keeps its answer.
+            log.info("document %s stays %s (GİB said %s)", doc.document_id, doc.status, status)
+            return
+        lifecycle.move(
             conn,
             tenant_id,
-            doc.document_id,
-            after_seq=doc.event_count,
-            after_hash=bytes(doc.head_hash),
-            events=[(event, status, data)],
+            doc,
+            target,
+            happened=[(event, status, data)],
             actor="gib",
-            at=now,
+            now=dt.datetime.now(dt.UTC),
+            code=status_code,
+            detail=status_detail,
+            # The ERP hears of what GİB says, not of our packing.
+            notify=event != "enveloped",
         )
-        conn.execute(
-            text(
-                "UPDATE documents SET status = :s, status_code = :c, status_detail = :d, "
-                "event_count = :n, head_hash = :h, updated_at = :now "
-                "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
-            ),
-            {
-                "s": status,
-                "c": status_code,
-                "d": status_detail,
-                "n": count,
-                "h": head,
-                "now": now,
-                "t": tenant_id,
-                "ca": doc.created_at,
-                "id": doc.document_id,
-            },
-        )
-        if event != "enveloped":  # the ERP hears of what GİB says, not of our packing
-            notify_document(conn, tenant_id, doc.document_id, "document.status")
 
 
 def _rank(code: int) -> int:

@@ -11,11 +11,8 @@ error; warnings and infos are shown but do not stop sending.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
-from importlib import resources
 from typing import Any
 
 __all__ = ["MAX_FINDINGS", "Finding", "Report", "Severity", "Source"]
@@ -43,19 +40,6 @@ class Source(StrEnum):
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-@cache
-def _gib_catalogue() -> dict[str, dict[str, str]]:
-    text = resources.files("entegrator.rules").joinpath("data/gib_rules.json").read_text("utf-8")
-    data: dict[str, dict[str, str]] = json.loads(text)["rules"]
-    return data
-
-
-def gib_family(rule: str) -> str:
-    """``InvoiceIDCheck-1`` → ``InvoiceIDCheck`` (GİB numbers the asserts of a rule family)."""
-    head, sep, tail = rule.rpartition("-")
-    return head if sep and tail.isdigit() else rule
-
-
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem (or remark) about one place of a document."""
@@ -69,31 +53,6 @@ class Finding:
     xpath: str | None = None
     hint: str | None = None
     hint_en: str | None = None
-
-    @classmethod
-    def from_gib_rule(
-        cls,
-        *,
-        rule: str,
-        severity: Severity,
-        line: int | None,
-        xpath: str | None,
-        gib_message: str,
-    ) -> Finding:
-        """A failed GİB schematron assert: GİB's Turkish text, our English and fix hints."""
-        entry = _gib_catalogue().get(gib_family(rule), {})
-        english = entry.get("en") or f"GİB rule {rule} failed; GİB's message is in Turkish."
-        return cls(
-            code=f"sch-{rule}",
-            severity=severity,
-            source=Source.SCHEMATRON,
-            message_tr=gib_message,
-            message_en=english,
-            line=line,
-            xpath=xpath,
-            hint=entry.get("hint_tr"),
-            hint_en=entry.get("hint_en"),
-        )
 
     def sort_key(self) -> tuple[int, int, str]:
         return (_ORDER[self.severity], self.line or 0, self.code)
