@@ -60,6 +60,7 @@ def _trust_anchors(paths: list[Path]) -> tuple[object, ...]:
                 "SETTING_INVALID",
                 f"Güvenilen sertifika dosyası okunamadı ({file}): {exc}",
                 f"Cannot read the trusted certificates in {file}: {exc}",
+                where=str(file),
             )
     return tuple(anchors)
 
@@ -126,7 +127,10 @@ def validate(  # noqa: PLR0917 - a Typer command: one parameter per option
     ] = False,
     engine: Annotated[
         str | None,
-        typer.Option(help="Schematron engine: auto (default), compiled or saxon."),
+        typer.Option(
+            metavar="auto|compiled|saxon",
+            help="Schematron engine: auto (default), compiled or saxon.",
+        ),
     ] = None,
     trust: Annotated[
         list[Path] | None,
