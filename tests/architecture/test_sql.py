@@ -30,7 +30,7 @@ SQL_STRING = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
 KNOWN_OFFENDERS = {
     "api/app.py",
     "cli/platform.py",
-    "demo.py",
+    "cli/demo.py",
     "services/answers.py",
     "services/sending.py",
     "workflow/jobs.py",

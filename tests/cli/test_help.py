@@ -40,7 +40,7 @@ def test_serve_help_names_what_options_take() -> None:
 
 
 def test_demo_help_counts_the_companies_of_the_demo() -> None:
-    from entegrator.demo import COMPANIES
+    from entegrator.cli.demo import COMPANIES
 
     out = runner.invoke(app, ["demo", "--help"], env={"COLUMNS": "120"}).output
     assert len(COMPANIES) == 4 and "four companies" in " ".join(out.split())

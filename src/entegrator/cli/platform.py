@@ -739,7 +739,7 @@ def demo(
     """Run GİB's network on this machine: the simulator and two integrators as processes,
     four companies (A and B on the first integrator, C on the second, D not an e-Fatura
     user), invoices between them; a table of each document's path and status."""
-    from entegrator.demo import main
+    from entegrator.cli.demo import main
 
     raise typer.Exit(main(invoices, timeout, keep, as_json))
 
