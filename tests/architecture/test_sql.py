@@ -32,7 +32,6 @@ KNOWN_OFFENDERS = {
     "cli/platform.py",
     "demo.py",
     "services/answers.py",
-    "services/sending.py",
     "workflow/jobs.py",
 }
 
