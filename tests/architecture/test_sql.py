@@ -31,7 +31,6 @@ KNOWN_OFFENDERS = {
     "api/app.py",
     "cli/platform.py",
     "demo.py",
-    "services/answers.py",
     "workflow/jobs.py",
 }
 
