@@ -19,7 +19,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from entegrator import lifecycle
 from entegrator.documents.response import ResponseParty, build_application_response
@@ -30,7 +30,7 @@ from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
 from entegrator.services.pipeline import Pipeline
 from entegrator.services.sending import wake_sender
-from entegrator.store import Database, documents, repo
+from entegrator.store import Database, aliases, documents, outbound, repo, seals
 from entegrator.store.ids import created_at
 
 __all__ = ["ANSWER_STATUS", "ANSWER_WINDOW", "AnswerService", "NotAnswerableError", "record_answer"]
@@ -120,16 +120,8 @@ class AnswerService:
                     detail_tr="8 günlük yanıt süresi geçti",
                     detail_en="the 8-day answer period is over",
                 )
-            pk = conn.execute(
-                text(
-                    "SELECT alias FROM aliases WHERE tenant_id = :t AND kind = 'PK' "
-                    "AND document = 'Invoice' ORDER BY created_at LIMIT 1"
-                ),
-                {"t": t},
-            ).scalar()
-            seal_id = conn.execute(
-                text("SELECT seal_id FROM seals WHERE tenant_id = :t AND active"), {"t": t}
-            ).scalar()
+            pk = aliases.first_alias(conn, t, kind="PK", document="Invoice")
+            seal_id = seals.active_seal_id(conn, t)
             seal = self.pipeline._seal(conn, t, seal_id)
             if pk is None or doc.gib_alias is None or seal is None:
                 raise NotAnswerableError(
@@ -156,22 +148,17 @@ class AnswerService:
                 )
             )
             envelope_id = packed.name.removesuffix(".zip")
-            conn.execute(
-                text(
-                    "INSERT INTO outbound_envelopes (tenant_id, envelope_id, kind, document_id, "
-                    "document_created, file_name, md5, data, receiver_alias) "
-                    "VALUES (:t, :e, 'response', :d, :c, :f, :m, :data, :r)"
-                ),
-                {
-                    "t": t,
-                    "e": envelope_id,
-                    "d": document_id,
-                    "c": doc.created_at,
-                    "f": packed.name,
-                    "m": packed.md5,
-                    "data": packed.data,
-                    "r": doc.gib_alias,
-                },
+            outbound.insert_envelope(
+                conn,
+                t,
+                envelope_id=envelope_id,
+                kind="response",
+                file_name=packed.name,
+                md5=packed.md5,
+                data=packed.data,
+                receiver_alias=doc.gib_alias,
+                document_id=document_id,
+                document_created=doc.created_at,
             )
             record_answer(
                 conn,
@@ -198,21 +185,14 @@ class AnswerService:
         """Mark TICARIFATURA invoices unanswered for 8 days ``accepted`` (``no-answer``)."""
         when = now or dt.datetime.now(dt.UTC)
         with self.db.system() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT tenant_id, document_id FROM documents WHERE profile = 'TICARIFATURA' "
-                    "AND ((direction = 'out' AND status IN ('delivered', 'processing', 'sent')) "
-                    "OR (direction = 'in' AND status = 'received')) AND created_at < :limit"
-                ),
-                {"limit": when - ANSWER_WINDOW},
-            ).all()
+            waiting = documents.unanswered_ticarifatura(conn, created_before=when - ANSWER_WINDOW)
         closed = 0
-        for tenant_id, document_id in rows:
-            with self.db.tenant(tenant_id) as conn:
+        for ref in waiting:
+            with self.db.tenant(ref.tenant_id) as conn:
                 done = record_answer(
                     conn,
-                    tenant_id,
-                    document_id,
+                    ref.tenant_id,
+                    ref.document_id,
                     answer="KABUL",
                     reason="8 gün içinde yanıt verilmedi / no answer within 8 days",
                     envelope_id=None,

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from entegrator import lifecycle
 from entegrator.config import Settings
@@ -37,7 +37,7 @@ from entegrator.gib.codes import fault as fault_info
 from entegrator.gib.codes import status as status_info
 from entegrator.gib.soap import GibFaultError
 from entegrator.lifecycle import DocumentStatus, backoff
-from entegrator.store import Database, documents, repo
+from entegrator.store import Database, aliases, documents, gib_users, outbound, repo
 from entegrator.store.ids import created_at
 
 __all__ = ["GTB_ALIASES", "GTB_VKN", "SEND_TASK", "SendingService", "wake_sender"]
@@ -63,7 +63,7 @@ def wake_sender(conn: Connection, tenant_id: uuid.UUID) -> bool:
 @dataclass(frozen=True)
 class Attempt:
     envelope_id: str
-    document_id: uuid.UUID
+    document_id: uuid.UUID | None  # None for a system response
     outcome: str  # sent, retry, failed
 
 
@@ -106,24 +106,16 @@ class SendingService:
             raise GibUnavailableError(detail="ENTEGRATOR_GIB_USER_LIST_URL is not set")
         users = self.client.user_list(base)
         rows = [
-            {
-                "i": u.identifier,
-                "t": u.title,
-                "pk": users.mailboxes(u.identifier),
-                "gb": users.sender_units(u.identifier),
-            }
+            gib_users.GibUser(
+                identifier=u.identifier,
+                title=u.title,
+                mailboxes=users.mailboxes(u.identifier),
+                sender_units=users.sender_units(u.identifier),
+            )
             for u in users.users.values()
         ]
         with self.db.system() as conn:
-            conn.execute(text("DELETE FROM gib_users"))
-            if rows:
-                conn.execute(
-                    text(
-                        "INSERT INTO gib_users (identifier, title, mailboxes, sender_units) "
-                        "VALUES (:i, :t, :pk, :gb)"
-                    ),
-                    rows,
-                )
+            gib_users.replace_users(conn, rows)
         return len(rows)
 
     # -- sending -----------------------------------------------------------------------------
@@ -159,19 +151,15 @@ class SendingService:
             )
         )
         envelope_id = packed.name.removesuffix(".zip")
-        conn.execute(
-            text(
-                "INSERT INTO outbound_envelopes (tenant_id, envelope_id, kind, file_name, md5, "
-                "data, receiver_alias) VALUES (:t, :e, 'system', :f, :m, :d, :r)"
-            ),
-            {
-                "t": tenant_id,
-                "e": envelope_id,
-                "f": packed.name,
-                "m": packed.md5,
-                "d": packed.data,
-                "r": answered.sender.alias,
-            },
+        outbound.insert_envelope(
+            conn,
+            tenant_id,
+            envelope_id=envelope_id,
+            kind="system",
+            file_name=packed.name,
+            md5=packed.md5,
+            data=packed.data,
+            receiver_alias=answered.sender.alias,
         )
         wake_sender(conn, tenant_id)
         return envelope_id
@@ -189,48 +177,27 @@ class SendingService:
 
     def _envelope_next(self, tenant_id: uuid.UUID) -> bool:
         with self.db.tenant(tenant_id) as conn:
-            doc = conn.execute(
-                text(
-                    "SELECT document_id, created_at, direction, kind, status, status_code, "
-                    "profile, receiver_id, signed_sha256, event_count, head_hash "
-                    "FROM documents WHERE tenant_id = :t "
-                    "AND direction = 'out' "
-                    "AND status = 'queued' AND status_code IS NULL ORDER BY created_at LIMIT 1 "
-                    "FOR UPDATE SKIP LOCKED"
-                ),
-                {"t": tenant_id},
-            ).first()
+            doc = documents.lock_next_queued(conn, tenant_id)
             if doc is None:
                 return False
+            state = doc.state
             if doc.profile == "EARSIVFATURA":
                 # Not enveloped: an e-Arşiv invoice reaches GİB in the e-Arşiv report.
-                conn.execute(
-                    text(
-                        "UPDATE documents SET status_code = 'earsiv-report', status_detail = :d "
-                        "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
-                    ),
-                    {
-                        "d": "e-Arşiv faturası: e-Arşiv raporunu bekliyor / e-Arşiv invoice: "
-                        "waits for the e-Arşiv report",
-                        "t": tenant_id,
-                        "ca": doc.created_at,
-                        "id": doc.document_id,
-                    },
+                documents.set_status_code(
+                    conn,
+                    tenant_id,
+                    state.document_id,
+                    state.created_at,
+                    code="earsiv-report",
+                    detail="e-Arşiv faturası: e-Arşiv raporunu bekliyor / e-Arşiv invoice: "
+                    "waits for the e-Arşiv report",
                 )
                 return True
-            gb = conn.execute(
-                text(
-                    "SELECT alias FROM aliases WHERE tenant_id = :t AND kind = 'GB' "
-                    "AND document = 'Invoice' ORDER BY created_at LIMIT 1"
-                ),
-                {"t": tenant_id},
-            ).scalar()
-            pk = (
-                GTB_ALIASES.get(doc.profile)
-                or conn.execute(
-                    text("SELECT mailboxes[1] FROM gib_users WHERE identifier = :i"),
-                    {"i": doc.receiver_id},
-                ).scalar()
+            gb = aliases.first_alias(conn, tenant_id, kind="GB", document="Invoice")
+            pk = GTB_ALIASES.get(doc.profile or "") or (
+                gib_users.first_mailbox(conn, doc.receiver_id)
+                if doc.receiver_id is not None
+                else None
             )
             if gb is None or pk is None:
                 code = "no-sender-alias" if gb is None else "not-registered"
@@ -240,53 +207,30 @@ class SendingService:
                     else "Alıcı e-Fatura kullanıcısı değil (e-Arşiv gerekir) / the buyer is "
                     "not an e-Fatura user (needs e-Arşiv)"
                 )
-                conn.execute(
-                    text(
-                        "UPDATE documents SET status_code = :c, status_detail = :d "
-                        "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
-                    ),
-                    {
-                        "c": code,
-                        "d": detail,
-                        "t": tenant_id,
-                        "ca": doc.created_at,
-                        "id": doc.document_id,
-                    },
+                documents.set_status_code(
+                    conn, tenant_id, state.document_id, state.created_at, code=code, detail=detail
                 )
                 return True
-            signed = repo.get_blob(conn, tenant_id, bytes(doc.signed_sha256))
+            if doc.signed_sha256 is None:  # pragma: no cover - a queued document is signed
+                raise LookupError(f"document {state.document_id} has no signed XML")
+            signed = repo.get_blob(conn, tenant_id, doc.signed_sha256)
             packed = pack(
                 build_envelope(
                     [signed], sender_alias=gb, receiver_alias=pk, created=dt.datetime.now(dt.UTC)
                 )
             )
             envelope_id = packed.name.removesuffix(".zip")
-            conn.execute(
-                text(
-                    "INSERT INTO outbound_envelopes (tenant_id, envelope_id, document_id, "
-                    "document_created, file_name, md5, data, receiver_alias) "
-                    "VALUES (:t, :e, :d, :c, :f, :m, :data, :r)"
-                ),
-                {
-                    "t": tenant_id,
-                    "e": envelope_id,
-                    "d": doc.document_id,
-                    "c": doc.created_at,
-                    "f": packed.name,
-                    "m": packed.md5,
-                    "data": packed.data,
-                    "r": pk,
-                },
-            )
-            state = documents.DocumentState(
-                doc.document_id,
-                doc.created_at,
-                doc.direction,
-                doc.kind,
-                doc.status,
-                doc.status_code,
-                doc.event_count,
-                bytes(doc.head_hash),
+            outbound.insert_envelope(
+                conn,
+                tenant_id,
+                envelope_id=envelope_id,
+                kind="document",
+                file_name=packed.name,
+                md5=packed.md5,
+                data=packed.data,
+                receiver_alias=pk,
+                document_id=state.document_id,
+                document_created=state.created_at,
             )
             self._transition(
                 conn,
@@ -301,28 +245,14 @@ class SendingService:
 
     def _send_next(self, tenant_id: uuid.UUID) -> Attempt | None:
         with self.db.tenant(tenant_id) as conn:
-            row = conn.execute(
-                # MATERIALIZED: picked once. A subquery with LIMIT and SKIP LOCKED may be
-                # evaluated again per row of the join and lease more than one envelope.
-                text(
-                    "WITH d AS MATERIALIZED (SELECT envelope_id FROM outbound_envelopes "
-                    "WHERE tenant_id = :t AND status = 'pending' AND next_attempt_at <= now() "
-                    "ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                    "UPDATE outbound_envelopes o SET next_attempt_at = now() + :lease, "
-                    "attempts = o.attempts + 1 FROM d "
-                    "WHERE o.tenant_id = :t AND o.envelope_id = d.envelope_id "
-                    "RETURNING o.envelope_id, o.kind, o.document_id, o.file_name, "
-                    "o.md5, o.data, o.attempts"
-                ),
-                {"t": tenant_id, "lease": LEASE},
-            ).first()
+            row = outbound.lease_next_due(conn, tenant_id, lease=LEASE)
         if row is None:
             return None
         outcome: str = "sent"
         code: int | None = 1000
         detail: str | None = None
         try:
-            answer = self.client.send(row.file_name, bytes(row.data), row.md5)
+            answer = self.client.send(row.file_name, row.data, row.md5)
             if answer.hash and answer.hash.lower() != row.md5.lower():
                 outcome, code, detail = "retry", None, f"GİB computed MD5 {answer.hash}"
         except GibFaultError as exc:
@@ -339,23 +269,14 @@ class SendingService:
         if row.kind != "document" and state == "sent":
             state = "final"  # system responses and answers are not followed further
         with self.db.tenant(tenant_id) as conn:
-            conn.execute(
-                text(
-                    # A status pushed to us while we waited for this answer (``settle``)
-                    # stays: it is newer than what this answer says.
-                    "UPDATE outbound_envelopes SET status = CASE WHEN gib_code IS NULL "
-                    "THEN :s ELSE status END, gib_code = coalesce(gib_code, :c), "
-                    "last_error = :e, next_attempt_at = now() + make_interval(secs => :p) "
-                    "WHERE tenant_id = :t AND envelope_id = :id"
-                ),
-                {
-                    "s": state,
-                    "c": code,
-                    "e": detail,
-                    "p": pause,
-                    "t": tenant_id,
-                    "id": row.envelope_id,
-                },
+            outbound.record_attempt(
+                conn,
+                tenant_id,
+                row.envelope_id,
+                status=state,
+                gib_code=code,
+                error=detail,
+                retry_after_seconds=pause,
             )
             if outcome != "retry" and row.kind == "document":
                 doc = self._lock_document(conn, tenant_id, row.document_id)
@@ -390,18 +311,7 @@ class SendingService:
         if not self.configured:
             return 0
         with self.db.system() as conn:
-            tenants = (
-                conn.execute(
-                    text(
-                        "SELECT tenant_id FROM outbound_envelopes WHERE status = 'pending' "
-                        "AND next_attempt_at <= now() UNION SELECT tenant_id FROM documents "
-                        "WHERE direction = 'out' AND status = 'queued' AND status_code IS NULL "
-                        "AND updated_at < now() - interval '1 minute'"
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            tenants = outbound.tenants_with_due_work(conn)
             return sum(wake_sender(conn, t) for t in tenants)
 
     # -- following ---------------------------------------------------------------------------
@@ -411,25 +321,21 @@ class SendingService:
         if not self.configured:
             return 0
         with self.db.tenant(tenant_id) as conn:
-            waiting = conn.execute(
-                text(
-                    "SELECT envelope_id, document_id, gib_code FROM outbound_envelopes "
-                    "WHERE tenant_id = :t AND status = 'sent' AND kind = 'document'"
-                ),
-                {"t": tenant_id},
-            ).all()
+            waiting = outbound.envelopes_to_poll(conn, tenant_id)
         changed = 0
-        for envelope_id, _document_id, known in waiting:
+        for envelope in waiting:
             try:
-                facts = self.client.status(envelope_id)
+                facts = self.client.status(envelope.envelope_id)
             except (GibUnavailableError, GibFaultError, EntegratorError) as exc:
-                log.warning("status of %s: %s", envelope_id, exc)
+                log.warning("status of %s: %s", envelope.envelope_id, exc)
                 continue
             code = facts.status_code
-            if code is None or code == known:
+            if code is None or code == envelope.gib_code:
                 continue
             with self.db.tenant(tenant_id) as conn:
-                changed += self.settle(conn, tenant_id, envelope_id, code, facts.description)
+                changed += self.settle(
+                    conn, tenant_id, envelope.envelope_id, code, facts.description
+                )
         return changed
 
     def settle(
@@ -445,14 +351,7 @@ class SendingService:
 
         A status never moves the envelope back: GİB's 1200 arriving after the receiver's
         answer (1300), or a repeated report, is ignored."""
-        row = conn.execute(
-            text(
-                "SELECT envelope_id, kind, document_id, gib_code, status FROM "
-                "outbound_envelopes WHERE tenant_id = :t AND envelope_id = ANY(:e) FOR UPDATE"
-            ),
-            # Envelope ids are GUIDs; GİB and receivers quote them in either case.
-            {"t": tenant_id, "e": [envelope_id, envelope_id.lower(), envelope_id.upper()]},
-        ).first()
+        row = outbound.lock_standing(conn, tenant_id, envelope_id)
         if row is None:
             log.warning("a status %s for an envelope we did not send: %s", code, envelope_id)
             return False
@@ -461,18 +360,13 @@ class SendingService:
             return False
         if row.gib_code is not None and _rank(code) < _rank(row.gib_code):
             return False
-        conn.execute(
-            text(
-                "UPDATE outbound_envelopes SET gib_code = :c, status = :s "
-                "WHERE tenant_id = :t AND envelope_id = :e"
-            ),
-            {
-                "c": code,
-                # Whatever GİB reports, it has the envelope: no more sending.
-                "s": "final" if info.final else "sent",
-                "t": tenant_id,
-                "e": row.envelope_id,
-            },
+        outbound.set_gib_status(
+            conn,
+            tenant_id,
+            row.envelope_id,
+            gib_code=code,
+            # Whatever GİB reports, it has the envelope: no more sending.
+            status="final" if info.final else "sent",
         )
         if row.kind != "document":
             return True
@@ -493,9 +387,13 @@ class SendingService:
 
     @staticmethod
     def _lock_document(
-        conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID
+        conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID | None
     ) -> documents.DocumentState:
-        state = documents.lock_state(conn, tenant_id, document_id, created_at(document_id))
+        state = (
+            documents.lock_state(conn, tenant_id, document_id, created_at(document_id))
+            if document_id is not None
+            else None
+        )
         if state is None:  # pragma: no cover - an envelope always names a document of its tenant
             raise LookupError(f"no document {document_id}")
         return state

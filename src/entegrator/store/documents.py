@@ -516,3 +516,106 @@ def store_issued(
             **facts,
         },
     )
+
+
+# -- sending and answering: what the sender and the answering service read and mark ------------
+
+__all__ += [
+    "DocumentRef",
+    "QueuedDocument",
+    "lock_next_queued",
+    "set_status_code",
+    "unanswered_ticarifatura",
+]
+
+
+@dataclass(frozen=True)
+class QueuedDocument:
+    """An outgoing document waiting to be enveloped, its row locked."""
+
+    state: DocumentState
+    profile: str | None
+    receiver_id: str | None
+    signed_sha256: bytes | None  # the signed XML's blob
+
+
+def lock_next_queued(conn: Connection, tenant_id: uuid.UUID) -> QueuedDocument | None:
+    """The tenant's oldest outgoing document that is ``queued`` and not yet routed
+    (``status_code`` NULL), its row locked until the transaction ends; None when none is.
+
+    Documents another transaction holds are skipped (``FOR UPDATE SKIP LOCKED``): concurrent
+    senders each take a different one. Oldest first, by ``created_at``."""
+    row = conn.execute(
+        text(
+            "SELECT document_id, created_at, direction, kind, status, status_code, "
+            "profile, receiver_id, signed_sha256, event_count, head_hash "
+            "FROM documents WHERE tenant_id = :t "
+            "AND direction = 'out' "
+            "AND status = 'queued' AND status_code IS NULL ORDER BY created_at LIMIT 1 "
+            "FOR UPDATE SKIP LOCKED"
+        ),
+        {"t": tenant_id},
+    ).first()
+    if row is None:
+        return None
+    return QueuedDocument(
+        state=DocumentState(
+            row.document_id,
+            row.created_at,
+            row.direction,
+            row.kind,
+            row.status,
+            row.status_code,
+            row.event_count,
+            bytes(row.head_hash),
+        ),
+        profile=row.profile,
+        receiver_id=row.receiver_id,
+        signed_sha256=bytes(row.signed_sha256) if row.signed_sha256 is not None else None,
+    )
+
+
+def set_status_code(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    created_at: dt.datetime,
+    *,
+    code: str,
+    detail: str,
+) -> None:
+    """Note why a document waits (``status_code``, ``status_detail``: ``earsiv-report``,
+    ``not-registered`` …) without changing its status: no event, no notification, and
+    ``updated_at`` stays. The caller holds the row lock."""
+    conn.execute(
+        text(
+            "UPDATE documents SET status_code = :c, status_detail = :d "
+            "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
+        ),
+        {"c": code, "d": detail, "t": tenant_id, "ca": created_at, "id": document_id},
+    )
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """Which document of which tenant."""
+
+    tenant_id: uuid.UUID
+    document_id: uuid.UUID
+
+
+def unanswered_ticarifatura(conn: Connection, *, created_before: dt.datetime) -> list[DocumentRef]:
+    """TICARIFATURA invoices created before ``created_before`` that still wait for a KABUL/RED:
+    outgoing ones ``sent``, ``processing`` or ``delivered``, incoming ones ``received``.
+
+    Reads every tenant's rows (the caller's connection is not scoped to a tenant), unlocked
+    and in no order: the caller locks each one and checks its status again."""
+    rows = conn.execute(
+        text(
+            "SELECT tenant_id, document_id FROM documents WHERE profile = 'TICARIFATURA' "
+            "AND ((direction = 'out' AND status IN ('delivered', 'processing', 'sent')) "
+            "OR (direction = 'in' AND status = 'received')) AND created_at < :limit"
+        ),
+        {"limit": created_before},
+    ).all()
+    return [DocumentRef(r.tenant_id, r.document_id) for r in rows]
