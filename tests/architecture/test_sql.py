@@ -31,7 +31,6 @@ KNOWN_OFFENDERS = {
     "api/app.py",
     "cli/platform.py",
     "cli/demo.py",
-    "workflow/jobs.py",
 }
 
 

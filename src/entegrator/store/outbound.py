@@ -27,6 +27,7 @@ __all__ = [
     "lock_standing",
     "record_attempt",
     "set_gib_status",
+    "tenants_awaiting_gib",
     "tenants_with_due_work",
 ]
 
@@ -243,6 +244,17 @@ def tenants_with_due_work(conn: Connection) -> list[uuid.UUID]:
                 "WHERE direction = 'out' AND status = 'queued' AND status_code IS NULL "
                 "AND updated_at < now() - interval '1 minute'"
             )
+        )
+        .scalars()
+        .all()
+    )
+
+
+def tenants_awaiting_gib(conn: Connection) -> list[uuid.UUID]:
+    """Tenants with envelopes GİB took and has not settled yet (to ask it about them)."""
+    return list(
+        conn.execute(
+            text("SELECT DISTINCT tenant_id FROM outbound_envelopes WHERE status = 'sent'")
         )
         .scalars()
         .all()

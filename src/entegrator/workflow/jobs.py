@@ -32,7 +32,6 @@ from typing import Any
 import procrastinate
 from procrastinate import JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.worker import Worker
-from sqlalchemy import text
 
 from entegrator.runtime import Runtime
 from entegrator.services.inbound import INBOUND_TASK
@@ -40,7 +39,7 @@ from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 from entegrator.services.sending import SEND_TASK
 from entegrator.services.webhooks import QUEUE as WEBHOOK_QUEUE
 from entegrator.services.webhooks import WEBHOOK_TASK, due_tenants, wake_webhooks
-from entegrator.store import Database
+from entegrator.store import Database, outbound
 from entegrator.store import jobs as jobs_store
 from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus, supervise
 
@@ -103,13 +102,7 @@ def follow_gib(context: JobContext, timestamp: int) -> int:
         except Exception:  # keep following statuses with the list we have
             log.exception("refreshing GİB's user list failed")
     with rt.db.system() as conn:
-        tenants = (
-            conn.execute(
-                text("SELECT DISTINCT tenant_id FROM outbound_envelopes WHERE status = 'sent'")
-            )
-            .scalars()
-            .all()
-        )
+        tenants = outbound.tenants_awaiting_gib(conn)
     return sum(rt.sending.poll(t) for t in tenants)
 
 
