@@ -14,8 +14,9 @@ from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Val
 from entegrator.services.answers import AnswerService
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
-from entegrator.services.pipeline import Pipeline
+from entegrator.services.seals import SealKeys
 from entegrator.services.sending import SendingService
+from entegrator.services.signing import SigningService
 from entegrator.services.trust import development_ca, load_anchors
 from entegrator.services.webhooks import WebhookService
 from entegrator.signing.certs import TestCA
@@ -84,17 +85,21 @@ class Runtime:
         )
 
     @cached_property
-    def pipeline(self) -> Pipeline:
-        return Pipeline(
+    def seal_keys(self) -> SealKeys:
+        return SealKeys(self.settings.key_bytes())
+
+    @cached_property
+    def signing(self) -> SigningService:
+        return SigningService(
             self.db,
-            self.settings.key_bytes(),
+            self.seal_keys,
             wake_sender=bool(self.settings.gib_url),
             clock=self.clock,
         )
 
     @cached_property
     def answers(self) -> AnswerService:
-        return AnswerService(self.db, self.pipeline)
+        return AnswerService(self.db, self.seal_keys)
 
     @cached_property
     def sending(self) -> SendingService:

@@ -31,7 +31,7 @@ import psycopg
 import pytest
 
 from entegrator.runtime import Runtime
-from entegrator.services.pipeline import install_test_seal
+from entegrator.services.seals import install_test_seal
 from entegrator.store import repo
 from tests.platform.conftest import EXAMPLE, free_port, make_settings, new_vkn, serve
 

@@ -16,7 +16,7 @@ from typing import IO
 from sqlalchemy import text
 
 from entegrator.runtime import Runtime
-from entegrator.services.pipeline import install_test_seal, seal_installed
+from entegrator.services.seals import install_test_seal, seal_installed
 from entegrator.store import repo
 from tests.platform.conftest import TenantHandle
 
@@ -33,8 +33,8 @@ def test_signing_twice_has_one_effect(
     with tenant.client() as c:
         doc = tenant.issue(c)
     doc_id = uuid.UUID(doc["id"])
-    first = runtime.pipeline.sign(tenant.tenant_id, doc_id)
-    second = runtime.pipeline.sign(tenant.tenant_id, doc_id)
+    first = runtime.signing.sign(tenant.tenant_id, doc_id)
+    second = runtime.signing.sign(tenant.tenant_id, doc_id)
     assert (first.status, first.changed) == ("queued", True)
     assert (second.status, second.changed) == ("queued", False)
     run_jobs()  # the queued job finds nothing left to do

@@ -192,7 +192,7 @@ class TenantHandle:
 
 @pytest.fixture(scope="session")
 def make_tenant(runtime: Runtime, base_url: str) -> Callable[..., TenantHandle]:
-    from entegrator.services.pipeline import install_test_seal
+    from entegrator.services.seals import install_test_seal
 
     def make(*, seal: bool = True, series: str = "EFA") -> TenantHandle:
         vkn = new_vkn()

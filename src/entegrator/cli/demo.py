@@ -330,7 +330,7 @@ class Demo:
                 rt.close()
 
     def _tenant(self, rt: Runtime, inst: Instance, company: Company) -> str:
-        from entegrator.services.pipeline import install_test_seal
+        from entegrator.services.seals import install_test_seal
 
         aliases = []
         with rt.db.system() as conn:

@@ -174,7 +174,7 @@ def db_upgrade() -> None:
 def _create_tenant(
     rt: Runtime, vkn: str, name: str, *, series: str, earsiv_series: str, test_seal: bool
 ) -> tuple[uuid.UUID, str]:
-    from entegrator.services.pipeline import install_test_seal
+    from entegrator.services.seals import install_test_seal
     from entegrator.store import repo
 
     with rt.db.system() as conn:
@@ -337,11 +337,8 @@ def seal_import(
     ] = None,
 ) -> None:
     """Install a tenant's financial seal (encrypted at rest); waiting documents get signed."""
-    from sqlalchemy import text
-
     from entegrator.cli._files import read_input, read_seal
-    from entegrator.services.pipeline import install_seal, seal_installed
-    from entegrator.signing.certs import identity_of
+    from entegrator.services.seals import SealIdentityError, import_seal
     from entegrator.store import repo
 
     # The files first: a wrong path or password is known before the database is touched.
@@ -349,20 +346,15 @@ def seal_import(
     seal = read_seal(p12, password)
     rt = _runtime()
     tenant_id = _find_tenant(rt, tenant, False)
-    with rt.db.system() as conn:
-        vkn = conn.execute(
-            text("SELECT vkn FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
-        ).scalar_one()
-        if identity_of(seal.certificate) != vkn:
-            fail(
-                "SEAL_OTHER_IDENTITY",
-                f"Mühür {identity_of(seal.certificate)} adına, hesap {vkn}",
-                f"The seal belongs to {identity_of(seal.certificate)}, the tenant is {vkn}",
-                where=str(p12),
+    try:
+        with rt.db.system() as conn:
+            imported = import_seal(conn, tenant_id, seal, rt.settings.key_bytes())
+            repo.append_audit(
+                conn, tenant_id, actor="cli", action="seal.import", target=str(imported.seal_id)
             )
-        seal_id = install_seal(conn, tenant_id, seal, rt.settings.key_bytes())
-        count = seal_installed(conn, tenant_id)
-        repo.append_audit(conn, tenant_id, actor="cli", action="seal.import", target=str(seal_id))
+    except SealIdentityError as exc:
+        fail(exc.code, exc.text_tr, exc.text_en, where=str(p12))
+    seal_id, count = imported.seal_id, imported.waiting
     typer.echo(f"seal {seal_id} installed; {count} waiting documents queued for signing")
 
 
@@ -381,10 +373,9 @@ def alias_add(
     ] = "Invoice",
 ) -> None:
     """Give a tenant a GİB alias: envelopes GİB delivers to it are filed under the tenant."""
-    from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    from entegrator.store import repo
+    from entegrator.store import repo, tenants
 
     if kind not in ("PK", "GB"):
         fail(
@@ -404,9 +395,7 @@ def alias_add(
     tenant_id = _find_tenant(rt, tenant, False)
     try:
         with rt.db.system() as conn:
-            vkn = conn.execute(
-                text("SELECT vkn FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
-            ).scalar_one()
+            vkn = tenants.get_tenant(conn, tenant_id).vkn
             repo.add_alias(conn, tenant_id, vkn_tckn=vkn, alias=alias, kind=kind, document=document)
             repo.append_audit(conn, tenant_id, actor="cli", action="alias.add", target=alias)
     except IntegrityError:
@@ -421,25 +410,17 @@ def alias_add(
 
 
 def _find_tenant(rt: Runtime, ident: str, as_json: bool) -> uuid.UUID:
-    from sqlalchemy import text
+    from entegrator.store import tenants
 
     with rt.db.system() as conn:
         if ident.isdigit():
-            found = conn.execute(
-                text("SELECT tenant_id FROM tenants WHERE vkn = :v"), {"v": ident}
-            ).scalar()
+            found = tenants.find_tenant(conn, vkn=ident)
         else:
             try:
                 tid = uuid.UUID(ident)
             except ValueError:
                 tid = None
-            found = (
-                conn.execute(
-                    text("SELECT tenant_id FROM tenants WHERE tenant_id = :t"), {"t": tid}
-                ).scalar()
-                if tid
-                else None
-            )
+            found = tenants.find_tenant(conn, tenant_id=tid) if tid else None
     if found is None:
         fail(
             "TENANT_NOT_FOUND",
@@ -496,13 +477,11 @@ def worker(
 
 def _demo_key(rt: Runtime) -> str:
     """The demo tenant's key: created on the first run, kept in the data folder."""
-    from sqlalchemy import text
+    from entegrator.store import tenants
 
     path = rt.settings.data_dir / "demo-api-key"
     with rt.db.system() as conn:
-        exists = conn.execute(
-            text("SELECT tenant_id FROM tenants WHERE vkn = :v"), {"v": DEMO_VKN}
-        ).scalar()
+        exists = tenants.find_tenant(conn, vkn=DEMO_VKN)
     if exists is not None and path.exists():
         return str(path.read_text().strip())
     if exists is None:

@@ -28,7 +28,7 @@ from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import pack
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
-from entegrator.services.pipeline import Pipeline
+from entegrator.services.seals import SealKeys
 from entegrator.services.sending import wake_sender
 from entegrator.store import Database, aliases, documents, outbound, repo, seals
 from entegrator.store.ids import created_at
@@ -81,9 +81,9 @@ def record_answer(
 
 
 class AnswerService:
-    def __init__(self, db: Database, pipeline: Pipeline) -> None:
+    def __init__(self, db: Database, keys: SealKeys) -> None:
         self.db = db
-        self.pipeline = pipeline
+        self.keys = keys
 
     def answer(
         self,
@@ -122,7 +122,7 @@ class AnswerService:
                 )
             pk = aliases.first_alias(conn, t, kind="PK", document="Invoice")
             seal_id = seals.active_seal_id(conn, t)
-            seal = self.pipeline._seal(conn, t, seal_id)
+            seal = self.keys.get(conn, t, seal_id)
             if pk is None or doc.gib_alias is None or seal is None:
                 raise NotAnswerableError(
                     detail_tr="PK etiketi, satıcının GB etiketi ya da mali mühür eksik",

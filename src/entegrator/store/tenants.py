@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-__all__ = ["Tenant", "create_tenant", "get_tenant"]
+__all__ = ["Tenant", "create_tenant", "find_tenant", "get_tenant"]
 
 
 def create_tenant(
@@ -49,3 +49,18 @@ def get_tenant(conn: Connection, tenant_id: uuid.UUID) -> Tenant:
         {"t": tenant_id},
     ).one()
     return Tenant(*row)
+
+
+def find_tenant(
+    conn: Connection, *, vkn: str | None = None, tenant_id: uuid.UUID | None = None
+) -> uuid.UUID | None:
+    """A tenant by its VKN/TCKN or its id; None when there is none."""
+    if vkn is not None:
+        found = conn.execute(
+            text("SELECT tenant_id FROM tenants WHERE vkn = :v"), {"v": vkn}
+        ).scalar()
+    else:
+        found = conn.execute(
+            text("SELECT tenant_id FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
+        ).scalar()
+    return uuid.UUID(str(found)) if found is not None else None

@@ -57,7 +57,7 @@ def _rt(context: JobContext) -> Runtime:
 
 
 def sign_pending(context: JobContext, tenant_id: str) -> int:
-    return _rt(context).pipeline.sign_pending(uuid.UUID(tenant_id))
+    return _rt(context).signing.sign_pending(uuid.UUID(tenant_id))
 
 
 def process_inbound(context: JobContext, tenant_id: str) -> int:
@@ -241,7 +241,7 @@ async def run_worker(
     """
     s = runtime.settings
     health = health if health is not None else WorkerHealth()
-    runtime.pipeline  # noqa: B018 - load the master key before the first job
+    runtime.signing  # noqa: B018 - load the master key before the first job
     app = make_app(runtime.database_url)
     worker = _Worker(
         health=health,

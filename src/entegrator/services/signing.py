@@ -1,4 +1,4 @@
-"""The outgoing pipeline's steps after issuing: sign with the tenant's seal, then queue.
+"""Signing issued documents with the tenant's financial seal (mali mühür), then queueing them.
 
 Each step locks its document row, checks the status it expects and does nothing otherwise,
 so a job that runs twice (a worker killed after committing, a retry) has no second effect.
@@ -7,10 +7,8 @@ The state change, its events and the signed blob are committed together.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
-import threading
 import uuid
 from dataclasses import dataclass
 
@@ -20,14 +18,13 @@ from entegrator import lifecycle
 from entegrator.clock import Clock, utc_now
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
-from entegrator.signing import vault
-from entegrator.signing.certs import SigningKey, TestCA, identity_of
+from entegrator.services.seals import SealKeys
 from entegrator.signing.errors import SigningError
-from entegrator.store import Database, documents, seals
+from entegrator.store import Database, documents
 from entegrator.store.errors import BlobCorruptedError
 from entegrator.store.ids import created_at
 
-__all__ = ["Pipeline", "SignOutcome", "install_seal", "install_test_seal", "seal_installed"]
+__all__ = ["SignOutcome", "SigningService"]
 
 log = logging.getLogger(__name__)
 
@@ -38,86 +35,21 @@ class SignOutcome:
     changed: bool
 
 
-def install_seal(
-    conn: Connection, tenant_id: uuid.UUID, seal: SigningKey, master: bytes
-) -> uuid.UUID:
-    """Make ``seal`` the tenant's active seal (the previous one is kept, inactive)."""
-    from cryptography.hazmat.primitives import serialization
-
-    locked = vault.lock(seal, master, tenant=str(tenant_id))
-    seal_id = uuid.uuid4()
-    seals.insert_seal(
-        conn,
-        tenant_id,
-        seal_id,
-        certificate=seal.certificate.public_bytes(serialization.Encoding.DER),
-        chain=locked.chain,
-        key_nonce=locked.nonce,
-        key_ciphertext=locked.ciphertext,
-        subject=seal.certificate.subject.rfc4514_string(),
-        identity=identity_of(seal.certificate),
-        not_after=seal.certificate.not_valid_after_utc,
-    )
-    return seal_id
-
-
-def install_test_seal(  # noqa: PLR0917 - the tenant, who it is, the keys
-    conn: Connection,
-    tenant_id: uuid.UUID,
-    vkn: str,
-    name: str,
-    master: bytes,
-    ca: TestCA | None = None,
-) -> uuid.UUID:
-    """A development seal (never for production documents) issued by ``ca``, the
-    installation's development CA (``Runtime.test_ca``), or by a throw-away one."""
-    authority = ca or TestCA.create("entegrator Test SM", now=dt.datetime.now(dt.UTC))
-    seal = authority.issue(identity=vkn, name=name, now=dt.datetime.now(dt.UTC))
-    return install_seal(conn, tenant_id, seal, master)
-
-
-class Pipeline:
-    """Worker-side steps of the outgoing pipeline."""
+class SigningService:
+    """Signs the tenants' issued documents with their seals: validated → signed → queued."""
 
     def __init__(
         self,
         db: Database,
-        master_key: bytes,
+        keys: SealKeys,
         *,
         wake_sender: bool = False,
         clock: Clock = utc_now,
     ) -> None:
         self.db = db
+        self.keys = keys
         self.clock = clock
-        self._master = master_key
         self._wake_sender = wake_sender  # GİB is configured: signed documents go on to it
-        self._seals: dict[uuid.UUID, SigningKey] = {}
-        self._lock = threading.Lock()
-
-    def _seal(
-        self, conn: Connection, tenant_id: uuid.UUID, seal_id: uuid.UUID | None
-    ) -> SigningKey | None:
-        """The tenant's active seal, decrypted once per process and seal."""
-        if seal_id is None:
-            return None
-        with self._lock:
-            cached = self._seals.get(seal_id)
-        if cached is not None:
-            return cached
-        stored = seals.read_seal(conn, tenant_id, seal_id)
-        key = vault.unlock(
-            vault.LockedSeal(
-                certificate=stored.certificate,
-                chain=stored.chain,
-                nonce=stored.key_nonce,
-                ciphertext=stored.key_ciphertext,
-            ),
-            self._master,
-            tenant=str(tenant_id),
-        )
-        with self._lock:
-            self._seals[seal_id] = key
-        return key
 
     def sign(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> SignOutcome:
         """Sign one document: validated → signed → queued; a no-op in any other status."""
@@ -187,7 +119,7 @@ class Pipeline:
         xml = row.xml
         if hashlib.sha256(xml).digest() != row.xml_sha256:
             raise BlobCorruptedError(digest=row.xml_sha256.hex())
-        seal = self._seal(conn, tenant_id, row.seal_id)
+        seal = self.keys.get(conn, tenant_id, row.seal_id)
         if seal is None:
             # Every waiting document of the tenant waits for a seal; installing one clears the
             # mark and wakes a worker (``seal_installed``).
@@ -237,12 +169,3 @@ class Pipeline:
 
             wake_sender(conn, tenant_id)
         return SignOutcome(DocumentStatus.QUEUED, changed=True)
-
-
-def seal_installed(conn: Connection, tenant_id: uuid.UUID) -> int:
-    """After a seal is installed: waiting documents are signable again; wake a worker."""
-    from entegrator.services.invoices import wake_signer
-
-    waiting = documents.clear_seal_missing(conn, tenant_id)
-    wake_signer(conn, tenant_id)
-    return waiting
