@@ -82,6 +82,7 @@ class Runtime:
             self.sending,
             trust=self.trust_anchors,
             require_gib_seal=self.settings.gib_system_response_seal,
+            clock=self.clock,
         )
 
     @cached_property
@@ -99,11 +100,11 @@ class Runtime:
 
     @cached_property
     def answers(self) -> AnswerService:
-        return AnswerService(self.db, self.seal_keys)
+        return AnswerService(self.db, self.seal_keys, clock=self.clock)
 
     @cached_property
     def sending(self) -> SendingService:
-        return SendingService(self.db, self.settings)
+        return SendingService(self.db, self.settings, clock=self.clock)
 
     @cached_property
     def webhooks(self) -> WebhookService:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from entegrator import lifecycle
+from entegrator.clock import Clock, utc_now
 from entegrator.documents.response import ResponseParty, build_application_response
 from entegrator.envelope.sbdh import EnvelopeType
 from entegrator.envelope.sbdh import build as build_envelope
@@ -56,6 +57,7 @@ def record_answer(
     envelope_id: str | None,
     actor: str,
     expect: str,
+    now: dt.datetime,
     code: str | None = None,
 ) -> bool:
     """Move an invoice to the answer's status with an event, if it is in one of the ``expect``
@@ -73,7 +75,7 @@ def record_answer(
             ("answered", status, {"answer": answer, "reason": reason, "envelope": envelope_id})
         ],
         actor=actor,
-        now=dt.datetime.now(dt.UTC),
+        now=now,
         code=code or answer,
         detail=reason,
     )
@@ -81,9 +83,10 @@ def record_answer(
 
 
 class AnswerService:
-    def __init__(self, db: Database, keys: SealKeys) -> None:
+    def __init__(self, db: Database, keys: SealKeys, *, clock: Clock = utc_now) -> None:
         self.db = db
         self.keys = keys
+        self.clock = clock
 
     def answer(
         self,
@@ -98,7 +101,7 @@ class AnswerService:
         from entegrator.signing import sign
 
         t = key.tenant_id
-        when = now or dt.datetime.now(dt.UTC)
+        when = now or self.clock()
         with self.db.tenant(t) as conn:
             doc = repo.get_document(conn, t, document_id, created_at(document_id), for_update=True)
             if doc is None or doc.direction != "in":
@@ -169,6 +172,7 @@ class AnswerService:
                 envelope_id=envelope_id,
                 actor=key.actor,
                 expect="received",
+                now=when,
             )
             repo.append_audit(
                 conn,
@@ -183,7 +187,7 @@ class AnswerService:
 
     def close_windows(self, now: dt.datetime | None = None) -> int:
         """Mark TICARIFATURA invoices unanswered for 8 days ``accepted`` (``no-answer``)."""
-        when = now or dt.datetime.now(dt.UTC)
+        when = now or self.clock()
         with self.db.system() as conn:
             waiting = documents.unanswered_ticarifatura(conn, created_before=when - ANSWER_WINDOW)
         closed = 0
@@ -198,6 +202,7 @@ class AnswerService:
                     envelope_id=None,
                     actor="system",
                     expect="delivered|processing|sent|received",
+                    now=when,
                     code="no-answer",
                 )
                 closed += done

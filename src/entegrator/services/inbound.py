@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from sqlalchemy import Connection
 
+from entegrator.clock import Clock, utc_now
 from entegrator.documents.authorities import GIB_ALIAS, GIB_VKN
 from entegrator.envelope.errors import EnvelopeError
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
@@ -86,8 +87,10 @@ class InboundService:
         *,
         trust: Sequence[x509.Certificate] = (),
         require_gib_seal: bool = True,
+        clock: Clock = utc_now,
     ) -> None:
         self.db = db
+        self.clock = clock
         self.validator = validator
         self.sending = sending  # answers delivered documents with a system response
         # Signatures on delivered documents must chain to these (Kamu SM's roots).
@@ -284,6 +287,7 @@ class InboundService:
             envelope_id=envelope_id,
             actor="gib",
             expect="delivered|processing|sent",
+            now=self.clock(),
         )
 
     def _file_invoice(

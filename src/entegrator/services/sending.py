@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from entegrator import lifecycle
+from entegrator.clock import Clock, utc_now
 from entegrator.config import Settings
 from entegrator.documents.response import ResponseParty, build_system_response
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
@@ -68,10 +69,20 @@ class Attempt:
 
 
 class SendingService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        client: GibClient | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        """``client``: how GİB is reached (by default over HTTP, from the settings; a test or
+        a tool may hand in one over the simulator's in-process transport)."""
         self.db = db
         self.settings = settings
-        self._client: GibClient | None = None
+        self.clock = clock
+        self._client: GibClient | None = client
 
     def close(self) -> None:
         if self._client is not None:
@@ -139,7 +150,7 @@ class SendingService:
             sender=ResponseParty(answered.receiver.identity, answered.receiver.title or "-"),
             receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
             envelope_date=answered.created.date(),
-            issued=dt.datetime.now(dt.UTC),
+            issued=self.clock(),
         )
         packed = pack(
             build_envelope(
@@ -147,7 +158,7 @@ class SendingService:
                 sender_alias=answered.receiver.alias,
                 receiver_alias=answered.sender.alias,
                 type=EnvelopeType.SYSTEMENVELOPE,
-                created=dt.datetime.now(dt.UTC),
+                created=self.clock(),
             )
         )
         envelope_id = packed.name.removesuffix(".zip")
@@ -215,9 +226,7 @@ class SendingService:
                 raise LookupError(f"document {state.document_id} has no signed XML")
             signed = repo.get_blob(conn, tenant_id, doc.signed_sha256)
             packed = pack(
-                build_envelope(
-                    [signed], sender_alias=gb, receiver_alias=pk, created=dt.datetime.now(dt.UTC)
-                )
+                build_envelope([signed], sender_alias=gb, receiver_alias=pk, created=self.clock())
             )
             envelope_id = packed.name.removesuffix(".zip")
             outbound.insert_envelope(
@@ -398,8 +407,8 @@ class SendingService:
             raise LookupError(f"no document {document_id}")
         return state
 
-    @staticmethod
     def _transition(  # noqa: PLR0917 - one event and the document's new state
+        self,
         conn: Connection,
         tenant_id: uuid.UUID,
         doc: documents.DocumentState,
@@ -423,7 +432,7 @@ class SendingService:
             target,
             happened=[(event, status, data)],
             actor="gib",
-            now=dt.datetime.now(dt.UTC),
+            now=self.clock(),
             code=status_code,
             detail=status_detail,
             # The ERP hears of what GİB says, not of our packing.
