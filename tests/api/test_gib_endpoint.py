@@ -38,7 +38,7 @@ from entegrator.runtime import Runtime
 from entegrator.signing import TestCA, sign
 from entegrator.store import repo
 from tests.clock import now, today
-from tests.platform.conftest import (
+from tests.testing.platform import (
     DEV_CA,
     EXAMPLE,
     GIB_HEADERS,

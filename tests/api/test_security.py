@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from entegrator.runtime import Runtime
 from entegrator.store import repo
 from entegrator.store.ids import uuid7
-from tests.platform.conftest import TenantHandle
+from tests.testing.platform import TenantHandle
 
 
 def _count(runtime: Runtime, tenant: TenantHandle, table: str = "documents") -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from entegrator.runtime import Runtime
 from entegrator.services.seals import install_test_seal, seal_installed
 from entegrator.store import repo
-from tests.platform.conftest import TenantHandle
+from tests.testing.platform import TenantHandle
 
 
 def _statuses(runtime: Runtime, tenant: TenantHandle) -> dict[str, int]:

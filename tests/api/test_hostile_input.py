@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from entegrator.runtime import Runtime
-from tests.platform.conftest import TenantHandle, make_settings, serve
+from tests.testing.platform import TenantHandle, make_settings, serve
 
 
 @pytest.fixture
