@@ -232,10 +232,11 @@ def _our_envelope(runtime: Runtime, tenant: TenantHandle) -> str:
 
 def _gib_code(runtime: Runtime, tenant: TenantHandle, envelope_id: str) -> int | None:
     with runtime.db.tenant(tenant.tenant_id) as conn:
-        return conn.execute(
+        code: int | None = conn.execute(
             text("SELECT gib_code FROM outbound_envelopes WHERE envelope_id = :e"),
             {"e": envelope_id},
         ).scalar_one()
+    return code
 
 
 def _system_response(

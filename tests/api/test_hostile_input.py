@@ -22,7 +22,7 @@ from tests.testing.platform import TenantHandle, make_settings, serve
 
 
 @pytest.fixture
-def special(runtime: Runtime, tmp_path: Path) -> Callable[..., Any]:
+def special(runtime: Runtime, tmp_path: Path) -> Iterator[Callable[..., str]]:
     """An API of the same installation with some settings changed, served on loopback."""
     opened: list[Any] = []
 
