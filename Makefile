@@ -49,6 +49,7 @@ test: install system-tools
 	@$(UV) run lint-imports --no-cache --no-logo
 	@$(UV) run pytest -q
 
+# mypy checks the files [tool.mypy] names (src, tests, benchmarks, scripts), all strict.
 lint: install
 	@$(UV) run ruff check $(PY_SRC)
 	@$(UV) run ruff format --check $(PY_SRC)

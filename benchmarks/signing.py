@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from _corpus import drafts
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from lxml import etree
 
 from entegrator.documents import build_invoice, safe_xml
 from entegrator.signing import SigningKey, TestCA, sign, sign_tree, verify
@@ -44,6 +46,10 @@ def raw(key: SigningKey) -> Callable[[], object]:
     return lambda: private.sign(data, ec.ECDSA(hashes.SHA384()))
 
 
+def _sign_next(trees: Iterator[etree._Element], key: SigningKey, now: dt.datetime) -> bytes:
+    return sign_tree(next(trees), key, signing_time=now)
+
+
 def main() -> None:
     now = dt.datetime.now(dt.UTC)
     ca = TestCA.create(now=now)
@@ -62,19 +68,16 @@ def main() -> None:
             n = max(20, 400 // lines)
             signs, trees, verifies, limits, ratios, tree_ratios = [], [], [], [], [], []
             for _ in range(ROUNDS):  # interleaved: the ratio of neighbours is steadier
-                s_rate = rate(lambda x=xml, k=key: sign(x, k, signing_time=now), n, rounds=1)
+                s_rate = rate(partial(sign, xml, key, signing_time=now), n, rounds=1)
                 parsed = [safe_xml.parse(xml) for _ in range(n)]  # the pipeline's trees
-                it = iter(parsed)
-                t_rate = rate(
-                    lambda k=key, i=it: sign_tree(next(i), k, signing_time=now), n, rounds=1
-                )
+                t_rate = rate(partial(_sign_next, iter(parsed), key, now), n, rounds=1)
                 l_rate = rate(raw(key), n, rounds=1)
                 signs.append(s_rate)
                 trees.append(t_rate)
                 limits.append(l_rate)
                 ratios.append(s_rate / l_rate)
                 tree_ratios.append(t_rate / l_rate)
-                verifies.append(rate(lambda s=signed: verify(s, trust=[ca.certificate]), n, 1))
+                verifies.append(rate(partial(verify, signed, trust=[ca.certificate]), n, 1))
             med = statistics.median
             print(
                 f"{label:>10} {lines:>5} {med(signs):>8.0f} {med(trees):>8.0f} "

@@ -180,6 +180,7 @@ def _ambient_reads(names: dict[str, str]) -> list[str]:
                     what = names.get(
                         call.attr if isinstance(call, ast.Attribute) else "", "environment"
                     )
+                    assert isinstance(node, ast.expr)  # an attribute or a call: it has a line
                     offenders.append(f"{path.relative_to(SRC)}:{node.lineno} reads the {what}")
     return offenders
 

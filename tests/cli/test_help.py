@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -15,7 +14,7 @@ from entegrator.cli import app
 runner = CliRunner()
 
 
-def _commands(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+def _commands(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield path
     for name, sub in getattr(command, "commands", {}).items():
         yield from _commands(sub, (*path, name))

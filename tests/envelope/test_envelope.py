@@ -33,6 +33,7 @@ def signed_pair(ca: TestCA) -> list[bytes]:
     first = next(
         d for d in generate(30, seed=4) if d.profile == "TEMELFATURA" and len(d.lines) < 30
     )
+    assert first.number is not None
     second = first.model_copy(
         update={"number": first.number[:-1] + "9", "ettn": "6f1e3c1a-2b7d-4c61-9a43-8e2f0b9c7d15"}
     )

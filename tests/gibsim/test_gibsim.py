@@ -30,7 +30,7 @@ from entegrator.gibsim.service import Simulator
 from entegrator.signing import TestCA, sign
 from tests.clock import now
 from tests.gibsim.calls import envelope_status
-from tests.platform.conftest import free_port, new_vkn
+from tests.testing.platform import free_port, new_vkn
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
 CA = TestCA.create(now=now())

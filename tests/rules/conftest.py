@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -34,7 +34,7 @@ def _samples() -> Iterator[bytes]:
 @pytest.fixture(scope="session")
 def bases() -> dict[str, bytes]:
     """One valid invoice per situation the mutations need."""
-    wanted = {
+    wanted: dict[str, Callable[[str | None, str | None, bytes], bool]] = {
         "satis": lambda p, t, x: p == "TEMELFATURA" and t == "SATIS" and b">TRY<" in x,
         "ticari": lambda p, t, x: p == "TICARIFATURA" and t == "SATIS",
         "usd": lambda p, t, x: b"PricingExchangeRate" in x and p == "TEMELFATURA",

@@ -52,7 +52,7 @@ def test_random_zips_raise_only_envelope_errors(data: bytes) -> None:
 
 # Names the zip writer itself accepts (it cannot write a NUL or an empty name).
 _NAMES = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
     min_size=1,
     max_size=40,
 )

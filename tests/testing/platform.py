@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import pytest
@@ -113,7 +113,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve(
-    runtime: Runtime, *, lifespan: str = "off", worker: WorkerHealth | None = None
+    runtime: Runtime, *, lifespan: Literal["on", "off"] = "off", worker: WorkerHealth | None = None
 ) -> Iterator[str]:
     """The API of ``runtime`` served by uvicorn on a loopback port, in a thread.
 
@@ -174,7 +174,7 @@ class TenantHandle:
         return httpx.Client(base_url=self.base_url, headers=self.headers, timeout=60)
 
     def draft(self, **changes: Any) -> dict[str, Any]:
-        data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(EXAMPLE.read_text(encoding="utf-8"))
         data["supplier"]["vkn"] = self.vkn
         data.update(changes)
         return data

@@ -17,8 +17,8 @@ import pytest
 from lxml import etree
 
 from entegrator.runtime import Runtime
-from tests.platform.conftest import TenantHandle, make_settings, serve
-from tests.platform.test_api import _xml_from
+from tests.api.test_api import _xml_from
+from tests.testing.platform import TenantHandle, make_settings, serve
 from tests.views.stylesheets import MEMORY_EATER, RUNAWAY, pdf_text
 
 HTML_SECONDS = 1.5

@@ -20,7 +20,7 @@ from entegrator.runtime import Runtime
 from entegrator.signing import verify
 from entegrator.store import repo
 from tests import oracle
-from tests.platform.conftest import TenantHandle
+from tests.testing.platform import TenantHandle
 
 
 def _xml_from(tenant: TenantHandle, number: str, **changes: object) -> bytes:
@@ -392,7 +392,7 @@ def test_json_body_of_other_shapes(tenant: TenantHandle) -> None:
 
 
 def test_a_database_that_is_away_answers_503_with_retry_after(tmp_path: Path) -> None:
-    from tests.platform.conftest import free_port, make_settings, serve
+    from tests.testing.platform import free_port, make_settings, serve
 
     closed = f"postgresql://postgres@127.0.0.1:{free_port()}/none"
     away = Runtime.from_settings(make_settings(closed, tmp_path))
@@ -418,7 +418,7 @@ def test_a_database_that_is_away_answers_503_with_retry_after(tmp_path: Path) ->
 
 def test_readyz_reports_the_worker_running_beside_the_api(runtime: Runtime) -> None:
     from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus
-    from tests.platform.conftest import serve
+    from tests.testing.platform import serve
 
     health = WorkerHealth()
     with serve(runtime, worker=health) as base, httpx.Client(base_url=base) as c:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from entegrator.runtime import Runtime
 from entegrator.store import gib_users, outbound
-from tests.platform.conftest import TenantHandle
+from tests.testing.platform import TenantHandle
 
 LEASE = dt.timedelta(minutes=5)
 

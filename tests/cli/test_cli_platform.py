@@ -15,7 +15,7 @@ import httpx
 
 from entegrator.config import Settings
 from tests.clock import now
-from tests.platform.conftest import EXAMPLE, free_port, new_vkn
+from tests.testing.platform import EXAMPLE, free_port, new_vkn
 
 
 def _env(settings: Settings, data_dir: Path) -> dict[str, str]:

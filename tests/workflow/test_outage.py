@@ -33,7 +33,7 @@ import pytest
 from entegrator.runtime import Runtime
 from entegrator.services.seals import install_test_seal
 from entegrator.store import repo
-from tests.platform.conftest import EXAMPLE, free_port, make_settings, new_vkn, serve
+from tests.testing.platform import EXAMPLE, free_port, make_settings, new_vkn, serve
 
 OUTAGE_SECONDS = 10.0
 

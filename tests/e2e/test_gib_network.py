@@ -27,7 +27,7 @@ from entegrator.signing import sign
 from entegrator.store import repo
 from tests.clock import now
 from tests.gibsim.calls import envelope_status
-from tests.platform.conftest import (
+from tests.testing.platform import (
     DEV_CA,
     EXAMPLE,
     INBOUND_TOKEN,
@@ -197,7 +197,7 @@ def _trading_pair(
 ) -> tuple[TenantHandle, TenantHandle, Runtime]:
     """A seller and a buyer on this platform (GB and PK aliases each), registered with GİB as
     served by it, and a runtime of the same installation with GİB configured (its workers)."""
-    from tests.platform.conftest import make_settings
+    from tests.testing.platform import make_settings
 
     platform, token = _integrator(gib, f"{base_url}/gib/EFatura")
     seller, buyer = make_tenant(), make_tenant()
@@ -242,7 +242,7 @@ def test_an_issued_invoice_is_sent_through_gib_and_filed_at_the_buyer(
     pair: Pair,
     gib: str,
 ) -> None:
-    from tests.platform.conftest import drain
+    from tests.testing.platform import drain
 
     seller, buyer, sending = pair
     with seller.client() as c:
@@ -279,7 +279,7 @@ def _drain_until(
     sending: Runtime, done: Callable[[], Any], *, poll: uuid.UUID | None = None
 ) -> None:
     """Run the workers (and, for ``poll``'s tenant, ask GİB) until ``done()`` holds."""
-    from tests.platform.conftest import drain
+    from tests.testing.platform import drain
 
     deadline = time.monotonic() + 30
     while not done():
@@ -303,7 +303,7 @@ def test_gib_down_while_sending_then_the_same_envelope_once(
 ) -> None:
     from sqlalchemy import text
 
-    from tests.platform.conftest import drain
+    from tests.testing.platform import drain
 
     seller, buyer, sending = pair
     assert httpx.put(f"{gib}/admin/faults", json={"outage": True}).status_code == 200
@@ -406,7 +406,7 @@ def test_invoices_are_routed_by_gibs_user_list_when_issued(
     """With the user list at hand, a buyer GİB does not list gets an e-Arşiv invoice (its own
     series, never enveloped); an e-Arşiv invoice for a registered buyer, or an ERP's XML
     with the wrong profile, is refused with a code saying which."""
-    from tests.platform.conftest import drain, serve
+    from tests.testing.platform import drain, serve
 
     seller, buyer, sending = pair
     with serve(sending) as routed:
@@ -533,7 +533,7 @@ def test_webhooks_tell_both_erps_signed_and_retried(
 ) -> None:
     from sqlalchemy import text
 
-    from tests.platform.conftest import drain, serve
+    from tests.testing.platform import drain, serve
 
     seller, buyer, sending = pair
     erp_seller, erp_buyer = _ErpEndpoint(), _ErpEndpoint(fail_first=1)
@@ -639,7 +639,7 @@ def test_a_malformed_or_unsigned_envelope_gets_gibs_code(
 
     from sqlalchemy import text
 
-    from tests.platform.conftest import drain
+    from tests.testing.platform import drain
 
     seller, buyer, sending = pair
     assert httpx.put(f"{gib}/admin/faults", json={"outage": True}).status_code == 200

@@ -18,7 +18,7 @@ from entegrator.store import Database, repo
 from entegrator.store.errors import BlobCorruptedError, NotFoundError
 from entegrator.store.ids import created_at, uuid7
 from tests.clock import now
-from tests.platform.conftest import TenantHandle
+from tests.testing.platform import TenantHandle
 
 
 def test_migrations_are_at_head_and_rerunnable(runtime: Runtime) -> None:
@@ -185,7 +185,7 @@ def test_an_unreachable_or_departing_server_is_told_from_a_failing_statement(
 
     from entegrator.store import is_unavailable
     from entegrator.store.db import libpq_url
-    from tests.platform.conftest import free_port
+    from tests.testing.platform import free_port
 
     closed = f"postgresql://postgres@127.0.0.1:{free_port()}/none"
     with pytest.raises(psycopg.OperationalError) as refused:

@@ -38,7 +38,7 @@ from entegrator.runtime import Runtime
 from entegrator.signing import TestCA, sign
 from entegrator.store import repo
 from tests.clock import now, today
-from tests.platform.conftest import (
+from tests.testing.platform import (
     DEV_CA,
     EXAMPLE,
     GIB_HEADERS,
@@ -232,10 +232,11 @@ def _our_envelope(runtime: Runtime, tenant: TenantHandle) -> str:
 
 def _gib_code(runtime: Runtime, tenant: TenantHandle, envelope_id: str) -> int | None:
     with runtime.db.tenant(tenant.tenant_id) as conn:
-        return conn.execute(
+        code: int | None = conn.execute(
             text("SELECT gib_code FROM outbound_envelopes WHERE envelope_id = :e"),
             {"e": envelope_id},
         ).scalar_one()
+    return code
 
 
 def _system_response(

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from entegrator.runtime import Runtime
 from entegrator.services.seals import install_test_seal, seal_installed
 from entegrator.store import repo
-from tests.platform.conftest import TenantHandle
+from tests.testing.platform import TenantHandle
 
 
 def _statuses(runtime: Runtime, tenant: TenantHandle) -> dict[str, int]:
@@ -230,10 +230,11 @@ def test_the_sweep_queues_documents_left_without_a_job(
         )
     assert _statuses(runtime, tenant) == {"validated": 1}
     from procrastinate import JobContext
+    from procrastinate.jobs import Job
 
     context = JobContext(  # as a worker hands it over to the job
         app=jobs.make_app(runtime.database_url),
-        job=None,
+        job=Job(queue=repo.QUEUE, lock=None, queueing_lock=None, task_name="entegrator.sweep"),
         start_timestamp=0.0,
         abort_reason=lambda: None,
         additional_context={"runtime": runtime},

@@ -30,7 +30,7 @@ from entegrator.runtime import Runtime
 from entegrator.signing import sign
 from entegrator.store import repo
 from tests.clock import now
-from tests.platform.conftest import DEV_CA, EXAMPLE, GIB_HEADERS, TenantHandle, new_vkn
+from tests.testing.platform import DEV_CA, EXAMPLE, GIB_HEADERS, TenantHandle, new_vkn
 
 CA = DEV_CA
 

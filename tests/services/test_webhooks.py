@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from entegrator.runtime import Runtime
 from entegrator.services.webhooks import WebhookError, wake_webhooks
-from tests.platform.conftest import TenantHandle, make_settings
+from tests.testing.platform import TenantHandle, make_settings
 
 MIB = 1024 * 1024
 

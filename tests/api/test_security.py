@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from entegrator.runtime import Runtime
 from entegrator.store import repo
 from entegrator.store.ids import uuid7
-from tests.platform.conftest import TenantHandle
+from tests.testing.platform import TenantHandle
 
 
 def _count(runtime: Runtime, tenant: TenantHandle, table: str = "documents") -> int:
@@ -233,7 +233,7 @@ def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(
         assert any(f["xpath"] == "surprise" for f in unknown.json()["findings"])
 
         # A body streamed without Content-Length is cut off at the limit too.
-        def chunks():  # type: ignore[no-untyped-def]
+        def chunks() -> Iterator[bytes]:
             for _ in range(limit // 65536 + 2):
                 yield b"x" * 65536
 

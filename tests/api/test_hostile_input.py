@@ -18,11 +18,11 @@ import httpx
 import pytest
 
 from entegrator.runtime import Runtime
-from tests.platform.conftest import TenantHandle, make_settings, serve
+from tests.testing.platform import TenantHandle, make_settings, serve
 
 
 @pytest.fixture
-def special(runtime: Runtime, tmp_path: Path) -> Callable[..., Any]:
+def special(runtime: Runtime, tmp_path: Path) -> Iterator[Callable[..., str]]:
     """An API of the same installation with some settings changed, served on loopback."""
     opened: list[Any] = []
 
