@@ -43,9 +43,13 @@ system-tools:
 	    || echo "note: could not install$$missing (Debian packages)"; \
 	  else echo "note: please install$$missing (Debian/Ubuntu packages)"; fi; fi
 
+# The layer contracts first (pyproject.toml [tool.importlinter]; docs/architecture.md), then pytest,
+# which runs them again in tests/architecture/ so that a plain `pytest` keeps them too.
 test: install system-tools
+	@$(UV) run lint-imports --no-cache --no-logo
 	@$(UV) run pytest -q
 
+# mypy checks the files [tool.mypy] names (src, tests, benchmarks, scripts), all strict.
 lint: install
 	@$(UV) run ruff check $(PY_SRC)
 	@$(UV) run ruff format --check $(PY_SRC)

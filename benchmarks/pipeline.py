@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import datetime as dt
+import functools
 import json
 import os
 import re
@@ -41,7 +43,7 @@ from sqlalchemy.engine import make_url
 
 from entegrator.documents import build_invoice
 from entegrator.documents.identifiers import vkn as vkn_ids
-from entegrator.rules import Validator
+from entegrator.rules import ValidationSettings, Validator
 from entegrator.signing import TestCA, sign_tree
 from entegrator.store import Database
 from entegrator.store.db import embedded_url, libpq_url
@@ -66,15 +68,18 @@ def in_process_rate(data: dict[str, Any], seconds: float = 5.0) -> float:
     draft = InvoiceDraft.model_validate(
         data | {"number": "EFA2026000000001", "ettn": "0D3E8AE2-8D75-4C8B-9D5B-A8C1E8F6A001"}
     )
-    validator = Validator()
+    validator = Validator(
+        settings=ValidationSettings(clock=functools.partial(dt.datetime.now, dt.UTC))
+    )
     validator.warm_up(("invoice",))
-    seal = TestCA.create().issue(identity=data["supplier"]["vkn"], name="Bench")
+    now = dt.datetime.now(dt.UTC)
+    seal = TestCA.create(now=now).issue(identity=data["supplier"]["vkn"], name="Bench", now=now)
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         xml = build_invoice(draft)
         report, root = validator.validate_parsed(xml)
         assert report.valid and root is not None, report.findings
-        sign_tree(root, seal)
+        sign_tree(root, seal, signing_time=now)
         n += 1
     return n / (time.perf_counter() - start)
 

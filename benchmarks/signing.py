@@ -9,13 +9,16 @@ half of the raw rate for a 10-line invoice.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from _corpus import drafts
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from lxml import etree
 
 from entegrator.documents import build_invoice, safe_xml
 from entegrator.signing import SigningKey, TestCA, sign, sign_tree, verify
@@ -43,8 +46,13 @@ def raw(key: SigningKey) -> Callable[[], object]:
     return lambda: private.sign(data, ec.ECDSA(hashes.SHA384()))
 
 
+def _sign_next(trees: Iterator[etree._Element], key: SigningKey, now: dt.datetime) -> bytes:
+    return sign_tree(next(trees), key, signing_time=now)
+
+
 def main() -> None:
-    ca = TestCA.create()
+    now = dt.datetime.now(dt.UTC)
+    ca = TestCA.create(now=now)
     print(
         f"{'key':>10} {'lines':>5} {'sign/s':>8} {'tree/s':>8} {'verify/s':>9} "
         f"{'raw sign/s':>11} {'sign÷raw':>9} {'tree÷raw':>9}"
@@ -54,23 +62,22 @@ def main() -> None:
             xml = build_invoice(drafts(lines, 1)[0])
             identity = issuer_identity(safe_xml.parse(xml))
             assert identity
-            key = ca.issue(identity=identity, name="Bench", key_type=key_type)
-            signed = sign(xml, key)
+            key = ca.issue(identity=identity, name="Bench", key_type=key_type, now=now)
+            signed = sign(xml, key, signing_time=now)
             assert verify(signed, trust=[ca.certificate]) == []
             n = max(20, 400 // lines)
             signs, trees, verifies, limits, ratios, tree_ratios = [], [], [], [], [], []
             for _ in range(ROUNDS):  # interleaved: the ratio of neighbours is steadier
-                s_rate = rate(lambda x=xml, k=key: sign(x, k), n, rounds=1)
+                s_rate = rate(partial(sign, xml, key, signing_time=now), n, rounds=1)
                 parsed = [safe_xml.parse(xml) for _ in range(n)]  # the pipeline's trees
-                it = iter(parsed)
-                t_rate = rate(lambda k=key, i=it: sign_tree(next(i), k), n, rounds=1)
+                t_rate = rate(partial(_sign_next, iter(parsed), key, now), n, rounds=1)
                 l_rate = rate(raw(key), n, rounds=1)
                 signs.append(s_rate)
                 trees.append(t_rate)
                 limits.append(l_rate)
                 ratios.append(s_rate / l_rate)
                 tree_ratios.append(t_rate / l_rate)
-                verifies.append(rate(lambda s=signed: verify(s, trust=[ca.certificate]), n, 1))
+                verifies.append(rate(partial(verify, signed, trust=[ca.certificate]), n, 1))
             med = statistics.median
             print(
                 f"{label:>10} {lines:>5} {med(signs):>8.0f} {med(trees):>8.0f} "

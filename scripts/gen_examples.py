@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from entegrator.documents import InvoiceDraft, InvoiceTypeCode, ProfileID
 from entegrator.documents.samples import SCENARIOS, generate
 
 TARGET = Path(__file__).resolve().parents[1] / "examples" / "invoice"
@@ -15,15 +16,15 @@ TARGET = Path(__file__).resolve().parents[1] / "examples" / "invoice"
 
 def main() -> None:
     TARGET.mkdir(parents=True, exist_ok=True)
-    wanted = dict.fromkeys(SCENARIOS)
+    wanted: dict[tuple[ProfileID, InvoiceTypeCode], InvoiceDraft | None] = dict.fromkeys(SCENARIOS)
     for draft in generate(len(SCENARIOS) * 4, seed=42):
         key = (draft.profile, draft.type)
         if wanted.get(key) is None:
             wanted[key] = draft.model_copy(update={"lines": (draft.lines * 3)[:3]})
-    for (profile, type_), draft in wanted.items():
-        assert draft is not None
+    for (profile, type_), example in wanted.items():
+        assert example is not None
         path = TARGET / f"{profile.value.lower()}-{type_.value.lower()}.json"
-        path.write_text(draft.model_dump_json(indent=2, exclude_defaults=True) + "\n", "utf-8")
+        path.write_text(example.model_dump_json(indent=2, exclude_defaults=True) + "\n", "utf-8")
     print(f"wrote {len(wanted)} examples to {TARGET}")
 
 

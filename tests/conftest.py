@@ -48,3 +48,17 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# The platform fixtures (settings, runtime, a served API, tenants, job draining) for every
+# test folder: store, lifecycle, services, api and workflow tests use them at their own level.
+from tests.testing.platform import (  # noqa: E402 - after the database fixture they depend on
+    base_url,
+    make_tenant,
+    run_jobs,
+    runtime,
+    settings,
+    tenant,
+)
+
+__all__ = ["base_url", "make_tenant", "run_jobs", "runtime", "settings", "tenant"]

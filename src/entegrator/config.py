@@ -11,10 +11,12 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "settings"]
+__all__ = ["DEFAULT_CACHE_DIR", "Settings", "settings"]
+
+DEFAULT_CACHE_DIR = Path("~/.cache/entegrator")
 
 
 class Settings(BaseSettings):
@@ -106,6 +108,14 @@ class Settings(BaseSettings):
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None
     schematron_engine: str = Field(default="auto", pattern="^(auto|compiled|saxon)$")
+    # Translated rule packs, kept between processes (safe to delete).
+    cache_dir: Path = DEFAULT_CACHE_DIR
+
+    @field_validator("cache_dir", "rules_pack")
+    @classmethod
+    def _expand_home(cls, value: Path | None) -> Path | None:
+        # The core uses paths as given; ``~`` in a setting is expanded here, at the edge.
+        return value.expanduser() if value is not None else None
 
     def test_ca_path(self) -> Path:
         return self.test_ca if self.test_ca is not None else self.data_dir / "test-ca.crt"

@@ -8,13 +8,15 @@ from functools import cached_property
 
 from cryptography import x509
 
+from entegrator.clock import Clock, utc_now
 from entegrator.config import Settings
 from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Validator
 from entegrator.services.answers import AnswerService
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
-from entegrator.services.pipeline import Pipeline
+from entegrator.services.seals import SealKeys
 from entegrator.services.sending import SendingService
+from entegrator.services.signing import SigningService
 from entegrator.services.trust import development_ca, load_anchors
 from entegrator.services.webhooks import WebhookService
 from entegrator.signing.certs import TestCA
@@ -27,6 +29,8 @@ __all__ = ["Runtime"]
 class Runtime:
     settings: Settings
     database_url: str
+    # What every service asks the time of (tests and replays give their own).
+    clock: Clock = utc_now
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -43,7 +47,12 @@ class Runtime:
         severity = Severity.ERROR if s.id_checksum == "error" else Severity.WARNING
         validator = Validator(
             RulePack.load(str(s.rules_pack) if s.rules_pack else None),
-            ValidationSettings(id_checksum=severity, engine=Engine(s.schematron_engine)),
+            settings=ValidationSettings(
+                clock=self.clock,
+                id_checksum=severity,
+                engine=Engine(s.schematron_engine),
+                cache_dir=s.cache_dir,
+            ),
         )
         validator.warm_up(("invoice",))
         return validator
@@ -61,7 +70,9 @@ class Runtime:
 
     @cached_property
     def invoices(self) -> InvoiceService:
-        return InvoiceService(self.db, self.validator, route=bool(self.settings.gib_user_list_url))
+        return InvoiceService(
+            self.db, self.validator, route=bool(self.settings.gib_user_list_url), clock=self.clock
+        )
 
     @cached_property
     def inbound(self) -> InboundService:
@@ -71,19 +82,29 @@ class Runtime:
             self.sending,
             trust=self.trust_anchors,
             require_gib_seal=self.settings.gib_system_response_seal,
+            clock=self.clock,
         )
 
     @cached_property
-    def pipeline(self) -> Pipeline:
-        return Pipeline(self.db, self.settings.key_bytes(), wake_sender=bool(self.settings.gib_url))
+    def seal_keys(self) -> SealKeys:
+        return SealKeys(self.settings.key_bytes())
+
+    @cached_property
+    def signing(self) -> SigningService:
+        return SigningService(
+            self.db,
+            self.seal_keys,
+            wake_sender=bool(self.settings.gib_url),
+            clock=self.clock,
+        )
 
     @cached_property
     def answers(self) -> AnswerService:
-        return AnswerService(self.db, self.pipeline)
+        return AnswerService(self.db, self.seal_keys, clock=self.clock)
 
     @cached_property
     def sending(self) -> SendingService:
-        return SendingService(self.db, self.settings)
+        return SendingService(self.db, self.settings, clock=self.clock)
 
     @cached_property
     def webhooks(self) -> WebhookService:
@@ -94,6 +115,7 @@ class Runtime:
             allow_private=s.webhook_allow_private,
             timeout=s.webhook_timeout_seconds,
             per_tenant=s.webhook_tenant_concurrency,
+            clock=self.clock,
         )
 
     def close(self) -> None:

@@ -123,3 +123,19 @@ def test_validate_checks_signatures_against_trust_anchors(tmp_path: Path, corpus
     assert untrusted.exit_code == 1
     codes = [f["code"] for f in json.loads(untrusted.stdout)["findings"]]
     assert "sig-untrusted" in codes
+
+
+def test_verify_says_when_the_chain_was_not_checked(tmp_path: Path, corpus: Path) -> None:
+    signed = _sign(tmp_path, corpus, _setup(tmp_path, corpus))
+    unchecked = runner.invoke(app, ["verify", str(signed)])
+    assert unchecked.exit_code == 0, unchecked.output
+    assert "sertifika zinciri denetlenmedi: --trust verilmedi" in unchecked.stdout
+    assert "certificate chain not checked: no --trust" in unchecked.stdout
+    as_json = runner.invoke(app, ["verify", "--json", str(signed)])
+    assert json.loads(as_json.stdout)["chain_checked"] is False
+    trust = ["--trust", str(tmp_path / "ca/ca.pem")]
+    checked = runner.invoke(app, ["verify", *trust, str(signed)])
+    assert checked.exit_code == 0 and "not checked" not in checked.stdout
+    assert json.loads(runner.invoke(app, ["verify", "--json", *trust, str(signed)]).stdout)[
+        "chain_checked"
+    ]

@@ -16,6 +16,7 @@ from entegrator.documents.response import (
 from entegrator.rules import Validator
 from entegrator.signing import TestCA, sign, verify
 from tests import oracle
+from tests.clock import now, validation_settings
 
 SUPPLIER = ResponseParty("8799758740", "Örnek Yazılım A.Ş.", tax_office="Çankaya")
 BUYER = ResponseParty("7047649710", "Işık Tekstil A.Ş.", tax_office="Nilüfer")
@@ -26,7 +27,7 @@ ETTN = "78B5BFE5-3B65-4077-9CA7-AA0CECCE84B4"
 
 @pytest.fixture(scope="module")
 def validator() -> Validator:
-    return Validator()
+    return Validator(settings=validation_settings())
 
 
 @pytest.mark.parametrize(("code", "text"), [(1200, "BAŞARIYLA İŞLENDİ"), (1150, "Şematron")])
@@ -39,6 +40,7 @@ def test_system_responses_pass_gibs_rules(validator: Validator, code: int, text:
         sender=BUYER,
         receiver=SUPPLIER,
         envelope_date=dt.date(2026, 11, 24),
+        issued=now(),
     )
     report = validator.validate(xml)
     assert report.valid, [f.code for f in report.findings]
@@ -65,6 +67,7 @@ def test_business_answers_pass_gibs_rules_and_sign(
         sender=buyer,
         receiver=SUPPLIER,
         reason="Fiyat farkı" if answer != "KABUL" else None,
+        issued=now(),
     )
     report = validator.validate(xml)
     assert report.valid, [(f.code, f.message_en) for f in report.findings]
@@ -73,8 +76,8 @@ def test_business_answers_pass_gibs_rules_and_sign(
     assert (facts.response_code, facts.reference, facts.status_code) == (answer, ETTN, None)
     if answer == "RED":
         assert facts.description == "Fiyat farkı"
-    seal = TestCA.create().issue(identity=buyer.identifier, name=buyer.name)
-    signed = sign(xml, seal)
+    seal = TestCA.create(now=now()).issue(identity=buyer.identifier, name=buyer.name, now=now())
+    signed = sign(xml, seal, signing_time=now())
     assert verify(signed) == []
     assert validator.validate(signed).valid
     assert oracle.check(signed).valid

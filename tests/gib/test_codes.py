@@ -44,6 +44,7 @@ def test_the_envelope_module_speaks_the_same_codes() -> None:
     for code in (1110, 1130, 1131, 1132, 1133, 1142):
         assert code in STATUSES
         error = EnvelopeError(gib_code=code, detail_tr="x", detail_en="x")
+        assert error.gib_code is not None
         assert status(error.gib_code).code_class is CodeClass.ERROR
 
 

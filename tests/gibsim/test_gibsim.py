@@ -28,11 +28,12 @@ from entegrator.gib.userlist import UserList
 from entegrator.gibsim.app import SERVICE, create_app
 from entegrator.gibsim.service import Simulator
 from entegrator.signing import TestCA, sign
+from tests.clock import now
 from tests.gibsim.calls import envelope_status
-from tests.platform.conftest import free_port, new_vkn
+from tests.testing.platform import free_port, new_vkn
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
-CA = TestCA.create()
+CA = TestCA.create(now=now())
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,11 @@ def _invoice(seller: Company, buyer: Company, *, signed: bool = True) -> bytes:
     data["customer"]["vkn"] = buyer.vkn
     data |= {"number": "GIB2026000000001", "ettn": str(uuid.uuid4()).upper()}
     xml = build_invoice(InvoiceDraft.model_validate(data))
-    return sign(xml, CA.issue(identity=seller.vkn, name="Satıcı")) if signed else xml
+    return (
+        sign(xml, CA.issue(identity=seller.vkn, name="Satıcı", now=now()), signing_time=now())
+        if signed
+        else xml
+    )
 
 
 def _send(gib: str, token: str, zip_name: str, data: bytes, md5: str | None = None) -> Any:
@@ -135,6 +140,7 @@ def _envelope(seller: Company, buyer: Company, documents: list[bytes], **kw: str
             documents,
             sender_alias=kw.get("sender", seller.gb),
             receiver_alias=kw.get("receiver", buyer.pk),
+            created=now(),
         )
     )
 
@@ -248,3 +254,28 @@ def test_an_outage_and_latency_are_configurable(gib: str, parties: dict[str, Any
         assert time.monotonic() - start >= 0.3
     finally:
         httpx.put(f"{gib}/admin/faults", json={"outage": False, "latency_ms": 0})
+
+
+def test_the_client_reaches_the_simulator_in_process(
+    simulator: Simulator, parties: dict[str, Any], gib: str
+) -> None:
+    """GibClient over the in-process transport: the same service, no socket on our side."""
+    from entegrator.gib.client import GibClient
+    from entegrator.gib.soap import DocumentResponse
+    from entegrator.gibsim.transport import InProcessTransport
+
+    seller, buyer = parties["seller"], parties["buyer"]
+    packed = _envelope(seller, buyer, [_invoice(seller, buyer)])
+    client = GibClient(
+        f"http://gib.invalid{SERVICE}",
+        transport=InProcessTransport(create_app(simulator), token=seller.token),
+    )
+    try:
+        answer = client.send(packed.name, packed.data, packed.md5)
+        assert isinstance(answer, DocumentResponse) and answer.hash == packed.md5
+        assert _status(gib, seller.token, packed.name[:-4]) == 1200  # processed as over HTTP
+        assert client.status(packed.name[:-4]).status_code == 1200
+        users = client.user_list("http://gib.invalid/EFaturaMerkez")
+        assert users.lookup(seller.vkn) is not None
+    finally:
+        client.close()

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from entegrator.documents import build_invoice
 from entegrator.documents.samples import generate
-from entegrator.rules import Engine, ValidationSettings, Validator
+from entegrator.rules import Engine, Validator
+from tests.clock import today, validation_settings
 
 
 @pytest.fixture(scope="session")
 def validator() -> Validator:
-    v = Validator(settings=ValidationSettings(engine=Engine.COMPILED))
+    v = Validator(settings=validation_settings(engine=Engine.COMPILED))
     v.warm_up()
     return v
 
 
 @pytest.fixture(scope="session")
 def saxon_validator() -> Validator:
-    return Validator(settings=ValidationSettings(engine=Engine.SAXON))
+    return Validator(settings=validation_settings(engine=Engine.SAXON))
 
 
 def _samples() -> Iterator[bytes]:
-    today = dt.date.today()
-    for draft in generate(300, seed=5, today=today):
+    for draft in generate(300, seed=5, today=today()):
         if len(draft.lines) > 20:
             continue
         yield build_invoice(draft)
@@ -35,7 +34,7 @@ def _samples() -> Iterator[bytes]:
 @pytest.fixture(scope="session")
 def bases() -> dict[str, bytes]:
     """One valid invoice per situation the mutations need."""
-    wanted = {
+    wanted: dict[str, Callable[[str | None, str | None, bytes], bool]] = {
         "satis": lambda p, t, x: p == "TEMELFATURA" and t == "SATIS" and b">TRY<" in x,
         "ticari": lambda p, t, x: p == "TICARIFATURA" and t == "SATIS",
         "usd": lambda p, t, x: b"PricingExchangeRate" in x and p == "TEMELFATURA",

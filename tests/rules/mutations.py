@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from lxml import etree
 
+from tests.clock import today
+
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 NS = {"cac": CAC, "cbc": CBC}
@@ -104,7 +106,7 @@ def _withholding_on_satis(root: etree._Element) -> None:
 
 
 def _future_date(root: etree._Element) -> None:
-    future = dt.date.today() + dt.timedelta(days=400)
+    future = today() + dt.timedelta(days=400)
     _one(root, "cbc:IssueDate").text = future.isoformat()
     number = _one(root, "cbc:ID")
     number.text = (number.text or "")[:3] + str(future.year) + (number.text or "")[7:]

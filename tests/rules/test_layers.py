@@ -18,10 +18,10 @@ from entegrator.rules import (
     RulePackError,
     Severity,
     Source,
-    ValidationSettings,
     Validator,
 )
 from entegrator.rules.schematron import CompiledSchematron, read_schematron
+from tests.clock import fixed, today, validation_settings
 from tests.rules.mutations import MUTATIONS, apply
 
 FINDING_KEYS = {"code", "severity", "source", "line", "xpath", "message_tr", "message_en", "hint"}
@@ -65,7 +65,7 @@ def test_utf16_doctype_is_refused(validator: Validator) -> None:
 
 
 def test_huge_document_is_refused_before_parsing(tmp_path: Path) -> None:
-    small = Validator(settings=ValidationSettings(max_bytes=1024))
+    small = Validator(settings=validation_settings(max_bytes=1024))
     big = tmp_path / "big.xml"
     big.write_bytes(b"<a>" + b"x" * 4096 + b"</a>")
     assert _codes(small.validate_file(big)) == ["xml-size"]
@@ -138,8 +138,8 @@ def test_earchive_variant_refuses_efatura_profile(bases: dict[str, bytes]) -> No
     earchive = CompiledSchematron(source, "earchive")
     efatura = CompiledSchematron(source, "efatura")
     root = etree.fromstring(bases["satis"])
-    assert [f.code for f in efatura.run(root)] == []
-    assert "sch-ProfileIDCheck-2" in [f.code for f in earchive.run(root)]
+    assert [f.code for f in efatura.run(root, today=today())] == []
+    assert "sch-ProfileIDCheck-2" in [f.code for f in earchive.run(root, today=today())]
 
 
 def test_rules_only_saxon_can_run_are_delegated() -> None:
@@ -152,8 +152,8 @@ def test_rules_only_saxon_can_run_are_delegated() -> None:
 def test_engines_agree_on_a_future_date(bases: dict[str, bytes]) -> None:
     mutation = next(m for m in MUTATIONS if m.name == "future-issue-date")
     xml = apply(mutation, bases["satis"])
-    compiled = Validator(settings=ValidationSettings(engine=Engine.COMPILED)).validate(xml)
-    saxon = Validator(settings=ValidationSettings(engine=Engine.SAXON)).validate(xml)
+    compiled = Validator(settings=validation_settings(engine=Engine.COMPILED)).validate(xml)
+    saxon = Validator(settings=validation_settings(engine=Engine.SAXON)).validate(xml)
     assert "sch-TimeCheck-1" in compiled.codes() and compiled.codes() == saxon.codes()
 
 
@@ -206,8 +206,8 @@ def test_withholding_invoices_add_up(validator: Validator) -> None:
 def test_checksum_is_a_warning_unless_strict(bases: dict[str, bytes]) -> None:
     mutation = next(m for m in MUTATIONS if m.name == "bad-vkn-checksum")
     xml = apply(mutation, bases["satis"])
-    lenient = Validator().validate(xml)
-    strict = Validator(settings=ValidationSettings(id_checksum=Severity.ERROR)).validate(xml)
+    lenient = Validator(settings=validation_settings()).validate(xml)
+    strict = Validator(settings=validation_settings(id_checksum=Severity.ERROR)).validate(xml)
     assert lenient.valid and "id-vkn-checksum" in lenient.codes()
     assert not strict.valid and "id-vkn-checksum" in strict.codes()
 
@@ -227,11 +227,37 @@ def test_earchive_placeholder_tckn_is_accepted(corpus: Path, validator: Validato
     assert "id-tckn-checksum" not in validator.validate(etree.tostring(root)).codes()
 
 
-def test_pinned_clock_makes_a_date_future(bases: dict[str, bytes]) -> None:
+@pytest.mark.parametrize("engine", [Engine.COMPILED, Engine.SAXON])
+def test_pinned_clock_makes_a_date_future(bases: dict[str, bytes], engine: Engine) -> None:
+    """Every layer takes "today" from the validator's clock: ours and GİB's (``current-date()``
+    in both engines), never from the machine's."""
     yesterday = Validator(
-        settings=ValidationSettings(today=dt.date(2005, 6, 1), engine=Engine.COMPILED)
+        settings=validation_settings(
+            clock=fixed(dt.datetime(2005, 6, 1, 12, tzinfo=dt.UTC)), engine=engine
+        )
     )
-    assert "id-issue-date-future" in yesterday.validate(bases["satis"]).codes()
+    codes = yesterday.validate(bases["satis"]).codes()
+    assert "id-issue-date-future" in codes
+    assert "sch-TimeCheck-1" in codes
+    tomorrow = Validator(
+        settings=validation_settings(
+            clock=fixed(dt.datetime(2099, 1, 1, 12, tzinfo=dt.UTC)), engine=engine
+        )
+    )
+    assert tomorrow.validate(bases["satis"]).valid
+
+
+def test_the_clock_is_read_in_istanbul(bases: dict[str, bytes]) -> None:
+    """21:30 UTC on the issue date's eve is already the issue date in Türkiye (UTC+3)."""
+    issue = dt.date.fromisoformat(
+        etree.fromstring(bases["satis"]).findtext(
+            "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}IssueDate"
+        )
+        or ""
+    )
+    eve = dt.datetime.combine(issue - dt.timedelta(days=1), dt.time(21, 30), tzinfo=dt.UTC)
+    on_time = Validator(settings=validation_settings(clock=fixed(eve), engine=Engine.COMPILED))
+    assert on_time.validate(bases["satis"]).valid
 
 
 # --- findings and packs ---------------------------------------------------------------------
@@ -264,7 +290,9 @@ def test_rules_pack_from_a_folder(tmp_path: Path, bases: dict[str, bytes]) -> No
     pack = RulePack.from_dir(copy)
     assert pack.info()["versions"] == {"sematronGuncelleme": "29991231"}
     assert pack.fingerprint != default.fingerprint
-    report = Validator(pack, ValidationSettings(engine=Engine.COMPILED)).validate(bases["satis"])
+    report = Validator(pack, settings=validation_settings(engine=Engine.COMPILED)).validate(
+        bases["satis"]
+    )
     assert "sch-CopyIndicatorCheck-1" in report.codes()
 
 
@@ -295,14 +323,14 @@ def test_an_assert_that_raises_is_a_finding_and_the_others_still_run(
 
     monkeypatch.setattr(xp, "xsd_regex", broken)
     monkeypatch.setattr(xp, "_REGEXES", {})
-    findings = compiled.run(root)
+    findings = compiled.run(root, today=today())
     evaluation = [f for f in findings if f.code == "sch-evaluation"]
     assert evaluation and all(f.severity is Severity.ERROR for f in evaluation)
     assert any("InvoiceIDCheck" in f.message_tr for f in evaluation)
 
 
 def test_every_gib_rule_family_has_english_text() -> None:
-    from entegrator.rules.findings import _gib_catalogue, gib_family
+    from entegrator.rules.gib_catalogue import _gib_catalogue, gib_family
 
     source = read_schematron(RulePack.default().schematron.read_bytes())
     invoice_like = {"genel", "invoice", "applicationresponse", "despatchadvice", "receiptadvice"}
@@ -313,24 +341,37 @@ def test_every_gib_rule_family_has_english_text() -> None:
     assert missing == set()
 
 
-def test_translation_cache_replays_and_survives_damage(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ENTEGRATOR_CACHE_DIR", str(tmp_path))
+def test_translation_cache_replays_and_survives_damage(tmp_path: Path) -> None:
     source = read_schematron(RulePack.default().schematron.read_bytes())
-    first = CompiledSchematron(source, "efatura")
+    first = CompiledSchematron(source, "efatura", cache_dir=tmp_path)
     files = list((tmp_path / "rules").glob("*.json"))
     assert len(files) == 1
-    second = CompiledSchematron(source, "efatura")
+    second = CompiledSchematron(source, "efatura", cache_dir=tmp_path)
     assert [r.xpath.path if r.xpath else None for r in first.rules] == [
         r.xpath.path if r.xpath else None for r in second.rules
     ]
     assert second._memo.replay == []  # every answer came from the file
     files[0].write_text('[["ok", "1 = 0", {}]]')  # a file made for other rules
-    third = CompiledSchematron(source, "efatura")
+    third = CompiledSchematron(source, "efatura", cache_dir=tmp_path)
     assert [r.xpath.path if r.xpath else None for r in third.rules] == [
         r.xpath.path if r.xpath else None for r in first.rules
     ]
+
+
+def test_translation_cache_is_where_the_caller_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core reads no environment: the cache goes to ``cache_dir``, or nowhere."""
+    from_env = tmp_path / "env"
+    monkeypatch.setenv("ENTEGRATOR_CACHE_DIR", str(from_env))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    source = read_schematron(RulePack.default().schematron.read_bytes())
+    uncached = CompiledSchematron(source, "efatura")
+    assert uncached._memo.path is None
+    assert not from_env.exists() and not (tmp_path / "home").exists()
+    CompiledSchematron(source, "efatura", cache_dir=tmp_path / "given")
+    assert len(list((tmp_path / "given" / "rules").glob("*.json"))) == 1
+    assert not from_env.exists() and not (tmp_path / "home").exists()
 
 
 def test_answers_remembered_by_text_are_the_same_answers(bases: dict[str, bytes]) -> None:
@@ -339,12 +380,14 @@ def test_answers_remembered_by_text_are_the_same_answers(bases: dict[str, bytes]
     mutation = next(m for m in MUTATIONS if m.name == "future-issue-date")
     bad = etree.fromstring(apply(mutation, bases["satis"]))
     good = etree.fromstring(bases["satis"])
-    first = sorted(f.code for f in compiled.run(bad))
+    first = sorted(f.code for f in compiled.run(bad, today=today()))
     assert "sch-TimeCheck-1" in first and compiled._answers  # remembered by IssueDate text
-    assert sorted(f.code for f in compiled.run(good)) == []
-    assert sorted(f.code for f in compiled.run(bad)) == first  # from memory, same findings
+    assert sorted(f.code for f in compiled.run(good, today=today())) == []
+    assert (
+        sorted(f.code for f in compiled.run(bad, today=today())) == first
+    )  # from memory, same findings
     fresh = CompiledSchematron(source, "efatura")
-    assert sorted(f.code for f in fresh.run(bad)) == first
+    assert sorted(f.code for f in fresh.run(bad, today=today())) == first
 
 
 def test_replayed_translations_know_their_code_lists(
@@ -353,15 +396,17 @@ def test_replayed_translations_know_their_code_lists(
     """A new process that compiles from the cache must still answer ``ent:in-list`` tests."""
     from entegrator.rules import xpath as xp
 
-    monkeypatch.setenv("ENTEGRATOR_CACHE_DIR", str(tmp_path))
     source = read_schematron(RulePack.default().schematron.read_bytes())
-    CompiledSchematron(source, "efatura")  # records the translations
+    CompiledSchematron(source, "efatura", cache_dir=tmp_path)  # records the translations
     monkeypatch.setattr(xp, "_CODE_LISTS", {})  # as in a fresh process
-    replayed = CompiledSchematron(source, "efatura")
+    replayed = CompiledSchematron(source, "efatura", cache_dir=tmp_path)
     assert replayed._memo.replay == []
     assert xp._CODE_LISTS  # the long lists (units, MIME types) are registered again
     mutation = next(m for m in MUTATIONS if m.name == "unit-code-adet")
-    codes = [f.code for f in replayed.run(etree.fromstring(apply(mutation, bases["satis"])))]
+    codes = [
+        f.code
+        for f in replayed.run(etree.fromstring(apply(mutation, bases["satis"])), today=today())
+    ]
     assert codes == ["sch-GeneralUnitCodeCheck-1"]
 
 
@@ -374,7 +419,7 @@ def test_a_report_keeps_its_first_findings_and_counts_the_rest(validator: Valida
     assert len(report.findings) == MAX_FINDINGS
     assert report.truncated > 0 and report.truncated_errors > 0
     assert report.valid is False
-    small = Validator(settings=ValidationSettings(max_findings=5)).validate(hostile.encode())
+    small = Validator(settings=validation_settings(max_findings=5)).validate(hostile.encode())
     assert len(small.findings) == 5 and small.to_dict()["truncated"] == small.truncated > 0
     # The verdict counts what was left out: a report whose kept findings are warnings only
     # is still invalid when errors were cut.

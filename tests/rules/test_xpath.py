@@ -9,15 +9,21 @@ from lxml import etree
 
 from entegrator.rules import xpath
 from entegrator.rules.xpath import UnsupportedXPathError, translate, xsd_regex
+from tests.clock import today
 
 EXT = xpath.extension_functions()
 
 
-def _eval(expr: str, doc: bytes = b"<a><b>2024-01-31</b><c> 12:30:00 </c></a>") -> object:
+def _eval(
+    expr: str,
+    doc: bytes = b"<a><b>2024-01-31</b><c> 12:30:00 </c></a>",
+    *,
+    on: dt.date | None = None,
+) -> object:
     root = etree.fromstring(doc)
-    return etree.XPath(translate(expr), namespaces={"ent": xpath.EXTENSION_NS}, extensions=EXT)(
-        root
-    )
+    compiled = etree.XPath(translate(expr), namespaces={"ent": xpath.EXTENSION_NS}, extensions=EXT)
+    with xpath.current_date(on or today()):
+        return compiled(root)
 
 
 @pytest.mark.parametrize(
@@ -47,8 +53,17 @@ def test_dates_compare_as_instants() -> None:
 
 
 def test_tomorrow_is_after_current_date() -> None:
-    tomorrow = (dt.datetime.now(xpath.ISTANBUL).date() + dt.timedelta(days=2)).isoformat()
+    tomorrow = (today() + dt.timedelta(days=2)).isoformat()
     assert _eval(f"xs:date('{tomorrow}') le xs:date(current-date())") is False
+
+
+def test_current_date_is_the_callers() -> None:
+    expr = "xs:date(b) le xs:date(current-date())"  # b is 2024-01-31
+    assert _eval(expr, on=dt.date(2024, 1, 31)) is True
+    assert _eval(expr, on=dt.date(2024, 1, 30)) is False
+    compiled = etree.XPath(translate(expr), namespaces={"ent": xpath.EXTENSION_NS}, extensions=EXT)
+    with pytest.raises(RuntimeError):  # no date given: no answer, never the machine's
+        compiled(etree.fromstring(b"<a><b>2024-01-31</b></a>"))
 
 
 @pytest.mark.parametrize(

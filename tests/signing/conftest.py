@@ -10,11 +10,12 @@ from entegrator.documents import build_invoice, safe_xml
 from entegrator.documents.samples import generate
 from entegrator.signing import SigningKey, TestCA
 from entegrator.signing.xades import issuer_identity
+from tests.clock import now
 
 
 @pytest.fixture(scope="session")
 def ca() -> TestCA:
-    return TestCA.create("entegrator Test SM")
+    return TestCA.create("entegrator Test SM", now=now())
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +37,7 @@ def seal_for(ca: TestCA) -> Callable[[bytes, str], SigningKey]:
         assert identity
         if (identity, key_type) not in cache:
             cache[identity, key_type] = ca.issue(
-                identity=identity, name="Test Mükellef A.Ş.", key_type=key_type
+                identity=identity, name="Test Mükellef A.Ş.", key_type=key_type, now=now()
             )
         return cache[identity, key_type]
 

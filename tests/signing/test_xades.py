@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from efatura_kontrol.kontrol import kontrol_et
 from lxml import etree
 
-from entegrator.rules import Source, ValidationSettings, Validator
+from entegrator.rules import Source, Validator
 from entegrator.signing import (
     CertificateError,
     KeyFileError,
@@ -26,6 +26,7 @@ from entegrator.signing import (
     verify,
 )
 from entegrator.signing.certs import to_pkcs12
+from tests.clock import now, validation_settings
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
@@ -57,13 +58,13 @@ def test_signed_invoices_verify_everywhere(
     ca: TestCA,
 ) -> None:
     for xml in invoices[:6]:
-        signed = sign(xml, seal_for(xml, key_type))
+        signed = sign(xml, seal_for(xml, key_type), signing_time=now())
         assert _codes(signed, ca) == []
         _xmlsec_verify(signed)  # an independent implementation agrees
         peer = kontrol_et(signed)
         assert peer.gecerli, [b.kod for b in peer.bulgular]
         assert [b.kod for b in peer.bulgular if b.kaynak == "imza"] == ["imza-var"]
-        report = Validator().validate(signed)
+        report = Validator(settings=validation_settings()).validate(signed)
         assert report.valid and not [f for f in report.findings if f.source is Source.SIGNATURE]
 
 
@@ -71,7 +72,7 @@ def test_signature_follows_gibs_profile(
     invoices: list[bytes], seal_for: Callable[[bytes, str], SigningKey]
 ) -> None:
     xml = invoices[0]
-    root = etree.fromstring(sign(xml, seal_for(xml, "rsa")))
+    root = etree.fromstring(sign(xml, seal_for(xml, "rsa"), signing_time=now()))
     sig = root.find(f"{{*}}UBLExtensions/{{*}}UBLExtension/{{*}}ExtensionContent/{{{DS}}}Signature")
     assert sig is not None
     refs = sig.findall(f"{{{DS}}}SignedInfo/{{{DS}}}Reference")
@@ -93,9 +94,9 @@ def test_despatch_advice_from_the_corpus(corpus: Path, ca: TestCA) -> None:
 
     identity = issuer_identity(safe_xml.parse(xml))
     assert identity
-    seal = ca.issue(identity=identity, name="Sevk Eden", key_type="ec")
+    seal = ca.issue(identity=identity, name="Sevk Eden", key_type="ec", now=now())
     try:
-        signed = sign(xml, seal)
+        signed = sign(xml, seal, signing_time=now())
     except NotSignableError:
         pytest.skip("the corpus despatch advice has no extension slot to sign into")
     assert _codes(signed, ca) == []
@@ -107,7 +108,7 @@ def test_despatch_advice_from_the_corpus(corpus: Path, ca: TestCA) -> None:
 
 @pytest.fixture(scope="module")
 def signed(invoices: list[bytes], seal_for: Callable[[bytes, str], SigningKey]) -> bytes:
-    return sign(invoices[1], seal_for(invoices[1], "rsa"))
+    return sign(invoices[1], seal_for(invoices[1], "rsa"), signing_time=now())
 
 
 def test_any_changed_byte_of_content_is_detected(signed: bytes, ca: TestCA) -> None:
@@ -135,7 +136,7 @@ def test_changed_signature_value_is_detected(signed: bytes, ca: TestCA) -> None:
 
 
 def test_swapped_certificate_is_detected(signed: bytes, ca: TestCA) -> None:
-    other = ca.issue(identity="1460415308", name="Başka")
+    other = ca.issue(identity="1460415308", name="Başka", now=now())
     der = other.certificate.public_bytes(serialization.Encoding.DER)
     tampered = re.sub(
         rb"<ds:X509Certificate>[^<]+<",
@@ -148,7 +149,7 @@ def test_swapped_certificate_is_detected(signed: bytes, ca: TestCA) -> None:
 
 
 def test_untrusted_issuer_is_detected(signed: bytes) -> None:
-    stranger = TestCA.create("Başka SM")
+    stranger = TestCA.create("Başka SM", now=now())
     codes = sorted(f.code for f in verify(signed, trust=[stranger.certificate]))
     assert codes == ["sig-untrusted"]
 
@@ -188,7 +189,7 @@ def test_two_transforms_break_gibs_rule(signed: bytes, ca: TestCA) -> None:
     )
     assert tampered != signed
     assert "sig-transform" in _codes(tampered, ca)
-    codes = Validator().validate(tampered).codes()
+    codes = Validator(settings=validation_settings()).validate(tampered).codes()
     assert "sch-TransformCountCheck-1" in codes and "sig-transform" in codes
 
 
@@ -196,7 +197,7 @@ def test_validator_reports_signature_findings(signed: bytes, ca: TestCA) -> None
     amount = re.search(rb'(<cbc:LineExtensionAmount currencyID="\w+">)([0-9.]+)<', signed)
     assert amount is not None
     tampered = signed.replace(amount.group(0), amount.group(1) + b"1" + amount.group(2) + b"<", 1)
-    report = Validator(settings=ValidationSettings(trust=(ca.certificate,))).validate(tampered)
+    report = Validator(settings=validation_settings(trust=(ca.certificate,))).validate(tampered)
     assert not report.valid
     assert any(f.code == "sig-digest" and f.source is Source.SIGNATURE for f in report.findings)
 
@@ -209,34 +210,37 @@ def test_wrong_vkn_expired_and_future_certificates_are_refused(
 ) -> None:
     xml = invoices[0]
     with pytest.raises(CertificateError) as wrong:
-        sign(xml, ca.issue(identity="1460415308", name="Başka"))
+        sign(xml, ca.issue(identity="1460415308", name="Başka", now=now()), signing_time=now())
     assert "1460415308" in wrong.value.text_en
     from entegrator.documents import safe_xml
     from entegrator.signing.xades import issuer_identity
 
     identity = issuer_identity(safe_xml.parse(xml))
     assert identity
-    now = dt.datetime.now(dt.UTC)
+    moment = now()
     expired = ca.issue(
         identity=identity,
         name="Eski",
-        not_before=now - dt.timedelta(days=800),
-        not_after=now - dt.timedelta(days=1),
+        not_before=moment - dt.timedelta(days=800),
+        not_after=moment - dt.timedelta(days=1),
+        now=moment,
     )
     with pytest.raises(CertificateError, match="expired"):
-        sign(xml, expired)
-    future = ca.issue(identity=identity, name="Yeni", not_before=now + dt.timedelta(days=2))
+        sign(xml, expired, signing_time=moment)
+    future = ca.issue(
+        identity=identity, name="Yeni", not_before=moment + dt.timedelta(days=2), now=moment
+    )
     with pytest.raises(CertificateError, match="not valid before"):
-        sign(xml, future)
+        sign(xml, future, signing_time=moment)
 
 
 def test_signing_twice_is_refused(signed: bytes, invoices: list[bytes], seal_for) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotSignableError):
-        sign(signed, seal_for(invoices[1], "rsa"))
+        sign(signed, seal_for(invoices[1], "rsa"), signing_time=now())
 
 
 def test_pkcs12_round_trip_and_wrong_password(ca: TestCA) -> None:
-    seal = ca.issue(identity="9876543217", name="P12", key_type="ec")
+    seal = ca.issue(identity="9876543217", name="P12", key_type="ec", now=now())
     data = to_pkcs12(seal, b"gizli")
     loaded = load_pkcs12(data, b"gizli")
     assert loaded.identity == "9876543217"
@@ -255,7 +259,7 @@ def test_prolog_outside_the_root_is_not_signed(corpus: Path, ca: TestCA) -> None
 
     identity = issuer_identity(safe_xml.parse(xml))
     assert identity
-    signed = sign(xml, ca.issue(identity=identity, name="Corpus"))
+    signed = sign(xml, ca.issue(identity=identity, name="Corpus", now=now()), signing_time=now())
     assert b"<?xml-stylesheet" not in signed  # what is signed is what an envelope carries
     assert _codes(signed, ca) == []
     _xmlsec_verify(signed)
@@ -272,22 +276,27 @@ def test_responses_sign_verify_and_travel(kind: str, key_type: str, ca: TestCA) 
         document = application_response(buyer, supplier, "6f1e3c1a-2b7d-4c61-9a43-8e2f0b9c7d15")
     else:
         document = receipt_advice(buyer, supplier)
-    signed = sign(document, ca.issue(identity=buyer, name="Alıcı A.Ş.", key_type=key_type))
+    signed = sign(
+        document,
+        ca.issue(identity=buyer, name="Alıcı A.Ş.", key_type=key_type, now=now()),
+        signing_time=now(),
+    )
     assert _codes(signed, ca) == []
     _xmlsec_verify(signed)
     assert kontrol_et(signed).gecerli
-    report = Validator().validate(signed)
+    report = Validator(settings=validation_settings()).validate(signed)
     assert report.valid, report.codes()
     envelope = build(
         [signed],
         sender_alias="urn:mail:defaultpk@alici.example",
         receiver_alias="urn:mail:defaultgb@satici.example",
         type=EnvelopeType.POSTBOXENVELOPE,
+        created=now(),
     )
     opened, xml = unpack(pack(envelope).data)
     assert opened.sender.identity == buyer and opened.receiver.identity == supplier
     assert _codes(opened.documents[0], ca) == []
-    assert Validator().validate(xml).valid
+    assert Validator(settings=validation_settings()).validate(xml).valid
 
 
 @pytest.mark.parametrize("key_type", KEY_TYPES)
@@ -297,8 +306,12 @@ def test_earsiv_report_is_signed_by_its_preparer(key_type: str, ca: TestCA) -> N
     integrator, taxpayer = "9876543217", "1234567890"
     report = earsiv_report(integrator, taxpayer)
     with pytest.raises(CertificateError):
-        sign(report, ca.issue(identity=taxpayer, name="Mükellef"))
-    signed = sign(report, ca.issue(identity=integrator, name="Entegratör", key_type=key_type))
+        sign(report, ca.issue(identity=taxpayer, name="Mükellef", now=now()), signing_time=now())
+    signed = sign(
+        report,
+        ca.issue(identity=integrator, name="Entegratör", key_type=key_type, now=now()),
+        signing_time=now(),
+    )
     root = etree.fromstring(signed)
     baslik = root.find("{http://earsiv.efatura.gov.tr}baslik")
     assert baslik is not None and baslik[-1].tag == f"{{{DS}}}Signature"
@@ -315,7 +328,7 @@ def test_sign_tree_signs_the_callers_tree(
     from entegrator.signing import sign_tree
 
     xml = invoices[2]
-    signed = sign_tree(safe_xml.parse(xml), seal_for(xml, "rsa"))
+    signed = sign_tree(safe_xml.parse(xml), seal_for(xml, "rsa"), signing_time=now())
     assert _codes(signed, ca) == []
     _xmlsec_verify(signed)
 
@@ -327,7 +340,11 @@ def test_user_account_message_signed_and_sent_to_gib(key_type: str, ca: TestCA) 
 
     integrator = "9876543217"
     message = process_user_account(integrator, "1234567890")
-    signed = sign(message, ca.issue(identity=integrator, name="Entegratör", key_type=key_type))
+    signed = sign(
+        message,
+        ca.issue(identity=integrator, name="Entegratör", key_type=key_type, now=now()),
+        signing_time=now(),
+    )
     slot = etree.fromstring(signed).find(
         "{http://www.openapplications.org/oagis/9}ApplicationArea/"
         "{http://www.openapplications.org/oagis/9}Signature"
@@ -336,14 +353,20 @@ def test_user_account_message_signed_and_sent_to_gib(key_type: str, ca: TestCA) 
     assert _codes(signed, ca) == []
     _xmlsec_verify(signed)
     envelope = build(
-        [signed], sender_alias="usergb", receiver_alias="GIB", type=EnvelopeType.USERENVELOPE
+        [signed],
+        sender_alias="usergb",
+        receiver_alias="GIB",
+        type=EnvelopeType.USERENVELOPE,
+        created=now(),
     )
     assert envelope.sender.identity == integrator and envelope.receiver.identity == "3900383669"
     opened, _xml = unpack(pack(envelope).data)
     assert opened.groups[0].element_type == "PROCESSUSERACCOUNT"
     assert _codes(opened.documents[0], ca) == []
     with pytest.raises(EnvelopeError):
-        build([signed], sender_alias="usergb", receiver_alias="GIB")  # not a SENDERENVELOPE
+        build(
+            [signed], sender_alias="usergb", receiver_alias="GIB", created=now()
+        )  # not a SENDERENVELOPE
 
 
 @pytest.mark.parametrize("key_type", KEY_TYPES)
@@ -362,7 +385,7 @@ def test_the_xmlsec1_command_verifies_and_refuses(
     assert tool, "xmlsec1 is not installed: run make test (it installs Debian's xmlsec1)"
     ca_pem = tmp_path / "ca.pem"
     ca_pem.write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
-    signed = sign(invoices[3], seal_for(invoices[3], key_type))
+    signed = sign(invoices[3], seal_for(invoices[3], key_type), signing_time=now())
     good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
     good.write_bytes(signed)
     bad.write_bytes(signed.replace(b"</cbc:Name>", b"X</cbc:Name>", 1))
@@ -385,19 +408,19 @@ def test_validate_then_sign_the_same_tree(
 
     xml = invoices[4]
     before = etree.tostring(etree.fromstring(xml), method="c14n")
-    report, root = Validator().validate_parsed(xml)
+    report, root = Validator(settings=validation_settings()).validate_parsed(xml)
     assert report.valid and root is not None
     assert etree.tostring(root, method="c14n") == before  # validation did not touch the tree
-    signed = sign_tree(root, seal_for(xml, "ec"))
+    signed = sign_tree(root, seal_for(xml, "ec"), signing_time=now())
     assert _codes(signed, ca) == []
-    assert Validator().validate(signed).valid
+    assert Validator(settings=validation_settings()).validate(signed).valid
 
 
 def test_damaged_signatures_give_findings_not_crashes(
     invoices: list[bytes], seal_for: Callable[[bytes, str], SigningKey], ca: TestCA
 ) -> None:
     """Every part of a signature replaced by junk or removed: findings, never an exception."""
-    signed = sign(invoices[0], seal_for(invoices[0], "ec"))
+    signed = sign(invoices[0], seal_for(invoices[0], "ec"), signing_time=now())
     root = etree.fromstring(signed)
     sig = root.find(f".//{{{DS}}}Signature")
     assert sig is not None

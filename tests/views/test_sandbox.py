@@ -119,3 +119,16 @@ def test_a_request_that_finds_no_free_worker_is_refused_quickly(xml: bytes) -> N
 
     limits = RenderLimits(html_seconds=2.0, concurrency=1, queue_seconds=0.3)
     assert _run(limits, work) < 1.5
+
+
+def test_the_pdf_worker_logs_warnings_but_not_each_step(
+    xml: bytes, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """WeasyPrint's and fontTools' INFO lines (seven per PDF) stay out of the log; their
+    warnings (here: a property WeasyPrint does not know) stay in."""
+    body = b"<style>p { colour: red }</style><p>OWN VIEW</p>"
+    pdf = _run(RenderLimits(), lambda r: r.pdf(_with(xml, XSL.replace(b"BODY", body))))
+    assert pdf.source == "document" and pdf.pdf.startswith(b"%PDF-")
+    err = capfd.readouterr().err
+    assert "colour" in err  # WeasyPrint's warning about the unknown property
+    assert "Step " not in err and "pruned" not in err, err

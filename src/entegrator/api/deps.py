@@ -22,7 +22,7 @@ from entegrator.api.errors import (
 )
 from entegrator.api.throttle import FailureThrottle
 from entegrator.runtime import Runtime
-from entegrator.store import repo
+from entegrator.store import keys
 from entegrator.views.sandbox import Renderer
 from entegrator.workflow.supervisor import WorkerHealth
 
@@ -77,7 +77,7 @@ def principal(
     runtime: RuntimeDep,
     throttle: Annotated[FailureThrottle, Depends(get_throttle)],
     credentials: Credentials,
-) -> repo.ApiKey:
+) -> keys.ApiKey:
     """The API key of the request, checked before its body is read."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthenticatedError
@@ -89,27 +89,27 @@ def principal(
     if wait > 0:
         raise TooManyAttemptsError(retry_after=math.ceil(wait))
     with runtime.db.unscoped() as conn:
-        key = repo.authenticate(conn, token)
+        key = keys.authenticate(conn, token)
     if key is None:
         throttle.failed(*counted)
         raise InvalidApiKeyError
     return key
 
 
-Principal = Annotated[repo.ApiKey, Depends(principal)]
+Principal = Annotated[keys.ApiKey, Depends(principal)]
 
 
-def writer(key: Principal) -> repo.ApiKey:
+def writer(key: Principal) -> keys.ApiKey:
     if key.role not in WRITE_ROLES:
         raise ForbiddenError(role=key.role)
     return key
 
 
-def webhook_admin(key: Principal) -> repo.ApiKey:
+def webhook_admin(key: Principal) -> keys.ApiKey:
     if key.role not in WEBHOOK_ROLES:
         raise ForbiddenError(role=key.role)
     return key
 
 
-Writer = Annotated[repo.ApiKey, Depends(writer)]
-WebhookAdmin = Annotated[repo.ApiKey, Depends(webhook_admin)]
+Writer = Annotated[keys.ApiKey, Depends(writer)]
+WebhookAdmin = Annotated[keys.ApiKey, Depends(webhook_admin)]

@@ -92,8 +92,8 @@ def gib_router(runtime: Runtime, *, via_tls: bool) -> APIRouter:
     async def gib_inbound(
         request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> Response:
+        from entegrator.documents.authorities import GIB_VKN
         from entegrator.documents.response import ResponseParty, build_system_response
-        from entegrator.envelope.sbdh import GIB_VKN
         from entegrator.gib import soap
         from entegrator.services.inbound import RECEIVED, InboundFault
 
@@ -124,6 +124,7 @@ def gib_router(runtime: Runtime, *, via_tls: bool) -> APIRouter:
                 sender=gib,
                 receiver=gib,
                 envelope_date=dt.datetime.now(dt.UTC).date(),
+                issued=dt.datetime.now(dt.UTC),
             )
             ct, xml = soap.build(soap.GetAppRespResponse(answer.decode()), version=version)
             return Response(xml, media_type=ct)

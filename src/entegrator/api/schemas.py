@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from entegrator.errors import EntegratorError
 from entegrator.rules import MAX_FINDINGS, Report
 from entegrator.rules import Finding as CoreFinding
-from entegrator.store import repo
+from entegrator.store.documents import DocumentRow
+from entegrator.store.events import EventRow
 
 __all__ = [
     "AnswerResult",
@@ -134,7 +135,7 @@ class Event(BaseModel):
     hash: str
 
     @classmethod
-    def of(cls, event: repo.EventRow) -> Event:
+    def of(cls, event: EventRow) -> Event:
         return cls.model_validate(event.to_dict())
 
 
@@ -161,7 +162,7 @@ class InvoiceSummary(BaseModel):
     links: Links
 
     @classmethod
-    def fields_of(cls, doc: repo.DocumentRow) -> dict[str, Any]:
+    def fields_of(cls, doc: DocumentRow) -> dict[str, Any]:
         # The links are the outgoing routes for both directions (as they always were).
         base = f"/api/v1/invoices/{doc.document_id}"
         return {
@@ -191,7 +192,7 @@ class InvoiceSummary(BaseModel):
         }
 
     @classmethod
-    def of(cls, doc: repo.DocumentRow) -> InvoiceSummary:
+    def of(cls, doc: DocumentRow) -> InvoiceSummary:
         return cls(**cls.fields_of(doc))
 
 
@@ -201,7 +202,7 @@ class Invoice(InvoiceSummary):
     events: list[Event]
 
     @classmethod
-    def with_events(cls, doc: repo.DocumentRow, events: list[repo.EventRow]) -> Invoice:
+    def with_events(cls, doc: DocumentRow, events: list[EventRow]) -> Invoice:
         return cls(**cls.fields_of(doc), events=[Event.of(e) for e in events])
 
 

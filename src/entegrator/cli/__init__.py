@@ -9,7 +9,11 @@ from entegrator.cli import documents, envelope, platform, rules, signing
 
 __all__ = ["app", "main"]
 
+# Every Typer here uses click's plain help (rich_markup_mode=None): typer's rich help prints a
+# type after every option, ``<bool>`` after each flag and after --help too; the plain one
+# prints none after flags and the option's metavar (VKN, TENANT, PORT, <path>) after the rest.
 app = typer.Typer(
+    rich_markup_mode=None,
     name="entegrator",
     help="entegrator: UBL-TR e-Fatura, e-Arşiv and e-İrsaliye documents for GİB.",
     no_args_is_help=True,
@@ -23,7 +27,7 @@ app.command()(documents.schema)
 app.command()(documents.tour)
 app.command()(rules.validate)
 
-rules_app = typer.Typer(help="GİB rule packs.", no_args_is_help=True)
+rules_app = typer.Typer(rich_markup_mode=None, help="GİB rule packs.", no_args_is_help=True)
 rules_app.command("info")(rules.info)
 app.add_typer(rules_app, name="rules")
 app.command()(signing.sign)

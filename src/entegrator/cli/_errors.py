@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -36,7 +36,7 @@ def _print(payload: dict[str, Any], *, as_json: bool) -> None:
 
 def fail(
     code: str, message_tr: str, message_en: str, *, where: str | None = None, as_json: bool = False
-) -> None:
+) -> NoReturn:
     _print(
         {"code": code, "message_tr": message_tr, "message_en": message_en, "where": where},
         as_json=as_json,

@@ -14,6 +14,7 @@ import typer
 
 import entegrator.documents as docs
 from entegrator.cli._errors import cli_errors, fail
+from entegrator.cli._files import read_input, write_output
 from entegrator.documents.identifiers import ettn
 from entegrator.documents.safe_xml import DEFAULT_MAX_BYTES
 
@@ -31,50 +32,10 @@ def _samples() -> ModuleType:
     return samples_module
 
 
-def _read(path: Path, *, limit: int) -> bytes:
-    if str(path) == "-":
-        data = sys.stdin.buffer.read(limit + 1)
-    else:
-        if not path.is_file():
-            fail(
-                "FILE_NOT_FOUND",
-                f"Dosya bulunamadı: {path}",
-                f"File not found: {path}",
-                where=str(path),
-            )
-        if path.stat().st_size > limit:
-            fail(
-                "FILE_TOO_LARGE",
-                f"Dosya {limit} bayttan büyük",
-                f"File is larger than {limit} bytes",
-                where=str(path),
-            )
-        data = path.read_bytes()
-    if len(data) > limit:
-        fail(
-            "FILE_TOO_LARGE",
-            f"Girdi {limit} bayttan büyük",
-            f"Input is larger than {limit} bytes",
-            where=str(path),
-        )
-    return data
-
-
 def _load_draft(path: Path) -> InvoiceDraft:
-    data = _read(path, limit=MAX_DRAFT_BYTES)
-    try:
-        obj = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", "?")
-        col = getattr(exc, "colno", "?")
-        fail(
-            "MALFORMED_JSON",
-            f"JSON okunamadı: {exc}",
-            f"JSON cannot be read: {exc}",
-            where=f"{path}: line {line}, column {col}",
-        )
+    data = read_input(path, limit=MAX_DRAFT_BYTES)
     with cli_errors(str(path)):
-        return docs.InvoiceDraft.model_validate(obj)
+        return docs.read_draft(data)
 
 
 def build(
@@ -83,7 +44,7 @@ def build(
         Path | None, typer.Option("-o", "--out", help="Where to write the XML (default: stdout).")
     ] = None,
     number: Annotated[
-        str | None, typer.Option(help="Invoice number, when the draft has none.")
+        str | None, typer.Option(metavar="NUMBER", help="Invoice number, when the draft has none.")
     ] = None,
 ) -> None:
     """Build UBL-TR 1.2 XML from an invoice draft (JSON)."""
@@ -99,7 +60,7 @@ def build(
     if out is None:
         sys.stdout.buffer.write(xml)
     else:
-        out.write_bytes(xml)
+        write_output(out, xml)
         typer.echo(f"{out}: {d.profile}/{d.type} {d.number} ({len(xml)} bytes)", err=True)
 
 
@@ -110,14 +71,14 @@ def parse(
     ] = None,
 ) -> None:
     """Read a UBL-TR invoice and print its draft JSON."""
-    data = _read(xml, limit=DEFAULT_MAX_BYTES)
+    data = read_input(xml, limit=DEFAULT_MAX_BYTES)
     with cli_errors(str(xml)):
         d = docs.parse_invoice(data)
     text = d.model_dump_json(indent=2, exclude_defaults=True) + "\n"
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_output(out, text.encode("utf-8"))
 
 
 def samples(
@@ -149,7 +110,9 @@ def samples(
 
 
 def schema(
-    kind: Annotated[str, typer.Argument(help="Document kind: invoice.")] = "invoice",
+    kind: Annotated[
+        str, typer.Argument(metavar="KIND", help="Document kind: invoice.")
+    ] = "invoice",
 ) -> None:
     """Print the JSON Schema of a draft."""
     if kind != "invoice":
@@ -164,6 +127,7 @@ def tour(
     count: Annotated[int, typer.Option("--count", min=1, max=10_000)] = 26,
 ) -> None:
     """Build one sample invoice per profile/type, validate it with GİB's rules, print a table."""
+    from entegrator.cli.rules import settings_from_env
     from entegrator.rules import Validator
 
     out.mkdir(parents=True, exist_ok=True)
@@ -171,7 +135,7 @@ def tour(
     typer.echo(
         f"{'file':<40} {'profile/type':<30} {'lines':>5} {'cur':>4} {'payable':>16}  GİB rules"
     )
-    validator = Validator()
+    validator = Validator(settings=settings_from_env())
     with cli_errors():
         for i, d in enumerate(_samples().generate(count, seed=2026)):
             xml = docs.build_invoice(d)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -9,20 +10,30 @@ from typing import Annotated
 import typer
 
 from entegrator.cli._errors import cli_errors, fail
+from entegrator.cli._files import make_folder, read_input, write_output
 
 __all__ = ["envelope_app"]
 
-envelope_app = typer.Typer(help="GİB envelopes (zarf): SBDH in a zip, with GİB's MD5 hash.")
+envelope_app = typer.Typer(
+    rich_markup_mode=None, help="GİB envelopes (zarf): SBDH in a zip, with GİB's MD5 hash."
+)
 
 
 @envelope_app.command("pack")
 def pack_command(
     documents: Annotated[list[Path], typer.Argument(help="Signed documents to send together.")],
-    sender: Annotated[str, typer.Option("--from", help="Sender alias (urn:mail:…gb@…).")],
-    receiver: Annotated[str, typer.Option("--to", help="Receiver alias (urn:mail:…pk@…).")],
+    sender: Annotated[
+        str, typer.Option("--from", metavar="ALIAS", help="Sender alias (urn:mail:…gb@…).")
+    ],
+    receiver: Annotated[
+        str, typer.Option("--to", metavar="ALIAS", help="Receiver alias (urn:mail:…pk@…).")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The zip to write (named <id>.zip).")],
     envelope_type: Annotated[
-        str, typer.Option("--type", help="SENDERENVELOPE, POSTBOXENVELOPE or SYSTEMENVELOPE.")
+        str,
+        typer.Option(
+            "--type", metavar="TYPE", help="SENDERENVELOPE, POSTBOXENVELOPE or SYSTEMENVELOPE."
+        ),
     ] = "SENDERENVELOPE",
 ) -> None:
     """Wrap documents in an envelope and zip it as GİB wants; print the id and the hash."""
@@ -36,14 +47,20 @@ def pack_command(
                 "ENVELOPE_TYPE",
                 f"Bilinmeyen zarf türü {envelope_type}",
                 f"Unknown envelope type {envelope_type}",
+                where="--type",
             )
-        try:
-            data = [p.read_bytes() for p in documents]
-        except OSError as exc:
-            fail("FILE_NOT_FOUND", f"Dosya okunamadı: {exc}", f"Cannot read a file: {exc}")
-        packed = pack(build(data, sender_alias=sender, receiver_alias=receiver, type=kind))
+        data = [read_input(p) for p in documents]
+        packed = pack(
+            build(
+                data,
+                sender_alias=sender,
+                receiver_alias=receiver,
+                type=kind,
+                created=dt.datetime.now(dt.UTC),
+            )
+        )
         target = out / packed.name if out.is_dir() else out
-        target.write_bytes(packed.data)
+        write_output(target, packed.data)
         typer.echo(
             json.dumps(
                 {
@@ -67,17 +84,14 @@ def unpack_command(
     from entegrator.envelope import unpack
 
     with cli_errors(str(archive)):
-        try:
-            data = archive.read_bytes()
-        except OSError as exc:
-            fail("FILE_NOT_FOUND", f"Dosya okunamadı: {exc}", f"Cannot read the file: {exc}")
+        data = read_input(archive)
         envelope, xml = unpack(data, name=archive.name)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{envelope.id}.xml").write_bytes(xml)
+        make_folder(out)
+        write_output(out / f"{envelope.id}.xml", xml)
         written = []
         for i, document in enumerate(envelope.documents, 1):
             path = out / f"document-{i:04d}.xml"
-            path.write_bytes(document)
+            write_output(path, document)
             written.append(str(path))
         typer.echo(
             json.dumps(

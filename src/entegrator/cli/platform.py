@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import functools
 import json
 import logging
 import os
 import signal
+import socket
+import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
 
 import typer
 
@@ -19,25 +24,113 @@ from entegrator.cli._errors import USAGE_EXIT, fail
 from entegrator.errors import EntegratorError
 
 if TYPE_CHECKING:
+    from entegrator.config import Settings
     from entegrator.runtime import Runtime
 
 __all__ = ["alias_app", "apikey_app", "db_app", "seal_app", "serve", "tenant_app", "worker"]
 
+P = ParamSpec("P")
+
 DEMO_VKN = "8799758740"
 DEMO_NAME = "Örnek Yazılım A.Ş."
 
-db_app = typer.Typer(help="The PostgreSQL schema.", no_args_is_help=True)
-tenant_app = typer.Typer(help="Tenants (mükellefler served by this installation).")
-apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
-seal_app = typer.Typer(help="Financial seals (mali mühür) of tenants.", no_args_is_help=True)
-alias_app = typer.Typer(help="Tenants' GİB aliases (etiket).", no_args_is_help=True)
+db_app = typer.Typer(rich_markup_mode=None, help="The PostgreSQL schema.", no_args_is_help=True)
+tenant_app = typer.Typer(
+    rich_markup_mode=None, help="Tenants (mükellefler served by this installation)."
+)
+apikey_app = typer.Typer(rich_markup_mode=None, help="API keys.", no_args_is_help=True)
+seal_app = typer.Typer(
+    rich_markup_mode=None, help="Financial seals (mali mühür) of tenants.", no_args_is_help=True
+)
+alias_app = typer.Typer(
+    rich_markup_mode=None, help="Tenants' GİB aliases (etiket).", no_args_is_help=True
+)
 
 
-def _runtime() -> Runtime:
+def _runtime(settings: Settings | None = None) -> Runtime:
     from entegrator.config import Settings
     from entegrator.runtime import Runtime
 
-    return Runtime.from_settings(Settings())
+    rt = Runtime.from_settings(settings or Settings())
+    _OPEN.append(rt)
+    return rt
+
+
+# Runtimes of the running command, closed when it ends (its connections with them).
+_OPEN: list[Runtime] = []
+
+
+def _platform_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """A platform command whose settings or database fail ends with exit code 2 and a
+    message naming the setting at fault, never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        from pydantic import ValidationError
+        from sqlalchemy.exc import ArgumentError, ProgrammingError
+
+        from entegrator.store import is_unavailable
+
+        try:
+            command(*args, **kwargs)
+        except ValidationError as exc:
+            if exc.title != "Settings":
+                raise
+            _setting_invalid(exc)
+        except ArgumentError:
+            fail(
+                "SETTING_INVALID",
+                "ENTEGRATOR_DATABASE_URL bir PostgreSQL adresi değil "
+                "(postgresql://kullanıcı@sunucu:5432/veritabanı)",
+                "ENTEGRATOR_DATABASE_URL is not a PostgreSQL URL "
+                "(postgresql://user@host:5432/database)",
+                where="ENTEGRATOR_DATABASE_URL",
+            )
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "42P01":  # undefined_table
+                raise
+            fail(
+                "SCHEMA_MISSING",
+                "Veritabanında entegrator şeması yok; önce `entegrator db upgrade` çalıştırın",
+                "The database has no entegrator schema; run `entegrator db upgrade` first",
+                where="ENTEGRATOR_DATABASE_URL",
+            )
+        except subprocess.SubprocessError as exc:  # pgserver's pg_ctl, psql
+            fail(
+                "DATABASE_UNAVAILABLE",
+                f"Gömülü PostgreSQL başlatılamadı ({type(exc).__name__}); günlüğü: "
+                "ENTEGRATOR_DATA_DIR/pgdata/log",
+                f"The embedded PostgreSQL could not start ({type(exc).__name__}); its log: "
+                "ENTEGRATOR_DATA_DIR/pgdata/log",
+                where="ENTEGRATOR_DATA_DIR",
+            )
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            fail(
+                "DATABASE_UNAVAILABLE",
+                "PostgreSQL'e bağlanılamadı; sunucu çalışıyor mu, ENTEGRATOR_DATABASE_URL "
+                "doğru mu?",
+                "Cannot connect to PostgreSQL; is the server running, is "
+                "ENTEGRATOR_DATABASE_URL right?",
+                where="ENTEGRATOR_DATABASE_URL",
+            )
+        finally:
+            while _OPEN:
+                _OPEN.pop().close()
+
+    return run
+
+
+def _setting_invalid(exc: Any) -> NoReturn:
+    first = exc.errors()[0]
+    name = f"ENTEGRATOR_{str(first['loc'][0]).upper()}" if first["loc"] else "ENTEGRATOR_*"
+    fail(
+        "SETTING_INVALID",
+        f"{name} geçersiz: {first['msg']}",
+        f"{name} is invalid: {first['msg']}",
+        where=name,
+    )
 
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -73,7 +166,28 @@ def _uvicorn_logging() -> dict[str, Any]:
     return config
 
 
+class _StopSignals:
+    """SIGINT and SIGTERM end a long-running command the same way: as a normal exit.
+
+    Python's default for SIGTERM kills the process on the spot, skipping the clean-up at exit
+    that stops the embedded PostgreSQL, which then runs on for ever. Until the server loop
+    takes over (uvicorn, the worker's loop), a signal raises KeyboardInterrupt, so the
+    command unwinds and exits; once ``serving`` is set, the loop has the signal and shuts down
+    gracefully, and the signal it raises again afterwards is only noted.
+    """
+
+    def __init__(self) -> None:
+        self.serving = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if not self.serving:
+            raise KeyboardInterrupt
+
+
 @db_app.command("upgrade")
+@_platform_errors
 def db_upgrade() -> None:
     """Apply the schema migrations (also done by serve and worker on start)."""
     rt = _runtime()
@@ -85,7 +199,7 @@ def db_upgrade() -> None:
 def _create_tenant(
     rt: Runtime, vkn: str, name: str, *, series: str, earsiv_series: str, test_seal: bool
 ) -> tuple[uuid.UUID, str]:
-    from entegrator.services.pipeline import install_test_seal
+    from entegrator.services.seals import install_test_seal
     from entegrator.store import repo
 
     with rt.db.system() as conn:
@@ -106,11 +220,18 @@ def _create_tenant(
 
 
 @tenant_app.command("create")
+@_platform_errors
 def tenant_create(  # noqa: PLR0917 - one parameter per option
-    vkn: Annotated[str, typer.Option(help="The tenant's VKN (10 digits) or TCKN (11).")],
-    name: Annotated[str, typer.Option(help="Title (unvan) or name.")],
-    series: Annotated[str, typer.Option(help="Default e-Fatura series (3 of A-Z0-9).")] = "EFA",
-    earsiv_series: Annotated[str, typer.Option(help="Default e-Arşiv series.")] = "EAR",
+    vkn: Annotated[
+        str, typer.Option(metavar="VKN", help="The tenant's VKN (10 digits) or TCKN (11).")
+    ],
+    name: Annotated[str, typer.Option(metavar="NAME", help="Title (unvan) or name.")],
+    series: Annotated[
+        str, typer.Option(metavar="SERIES", help="Default e-Fatura series (3 of A-Z0-9).")
+    ] = "EFA",
+    earsiv_series: Annotated[
+        str, typer.Option(metavar="SERIES", help="Default e-Arşiv series.")
+    ] = "EAR",
     test_seal: Annotated[
         bool,
         typer.Option(help="Install a development seal from a test CA (not for production)."),
@@ -167,10 +288,13 @@ def tenant_create(  # noqa: PLR0917 - one parameter per option
 
 
 @apikey_app.command("create")
+@_platform_errors
 def apikey_create(
-    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
-    role: Annotated[str, typer.Option(help="owner, accountant, viewer or api.")] = "api",
-    name: Annotated[str, typer.Option(help="A label for the key.")] = "api",
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
+    role: Annotated[
+        str, typer.Option(metavar="ROLE", help="owner, accountant, viewer or api.")
+    ] = "api",
+    name: Annotated[str, typer.Option(metavar="NAME", help="A label for the key.")] = "api",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create an API key for a tenant; the key is shown only now."""
@@ -199,9 +323,12 @@ def apikey_create(
 
 
 @apikey_app.command("revoke")
+@_platform_errors
 def apikey_revoke(
-    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
-    prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after 'ent_').")],
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
+    prefix: Annotated[
+        str, typer.Argument(metavar="PREFIX", help="The key's prefix (the part after 'ent_').")
+    ],
 ) -> None:
     """Revoke an API key (it stops working at once)."""
     from entegrator.store import repo
@@ -215,117 +342,123 @@ def apikey_revoke(
                 conn, tenant_id, actor="cli", action="apikey.revoke", data={"key": prefix}
             )
     if not done:
-        fail("NOT_FOUND", "Anahtar bulunamadı", "No such active key", where=prefix)
+        fail(
+            "NOT_FOUND",
+            f"Bu hesapta {prefix} önekli etkin anahtar yok",
+            f"The tenant has no active key with the prefix {prefix}",
+            where="PREFIX",
+        )
         raise typer.Exit(USAGE_EXIT)
     typer.echo(f"revoked {prefix}")
 
 
 @seal_app.command("import")
+@_platform_errors
 def seal_import(
-    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
     p12: Annotated[Path, typer.Argument(help="The seal as a PKCS#12 file (.p12/.pfx).")],
     password_file: Annotated[
         Path | None, typer.Option(help="File holding the PKCS#12 password.")
     ] = None,
 ) -> None:
     """Install a tenant's financial seal (encrypted at rest); waiting documents get signed."""
-    from entegrator.services.pipeline import install_seal, seal_installed
-    from entegrator.signing.certs import identity_of, load_pkcs12, read_password
+    from entegrator.cli._files import read_input, read_seal
+    from entegrator.services.seals import SealIdentityError, import_seal
     from entegrator.store import repo
 
-    rt = _runtime()
-    tenant_id = _find_tenant(rt, tenant, False)
-    password = read_password(file=password_file) if password_file else b""
-    from entegrator.cli._errors import cli_errors
-
-    with cli_errors(str(p12)):
-        seal = load_pkcs12(p12.read_bytes(), password)
-    with rt.db.system() as conn:
-        from sqlalchemy import text
-
-        vkn = conn.execute(
-            text("SELECT vkn FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
-        ).scalar_one()
-        if identity_of(seal.certificate) != vkn:
-            fail(
-                "SEAL_OTHER_IDENTITY",
-                f"Mühür {identity_of(seal.certificate)} adına, hesap {vkn}",
-                f"The seal belongs to {identity_of(seal.certificate)}, the tenant is {vkn}",
-            )
-            raise typer.Exit(USAGE_EXIT)
-        seal_id = install_seal(conn, tenant_id, seal, rt.settings.key_bytes())
-        count = seal_installed(conn, tenant_id)
-        repo.append_audit(conn, tenant_id, actor="cli", action="seal.import", target=str(seal_id))
-    typer.echo(f"seal {seal_id} installed; {count} waiting documents queued for signing")
-
-
-@alias_app.command("add")
-def alias_add(
-    tenant: Annotated[str, typer.Option(help="Tenant id (or its VKN/TCKN).")],
-    alias: Annotated[str, typer.Argument(help="urn:mail:…@… as registered with GİB.")],
-    kind: Annotated[str, typer.Option(help="PK (posta kutusu) or GB (gönderici birim).")],
-    document: Annotated[str, typer.Option(help="Invoice or DespatchAdvice.")] = "Invoice",
-) -> None:
-    """Give a tenant a GİB alias: envelopes GİB delivers to it are filed under the tenant."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import IntegrityError
-
-    from entegrator.store import repo
-
-    if kind not in ("PK", "GB") or document not in ("Invoice", "DespatchAdvice"):
-        fail(
-            "INVALID_ALIAS",
-            "tür PK/GB, belge Invoice/DespatchAdvice olmalı",
-            "kind must be PK or GB, document Invoice or DespatchAdvice",
-            where=alias,
-        )
-        raise typer.Exit(USAGE_EXIT)
+    # The files first: a wrong path or password is known before the database is touched.
+    password = read_input(password_file).rstrip(b"\r\n") if password_file else b""
+    seal = read_seal(p12, password)
     rt = _runtime()
     tenant_id = _find_tenant(rt, tenant, False)
     try:
         with rt.db.system() as conn:
-            vkn = conn.execute(
-                text("SELECT vkn FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
-            ).scalar_one()
+            imported = import_seal(conn, tenant_id, seal, rt.settings.key_bytes())
+            repo.append_audit(
+                conn, tenant_id, actor="cli", action="seal.import", target=str(imported.seal_id)
+            )
+    except SealIdentityError as exc:
+        fail(exc.code, exc.text_tr, exc.text_en, where=str(p12))
+    seal_id, count = imported.seal_id, imported.waiting
+    typer.echo(f"seal {seal_id} installed; {count} waiting documents queued for signing")
+
+
+@alias_app.command("add")
+@_platform_errors
+def alias_add(
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
+    alias: Annotated[
+        str, typer.Argument(metavar="ALIAS", help="urn:mail:…@… as registered with GİB.")
+    ],
+    kind: Annotated[
+        str, typer.Option(metavar="PK|GB", help="PK (posta kutusu) or GB (gönderici birim).")
+    ],
+    document: Annotated[
+        str, typer.Option(metavar="Invoice|DespatchAdvice", help="Invoice or DespatchAdvice.")
+    ] = "Invoice",
+) -> None:
+    """Give a tenant a GİB alias: envelopes GİB delivers to it are filed under the tenant."""
+    from sqlalchemy.exc import IntegrityError
+
+    from entegrator.store import repo, tenants
+
+    if kind not in ("PK", "GB"):
+        fail(
+            "INVALID_ALIAS",
+            f"--kind PK ya da GB olmalı, '{kind}' değil",
+            f"--kind must be PK or GB, not '{kind}'",
+            where="--kind",
+        )
+    if document not in ("Invoice", "DespatchAdvice"):
+        fail(
+            "INVALID_ALIAS",
+            f"--document Invoice ya da DespatchAdvice olmalı, '{document}' değil",
+            f"--document must be Invoice or DespatchAdvice, not '{document}'",
+            where="--document",
+        )
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, False)
+    try:
+        with rt.db.system() as conn:
+            vkn = tenants.get_tenant(conn, tenant_id).vkn
             repo.add_alias(conn, tenant_id, vkn_tckn=vkn, alias=alias, kind=kind, document=document)
             repo.append_audit(conn, tenant_id, actor="cli", action="alias.add", target=alias)
     except IntegrityError:
         fail(
             "INVALID_ALIAS",
-            "etiket geçersiz ya da başka bir hesabın",
-            "the alias is malformed or belongs to another tenant",
-            where=alias,
+            f"{alias} etiketi geçersiz (urn:mail:…@…) ya da başka bir hesabın",
+            f"The alias {alias} is malformed (urn:mail:…@…) or belongs to another tenant",
+            where="ALIAS",
         )
         raise typer.Exit(USAGE_EXIT) from None
     typer.echo(f"{alias} ({kind}, {document}) → {tenant_id}")
 
 
 def _find_tenant(rt: Runtime, ident: str, as_json: bool) -> uuid.UUID:
-    from sqlalchemy import text
+    from entegrator.store import tenants
 
     with rt.db.system() as conn:
         if ident.isdigit():
-            found = conn.execute(
-                text("SELECT tenant_id FROM tenants WHERE vkn = :v"), {"v": ident}
-            ).scalar()
+            found = tenants.find_tenant(conn, vkn=ident)
         else:
             try:
                 tid = uuid.UUID(ident)
             except ValueError:
                 tid = None
-            found = (
-                conn.execute(
-                    text("SELECT tenant_id FROM tenants WHERE tenant_id = :t"), {"t": tid}
-                ).scalar()
-                if tid
-                else None
-            )
+            found = tenants.find_tenant(conn, tenant_id=tid) if tid else None
     if found is None:
-        fail("TENANT_NOT_FOUND", "Hesap bulunamadı", "No such tenant", where=ident, as_json=as_json)
+        fail(
+            "TENANT_NOT_FOUND",
+            f"Hesap bulunamadı: {ident} (hesap kimliği ya da VKN/TCKN verin)",
+            f"No such tenant: {ident} (give the tenant id or its VKN/TCKN)",
+            where="--tenant",
+            as_json=as_json,
+        )
         raise typer.Exit(USAGE_EXIT)
     return uuid.UUID(str(found))
 
 
+@_platform_errors
 def worker(
     concurrency: Annotated[
         int | None, typer.Option(help="Jobs at once (default ENTEGRATOR_WORKER_CONCURRENCY).")
@@ -343,6 +476,7 @@ def worker(
     from entegrator.workflow.supervisor import WorkerHealth
 
     _logging()
+    _StopSignals()
     rt = _runtime()
     rt.db.upgrade()
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
@@ -368,13 +502,11 @@ def worker(
 
 def _demo_key(rt: Runtime) -> str:
     """The demo tenant's key: created on the first run, kept in the data folder."""
-    from sqlalchemy import text
+    from entegrator.store import tenants
 
     path = rt.settings.data_dir / "demo-api-key"
     with rt.db.system() as conn:
-        exists = conn.execute(
-            text("SELECT tenant_id FROM tenants WHERE vkn = :v"), {"v": DEMO_VKN}
-        ).scalar()
+        exists = tenants.find_tenant(conn, vkn=DEMO_VKN)
     if exists is not None and path.exists():
         return str(path.read_text().strip())
     if exists is None:
@@ -391,9 +523,42 @@ def _demo_key(rt: Runtime) -> str:
     return token
 
 
+def _listen(host: str, port: int, *, where: str) -> socket.socket:
+    """The API's listening socket, bound before anything heavy starts; a port that is taken
+    (or an address that cannot be bound) ends the command at once with exit code 2."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(
+                "PORT_IN_USE",
+                f"{host}:{port} kullanımda (başka bir program dinliyor); başka bir port seçin: "
+                "--port ya da ENTEGRATOR_PORT",
+                f"{host}:{port} is already in use (another program listens on it); choose "
+                "another port with --port or ENTEGRATOR_PORT",
+                where=where,
+            )
+        fail(
+            "ADDRESS_UNAVAILABLE",
+            f"{host}:{port} dinlenemiyor ({exc.strerror or exc}); --host/--port ya da "
+            "ENTEGRATOR_HOST/ENTEGRATOR_PORT ayarını düzeltin",
+            f"Cannot listen on {host}:{port} ({exc.strerror or exc}); fix --host/--port or "
+            "ENTEGRATOR_HOST/ENTEGRATOR_PORT",
+            where=where,
+        )
+    return sock
+
+
+@_platform_errors
 def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    host: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+    ] = None,
+    port: Annotated[int | None, typer.Option(metavar="PORT", help="Port.")] = None,
     with_worker: Annotated[
         bool, typer.Option(help="Also run a worker in this process (all in one).")
     ] = False,
@@ -405,6 +570,21 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     ] = 1,
 ) -> None:
     """Run the REST API (and, with --with-worker, the jobs) on PostgreSQL."""
+    from entegrator.config import Settings
+
+    if workers > 1 and with_worker:
+        fail(
+            "INVALID_OPTIONS",
+            "--workers ile --with-worker birlikte kullanılamaz; işçiyi ayrı çalıştırın",
+            "--workers and --with-worker do not go together; run `entegrator worker` apart",
+            where="--workers",
+        )
+    settings = Settings()
+    where = "--port" if port else "ENTEGRATOR_PORT"
+    host = host or settings.host
+    port = port or settings.port
+    # Before the database, the migrations and the rules: a taken port is known in a moment.
+    sock = _listen(host, port, where=where)
     import uvicorn
 
     from entegrator.api.app import create_app
@@ -412,24 +592,17 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     from entegrator.workflow.supervisor import WorkerHealth
 
     _logging()
-    rt = _runtime()
-    host = host or rt.settings.host
-    port = port or rt.settings.port
-    rt.settings.host = host  # what the API knows of its bind (/metrics is open on loopback)
+    signals = _StopSignals()
+    settings.host = host  # what the API knows of its bind (/metrics is open on loopback)
     os.environ["ENTEGRATOR_HOST"] = host  # ... also in the processes of --workers
-    if workers > 1 and with_worker:
-        fail(
-            "INVALID_OPTIONS",
-            "--workers ile --with-worker birlikte kullanılamaz; işçiyi ayrı çalıştırın",
-            "--workers and --with-worker do not go together; run `entegrator worker` apart",
-        )
-        raise typer.Exit(USAGE_EXIT)
+    rt = _runtime(settings)
     rt.db.upgrade()
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
     if workers > 1:
         if demo:
             sys.stdout.write(f"demo API key: {_demo_key(rt)}\n")
         rt.close()
+        sock.close()  # uvicorn binds it again for its processes; the check above was the point
         # Each process builds its own runtime from the same environment.
         os.environ["ENTEGRATOR_DATABASE_URL"] = rt.database_url
         uvicorn.run(
@@ -475,7 +648,9 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
         # GİB's mutual-TLS listener stops with the API (the signal reaches both).
         tls_job = asyncio.create_task(gib_tls.serve()) if gib_tls is not None else None
         try:
-            await server.serve()
+            await server.serve(sockets=[sock])
+        except SystemExit:  # uvicorn's word for "could not start": said below, once
+            pass
         finally:
             if gib_tls is not None and tls_job is not None:
                 gib_tls.should_exit = True
@@ -486,10 +661,21 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
                 with contextlib.suppress(BaseException):
                     await job
 
+    sys.stdout.write(f"API on http://{host}:{port}\n")
+    sys.stdout.flush()
+    signals.serving = True  # uvicorn has SIGINT/SIGTERM from here on, and so does the clean-up
     try:
         asyncio.run(main())
     finally:
+        sock.close()
         rt.close()
+    if not server.started:
+        fail(
+            "SERVER_NOT_STARTED",
+            f"API {host}:{port} üzerinde başlatılamadı (ayrıntı yukarıdaki günlükte)",
+            f"The API could not start on {host}:{port} (details in the log above)",
+            where=where,
+        )
 
 
 def _gib_tls_server(rt: Runtime, host: str) -> Any:
@@ -507,11 +693,15 @@ def _gib_tls_server(rt: Runtime, host: str) -> Any:
     return server
 
 
+@_platform_errors
 def gibsim(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8400,
+    host: Annotated[
+        str, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 8400,
     admin_token_env: Annotated[
-        str | None, typer.Option(help="Environment variable holding the admin API's token.")
+        str | None,
+        typer.Option(metavar="VAR", help="Environment variable holding the admin API's token."),
     ] = None,
 ) -> None:
     """Run the GİB simulator (a stand-in for GİB, for tests and demos only)."""
@@ -554,16 +744,18 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run GİB's network on this machine: the simulator and two integrators as processes,
-    three companies, invoices between them; a table of each document's path and status."""
-    from entegrator.demo import main
+    four companies (A and B on the first integrator, C on the second, D not an e-Fatura
+    user), invoices between them; a table of each document's path and status."""
+    from entegrator.cli.demo import main
 
     raise typer.Exit(main(invoices, timeout, keep, as_json))
 
 
-gib_app = typer.Typer(help="The connection to GİB.", no_args_is_help=True)
+gib_app = typer.Typer(rich_markup_mode=None, help="The connection to GİB.", no_args_is_help=True)
 
 
 @gib_app.command("refresh-users")
+@_platform_errors
 def gib_refresh_users() -> None:
     """Fetch GİB's registered-user lists into the routing cache (workers do it too)."""
     from entegrator.cli._errors import cli_errors

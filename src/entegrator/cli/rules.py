@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import os
 import sys
@@ -13,9 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from entegrator.cli._errors import cli_errors, fail
+from entegrator.config import DEFAULT_CACHE_DIR
+from entegrator.findings import Report
 from entegrator.rules import Engine, RulePack, Severity, ValidationSettings
 from entegrator.rules.batch import collect, default_jobs, validate_paths
-from entegrator.rules.findings import Report
 
 __all__ = ["info", "validate"]
 
@@ -32,7 +35,12 @@ RulesPackOption = Annotated[
 
 def _pack(path: Path | None) -> RulePack:
     chosen = path if path is not None else os.environ.get("ENTEGRATOR_RULES_PACK") or None
-    return RulePack.load(chosen)
+    return RulePack.load(Path(chosen).expanduser() if chosen else None)
+
+
+def cache_dir_from_env() -> Path:
+    """``ENTEGRATOR_CACHE_DIR`` (default ``~/.cache/entegrator``): translated rule packs."""
+    return Path(os.environ.get("ENTEGRATOR_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser()
 
 
 def _trust_anchors(paths: list[Path]) -> tuple[object, ...]:
@@ -52,6 +60,7 @@ def _trust_anchors(paths: list[Path]) -> tuple[object, ...]:
                 "SETTING_INVALID",
                 f"Güvenilen sertifika dosyası okunamadı ({file}): {exc}",
                 f"Cannot read the trusted certificates in {file}: {exc}",
+                where=str(file),
             )
     return tuple(anchors)
 
@@ -76,9 +85,11 @@ def settings_from_env(
             f"The schematron engine must be auto, compiled or saxon, not '{chosen_engine}'",
         )
     return ValidationSettings(
+        clock=functools.partial(dt.datetime.now, dt.UTC),
         id_checksum=Severity.ERROR if strict_ids or checksum == "error" else Severity.WARNING,
         engine=Engine(chosen_engine),
         trust=_trust_anchors(trust or []),
+        cache_dir=cache_dir_from_env(),
     )
 
 
@@ -116,7 +127,10 @@ def validate(  # noqa: PLR0917 - a Typer command: one parameter per option
     ] = False,
     engine: Annotated[
         str | None,
-        typer.Option(help="Schematron engine: auto (default), compiled or saxon."),
+        typer.Option(
+            metavar="auto|compiled|saxon",
+            help="Schematron engine: auto (default), compiled or saxon.",
+        ),
     ] = None,
     trust: Annotated[
         list[Path] | None,
@@ -174,7 +188,7 @@ def info(
 ) -> None:
     """Print the rule pack's versions and rule counts."""
     with cli_errors(as_json=as_json):
-        data = _pack(rules_pack).info()
+        data = _pack(rules_pack).info(cache_dir=cache_dir_from_env())
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
             return

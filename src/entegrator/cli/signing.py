@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,14 +11,28 @@ from typing import Annotated
 import typer
 
 from entegrator.cli._errors import cli_errors, fail
+from entegrator.cli._files import (
+    make_folder,
+    read_anchors,
+    read_input,
+    read_password,
+    read_seal,
+    write_output,
+)
 
 __all__ = ["cert_app", "sign", "verify"]
 
-cert_app = typer.Typer(help="Certificates: a test CA and seals shaped like real ones.")
+cert_app = typer.Typer(
+    rich_markup_mode=None, help="Certificates: a test CA and seals shaped like real ones."
+)
 
 PasswordEnv = Annotated[
     str | None,
-    typer.Option("--password-env", help="Environment variable that holds the PKCS#12 password."),
+    typer.Option(
+        "--password-env",
+        metavar="VAR",
+        help="Environment variable that holds the PKCS#12 password.",
+    ),
 ]
 PasswordFile = Annotated[
     Path | None,
@@ -25,46 +40,69 @@ PasswordFile = Annotated[
 ]
 
 
-def _password(env: str | None, file: Path | None) -> bytes:
-    from entegrator.signing import read_password
-
-    if env is None and file is None:
+def _key_type(value: str) -> str:
+    if value not in ("rsa", "ec"):
         fail(
-            "PASSWORD_MISSING",
-            "Parola --password-env ya da --password-file ile verilmeli (komut satırında değil)",
-            "Give the password with --password-env or --password-file (never on the command line)",
+            "INVALID_OPTION",
+            f"Anahtar türü rsa ya da ec olmalı, '{value}' değil",
+            f"The key type must be rsa or ec, not '{value}'",
+            where="--key-type",
         )
-    return read_password(env=env, file=file)
+    return value
+
+
+def _identity(vkn: str | None, tckn: str | None) -> str:
+    if (vkn is None) == (tckn is None):
+        fail(
+            "IDENTITY_MISSING",
+            "--vkn ya da --tckn verin (yalnız biri)",
+            "Give --vkn or --tckn (one of them)",
+            where="--vkn",
+        )
+    option, digits = ("--vkn", 10) if vkn is not None else ("--tckn", 11)
+    identity = vkn or tckn or ""
+    if not (len(identity) == digits and identity.isascii() and identity.isdigit()):
+        fail(
+            "INVALID_VKN" if option == "--vkn" else "INVALID_TCKN",
+            f"{option} {digits} haneli olmalı: {identity!r}",
+            f"{option} must have {digits} digits: {identity!r}",
+            where=option,
+        )
+    return identity
 
 
 @cert_app.command("test-ca")
 def test_ca(
     out: Annotated[Path, typer.Option("--out", help="Folder for ca.pem and ca.key.pem.")],
-    name: Annotated[str, typer.Option(help="The CA's common name.")] = "entegrator Test SM",
-    key_type: Annotated[str, typer.Option(help="rsa or ec (P-384).")] = "rsa",
+    name: Annotated[
+        str, typer.Option(metavar="NAME", help="The CA's common name.")
+    ] = "entegrator Test SM",
+    key_type: Annotated[str, typer.Option(metavar="rsa|ec", help="rsa or ec (P-384).")] = "rsa",
 ) -> None:
     """Create a test certificate authority (development and tests only)."""
     from entegrator.signing import TestCA
 
+    _key_type(key_type)
     with cli_errors():
-        ca = TestCA.create(name, key_type=key_type)
+        ca = TestCA.create(name, key_type=key_type, now=dt.datetime.now(dt.UTC))
         cert, key = ca.to_pem()
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "ca.pem").write_bytes(cert)
+        make_folder(out)
+        write_output(out / "ca.pem", cert)
         key_file = out / "ca.key.pem"
-        key_file.write_bytes(key)
-        key_file.chmod(0o600)
+        write_output(key_file, key, mode=0o600)
         typer.echo(f"{out / 'ca.pem'}\n{key_file}")
 
 
 @cert_app.command("issue")
 def issue(  # noqa: PLR0917 - a Typer command: one parameter per option
-    name: Annotated[str, typer.Option(help="The holder's title (CN).")],
+    name: Annotated[str, typer.Option(metavar="NAME", help="The holder's title (CN).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="The PKCS#12 file to write.")],
     ca: Annotated[Path, typer.Option(help="Folder of the test CA (entegrator cert test-ca).")],
-    vkn: Annotated[str | None, typer.Option(help="VKN of a mali mühür.")] = None,
-    tckn: Annotated[str | None, typer.Option(help="TCKN of a personal certificate.")] = None,
-    key_type: Annotated[str, typer.Option(help="rsa or ec (P-384).")] = "rsa",
+    vkn: Annotated[str | None, typer.Option(metavar="VKN", help="VKN of a mali mühür.")] = None,
+    tckn: Annotated[
+        str | None, typer.Option(metavar="TCKN", help="TCKN of a personal certificate.")
+    ] = None,
+    key_type: Annotated[str, typer.Option(metavar="rsa|ec", help="rsa or ec (P-384).")] = "rsa",
     password_env: PasswordEnv = None,
     password_file: PasswordFile = None,
 ) -> None:
@@ -72,21 +110,32 @@ def issue(  # noqa: PLR0917 - a Typer command: one parameter per option
     from entegrator.signing import TestCA
     from entegrator.signing.certs import to_pkcs12
 
-    with cli_errors():
-        identity = vkn or tckn
-        if identity is None or (vkn and tckn):
-            fail("IDENTITY_MISSING", "--vkn ya da --tckn verin", "Give --vkn or --tckn")
-        password = _password(password_env, password_file)
+    identity = _identity(vkn, tckn)
+    _key_type(key_type)
+    password = read_password(password_env, password_file)
+    if not ca.is_dir():
+        fail(
+            "FILE_NOT_FOUND",
+            f"Test CA klasörü bulunamadı: {ca} (entegrator cert test-ca ile oluşturun)",
+            f"No test CA folder at {ca} (create one with entegrator cert test-ca)",
+            where="--ca",
+        )
+    cert_pem, key_pem = read_input(ca / "ca.pem"), read_input(ca / "ca.key.pem")
+    with cli_errors(str(ca)):
         try:
-            authority = TestCA.from_pem(
-                (ca / "ca.pem").read_bytes(), (ca / "ca.key.pem").read_bytes()
+            authority = TestCA.from_pem(cert_pem, key_pem)
+        except ValueError:
+            fail(
+                "CERTIFICATE_FILE_INVALID",
+                f"Test CA dosyaları okunamadı: {ca} (ca.pem, ca.key.pem)",
+                f"Cannot read the test CA in {ca} (ca.pem, ca.key.pem)",
+                where=str(ca),
             )
-        except OSError as exc:
-            fail("FILE_NOT_FOUND", f"Test CA okunamadı: {exc}", f"Cannot read the test CA: {exc}")
-        seal = authority.issue(identity=str(identity), name=name, key_type=key_type)
-        out.write_bytes(to_pkcs12(seal, password, name))
-        out.chmod(0o600)
-        typer.echo(str(out))
+        seal = authority.issue(
+            identity=identity, name=name, key_type=key_type, now=dt.datetime.now(dt.UTC)
+        )
+    write_output(out, to_pkcs12(seal, password, name), mode=0o600)
+    typer.echo(str(out))
 
 
 def sign(
@@ -97,18 +146,15 @@ def sign(
     password_file: PasswordFile = None,
 ) -> None:
     """Sign a document with a mali mühür (XAdES-BES, GİB's profile)."""
-    from entegrator.signing import load_pkcs12
     from entegrator.signing import sign as sign_document
 
+    password = read_password(password_env, password_file)
+    key = read_seal(p12, password)
+    data = read_input(document)
     with cli_errors(str(document)):
-        password = _password(password_env, password_file)
-        try:
-            key = load_pkcs12(p12.read_bytes(), password)
-            data = document.read_bytes()
-        except OSError as exc:
-            fail("FILE_NOT_FOUND", f"Dosya okunamadı: {exc}", f"Cannot read a file: {exc}")
-        out.write_bytes(sign_document(data, key))
-        typer.echo(str(out), err=True)
+        signed = sign_document(data, key, signing_time=dt.datetime.now(dt.UTC))
+    write_output(out, signed)
+    typer.echo(str(out), err=True)
 
 
 def verify(
@@ -119,30 +165,35 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
-    """Verify a document's signature; exit 0 when it verifies, 1 when it does not."""
-    from cryptography import x509
+    """Verify a document's signature; exit 0 when it verifies, 1 when it does not.
 
+    Without --trust the certificate chain is not checked (any certificate with the signer's
+    identity verifies); the output says so, and --json says "chain_checked": false.
+    """
     from entegrator.signing import verify as verify_document
 
+    anchors = read_anchors(trust or [])
+    data = read_input(document)
     with cli_errors(str(document), as_json=as_json):
-        try:
-            anchors = [
-                c for p in trust or [] for c in x509.load_pem_x509_certificates(p.read_bytes())
-            ]
-            data = document.read_bytes()
-        except (OSError, ValueError) as exc:
-            fail("FILE_NOT_FOUND", f"Dosya okunamadı: {exc}", f"Cannot read a file: {exc}")
         findings = verify_document(data, trust=anchors)
     errors = [f for f in findings if f.severity == "error"]
+    chain_checked = bool(anchors)
     if as_json:
         payload = {
             "path": str(document),
             "valid": not errors,
+            "chain_checked": chain_checked,
             "findings": [f.to_dict() for f in findings],
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
         status = "GEÇERLİ/valid" if not errors else "GEÇERSİZ/invalid"
+        if not errors and not chain_checked:
+            # Without trusted CAs any self-made certificate verifies: say so, every time.
+            status = (
+                "GEÇERLİ (sertifika zinciri denetlenmedi: --trust verilmedi) / "
+                "valid (certificate chain not checked: no --trust)"
+            )
         typer.echo(f"{document}: imza/signature {status}")
         for f in findings:
             typer.echo(f"  {f.severity.value.upper():7} {f.code}: {f.message_tr} / {f.message_en}")

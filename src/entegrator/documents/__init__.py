@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         DocumentError,
         DraftError,
         IdentifierError,
+        MalformedJSONError,
         ParseError,
         Problem,
         UnsafeXMLError,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         Period,
     )
     from entegrator.documents.parse import parse_invoice
+    from entegrator.documents.read import read_draft
     from entegrator.documents.totals import InvoiceTotals, compute
     from entegrator.documents.words import amount_in_words
 
@@ -55,6 +57,7 @@ _LAZY = {
     "DocumentError": "entegrator.documents.errors",
     "DraftError": "entegrator.documents.errors",
     "IdentifierError": "entegrator.documents.errors",
+    "MalformedJSONError": "entegrator.documents.errors",
     "ParseError": "entegrator.documents.errors",
     "Problem": "entegrator.documents.errors",
     "UnsafeXMLError": "entegrator.documents.errors",
@@ -75,6 +78,7 @@ _LAZY = {
     "PaymentTerms": "entegrator.documents.model",
     "Period": "entegrator.documents.model",
     "parse_invoice": "entegrator.documents.parse",
+    "read_draft": "entegrator.documents.read",
     "InvoiceTotals": "entegrator.documents.totals",
     "compute": "entegrator.documents.totals",
     "amount_in_words": "entegrator.documents.words",
@@ -106,6 +110,7 @@ __all__ = [
     "ItemIdentifier",
     "Line",
     "LineDelivery",
+    "MalformedJSONError",
     "OtherTax",
     "ParseError",
     "Party",
@@ -124,4 +129,5 @@ __all__ = [
     "ensure_buildable",
     "normalize",
     "parse_invoice",
+    "read_draft",
 ]

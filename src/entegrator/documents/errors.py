@@ -12,6 +12,7 @@ __all__ = [
     "DocumentError",
     "DraftError",
     "IdentifierError",
+    "MalformedJSONError",
     "ParseError",
     "Problem",
     "UnsafeXMLError",
@@ -78,6 +79,15 @@ class DraftError(DocumentError):
         out = super().to_dict()
         out["problems"] = [p.to_dict() for p in self.problems]
         return out
+
+
+class MalformedJSONError(DraftError):
+    """The draft is not JSON at all (``where``: the line and column, or the byte)."""
+
+    code = "MALFORMED_JSON"
+    message_tr = "JSON okunamadı: {detail_tr}"
+    message_en = "JSON cannot be read: {detail_en}"
+    http_status = 400
 
 
 class CombinationError(DraftError):

@@ -10,7 +10,8 @@ Two kinds share the root ``ApplicationResponse`` (``ubl-tr.md`` §13, ``envelope
   ProfileID ``TICARIFATURA``, the invoice's ETTN as the reference [practice], the reason in the
   description; it travels in a POSTBOXENVELOPE and must be signed.
 
-Both are built with the signature slot the signing module fills. Pure: no I/O.
+Both are built with the signature slot the signing module fills. Pure: no I/O, no clock: the
+caller passes the moment of issue (``issued``, aware; written as Turkish date and time).
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _header(root: etree._Element, profile: str, ident: str, when: dt.datetime) -
 def _start(
     profile: str,
     ident: str | None,
-    issued: dt.datetime | None,
+    issued: dt.datetime,
     sender: ResponseParty,
     receiver: ResponseParty,
     *,
@@ -130,7 +131,7 @@ def _start(
     """Header, note, signature block and the two parties, in the XSD's order."""
     ident = ident or str(uuid.uuid4()).upper()
     root = etree.Element(f"{{{AR_NS}}}ApplicationResponse", nsmap=_NSMAP)  # type: ignore[arg-type]
-    _header(root, profile, ident, issued or dt.datetime.now(dt.UTC))
+    _header(root, profile, ident, issued)
     if note:
         _el(root, CBC + "Note", note)
     _signature(root, sender, ident)
@@ -148,7 +149,7 @@ def build_system_response(
     sender: ResponseParty,
     receiver: ResponseParty,
     envelope_date: dt.date,
-    issued: dt.datetime | None = None,
+    issued: dt.datetime,
     ident: str | None = None,
 ) -> bytes:
     """An S_APR for the envelope ``envelope_id``: ``sender`` received it from ``receiver``."""
@@ -185,7 +186,7 @@ def build_application_response(
     receiver: ResponseParty,
     reason: str | None = None,
     profile: str = "TICARIFATURA",
-    issued: dt.datetime | None = None,
+    issued: dt.datetime,
     ident: str | None = None,
 ) -> bytes:
     """The buyer's (``sender``) KABUL/RED/IADE of the supplier's (``receiver``) invoice."""

@@ -118,7 +118,8 @@ def _allowance(ac: AllowanceCharge, base: Decimal) -> AllowanceChargeAmount:
         return AllowanceChargeAmount(
             ac.charge, ac.reason, ac.rate, round_amount(base * ac.rate), base
         )
-    assert ac.amount is not None
+    if ac.amount is None:
+        raise ValueError("an allowance or charge needs an amount or a rate")
     return AllowanceChargeAmount(ac.charge, ac.reason, None, round_amount(ac.amount), None)
 
 
@@ -153,7 +154,8 @@ def compute_line(line: Line) -> LineTotals:
         if tax.percent is not None and tax.amount is None:
             amount = round_amount(line_extension * tax.percent / _HUNDRED)
         else:
-            assert tax.amount is not None
+            if tax.amount is None:
+                raise ValueError("a tax needs an amount or a percent")
             amount = round_amount(tax.amount)
         others.append(TaxAmount(tax.code, tax_name(tax.code), tax.percent, line_extension, amount))
         if _in_kdv_base(tax.code, tax.in_kdv_base):

@@ -5,6 +5,9 @@
 from the integrator to GİB, VKN 3900383669), checks GİB's package
 limits and the element types each envelope type may carry. ``to_xml`` writes the envelope;
 ``parse`` reads one back, each document as a standalone XML whose signature still verifies.
+
+Time is an argument: ``build`` takes the envelope's creation time (``created``, aware) from the
+caller; the module reads no clock.
 """
 
 from __future__ import annotations
@@ -20,12 +23,11 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from entegrator.documents import safe_xml
+from entegrator.documents.authorities import GIB_TITLE, GIB_VKN
 from entegrator.envelope.errors import EnvelopeError
 
 __all__ = [
     "ELEMENT_TYPES",
-    "GIB_ALIAS",
-    "GIB_VKN",
     "Envelope",
     "EnvelopeType",
     "Group",
@@ -71,8 +73,6 @@ ELEMENT_TYPES: dict[str, tuple[str, str, str]] = {
 
 HR = "http://www.hr-xml.org/3"
 OA = "http://www.openapplications.org/oagis/9"
-GIB_VKN = "3900383669"
-GIB_ALIAS = "GIB"  # GİB's own address on the system envelopes it sends
 # User-account messages go from the integrator (oa:Sender/oa:LogicalID) to GİB itself.
 USER_ACCOUNT_TYPES = {
     f"{{{HR}}}ProcessUserAccount": "PROCESSUSERACCOUNT",
@@ -153,7 +153,7 @@ def _parties_of(
     if tag in USER_ACCOUNT_TYPES:
         logical = root.findtext(f"{{{OA}}}ApplicationArea/{{{OA}}}Sender/{{{OA}}}LogicalID")
         sender = ((logical or "").strip() or None, None)
-        return USER_ACCOUNT_TYPES[tag], sender, (GIB_VKN, "Gelir İdaresi Başkanlığı")
+        return USER_ACCOUNT_TYPES[tag], sender, (GIB_VKN, GIB_TITLE)
     known = ELEMENT_TYPES.get(tag)
     if known is None:
         raise _error(f"zarfa konamayan belge: {tag}", f"a document that cannot travel: {tag}")
@@ -171,10 +171,11 @@ def build(
     sender_alias: str,
     receiver_alias: str,
     type: EnvelopeType = EnvelopeType.SENDERENVELOPE,
+    created: dt.datetime,
     envelope_id: str | None = None,
-    created: dt.datetime | None = None,
 ) -> Envelope:
-    """An envelope around signed documents of one issuer for one recipient."""
+    """An envelope around signed documents of one issuer for one recipient, made at ``created``
+    (aware; written in Türkiye's time)."""
     if not documents:
         raise _error("zarfta belge yok", "the envelope holds no documents")
     groups: dict[str, Group] = {}
@@ -204,7 +205,7 @@ def build(
         type=type,
         sender=Party(sender_alias, sender_id, sender_title),
         receiver=Party(receiver_alias, receiver_id, receiver_title),
-        created=(created or dt.datetime.now(ISTANBUL)).replace(microsecond=0),
+        created=created.astimezone(ISTANBUL).replace(microsecond=0),
         groups=list(groups.values()),
     )
     _check_limits(envelope)

@@ -40,7 +40,9 @@ def pack(envelope: Envelope) -> Packed:
         info.compress_type = zipfile.ZIP_DEFLATED
         archive.writestr(info, xml)
     data = buffer.getvalue()
-    return Packed(f"{envelope.id}.zip", data, hashlib.md5(data).hexdigest(), xml)
+    return Packed(
+        f"{envelope.id}.zip", data, hashlib.md5(data, usedforsecurity=False).hexdigest(), xml
+    )
 
 
 def _fail(gib_code: int, tr: str, en: str) -> EnvelopeError:

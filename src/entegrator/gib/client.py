@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from entegrator.documents.response import ResponseFacts, read_response
-from entegrator.errors import EntegratorError
 from entegrator.gib.soap import (
     DocumentResponse,
     GetAppResp,
@@ -21,48 +18,41 @@ from entegrator.gib.soap import (
     build,
     parse_response,
 )
+from entegrator.gib.transport import GibTransport, GibUnavailableError, HttpTransport
 from entegrator.gib.userlist import UserList
 
 __all__ = ["GibClient", "GibUnavailableError"]
 
 
-class GibUnavailableError(EntegratorError):
-    """GİB did not answer (network, timeout, HTTP error): try again later."""
-
-    code = "GIB_UNAVAILABLE"
-    message_tr = "GİB'e ulaşılamadı: {detail}"
-    message_en = "GİB cannot be reached: {detail}"
-    http_status = 503
-
-
 class GibClient:
-    def __init__(
-        self,
+    """GİB's document service and user lists, through a transport (HTTP unless told)."""
+
+    def __init__(self, url: str, *, transport: GibTransport) -> None:
+        self.url = url
+        self.transport = transport
+
+    @classmethod
+    def over_http(
+        cls,
         url: str,
         *,
         token: str | None = None,
         cert: Path | None = None,
         key: Path | None = None,
         timeout: float = 60.0,
-    ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client_cert = (str(cert), str(key)) if cert and key else (str(cert) if cert else None)
-        self.url = url
-        self._http = httpx.Client(headers=headers, cert=client_cert, timeout=timeout)
+    ) -> GibClient:
+        return cls(url, transport=HttpTransport(token=token, cert=cert, key=key, timeout=timeout))
 
     def close(self) -> None:
-        self._http.close()
+        self.transport.close()
 
     def _call(self, message: SendDocument | GetAppResp) -> DocumentResponse | GetAppRespResponse:
         content_type, body = build(message)
+        status, reply_type, reply = self.transport.exchange(self.url, content_type, body)
         try:
-            reply = self._http.post(self.url, content=body, headers={"Content-Type": content_type})
-        except httpx.HTTPError as exc:
-            raise GibUnavailableError(detail=type(exc).__name__) from None
-        try:
-            return parse_response(reply.headers.get("content-type", ""), reply.content)
+            return parse_response(reply_type, reply)
         except SoapError:
-            raise GibUnavailableError(detail=f"HTTP {reply.status_code}") from None
+            raise GibUnavailableError(detail=f"HTTP {status}") from None
 
     def send(self, file_name: str, data: bytes, md5: str) -> DocumentResponse:
         """``sendDocument``; raises ``GibFaultError`` or :class:`GibUnavailableError`."""
@@ -82,10 +72,6 @@ class GibClient:
         """Both published lists (PK and GB), merged."""
         users = UserList()
         for kind, name in (("PK", "newUserPkListxml.zip"), ("GB", "newUserGbListxml.zip")):
-            try:
-                reply = self._http.get(f"{base_url.rstrip('/')}/{name}")
-                reply.raise_for_status()
-            except httpx.HTTPError as exc:
-                raise GibUnavailableError(detail=f"{name}: {type(exc).__name__}") from None
-            users.extend(reply.content, kind)  # type: ignore[arg-type]
+            data = self.transport.fetch(f"{base_url.rstrip('/')}/{name}")
+            users.extend(data, kind)  # type: ignore[arg-type]
         return users

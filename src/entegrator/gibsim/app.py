@@ -11,12 +11,14 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import BackgroundTasks, FastAPI, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from entegrator.documents.authorities import GIB_TITLE, GIB_VKN
 from entegrator.documents.response import ResponseParty, build_system_response
 from entegrator.gib.soap import (
     SOAP11,
@@ -31,7 +33,7 @@ from entegrator.gib.soap import (
     parse_request,
 )
 from entegrator.gib.userlist import Alias, User
-from entegrator.gibsim.service import GIB_TITLE, GIB_VKN, Simulator, SimulatorFault
+from entegrator.gibsim.service import Simulator, SimulatorFault
 
 __all__ = ["create_app"]
 
@@ -152,7 +154,8 @@ def create_app(  # noqa: PLR0915 - the routes of one service
             background.add_task(run_in_threadpool, sim.process, intake.envelope_id)
             ct, xml = build(DocumentResponse(RECEIVED, intake.md5), version=version)
             return Response(xml, media_type=ct)
-        assert isinstance(message, GetAppResp)
+        if not isinstance(message, GetAppResp):  # parse_request knows three operations
+            raise TypeError(f"unexpected request {type(message).__name__}")
         found = await run_in_threadpool(sim.status_of, message.instance_identifier)
         if found is None:
             ct, xml = build_fault(2004, "Zarf bulunamadı", version=version)
@@ -165,7 +168,8 @@ def create_app(  # noqa: PLR0915 - the routes of one service
             description=description,
             sender=ResponseParty(GIB_VKN, GIB_TITLE),
             receiver=ResponseParty(sender_vkn, sender_vkn),
-            envelope_date=dt.date.today(),
+            envelope_date=dt.datetime.now(ZoneInfo("Europe/Istanbul")).date(),
+            issued=dt.datetime.now(dt.UTC),
         )
         ct, xml = build(GetAppRespResponse(answer.decode()), version=version)
         return Response(xml, media_type=ct)

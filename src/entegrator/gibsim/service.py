@@ -16,6 +16,7 @@ already registered (1163). An envelope that passes is processed (1200).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -28,14 +29,17 @@ import httpx
 from cryptography import x509
 from sqlalchemy import Connection, Engine, create_engine, text
 
+from entegrator.documents.authorities import GIB_ALIAS, GIB_TITLE, GIB_VKN, GTB_TITLE, GTB_VKN
+from entegrator.documents.authorities import GTB_ALIASES as _GTB_ALIASES
 from entegrator.envelope.errors import EnvelopeError
-from entegrator.envelope.sbdh import GIB_ALIAS, GIB_VKN, Envelope, EnvelopeType
+from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.errors import EntegratorError
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
-from entegrator.rules import Validator
+from entegrator.lifecycle.backoff import backoff
+from entegrator.rules import ValidationSettings, Validator
 from entegrator.signing import sign
 from entegrator.signing.certs import SigningKey, TestCA
 from entegrator.store.db import sqlalchemy_url
@@ -43,11 +47,8 @@ from entegrator.store.db import sqlalchemy_url
 __all__ = ["GIB_ALIAS", "GIB_VKN", "Faults", "Intake", "Simulator", "SimulatorFault"]
 
 DELIVERY_THREADS = 4
-GTB_VKN = "1460415308"  # Ticaret Bakanlığı: the receiver of IHRACAT and YOLCUBERABERFATURA
-GTB_TITLE = "Ticaret Bakanlığı"
-GTB_INTEGRATOR = "GTB"
-GTB_ALIASES = ("urn:mail:ihracatpk@gtb.gov.tr", "urn:mail:yolcuberaberpk@gtb.gov.tr")
-GIB_TITLE = "Gelir İdaresi Başkanlığı"
+GTB_INTEGRATOR = "GTB"  # the Ministry of Trade, built into the simulator as an integrator
+GTB_ALIASES = tuple(sorted(set(_GTB_ALIASES.values())))
 _FILE_NAME = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
 )
@@ -159,7 +160,9 @@ class Simulator:
         # GİB's seal (VKN 3900383669) on the system responses it sends, issued by ``ca`` (the
         # development CA the integrators trust); signatures it receives must chain to ``ca``.
         self.seal: SigningKey | None = (
-            ca.issue(identity=GIB_VKN, name=GIB_TITLE) if ca is not None else None
+            ca.issue(identity=GIB_VKN, name=GIB_TITLE, now=dt.datetime.now(dt.UTC))
+            if ca is not None
+            else None
         )
         self.trust: tuple[x509.Certificate, ...] = (ca.certificate,) if ca is not None else ()
         self.max_attempts = max_attempts  # deliveries tried before 1215
@@ -170,7 +173,9 @@ class Simulator:
     @property
     def validator(self) -> Validator:
         if self._validator is None:
-            self._validator = Validator()
+            self._validator = Validator(
+                settings=ValidationSettings(clock=functools.partial(dt.datetime.now, dt.UTC))
+            )
         return self._validator
 
     def create_schema(self) -> None:
@@ -376,7 +381,7 @@ class Simulator:
         """``sendDocument``: the synchronous checks, then the envelope is queued (1000)."""
         if not _FILE_NAME.match(file_name):
             raise SimulatorFault(2006, "Zarf adı GUID olmalı")
-        computed = hashlib.md5(data).hexdigest()
+        computed = hashlib.md5(data, usedforsecurity=False).hexdigest()  # GİB's transport hash
         if computed.lower() != md5.strip().lower():
             raise SimulatorFault(2000, "Özet değerleri farklı")
         envelope_id = file_name.removesuffix(".zip").upper()
@@ -526,15 +531,17 @@ class Simulator:
             sender=ResponseParty(sender, GIB_TITLE if sender == GIB_VKN else GTB_TITLE),
             receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
             envelope_date=answered.created.date(),
+            issued=dt.datetime.now(dt.UTC),
         )
         if sender == GIB_VKN and self.seal is not None:
-            xml = sign(xml, self.seal)
+            xml = sign(xml, self.seal, signing_time=dt.datetime.now(dt.UTC))
         packed = pack(
             build_envelope(
                 [xml],
                 sender_alias=GIB_ALIAS if sender == GIB_VKN else answered.receiver.alias,
                 receiver_alias=answered.sender.alias,
                 type=EnvelopeType.SYSTEMENVELOPE,
+                created=dt.datetime.now(dt.UTC),
             )
         )
         conn.execute(
@@ -615,7 +622,7 @@ class Simulator:
             elif attempts >= self.max_attempts:
                 code, when = 1215, None
             else:
-                pause = min(3600.0, self.retry_seconds * 2 ** (attempts - 1))
+                pause = backoff(attempts, first=self.retry_seconds, cap=3600.0)
                 code, when = 1210, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=pause)
             with self.engine.begin() as conn:
                 conn.execute(

@@ -1,11 +1,13 @@
 """Validation: GİB's rules (XSD, schematron) and ours (arithmetic, identity) before sending.
 
->>> from entegrator.rules import Validator
->>> Validator().validate(b"<a/>").valid
+>>> import datetime as dt
+>>> from entegrator.rules import ValidationSettings, Validator
+>>> clock = lambda: dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+>>> Validator(settings=ValidationSettings(clock=clock)).validate(b"<a/>").valid
 False
 """
 
-from entegrator.rules.findings import MAX_FINDINGS, Finding, Report, Severity, Source
+from entegrator.findings import MAX_FINDINGS, Finding, Report, Severity, Source
 from entegrator.rules.pack import RulePack, RulePackError
 from entegrator.rules.validator import Engine, ValidationSettings, Validator, detect_kind
 

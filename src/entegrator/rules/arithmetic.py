@@ -28,8 +28,8 @@ from lxml import etree
 from entegrator.documents.ns import CAC as _CAC
 from entegrator.documents.ns import CBC as _CBC
 from entegrator.documents.rounding import round_amount
-from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import child, element_path, line_of
+from entegrator.findings import Finding, Severity, Source
+from entegrator.findings.paths import child, element_path, line_of
 
 __all__ = ["TOLERANCE", "check"]
 

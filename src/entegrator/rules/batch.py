@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from entegrator.rules.findings import Report
+from entegrator.findings import Report
 from entegrator.rules.pack import RulePack
 from entegrator.rules.validator import ValidationSettings, Validator
 
@@ -39,7 +39,7 @@ def collect(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
 
 def _init(pack_root: str | None, settings: ValidationSettings) -> None:
     # Forked workers inherit the parent's compiled schemas and rules; spawned ones compile.
-    _WORKER["validator"] = Validator(RulePack.load(pack_root), settings)
+    _WORKER["validator"] = Validator(RulePack.load(pack_root), settings=settings)
 
 
 def _run(path: str) -> Report:
@@ -56,13 +56,13 @@ def validate_paths(
     """Reports for ``files`` in the same order; ``jobs`` > 1 uses worker processes."""
     jobs = max(1, min(jobs, len(files)))
     if jobs == 1:
-        validator = Validator(pack, settings)
+        validator = Validator(pack, settings=settings)
         for path in files:
             yield validator.validate_file(path)
         return
     pack_root = None if pack.origin == RulePack.DEFAULT_ORIGIN else str(pack.root)
     # Compile the common case once, before forking: every worker starts warm.
-    Validator(pack, settings).warm_up(("invoice",))
+    Validator(pack, settings=settings).warm_up(("invoice",))
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     chunk = max(1, min(32, len(files) // (jobs * 8) or 1))
     with context.Pool(jobs, initializer=_init, initargs=(pack_root, settings)) as pool:

@@ -6,7 +6,8 @@
   ``11111111111`` of an unidentified final consumer is accepted for EARSIVFATURA customers.
 * The invoice number's year is the issue date's year.
 * The ETTN is a UUID in 8-4-4-4-12 form.
-* The issue date is not in the future (Europe/Istanbul) and not before 2005.
+* The issue date is not after ``today`` (the caller's date in Europe/Istanbul; this module
+  reads no clock) and not before 2005.
 * The profile × type combination is one GİB allows.
 * Returns (IADE types) carry a billing reference to the returned invoice; export invoices
   (IHRACAT) name a buyer (BuyerCustomerParty).
@@ -19,7 +20,6 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -27,12 +27,11 @@ from entegrator.documents.codes import InvoiceTypeCode, ProfileID, allowed_types
 from entegrator.documents.identifiers import ettn, numbering, tckn, vkn
 from entegrator.documents.ns import CAC as _CAC
 from entegrator.documents.ns import CBC as _CBC
-from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import child, element_path, line_of
+from entegrator.findings import Finding, Severity, Source
+from entegrator.findings.paths import child, element_path, line_of
 
 __all__ = ["check"]
 
-ISTANBUL = ZoneInfo("Europe/Istanbul")
 _RETURN_TYPES = frozenset({"IADE", "TEVKIFATIADE", "YTBIADE", "YTBTEVKIFATIADE"})
 _CURRENT_KDV = frozenset({Decimal(0), Decimal(1), Decimal(10), Decimal(20)})
 _CURRENT_KDV_TEXT = frozenset({"0", "1", "10", "20", "0.00", "1.00", "10.00", "20.00", "0.0"})
@@ -232,11 +231,10 @@ def check(
     profile: str,
     type_: str,
     checksum: Severity = Severity.WARNING,
-    today: dt.date | None = None,
+    today: dt.date,
 ) -> list[Finding]:
-    """Identity and business findings of an Invoice."""
-    day = today or dt.datetime.now(ISTANBUL).date()
+    """Identity and business findings of an Invoice; ``today`` is the date in Türkiye."""
     out = list(_parties(root, profile, checksum))
-    out.extend(_dates_and_numbers(root, day))
+    out.extend(_dates_and_numbers(root, today))
     out.extend(_business(root, profile, type_))
     return out

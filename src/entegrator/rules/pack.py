@@ -78,8 +78,8 @@ class RulePack:
 
     @classmethod
     def from_dir(cls, path: str | Path) -> RulePack:
-        """A GİB package unpacked in the layout above."""
-        root = Path(path).expanduser().resolve()
+        """A GİB package unpacked in the layout above, at ``path`` as given (no ``~``)."""
+        root = Path(path).resolve()
         versions: dict[str, str] = {}
         meta = root / "paket.json"
         if meta.is_file():
@@ -132,12 +132,13 @@ class RulePack:
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
-    def info(self) -> dict[str, Any]:
-        """Versions and rule counts (``entegrator rules info``)."""
+    def info(self, *, cache_dir: Path | None = None) -> dict[str, Any]:
+        """Versions and rule counts (``entegrator rules info``); translations cached as the
+        validator's are (``ValidationSettings.cache_dir``)."""
         from entegrator.rules.schematron import CompiledSchematron, read_schematron
 
         source = read_schematron(self.schematron.read_bytes())
-        compiled = CompiledSchematron(source, "efatura")
+        compiled = CompiledSchematron(source, "efatura", cache_dir=cache_dir)
         lists = sum(1 for v in source.variables.values() if v.startswith("'"))
         xsd_files = sorted(p.name for p in (self.root / "xsd").rglob("*.xsd"))
         return {

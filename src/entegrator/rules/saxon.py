@@ -3,10 +3,14 @@
 This runs GİB's rules exactly as shipped (XSLT 3.0, SVRL out). The compiled engine
 (:mod:`entegrator.rules.schematron`) must agree with it; tests compare the two, and documents
 that reach rules the compiled engine cannot translate are validated here.
+
+Saxon's ``current-date()`` would read the machine's clock: the stylesheet is compiled with it
+replaced by a parameter that each :meth:`SaxonSchematron.run` sets to the caller's ``today``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from pathlib import Path
@@ -14,12 +18,28 @@ from typing import Any
 
 from lxml import etree
 
-from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import element_path, line_of
+from entegrator.findings import Finding, Severity, Source
+from entegrator.findings.paths import element_path, line_of
+from entegrator.rules.gib_catalogue import gib_rule_finding
 
 __all__ = ["SaxonSchematron"]
 
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
+_TODAY_PARAM = "entegrator-today"
+_STYLESHEET_START = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)(?:stylesheet|transform)\b[^>]*>")
+
+
+def _with_today_parameter(xslt: bytes) -> bytes:
+    """The stylesheet with ``current-date()`` read from the ``entegrator-today`` parameter."""
+    start = _STYLESHEET_START.search(xslt)
+    if start is None:
+        return xslt
+    prefix = start.group(1)
+    param = b'<%sparam name="%s" select="\'\'"/>' % (prefix, _TODAY_PARAM.encode())
+    body = xslt[start.end() :].replace(b"current-date()", b"xs:date($%s)" % _TODAY_PARAM.encode())
+    return xslt[: start.end()] + param + body
+
+
 _Q = re.compile(r"Q\{([^}]*)\}([^/\[\]@]+)")
 
 
@@ -43,17 +63,26 @@ class SaxonSchematron:
 
         self._processor = PySaxonProcessor(license=False)
         compiler = self._processor.new_xslt30_processor()
-        self._executable = compiler.compile_stylesheet(stylesheet_file=str(xslt))
+        self._executable = compiler.compile_stylesheet(
+            stylesheet_text=_with_today_parameter(xslt.read_bytes()).decode("utf-8"),
+            encoding="utf-8",
+        )
         self._type: str | None = None
         self._lock = threading.Lock()
 
-    def run(self, data: bytes, tree: etree._ElementTree, type_: str) -> list[Finding]:
+    def run(
+        self, data: bytes, tree: etree._ElementTree, type_: str, *, today: dt.date
+    ) -> list[Finding]:
+        """GİB's rules on ``data`` (parsed as ``tree``); ``current-date()`` is ``today``."""
         encoding = tree.docinfo.encoding or "utf-8"
         text = data.decode(encoding, errors="replace")
         with self._lock:
             if self._type != type_:
                 self._executable.set_parameter("type", self._processor.make_string_value(type_))
                 self._type = type_
+            self._executable.set_parameter(
+                _TODAY_PARAM, self._processor.make_string_value(today.isoformat())
+            )
             node = self._processor.parse_xml(xml_text=text)
             svrl = self._executable.transform_to_string(xdm_node=node)
         report = etree.fromstring(svrl.encode("utf-8"))
@@ -82,7 +111,7 @@ class SaxonSchematron:
         if location:
             line, xpath = self._place(tree, location)
         flag = node.get("flag")
-        return Finding.from_gib_rule(
+        return gib_rule_finding(
             rule=rule,
             severity=Severity.WARNING if flag == "warning" else Severity.ERROR,
             line=line,

@@ -31,12 +31,13 @@ from typing import Any
 
 from lxml import etree
 
-from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import element_path, line_of
+from entegrator.findings import Finding, Severity, Source
+from entegrator.findings.paths import element_path, line_of
+from entegrator.rules.gib_catalogue import gib_rule_finding
 from entegrator.rules.xpath import (
     EXTENSION_NS,
-    ISTANBUL,
     UnsupportedXPathError,
+    current_date,
     extension_functions,
     hoist_absolute_paths,
     parent_path,
@@ -298,19 +299,25 @@ class _Translations:
 
     Translating GİB's 500 asserts takes a few hundred milliseconds of pure Python; the answers
     depend only on the schematron file, ``$type`` and the translator's own code, so they are kept
-    in a cache file (``ENTEGRATOR_CACHE_DIR``, default ``~/.cache/entegrator``) and a new process
-    only compiles the XPaths. Any problem with the cache means compiling from scratch.
+    in a cache file under ``cache_dir`` (the caller's choice: the platform and the CLI pass
+    ``ENTEGRATOR_CACHE_DIR``) and a new process only compiles the XPaths. ``cache_dir`` None:
+    nothing is read or written, every process translates. Any problem with the cache means
+    compiling from scratch.
     """
 
-    def __init__(self, source: SchematronSource, type_: str, *, cached: bool = True) -> None:
+    def __init__(
+        self, source: SchematronSource, type_: str, *, cache_dir: Path | None, cached: bool = True
+    ) -> None:
+        self.answers: list[Any] = []
+        self.replay: list[Any] | None = None
+        self.path: Path | None = None
+        if cache_dir is None:
+            return
         code = b"".join(Path(m).read_bytes() for m in (__file__, _xpath_module_file()))
         key = hashlib.sha256(
             f"{source.digest}|{type_}|".encode() + hashlib.sha256(code).digest()
         ).hexdigest()[:32]
-        base = os.environ.get("ENTEGRATOR_CACHE_DIR") or Path.home() / ".cache" / "entegrator"
-        self.path = Path(base) / "rules" / f"{key}.json"
-        self.answers: list[Any] = []
-        self.replay: list[Any] | None = None
+        self.path = cache_dir / "rules" / f"{key}.json"
         if not cached:
             return
         try:
@@ -347,7 +354,7 @@ class _Translations:
         return result
 
     def save(self) -> None:
-        if self.replay is not None:
+        if self.replay is not None or self.path is None:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -371,7 +378,10 @@ def _xpath_module_file() -> str:
 class CompiledSchematron:
     """GİB's schematron for one ``$type``, ready to run on parsed trees (thread-safe)."""
 
-    def __init__(self, source: SchematronSource, type_: str) -> None:
+    def __init__(
+        self, source: SchematronSource, type_: str, *, cache_dir: Path | None = None
+    ) -> None:
+        """Compile ``source`` for ``$type``; translations are cached under ``cache_dir`` if set."""
         self.source = source
         self.type = type_
         self.namespaces = dict(source.namespaces)
@@ -382,9 +392,9 @@ class CompiledSchematron:
         self._variables = variables
         register_code_lists(variables)  # translations replayed from the cache skip translate()
         try:
-            self._build(_Translations(source, type_))
+            self._build(_Translations(source, type_, cache_dir=cache_dir))
         except _StaleCacheError:
-            self._build(_Translations(source, type_, cached=False))
+            self._build(_Translations(source, type_, cache_dir=cache_dir, cached=False))
 
     def _build(self, memo: _Translations) -> None:
         source = self.source
@@ -600,7 +610,8 @@ class CompiledSchematron:
             values_of = etree.XPath(f"descendant-or-self::*/@{name}", smart_strings=False)
             self._holders[name] = values_of
         values: Any = values_of(root)
-        assert rule.xpath is not None
+        if rule.xpath is None:  # attribute rules compile or are left to Saxon, never both
+            raise UnsupportedXPathError(f"attribute rule {name!r} needs the Saxon engine")
         failing: set[str] = set()
         for value in set(values):
             key = (rule.index, value)
@@ -622,17 +633,21 @@ class CompiledSchematron:
                 if el.get(name) in failing:
                     yield _Hit(rule, el, name)
 
-    def run(self, root: etree._Element) -> list[Finding]:
-        """Every failed assert of GİB's rules on the tree under ``root``.
+    def run(self, root: etree._Element, *, today: dt.date) -> list[Finding]:
+        """Every failed assert of GİB's rules on the tree under ``root``; ``current-date()`` is
+        ``today`` (the date in Europe/Istanbul).
 
         Raises :class:`UnsupportedXPathError` when the document reaches a rule that only Saxon can
         run; the caller then validates the document with the Saxon engine.
         """
+        with current_date(today):
+            return self._run(root, today.toordinal())
+
+    def _run(self, root: etree._Element, today: int) -> list[Finding]:
         document: dict[str, Any] = {}
         per_parent: dict[tuple[str, etree._Element], Any] = {}
         findings: list[Finding] = []
         memo = self._answers
-        today = dt.datetime.now(ISTANBUL).date().toordinal()  # what ent:current-date() sees
         for hit in self._hits(root, document):
             rule = hit.rule
             if rule.xpath is None:
@@ -710,7 +725,7 @@ class CompiledSchematron:
     def _finding(self, hit: _Hit, assertion: Assertion) -> Finding:
         text = self._message(hit, assertion)
         severity = Severity.WARNING if assertion.flag == "warning" else Severity.ERROR
-        return Finding.from_gib_rule(
+        return gib_rule_finding(
             rule=assertion.id,
             severity=severity,
             line=line_of(hit.element),

@@ -1,7 +1,14 @@
 """The validator: every layer, in order, on one parse of the document.
 
->>> from entegrator.rules import Validator
->>> report = Validator().validate(b"<not-ubl/>", name="x.xml")
+Time is an argument in the core: functions take the moment as a value (``now``, ``today``,
+``signing_time``, ``created``). The validator outlives a single call (a server shares one for
+days), so it takes a *clock* instead, ``ValidationSettings.clock``: a callable returning an
+aware datetime, read once per document; "today" is that instant's date in Europe/Istanbul.
+
+>>> import datetime as dt
+>>> from entegrator.rules import ValidationSettings, Validator
+>>> settings = ValidationSettings(clock=lambda: dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC))
+>>> report = Validator(settings=settings).validate(b"<not-ubl/>", name="x.xml")
 >>> report.valid, report.findings[0].code
 (False, 'xml-root')
 """
@@ -12,6 +19,7 @@ import copy
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -21,12 +29,13 @@ from lxml import etree
 
 from entegrator.documents import safe_xml
 from entegrator.documents.errors import UnsafeXMLError, XMLError
+from entegrator.findings import MAX_FINDINGS, Finding, Report, Severity, Source
+from entegrator.findings.paths import line_of
 from entegrator.rules import arithmetic, identity, xsd
-from entegrator.rules.findings import MAX_FINDINGS, Finding, Report, Severity, Source
 from entegrator.rules.pack import KINDS, RulePack
-from entegrator.rules.paths import line_of
 from entegrator.rules.schematron import CompiledSchematron, read_schematron
-from entegrator.rules.xpath import UnsupportedXPathError
+from entegrator.rules.xpath import ISTANBUL, UnsupportedXPathError
+from entegrator.signing.verify import verify_tree
 
 __all__ = ["Engine", "ValidationSettings", "Validator", "detect_kind"]
 
@@ -58,19 +67,25 @@ class Engine(StrEnum):
     SAXON = "saxon"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ValidationSettings:
     """Knobs of validation (the CLI and the service fill them from ``ENTEGRATOR_*``)."""
 
+    # Now, as an aware datetime: the future-date checks compare with its date in Istanbul.
+    # ``functools.partial(datetime.now, UTC)`` in production (picklable, for worker processes);
+    # tests pin it.
+    clock: Callable[[], dt.datetime]
     id_checksum: Severity = Severity.WARNING
     engine: Engine = Engine.AUTO
     max_bytes: int = safe_xml.DEFAULT_MAX_BYTES
-    today: dt.date | None = None  # tests pin the clock; None is today in Istanbul
     # Trusted CA certificates (cryptography x509.Certificate) for signed documents; empty: the
     # chain is not checked, everything else about the signature is.
     trust: tuple[Any, ...] = ()
     # Findings a report keeps; the rest are counted in ``Report.truncated``.
     max_findings: int = MAX_FINDINGS
+    # Where translated rule packs are cached between processes (used as given); None: no disk
+    # cache, each process translates GİB's rules again (a few hundred milliseconds).
+    cache_dir: Path | None = None
 
 
 def detect_kind(root: etree._Element) -> tuple[str | None, str | None, str | None]:
@@ -103,14 +118,14 @@ class _Engines:
     saxon: object | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def compiled_for(self, type_: str) -> CompiledSchematron:
+    def compiled_for(self, type_: str, cache_dir: Path | None) -> CompiledSchematron:
         found = self.compiled.get(type_)
         if found is None:
             with self.lock:
                 found = self.compiled.get(type_)
                 if found is None:
                     source = read_schematron(self.pack.schematron.read_bytes())
-                    found = CompiledSchematron(source, type_)
+                    found = CompiledSchematron(source, type_, cache_dir=cache_dir)
                     self.compiled[type_] = found
         return found
 
@@ -145,11 +160,9 @@ def _engines(pack: RulePack) -> _Engines:
 class Validator:
     """Validates documents against one rule pack; cheap to share, safe across threads."""
 
-    def __init__(
-        self, pack: RulePack | None = None, settings: ValidationSettings | None = None
-    ) -> None:
+    def __init__(self, pack: RulePack | None = None, *, settings: ValidationSettings) -> None:
         self.pack = pack or RulePack.default()
-        self.settings = settings or ValidationSettings()
+        self.settings = settings
         self._engines = _engines(self.pack)
         self._xsd_paths = {kind: self.pack.xsd(kind) for kind in KINDS}
 
@@ -159,7 +172,7 @@ class Validator:
             xsd.schema(self.pack.xsd(kind))
         types = {"earchive" if kind == "earchive" else "efatura" for kind in kinds}
         for type_ in sorted(types):
-            self._engines.compiled_for(type_)
+            self._engines.compiled_for(type_, self.settings.cache_dir)
         if self.settings.engine is Engine.SAXON:
             self._engines.saxon_engine()
 
@@ -270,22 +283,31 @@ class Validator:
             return None
         return root
 
+    def _today(self) -> dt.date:
+        """The date in Türkiye by the settings' clock."""
+        return self.settings.clock().astimezone(ISTANBUL).date()
+
     def _check(self, data: bytes, root: etree._Element, report: Report) -> None:
         kind = report.kind or ""
+        today = self._today()
         tree = root.getroottree()
         report.findings.extend(xsd.check(tree, self._xsd_paths[kind]))
         type_param = "earchive" if kind == "earchive" else "efatura"
-        report.findings.extend(self._schematron(data, tree, type_param))
+        report.findings.extend(self._schematron(data, tree, type_param, today))
         if kind == "envelope":
             # The documents inside get the layers GİB's envelope rules do not cover.
             inners: Any = _ENVELOPE_DOCUMENTS(root)
             for inner in inners:
                 if isinstance(inner, etree._Element):
-                    report.findings.extend(self._document_layers(inner, standalone=False))
+                    report.findings.extend(
+                        self._document_layers(inner, standalone=False, today=today)
+                    )
             return
-        report.findings.extend(self._document_layers(root, standalone=True))
+        report.findings.extend(self._document_layers(root, standalone=True, today=today))
 
-    def _document_layers(self, root: etree._Element, *, standalone: bool) -> list[Finding]:
+    def _document_layers(
+        self, root: etree._Element, *, standalone: bool, today: dt.date
+    ) -> list[Finding]:
         """Signature, arithmetic and identity of one document (alone or inside an envelope)."""
         out: list[Finding] = []
         if next(root.iter(_DS_SIGNATURE), None) is not None:
@@ -300,27 +322,28 @@ class Validator:
                     profile=profile or "",
                     type_=type_ or "",
                     checksum=self.settings.id_checksum,
-                    today=self.settings.today,
+                    today=today,
                 )
             )
         return out
 
     def _signature(self, root: etree._Element) -> list[Finding]:
         """Layer 6 for signed documents: digests, signature value, certificate, identity."""
-        from entegrator.signing.verify import verify_tree
-
         return verify_tree(root, trust=self.settings.trust)
 
-    def _schematron(self, data: bytes, tree: etree._ElementTree, type_: str) -> list[Finding]:
+    def _schematron(
+        self, data: bytes, tree: etree._ElementTree, type_: str, today: dt.date
+    ) -> list[Finding]:
         engine = self.settings.engine
         if engine is not Engine.SAXON:
             try:
-                return self._engines.compiled_for(type_).run(tree.getroot())
+                compiled = self._engines.compiled_for(type_, self.settings.cache_dir)
+                return compiled.run(tree.getroot(), today=today)
             except UnsupportedXPathError:
                 if engine is Engine.COMPILED:
                     raise
         saxon = self._engines.saxon_engine()
-        return saxon.run(data, tree, type_)  # type: ignore[attr-defined, no-any-return]
+        return saxon.run(data, tree, type_, today=today)  # type: ignore[attr-defined, no-any-return]
 
 
 def _size_finding(size: int, limit: int) -> Finding:

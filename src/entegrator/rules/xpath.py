@@ -14,10 +14,14 @@ GİB's XPath 2.0                  libxml2 XPath 1.0
 ``x castable as xs:date``        ``ent:castable-date(x)``
 ``x castable as xs:time``        ``ent:castable-time(x)``
 ``xs:date(x)``                   ``ent:date(x)`` (start instant, minutes)
-``current-date()``               ``ent:current-date()`` (Europe/Istanbul)
+``current-date()``               ``ent:current-date()`` (see below)
 ``contains($LongList, …)``       ``ent:in-list(key, …)`` (hash lookup, same result)
 ``le lt ge gt eq ne``            ``<= < >= > = !=``
 ==============================  ==========================================
+
+``ent:current-date()`` reads no clock: it answers the date the caller set with
+:func:`current_date` around the evaluation (the date in Europe/Istanbul that the validator takes
+from its clock), and fails outside it.
 
 Anything else that is not XPath 1.0 raises :class:`UnsupportedXPathError`; a rule that uses it
 is run by the Saxon engine instead (``entegrator.rules.saxon``), never approximated.
@@ -33,7 +37,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -44,6 +50,7 @@ __all__ = [
     "EXTENSION_NS",
     "Token",
     "UnsupportedXPathError",
+    "current_date",
     "extension_functions",
     "hoist_absolute_paths",
     "parent_path",
@@ -745,8 +752,25 @@ def _date(_ctx: object, value: Any) -> float:
     return float(date.toordinal() * 1440 - offset)
 
 
+# What ``ent:current-date()`` answers, set by :func:`current_date` (per thread and task).
+_TODAY: ContextVar[str | None] = ContextVar("entegrator_xpath_today", default=None)
+
+
+@contextmanager
+def current_date(today: dt.date) -> Iterator[None]:
+    """Within the block, ``ent:current-date()`` is ``today`` (a date in Europe/Istanbul)."""
+    token = _TODAY.set(today.isoformat() + "+03:00")
+    try:
+        yield
+    finally:
+        _TODAY.reset(token)
+
+
 def _current_date(_ctx: object) -> str:
-    return dt.datetime.now(ISTANBUL).date().isoformat() + "+03:00"
+    today = _TODAY.get()
+    if today is None:
+        raise RuntimeError("ent:current-date() evaluated outside current_date(today)")
+    return today
 
 
 def extension_functions() -> dict[tuple[str, str], Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from entegrator.rules.findings import MAX_FINDINGS, Finding, Severity, Source
+from entegrator.findings import MAX_FINDINGS, Finding, Severity, Source
 
 __all__ = ["check", "schema"]
 

@@ -19,17 +19,19 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from entegrator import lifecycle
+from entegrator.clock import Clock, utc_now
 from entegrator.documents.response import ResponseParty, build_application_response
 from entegrator.envelope.sbdh import EnvelopeType
 from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import pack
 from entegrator.errors import EntegratorError
-from entegrator.services.pipeline import Pipeline
+from entegrator.lifecycle import DocumentStatus
+from entegrator.services.seals import SealKeys
 from entegrator.services.sending import wake_sender
-from entegrator.services.webhooks import notify_document
-from entegrator.store import Database, repo
+from entegrator.store import Database, aliases, documents, outbound, repo, seals
 from entegrator.store.ids import created_at
 
 __all__ = ["ANSWER_STATUS", "ANSWER_WINDOW", "AnswerService", "NotAnswerableError", "record_answer"]
@@ -55,59 +57,36 @@ def record_answer(
     envelope_id: str | None,
     actor: str,
     expect: str,
+    now: dt.datetime,
     code: str | None = None,
 ) -> bool:
     """Move an invoice to the answer's status with an event, if it is in one of the ``expect``
     statuses (``a|b``); False (and nothing written) otherwise, so a repeat changes nothing."""
-    doc = conn.execute(
-        text(
-            "SELECT document_id, created_at, status, event_count, head_hash FROM documents "
-            "WHERE tenant_id = :t AND created_at = :c AND document_id = :d FOR UPDATE"
-        ),
-        {"t": tenant_id, "c": created_at(document_id), "d": document_id},
-    ).first()
-    if doc is None or doc.status not in expect.split("|"):
+    state = documents.lock_state(conn, tenant_id, document_id, created_at(document_id))
+    if state is None or state.status not in expect.split("|"):
         return False
     status = ANSWER_STATUS[answer]
-    now = dt.datetime.now(dt.UTC)
-    count, head = repo.append_events(
+    lifecycle.move(
         conn,
         tenant_id,
-        document_id,
-        after_seq=doc.event_count,
-        after_hash=bytes(doc.head_hash),
-        events=[
+        state,
+        DocumentStatus(status),
+        happened=[
             ("answered", status, {"answer": answer, "reason": reason, "envelope": envelope_id})
         ],
         actor=actor,
-        at=now,
+        now=now,
+        code=code or answer,
+        detail=reason,
     )
-    conn.execute(
-        text(
-            "UPDATE documents SET status = :s, status_code = :a, status_detail = :r, "
-            "event_count = :n, head_hash = :h, updated_at = :now "
-            "WHERE tenant_id = :t AND created_at = :c AND document_id = :d"
-        ),
-        {
-            "s": status,
-            "a": code or answer,
-            "r": reason,
-            "n": count,
-            "h": head,
-            "now": now,
-            "t": tenant_id,
-            "c": doc.created_at,
-            "d": document_id,
-        },
-    )
-    notify_document(conn, tenant_id, document_id, "document.status")
     return True
 
 
 class AnswerService:
-    def __init__(self, db: Database, pipeline: Pipeline) -> None:
+    def __init__(self, db: Database, keys: SealKeys, *, clock: Clock = utc_now) -> None:
         self.db = db
-        self.pipeline = pipeline
+        self.keys = keys
+        self.clock = clock
 
     def answer(
         self,
@@ -122,7 +101,7 @@ class AnswerService:
         from entegrator.signing import sign
 
         t = key.tenant_id
-        when = now or dt.datetime.now(dt.UTC)
+        when = now or self.clock()
         with self.db.tenant(t) as conn:
             doc = repo.get_document(conn, t, document_id, created_at(document_id), for_update=True)
             if doc is None or doc.direction != "in":
@@ -144,17 +123,9 @@ class AnswerService:
                     detail_tr="8 günlük yanıt süresi geçti",
                     detail_en="the 8-day answer period is over",
                 )
-            pk = conn.execute(
-                text(
-                    "SELECT alias FROM aliases WHERE tenant_id = :t AND kind = 'PK' "
-                    "AND document = 'Invoice' ORDER BY created_at LIMIT 1"
-                ),
-                {"t": t},
-            ).scalar()
-            seal_id = conn.execute(
-                text("SELECT seal_id FROM seals WHERE tenant_id = :t AND active"), {"t": t}
-            ).scalar()
-            seal = self.pipeline._seal(conn, t, seal_id)
+            pk = aliases.first_alias(conn, t, kind="PK", document="Invoice")
+            seal_id = seals.active_seal_id(conn, t)
+            seal = self.keys.get(conn, t, seal_id)
             if pk is None or doc.gib_alias is None or seal is None:
                 raise NotAnswerableError(
                     detail_tr="PK etiketi, satıcının GB etiketi ya da mali mühür eksik",
@@ -169,32 +140,28 @@ class AnswerService:
                 reason=reason,
                 issued=when,
             )
-            signed = sign(xml, seal)
+            signed = sign(xml, seal, signing_time=when)
             packed = pack(
                 build_envelope(
                     [signed],
                     sender_alias=pk,
                     receiver_alias=doc.gib_alias,
                     type=EnvelopeType.POSTBOXENVELOPE,
+                    created=when,
                 )
             )
             envelope_id = packed.name.removesuffix(".zip")
-            conn.execute(
-                text(
-                    "INSERT INTO outbound_envelopes (tenant_id, envelope_id, kind, document_id, "
-                    "document_created, file_name, md5, data, receiver_alias) "
-                    "VALUES (:t, :e, 'response', :d, :c, :f, :m, :data, :r)"
-                ),
-                {
-                    "t": t,
-                    "e": envelope_id,
-                    "d": document_id,
-                    "c": doc.created_at,
-                    "f": packed.name,
-                    "m": packed.md5,
-                    "data": packed.data,
-                    "r": doc.gib_alias,
-                },
+            outbound.insert_envelope(
+                conn,
+                t,
+                envelope_id=envelope_id,
+                kind="response",
+                file_name=packed.name,
+                md5=packed.md5,
+                data=packed.data,
+                receiver_alias=doc.gib_alias,
+                document_id=document_id,
+                document_created=doc.created_at,
             )
             record_answer(
                 conn,
@@ -205,6 +172,7 @@ class AnswerService:
                 envelope_id=envelope_id,
                 actor=key.actor,
                 expect="received",
+                now=when,
             )
             repo.append_audit(
                 conn,
@@ -219,28 +187,22 @@ class AnswerService:
 
     def close_windows(self, now: dt.datetime | None = None) -> int:
         """Mark TICARIFATURA invoices unanswered for 8 days ``accepted`` (``no-answer``)."""
-        when = now or dt.datetime.now(dt.UTC)
+        when = now or self.clock()
         with self.db.system() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT tenant_id, document_id FROM documents WHERE profile = 'TICARIFATURA' "
-                    "AND ((direction = 'out' AND status IN ('delivered', 'processing', 'sent')) "
-                    "OR (direction = 'in' AND status = 'received')) AND created_at < :limit"
-                ),
-                {"limit": when - ANSWER_WINDOW},
-            ).all()
+            waiting = documents.unanswered_ticarifatura(conn, created_before=when - ANSWER_WINDOW)
         closed = 0
-        for tenant_id, document_id in rows:
-            with self.db.tenant(tenant_id) as conn:
+        for ref in waiting:
+            with self.db.tenant(ref.tenant_id) as conn:
                 done = record_answer(
                     conn,
-                    tenant_id,
-                    document_id,
+                    ref.tenant_id,
+                    ref.document_id,
                     answer="KABUL",
                     reason="8 gün içinde yanıt verilmedi / no answer within 8 days",
                     envelope_id=None,
                     actor="system",
                     expect="delivered|processing|sent|received",
+                    now=when,
                     code="no-answer",
                 )
                 closed += done

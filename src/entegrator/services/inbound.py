@@ -16,7 +16,6 @@ documents along (``SendingService.settle``).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import re
@@ -25,18 +24,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from entegrator.clock import Clock, utc_now
+from entegrator.documents.authorities import GIB_ALIAS, GIB_VKN
 from entegrator.envelope.errors import EnvelopeError
-from entegrator.envelope.sbdh import GIB_ALIAS, GIB_VKN, Envelope, EnvelopeType
+from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
+from entegrator.lifecycle import DocumentStatus
 from entegrator.rules import Severity, Validator
 from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
 from entegrator.services.webhooks import notify_document
-from entegrator.store import Database, repo
+from entegrator.store import Database, blobs, documents, events, inbound, parties, repo
 from entegrator.store.ids import created_at, uuid7
 
 __all__ = ["INBOUND_TASK", "InboundFault", "InboundService"]
@@ -48,6 +50,8 @@ _FILE_NAME = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
 )
 RECEIVED = "Zarf alındı."
+# The status an incoming invoice is filed in (the lifecycle's first for it).
+_RECEIVED = DocumentStatus.RECEIVED
 
 
 class InboundFault(Exception):  # noqa: N818 - answered as a SOAP fault with GİB's code
@@ -83,8 +87,10 @@ class InboundService:
         *,
         trust: Sequence[x509.Certificate] = (),
         require_gib_seal: bool = True,
+        clock: Clock = utc_now,
     ) -> None:
         self.db = db
+        self.clock = clock
         self.validator = validator
         self.sending = sending  # answers delivered documents with a system response
         # Signatures on delivered documents must chain to these (Kamu SM's roots).
@@ -96,7 +102,7 @@ class InboundService:
         """Store a delivered envelope before it is acknowledged; raises :class:`InboundFault`."""
         if not _FILE_NAME.match(file_name):
             raise InboundFault(2006, "Zarf adı GUID olmalı")
-        computed = hashlib.md5(data).hexdigest()
+        computed = hashlib.md5(data, usedforsecurity=False).hexdigest()
         if computed.lower() != md5.strip().lower():
             raise InboundFault(2000, "Özet değerleri farklı")
         try:
@@ -104,31 +110,21 @@ class InboundService:
         except EnvelopeError as exc:
             raise InboundFault(2005, f"Zarf okunamadı ({exc.gib_code}): {exc.text_tr}") from None
         with self.db.unscoped() as conn:
-            tenant = conn.execute(
-                text("SELECT entegrator_alias_tenant(:a, :k)"),
-                {"a": envelope.receiver.alias, "k": _alias_kind(envelope)},
-            ).scalar()
-        if tenant is None:
+            tenant_id = inbound.alias_tenant(conn, envelope.receiver.alias, _alias_kind(envelope))
+        if tenant_id is None:
             raise InboundFault(2005, f"Etiket bu entegratörde değil: {envelope.receiver.alias}")
-        tenant_id = uuid.UUID(str(tenant))
         envelope_id = file_name.removesuffix(".zip").upper()
         with self.db.tenant(tenant_id) as conn:
-            stored = conn.execute(
-                text(
-                    "INSERT INTO inbound_envelopes (tenant_id, envelope_id, file_name, md5, data, "
-                    "envelope_type) VALUES (:t, :e, :f, :m, :d, :ty) "
-                    "ON CONFLICT (tenant_id, envelope_id) DO NOTHING RETURNING envelope_id"
-                ),
-                {
-                    "t": tenant_id,
-                    "e": envelope_id,
-                    "f": file_name,
-                    "m": computed,
-                    "d": data,
-                    "ty": envelope.type.value,
-                },
-            ).first()
-            if stored is not None:
+            stored = inbound.store_envelope(
+                conn,
+                tenant_id,
+                envelope_id,
+                file_name=file_name,
+                md5=computed,
+                data=data,
+                envelope_type=envelope.type.value,
+            )
+            if stored:
                 wake_inbound(conn, tenant_id)
                 repo.append_audit(
                     conn,
@@ -138,18 +134,12 @@ class InboundService:
                     target=envelope_id,
                     data={"type": envelope.type.value, "from": envelope.sender.alias},
                 )
-        return Received(tenant_id, envelope_id, computed, duplicate=stored is None)
+        return Received(tenant_id, envelope_id, computed, duplicate=not stored)
 
     def status_of(self, envelope_id: str) -> tuple[uuid.UUID, int, str] | None:
         """(tenant, code, detail) of a delivered envelope, for ``getApplicationResponse``."""
         with self.db.system() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT tenant_id, status, code, detail FROM inbound_envelopes "
-                    "WHERE envelope_id = :e"
-                ),
-                {"e": envelope_id.upper()},
-            ).first()
+            row = inbound.find(conn, envelope_id.upper())
         if row is None:
             return None
         code = row.code or (1200 if row.status == "processed" else 1100)
@@ -164,18 +154,11 @@ class InboundService:
     def process_next(self, tenant_id: uuid.UUID) -> bool:
         """Process the tenant's oldest waiting envelope; False when none is waiting."""
         with self.db.tenant(tenant_id) as conn:
-            row = conn.execute(
-                text(
-                    "SELECT envelope_id, file_name, data FROM inbound_envelopes "
-                    "WHERE tenant_id = :t AND status = 'received' ORDER BY received_at "
-                    "LIMIT 1 FOR UPDATE SKIP LOCKED"
-                ),
-                {"t": tenant_id},
-            ).first()
+            row = inbound.next_waiting(conn, tenant_id)
             if row is None:
                 return False
             code, detail, envelope = self._file(
-                conn, tenant_id, row.envelope_id, row.file_name, bytes(row.data)
+                conn, tenant_id, row.envelope_id, row.file_name, row.data
             )
             if (
                 self.sending is not None
@@ -189,19 +172,7 @@ class InboundService:
                     code=code,
                     description=detail or status(code).text_tr,
                 )
-            conn.execute(
-                text(
-                    "UPDATE inbound_envelopes SET status = :s, code = :c, detail = :d, "
-                    "processed_at = now() WHERE tenant_id = :t AND envelope_id = :e"
-                ),
-                {
-                    "s": "processed" if code == 1200 else "refused",
-                    "c": code,
-                    "d": detail,
-                    "t": tenant_id,
-                    "e": row.envelope_id,
-                },
-            )
+            inbound.record_outcome(conn, tenant_id, row.envelope_id, code=code, detail=detail)
         return True
 
     def _file(
@@ -303,25 +274,20 @@ class InboundService:
         status_ = ANSWER_STATUS.get(facts.response_code)
         if status_ is None:
             return
-        row = conn.execute(
-            text(
-                "SELECT document_id FROM document_keys WHERE tenant_id = :t "
-                "AND direction = 'out' AND ettn = :e"
-            ),
-            {"t": tenant_id, "e": facts.reference.upper()},
-        ).first()
-        if row is None:
+        document_id = documents.outgoing_by_ettn(conn, tenant_id, facts.reference)
+        if document_id is None:
             log.warning("answer %s names no invoice of ours: %s", envelope_id, facts.reference)
             return
         record_answer(
             conn,
             tenant_id,
-            row.document_id,
+            document_id,
             answer=facts.response_code,
             reason=facts.description,
             envelope_id=envelope_id,
             actor="gib",
             expect="delivered|processing|sent",
+            now=self.clock(),
         )
 
     def _file_invoice(
@@ -341,71 +307,39 @@ class InboundService:
         number = (root.findtext(f"{CBC}ID") or "").strip()
         doc_id = uuid7()
         created = created_at(doc_id)
-        known = conn.execute(
-            text(
-                "INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, "
-                "document_id, created_at) VALUES (:t, 'in', :e, :s, :n, :d, :c) "
-                "ON CONFLICT DO NOTHING RETURNING document_id"
-            ),
-            {
-                "t": tenant_id,
-                "e": ettn,
-                "s": facts["sender_id"] or "",
-                "n": number,
-                "d": doc_id,
-                "c": created,
-            },
-        ).first()
-        if known is None:
+        if not documents.claim_incoming_keys(
+            conn,
+            tenant_id,
+            doc_id,
+            created,
+            ettn=ettn,
+            sender_id=facts["sender_id"] or "",
+            number=number,
+        ):
             return  # the same invoice delivered before: filed once
-        digest = repo.put_blob(conn, tenant_id, document)
-        events = repo.chain(
+        digest = blobs.put_blob(conn, tenant_id, document)
+        chained = events.chain(
             doc_id,
             after_seq=0,
-            after_hash=repo.GENESIS,
+            after_hash=events.GENESIS,
             events=[("received", "received", {"envelope": envelope_id, "sha256": digest.hex()})],
             actor="gib",
             at=created,
         )
-        conn.execute(
-            text(
-                "INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, "
-                "profile, type, number, series, ettn, issue_date, sender_id, sender_name, "
-                "receiver_id, receiver_name, currency, line_extension, tax_exclusive, tax_total, "
-                "payable, status, gib_alias, xml_sha256, signed_sha256, event_count, head_hash, "
-                "updated_at) VALUES (:t, :d, :c, 'in', 'invoice', :profile, :type, :number, "
-                "NULL, :ettn, :issue_date, :sender_id, :sender_name, :receiver_id, "
-                ":receiver_name, :currency, :line_extension, :tax_exclusive, :tax_total, "
-                ":payable, 'received', :alias, :x, :x, :n, :h, :c)"
-            ),
-            {
-                "t": tenant_id,
-                "d": doc_id,
-                "c": created,
-                "number": number,
-                "ettn": ettn,
-                "x": digest,
-                "n": events[-1].seq,
-                "h": events[-1].hash,
-                "alias": sender_alias,
-                **facts,
-            },
-        )
-        conn.execute(
-            text(repo.EVENTS_INSERT),
-            {"t": tenant_id, "d": doc_id, "at": created, "actor": "gib"}
-            | repo.event_columns(events),
+        documents.insert_incoming(
+            conn,
+            tenant_id,
+            doc_id,
+            created,
+            status=_RECEIVED,
+            number=number,
+            ettn=ettn,
+            sender_alias=sender_alias,
+            xml_sha256=digest,
+            facts=facts,
+            events=chained,
+            actor="gib",
         )
         notify_document(conn, tenant_id, doc_id, "document.received")
         if facts["sender_id"]:
-            conn.execute(
-                text(
-                    "INSERT INTO parties (tenant_id, vkn_tckn, name) VALUES (:t, :v, :n) "
-                    "ON CONFLICT (tenant_id, vkn_tckn) DO NOTHING"
-                ),
-                {"t": tenant_id, "v": facts["sender_id"], "n": facts["sender_name"] or ""},
-            )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+            parties.remember(conn, tenant_id, facts["sender_id"], facts["sender_name"] or "")

@@ -11,28 +11,35 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lxml import etree
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from entegrator.clock import Clock, utc_now
 from entegrator.documents import safe_xml
-from entegrator.documents.codes import ProfileID
 from entegrator.documents.errors import DraftError, Problem, XMLError
 from entegrator.documents.identifiers import numbering
 from entegrator.documents.model import InvoiceDraft
 from entegrator.documents.ns import CAC, CBC, INVOICE
 from entegrator.errors import EntegratorError
+from entegrator.lifecycle import DocumentStatus
 from entegrator.rules import Finding, Report, Severity, Source, Validator
-from entegrator.store import Database, repo
+from entegrator.services import earsiv_routing
+from entegrator.services.earsiv_routing import BuyerNotRegisteredError, BuyerRegisteredError
+from entegrator.services.errors import RequestError
+from entegrator.store import Database, documents, gib_users, idempotency, repo, tenants
+from entegrator.store import events as store_events
+from entegrator.store import numbering as numbering_store
 from entegrator.store.ids import created_at, uuid7
+from entegrator.store.tenants import Tenant
 
 __all__ = [
     "BuyerNotRegisteredError",
@@ -40,6 +47,7 @@ __all__ = [
     "ConflictError",
     "InvoiceService",
     "IssueResult",
+    "RequestError",
     "ValidationFailedError",
     "draft_findings",
     "problem_findings",
@@ -65,15 +73,6 @@ class ValidationFailedError(EntegratorError):
         self.findings = findings or []
         data.setdefault("errors", sum(1 for f in self.findings if f.severity is Severity.ERROR))
         super().__init__(**data)
-
-
-class RequestError(EntegratorError):
-    """The request is unusable as it stands (422)."""
-
-    code = "INVALID_REQUEST"
-    message_tr = "İstek geçersiz: {detail_tr}"
-    message_en = "Invalid request: {detail_en}"
-    http_status = 422
 
 
 class ConflictError(EntegratorError):
@@ -221,19 +220,13 @@ def _renumber(root: etree._Element, old: str, new: str) -> None:
             node.text = new_uri
 
 
-@dataclass(frozen=True)
-class Tenant:
-    tenant_id: uuid.UUID
-    vkn: str
-    name: str
-    default_series: str
-    earsiv_series: str
-
-
 class InvoiceService:
     """The outgoing-invoice use cases shared by the API, the CLI and the portal."""
 
-    def __init__(self, db: Database, validator: Validator, *, route: bool = False) -> None:
+    def __init__(
+        self, db: Database, validator: Validator, *, route: bool = False, clock: Clock = utc_now
+    ) -> None:
+        self.clock = clock
         self.db = db
         self.validator = validator
         # With GİB's user list at hand (``route``), every e-Fatura/e-Arşiv invoice is routed
@@ -244,14 +237,7 @@ class InvoiceService:
     # -- reading -----------------------------------------------------------------------------
 
     def tenant(self, conn: Connection, tenant_id: uuid.UUID) -> Tenant:
-        row = conn.execute(
-            text(
-                "SELECT tenant_id, vkn, name, default_series, earsiv_series FROM tenants "
-                "WHERE tenant_id = :t"
-            ),
-            {"t": tenant_id},
-        ).one()
-        return Tenant(*row)
+        return tenants.get_tenant(conn, tenant_id)
 
     def _cached_tenant(self, tenant_id: uuid.UUID) -> Tenant:
         """The tenant's VKN and series, read at most every ``TENANT_TTL`` seconds."""
@@ -283,7 +269,7 @@ class InvoiceService:
             draft = draft.model_copy(update={"ettn": ettn})
         xml = build_invoice(draft)
         report, root = self.validator.validate_parsed(xml, name="draft")
-        assert root is not None
+        assert root is not None  # noqa: S101 - type narrowing of an invariant
         return _Prepared(
             root=root,
             ettn=ettn,
@@ -302,7 +288,7 @@ class InvoiceService:
             root = None
         provisional = None
         number: str | None = None
-        year = dt.date.today().year
+        year = self.clock().astimezone(ZoneInfo("Europe/Istanbul")).year
         if root is not None and root.tag == f"{{{INVOICE}}}Invoice":
             issue = _text(root, f"{CBC}IssueDate") or ""
             if len(issue) >= 4 and issue[:4].isdigit():
@@ -347,16 +333,10 @@ class InvoiceService:
     def _replay(
         self, conn: Connection, tenant_id: uuid.UUID, key: str, request_sha256: bytes
     ) -> IssueResult | None:
-        row = conn.execute(
-            text(
-                "SELECT request_sha256, status_code, response FROM idempotency_keys "
-                "WHERE tenant_id = :t AND key = :k"
-            ),
-            {"t": tenant_id, "k": key},
-        ).first()
+        row = idempotency.find(conn, tenant_id, key)
         if row is None or row.status_code == 0:
             return None
-        if bytes(row.request_sha256) != request_sha256:
+        if row.request_sha256 != request_sha256:
             raise ConflictError(
                 code_detail="idempotency-key-reused",
                 detail_tr=f"Idempotency-Key '{key}' başka bir istekle kullanılmış",
@@ -442,58 +422,28 @@ class InvoiceService:
                 ) from None
             return replay
 
-    # -- routing -----------------------------------------------------------------------------
+    # -- routing (``earsiv_routing``) --------------------------------------------------------
 
     def _registered(self, tenant_id: uuid.UUID, identifier: str | None) -> bool | None:
         """Whether GİB lists the buyer as an e-Fatura user; None while the list is empty
         (never fetched: nothing can be decided)."""
         with self.db.tenant(tenant_id) as conn:
-            row = conn.execute(
-                text(
-                    # Registered = at least one active mailbox (PK) to deliver to.
-                    "SELECT EXISTS (SELECT 1 FROM gib_users WHERE identifier = :i "
-                    "AND cardinality(mailboxes) > 0), "
-                    "EXISTS (SELECT 1 FROM gib_users)"
-                ),
-                {"i": identifier or ""},
-            ).one()
-        return bool(row[0]) if row[1] else None
+            return gib_users.is_registered(conn, identifier or "")
 
     def _route_draft(
         self, tenant_id: uuid.UUID, draft: InvoiceDraft
     ) -> tuple[InvoiceDraft, list[Finding]]:
-        if draft.profile not in EFATURA_PROFILES and draft.profile != EARSIV:
+        if not earsiv_routing.routed(draft.profile):
             return draft, []
         buyer = draft.customer.vkn or draft.customer.tckn
-        registered = self._registered(tenant_id, buyer)
-        if registered is None or registered == (draft.profile in EFATURA_PROFILES):
-            return draft, []
-        if registered:
-            raise _route_error(buyer, registered=True, where="profile")
-        update: dict[str, Any] = {"profile": ProfileID.EARSIVFATURA}
-        if draft.sending_type is None:
-            update["sending_type"] = "ELEKTRONIK"
-        finding = Finding(
-            code="routed-earsiv",
-            severity=Severity.INFO,
-            source=Source.DRAFT,
-            xpath="profile",
-            message_tr=f"Alıcı ({buyer}) e-Fatura kullanıcısı değil: {draft.profile} yerine "
-            "e-Arşiv faturası (EARSIVFATURA) düzenlendi",
-            message_en=f"The buyer ({buyer}) is not an e-Fatura user: issued as an e-Arşiv "
-            f"invoice (EARSIVFATURA) instead of {draft.profile}",
-        )
-        return draft.model_copy(update=update), [finding]
+        return earsiv_routing.route_draft(draft, self._registered(tenant_id, buyer))
 
     def _check_route(
         self, tenant_id: uuid.UUID, profile: str | None, buyer: str | None, *, where: str
     ) -> None:
-        """An XML the ERP made keeps its profile: one that does not fit the buyer is refused."""
-        if profile not in EFATURA_PROFILES and profile != EARSIV:
-            return
-        registered = self._registered(tenant_id, buyer)
-        if registered is not None and registered != (profile in EFATURA_PROFILES):
-            raise _route_error(buyer, registered=registered, where=where)
+        if earsiv_routing.routed(profile):
+            registered = self._registered(tenant_id, buyer)
+            earsiv_routing.check_profile(profile, buyer, registered, where=where)
 
     def _store(  # noqa: PLR0917 - the prepared pieces of one request
         self,
@@ -513,23 +463,18 @@ class InvoiceService:
         created = created_at(doc_id)
         try:
             with self.db.tenant(t) as conn:
-                if idempotency_key:
-                    # Claim the key first: a concurrent twin waits here for our commit.
-                    claimed = conn.execute(
-                        text(
-                            "INSERT INTO idempotency_keys (tenant_id, key, request_sha256, "
-                            "status_code, response) VALUES (:t, :k, :h, 0, '{}') "
-                            "ON CONFLICT DO NOTHING RETURNING key"
-                        ),
-                        {"t": t, "k": idempotency_key, "h": request_sha256},
-                    ).first()
-                    if claimed is None:
-                        raise _AlreadyTakenError
+                # Claim the key first: a concurrent twin waits here for our commit.
+                if idempotency_key and not idempotency.claim(
+                    conn, t, idempotency_key, request_sha256
+                ):
+                    raise _AlreadyTakenError
                 number = p.number
                 series = p.series
                 if number is None:
-                    assert series is not None and p.provisional is not None
-                    seq = repo.next_number(conn, t, series, p.year)  # the lock starts here
+                    assert series is not None and p.provisional is not None  # noqa: S101 - type narrowing
+                    seq = numbering_store.next_number(
+                        conn, t, series, p.year
+                    )  # the lock starts here
                     number = numbering.format_number(series, p.year, seq)
                     _renumber(p.root, p.provisional, number)
                 else:
@@ -537,8 +482,8 @@ class InvoiceService:
                     # consecutive, without gaps (VUK), and a number far ahead would leave
                     # the series unable to give the ones in between.
                     series, year, seq = numbering.split(number)
-                    if not repo.take_number(conn, t, series, year, seq):
-                        last = repo.last_number(conn, t, series, year)
+                    if not numbering_store.take_number(conn, t, series, year, seq):
+                        last = numbering_store.last_number(conn, t, series, year)
                         raise NumberNotNextError(
                             number=number,
                             expected=numbering.format_number(series, year, last + 1)
@@ -548,10 +493,10 @@ class InvoiceService:
                         )
                 xml = etree.tostring(p.root.getroottree(), xml_declaration=True, encoding="UTF-8")
                 digest = hashlib.sha256(xml).digest()
-                events = repo.chain(
+                events = store_events.chain(
                     doc_id,
                     after_seq=0,
-                    after_hash=repo.GENESIS,
+                    after_hash=store_events.GENESIS,
                     events=[
                         ("received", "draft", {"source": p.source, "sha256": digest.hex()}),
                         ("validated", "validated", {"warnings": len(warnings)}),
@@ -561,35 +506,29 @@ class InvoiceService:
                     at=created,
                 )
                 result = IssueResult(
-                    id=doc_id, ettn=p.ettn, number=number, status="validated", warnings=warnings
+                    id=doc_id,
+                    ettn=p.ettn,
+                    number=number,
+                    status=DocumentStatus.VALIDATED,
+                    warnings=warnings,
                 )
-                conn.execute(
-                    _ISSUE,
-                    {
-                        "t": t,
-                        "d": doc_id,
-                        "c": created,
-                        "at": created,
-                        "x": digest,
-                        "xml": xml,
-                        "size": len(xml),
-                        "vkn": tenant.vkn,
-                        "number": number,
-                        "series": series,
-                        "ettn": p.ettn,
-                        "actor": key.actor,
-                        "audit": json.dumps({"number": number, "ettn": p.ettn}),
-                        "job": json.dumps({"tenant_id": str(t)}),
-                        "lock": signer_lock(t),
-                        "queue": QUEUE,
-                        "task": SIGN_TASK,
-                        "idem": idempotency_key,
-                        "response": json.dumps(result.to_dict()),
-                        "n": len(events),
-                        "h": events[-1].hash,
-                        **repo.event_columns(events),
-                        **facts,
-                    },
+                documents.store_issued(
+                    conn,
+                    t,
+                    doc_id,
+                    created,
+                    xml=xml,
+                    status=DocumentStatus.VALIDATED.value,
+                    number=number,
+                    series=series,
+                    ettn=p.ettn,
+                    supplier_vkn=tenant.vkn,
+                    facts=facts,
+                    events=events,
+                    actor=key.actor,
+                    idempotency_key=idempotency_key,
+                    response=result.to_dict(),
+                    wake=(QUEUE, SIGN_TASK, signer_lock(t)),
                 )
                 return result
         except IntegrityError as exc:
@@ -604,81 +543,6 @@ class InvoiceService:
                     detail_en=f"this {what} is already used",
                 ) from None
             raise
-
-
-# Everything an accepted invoice writes, in one statement (data-modifying CTEs run whether or
-# not they are referenced; the job's CTE is referenced so that it runs too).
-_ISSUE = text(
-    """
-WITH
-  blob AS (
-    INSERT INTO blobs (tenant_id, sha256, size, data) VALUES (:t, :x, :size, :xml)
-    ON CONFLICT (tenant_id, sha256) DO NOTHING),
-  dkey AS (
-    INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, document_id,
-                               created_at)
-    VALUES (:t, 'out', :ettn, :vkn, :number, :d, :c)),
-  ev AS ("""
-    + repo.EVENTS_INSERT
-    + """),
-  party AS (
-    INSERT INTO parties (tenant_id, vkn_tckn, name)
-    SELECT :t, CAST(:receiver_id AS text), coalesce(CAST(:receiver_name AS text), '')
-     WHERE CAST(:receiver_id AS text) ~ '^[0-9]{10,11}$'
-    ON CONFLICT (tenant_id, vkn_tckn) DO NOTHING),
-  audit AS (
-    INSERT INTO audit_log (tenant_id, at, actor, action, target, data)
-    VALUES (:t, :c, :actor, 'invoice.issue', CAST(:d AS text), CAST(:audit AS jsonb))),
-  idem AS (
-    UPDATE idempotency_keys SET status_code = 201, response = CAST(:response AS jsonb)
-     WHERE tenant_id = :t AND key = CAST(:idem AS text)),
-  job AS (
-    SELECT entegrator_wake(:queue, :task, :lock, CAST(:job AS jsonb)) AS woke)
-INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, profile, type,
-                       number, series, ettn, issue_date, sender_id, sender_name, receiver_id,
-                       receiver_name, currency, line_extension, tax_exclusive, tax_total,
-                       payable, status, xml_sha256, event_count, head_hash, updated_at)
-SELECT :t, :d, :c, 'out', 'invoice', :profile, :type, :number, :series, :ettn, :issue_date,
-       :sender_id, :sender_name, :receiver_id, :receiver_name, :currency, :line_extension,
-       :tax_exclusive, :tax_total, :payable, 'validated', :x, :n, :h, :c
-  FROM job
-"""
-)
-
-
-EARSIV = "EARSIVFATURA"
-EFATURA_PROFILES = frozenset({"TEMELFATURA", "TICARIFATURA"})
-
-
-class BuyerNotRegisteredError(RequestError):
-    """An e-Fatura profile for a buyer GİB does not list: it must be an e-Arşiv invoice."""
-
-    code = "BUYER_NOT_EFATURA_USER"
-    message_tr = (
-        "Alıcı ({ident}) e-Fatura kullanıcısı değil: e-Arşiv faturası (EARSIVFATURA) düzenlenmeli"
-    )
-    message_en = (
-        "The buyer ({ident}) is not an e-Fatura user: issue an e-Arşiv invoice (EARSIVFATURA)"
-    )
-
-
-class BuyerRegisteredError(RequestError):
-    """An e-Arşiv invoice for a registered e-Fatura user, who must get an e-Fatura."""
-
-    code = "BUYER_IS_EFATURA_USER"
-    message_tr = (
-        "Alıcı ({ident}) e-Fatura kullanıcısı: e-Arşiv değil e-Fatura "
-        "(TEMELFATURA/TICARIFATURA) düzenlenmeli"
-    )
-    message_en = (
-        "The buyer ({ident}) is an e-Fatura user: issue an e-Fatura "
-        "(TEMELFATURA/TICARIFATURA), not an e-Arşiv invoice"
-    )
-
-
-def _route_error(buyer: str | None, *, registered: bool, where: str) -> RequestError:
-    cls = BuyerRegisteredError if registered else BuyerNotRegisteredError
-    return cls(where=where, ident=buyer or "-")
 
 
 class _AlreadyTakenError(Exception):

@@ -23,8 +23,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from entegrator import lifecycle
+from entegrator.clock import Clock, utc_now
 from entegrator.config import Settings
 from entegrator.documents.response import ResponseParty, build_system_response
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
@@ -35,8 +37,8 @@ from entegrator.gib.client import GibClient, GibUnavailableError
 from entegrator.gib.codes import fault as fault_info
 from entegrator.gib.codes import status as status_info
 from entegrator.gib.soap import GibFaultError
-from entegrator.services.webhooks import notify_document
-from entegrator.store import Database, repo
+from entegrator.lifecycle import DocumentStatus, backoff
+from entegrator.store import Database, aliases, documents, gib_users, outbound, repo
 from entegrator.store.ids import created_at
 
 __all__ = ["GTB_ALIASES", "GTB_VKN", "SEND_TASK", "SendingService", "wake_sender"]
@@ -62,15 +64,25 @@ def wake_sender(conn: Connection, tenant_id: uuid.UUID) -> bool:
 @dataclass(frozen=True)
 class Attempt:
     envelope_id: str
-    document_id: uuid.UUID
+    document_id: uuid.UUID | None  # None for a system response
     outcome: str  # sent, retry, failed
 
 
 class SendingService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        client: GibClient | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        """``client``: how GİB is reached (by default over HTTP, from the settings; a test or
+        a tool may hand in one over the simulator's in-process transport)."""
         self.db = db
         self.settings = settings
-        self._client: GibClient | None = None
+        self.clock = clock
+        self._client: GibClient | None = client
 
     def close(self) -> None:
         if self._client is not None:
@@ -87,7 +99,7 @@ class SendingService:
             s = self.settings
             if not s.gib_url:
                 raise GibUnavailableError(detail="ENTEGRATOR_GIB_URL is not set")
-            self._client = GibClient(
+            self._client = GibClient.over_http(
                 s.gib_url,
                 token=s.gib_token.get_secret_value() if s.gib_token else None,
                 cert=s.gib_client_cert,
@@ -105,24 +117,16 @@ class SendingService:
             raise GibUnavailableError(detail="ENTEGRATOR_GIB_USER_LIST_URL is not set")
         users = self.client.user_list(base)
         rows = [
-            {
-                "i": u.identifier,
-                "t": u.title,
-                "pk": users.mailboxes(u.identifier),
-                "gb": users.sender_units(u.identifier),
-            }
+            gib_users.GibUser(
+                identifier=u.identifier,
+                title=u.title,
+                mailboxes=users.mailboxes(u.identifier),
+                sender_units=users.sender_units(u.identifier),
+            )
             for u in users.users.values()
         ]
         with self.db.system() as conn:
-            conn.execute(text("DELETE FROM gib_users"))
-            if rows:
-                conn.execute(
-                    text(
-                        "INSERT INTO gib_users (identifier, title, mailboxes, sender_units) "
-                        "VALUES (:i, :t, :pk, :gb)"
-                    ),
-                    rows,
-                )
+            gib_users.replace_users(conn, rows)
         return len(rows)
 
     # -- sending -----------------------------------------------------------------------------
@@ -146,6 +150,7 @@ class SendingService:
             sender=ResponseParty(answered.receiver.identity, answered.receiver.title or "-"),
             receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
             envelope_date=answered.created.date(),
+            issued=self.clock(),
         )
         packed = pack(
             build_envelope(
@@ -153,22 +158,19 @@ class SendingService:
                 sender_alias=answered.receiver.alias,
                 receiver_alias=answered.sender.alias,
                 type=EnvelopeType.SYSTEMENVELOPE,
+                created=self.clock(),
             )
         )
         envelope_id = packed.name.removesuffix(".zip")
-        conn.execute(
-            text(
-                "INSERT INTO outbound_envelopes (tenant_id, envelope_id, kind, file_name, md5, "
-                "data, receiver_alias) VALUES (:t, :e, 'system', :f, :m, :d, :r)"
-            ),
-            {
-                "t": tenant_id,
-                "e": envelope_id,
-                "f": packed.name,
-                "m": packed.md5,
-                "d": packed.data,
-                "r": answered.sender.alias,
-            },
+        outbound.insert_envelope(
+            conn,
+            tenant_id,
+            envelope_id=envelope_id,
+            kind="system",
+            file_name=packed.name,
+            md5=packed.md5,
+            data=packed.data,
+            receiver_alias=answered.sender.alias,
         )
         wake_sender(conn, tenant_id)
         return envelope_id
@@ -186,47 +188,27 @@ class SendingService:
 
     def _envelope_next(self, tenant_id: uuid.UUID) -> bool:
         with self.db.tenant(tenant_id) as conn:
-            doc = conn.execute(
-                text(
-                    "SELECT document_id, created_at, profile, receiver_id, signed_sha256, "
-                    "event_count, head_hash FROM documents WHERE tenant_id = :t "
-                    "AND direction = 'out' "
-                    "AND status = 'queued' AND status_code IS NULL ORDER BY created_at LIMIT 1 "
-                    "FOR UPDATE SKIP LOCKED"
-                ),
-                {"t": tenant_id},
-            ).first()
+            doc = documents.lock_next_queued(conn, tenant_id)
             if doc is None:
                 return False
+            state = doc.state
             if doc.profile == "EARSIVFATURA":
                 # Not enveloped: an e-Arşiv invoice reaches GİB in the e-Arşiv report.
-                conn.execute(
-                    text(
-                        "UPDATE documents SET status_code = 'earsiv-report', status_detail = :d "
-                        "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
-                    ),
-                    {
-                        "d": "e-Arşiv faturası: e-Arşiv raporunu bekliyor / e-Arşiv invoice: "
-                        "waits for the e-Arşiv report",
-                        "t": tenant_id,
-                        "ca": doc.created_at,
-                        "id": doc.document_id,
-                    },
+                documents.set_status_code(
+                    conn,
+                    tenant_id,
+                    state.document_id,
+                    state.created_at,
+                    code="earsiv-report",
+                    detail="e-Arşiv faturası: e-Arşiv raporunu bekliyor / e-Arşiv invoice: "
+                    "waits for the e-Arşiv report",
                 )
                 return True
-            gb = conn.execute(
-                text(
-                    "SELECT alias FROM aliases WHERE tenant_id = :t AND kind = 'GB' "
-                    "AND document = 'Invoice' ORDER BY created_at LIMIT 1"
-                ),
-                {"t": tenant_id},
-            ).scalar()
-            pk = (
-                GTB_ALIASES.get(doc.profile)
-                or conn.execute(
-                    text("SELECT mailboxes[1] FROM gib_users WHERE identifier = :i"),
-                    {"i": doc.receiver_id},
-                ).scalar()
+            gb = aliases.first_alias(conn, tenant_id, kind="GB", document="Invoice")
+            pk = GTB_ALIASES.get(doc.profile or "") or (
+                gib_users.first_mailbox(conn, doc.receiver_id)
+                if doc.receiver_id is not None
+                else None
             )
             if gb is None or pk is None:
                 code = "no-sender-alias" if gb is None else "not-registered"
@@ -236,44 +218,33 @@ class SendingService:
                     else "Alıcı e-Fatura kullanıcısı değil (e-Arşiv gerekir) / the buyer is "
                     "not an e-Fatura user (needs e-Arşiv)"
                 )
-                conn.execute(
-                    text(
-                        "UPDATE documents SET status_code = :c, status_detail = :d "
-                        "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
-                    ),
-                    {
-                        "c": code,
-                        "d": detail,
-                        "t": tenant_id,
-                        "ca": doc.created_at,
-                        "id": doc.document_id,
-                    },
+                documents.set_status_code(
+                    conn, tenant_id, state.document_id, state.created_at, code=code, detail=detail
                 )
                 return True
-            signed = repo.get_blob(conn, tenant_id, bytes(doc.signed_sha256))
-            packed = pack(build_envelope([signed], sender_alias=gb, receiver_alias=pk))
+            if doc.signed_sha256 is None:  # pragma: no cover - a queued document is signed
+                raise LookupError(f"document {state.document_id} has no signed XML")
+            signed = repo.get_blob(conn, tenant_id, doc.signed_sha256)
+            packed = pack(
+                build_envelope([signed], sender_alias=gb, receiver_alias=pk, created=self.clock())
+            )
             envelope_id = packed.name.removesuffix(".zip")
-            conn.execute(
-                text(
-                    "INSERT INTO outbound_envelopes (tenant_id, envelope_id, document_id, "
-                    "document_created, file_name, md5, data, receiver_alias) "
-                    "VALUES (:t, :e, :d, :c, :f, :m, :data, :r)"
-                ),
-                {
-                    "t": tenant_id,
-                    "e": envelope_id,
-                    "d": doc.document_id,
-                    "c": doc.created_at,
-                    "f": packed.name,
-                    "m": packed.md5,
-                    "data": packed.data,
-                    "r": pk,
-                },
+            outbound.insert_envelope(
+                conn,
+                tenant_id,
+                envelope_id=envelope_id,
+                kind="document",
+                file_name=packed.name,
+                md5=packed.md5,
+                data=packed.data,
+                receiver_alias=pk,
+                document_id=state.document_id,
+                document_created=state.created_at,
             )
             self._transition(
                 conn,
                 tenant_id,
-                doc,
+                state,
                 "enveloped",
                 "queued",
                 {"envelope": envelope_id, "to": pk},
@@ -283,28 +254,14 @@ class SendingService:
 
     def _send_next(self, tenant_id: uuid.UUID) -> Attempt | None:
         with self.db.tenant(tenant_id) as conn:
-            row = conn.execute(
-                # MATERIALIZED: picked once. A subquery with LIMIT and SKIP LOCKED may be
-                # evaluated again per row of the join and lease more than one envelope.
-                text(
-                    "WITH d AS MATERIALIZED (SELECT envelope_id FROM outbound_envelopes "
-                    "WHERE tenant_id = :t AND status = 'pending' AND next_attempt_at <= now() "
-                    "ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                    "UPDATE outbound_envelopes o SET next_attempt_at = now() + :lease, "
-                    "attempts = o.attempts + 1 FROM d "
-                    "WHERE o.tenant_id = :t AND o.envelope_id = d.envelope_id "
-                    "RETURNING o.envelope_id, o.kind, o.document_id, o.file_name, "
-                    "o.md5, o.data, o.attempts"
-                ),
-                {"t": tenant_id, "lease": LEASE},
-            ).first()
+            row = outbound.lease_next_due(conn, tenant_id, lease=LEASE)
         if row is None:
             return None
         outcome: str = "sent"
         code: int | None = 1000
         detail: str | None = None
         try:
-            answer = self.client.send(row.file_name, bytes(row.data), row.md5)
+            answer = self.client.send(row.file_name, row.data, row.md5)
             if answer.hash and answer.hash.lower() != row.md5.lower():
                 outcome, code, detail = "retry", None, f"GİB computed MD5 {answer.hash}"
         except GibFaultError as exc:
@@ -316,28 +273,19 @@ class SendingService:
                 outcome, code, detail = "failed", exc.fault_code, exc.msg
         except GibUnavailableError as exc:
             outcome, code, detail = "retry", None, exc.text_en
-        pause = min(3600.0, 5.0 * 2 ** (row.attempts - 1))
+        pause = backoff(row.attempts, first=5.0, cap=3600.0)
         state = {"sent": "sent", "retry": "pending", "failed": "failed"}[outcome]
         if row.kind != "document" and state == "sent":
             state = "final"  # system responses and answers are not followed further
         with self.db.tenant(tenant_id) as conn:
-            conn.execute(
-                text(
-                    # A status pushed to us while we waited for this answer (``settle``)
-                    # stays: it is newer than what this answer says.
-                    "UPDATE outbound_envelopes SET status = CASE WHEN gib_code IS NULL "
-                    "THEN :s ELSE status END, gib_code = coalesce(gib_code, :c), "
-                    "last_error = :e, next_attempt_at = now() + make_interval(secs => :p) "
-                    "WHERE tenant_id = :t AND envelope_id = :id"
-                ),
-                {
-                    "s": state,
-                    "c": code,
-                    "e": detail,
-                    "p": pause,
-                    "t": tenant_id,
-                    "id": row.envelope_id,
-                },
+            outbound.record_attempt(
+                conn,
+                tenant_id,
+                row.envelope_id,
+                status=state,
+                gib_code=code,
+                error=detail,
+                retry_after_seconds=pause,
             )
             if outcome != "retry" and row.kind == "document":
                 doc = self._lock_document(conn, tenant_id, row.document_id)
@@ -372,18 +320,7 @@ class SendingService:
         if not self.configured:
             return 0
         with self.db.system() as conn:
-            tenants = (
-                conn.execute(
-                    text(
-                        "SELECT tenant_id FROM outbound_envelopes WHERE status = 'pending' "
-                        "AND next_attempt_at <= now() UNION SELECT tenant_id FROM documents "
-                        "WHERE direction = 'out' AND status = 'queued' AND status_code IS NULL "
-                        "AND updated_at < now() - interval '1 minute'"
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            tenants = outbound.tenants_with_due_work(conn)
             return sum(wake_sender(conn, t) for t in tenants)
 
     # -- following ---------------------------------------------------------------------------
@@ -393,25 +330,21 @@ class SendingService:
         if not self.configured:
             return 0
         with self.db.tenant(tenant_id) as conn:
-            waiting = conn.execute(
-                text(
-                    "SELECT envelope_id, document_id, gib_code FROM outbound_envelopes "
-                    "WHERE tenant_id = :t AND status = 'sent' AND kind = 'document'"
-                ),
-                {"t": tenant_id},
-            ).all()
+            waiting = outbound.envelopes_to_poll(conn, tenant_id)
         changed = 0
-        for envelope_id, _document_id, known in waiting:
+        for envelope in waiting:
             try:
-                facts = self.client.status(envelope_id)
+                facts = self.client.status(envelope.envelope_id)
             except (GibUnavailableError, GibFaultError, EntegratorError) as exc:
-                log.warning("status of %s: %s", envelope_id, exc)
+                log.warning("status of %s: %s", envelope.envelope_id, exc)
                 continue
             code = facts.status_code
-            if code is None or code == known:
+            if code is None or code == envelope.gib_code:
                 continue
             with self.db.tenant(tenant_id) as conn:
-                changed += self.settle(conn, tenant_id, envelope_id, code, facts.description)
+                changed += self.settle(
+                    conn, tenant_id, envelope.envelope_id, code, facts.description
+                )
         return changed
 
     def settle(
@@ -427,14 +360,7 @@ class SendingService:
 
         A status never moves the envelope back: GİB's 1200 arriving after the receiver's
         answer (1300), or a repeated report, is ignored."""
-        row = conn.execute(
-            text(
-                "SELECT envelope_id, kind, document_id, gib_code, status FROM "
-                "outbound_envelopes WHERE tenant_id = :t AND envelope_id = ANY(:e) FOR UPDATE"
-            ),
-            # Envelope ids are GUIDs; GİB and receivers quote them in either case.
-            {"t": tenant_id, "e": [envelope_id, envelope_id.lower(), envelope_id.upper()]},
-        ).first()
+        row = outbound.lock_standing(conn, tenant_id, envelope_id)
         if row is None:
             log.warning("a status %s for an envelope we did not send: %s", code, envelope_id)
             return False
@@ -443,18 +369,13 @@ class SendingService:
             return False
         if row.gib_code is not None and _rank(code) < _rank(row.gib_code):
             return False
-        conn.execute(
-            text(
-                "UPDATE outbound_envelopes SET gib_code = :c, status = :s "
-                "WHERE tenant_id = :t AND envelope_id = :e"
-            ),
-            {
-                "c": code,
-                # Whatever GİB reports, it has the envelope: no more sending.
-                "s": "final" if info.final else "sent",
-                "t": tenant_id,
-                "e": row.envelope_id,
-            },
+        outbound.set_gib_status(
+            conn,
+            tenant_id,
+            row.envelope_id,
+            gib_code=code,
+            # Whatever GİB reports, it has the envelope: no more sending.
+            status="final" if info.final else "sent",
         )
         if row.kind != "document":
             return True
@@ -474,20 +395,23 @@ class SendingService:
     # -- helpers -----------------------------------------------------------------------------
 
     @staticmethod
-    def _lock_document(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) -> Any:
-        return conn.execute(
-            text(
-                "SELECT document_id, created_at, event_count, head_hash, status FROM documents "
-                "WHERE tenant_id = :t AND created_at = :c AND document_id = :d FOR UPDATE"
-            ),
-            {"t": tenant_id, "c": created_at(document_id), "d": document_id},
-        ).one()
+    def _lock_document(
+        conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID | None
+    ) -> documents.DocumentState:
+        state = (
+            documents.lock_state(conn, tenant_id, document_id, created_at(document_id))
+            if document_id is not None
+            else None
+        )
+        if state is None:  # pragma: no cover - an envelope always names a document of its tenant
+            raise LookupError(f"no document {document_id}")
+        return state
 
-    @staticmethod
     def _transition(  # noqa: PLR0917 - one event and the document's new state
+        self,
         conn: Connection,
         tenant_id: uuid.UUID,
-        doc: Any,
+        doc: documents.DocumentState,
         event: str,
         status: str,
         data: dict[str, Any],
@@ -495,37 +419,25 @@ class SendingService:
         status_code: str | None = None,
         status_detail: str | None = None,
     ) -> None:
-        now = dt.datetime.now(dt.UTC)
-        count, head = repo.append_events(
+        target = DocumentStatus(status)
+        if not lifecycle.can_move(doc, target):
+            # A status GİB reports after the buyer already answered (a late 1300): the
+            # envelope keeps the code, the document keeps its answer.
+            log.info("document %s stays %s (GİB said %s)", doc.document_id, doc.status, status)
+            return
+        lifecycle.move(
             conn,
             tenant_id,
-            doc.document_id,
-            after_seq=doc.event_count,
-            after_hash=bytes(doc.head_hash),
-            events=[(event, status, data)],
+            doc,
+            target,
+            happened=[(event, status, data)],
             actor="gib",
-            at=now,
+            now=self.clock(),
+            code=status_code,
+            detail=status_detail,
+            # The ERP hears of what GİB says, not of our packing.
+            notify=event != "enveloped",
         )
-        conn.execute(
-            text(
-                "UPDATE documents SET status = :s, status_code = :c, status_detail = :d, "
-                "event_count = :n, head_hash = :h, updated_at = :now "
-                "WHERE tenant_id = :t AND created_at = :ca AND document_id = :id"
-            ),
-            {
-                "s": status,
-                "c": status_code,
-                "d": status_detail,
-                "n": count,
-                "h": head,
-                "now": now,
-                "t": tenant_id,
-                "ca": doc.created_at,
-                "id": doc.document_id,
-            },
-        )
-        if event != "enveloped":  # the ERP hears of what GİB says, not of our packing
-            notify_document(conn, tenant_id, doc.document_id, "document.status")
 
 
 def _rank(code: int) -> int:

@@ -9,6 +9,7 @@ it, so that a seal issued by one process verifies in another.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -59,7 +60,9 @@ def development_ca(cert_path: Path) -> TestCA:
     key_path = cert_path.with_suffix(".key")
     if not cert_path.exists():
         cert_path.parent.mkdir(parents=True, exist_ok=True)
-        cert_pem, key_pem = TestCA.create("entegrator Test SM").to_pem()
+        cert_pem, key_pem = TestCA.create(
+            "entegrator Test SM", now=dt.datetime.now(dt.UTC)
+        ).to_pem()
         suffix = f".{os.getpid()}.tmp"
         tmp_key, tmp_cert = key_path.with_suffix(suffix + "k"), cert_path.with_suffix(suffix)
         fd = os.open(tmp_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

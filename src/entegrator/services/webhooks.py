@@ -40,7 +40,6 @@ import logging
 import os
 import secrets
 import ssl
-import time
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -49,11 +48,14 @@ from typing import Any
 import httpx
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from entegrator.clock import Clock, utc_now
 from entegrator.errors import EntegratorError
+from entegrator.lifecycle.backoff import backoff
 from entegrator.services import _webhook_http as web
-from entegrator.store import Database, repo
+from entegrator.store import Database, documents, repo
+from entegrator.store import webhooks as hooks
 from entegrator.store.ids import created_at
 
 __all__ = [
@@ -97,34 +99,12 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 # One statement: the document as the ERP needs it, notified to every subscribed endpoint.
-_NOTIFY = text(
-    """
-SELECT entegrator_notify(CAST(:event AS text), jsonb_build_object(
-    'event', CAST(:event AS text),
-    'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-    'document', jsonb_build_object(
-        'id', d.document_id, 'direction', d.direction, 'kind', d.kind,
-        'profile', d.profile, 'type', d.type, 'number', d.number, 'ettn', d.ettn,
-        'issue_date', d.issue_date, 'status', d.status, 'status_code', d.status_code,
-        'status_detail', d.status_detail,
-        'sender', jsonb_build_object('id', d.sender_id, 'name', d.sender_name),
-        'receiver', jsonb_build_object('id', d.receiver_id, 'name', d.receiver_name),
-        'currency', d.currency, 'payable', CAST(d.payable AS text))))
-  FROM documents d
- WHERE d.tenant_id = :t AND d.created_at = :c AND d.document_id = :d
-"""
-)
-
-
 def notify_document(
     conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID, event: str
 ) -> None:
     """Notify the tenant's endpoints of ``event`` about the document as it now stands, in the
     caller's transaction (after its change)."""
-    conn.execute(
-        _NOTIFY,
-        {"event": event, "t": tenant_id, "c": created_at(document_id), "d": document_id},
-    )
+    documents.notify(conn, tenant_id, document_id, created_at(document_id), event)
 
 
 def _lock(secret: str, master: bytes, aad: str) -> tuple[bytes, bytes]:
@@ -151,10 +131,12 @@ class WebhookService:
         allow_private: bool = False,
         timeout: float = TIMEOUT,
         per_tenant: int = 2,
+        clock: Clock = utc_now,
     ) -> None:
         """``timeout``: one delivery at most, all of it; ``per_tenant``: deliveries of one
         tenant under way at once, across all workers."""
         self.db = db
+        self.clock = clock
         self.master = master
         self.allow_private = allow_private
         self.timeout = timeout
@@ -212,12 +194,14 @@ class WebhookService:
         webhook_id = uuid.uuid4()
         secret = "whsec_" + secrets.token_urlsafe(32)
         nonce, ciphertext = _lock(secret, self.master, f"{tenant_id}/{webhook_id}")
-        conn.execute(
-            text(
-                "INSERT INTO webhooks (tenant_id, webhook_id, url, events, secret_nonce, "
-                "secret_ciphertext) VALUES (:t, :w, :u, :e, :n, :c)"
-            ),
-            {"t": tenant_id, "w": webhook_id, "u": url, "e": chosen, "n": nonce, "c": ciphertext},
+        hooks.insert_endpoint(
+            conn,
+            tenant_id,
+            webhook_id,
+            url=url,
+            events=chosen,
+            secret_nonce=nonce,
+            secret_ciphertext=ciphertext,
         )
         return {"id": str(webhook_id), "url": url, "events": chosen, "secret": secret}
 
@@ -261,55 +245,28 @@ class WebhookService:
 
     @staticmethod
     def endpoints(conn: Connection, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
-        rows = conn.execute(
-            text(
-                "SELECT webhook_id, url, events, active, created_at FROM webhooks "
-                "WHERE tenant_id = :t ORDER BY created_at"
-            ),
-            {"t": tenant_id},
-        ).all()
         return [
             {
-                "id": str(r.webhook_id),
-                "url": r.url,
-                "events": list(r.events),
-                "active": r.active,
-                "created_at": r.created_at.isoformat(),
+                "id": str(e.webhook_id),
+                "url": e.url,
+                "events": e.events,
+                "active": e.active,
+                "created_at": e.created_at.isoformat(),
             }
-            for r in rows
+            for e in hooks.endpoints(conn, tenant_id)
         ]
 
     @staticmethod
     def deactivate(conn: Connection, tenant_id: uuid.UUID, webhook_id: uuid.UUID) -> bool:
         """Stop notifying an endpoint (what it was sent stays listed)."""
-        return bool(
-            conn.execute(
-                text(
-                    "UPDATE webhooks SET active = false WHERE tenant_id = :t "
-                    "AND webhook_id = :w AND active"
-                ),
-                {"t": tenant_id, "w": webhook_id},
-            ).rowcount
-        )
+        return hooks.deactivate(conn, tenant_id, webhook_id)
 
     @staticmethod
     def deliveries(
         conn: Connection, tenant_id: uuid.UUID, webhook_id: uuid.UUID, limit: int = 100
     ) -> list[dict[str, Any]] | None:
-        exists = conn.execute(
-            text("SELECT 1 FROM webhooks WHERE tenant_id = :t AND webhook_id = :w"),
-            {"t": tenant_id, "w": webhook_id},
-        ).first()
-        if exists is None:
+        if not hooks.exists(conn, tenant_id, webhook_id):
             return None
-        rows = conn.execute(
-            text(
-                "SELECT delivery_id, event, payload, status, attempts, last_status, last_error, "
-                "created_at, delivered_at FROM webhook_deliveries WHERE tenant_id = :t "
-                "AND webhook_id = :w ORDER BY created_at DESC LIMIT :l"
-            ),
-            {"t": tenant_id, "w": webhook_id, "l": limit},
-        ).all()
         return [
             {
                 "id": str(r.delivery_id),
@@ -322,7 +279,7 @@ class WebhookService:
                 "created_at": r.created_at.isoformat(),
                 "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
             }
-            for r in rows
+            for r in hooks.deliveries(conn, tenant_id, webhook_id, limit)
         ]
 
     # -- delivering ----------------------------------------------------------------------------
@@ -334,31 +291,11 @@ class WebhookService:
             delivered += attempt.outcome == "delivered"
         return delivered
 
-    def _claim(self, tenant_id: uuid.UUID) -> Any:
+    def _claim(self, tenant_id: uuid.UUID) -> hooks.Claimed | None:
         """Lease the tenant's oldest due notification, unless ``per_tenant`` are under way
         already (the lease marks them; one that outlives a dead worker lapses)."""
         with self.db.tenant(tenant_id) as conn:
-            # One claim per tenant at a time, so that the count stays true between workers.
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                {"k": f"webhooks:{tenant_id}"},
-            )
-            return conn.execute(
-                text(
-                    "WITH d AS MATERIALIZED (SELECT delivery_id FROM webhook_deliveries "
-                    "WHERE tenant_id = :t AND status = 'pending' AND next_attempt_at <= now() "
-                    "AND (SELECT count(*) FROM webhook_deliveries WHERE tenant_id = :t "
-                    "AND leased_until > now()) < :n "
-                    "ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                    "UPDATE webhook_deliveries x SET next_attempt_at = now() + :lease, "
-                    "leased_until = now() + :lease, attempts = x.attempts + 1 FROM d, webhooks w "
-                    "WHERE x.tenant_id = :t AND x.delivery_id = d.delivery_id "
-                    "AND w.tenant_id = x.tenant_id AND w.webhook_id = x.webhook_id "
-                    "RETURNING x.delivery_id, x.webhook_id, x.event, x.payload, x.attempts, "
-                    "w.url, w.active, w.secret_nonce, w.secret_ciphertext"
-                ),
-                {"t": tenant_id, "lease": LEASE, "n": self.per_tenant},
-            ).first()
+            return hooks.claim_next(conn, tenant_id, lease=LEASE, per_tenant=self.per_tenant)
 
     def _deliver_next(self, tenant_id: uuid.UUID) -> Delivered | None:
         row = self._claim(tenant_id)
@@ -371,8 +308,8 @@ class WebhookService:
         else:
             try:
                 secret = _unlock(
-                    bytes(row.secret_nonce),
-                    bytes(row.secret_ciphertext),
+                    row.secret_nonce,
+                    row.secret_ciphertext,
                     self.master,
                     f"{tenant_id}/{row.webhook_id}",
                 )
@@ -381,27 +318,20 @@ class WebhookService:
                 outcome, error = "failed", "the secret does not decrypt (installation key?)"
         if outcome == "retry" and row.attempts >= MAX_ATTEMPTS:
             outcome = "failed"
-        pause = min(6 * 3600.0, 10.0 * 2 ** (row.attempts - 1))
+        pause = backoff(row.attempts, first=10.0, cap=6 * 3600.0)
         with self.db.tenant(tenant_id) as conn:
-            conn.execute(
-                text(
-                    "UPDATE webhook_deliveries SET status = :s, last_status = :st, "
-                    "last_error = :e, next_attempt_at = now() + make_interval(secs => :p), "
-                    "leased_until = NULL, delivered_at = CASE WHEN :s = 'delivered' THEN now() END "
-                    "WHERE tenant_id = :t AND delivery_id = :d"
-                ),
-                {
-                    "s": {"delivered": "delivered", "retry": "pending"}.get(outcome, "failed"),
-                    "st": status,
-                    "e": error,
-                    "p": pause,
-                    "t": tenant_id,
-                    "d": row.delivery_id,
-                },
+            hooks.record_attempt(
+                conn,
+                tenant_id,
+                row.delivery_id,
+                status={"delivered": "delivered", "retry": "pending"}.get(outcome, "failed"),
+                http_status=status,
+                error=error,
+                retry_in=pause,
             )
         return Delivered(row.delivery_id, outcome)
 
-    def _post(self, row: Any, secret: str) -> tuple[str, int | None, str | None]:
+    def _post(self, row: hooks.Claimed, secret: str) -> tuple[str, int | None, str | None]:
         try:
             target = web.Target(row.url)
             addresses = web.resolve(target)
@@ -417,7 +347,7 @@ class WebhookService:
             "User-Agent": "entegrator-webhooks",
             "Entegrator-Event": row.event,
             "Entegrator-Delivery": str(row.delivery_id),
-            "Entegrator-Signature": signature(secret, int(time.time()), body),
+            "Entegrator-Signature": signature(secret, int(self.clock().timestamp()), body),
         }
         try:
             status = web.post(
@@ -442,13 +372,4 @@ def wake_webhooks(conn: Connection, tenant_id: uuid.UUID) -> bool:
 
 def due_tenants(conn: Connection) -> list[uuid.UUID]:
     """Tenants with notifications whose retry is due (for the periodic wake-up)."""
-    return list(
-        conn.execute(
-            text(
-                "SELECT DISTINCT tenant_id FROM webhook_deliveries WHERE status = 'pending' "
-                "AND next_attempt_at <= now()"
-            )
-        )
-        .scalars()
-        .all()
-    )
+    return hooks.due_tenants(conn)

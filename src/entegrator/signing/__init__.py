@@ -3,7 +3,7 @@
 >>> from entegrator.signing import TestCA, sign, verify
 """
 
-from entegrator.signing.certs import SigningKey, TestCA, identity_of, load_pkcs12, read_password
+from entegrator.signing.certs import SigningKey, TestCA, identity_of, load_pkcs12
 from entegrator.signing.errors import CertificateError, KeyFileError, NotSignableError, SigningError
 from entegrator.signing.verify import verify
 from entegrator.signing.xades import sign, sign_tree
@@ -17,7 +17,6 @@ __all__ = [
     "TestCA",
     "identity_of",
     "load_pkcs12",
-    "read_password",
     "sign",
     "sign_tree",
     "verify",

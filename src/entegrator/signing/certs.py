@@ -2,10 +2,15 @@
 
 A mali mühür is issued to a VKN (subject ``serialNumber`` = the 10-digit VKN); a personal
 qualified certificate (NES) carries the 11-digit TCKN the same way (``signing.md`` §1). Both
-usually arrive as a PKCS#12 file and a password.
+usually arrive as a PKCS#12 file and a password (the caller reads it: the core reads no
+environment and no file).
 
->>> ca = TestCA.create("Test Kök SM")
->>> seal = ca.issue(identity="9876543217", name="Örnek Yazılım A.Ş.")
+Time is an argument: the test CA's certificates are valid around the ``now`` the caller passes.
+
+>>> import datetime as dt
+>>> now = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+>>> ca = TestCA.create("Test Kök SM", now=now)
+>>> seal = ca.issue(identity="9876543217", name="Örnek Yazılım A.Ş.", now=now)
 >>> identity_of(seal.certificate)
 '9876543217'
 """
@@ -13,9 +18,7 @@ usually arrive as a PKCS#12 file and a password.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
 
 from cryptography import x509
@@ -32,7 +35,6 @@ __all__ = [
     "TestCA",
     "identity_of",
     "load_pkcs12",
-    "read_password",
 ]
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -92,8 +94,14 @@ class TestCA:
 
     @classmethod
     def create(
-        cls, name: str = "entegrator Test SM", *, key_type: str = "rsa", days: int = 3650
+        cls,
+        name: str = "entegrator Test SM",
+        *,
+        now: dt.datetime,
+        key_type: str = "rsa",
+        days: int = 3650,
     ) -> TestCA:
+        """A new CA, valid from a day before ``now`` for ``days`` days."""
         key = _new_key(key_type)
         subject = x509.Name(
             [
@@ -102,7 +110,6 @@ class TestCA:
                 x509.NameAttribute(NameOID.COMMON_NAME, name),
             ]
         )
-        now = dt.datetime.now(dt.UTC)
         cert = (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -136,18 +143,22 @@ class TestCA:
         *,
         identity: str,
         name: str,
+        now: dt.datetime,
         key_type: str = "rsa",
         not_before: dt.datetime | None = None,
         not_after: dt.datetime | None = None,
     ) -> SigningKey:
-        """A seal certificate shaped like a real one: serialNumber = VKN/TCKN, CN = the title."""
+        """A seal certificate shaped like a real one: serialNumber = VKN/TCKN, CN = the title.
+
+        Valid from ``not_before`` (default five minutes before ``now``) to ``not_after`` (default
+        three years after ``now``).
+        """
         if not (identity.isdigit() and len(identity) in (10, 11)):
             raise CertificateError(
                 detail_tr=f"kimlik 10 haneli VKN ya da 11 haneli TCKN olmalı: {identity}",
                 detail_en=f"the identity must be a 10-digit VKN or 11-digit TCKN: {identity}",
             )
         key = _new_key(key_type)
-        now = dt.datetime.now(dt.UTC)
         start = not_before or now - dt.timedelta(minutes=5)
         end = not_after or now + dt.timedelta(days=3 * 365)
         subject = x509.Name(
@@ -243,24 +254,3 @@ def load_pkcs12(data: bytes, password: bytes) -> SigningKey:
             detail_en="only RSA and ECDSA keys are supported",
         )
     return SigningKey(key, cert, tuple(chain))
-
-
-def read_password(*, env: str | None = None, file: Path | None = None) -> bytes:
-    """The PKCS#12 password from an environment variable or a file, never the command line."""
-    if env:
-        value = os.environ.get(env)
-        if value is None:
-            raise KeyFileError(
-                detail_tr=f"{env} ortam değişkeni tanımlı değil",
-                detail_en=f"the environment variable {env} is not set",
-            )
-        return value.encode()
-    if file is not None:
-        try:
-            return file.read_bytes().rstrip(b"\r\n")
-        except OSError as exc:
-            raise KeyFileError(
-                detail_tr=f"parola dosyası okunamadı: {exc.strerror}",
-                detail_en=f"the password file cannot be read: {exc.strerror}",
-            ) from None
-    return b""

@@ -3,8 +3,10 @@
 The ciphertext is bound to its tenant (associated data), so a row copied to another tenant
 does not decrypt. Only this module turns the stored bytes back into a usable key.
 
+>>> import datetime as dt
 >>> from entegrator.signing.certs import TestCA
->>> seal = TestCA.create().issue(identity="9876543217", name="Örnek A.Ş.")
+>>> now = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+>>> seal = TestCA.create(now=now).issue(identity="9876543217", name="Örnek A.Ş.", now=now)
 >>> master = bytes(32)
 >>> sealed = lock(seal, master, tenant="t1")
 >>> unlock(sealed, master, tenant="t1").certificate == seal.certificate

@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
-from entegrator.rules.findings import Finding, Severity, Source
-from entegrator.rules.paths import element_path, line_of
+from entegrator.findings import Finding, Severity, Source
+from entegrator.findings.paths import element_path, line_of
 from entegrator.signing.certs import identity_of
 from entegrator.signing.xades import (
     C14N,

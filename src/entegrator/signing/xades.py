@@ -14,6 +14,9 @@ its ``baslik``, and for a user-account message in ``oa:ApplicationArea/oa:Signat
 
 Before signing, the certificate must be valid at the signing time and its VKN/TCKN must be the
 document's issuer (GİB refuses anything else with 1176).
+
+Time is an argument: ``signing_time`` (aware; written in Turkish time) comes from the caller,
+who also decides whether it is the real time. The module reads no clock.
 """
 
 from __future__ import annotations
@@ -390,7 +393,7 @@ def sign(
     xml: bytes,
     key: SigningKey,
     *,
-    signing_time: dt.datetime | None = None,
+    signing_time: dt.datetime,
     check_certificate: bool = True,
 ) -> bytes:
     """Sign a UBL-TR document (Invoice, DespatchAdvice, ReceiptAdvice, ApplicationResponse) or
@@ -408,7 +411,7 @@ def sign_tree(
     root: etree._Element,
     key: SigningKey,
     *,
-    signing_time: dt.datetime | None = None,
+    signing_time: dt.datetime,
     check_certificate: bool = True,
 ) -> bytes:
     """:func:`sign` for a tree already parsed (and validated) by the caller, which it changes.
@@ -416,7 +419,7 @@ def sign_tree(
     A pipeline that has just validated the document hands over its tree and saves a parse.
     """
     root = _without_prolog(root)
-    when = (signing_time or dt.datetime.now(ISTANBUL)).astimezone(ISTANBUL).replace(microsecond=0)
+    when = signing_time.astimezone(ISTANBUL).replace(microsecond=0)
     if check_certificate:
         _check_certificate(key, root, when)
     content = _extension_content(root)

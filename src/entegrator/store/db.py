@@ -13,6 +13,7 @@ Two engines share one server:
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import uuid
 import warnings
@@ -26,6 +27,7 @@ from sqlalchemy.engine import make_url
 __all__ = [
     "APP_ROLE",
     "Database",
+    "clear_stale_pids",
     "embedded_url",
     "is_unavailable",
     "resolve_url",
@@ -55,18 +57,22 @@ def libpq_url(url: str) -> str:
 def embedded_url(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL under ``data_dir/pgdata``; its URL.
 
-    The server keeps its data across restarts and stops when the last process using it exits.
+    The server keeps its data across restarts and stops when the last process using it exits
+    (normally, or on SIGINT/SIGTERM, which the commands turn into a normal exit). Processes
+    that died without saying so (SIGKILL, a crash) are struck from its lists first, or the
+    server would wait for them for ever and never stop.
     """
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
         import pgserver  # the embedded server is optional when a URL is configured
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(  # type: ignore[attr-defined]
-        data_dir.resolve() / "pgdata", cleanup_mode="stop"
-    )
+    pgdata = data_dir.resolve() / "pgdata"
+    with pgserver.postgres_server.PostgresServer._lock:  # as pgserver edits its lists
+        clear_stale_pids(pgdata)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
     exists = server.psql(
-        f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"
+        f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"  # noqa: S608 - a constant name
     ).strip()
     if "1 row" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
@@ -75,6 +81,53 @@ def embedded_url(data_dir: Path) -> str:
 
 
 _SERVERS: list[Any] = []
+
+# pgserver's list of the processes using a server, next to the data; the server stops when the
+# last of them exits.
+_HANDLE_PIDS = ".handle_pids.json"
+
+
+def clear_stale_pids(pgdata: Path) -> None:
+    """Strike processes that are gone from the pid files of the embedded server at ``pgdata``.
+
+    * pgserver's process list: a process that was killed stays listed, so the server never
+      finds itself the last one's and is never stopped.
+    * PostgreSQL's ``postmaster.pid``: when the process it names is gone, or is no longer a
+      postgres (its number reused), pgserver would take the server for running and join it.
+    """
+    import psutil  # type: ignore[import-untyped]
+
+    listed = pgdata / _HANDLE_PIDS
+    if listed.is_file():
+        try:
+            pids = json.loads(listed.read_text())
+        except (OSError, ValueError):
+            pids = None
+        if not isinstance(pids, list):
+            log.warning("unreadable %s: started afresh", listed)
+            listed.unlink(missing_ok=True)
+        else:
+            alive = [p for p in pids if isinstance(p, int) and psutil.pid_exists(p)]
+            if alive != pids:
+                log.info(
+                    "embedded PostgreSQL: %d stale process entries cleared", len(pids) - len(alive)
+                )
+                listed.write_text(json.dumps(alive))
+    postmaster = pgdata / "postmaster.pid"
+    try:
+        first = postmaster.read_text().split("\n", 1)[0].strip()
+    except OSError:
+        return
+    if not _is_postgres(first, psutil):
+        log.info("embedded PostgreSQL: stale postmaster.pid (process %s is gone) removed", first)
+        postmaster.unlink(missing_ok=True)
+
+
+def _is_postgres(pid: str, psutil: Any) -> bool:
+    try:
+        return bool(psutil.Process(int(pid)).name() in ("postgres", "postmaster"))
+    except (ValueError, psutil.Error):
+        return False
 
 
 def resolve_url(database_url: str | None, data_dir: Path) -> str:
@@ -151,7 +204,7 @@ class Database:
         tid = uuid.UUID(str(tenant_id))  # a UUID, hence safe to write into the statement
         with self.engine.connect() as conn:
             raw = conn.connection.dbapi_connection
-            assert raw is not None
+            assert raw is not None  # noqa: S101 - type narrowing of an invariant
             raw.execute(f"BEGIN; SET LOCAL entegrator.tenant_id = '{tid}'")
             try:
                 yield conn
@@ -204,7 +257,7 @@ class Database:
         from alembic.script import ScriptDirectory
 
         head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-        assert head is not None
+        assert head is not None  # noqa: S101 - type narrowing of an invariant
         return head
 
     def ensure_partitions(self, months_ahead: int = 3) -> None:

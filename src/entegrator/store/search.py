@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from entegrator.store.repo import DOCUMENT_COLUMNS, DocumentRow
+from entegrator.store.documents import DOCUMENT_COLUMNS, DocumentRow
 
 __all__ = ["DocumentFilters", "Position", "search_documents"]
 
@@ -83,8 +83,9 @@ def search_documents(
     if cursor is not None:
         where.append("(created_at, document_id) < (:c_at, :c_id)")
         params["c_at"], params["c_id"] = cursor.created_at, cursor.document_id
+    # Constant columns and clauses; every value is bound.
     sql = (
-        f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE {' AND '.join(where)} "
+        f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE {' AND '.join(where)} "  # noqa: S608
         "ORDER BY created_at DESC, document_id DESC LIMIT :limit"
     )
     return [DocumentRow.from_row(r) for r in conn.execute(text(sql), params)]

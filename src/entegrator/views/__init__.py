@@ -247,5 +247,6 @@ def render_pdf(html: str) -> bytes:
     for page in document.pages:
         page.links[:] = [link for link in page.links if _allowed_link(link[0], link[1])]
     pdf = document.write_pdf()
-    assert pdf is not None
+    if pdf is None:  # WeasyPrint returns None only when given a target to write to
+        raise RuntimeError("WeasyPrint returned no PDF")
     return bytes(pdf)

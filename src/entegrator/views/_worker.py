@@ -151,8 +151,10 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     os.nice(NICE)
     logging.basicConfig(level=logging.WARNING, format="render worker: %(message)s")
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    # WeasyPrint announces each rendering step and fontTools each table it subsets at INFO,
+    # several lines per PDF; their warnings (a bad stylesheet, a missing font) are kept.
+    for name in ("weasyprint", "fontTools"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     import entegrator.views  # noqa: F401 - what every job needs
 
     write_frame(answers, {"ok": True, "ready": True})

@@ -144,7 +144,8 @@ class _Worker:
     """
 
     def __init__(self, process: subprocess.Popen[bytes], limits: RenderLimits) -> None:
-        assert process.stdin is not None and process.stdout is not None
+        if process.stdin is None or process.stdout is None:
+            raise RuntimeError("the render worker was started without pipes")
         self.process = process
         self.limits = limits
         self.requests = process.stdin.fileno()
@@ -158,7 +159,8 @@ class _Worker:
     async def start(cls, limits: RenderLimits) -> _Worker:
         args = [str(limits.memory_mb), str(limits.max_output_bytes)]
         try:
-            process = subprocess.Popen(
+            # Our own interpreter and module; the arguments are two integers.
+            process = subprocess.Popen(  # noqa: S603
                 [sys.executable, "-m", "entegrator.views._worker", *args],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

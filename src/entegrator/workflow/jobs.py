@@ -30,9 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import procrastinate
-from procrastinate import PsycopgConnector, RetryStrategy
+from procrastinate import JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.worker import Worker
-from sqlalchemy import text
 
 from entegrator.runtime import Runtime
 from entegrator.services.inbound import INBOUND_TASK
@@ -40,59 +39,58 @@ from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 from entegrator.services.sending import SEND_TASK
 from entegrator.services.webhooks import QUEUE as WEBHOOK_QUEUE
 from entegrator.services.webhooks import WEBHOOK_TASK, due_tenants, wake_webhooks
-from entegrator.store import Database
+from entegrator.store import Database, outbound
+from entegrator.store import jobs as jobs_store
 from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus, supervise
 
 __all__ = ["make_app", "recover_stalled", "run_worker", "supervise_worker", "sweep"]
 
 log = logging.getLogger(__name__)
 
-_runtime: Runtime | None = None
-_webhook_threads: ThreadPoolExecutor | None = None
+
+def _rt(context: JobContext) -> Runtime:
+    """The runtime the worker running this job was started with (its additional context)."""
+    runtime = context.additional_context.get("runtime")
+    if not isinstance(runtime, Runtime):  # pragma: no cover - tasks run only inside a worker
+        raise TypeError("the job runs outside an entegrator worker")
+    return runtime
 
 
-def _rt() -> Runtime:
-    if _runtime is None:  # pragma: no cover - tasks run only inside a worker
-        raise RuntimeError("the worker's runtime is not set")
-    return _runtime
+def sign_pending(context: JobContext, tenant_id: str) -> int:
+    return _rt(context).signing.sign_pending(uuid.UUID(tenant_id))
 
 
-def sign_pending(tenant_id: str) -> int:
-    return _rt().pipeline.sign_pending(uuid.UUID(tenant_id))
+def process_inbound(context: JobContext, tenant_id: str) -> int:
+    return _rt(context).inbound.process_pending(uuid.UUID(tenant_id))
 
 
-def process_inbound(tenant_id: str) -> int:
-    return _rt().inbound.process_pending(uuid.UUID(tenant_id))
+def send_pending(context: JobContext, tenant_id: str) -> int:
+    return _rt(context).sending.send_pending(uuid.UUID(tenant_id))
 
 
-def send_pending(tenant_id: str) -> int:
-    return _rt().sending.send_pending(uuid.UUID(tenant_id))
-
-
-async def deliver_webhooks(tenant_id: str) -> int:
+async def deliver_webhooks(context: JobContext, tenant_id: str) -> int:
     """On the webhook threads: the default executor runs the other jobs, and a slow ERP must
     not take a thread they need."""
-    if _webhook_threads is None:  # pragma: no cover - tasks run only inside a worker
-        raise RuntimeError("the worker's webhook threads are not set")
-    deliver = _rt().webhooks.deliver_pending
-    return await asyncio.get_running_loop().run_in_executor(
-        _webhook_threads, deliver, uuid.UUID(tenant_id)
-    )
+    threads = context.additional_context.get("threads")
+    if not isinstance(threads, ThreadPoolExecutor):  # pragma: no cover - inside a worker only
+        raise TypeError("the job runs outside the webhooks worker")
+    deliver = _rt(context).webhooks.deliver_pending
+    return await asyncio.get_running_loop().run_in_executor(threads, deliver, uuid.UUID(tenant_id))
 
 
-def webhooks_due(timestamp: int) -> int:
+def webhooks_due(context: JobContext, timestamp: int) -> int:
     """Wake a delivery job for tenants whose notifications are due for a retry (every
     minute); how many tenants were woken."""
     del timestamp
-    with _rt().db.system() as conn:
+    with _rt(context).db.system() as conn:
         return sum(wake_webhooks(conn, t) for t in due_tenants(conn))
 
 
-def follow_gib(timestamp: int) -> int:
+def follow_gib(context: JobContext, timestamp: int) -> int:
     """Every minute: wake senders whose retries are due and ask GİB about everything sent and
     not final yet; every hour close the 8-day answer windows; every two hours refresh the
     registered-user list. How many documents changed."""
-    rt = _rt()
+    rt = _rt(context)
     if not rt.sending.configured:
         return 0
     rt.sending.wake_due()  # retries whose time has come (GİB was down, say)
@@ -104,39 +102,23 @@ def follow_gib(timestamp: int) -> int:
         except Exception:  # keep following statuses with the list we have
             log.exception("refreshing GİB's user list failed")
     with rt.db.system() as conn:
-        tenants = (
-            conn.execute(
-                text("SELECT DISTINCT tenant_id FROM outbound_envelopes WHERE status = 'sent'")
-            )
-            .scalars()
-            .all()
-        )
+        tenants = outbound.tenants_awaiting_gib(conn)
     return sum(rt.sending.poll(t) for t in tenants)
-
-
-_WAITING = text(
-    "SELECT DISTINCT d.tenant_id FROM documents d "
-    "WHERE d.status = 'validated' AND d.status_code IS NULL "
-    "AND d.updated_at < now() - CAST(:idle AS interval) "
-    "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task "
-    "AND j.status IN ('todo', 'doing') "
-    "AND j.args->>'tenant_id' = d.tenant_id::text)"
-)
 
 
 def wake_waiting(db: Database, *, idle: str) -> int:
     """Wake a signer for tenants whose documents have waited in ``validated`` for ``idle``
     (a PostgreSQL interval) with no live job; how many tenants were woken."""
     with db.system() as conn:
-        tenants = conn.execute(_WAITING, {"task": SIGN_TASK, "idle": idle}).scalars().all()
+        tenants = jobs_store.waiting_without_job(conn, task=SIGN_TASK, idle=idle)
         return sum(wake_signer(conn, tenant_id) for tenant_id in tenants)
 
 
-def sweep(timestamp: int) -> int:
+def sweep(context: JobContext, timestamp: int) -> int:
     """Wake a signer for tenants whose documents wait in ``validated`` with no live job (a
     job that ran out of retries, say). Returns how many tenants were woken."""
     del timestamp
-    rt = _rt()
+    rt = _rt(context)
     woken = wake_waiting(rt.db, idle="2 minutes")
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
     return woken
@@ -156,26 +138,29 @@ def make_app(database_url: str) -> procrastinate.App:
         (SEND_TASK, send_pending, QUEUE),
         (WEBHOOK_TASK, deliver_webhooks, WEBHOOK_QUEUE),
     ):
-        app.task(name=name, queue=queue, retry=RetryStrategy(max_attempts=20, exponential_wait=2))(
-            work
-        )
+        app.task(
+            name=name,
+            queue=queue,
+            pass_context=True,
+            retry=RetryStrategy(max_attempts=20, exponential_wait=2),
+        )(work)
     for cron, periodic_id, task, queue in (
         ("* * * * *", "webhooks-due", webhooks_due, WEBHOOK_QUEUE),
         ("* * * * *", "follow-gib", follow_gib, QUEUE),
         ("*/5 * * * *", "sweep", sweep, QUEUE),
     ):
         name = f"entegrator.{task.__name__}"
-        app.periodic(cron=cron, periodic_id=periodic_id)(app.task(name=name, queue=queue)(task))
+        app.periodic(cron=cron, periodic_id=periodic_id)(
+            app.task(name=name, queue=queue, pass_context=True)(task)
+        )
     return app
 
 
 async def _run_webhook_worker(app: procrastinate.App, runtime: Runtime, *, wait: bool) -> None:
     """The ``webhooks`` queue in slots and threads of its own, beside the ``documents`` one;
     runs until cancelled (or, with ``wait=False``, until idle)."""
-    global _webhook_threads  # noqa: PLW0603 - one runtime per worker process
     s = runtime.settings
     threads = ThreadPoolExecutor(s.webhook_concurrency, thread_name_prefix="webhooks")
-    _webhook_threads = threads
     try:
         await app.run_worker_async(
             queues=[WEBHOOK_QUEUE],
@@ -185,6 +170,8 @@ async def _run_webhook_worker(app: procrastinate.App, runtime: Runtime, *, wait:
             install_signal_handlers=False,  # stopped with the documents worker
             update_heartbeat_interval=s.heartbeat_seconds,
             stalled_worker_timeout=s.stalled_after_seconds,
+            # The jobs find the runtime, and their threads, in their context.
+            additional_context={"runtime": runtime, "threads": threads},
         )
     finally:
         threads.shutdown(wait=False)
@@ -252,11 +239,9 @@ async def run_worker(
     It also returns, or raises, when it fails (the database went away): ``supervise_worker``
     runs it again. ``health`` follows its state.
     """
-    global _runtime  # noqa: PLW0603 - one runtime per worker process
-    _runtime = runtime
     s = runtime.settings
     health = health if health is not None else WorkerHealth()
-    runtime.pipeline  # noqa: B018 - load the master key before the first job
+    runtime.signing  # noqa: B018 - load the master key before the first job
     app = make_app(runtime.database_url)
     worker = _Worker(
         health=health,
@@ -266,6 +251,7 @@ async def run_worker(
         wait=wait,
         update_heartbeat_interval=s.heartbeat_seconds,
         stalled_worker_timeout=s.stalled_after_seconds,
+        additional_context={"runtime": runtime},  # the jobs find the runtime in their context
         **options,
     )
     async with app.open_async():

@@ -16,6 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from entegrator.lifecycle.backoff import backoff
+
 __all__ = ["WorkerHealth", "WorkerStatus", "restart_delay", "supervise"]
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def restart_delay(failures: int, *, first: float = FIRST_DELAY, most: float = MO
     >>> [restart_delay(n) for n in (1, 2, 3, 5, 6, 40)]
     [1.0, 2.0, 4.0, 16.0, 30.0, 30.0]
     """
-    return min(most, first * 2.0 ** min(failures - 1, 32))
+    return backoff(failures, first=first, cap=most)
 
 
 def _describe(exc: BaseException) -> str:

@@ -25,8 +25,11 @@ from entegrator.api.errors import (
 from entegrator.api.responses import AUTH, errors
 from entegrator.api.schemas import Invoice, InvoicePage, InvoiceSummary
 from entegrator.runtime import Runtime
-from entegrator.store import repo
+from entegrator.store.blobs import get_blob
+from entegrator.store.documents import DocumentRow, get_document
+from entegrator.store.events import list_events
 from entegrator.store.ids import created_at
+from entegrator.store.keys import ApiKey
 from entegrator.store.search import DocumentFilters, Position, search_documents
 from entegrator.views import CONTENT_SECURITY_POLICY
 from entegrator.views.sandbox import Renderer
@@ -64,7 +67,7 @@ FILE_RESPONSES = errors(
 SEARCH_RESPONSES = errors(*AUTH, 422)
 
 
-def load(runtime: Runtime, key: repo.ApiKey, document_id: str, direction: str) -> repo.DocumentRow:
+def load(runtime: Runtime, key: ApiKey, document_id: str, direction: str) -> DocumentRow:
     """The tenant's document of ``direction``; 404 for anything else, another tenant's
     document included (its existence is not revealed)."""
     try:
@@ -74,31 +77,31 @@ def load(runtime: Runtime, key: repo.ApiKey, document_id: str, direction: str) -
     if ident.version != 7:
         raise DocumentNotFoundError
     with runtime.db.tenant(key.tenant_id) as conn:
-        doc = repo.get_document(conn, key.tenant_id, ident, created_at(ident))
+        doc = get_document(conn, key.tenant_id, ident, created_at(ident))
     if doc is None or doc.direction != direction:
         raise DocumentNotFoundError
     return doc
 
 
-def document(runtime: Runtime, key: repo.ApiKey, document_id: str, direction: str) -> Invoice:
+def document(runtime: Runtime, key: ApiKey, document_id: str, direction: str) -> Invoice:
     """The document with its event log."""
     doc = load(runtime, key, document_id, direction)
     with runtime.db.tenant(key.tenant_id) as conn:
-        events = repo.list_events(conn, key.tenant_id, doc.document_id)
+        events = list_events(conn, key.tenant_id, doc.document_id)
     return Invoice.with_events(doc, events)
 
 
 def _signed(
-    runtime: Runtime, key: repo.ApiKey, document_id: str, direction: str
-) -> tuple[repo.DocumentRow, bytes]:
+    runtime: Runtime, key: ApiKey, document_id: str, direction: str
+) -> tuple[DocumentRow, bytes]:
     doc = load(runtime, key, document_id, direction)
     if doc.signed_sha256 is None:
         raise NotSignedYetError(status=doc.status)
     with runtime.db.tenant(key.tenant_id) as conn:
-        return doc, repo.get_blob(conn, key.tenant_id, doc.signed_sha256)
+        return doc, get_blob(conn, key.tenant_id, doc.signed_sha256)
 
 
-def xml_response(runtime: Runtime, key: repo.ApiKey, document_id: str, direction: str) -> Response:
+def xml_response(runtime: Runtime, key: ApiKey, document_id: str, direction: str) -> Response:
     """The signed XML exactly as stored; its SHA-256 is the ETag."""
     doc, data = _signed(runtime, key, document_id, direction)
     return Response(
@@ -119,7 +122,7 @@ def _view_headers(source: str, fallback: str | None) -> dict[str, str]:
 
 
 async def html_response(
-    runtime: Runtime, renderer: Renderer, key: repo.ApiKey, document_id: str, direction: str
+    runtime: Runtime, renderer: Renderer, key: ApiKey, document_id: str, direction: str
 ) -> Response:
     """The view, rendered in a limited worker process and awaited without a thread."""
     _doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction)
@@ -136,7 +139,7 @@ async def html_response(
 
 
 async def pdf_response(
-    runtime: Runtime, renderer: Renderer, key: repo.ApiKey, document_id: str, direction: str
+    runtime: Runtime, renderer: Renderer, key: ApiKey, document_id: str, direction: str
 ) -> Response:
     doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction)
     view = await renderer.pdf(xml)
@@ -200,7 +203,7 @@ def search_query(  # noqa: PLR0917 - one query parameter per filter
     return Search(filters, limit, None if cursor is None else decode_cursor(cursor))
 
 
-def search(runtime: Runtime, key: repo.ApiKey, direction: str, query: Search) -> InvoicePage:
+def search(runtime: Runtime, key: ApiKey, direction: str, query: Search) -> InvoicePage:
     """One page of the tenant's documents, newest first."""
     with runtime.db.tenant(key.tenant_id) as conn:
         rows = search_documents(
@@ -219,7 +222,7 @@ def search(runtime: Runtime, key: repo.ApiKey, direction: str, query: Search) ->
     )
 
 
-def encode_cursor(doc: repo.DocumentRow) -> str:
+def encode_cursor(doc: DocumentRow) -> str:
     raw = json.dumps([doc.created_at.isoformat(), str(doc.document_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

@@ -16,7 +16,7 @@ from entegrator.api.schemas import Invoice, InvoicePage, IssueResult
 from entegrator.runtime import Runtime
 from entegrator.services.invoices import IssueResult as Issued
 from entegrator.services.invoices import RequestError, ValidationFailedError
-from entegrator.store import repo
+from entegrator.store.keys import ApiKey
 
 __all__ = ["router"]
 
@@ -48,7 +48,7 @@ _ISSUE_BODY = {
 
 def _issue(
     runtime: Runtime,
-    key: repo.ApiKey,
+    key: ApiKey,
     body: bytes,
     media_type: str,
     *,

@@ -132,7 +132,8 @@ class _Writer:
 
     def signature(self, root: _E, d: InvoiceDraft) -> None:
         sup = d.supplier
-        assert d.number is not None
+        if d.number is None:
+            raise ValueError("the draft has no number (ensure_buildable assigns one)")
         sig = self.el(root, CAC + "Signature")
         self.el(sig, CBC + "ID", sup.identifier or "", schemeID="VKN_TCKN")
         signatory = self.el(sig, CAC + "SignatoryParty")
@@ -303,7 +304,8 @@ class _Writer:
 
 
 def _header(w: _Writer, root: _E, d: InvoiceDraft, totals: InvoiceTotals) -> None:
-    assert d.number is not None and d.ettn is not None
+    if d.number is None or d.ettn is None:
+        raise ValueError("the draft has no number or ETTN (ensure_buildable assigns them)")
     ext = w.el(
         w.el(w.el(root, EXT + "UBLExtensions"), EXT + "UBLExtension"), EXT + "ExtensionContent"
     )

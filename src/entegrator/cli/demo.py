@@ -1,0 +1,663 @@
+"""``entegrator demo``: GİB's network on one machine, end to end.
+
+Starts the GİB simulator and two integrator instances as separate processes, each on its own
+PostgreSQL database, registers three companies and runs the scenarios every integrator
+lives by:
+
+1. A sends a TICARIFATURA invoice to B (both served by integrator 1); B accepts it (KABUL).
+2. A sends a TEMELFATURA invoice to C, served by integrator 2.
+3. A invoices a buyer who is not an e-Fatura user: the invoice becomes an e-Arşiv invoice.
+4. Optionally (``--invoices N``): A sends N invoices to C; every one must arrive exactly once.
+
+Everything travels over HTTP on loopback, as in production: the API of each instance, GİB's
+``sendDocument`` and ``getApplicationResponse``, and GİB's deliveries to the integrators'
+``/gib/EFatura`` endpoints. The result is a table of each document's path and final status;
+the exit status is non-zero when any step failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from entegrator.config import Settings
+from entegrator.documents.identifiers import vkn as vkn_ids
+from entegrator.gibsim.app import SERVICE
+from entegrator.runtime import Runtime
+from entegrator.services.trust import development_ca
+from entegrator.store import repo, resolve_url
+from entegrator.store.db import sqlalchemy_url
+
+__all__ = ["Demo", "Outcome", "run"]
+
+
+def _vkn(first9: str) -> str:
+    return first9 + vkn_ids.calc_check_digit(first9)
+
+
+@dataclass(frozen=True)
+class Company:
+    key: str
+    vkn: str
+    name: str
+    city: str
+    integrator: int | None  # None: not an e-Fatura user
+
+
+COMPANIES = (
+    Company("A", _vkn("100000001"), "Anadolu Yazılım A.Ş.", "Ankara", 1),
+    Company("B", _vkn("200000002"), "Boğaziçi Tekstil A.Ş.", "İstanbul", 1),
+    Company("C", _vkn("300000003"), "Çukurova Gıda Ltd. Şti.", "Adana", 2),
+    Company("D", _vkn("400000004"), "Datça Kafe (e-Fatura kullanıcısı değil)", "Muğla", None),
+)
+
+
+@dataclass
+class Outcome:
+    """One row of the table."""
+
+    step: str
+    path: str
+    number: str = "-"
+    expected: str = ""
+    sender_status: str = "-"
+    receiver_status: str = "-"
+    ok: bool = False
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "path": self.path,
+            "number": self.number,
+            "expected": self.expected,
+            "sender_status": self.sender_status,
+            "receiver_status": self.receiver_status,
+            "ok": self.ok,
+            "detail": self.detail,
+        }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _draft(seller: Company, buyer: Company, profile: str, note: str) -> dict[str, Any]:
+    def party(c: Company) -> dict[str, Any]:
+        return {
+            "vkn": c.vkn,
+            "name": c.name,
+            "tax_office": c.city,
+            "address": {
+                "street": "Cumhuriyet Cad.",
+                "building_number": "1",
+                "district": "Merkez",
+                "city": c.city,
+            },
+        }
+
+    return {
+        "profile": profile,
+        "type": "SATIS",
+        "issue_date": dt.datetime.now(ZoneInfo("Europe/Istanbul")).date().isoformat(),
+        "notes": [note],
+        "supplier": party(seller),
+        "customer": party(buyer),
+        "lines": [
+            {
+                "name": "Yazılım lisansı",
+                "quantity": "2",
+                "unit_price": "1500.00",
+                "kdv_percent": "20",
+            },
+            {
+                "name": "Kurulum hizmeti",
+                "quantity": "4",
+                "unit_code": "HUR",
+                "unit_price": "750.00",
+                "kdv_percent": "20",
+            },
+        ],
+    }
+
+
+@dataclass
+class Instance:
+    """One integrator: its process, database and API."""
+
+    number: int
+    port: int
+    database_url: str
+    data_dir: Path
+    ca: Path  # the development CA every process of the demo shares (seals, GİB's seal, trust)
+    inbound_token: str
+    gib_token: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    keys: dict[str, str] = field(default_factory=dict)  # company → API key
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.url}/gib/EFatura"
+
+    def settings(self, gib: str) -> dict[str, str]:
+        return {
+            "ENTEGRATOR_DATABASE_URL": self.database_url,
+            "ENTEGRATOR_DATA_DIR": str(self.data_dir),
+            "ENTEGRATOR_GIB_URL": f"{gib}{SERVICE}",
+            "ENTEGRATOR_GIB_USER_LIST_URL": f"{gib}/EFaturaMerkez",
+            "ENTEGRATOR_GIB_TOKEN": self.gib_token,
+            "ENTEGRATOR_GIB_INBOUND_TOKEN": self.inbound_token,
+            "ENTEGRATOR_TEST_CA": str(self.ca),
+            "ENTEGRATOR_GIB_TRUST_ANCHORS": str(self.ca),
+        }
+
+    def client(self, company: str) -> httpx.Client:
+        """The company's API client (one per company, shared by threads: a new client
+        costs more than the request)."""
+        if company not in self.clients:
+            self.clients[company] = httpx.Client(
+                base_url=self.url,
+                headers={"Authorization": f"Bearer {self.keys[company]}"},
+                timeout=60,
+            )
+        return self.clients[company]
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        self.clients.clear()
+
+
+class DemoError(Exception):
+    pass
+
+
+class Demo:
+    """The network's processes and databases, for one run."""
+
+    def __init__(self, settings: Settings, *, keep: bool = False, log: Callable[[str], None]):
+        self.settings = settings
+        self.keep = keep
+        self.log = log
+        self.run_id = secrets.token_hex(4)
+        self.folder = settings.data_dir.resolve() / "demo" / self.run_id
+        self.server_url = resolve_url(settings.database_url, settings.data_dir)
+        self.databases: list[str] = []
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.gib = ""
+        self.instances: list[Instance] = []
+
+    # -- the network -------------------------------------------------------------------------
+
+    def _database(self, role: str) -> str:
+        name = f"entegrator_demo_{self.run_id}_{role}"
+        admin = create_engine(
+            sqlalchemy_url(self.server_url), isolation_level="AUTOCOMMIT", pool_size=1
+        )
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+        self.databases.append(name)
+        url = make_url(sqlalchemy_url(self.server_url)).set(database=name)
+        return url.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.folder / f"{name}.log").open("wb")
+        # Our own interpreter and CLI with the demo's own fixed arguments.
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "entegrator", *args],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        return process
+
+    def _wait_up(self, url: str, process: subprocess.Popen[bytes], name: str) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise DemoError(f"{name} stopped (see {self.folder / (name + '.log')})")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise DemoError(f"{name} did not start in time (see {self.folder / (name + '.log')})")
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.log(f"databases on {make_url(sqlalchemy_url(self.server_url)).host or 'embedded'}")
+        gib_db = self._database("gib")
+        port = _free_port()
+        self.gib = f"http://127.0.0.1:{port}"
+        ca = self.folder / "test-ca.crt"
+        development_ca(ca)
+        sim = self._spawn(
+            "gib",
+            ["gibsim", "--port", str(port)],
+            {"ENTEGRATOR_DATABASE_URL": gib_db, "ENTEGRATOR_TEST_CA": str(ca)},
+        )
+        self._wait_up(f"{self.gib}/healthz", sim, "gib")
+        self.log(f"GİB simulator   {self.gib}")
+        for number in (1, 2):
+            inst = Instance(
+                number=number,
+                port=_free_port(),
+                database_url=self._database(f"integrator{number}"),
+                data_dir=self.folder / f"integrator{number}",
+                ca=ca,
+                inbound_token=secrets.token_urlsafe(16),
+            )
+            inst.data_dir.mkdir(parents=True)
+            r = httpx.post(
+                f"{self.gib}/admin/integrators",
+                json={
+                    "integrator_id": f"integrator-{number}",
+                    "name": f"Entegratör {number}",
+                    "vkn": _vkn(f"90000000{number}"),
+                    "endpoint": inst.endpoint,
+                    "delivery_token": inst.inbound_token,
+                },
+            )
+            r.raise_for_status()
+            inst.gib_token = r.json()["token"]
+            self.instances.append(inst)
+        self._enrol()
+        for inst in self.instances:
+            process = self._spawn(
+                f"integrator{inst.number}",
+                ["serve", "--with-worker", "--port", str(inst.port)],
+                inst.settings(self.gib),
+            )
+            inst.process = process
+            self._wait_up(f"{inst.url}/readyz", process, f"integrator{inst.number}")
+            self.log(f"integrator {inst.number}    {inst.url}")
+
+    def _enrol(self) -> None:
+        """Tenants, seals (test CA) and aliases on each instance, the users at GİB; then each
+        instance fetches GİB's user list, which now holds everyone."""
+        runtimes = []
+        try:
+            for inst in self.instances:
+                env = inst.settings(self.gib)
+                rt = Runtime.from_settings(
+                    Settings(
+                        database_url=env["ENTEGRATOR_DATABASE_URL"],
+                        data_dir=inst.data_dir,
+                        gib_url=env["ENTEGRATOR_GIB_URL"],
+                        gib_user_list_url=env["ENTEGRATOR_GIB_USER_LIST_URL"],
+                        gib_token=env["ENTEGRATOR_GIB_TOKEN"],
+                        test_ca=inst.ca,
+                        gib_trust_anchors=inst.ca,
+                    )
+                )
+                runtimes.append(rt)
+                rt.db.upgrade()
+                for company in COMPANIES:
+                    if company.integrator == inst.number:
+                        inst.keys[company.key] = self._tenant(rt, inst, company)
+            for rt in runtimes:
+                rt.sending.refresh_user_list()
+        finally:
+            for rt in runtimes:
+                rt.close()
+
+    def _tenant(self, rt: Runtime, inst: Instance, company: Company) -> str:
+        from entegrator.services.seals import install_test_seal
+
+        aliases = []
+        with rt.db.system() as conn:
+            tenant_id = repo.create_tenant(conn, vkn=company.vkn, name=company.name)
+            token, _ = repo.create_api_key(conn, tenant_id, role="owner", name="demo")
+            install_test_seal(
+                conn, tenant_id, company.vkn, company.name, rt.settings.key_bytes(), rt.test_ca
+            )
+            for kind in ("GB", "PK"):
+                alias = f"urn:mail:{kind.lower()}{company.vkn}@entegrator{inst.number}.example"
+                repo.add_alias(conn, tenant_id, vkn_tckn=company.vkn, alias=alias, kind=kind)
+                aliases.append({"name": alias, "kind": kind})
+        r = httpx.post(
+            f"{self.gib}/admin/users",
+            json={
+                "identifier": company.vkn,
+                "title": company.name,
+                "integrator_id": f"integrator-{inst.number}",
+                "aliases": aliases,
+            },
+        )
+        r.raise_for_status()
+        return token
+
+    def stop(self) -> None:
+        for inst in self.instances:
+            inst.close()
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.keep:
+            return
+        admin = create_engine(
+            sqlalchemy_url(self.server_url), isolation_level="AUTOCOMMIT", pool_size=1
+        )
+        try:
+            with admin.connect() as conn:
+                for name in self.databases:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- the scenarios -----------------------------------------------------------------------
+
+    def instance_of(self, company: str) -> Instance:
+        return next(i for i in self.instances if company in i.keys)
+
+    def issue(self, seller: str, buyer: Company, profile: str, note: str) -> dict[str, Any]:
+        seller_co = next(c for c in COMPANIES if c.key == seller)
+        c = self.instance_of(seller).client(seller)
+        r = c.post("/api/v1/invoices", json=_draft(seller_co, buyer, profile, note))
+        if r.status_code != 201:
+            raise DemoError(f"issuing failed: HTTP {r.status_code} {r.text[:300]}")
+        return dict(r.json())
+
+    def status(self, company: str, document_id: str, direction: str = "invoices") -> dict[str, Any]:
+        c = self.instance_of(company).client(company)
+        return dict(c.get(f"/api/v1/{direction}/{document_id}").json())
+
+    def incoming(self, company: str, number: str) -> dict[str, Any] | None:
+        c = self.instance_of(company).client(company)
+        items = c.get("/api/v1/incoming", params={"number": number}).json()["items"]
+        return items[0] if items else None
+
+    def wait(
+        self, what: str, check: Callable[[], bool], timeout: float, *, every: float = 0.25
+    ) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return True
+            time.sleep(every)
+        self.log(f"  timed out waiting for {what}")
+        return False
+
+
+def _path(seller: str, buyer: Company, seller_int: int) -> str:
+    if buyer.integrator is None:
+        return f"A (entegratör {seller_int}) → e-Arşiv ({buyer.key}: e-Fatura kullanıcısı değil)"
+    via = "GİB"
+    return (
+        f"{seller} (entegratör {seller_int}) → {via} → {buyer.key} (entegratör {buyer.integrator})"
+    )
+
+
+def _company(key: str) -> Company:
+    return next(c for c in COMPANIES if c.key == key)
+
+
+def scenario_accept(demo: Demo, timeout: float) -> Outcome:
+    b = _company("B")
+    out = Outcome("1 TICARIFATURA, KABUL", _path("A", b, 1), expected="accepted / accepted")
+    doc = demo.issue("A", b, "TICARIFATURA", "Demo 1: ticari fatura")
+    out.number = doc["number"]
+    theirs: dict[str, Any] = {}
+
+    def arrived() -> bool:
+        found = demo.incoming("B", doc["number"])
+        if found:
+            theirs.update(found)
+        return bool(found)
+
+    if not demo.wait("B to receive the invoice", arrived, timeout):
+        out.sender_status = demo.status("A", doc["id"])["status"]
+        return out
+    c = demo.instance_of("B").client("B")
+    r = c.post(f"/api/v1/incoming/{theirs['id']}/accept")
+    if r.status_code != 200:
+        out.detail = f"accept: HTTP {r.status_code}"
+        return out
+    demo.wait(
+        "A's invoice to be accepted",
+        lambda: demo.status("A", doc["id"])["status"] == "accepted",
+        timeout,
+    )
+    out.sender_status = demo.status("A", doc["id"])["status"]
+    out.receiver_status = demo.status("B", theirs["id"], "incoming")["status"]
+    out.ok = (out.sender_status, out.receiver_status) == ("accepted", "accepted")
+    return out
+
+
+def scenario_other_integrator(demo: Demo, timeout: float) -> Outcome:
+    c_ = _company("C")
+    out = Outcome("2 TEMELFATURA", _path("A", c_, 1), expected="delivered / received")
+    doc = demo.issue("A", c_, "TEMELFATURA", "Demo 2: temel fatura")
+    out.number = doc["number"]
+    demo.wait(
+        "A's invoice to be delivered",
+        lambda: demo.status("A", doc["id"])["status"] in ("delivered", "failed_delivery"),
+        timeout,
+    )
+    detail = demo.status("A", doc["id"])
+    out.sender_status = f"{detail['status']} ({detail['status_code']})"
+    theirs = demo.incoming("C", doc["number"])
+    out.receiver_status = theirs["status"] if theirs else "-"
+    out.ok = detail["status"] == "delivered" and out.receiver_status == "received"
+    return out
+
+
+def scenario_earsiv(demo: Demo, timeout: float) -> Outcome:
+    d = _company("D")
+    out = Outcome("3 unregistered buyer", _path("A", d, 1), expected="e-Arşiv, not enveloped")
+    doc = demo.issue("A", d, "TEMELFATURA", "Demo 3: kayıtlı olmayan alıcı")
+    out.number = doc["number"]
+    routed = [w["code"] for w in doc.get("warnings", [])]
+    demo.wait(
+        "the e-Arşiv invoice to be signed",
+        lambda: demo.status("A", doc["id"])["status_code"] == "earsiv-report",
+        timeout,
+    )
+    detail = demo.status("A", doc["id"])
+    out.sender_status = f"{detail['profile']} {detail['status']} ({detail['status_code']})"
+    out.receiver_status = "(no envelope)"
+    out.ok = (
+        "routed-earsiv" in routed
+        and detail["profile"] == "EARSIVFATURA"
+        and detail["status_code"] == "earsiv-report"
+        and "enveloped" not in [e["type"] for e in detail["events"]]
+    )
+    return out
+
+
+def scenario_load(demo: Demo, count: int, timeout: float) -> Outcome:
+    """``count`` invoices from A to C: all delivered at A's side, each filed once at C."""
+    c_ = _company("C")
+    out = Outcome(
+        f"4 {count} invoices",
+        _path("A", c_, 1),
+        expected=f"{count} delivered / {count} received once",
+    )
+    started = time.monotonic()
+    # As an ERP posts a day's invoices: several requests at once.
+    with ThreadPoolExecutor(8) as pool:
+        numbers = sorted(
+            pool.map(
+                lambda i: demo.issue("A", c_, "TEMELFATURA", f"Demo 4: yük {i + 1}")["number"],
+                range(count),
+            )
+        )
+    out.number = f"{numbers[0]}…{numbers[-1]}" if numbers else "-"
+    issued = time.monotonic() - started
+
+    def counts() -> tuple[int, int, int]:
+        c = demo.instance_of("A").client("A")
+        delivered = _count(c, "/api/v1/invoices", {"status": "delivered", "party": c_.vkn})
+        c = demo.instance_of("C").client("C")
+        received = _numbers(c, "/api/v1/incoming", {"party": _company("A").vkn})
+        wanted = set(numbers)
+        return delivered, len([n for n in received if n in wanted]), len(received)
+
+    state = (0, 0, 0)
+
+    def done() -> bool:
+        nonlocal state
+        state = counts()
+        return state[0] >= count + 1 and state[1] >= count  # +1: scenario 2's invoice
+
+    # Counting pages through both APIs costs the machine too: not too often.
+    demo.wait(f"{count} invoices to be delivered", done, timeout, every=2.0)
+    delivered, filed, total_at_c = state
+    out.sender_status = f"{delivered - 1} delivered"
+    out.receiver_status = f"{filed} filed ({total_at_c - 1 - filed} extra)"
+    elapsed = time.monotonic() - started
+    out.detail = f"issued in {issued:.1f} s, all delivered in {elapsed:.1f} s"
+    out.ok = delivered - 1 == count and filed == count and total_at_c == count + 1
+    return out
+
+
+def _pages(client: httpx.Client, path: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+    cursor = None
+    while True:
+        query = {**params, "limit": "200"} | ({"cursor": cursor} if cursor else {})
+        page = client.get(path, params=query).json()
+        yield from page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return
+
+
+def _count(client: httpx.Client, path: str, params: dict[str, str]) -> int:
+    return sum(1 for _ in _pages(client, path, params))
+
+
+def _numbers(client: httpx.Client, path: str, params: dict[str, str]) -> list[str]:
+    return [item["number"] for item in _pages(client, path, params)]
+
+
+def table(outcomes: list[Outcome]) -> str:
+    headers = ("step", "path", "number", "sender", "receiver", "result")
+    rows = [
+        (
+            o.step,
+            o.path,
+            o.number,
+            o.sender_status,
+            o.receiver_status,
+            ("OK" if o.ok else "FAILED") + (f"  {o.detail}" if o.detail else ""),
+        )
+        for o in outcomes
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join("{:<" + str(w) + "}" for w in widths)
+    out = [line.format(*headers), line.format(*("-" * w for w in widths))]
+    out += [line.format(*r) for r in rows]
+    return "\n".join(o.rstrip() for o in out)
+
+
+def run(
+    settings: Settings,
+    *,
+    invoices: int = 0,
+    timeout: float = 120.0,
+    keep: bool = False,
+    log: Callable[[str], None] = lambda _: None,
+) -> tuple[list[Outcome], dict[str, Any]]:
+    """Run the demo; the outcomes and facts about the run (URLs, databases, timings)."""
+    demo = Demo(settings, keep=keep, log=log)
+    outcomes: list[Outcome] = []
+    facts: dict[str, Any] = {"run": demo.run_id}
+    started = time.monotonic()
+    try:
+        demo.start()
+        facts |= {
+            "gib": demo.gib,
+            "integrators": [i.url for i in demo.instances],
+            "databases": list(demo.databases),
+            "companies": [
+                {"key": c.key, "vkn": c.vkn, "name": c.name, "integrator": c.integrator}
+                for c in COMPANIES
+            ],
+        }
+        steps: list[tuple[str, Callable[[], Outcome]]] = [
+            ("1 TICARIFATURA, KABUL", lambda: scenario_accept(demo, timeout)),
+            ("2 TEMELFATURA", lambda: scenario_other_integrator(demo, timeout)),
+            ("3 unregistered buyer", lambda: scenario_earsiv(demo, timeout)),
+        ]
+        if invoices > 0:
+            steps.append(
+                (
+                    f"4 {invoices} invoices",
+                    lambda: scenario_load(demo, invoices, max(timeout, invoices * 0.5)),
+                )
+            )
+        for name, step in steps:
+            try:
+                outcome = step()
+            except (DemoError, httpx.HTTPError, KeyError) as exc:
+                outcome = Outcome(name, "-", detail=str(exc)[:300])
+            outcomes.append(outcome)
+            log(("  ok      " if outcome.ok else "  FAILED  ") + outcome.step)
+    except (DemoError, httpx.HTTPError) as exc:
+        outcomes.append(Outcome("start", "-", detail=str(exc)[:300]))
+    finally:
+        facts["logs"] = str(demo.folder) if keep else None
+        demo.stop()
+    facts["seconds"] = round(time.monotonic() - started, 1)
+    return outcomes, facts
+
+
+def main(invoices: int, timeout: float, keep: bool, as_json: bool) -> int:
+    settings = Settings()
+
+    def log(message: str) -> None:
+        if not as_json:
+            sys.stdout.write(message + "\n")
+            sys.stdout.flush()
+
+    outcomes, facts = run(settings, invoices=invoices, timeout=timeout, keep=keep, log=log)
+    ok = bool(outcomes) and all(o.ok for o in outcomes)
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {"ok": ok, **facts, "steps": [o.to_dict() for o in outcomes]},
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
+    else:
+        sys.stdout.write("\n" + table(outcomes) + "\n\n")
+        sys.stdout.write(f"{'all steps passed' if ok else 'SOME STEPS FAILED'} ")
+        sys.stdout.write(f"in {facts['seconds']} s\n")
+    return 0 if ok else 1

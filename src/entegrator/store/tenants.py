@@ -1,0 +1,66 @@
+"""Tenants (mükellefler): the companies an installation serves."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+__all__ = ["Tenant", "create_tenant", "find_tenant", "get_tenant"]
+
+
+def create_tenant(
+    conn: Connection,
+    *,
+    vkn: str,
+    name: str,
+    default_series: str = "EFA",
+    earsiv_series: str = "EAR",
+    tenant_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A new tenant (system transaction)."""
+    tid = tenant_id or uuid.uuid4()
+    conn.execute(
+        text(
+            "INSERT INTO tenants (tenant_id, vkn, name, default_series, earsiv_series) "
+            "VALUES (:t, :vkn, :name, :ds, :es)"
+        ),
+        {"t": tid, "vkn": vkn, "name": name, "ds": default_series, "es": earsiv_series},
+    )
+    return tid
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: uuid.UUID
+    vkn: str
+    name: str
+    default_series: str
+    earsiv_series: str
+
+
+def get_tenant(conn: Connection, tenant_id: uuid.UUID) -> Tenant:
+    row = conn.execute(
+        text(
+            "SELECT tenant_id, vkn, name, default_series, earsiv_series FROM tenants "
+            "WHERE tenant_id = :t"
+        ),
+        {"t": tenant_id},
+    ).one()
+    return Tenant(*row)
+
+
+def find_tenant(
+    conn: Connection, *, vkn: str | None = None, tenant_id: uuid.UUID | None = None
+) -> uuid.UUID | None:
+    """A tenant by its VKN/TCKN or its id; None when there is none."""
+    if vkn is not None:
+        found = conn.execute(
+            text("SELECT tenant_id FROM tenants WHERE vkn = :v"), {"v": vkn}
+        ).scalar()
+    else:
+        found = conn.execute(
+            text("SELECT tenant_id FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
+        ).scalar()
+    return uuid.UUID(str(found)) if found is not None else None

@@ -1,0 +1,149 @@
+"""Envelopes GİB delivers to the /gib endpoint: stored before the answer, filed as incoming."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from entegrator.documents import build_invoice
+from entegrator.documents.model import InvoiceDraft
+from entegrator.documents.response import read_response
+from entegrator.envelope.sbdh import build as build_envelope
+from entegrator.envelope.zipping import pack
+from entegrator.gib.soap import (
+    DocumentResponse,
+    GetAppResp,
+    GetAppRespResponse,
+    GibFaultError,
+    SendDocument,
+    build,
+    parse_response,
+)
+from entegrator.runtime import Runtime
+from entegrator.signing import sign
+from entegrator.store import repo
+from tests.clock import now
+from tests.testing.platform import DEV_CA, EXAMPLE, GIB_HEADERS, TenantHandle, new_vkn
+
+CA = DEV_CA
+
+
+def _gib_call(base_url: str, message: Any) -> Any:
+    ct, body = build(message)
+    r = httpx.post(
+        f"{base_url}/gib/EFatura", content=body, headers={"Content-Type": ct} | GIB_HEADERS
+    )
+    return parse_response(r.headers["content-type"], r.content)
+
+
+def _pk(runtime: Runtime, tenant: TenantHandle) -> str:
+    alias = f"urn:mail:pk{tenant.vkn}@entegrator.example"
+    with runtime.db.system() as conn:
+        repo.add_alias(conn, tenant.tenant_id, vkn_tckn=tenant.vkn, alias=alias, kind="PK")
+    return alias
+
+
+def _envelope(buyer_vkn: str, pk: str, *, signed: bool = True) -> Any:
+    supplier = new_vkn()
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["supplier"]["vkn"] = supplier
+    data["customer"]["vkn"] = buyer_vkn
+    data |= {"number": "ABC2026000000077", "ettn": str(uuid.uuid4()).upper()}
+    xml = build_invoice(InvoiceDraft.model_validate(data))
+    if signed:
+        xml = sign(xml, CA.issue(identity=supplier, name="Satıcı", now=now()), signing_time=now())
+    return (
+        pack(
+            build_envelope(
+                [xml],
+                sender_alias=f"urn:mail:gb{supplier}@other.example",
+                receiver_alias=pk,
+                created=now(),
+            )
+        ),
+        xml,
+        supplier,
+    )
+
+
+@pytest.fixture
+def buyer(make_tenant: Callable[..., TenantHandle], runtime: Runtime) -> tuple[TenantHandle, str]:
+    tenant = make_tenant()
+    return tenant, _pk(runtime, tenant)
+
+
+def test_a_delivered_invoice_is_stored_then_filed_as_incoming(
+    buyer: tuple[TenantHandle, str],
+    make_tenant: Callable[..., TenantHandle],
+    base_url: str,
+    runtime: Runtime,
+    run_jobs: Callable[[], None],
+) -> None:
+    tenant, pk = buyer
+    packed, xml, supplier = _envelope(tenant.vkn, pk)
+    answer = _gib_call(base_url, SendDocument(packed.name, packed.data, packed.md5))
+    assert isinstance(answer, DocumentResponse)
+    assert answer.hash == packed.md5
+    again = _gib_call(base_url, SendDocument(packed.name, packed.data, packed.md5))
+    assert again == answer  # GİB's retry: the same answer, nothing stored twice
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        stored = conn.execute(text("SELECT data, status FROM inbound_envelopes")).all()
+    assert [(bytes(d), s) for d, s in stored] == [(packed.data, "received")]
+
+    run_jobs()
+    with tenant.client() as c:
+        items = c.get("/api/v1/incoming").json()["items"]
+        assert len(items) == 1
+        doc = items[0]
+        assert (doc["number"], doc["status"], doc["direction"]) == (
+            "ABC2026000000077",
+            "received",
+            "in",
+        )
+        assert doc["sender"]["id"] == supplier and doc["receiver"]["id"] == tenant.vkn
+        assert c.get(f"/api/v1/incoming/{doc['id']}/xml").content == xml
+        assert "ABC2026000000077" in c.get(f"/api/v1/incoming/{doc['id']}/html").text
+        assert c.get("/api/v1/invoices").json()["items"] == []  # outgoing only
+        assert c.get(f"/api/v1/invoices/{doc['id']}").status_code == 404
+    with make_tenant().client() as other:
+        assert other.get(f"/api/v1/incoming/{doc['id']}").status_code == 404
+        assert other.get("/api/v1/incoming").json()["items"] == []
+    status = _gib_call(base_url, GetAppResp(packed.name[:-4]))
+    assert isinstance(status, GetAppRespResponse)
+    assert read_response(status.application_response.encode()).status_code == 1200
+
+
+def test_refusals_and_faults(
+    buyer: tuple[TenantHandle, str], base_url: str, run_jobs: Callable[[], None]
+) -> None:
+    tenant, pk = buyer
+    unsigned, _, _ = _envelope(tenant.vkn, pk, signed=False)
+    _gib_call(base_url, SendDocument(unsigned.name, unsigned.data, unsigned.md5))
+    run_jobs()
+    status = _gib_call(base_url, GetAppResp(unsigned.name[:-4]))
+    assert read_response(status.application_response.encode()).status_code == 1177
+    with tenant.client() as c:
+        assert c.get("/api/v1/incoming").json()["items"] == []
+
+    good, _, _ = _envelope(tenant.vkn, pk)
+    with pytest.raises(GibFaultError) as md5:
+        _gib_call(base_url, SendDocument(good.name, good.data, "0" * 32))
+    assert md5.value.fault_code == 2000
+    stranger, _, _ = _envelope(tenant.vkn, "urn:mail:nobody@nowhere.example")
+    with pytest.raises(GibFaultError) as unknown:
+        _gib_call(base_url, SendDocument(stranger.name, stranger.data, stranger.md5))
+    assert unknown.value.fault_code == 2005
+    with pytest.raises(GibFaultError) as name:
+        digest = hashlib.md5(good.data).hexdigest()
+        _gib_call(base_url, SendDocument("fatura.zip", good.data, digest))
+    assert name.value.fault_code == 2006
+    with pytest.raises(GibFaultError) as missing:
+        _gib_call(base_url, GetAppResp(str(uuid.uuid4())))
+    assert missing.value.fault_code == 2004
