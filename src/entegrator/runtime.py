@@ -1,7 +1,9 @@
-"""The process-wide services of the platform, built once from the settings."""
+"""The process-wide services of the platform, built once from the settings, and the health
+of the worker the process runs (read by `/readyz`, kept by the supervisor)."""
 
 from __future__ import annotations
 
+import enum
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,7 +24,31 @@ from entegrator.services.webhooks import WebhookService
 from entegrator.signing.certs import TestCA
 from entegrator.store import Database, resolve_url
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "WorkerHealth", "WorkerStatus"]
+
+
+class WorkerStatus(enum.StrEnum):
+    STARTING = "starting"
+    """Connecting to the database; no job is taken yet."""
+    RUNNING = "running"
+    """Taking jobs."""
+    STOPPING = "stopping"
+    """Finishing its running jobs before it stops (on its own, or because the process stops)."""
+    RESTARTING = "restarting"
+    """Stopped on its own (the database went away, say); waiting to start again."""
+    STOPPED = "stopped"
+    """Stopped because the process is stopping."""
+
+
+@dataclass
+class WorkerHealth:
+    """Where the worker of this process stands (read by ``/readyz``)."""
+
+    status: WorkerStatus = WorkerStatus.STARTING
+    restarts: int = 0
+    registration: int | None = None
+    """The queue's id of a run that ended without removing its registration (the database was
+    away): the next run removes it, so that its unfinished jobs are queued again at once."""
 
 
 @dataclass

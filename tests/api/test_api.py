@@ -417,7 +417,7 @@ def test_a_database_that_is_away_answers_503_with_retry_after(tmp_path: Path) ->
 
 
 def test_readyz_reports_the_worker_running_beside_the_api(runtime: Runtime) -> None:
-    from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus
+    from entegrator.runtime import WorkerHealth, WorkerStatus
     from tests.testing.platform import serve
 
     health = WorkerHealth()

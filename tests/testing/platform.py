@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from entegrator.workflow.supervisor import WorkerHealth
+    from entegrator.runtime import WorkerHealth
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
 

@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus, restart_delay, supervise
+from entegrator.runtime import WorkerHealth, WorkerStatus
+from entegrator.workflow.supervisor import restart_delay, supervise
 
 
 def test_restart_delay_doubles_up_to_its_ceiling() -> None:

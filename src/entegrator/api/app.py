@@ -27,9 +27,8 @@ from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import incoming, invoices, operations, validate, webhooks
 from entegrator.api.routes.docs import mount_docs
 from entegrator.api.throttle import FailureThrottle
-from entegrator.runtime import Runtime
+from entegrator.runtime import Runtime, WorkerHealth
 from entegrator.views.sandbox import Renderer, RenderLimits
-from entegrator.workflow.supervisor import WorkerHealth
 
 __all__ = ["create_app"]
 

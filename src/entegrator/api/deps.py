@@ -21,10 +21,9 @@ from entegrator.api.errors import (
     UnauthenticatedError,
 )
 from entegrator.api.throttle import FailureThrottle
-from entegrator.runtime import Runtime
+from entegrator.runtime import Runtime, WorkerHealth
 from entegrator.store import keys
 from entegrator.views.sandbox import Renderer
-from entegrator.workflow.supervisor import WorkerHealth
 
 __all__ = [
     "WEBHOOK_ROLES",

@@ -472,8 +472,8 @@ def worker(
     The worker is started again (with back-off) whenever it stops on its own, e.g. while the
     database is away; SIGINT or SIGTERM stops it after its running jobs.
     """
+    from entegrator.runtime import WorkerHealth
     from entegrator.workflow.jobs import run_worker, supervise_worker
-    from entegrator.workflow.supervisor import WorkerHealth
 
     _logging()
     _StopSignals()
@@ -588,8 +588,8 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     import uvicorn
 
     from entegrator.api.app import create_app
+    from entegrator.runtime import WorkerHealth
     from entegrator.workflow.jobs import supervise_worker
-    from entegrator.workflow.supervisor import WorkerHealth
 
     _logging()
     signals = _StopSignals()

@@ -33,7 +33,7 @@ import procrastinate
 from procrastinate import JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.worker import Worker
 
-from entegrator.runtime import Runtime
+from entegrator.runtime import Runtime, WorkerHealth, WorkerStatus
 from entegrator.services.inbound import INBOUND_TASK
 from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 from entegrator.services.sending import SEND_TASK
@@ -41,7 +41,7 @@ from entegrator.services.webhooks import QUEUE as WEBHOOK_QUEUE
 from entegrator.services.webhooks import WEBHOOK_TASK, due_tenants, wake_webhooks
 from entegrator.store import Database, outbound
 from entegrator.store import jobs as jobs_store
-from entegrator.workflow.supervisor import WorkerHealth, WorkerStatus, supervise
+from entegrator.workflow.supervisor import supervise
 
 __all__ = ["make_app", "recover_stalled", "run_worker", "supervise_worker", "sweep"]
 

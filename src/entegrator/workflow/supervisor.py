@@ -11,12 +11,11 @@ for ``/readyz``.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from entegrator.lifecycle.backoff import backoff
+from entegrator.runtime import WorkerHealth, WorkerStatus
 
 __all__ = ["WorkerHealth", "WorkerStatus", "restart_delay", "supervise"]
 
@@ -25,30 +24,6 @@ log = logging.getLogger(__name__)
 FIRST_DELAY = 1.0
 MOST_DELAY = 30.0
 HEALTHY_AFTER = 60.0  # a run this long resets the back-off
-
-
-class WorkerStatus(enum.StrEnum):
-    STARTING = "starting"
-    """Connecting to the database; no job is taken yet."""
-    RUNNING = "running"
-    """Taking jobs."""
-    STOPPING = "stopping"
-    """Finishing its running jobs before it stops (on its own, or because the process stops)."""
-    RESTARTING = "restarting"
-    """Stopped on its own (the database went away, say); waiting to start again."""
-    STOPPED = "stopped"
-    """Stopped because the process is stopping."""
-
-
-@dataclass
-class WorkerHealth:
-    """Where the worker of this process stands (read by ``/readyz``)."""
-
-    status: WorkerStatus = WorkerStatus.STARTING
-    restarts: int = 0
-    registration: int | None = None
-    """The queue's id of a run that ended without removing its registration (the database was
-    away): the next run removes it, so that its unfinished jobs are queued again at once."""
 
 
 def restart_delay(failures: int, *, first: float = FIRST_DELAY, most: float = MOST_DELAY) -> float:

@@ -11,7 +11,7 @@ from entegrator.api.deps import RuntimeDep, WorkerDep
 from entegrator.api.handlers import RETRY_AFTER_SECONDS
 from entegrator.api.responses import errors
 from entegrator.api.schemas import Health, Ready
-from entegrator.workflow.supervisor import WorkerStatus
+from entegrator.runtime import WorkerStatus
 
 __all__ = ["router"]
 
