@@ -2,7 +2,7 @@
 
 Reproduce with ``uv run python benchmarks/views.py``. A 2-line invoice (``examples/api``), warm:
 "in process" calls ``html_view``/``render_pdf`` directly (what the API did before views moved
-to workers); "worker" awaits :class:`entegrator.views.sandbox.Renderer` with default limits
+to workers); "worker" awaits :class:`entegrator.rendering.sandbox.Renderer` with default limits
 (HTML: one round trip; PDF: HTML then PDF, two round trips). Median of 20 renders each.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from entegrator.documents import build_invoice
 from entegrator.documents.model import InvoiceDraft
-from entegrator.views import html_view, render_pdf
-from entegrator.views.sandbox import Renderer, RenderLimits
+from entegrator.rendering import html_view, render_pdf
+from entegrator.rendering.sandbox import Renderer, RenderLimits
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "api" / "invoice.json"
 RENDERS = 20

@@ -18,8 +18,8 @@ from lxml import etree
 
 from entegrator.runtime import Runtime
 from tests.api.test_api import _xml_from
+from tests.rendering.stylesheets import MEMORY_EATER, RUNAWAY, pdf_text
 from tests.testing.platform import TenantHandle, make_settings, serve
-from tests.views.stylesheets import MEMORY_EATER, RUNAWAY, pdf_text
 
 HTML_SECONDS = 1.5
 

@@ -27,8 +27,8 @@ from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import incoming, invoices, operations, validate, webhooks
 from entegrator.api.routes.docs import mount_docs
 from entegrator.api.throttle import FailureThrottle
+from entegrator.rendering.sandbox import Renderer, RenderLimits
 from entegrator.runtime import Runtime, WorkerHealth
-from entegrator.views.sandbox import Renderer, RenderLimits
 
 __all__ = ["create_app"]
 

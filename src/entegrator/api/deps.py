@@ -21,9 +21,9 @@ from entegrator.api.errors import (
     UnauthenticatedError,
 )
 from entegrator.api.throttle import FailureThrottle
+from entegrator.rendering.sandbox import Renderer
 from entegrator.runtime import Runtime, WorkerHealth
 from entegrator.store import keys
-from entegrator.views.sandbox import Renderer
 
 __all__ = [
     "WEBHOOK_ROLES",

@@ -24,6 +24,8 @@ from entegrator.api.errors import (
 )
 from entegrator.api.responses import AUTH, errors
 from entegrator.api.schemas import Invoice, InvoicePage, InvoiceSummary
+from entegrator.rendering import CONTENT_SECURITY_POLICY
+from entegrator.rendering.sandbox import Renderer
 from entegrator.runtime import Runtime
 from entegrator.store.blobs import get_blob
 from entegrator.store.documents import DocumentRow, get_document
@@ -31,8 +33,6 @@ from entegrator.store.events import list_events
 from entegrator.store.ids import created_at
 from entegrator.store.keys import ApiKey
 from entegrator.store.search import DocumentFilters, Position, search_documents
-from entegrator.views import CONTENT_SECURITY_POLICY
-from entegrator.views.sandbox import Renderer
 
 __all__ = [
     "FILE_RESPONSES",

@@ -8,7 +8,7 @@ policy that allows no script and no outside resource. Its PDF keeps only ``http`
 ``mailto`` links and links inside the document.
 
 The functions here render in the calling process without time or memory limits: a server
-renders documents from outside through :class:`entegrator.views.sandbox.Renderer`, which runs
+renders documents from outside through :class:`entegrator.rendering.sandbox.Renderer`, which runs
 them in limited child processes and falls back to entegrator's own view.
 
 The QR code (karekod) carries the fields GİB's standard view encodes since 2023 [practice:
@@ -60,7 +60,7 @@ _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 @cache
 def _default_stylesheet() -> etree.XSLT:
-    data = resources.files("entegrator.views").joinpath("invoice.xslt").read_bytes()
+    data = resources.files("entegrator.rendering").joinpath("invoice.xslt").read_bytes()
     return etree.XSLT(etree.fromstring(data), access_control=_ACCESS)
 
 

@@ -1,6 +1,6 @@
-"""The render worker: a child process that renders views for :mod:`entegrator.views.sandbox`.
+"""The render worker: a child process that renders views for :mod:`entegrator.rendering.sandbox`.
 
-It runs as ``python -m entegrator.views._worker MEMORY_MB``, limits its own address space to
+It runs as ``python -m entegrator.rendering._worker MEMORY_MB``, limits its own address space to
 ``MEMORY_MB`` and its CPU time per job, then answers jobs one at a time over its standard input
 and output until its input closes (the parent went away). Each message is a frame: two 4-byte
 big-endian lengths, a JSON header and a binary body. The parent trusts nothing it reads back
@@ -76,7 +76,7 @@ def _limit_cpu(seconds: float) -> None:
 
 
 def _run(header: dict[str, Any], body: bytes, max_output: int) -> tuple[dict[str, Any], bytes]:
-    from entegrator.views import html_view, render_pdf
+    from entegrator.rendering import html_view, render_pdf
 
     if header.get("op") == "html":
         view = html_view(body, own_stylesheet=bool(header.get("own", True)))
@@ -155,7 +155,7 @@ def main() -> None:
     # several lines per PDF; their warnings (a bad stylesheet, a missing font) are kept.
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    import entegrator.views  # noqa: F401 - what every job needs
+    import entegrator.rendering  # noqa: F401 - what every job needs
 
     write_frame(answers, {"ok": True, "ready": True})
     # WeasyPrint takes a second to load: it loads while the first HTML job runs (a PDF job

@@ -11,7 +11,7 @@ from lxml import etree
 
 from entegrator.documents import build_invoice
 from entegrator.documents.model import InvoiceDraft
-from entegrator.views import (
+from entegrator.rendering import (
     embedded_stylesheet,
     html_view,
     qr_payload,
@@ -19,7 +19,7 @@ from entegrator.views import (
     render_html,
     render_pdf,
 )
-from tests.views.stylesheets import pdf_text
+from tests.rendering.stylesheets import pdf_text
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
 

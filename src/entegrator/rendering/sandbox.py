@@ -2,7 +2,7 @@
 
 A trading partner's stylesheet is a program: it may recurse for ever, eat memory, or write an
 HTML page that takes WeasyPrint minutes. :class:`Renderer` runs every render in one of a few
-warm worker processes (:mod:`entegrator.views._worker`), each with an address-space limit
+warm worker processes (:mod:`entegrator.rendering._worker`), each with an address-space limit
 (``RLIMIT_AS``), a CPU limit per job (``RLIMIT_CPU``) and a wall-clock limit enforced here, by
 killing it. A request waits on the event loop, never on a thread, and at most ``concurrency``
 renders run at once; a request that finds no free worker within ``queue_seconds`` is refused
@@ -31,8 +31,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from entegrator.views import HtmlView
-from entegrator.views.errors import ViewBusyError, ViewUnavailableError
+from entegrator.rendering import HtmlView
+from entegrator.rendering.errors import ViewBusyError, ViewUnavailableError
 
 __all__ = ["PdfView", "RenderLimits", "Renderer"]
 
@@ -161,7 +161,7 @@ class _Worker:
         try:
             # Our own interpreter and module; the arguments are two integers.
             process = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "entegrator.views._worker", *args],
+                [sys.executable, "-m", "entegrator.rendering._worker", *args],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )

@@ -15,10 +15,10 @@ import pytest
 
 from entegrator.documents import build_invoice
 from entegrator.documents.model import InvoiceDraft
-from entegrator.views.errors import ViewBusyError, ViewUnavailableError
-from entegrator.views.sandbox import Renderer, RenderLimits
-from tests.views.stylesheets import MEMORY_EATER, RUNAWAY
-from tests.views.test_views import XSL, _with
+from entegrator.rendering.errors import ViewBusyError, ViewUnavailableError
+from entegrator.rendering.sandbox import Renderer, RenderLimits
+from tests.rendering.stylesheets import MEMORY_EATER, RUNAWAY
+from tests.rendering.test_views import XSL, _with
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
 T = TypeVar("T")
@@ -80,7 +80,10 @@ def _workers() -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"views._worker" in cmdline:
+        if (
+            int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
+            and b"rendering._worker" in cmdline
+        ):
             found.append(int(entry.name))
     return found
 
