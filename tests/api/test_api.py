@@ -432,3 +432,15 @@ def test_readyz_reports_the_worker_running_beside_the_api(runtime: Runtime) -> N
             ready = c.get("/readyz")
             assert (ready.status_code, ready.json()["worker"]) == (code, str(status))
             assert ready.json()["status"] == ("ready" if code == 200 else "unavailable")
+
+
+def test_an_unknown_draft_field_hides_no_other_problem(tenant: TenantHandle) -> None:
+    draft = tenant.draft(profile="IHRACAT")  # an export invoice to a buyer who is not GTB
+    draft["bogus"] = 1
+    with tenant.client() as c:
+        for path in ("/api/v1/invoices", "/api/v1/validate"):
+            r = c.post(path, json=draft)
+            assert r.status_code == 422, r.text
+            codes = {(f["code"], f["xpath"]) for f in r.json()["findings"]}
+            assert ("INVALID_FIELD", "bogus") in codes, codes
+            assert ("GTB_CUSTOMER", "customer.vkn") in codes, codes

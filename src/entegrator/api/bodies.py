@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from pydantic import ValidationError
 
 from entegrator.api import metrics
 from entegrator.api.errors import EmptyBodyError, TooManyLinesError, UnsupportedMediaTypeError
-from entegrator.documents._validation import problems_from_validation
+from entegrator.documents import read_draft
+from entegrator.documents.errors import DraftError
 from entegrator.documents.model import InvoiceDraft
 from entegrator.rules import Report, Validator
-from entegrator.services.invoices import ValidationFailedError, draft_findings, problem_findings
+from entegrator.services.invoices import ValidationFailedError, draft_findings
 
 __all__ = [
     "XML_TYPES",
@@ -42,9 +42,9 @@ def parse_draft(body: bytes, *, max_lines: int) -> InvoiceDraft:
     """A draft from JSON, refused (422, every problem listed) when it does not read or has
     more lines than ``max_lines`` (``ENTEGRATOR_MAX_DRAFT_LINES``)."""
     try:
-        draft = InvoiceDraft.model_validate_json(body)
-    except ValidationError as exc:
-        raise ValidationFailedError(problem_findings(problems_from_validation(exc))) from None
+        draft = read_draft(body)  # every problem, an unknown field hiding none of the others
+    except DraftError as exc:
+        raise ValidationFailedError(draft_findings(exc)) from None
     if len(draft.lines) > max_lines:
         raise TooManyLinesError(lines=len(draft.lines), limit=max_lines, where="lines")
     return draft
