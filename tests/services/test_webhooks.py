@@ -475,3 +475,46 @@ def test_the_connection_goes_to_the_address_that_was_checked(
     assert len(erp.received) == 1
     assert erp.received[0][0]["Host"] == f"erp.example:{erp.port}"
     assert net.calls == 1
+
+
+def test_deliveries_go_through_the_transport_and_clock_they_are_given(
+    tenant: TenantHandle, runtime: Runtime
+) -> None:
+    """The service's seams: the network (a transport) and the time (a clock) come from outside;
+    the notification is signed with that time over the exact bytes posted."""
+    import datetime as dt
+    import uuid as uuid_
+
+    from entegrator.services import _webhook_http as web
+    from entegrator.services.webhooks import WebhookService, signature
+    from entegrator.store import documents
+    from entegrator.store.ids import created_at
+
+    posted: list[tuple[web.Target, bytes, dict[str, str]]] = []
+
+    class Recording:
+        def resolve(self, target: web.Target) -> list[str]:
+            return ["192.0.2.10"]  # never connected to: the transport records instead
+
+        def post(self, target: web.Target, addresses: Any, **kw: Any) -> int:
+            posted.append((target, kw["content"], kw["headers"]))
+            return 204
+
+    fixed = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+    service = WebhookService(
+        runtime.db,
+        runtime.settings.key_bytes(),
+        allow_private=True,
+        clock=lambda: fixed,
+        transport=Recording(),
+    )
+    with tenant.client() as c:
+        doc_id = uuid_.UUID(tenant.issue(c)["id"])
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        created = service.create(conn, tenant.tenant_id, "https://erp.example/hook", None)
+        documents.notify(conn, tenant.tenant_id, doc_id, created_at(doc_id), "document.status")
+    assert service.deliver_pending(tenant.tenant_id) == 1
+    [(target, body, headers)] = posted
+    assert target.host == "erp.example"
+    expected = signature(created["secret"], int(fixed.timestamp()), body)
+    assert headers["Entegrator-Signature"] == expected

@@ -31,11 +31,21 @@ import ssl
 import time
 from collections.abc import Iterable, Sequence
 from ipaddress import IPv4Address, IPv6Address, IPv6Network
+from typing import Protocol
 
 import httpcore
 import httpx
 
-__all__ = ["READ_SIZE", "DeliveryError", "Target", "post", "public_address", "resolve"]
+__all__ = [
+    "HTTP",
+    "READ_SIZE",
+    "DeliveryError",
+    "Target",
+    "WebhookTransport",
+    "post",
+    "public_address",
+    "resolve",
+]
 
 READ_SIZE = 4096  # bytes asked of the socket at a time, headers included
 NAT64 = IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address in the last 32 bits
@@ -255,3 +265,32 @@ def post(
         if time.monotonic() >= deadline - 0.01:
             raise DeliveryError(f"no answer within the {seconds:g} s deadline") from None
         raise DeliveryError(f"{type(exc).__name__}: {exc}"[:500]) from None
+
+
+class WebhookTransport(Protocol):
+    """The seam between webhook deliveries and the network: resolve a host once, post to one
+    of the checked addresses. :data:`HTTP` is the real one."""
+
+    def resolve(self, target: Target) -> list[str]: ...
+
+    def post(
+        self,
+        target: Target,
+        addresses: Sequence[str],
+        *,
+        content: bytes,
+        headers: dict[str, str],
+        seconds: float,
+        max_body: int,
+        tls: ssl.SSLContext,
+    ) -> int: ...
+
+
+class _Http:
+    """Deliveries over the network, pinned to the checked addresses."""
+
+    resolve = staticmethod(resolve)
+    post = staticmethod(post)
+
+
+HTTP: WebhookTransport = _Http()

@@ -132,11 +132,13 @@ class WebhookService:
         timeout: float = TIMEOUT,
         per_tenant: int = 2,
         clock: Clock = utc_now,
+        transport: web.WebhookTransport = web.HTTP,
     ) -> None:
         """``timeout``: one delivery at most, all of it; ``per_tenant``: deliveries of one
         tenant under way at once, across all workers."""
         self.db = db
         self.clock = clock
+        self.transport = transport  # the network (a test or a tool may give its own)
         self.master = master
         self.allow_private = allow_private
         self.timeout = timeout
@@ -162,7 +164,7 @@ class WebhookService:
         if self.allow_private:  # resolved when delivering
             return
         try:
-            public = all(web.public_address(a) for a in web.resolve(target))
+            public = all(web.public_address(a) for a in self.transport.resolve(target))
         except web.DeliveryError:  # does not resolve
             public = False
         if not public:
@@ -334,7 +336,7 @@ class WebhookService:
     def _post(self, row: hooks.Claimed, secret: str) -> tuple[str, int | None, str | None]:
         try:
             target = web.Target(row.url)
-            addresses = web.resolve(target)
+            addresses = self.transport.resolve(target)
         except (ValueError, web.DeliveryError) as exc:
             return "retry", None, str(exc)[:500]
         if not self.allow_private and not all(web.public_address(a) for a in addresses):
@@ -350,7 +352,7 @@ class WebhookService:
             "Entegrator-Signature": signature(secret, int(self.clock().timestamp()), body),
         }
         try:
-            status = web.post(
+            status = self.transport.post(
                 target,
                 addresses,
                 content=body,
