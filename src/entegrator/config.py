@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Failed API-key authentications allowed per client address and per key prefix within
     # the window (429 with Retry-After above; 0: no limit).
     auth_failure_limit: int = 20
+    # Seconds an API process trusts a key it found valid before asking the database again
+    # (a revoked key is refused at most this much later; 0: ask every time).
+    api_key_cache_seconds: float = 1.0
     auth_failure_window_seconds: float = 60.0
     # /metrics: a token to present as Bearer; without one it is open when the API listens on
     # loopback only, closed elsewhere, unless this says otherwise (true/false).
@@ -47,6 +50,9 @@ class Settings(BaseSettings):
     metrics_public: bool | None = None
     # Most lines an invoice draft (JSON) may have: 422 above.
     max_draft_lines: int = 10_000
+    # One line per request on the ``entegrator.access`` log (it costs the API some throughput
+    # under full load: benchmarks/README.md).
+    access_log: bool = True
     # Threads per API process doing request work (they share one GIL).
     api_threads: int = 4
     # Document views (HTML, PDF) render in worker processes, never on the API threads: the

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -160,10 +162,13 @@ def test_authentication_and_roles(tenant: TenantHandle, runtime: Runtime, base_u
             headers={"Authorization": f"Bearer {accountant}"},
         )
         assert r.status_code == 201
-        # A revoked key stops working at once.
+        # A revoked key stops working within the key cache's second (ENTEGRATOR_API_KEY_CACHE_
+        # SECONDS), and for good.
         prefix = viewer.split("_")[1]
         with runtime.db.system() as conn:
             assert repo.revoke_api_key(conn, tenant.tenant_id, prefix)
+        ttl = runtime.settings.api_key_cache_seconds
+        time.sleep(ttl + 0.1)
         assert c.get("/api/v1/invoices", headers=auth).status_code == 401
     with runtime.db.tenant(tenant.tenant_id) as conn:
         hashes = conn.execute(text("SELECT prefix, secret_hash FROM api_keys")).all()
@@ -246,3 +251,23 @@ def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(
         assert ok.status_code == 201
     assert _count(runtime, tenant) == 1
     assert _count(runtime, tenant, "blobs") == 1
+
+
+def test_a_revoked_key_is_refused_at_once_without_the_key_cache(
+    tenant: TenantHandle, runtime: Runtime, tmp_path: Path
+) -> None:
+    from tests.testing.platform import make_settings, serve
+
+    strict = Runtime.from_settings(
+        make_settings(runtime.database_url, tmp_path, api_key_cache_seconds=0)
+    )
+    token = tenant.key(runtime, "viewer")
+    try:
+        with serve(strict) as url, httpx.Client(base_url=url) as c:
+            auth = {"Authorization": f"Bearer {token}"}
+            assert c.get("/api/v1/invoices", headers=auth).status_code == 200
+            with runtime.db.system() as conn:
+                assert repo.revoke_api_key(conn, tenant.tenant_id, token.split("_")[1])
+            assert c.get("/api/v1/invoices", headers=auth).status_code == 401
+    finally:
+        strict.close()

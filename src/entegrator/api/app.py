@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 
 from entegrator import __version__
 from entegrator.api import metrics
+from entegrator.api.deps import KeyCache
 from entegrator.api.gib import gib_router
 from entegrator.api.handlers import register_handlers
 from entegrator.api.middleware import AccessLog, BodyLimit
@@ -79,6 +80,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
     app.state.throttle = FailureThrottle(
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )
+    app.state.key_cache = KeyCache(runtime.settings.api_key_cache_seconds)
 
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout_seconds

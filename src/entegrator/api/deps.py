@@ -8,10 +8,13 @@ database are plain functions: FastAPI runs them in the request threads, off the 
 
 from __future__ import annotations
 
+import hashlib
 import math
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from entegrator.api.errors import (
@@ -37,27 +40,29 @@ __all__ = [
     "Writer",
 ]
 
+# Dependencies that do no I/O are ``async``: FastAPI runs them on the event loop, where a plain
+# ``def`` would cost a hand-over to a request thread each (they share one GIL).
 WRITE_ROLES = frozenset({"owner", "accountant", "api"})
 WEBHOOK_ROLES = frozenset({"owner", "api"})
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_renderer(request: Request) -> Renderer:
+async def get_renderer(request: Request) -> Renderer:
     renderer: Renderer = request.app.state.renderer
     return renderer
 
 
-def get_worker(request: Request) -> WorkerHealth | None:
+async def get_worker(request: Request) -> WorkerHealth | None:
     """The health of the worker this process runs beside the API (``serve --with-worker``)."""
     worker: WorkerHealth | None = request.app.state.worker
     return worker
 
 
-def get_throttle(request: Request) -> FailureThrottle:
+async def get_throttle(request: Request) -> FailureThrottle:
     """The app's one failure throttle (each API process counts its own failures)."""
     throttle: FailureThrottle = request.app.state.throttle
     return throttle
@@ -71,40 +76,77 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer ent_…`"
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def principal(
+class KeyCache:
+    """API keys recently found valid, for ``ttl`` seconds (one process's memory).
+
+    An ERP sends many requests a second with one key: looking it up in the database for each
+    one costs a hand-over to a request thread, more than the lookup itself. A revoked key is
+    refused at most ``ttl`` seconds later; failed lookups are never kept."""
+
+    def __init__(self, ttl: float = 1.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._keys: dict[bytes, tuple[float, keys.ApiKey]] = {}
+
+    def get(self, token: str, now: float) -> keys.ApiKey | None:
+        hit = self._keys.get(hashlib.sha256(token.encode()).digest())
+        return hit[1] if hit is not None and hit[0] > now else None
+
+    def put(self, token: str, key: keys.ApiKey, now: float) -> None:
+        if len(self._keys) >= self.size:
+            self._keys.clear()
+        self._keys[hashlib.sha256(token.encode()).digest()] = (now + self.ttl, key)
+
+
+async def get_key_cache(request: Request) -> KeyCache:
+    cache: KeyCache = request.app.state.key_cache
+    return cache
+
+
+def _lookup(runtime: Runtime, token: str) -> keys.ApiKey | None:
+    with runtime.db.unscoped() as conn:
+        return keys.authenticate(conn, token)
+
+
+async def principal(
     request: Request,
     runtime: RuntimeDep,
     throttle: Annotated[FailureThrottle, Depends(get_throttle)],
+    cache: Annotated[KeyCache, Depends(get_key_cache)],
     credentials: Credentials,
 ) -> keys.ApiKey:
     """The API key of the request, checked before its body is read."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthenticatedError
     token = credentials.credentials.strip()
+    now = time.monotonic()
+    known = cache.get(token, now)
+    if known is not None:
+        return known
     client = request.client.host if request.client else None
     # Guessing is throttled per address and per key prefix, before any key is looked up.
     counted = (("address", client), ("prefix", token[:16]))
     wait = throttle.wait(*counted)
     if wait > 0:
         raise TooManyAttemptsError(retry_after=math.ceil(wait))
-    with runtime.db.unscoped() as conn:
-        key = keys.authenticate(conn, token)
+    key = await run_in_threadpool(_lookup, runtime, token)  # the database, off the event loop
     if key is None:
         throttle.failed(*counted)
         raise InvalidApiKeyError
+    cache.put(token, key, now)
     return key
 
 
 Principal = Annotated[keys.ApiKey, Depends(principal)]
 
 
-def writer(key: Principal) -> keys.ApiKey:
+async def writer(key: Principal) -> keys.ApiKey:
     if key.role not in WRITE_ROLES:
         raise ForbiddenError(role=key.role)
     return key
 
 
-def webhook_admin(key: Principal) -> keys.ApiKey:
+async def webhook_admin(key: Principal) -> keys.ApiKey:
     if key.role not in WEBHOOK_ROLES:
         raise ForbiddenError(role=key.role)
     return key

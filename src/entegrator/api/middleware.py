@@ -33,13 +33,14 @@ class BodyLimit:
                 await self._too_large(send)
                 return
         seen = 0
-        deadline = time.monotonic() + self.timeout
+        deadline = asyncio.get_running_loop().time() + self.timeout
         started = False
 
         async def limited() -> Message:
             nonlocal seen
             try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+                async with asyncio.timeout_at(deadline):  # no task per message, unlike wait_for
+                    message = await receive()
             except TimeoutError:
                 raise _SlowBodyError from None
             if message["type"] == "http.request":
