@@ -86,6 +86,7 @@ def test_tenant_and_key_commands(settings: Settings, tmp_path: Path, base_url: s
     prefix = key.split("_")[1]
     revoked = _cli(env, "apikey", "revoke", "--tenant", out["tenant_id"], prefix)
     assert revoked.returncode == 0, revoked.stderr
+    time.sleep(settings.api_key_cache_seconds)  # the API trusts a valid key this long
     assert httpx.get(f"{base_url}/api/v1/invoices", headers=vh).status_code == 401
     assert _cli(env, "apikey", "create", "--tenant", "nope").returncode == 2
     assert _cli(env, "apikey", "create", "--tenant", vkn, "--role", "god").returncode == 2
