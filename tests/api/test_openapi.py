@@ -177,3 +177,9 @@ def test_each_request_leaves_one_access_log_line(
     assert re.fullmatch(r"GET /api/v1/invoices/\{document_id\} 404 \d+\.\dms", lines()[0])
     assert secret not in caplog.text
     assert tenant.token not in caplog.text
+    caplog.clear()
+    assert httpx.get(f"{base_url}/openapi.json").status_code == 200
+    deadline = time.monotonic() + 10
+    while not lines() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [line.rsplit(" ", 1)[0] for line in lines()] == ["GET /openapi.json 200"]

@@ -124,6 +124,15 @@ class AccessLog:
         try:
             await self.app(scope, receive, recorded)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = getattr(scope.get("route"), "path", None) or _unrouted(scope["path"])
             ms = (time.perf_counter() - start) * 1000
             access_log.info("%s %s %d %.1fms", scope["method"], route, status, ms)
+
+
+# Paths that carry no document, party or secret: logged as they are when no route template
+# matched them (the API's pages and their static files).
+_PLAIN_PATHS = ("/docs", "/redoc", "/openapi.json")
+
+
+def _unrouted(path: str) -> str:
+    return path if path.startswith(_PLAIN_PATHS) else "unmatched"
