@@ -323,9 +323,11 @@ def test_serve_with_worker_rides_out_a_database_outage(
         finally:
             _stop(server)
     _check_answers(seen)
-    # Not ready while the worker was stopping or waiting to restart; never ready without it.
-    assert {body["worker"] for _, body in seen.ready} > {"running"}, seen.ready
+    # Never ready without a running worker, nor while the database is away. (Whether a
+    # sample catches the worker between its stop and its restart is a matter of timing: the
+    # restart itself is in the log.)
     assert all(body["worker"] == "running" for status, body in seen.ready if status == 200)
+    assert all(status == 503 for status, body in seen.ready if body["status"] != "ready")
     assert "worker stopped" in log.read_text()
 
 
