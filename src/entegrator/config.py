@@ -50,8 +50,7 @@ class Settings(BaseSettings):
     metrics_public: bool | None = None
     # Most lines an invoice draft (JSON) may have: 422 above.
     max_draft_lines: int = 10_000
-    # One line per request on the ``entegrator.access`` log (it costs the API some throughput
-    # under full load: benchmarks/README.md).
+    # One line per request on the ``entegrator.access`` log.
     access_log: bool = True
     # Threads per API process doing request work (they share one GIL).
     api_threads: int = 4

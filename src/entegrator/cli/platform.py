@@ -145,8 +145,8 @@ def _logging() -> None:
 
 def _queue_access_log() -> None:
     """The access log is written by a thread of its own; the event loop only hands it the
-    record. A write on the loop releases the GIL to the busy request threads and then waits
-    for it back, once per request: measured, that cost the API a seventh of its throughput."""
+    record (a write on the loop releases the GIL to the busy request threads and then waits for
+    it back, once per request)."""
     import atexit
     import queue
     from logging.handlers import QueueHandler, QueueListener
