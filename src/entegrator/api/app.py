@@ -23,7 +23,7 @@ from entegrator.api import metrics
 from entegrator.api.deps import KeyCache
 from entegrator.api.gib import gib_router
 from entegrator.api.handlers import register_handlers
-from entegrator.api.middleware import AccessLog, BodyLimit
+from entegrator.api.middleware import BodyLimit
 from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import incoming, invoices, operations, validate, webhooks
 from entegrator.api.routes.docs import mount_docs
@@ -86,7 +86,6 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout_seconds
     )
     app.add_middleware(metrics.Middleware)
-    app.add_middleware(AccessLog)
     register_handlers(app)
 
     for module in (invoices, incoming, webhooks, validate, operations):

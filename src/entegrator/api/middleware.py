@@ -1,15 +1,15 @@
-"""ASGI middleware of the API: the body limit (size and time) and the access log."""
+"""ASGI middleware of the API: the body limit (size and time); the access log's logger and
+what it names a request by (``metrics.Middleware`` writes the line beside its counters)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AccessLog", "BodyLimit"]
+__all__ = ["BodyLimit", "access_log", "log_route"]
 
 access_log = logging.getLogger("entegrator.access")
 
@@ -98,41 +98,15 @@ class _SlowBodyError(Exception):
     pass
 
 
-class AccessLog:
-    """One line per request on the ``entegrator.access`` logger (INFO): method, route
-    template, status and duration in milliseconds.
-
-    The template (``/api/v1/invoices/{document_id}``), not the raw path, and never the query
-    string or a header: what is logged names no document, party or secret."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def recorded(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recorded)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or _unrouted(scope["path"])
-            ms = (time.perf_counter() - start) * 1000
-            access_log.info("%s %s %d %.1fms", scope["method"], route, status, ms)
-
-
 # Paths that carry no document, party or secret: logged as they are when no route template
 # matched them (the API's pages and their static files).
 _PLAIN_PATHS = ("/docs", "/redoc", "/openapi.json")
 
 
-def _unrouted(path: str) -> str:
+def log_route(scope: Scope) -> str:
+    """The route template of a request, or its path when it names nothing private."""
+    template = getattr(scope.get("route"), "path", None)
+    if template:
+        return str(template)
+    path = str(scope["path"])
     return path if path.startswith(_PLAIN_PATHS) else "unmatched"

@@ -8,6 +8,7 @@ transaction: either all of it happens or none of it does.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
@@ -89,15 +90,12 @@ def move(
     )
     if notify:
         documents.notify(conn, tenant_id, state.document_id, state.created_at, STATUS_EVENT)
-    return DocumentState(
-        state.document_id,
-        state.created_at,
-        state.direction,
-        state.kind,
-        target.value,
-        code,
-        chained[-1].seq,
-        chained[-1].hash,
+    return dataclasses.replace(
+        state,
+        status=target.value,
+        status_code=code,
+        event_count=chained[-1].seq,
+        head_hash=chained[-1].hash,
     )
 
 

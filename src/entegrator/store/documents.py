@@ -118,6 +118,20 @@ class DocumentState:
     event_count: int
     head_hash: bytes
 
+    @classmethod
+    def from_row(cls, row: Any) -> DocumentState:
+        """From a row holding these columns (by name)."""
+        return cls(
+            row.document_id,
+            row.created_at,
+            row.direction,
+            row.kind,
+            row.status,
+            row.status_code,
+            row.event_count,
+            bytes(row.head_hash),
+        )
+
 
 def lock_state(
     conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID, created_at: dt.datetime
@@ -133,16 +147,7 @@ def lock_state(
     ).first()
     if row is None:
         return None
-    return DocumentState(
-        row.document_id,
-        row.created_at,
-        row.direction,
-        row.kind,
-        row.status,
-        row.status_code,
-        row.event_count,
-        bytes(row.head_hash),
-    )
+    return DocumentState.from_row(row)
 
 
 # One statement: the signed blob (when there is one), the events, the row's new state.
@@ -276,16 +281,7 @@ _NEXT_TO_SIGN = text(
 
 def _to_sign(row: Any) -> ToSign:
     return ToSign(
-        DocumentState(
-            row.document_id,
-            row.created_at,
-            row.direction,
-            row.kind,
-            row.status,
-            row.status_code,
-            row.event_count,
-            bytes(row.head_hash),
-        ),
+        DocumentState.from_row(row),
         bytes(row.xml),
         bytes(row.xml_sha256),
         row.seal_id,
@@ -559,16 +555,7 @@ def lock_next_queued(conn: Connection, tenant_id: uuid.UUID) -> QueuedDocument |
     if row is None:
         return None
     return QueuedDocument(
-        state=DocumentState(
-            row.document_id,
-            row.created_at,
-            row.direction,
-            row.kind,
-            row.status,
-            row.status_code,
-            row.event_count,
-            bytes(row.head_hash),
-        ),
+        state=DocumentState.from_row(row),
         profile=row.profile,
         receiver_id=row.receiver_id,
         signed_sha256=bytes(row.signed_sha256) if row.signed_sha256 is not None else None,
