@@ -12,6 +12,10 @@ Figures:
 * p50 / p99: API latency of the POST under that load.
 * in-process: the same steps (build → validate → sign) in one Python thread with no HTTP and
   no database: the cost of the work itself, to read the platform's overhead against.
+* CPU ms per document: the processes' own counters (``/proc``) over the measured load, for
+  the API processes, the workers and the PostgreSQL backends serving the benchmark's
+  database. Unlike the rates, these barely move when other work shares the machine, so they
+  are the figures to compare two trees by.
 
 The load generator runs on the same 2 cores as the platform and PostgreSQL.
 """
@@ -33,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +54,43 @@ from entegrator.store import Database
 from entegrator.store.db import embedded_url, libpq_url
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cpu_seconds(match: Callable[[int, str], bool]) -> float:
+    """User + system CPU seconds of the live processes ``match(pid, cmdline)`` selects."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if not match(int(entry.name), cmdline):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _descendants(pids: set[int]) -> set[int]:
+    """``pids`` and every process below them."""
+    found = set(pids)
+    changed = True
+    while changed:
+        changed = False
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) in found:
+                continue
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent in found:
+                found.add(int(entry.name))
+                changed = True
+    return found
 
 
 def _draft(vkn: str) -> dict[str, Any]:
@@ -168,6 +210,9 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
     parser.add_argument("--api", type=int, default=1, help="API processes (serve --workers)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=2, help="jobs per worker")
+    parser.add_argument(
+        "--no-in-process", action="store_true", help="skip the one-thread in-process rate"
+    )
     args = parser.parse_args()
 
     base_url = os.environ.get("ENTEGRATOR_DATABASE_URL") or embedded_url(
@@ -278,6 +323,17 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
         while signed() < 50:
             time.sleep(0.05)
 
+        api_pids = _descendants({procs[0].pid})
+        worker_pids = _descendants({p.pid for p in procs[1:]})
+
+        def cpu() -> tuple[float, float, float]:
+            return (
+                _cpu_seconds(lambda pid, _: pid in api_pids),
+                _cpu_seconds(lambda pid, _: pid in worker_pids),
+                _cpu_seconds(lambda _, cmd: cmd.startswith("postgres: ") and f" {name} " in cmd),
+            )
+
+        cpu_before = cpu()
         use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
         start = time.perf_counter()
         if use_wrk:
@@ -296,6 +352,7 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
         while signed() < count + 50:
             time.sleep(0.01)
         end_to_end = time.perf_counter() - start
+        cpu_ms = [(b - a) * 1000 / count for a, b in zip(cpu_before, cpu(), strict=True)]
         db.dispose()
     finally:
         for p in procs:
@@ -308,7 +365,7 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    floor = in_process_rate(data)
+    floor = float("nan") if args.no_in_process else in_process_rate(data)
     print(
         f"{count} 10-line invoices, {args.clients} clients ({client}), {args.api} API process(es), "
         f"{args.workers} worker process(es) × {args.concurrency} jobs"
@@ -317,6 +374,11 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
     print(f"end-to-end/s    {count / end_to_end:8.1f}   (signed and stored)")
     print(f"POST p50 / p99  {p50:8.1f} / {p99:.1f} ms")
     print(f"in-process/s    {floor:8.1f}   (build → validate → sign, one thread, no HTTP/DB)")
+    api_ms, worker_ms, pg_ms = cpu_ms
+    print(
+        f"CPU ms/document {api_ms + worker_ms + pg_ms:8.2f}   (API {api_ms:.2f}, worker "
+        f"{worker_ms:.2f}, PostgreSQL {pg_ms:.2f})"
+    )
 
 
 if __name__ == "__main__":

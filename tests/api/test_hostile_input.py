@@ -225,3 +225,27 @@ def test_a_body_that_never_finishes_is_408(slow_body_api: str, tenant: TenantHan
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b"BODY_TOO_SLOW" in answer or took < 10
     assert took < 10
+
+
+def test_a_client_that_hangs_up_mid_body_is_no_server_error(
+    base_url: str, tenant: TenantHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found under load: a client closing its connection while its body was being read was
+    logged as an unexpected error with a traceback (and answered 500 to nobody)."""
+    caplog.set_level("INFO", logger="entegrator")
+    head = (
+        f"POST /api/v1/invoices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tenant.token}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    ).encode()
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head + b'{"profile": ')
+        time.sleep(0.3)  # the key is checked and the body read has begun
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+        "client closed" in r.getMessage() for r in caplog.records
+    ):
+        time.sleep(0.05)
+    assert any("client closed" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert httpx.get(f"{base_url}/healthz", timeout=10).status_code == 200
