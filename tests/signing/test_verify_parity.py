@@ -36,6 +36,7 @@ SHA384 = f"{MORE}sha384"
 SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
 SHA1 = f"{DS}sha1"
 XML = "http://www.w3.org/XML/1998/namespace"
+XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
 _SIGNATURE_VALUE = re.compile(rb"<([\w.-]+:)?SignatureValue[\s>/]")
 
 
@@ -209,6 +210,8 @@ def _transforms(ref: etree._Element, algorithms: tuple[str, ...], prefixes: str 
         transform = _sub(transforms, "Transform", Algorithm=algorithm)
         if prefixes and algorithm.startswith(EXC):
             etree.SubElement(transform, f"{{{EXC}}}InclusiveNamespaces", PrefixList=prefixes)
+        if algorithm == XPATH:
+            _sub(transform, "XPath").text = "not(ancestor-or-self::ds:Signature)"
 
 
 def template(signed: bytes, variant: Variant) -> bytes:
@@ -366,3 +369,29 @@ def test_c14n11_below_an_xml_base_is_refused_not_guessed(
     theirs, ours, codes = _both(signed, ca, tmp_path, "signed.xml")
     assert theirs
     assert not ours and "sig-algorithm" in codes and "sig-digest" not in codes, codes
+
+
+def test_transforms_outside_the_list_are_refused_with_a_finding_that_says_where(
+    xmlsec1_signed: Callable[[Variant], bytes], ca: TestCA, tmp_path: Path
+) -> None:
+    """An XPath filter that does what the enveloped transform does: libxmlsec1 runs it, we do
+    not take XPath (GİB allows one Transform, the enveloped one) and say so, in both languages
+    and at the Transform, instead of a digest mismatch."""
+    signed = xmlsec1_signed(Variant(doc_transforms=(XPATH,), expected=()))
+    theirs, ours, codes = _both(signed, ca, tmp_path, "signed.xml")
+    assert theirs
+    assert not ours and "sig-digest" not in codes, codes
+    finding = next(f for f in verify(signed) if f.code == "sig-algorithm")
+    assert XPATH in finding.message_en and XPATH in finding.message_tr
+    assert finding.xpath and finding.xpath.endswith("ds:Transforms/ds:Transform") and finding.line
+
+
+def test_sha1_findings_say_what_and_where(
+    xmlsec1_signed: Callable[[Variant], bytes],
+) -> None:
+    signed = xmlsec1_signed(VARIANTS["rsa-sha1"])
+    findings = [f for f in verify(signed) if f.code == "sig-sha1"]
+    where = sorted((f.xpath or "").rsplit("/", 1)[-1] for f in findings)
+    assert where == ["ds:DigestMethod", "ds:DigestMethod", "ds:SignatureMethod"], where
+    assert all("SHA-1" in f.message_tr and "GİB" in f.message_en for f in findings)
+    assert all(f.severity is Severity.ERROR for f in findings)
