@@ -252,8 +252,8 @@ def template(signed: bytes, variant: Variant) -> bytes:
         assert props is not None
         props.insert(0, etree.Comment(" imza özellikleri "))
         root.insert(len(root) - 1, etree.Comment(" belge notu "))
-    for name, value in variant.root_xml:
-        root.set(f"{{{XML}}}{name}", value)
+    for name, text in variant.root_xml:
+        root.set(f"{{{XML}}}{name}", text)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
