@@ -29,9 +29,9 @@ from lxml import etree
 
 from entegrator.documents import safe_xml
 from entegrator.documents.errors import UnsafeXMLError, XMLError
-from entegrator.findings import MAX_FINDINGS, Finding, Report, Severity, Source
+from entegrator.findings import MAX_FINDINGS, Finding, Purpose, Report, Severity, Source
 from entegrator.findings.paths import line_of
-from entegrator.rules import arithmetic, identity, xsd
+from entegrator.rules import arithmetic, identity, purposes, xsd
 from entegrator.rules.pack import KINDS, RulePack
 from entegrator.rules.schematron import CompiledSchematron, read_schematron
 from entegrator.rules.xpath import ISTANBUL, UnsupportedXPathError
@@ -86,6 +86,9 @@ class ValidationSettings:
     # Where translated rule packs are cached between processes (used as given); None: no disk
     # cache, each process translates GİB's rules again (a few hundred milliseconds).
     cache_dir: Path | None = None
+    # Why the documents are validated: what we send (outbound), XML an ERP hands us (upload)
+    # or what GİB delivered (inbound); see ``rules/purposes.py``.
+    purpose: Purpose = Purpose.OUTBOUND
 
 
 def detect_kind(root: etree._Element) -> tuple[str | None, str | None, str | None]:
@@ -214,7 +217,7 @@ class Validator:
         parsing the document again. The layers only read the tree.
         """
         start = time.perf_counter()
-        report = Report(path=name)
+        report = Report(path=name, purpose=self.settings.purpose)
         root = self._parse(data, report)
         if root is not None:
             self._check(data, root, report)
@@ -308,14 +311,24 @@ class Validator:
     def _document_layers(
         self, root: etree._Element, *, standalone: bool, today: dt.date
     ) -> list[Finding]:
-        """Signature, arithmetic and identity of one document (alone or inside an envelope)."""
+        """Signature, arithmetic and identity of one document (alone or inside an envelope),
+        with the severities of the settings' purpose."""
         out: list[Finding] = []
         if next(root.iter(_DS_SIGNATURE), None) is not None:
             # Inside an envelope a document is verified as it will be delivered: on its own.
             out.extend(self._signature(root if standalone else copy.deepcopy(root)))
         kind, profile, type_ = detect_kind(root)
+        purpose = self.settings.purpose
         if kind in ("invoice", "earchive"):
-            out.extend(arithmetic.check(root))
+            out.extend(
+                arithmetic.check(
+                    root,
+                    profile=profile or "",
+                    type_=type_ or "",
+                    convention=purposes.convention_severity(purpose),
+                    kurus=purposes.kurus_severity(purpose),
+                )
+            )
             out.extend(
                 identity.check(
                     root,
@@ -325,7 +338,9 @@ class Validator:
                     today=today,
                 )
             )
-        return out
+        elif kind in ("despatch", "receipt"):
+            out.extend(identity.check_advice(root, checksum=self.settings.id_checksum))
+        return purposes.apply(out, purpose)
 
     def _signature(self, root: etree._Element) -> list[Finding]:
         """Layer 6 for signed documents: digests, signature value, certificate, identity."""
