@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -80,11 +81,18 @@ def validators() -> dict[Purpose, Validator]:
     return {p: Validator(settings=validation_settings(purpose=p)) for p in Purpose}
 
 
+def _node(root: etree._Element, xpath: str) -> etree._Element:
+    found: Any = root.xpath(xpath, namespaces=NS)
+    node = found[0]
+    assert isinstance(node, etree._Element)
+    return node
+
+
 def _shift(data: bytes, xpath: str, by: Decimal = Decimal("7.00")) -> bytes:
     """``data`` with the amount at ``xpath`` (from the root) moved by ``by``, in memory."""
     root = etree.fromstring(data)
-    node = root.xpath(xpath, namespaces=NS)[0]
-    node.text = str(Decimal(node.text.strip()) + by)
+    node = _node(root, xpath)
+    node.text = str(Decimal((node.text or "").strip()) + by)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -135,9 +143,9 @@ def test_the_same_amounts_with_a_real_error_are_refused_on_upload(
 def _with_fixed_levy(base: bytes, levy: str) -> bytes:
     """A valid invoice of ours with a fixed 8006 levy of ``levy`` at Percent 0 added."""
     root = etree.fromstring(base)
-    tax_total = root.find("cac:TaxTotal", NS)
+    tax_total = _node(root, "cac:TaxTotal")
     subtotal = etree.SubElement(tax_total, f"{{{NS['cac']}}}TaxSubtotal")
-    currency = root.findtext("cbc:DocumentCurrencyCode", namespaces=NS)
+    currency = root.findtext("cbc:DocumentCurrencyCode", namespaces=NS) or "TRY"
     for name, value in (("TaxableAmount", "0.00"), ("TaxAmount", levy)):
         el = etree.SubElement(subtotal, f"{{{NS['cbc']}}}{name}", currencyID=currency)
         el.text = value
@@ -151,8 +159,8 @@ def _with_fixed_levy(base: bytes, levy: str) -> bytes:
         "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount",
         "cac:LegalMonetaryTotal/cbc:PayableAmount",
     ):
-        node = root.xpath(path, namespaces=NS)[0]
-        node.text = str(Decimal(node.text) + Decimal(levy))
+        node = _node(root, path)
+        node.text = str(Decimal(node.text or "") + Decimal(levy))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -206,6 +214,6 @@ def test_hks_allows_the_types_gib_allows(
     assert "id-profile-type" not in report.codes()
     # A type GİB keeps out of HKS (SARJ is ENERJI's) is still refused.
     root = etree.fromstring(data)
-    root.find("cbc:InvoiceTypeCode", NS).text = "SARJ"
+    _node(root, "cbc:InvoiceTypeCode").text = "SARJ"
     mutated = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     assert "id-profile-type" in validators[Purpose.OUTBOUND].validate(mutated).codes()

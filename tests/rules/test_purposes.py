@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -108,7 +109,8 @@ def _set_ids(data: bytes, xpath: str, value: str) -> bytes:
         "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
         "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     }
-    for node in root.xpath(xpath, namespaces=ns):
+    found: Any = root.xpath(xpath, namespaces=ns)
+    for node in found:
         node.text = value
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
