@@ -14,8 +14,7 @@ policy the builder uses) and a tolerance of one kuruş:
 
 Sums of written figures must be exact; a computed product (``quantity × price``, ``base ×
 percent``) may differ from the written amount by one kuruş, the room other software's rounding
-needs (``kurus`` sets how a sum off by one kuruş is reported: an error for what we send).
-A figure that is missing or not a number is left to the XSD and schematron layers.
+needs. A figure that is missing or not a number is left to the XSD and schematron layers.
 
 Withholding (tevkifat) is the KDV × the withholding percent: ``TaxableAmount`` of a
 withholding subtotal is the KDV withheld from (``ubl-tr.md`` §7); a producer that writes the
@@ -105,10 +104,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 
 @dataclass
 class _Context:
-    """What one pass collects: findings, the conventions seen (name → first node), severities."""
+    """What one pass collects: findings, the conventions seen (name → first node)."""
 
     convention: Severity
-    kurus: Severity
     out: list[Finding] = field(default_factory=list)
     seen: dict[str, etree._Element] = field(default_factory=dict)
 
@@ -167,9 +165,8 @@ def _mismatch(  # noqa: PLR0917 - code, place, the two figures, where, severity
 def _sum_mismatch(  # noqa: PLR0917 - as _mismatch, with the context
     ctx: _Context, code: str, node: etree._Element, expected: Decimal, written: Decimal, where: str
 ) -> None:
-    """A sum that is not exact: within a kuruş it gets the ``kurus`` severity."""
-    severity = ctx.kurus if abs(expected - written) <= TOLERANCE else Severity.ERROR
-    ctx.out.append(_mismatch(code, node, expected, written, where, severity))
+    """A sum of written figures that is not exact (even a kuruş off is an error)."""
+    ctx.out.append(_mismatch(code, node, expected, written, where))
 
 
 def _off(expected: Decimal, written: Decimal) -> bool:
@@ -509,14 +506,13 @@ def check(
     profile: str = "",
     type_: str = "",
     convention: Severity = Severity.ERROR,
-    kurus: Severity = Severity.ERROR,
 ) -> list[Finding]:
     """Arithmetic findings of an Invoice (empty when every figure adds up).
 
-    ``convention``: the severity of a recognised amount convention; ``kurus``: that of a sum
-    off by at most one kuruş. Both are errors for what we send (``rules/purposes.py``).
+    ``convention``: the severity of a recognised amount convention, an error for what we send
+    and a warning otherwise (``rules/purposes.py``).
     """
-    ctx = _Context(convention=convention, kurus=kurus)
+    ctx = _Context(convention=convention)
     kids = _index(root)
     lines = kids.get(_CAC + "InvoiceLine", [])
     line_sum, line_allowances, line_charges = _lines(lines, ctx)

@@ -6,8 +6,9 @@ The same figures mean different things depending on where the document comes fro
 * ``outbound``: what we build and send. Every layer decides; an amount convention is an error,
   because we write the plain formulas of ``shared/docs/gib/ubl-tr.md`` §8.
 * ``upload``: XML an ERP hands us to send. GİB's layers (XSD, schematron, the signature's
-  cryptography) decide, and so does a real amount mismatch beyond one kuruş. A known amount
-  convention, a kuruş of rounding and our identity opinions are warnings.
+  cryptography) decide, and so does a real amount mismatch (beyond the arithmetic layer's
+  tolerance: a kuruş on a computed product, none on a sum of written figures). A known amount
+  convention and our identity opinions are warnings.
 * ``inbound``: what GİB delivered. Refused only for what GİB itself refuses; every finding of
   our own layers (arithmetic, identity, ``sig-identity``) is kept as a warning.
 
@@ -27,7 +28,7 @@ from collections.abc import Iterable
 
 from entegrator.findings import Finding, Purpose, Severity, Source
 
-__all__ = ["Purpose", "apply", "convention_severity", "kurus_severity"]
+__all__ = ["Purpose", "apply", "convention_severity"]
 
 # The signature layer's one opinion of ours: whether the signer may sign for the supplier.
 # GİB's own 1176 covers the cases it knows; the rest is ours to advise on.
@@ -36,11 +37,6 @@ _OUR_SIGNATURE_CODES = frozenset({"sig-identity"})
 
 def convention_severity(purpose: Purpose) -> Severity:
     """How a recognised amount convention is reported: an error only for what we send."""
-    return Severity.ERROR if purpose is Purpose.OUTBOUND else Severity.WARNING
-
-
-def kurus_severity(purpose: Purpose) -> Severity:
-    """How a sum off by at most one kuruş is reported: exact for what we send."""
     return Severity.ERROR if purpose is Purpose.OUTBOUND else Severity.WARNING
 
 

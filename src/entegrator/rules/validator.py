@@ -16,6 +16,7 @@ aware datetime, read once per document; "today" is that instant's date in Europe
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -168,6 +169,18 @@ class Validator:
         self.settings = settings
         self._engines = _engines(self.pack)
         self._xsd_paths = {kind: self.pack.xsd(kind) for kind in KINDS}
+        self._purposes: dict[Purpose, Validator] = {}
+
+    def for_purpose(self, purpose: Purpose) -> Validator:
+        """A validator with the same pack and settings for another purpose (cheap: the
+        compiled rules are shared)."""
+        if purpose is self.settings.purpose:
+            return self
+        found = self._purposes.get(purpose)
+        if found is None:
+            settings = dataclasses.replace(self.settings, purpose=purpose)
+            found = self._purposes.setdefault(purpose, Validator(self.pack, settings=settings))
+        return found
 
     def warm_up(self, kinds: tuple[str, ...] = tuple(KINDS)) -> None:
         """Compile the schemas and rule sets of ``kinds`` now instead of on first use."""
@@ -326,7 +339,6 @@ class Validator:
                     profile=profile or "",
                     type_=type_ or "",
                     convention=purposes.convention_severity(purpose),
-                    kurus=purposes.kurus_severity(purpose),
                 )
             )
             out.extend(
