@@ -504,6 +504,8 @@ def test_an_erps_xml_with_gibs_ticari_fatura_totals_is_accepted_with_a_warning(
         strict = c.post("/api/v1/validate?purpose=outbound", content=erp, headers=xml_type)
         assert strict.json()["purpose"] == "outbound"
         assert strict.json()["valid"] is False
+        unknown = c.post("/api/v1/validate?purpose=sideways", content=erp, headers=xml_type)
+        assert unknown.status_code == 422, unknown.text
         refused = c.post("/api/v1/invoices", content=wrong, headers=xml_type)
         assert refused.status_code == 422, refused.text
         assert "arith-allowance-total" in {f["code"] for f in refused.json()["findings"]}
