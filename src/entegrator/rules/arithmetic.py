@@ -26,7 +26,6 @@ GİB's own samples write some totals in other ways: those amount conventions are
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -39,7 +38,7 @@ from entegrator.documents.ns import CBC as _CBC
 from entegrator.documents.rounding import round_amount
 from entegrator.findings import Finding, Severity, Source
 from entegrator.findings.paths import child, element_path, line_of
-from entegrator.rules.conventions import CONVENTIONS
+from entegrator.rules.conventions import TOTALS, Facts, best_reading, finding
 
 __all__ = ["TOLERANCE", "check"]
 
@@ -48,7 +47,6 @@ _HUNDRED = Decimal(100)
 _CURRENCY_IDS = etree.XPath("//@currencyID")
 _KDV = "0015"
 _FIXED_LEVY = "8006"
-_HKS_KOMISYONCU = frozenset({"KOMISYONCU", "HKSKOMISYONCU"})
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "arith-line": (
@@ -351,153 +349,18 @@ def _currency(root: etree._Element, currency: str) -> Iterator[Finding]:
         )
 
 
-_TOTALS = (
-    "LineExtensionAmount",
-    "AllowanceTotalAmount",
-    "ChargeTotalAmount",
-    "TaxExclusiveAmount",
-    "TaxInclusiveAmount",
-    "PayableRoundingAmount",
-    "PayableAmount",
-)
-
-
-@dataclass(frozen=True)
-class _Facts:
-    """The figures the document totals are checked against."""
-
-    lines: Decimal
-    line_allowances: Decimal
-    line_charges: Decimal
-    allowances: Decimal
-    charges: Decimal
-    hks: Decimal
-    taxes: _TaxSums
-    withheld: Decimal
-
-
-def _applicable(facts: _Facts, profile: str, type_: str) -> list[str]:
-    """The conventions whose structure the document has (whether its figures fit is next)."""
-    found = []
-    if facts.line_allowances or facts.line_charges:
-        found.append("line-discounts")
-    komisyoncu = type_ == "HKSKOMISYONCU" or (profile == "HKS" and type_ in _HKS_KOMISYONCU)
-    if komisyoncu and facts.hks:
-        found.append("hks-komisyoncu")
-    if type_ == "OZELMATRAH" and facts.taxes.kdv:
-        found.append("ozelmatrah")
-    if facts.taxes.exempt_kdv:
-        found.append("ytb-istisna")
-    return found
-
-
-_Mismatch = tuple[str, str, Decimal, Decimal]  # total name, code, expected, written
-
-
-def _read_totals(
-    values: dict[str, Decimal | None], facts: _Facts, reading: frozenset[str]
-) -> list[_Mismatch]:
-    """The document totals that do not add up when read with the conventions in ``reading``."""
-
-    def used(name: str, fallback: Decimal) -> Decimal:
-        value = values[name]
-        return value if value is not None else fallback
-
-    discounts = "line-discounts" in reading
-    hks = facts.hks if "hks-komisyoncu" in reading else Decimal(0)
-    line_ext = facts.lines
-    allowances, charges = facts.allowances - hks, facts.charges + hks
-    if discounts:
-        line_ext += facts.line_allowances - facts.line_charges
-        # Some producers also copy the line discounts into a document allowance (izibiz
-        # FATURA_9.xml): then AllowanceTotalAmount holds them once, not twice.
-        if allowances != facts.line_allowances:
-            allowances += facts.line_allowances
-        charges += facts.line_charges
-    exclusive = (
-        used("LineExtensionAmount", line_ext)
-        - used("AllowanceTotalAmount", allowances)
-        + used("ChargeTotalAmount", charges)
-        - hks
-    )
-    taxes = facts.taxes.total
-    if "ozelmatrah" in reading:
-        taxes -= facts.taxes.kdv
-    if "ytb-istisna" in reading:
-        taxes -= facts.taxes.exempt_kdv
-    inclusive = used("TaxExclusiveAmount", exclusive) + taxes
-    payable = (
-        used("TaxInclusiveAmount", inclusive)
-        - facts.withheld
-        - hks
-        + used("PayableRoundingAmount", Decimal(0))
-    )
-    checks = (
-        ("LineExtensionAmount", "arith-line-extension", line_ext),
-        ("AllowanceTotalAmount", "arith-allowance-total", allowances),
-        ("ChargeTotalAmount", "arith-charge-total", charges),
-        ("TaxExclusiveAmount", "arith-tax-exclusive", exclusive),
-        ("TaxInclusiveAmount", "arith-tax-inclusive", inclusive),
-        ("PayableAmount", "arith-payable", payable),
-    )
-    out: list[_Mismatch] = []
-    for name, code, expected in checks:
-        written = values[name]
-        if written is None:
-            continue
-        if name in ("AllowanceTotalAmount", "ChargeTotalAmount") and written == 0 and not expected:
-            continue
-        if expected != written:
-            out.append((name, code, expected, written))
-    return out
-
-
-def _totals(totals: etree._Element, facts: _Facts, profile: str, type_: str, ctx: _Context) -> None:
-    """LegalMonetaryTotal, read plainly or with the conventions that make it add up.
-
-    Every combination of the applicable conventions is tried, smallest first; the reading with
-    the fewest mismatches beyond a kuruş wins (the plain one on a tie), so a document that fits
-    no convention is judged by the plain formulas.
-    """
+def _totals(totals: etree._Element, facts: Facts, profile: str, type_: str, ctx: _Context) -> None:
+    """LegalMonetaryTotal, read plainly or with the conventions that make it add up."""
     total_kids = _index(totals)
-    nodes = {name: _first(total_kids, _CBC + name) for name in _TOTALS}
+    nodes = {name: _first(total_kids, _CBC + name) for name in TOTALS}
     values = {name: _amount(node) for name, node in nodes.items()}
-    applicable = _applicable(facts, profile, type_)
-    best: tuple[tuple[int, int], frozenset[str], list[_Mismatch]] | None = None
-    for size in range(len(applicable) + 1):
-        for combo in itertools.combinations(applicable, size):
-            reading = frozenset(combo)
-            found = _read_totals(values, facts, reading)
-            beyond = sum(1 for _n, _c, e, w in found if abs(e - w) > TOLERANCE)
-            score = (beyond, len(found))
-            if best is None or score < best[0]:
-                best = (score, reading, found)
-    assert best is not None  # noqa: S101 - the empty reading always runs
-    _score, reading, found = best
+    reading, found = best_reading(values, facts, profile=profile, type_=type_)
     for name in sorted(reading):
         ctx.note(name, totals)
     for name, code, expected, written in found:
         node = nodes[name]
         if node is not None:
             _sum_mismatch(ctx, code, node, expected, written, "")
-
-
-def _convention_findings(ctx: _Context) -> Iterator[Finding]:
-    for name, node in ctx.seen.items():
-        convention = CONVENTIONS[name]
-        yield Finding(
-            code=convention.code,
-            severity=ctx.convention,
-            source=Source.ARITHMETIC,
-            line=line_of(node),
-            xpath=element_path(node),
-            message_tr=f"Tutar gösterim biçimi '{name}' (GİB örneği {convention.sample}): "
-            f"{convention.message_tr}",
-            message_en=f"Amount convention '{name}' (GİB sample {convention.sample}): "
-            f"{convention.message_en}",
-            hint="Gönderdiğimiz belgelerde tutarlar ubl-tr.md §8'deki düz formüllerle yazılır.",
-            hint_en="Documents we send write the plain formulas of ubl-tr.md §8.",
-        )
 
 
 def check(
@@ -527,16 +390,18 @@ def check(
     totals = _first(kids, _CAC + "LegalMonetaryTotal")
     if totals is not None:
         allowances, charges, hks = _allowances(kids)
-        facts = _Facts(
+        facts = Facts(
             lines=line_sum,
             line_allowances=line_allowances,
             line_charges=line_charges,
             allowances=allowances,
             charges=charges,
             hks=hks,
-            taxes=taxes,
+            taxes=taxes.total,
+            kdv=taxes.kdv,
+            exempt_kdv=taxes.exempt_kdv,
             withheld=withheld,
         )
         _totals(totals, facts, profile, type_, ctx)
-    ctx.out.extend(_convention_findings(ctx))
+    ctx.out.extend(finding(name, node, ctx.convention) for name, node in ctx.seen.items())
     return ctx.out

@@ -29,9 +29,28 @@ is the purpose's (``rules/purposes.py``): an error for what we send, a warning o
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from decimal import Decimal
 
-__all__ = ["CONVENTIONS", "Convention"]
+from lxml import etree
+
+from entegrator.findings import Finding, Severity, Source
+from entegrator.findings.paths import element_path, line_of
+
+__all__ = ["CONVENTIONS", "TOTALS", "Convention", "Facts", "Mismatch", "best_reading", "finding"]
+
+TOTALS = (
+    "LineExtensionAmount",
+    "AllowanceTotalAmount",
+    "ChargeTotalAmount",
+    "TaxExclusiveAmount",
+    "TaxInclusiveAmount",
+    "PayableRoundingAmount",
+    "PayableAmount",
+)
+_HKS_KOMISYONCU = frozenset({"KOMISYONCU", "HKSKOMISYONCU"})
+_KURUS = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +111,138 @@ CONVENTIONS: dict[str, Convention] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The figures a document's LegalMonetaryTotal is checked against (Σ of what is written)."""
+
+    lines: Decimal  # Σ line LineExtensionAmount
+    line_allowances: Decimal
+    line_charges: Decimal
+    allowances: Decimal  # document-level, HKS deductions included
+    charges: Decimal
+    hks: Decimal  # document allowances whose reason starts with HKS
+    taxes: Decimal  # Σ TaxTotal subtotals
+    kdv: Decimal  # Σ KDV (0015) subtotals
+    exempt_kdv: Decimal  # KDV subtotals with CalculationSequenceNumeric -1 (YTB İSTİSNA)
+    withheld: Decimal
+
+
+Mismatch = tuple[str, str, Decimal, Decimal]  # total name, code, expected, written
+
+
+def _applicable(facts: Facts, profile: str, type_: str) -> list[str]:
+    """The conventions whose structure the document has (whether its figures fit is next)."""
+    found = []
+    if facts.line_allowances or facts.line_charges:
+        found.append("line-discounts")
+    komisyoncu = type_ == "HKSKOMISYONCU" or (profile == "HKS" and type_ in _HKS_KOMISYONCU)
+    if komisyoncu and facts.hks:
+        found.append("hks-komisyoncu")
+    if type_ == "OZELMATRAH" and facts.kdv:
+        found.append("ozelmatrah")
+    if facts.exempt_kdv:
+        found.append("ytb-istisna")
+    return found
+
+
+def read_totals(
+    values: dict[str, Decimal | None], facts: Facts, reading: frozenset[str]
+) -> list[Mismatch]:
+    """The document totals that do not add up when read with the conventions in ``reading``
+    (empty: the plain formulas of ``ubl-tr.md`` §8). A total that is not written is skipped."""
+
+    def used(name: str, fallback: Decimal) -> Decimal:
+        value = values[name]
+        return value if value is not None else fallback
+
+    hks = facts.hks if "hks-komisyoncu" in reading else Decimal(0)
+    line_ext = facts.lines
+    allowances, charges = facts.allowances - hks, facts.charges + hks
+    if "line-discounts" in reading:
+        line_ext += facts.line_allowances - facts.line_charges
+        # Some producers also copy the line discounts into a document allowance (izibiz
+        # FATURA_9.xml): then AllowanceTotalAmount holds them once, not twice.
+        if allowances != facts.line_allowances:
+            allowances += facts.line_allowances
+        charges += facts.line_charges
+    exclusive = (
+        used("LineExtensionAmount", line_ext)
+        - used("AllowanceTotalAmount", allowances)
+        + used("ChargeTotalAmount", charges)
+        - hks
+    )
+    taxes = facts.taxes
+    if "ozelmatrah" in reading:
+        taxes -= facts.kdv
+    if "ytb-istisna" in reading:
+        taxes -= facts.exempt_kdv
+    inclusive = used("TaxExclusiveAmount", exclusive) + taxes
+    payable = (
+        used("TaxInclusiveAmount", inclusive)
+        - facts.withheld
+        - hks
+        + used("PayableRoundingAmount", Decimal(0))
+    )
+    checks = (
+        ("LineExtensionAmount", "arith-line-extension", line_ext),
+        ("AllowanceTotalAmount", "arith-allowance-total", allowances),
+        ("ChargeTotalAmount", "arith-charge-total", charges),
+        ("TaxExclusiveAmount", "arith-tax-exclusive", exclusive),
+        ("TaxInclusiveAmount", "arith-tax-inclusive", inclusive),
+        ("PayableAmount", "arith-payable", payable),
+    )
+    out: list[Mismatch] = []
+    for name, code, expected in checks:
+        written = values[name]
+        if written is None:
+            continue
+        if name in ("AllowanceTotalAmount", "ChargeTotalAmount") and written == 0 and not expected:
+            continue
+        if expected != written:
+            out.append((name, code, expected, written))
+    return out
+
+
+def best_reading(
+    values: dict[str, Decimal | None], facts: Facts, *, profile: str, type_: str
+) -> tuple[frozenset[str], list[Mismatch]]:
+    """The reading of the totals (a set of conventions) and what does not add up under it.
+
+    Every combination of the conventions the document's structure allows is tried, smallest
+    first; the one with the fewest mismatches (those beyond a kuruş counting first) wins, the
+    plain reading on a tie. So a document that fits no convention is judged plainly.
+    """
+    best: tuple[tuple[int, int], frozenset[str], list[Mismatch]] | None = None
+    applicable = _applicable(facts, profile, type_)
+    for size in range(len(applicable) + 1):
+        for combo in itertools.combinations(applicable, size):
+            reading = frozenset(combo)
+            found = read_totals(values, facts, reading)
+            beyond = sum(
+                1 for _n, _c, expected, written in found if abs(expected - written) > _KURUS
+            )
+            score = (beyond, len(found))
+            if best is None or score < best[0]:
+                best = (score, reading, found)
+    assert best is not None  # noqa: S101 - the plain reading always runs
+    return best[1], best[2]
+
+
+def finding(name: str, node: etree._Element, severity: Severity) -> Finding:
+    """The one finding that says the document follows convention ``name`` (at ``node``)."""
+    convention = CONVENTIONS[name]
+    return Finding(
+        code=convention.code,
+        severity=severity,
+        source=Source.ARITHMETIC,
+        line=line_of(node),
+        xpath=element_path(node),
+        message_tr=f"Tutar gösterim biçimi '{name}' (GİB örneği {convention.sample}): "
+        f"{convention.message_tr}",
+        message_en=f"Amount convention '{name}' (GİB sample {convention.sample}): "
+        f"{convention.message_en}",
+        hint="Gönderdiğimiz belgelerde tutarlar ubl-tr.md §8'deki düz formüllerle yazılır.",
+        hint_en="Documents we send write the plain formulas of ubl-tr.md §8.",
+    )
