@@ -12,7 +12,7 @@ from cryptography import x509
 
 from entegrator.clock import Clock, utc_now
 from entegrator.config import Settings
-from entegrator.rules import Engine, Purpose, RulePack, Severity, ValidationSettings, Validator
+from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Validator
 from entegrator.services.answers import AnswerService
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
@@ -104,8 +104,7 @@ class Runtime:
     def inbound(self) -> InboundService:
         return InboundService(
             self.db,
-            # What GİB delivered is refused only for what GİB refuses (rules/purposes.py).
-            self.validator.for_purpose(Purpose.INBOUND),
+            self.validator,
             self.sending,
             trust=self.trust_anchors,
             require_gib_seal=self.settings.gib_system_response_seal,

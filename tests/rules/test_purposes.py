@@ -153,3 +153,14 @@ def test_despatch_driver_tckn_is_checked(corpus: Path) -> None:
     assert {f.code for f in bad.findings if f.message_en.startswith("DriverPerson")} == {
         "id-tckn-checksum"
     }
+
+
+def test_for_purpose_keeps_the_pack_and_settings() -> None:
+    outbound = Validator(settings=validation_settings(id_checksum=Severity.ERROR))
+    inbound = outbound.for_purpose(Purpose.INBOUND)
+    assert inbound.settings.purpose is Purpose.INBOUND
+    assert inbound.settings.id_checksum is Severity.ERROR
+    assert inbound.pack is outbound.pack
+    assert outbound.for_purpose(Purpose.INBOUND) is inbound
+    assert outbound.for_purpose(Purpose.OUTBOUND) is outbound
+    assert outbound.settings.purpose is Purpose.OUTBOUND
