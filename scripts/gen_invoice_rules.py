@@ -35,7 +35,9 @@ PROFILE_TYPES = {
     # Tax-free sale to a traveller: KDV shown (SATIS) or exempt (ISTISNA) [unconfirmed].
     "YOLCUBERABERFATURA": ["SATIS", "ISTISNA"],
     "OZELFATURA": ["ISTISNA"],
-    "HKS": ["HKSSATIS", "HKSKOMISYONCU"],
+    # GİB's schematron restricts no type to HKS beyond the general rules, and its own HKS
+    # samples are SATIS (HKS-Ornek1.xml) and KOMISYONCU (HKS-Ornek2.xml).
+    "HKS": [*E_FATURA_GENERAL, "HKSSATIS", "HKSKOMISYONCU"],
     # InvoiceTypeCodeCheck-3: SARJ/SARJANLIK <=> ENERJI in e-Fatura mode.
     "ENERJI": ["SARJ", "SARJANLIK"],
     # IlacTibbiCihazInvoiceTypeCodeCheck-1, YatirimTesvikInvoiceTypeCodeCheck-1,

@@ -444,3 +444,91 @@ def test_an_unknown_draft_field_hides_no_other_problem(tenant: TenantHandle) -> 
             codes = {(f["code"], f["xpath"]) for f in r.json()["findings"]}
             assert ("INVALID_FIELD", "bogus") in codes, codes
             assert ("GTB_CUSTOMER", "customer.vkn") in codes, codes
+
+
+_UBL_NS = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+
+
+def _ticari_fatura_totals(xml: bytes) -> bytes:
+    """The invoice written as GİB's TicariFaturaOrnegi writes totals: the first line gets a
+    discount of 1.00 per unit (its price rises by 1.00, its amount stays), and the document's
+    LineExtensionAmount is before that discount, with AllowanceTotalAmount holding it."""
+    root = etree.fromstring(xml)
+    cac, cbc = (f"{{{_UBL_NS[p]}}}" for p in ("cac", "cbc"))
+    line = root.find("cac:InvoiceLine", _UBL_NS)
+    assert line is not None
+    quantity = Decimal(line.findtext("cbc:InvoicedQuantity", namespaces=_UBL_NS) or "")
+    price = line.find("cac:Price/cbc:PriceAmount", _UBL_NS)
+    assert price is not None
+    currency = price.get("currencyID") or "TRY"
+    price.text = str(Decimal(price.text or "") + 1)
+    discount = (quantity * 1).quantize(Decimal("0.01"))
+    allowance = etree.Element(cac + "AllowanceCharge")
+    etree.SubElement(allowance, cbc + "ChargeIndicator").text = "false"
+    etree.SubElement(allowance, cbc + "Amount", currencyID=currency).text = str(discount)
+    line.find("cac:TaxTotal", _UBL_NS).addprevious(allowance)  # type: ignore[union-attr]
+    totals = root.find("cac:LegalMonetaryTotal", _UBL_NS)
+    assert totals is not None
+    extension = totals.find("cbc:LineExtensionAmount", _UBL_NS)
+    assert extension is not None
+    extension.text = str(Decimal(extension.text or "") + discount)
+    held = totals.find("cbc:AllowanceTotalAmount", _UBL_NS)
+    if held is None:
+        held = etree.Element(cbc + "AllowanceTotalAmount", currencyID=currency)
+        held.text = "0.00"
+        totals.find("cbc:TaxInclusiveAmount", _UBL_NS).addnext(held)  # type: ignore[union-attr]
+    held.text = str(Decimal(held.text or "") + discount)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_an_erps_xml_with_gibs_ticari_fatura_totals_is_accepted_with_a_warning(
+    tenant: TenantHandle, runtime: Runtime
+) -> None:
+    """An ERP that writes totals as GİB's TicariFaturaOrnegi does is not refused on upload: the
+    convention is a warning naming it. The same figures with a real error are refused."""
+    erp = _ticari_fatura_totals(_xml_from(tenant, "ERV2026000000001"))
+    root = etree.fromstring(erp)
+    held = root.find("cac:LegalMonetaryTotal/cbc:AllowanceTotalAmount", _UBL_NS)
+    assert held is not None
+    held.text = str(Decimal(held.text or "") + 7)
+    wrong = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    xml_type = {"Content-Type": "application/xml"}
+    with tenant.client() as c:
+        checked = c.post("/api/v1/validate", content=erp, headers=xml_type)
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["purpose"] == "upload"
+        assert checked.json()["valid"] is True
+        strict = c.post("/api/v1/validate?purpose=outbound", content=erp, headers=xml_type)
+        assert strict.json()["purpose"] == "outbound"
+        assert strict.json()["valid"] is False
+        unknown = c.post("/api/v1/validate?purpose=sideways", content=erp, headers=xml_type)
+        assert unknown.status_code == 422, unknown.text
+        refused = c.post("/api/v1/invoices", content=wrong, headers=xml_type)
+        assert refused.status_code == 422, refused.text
+        assert "arith-allowance-total" in {f["code"] for f in refused.json()["findings"]}
+        created = c.post("/api/v1/invoices", content=erp, headers=xml_type)
+        assert created.status_code == 201, created.text
+        warnings = created.json()["warnings"]
+        named = [w for w in warnings if w["code"] == "arith-convention-line-discounts"]
+        assert [w["severity"] for w in named] == ["warning"]
+        assert "TicariFaturaOrnegi" in named[0]["message_en"]
+    # The purpose it was judged by is recorded with the document.
+    doc_id = uuid.UUID(created.json()["id"])
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        events = repo.list_events(conn, tenant.tenant_id, doc_id)
+    validated = [e for e in events if e.type == "validated"]
+    assert [e.data["purpose"] for e in validated] == ["upload"]
+
+
+def test_a_draft_is_judged_as_outbound(tenant: TenantHandle, runtime: Runtime) -> None:
+    with tenant.client() as c:
+        checked = c.post("/api/v1/validate", json=tenant.draft())
+        assert checked.json()["purpose"] == "outbound"
+        created = c.post("/api/v1/invoices", json=tenant.draft())
+        assert created.status_code == 201, created.text
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        events = repo.list_events(conn, tenant.tenant_id, uuid.UUID(created.json()["id"]))
+    assert [e.data["purpose"] for e in events if e.type == "validated"] == ["outbound"]

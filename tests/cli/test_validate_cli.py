@@ -44,7 +44,18 @@ def test_folder_with_two_workers_in_order_and_one_invalid(tmp_path: Path) -> Non
     assert [Path(x["path"]).name for x in lines] == [p.name for p in paths]
     assert [x["valid"] for x in lines] == [i != 5 for i in range(12)]
     bad = lines[5]
-    assert set(bad) == {"path", "valid", "kind", "profile", "type", "findings", "truncated", "ms"}
+    assert set(bad) == {
+        "path",
+        "valid",
+        "kind",
+        "profile",
+        "type",
+        "purpose",
+        "findings",
+        "truncated",
+        "ms",
+    }
+    assert bad["purpose"] == "outbound"
     assert any(f["code"] == "sch-GeneralUnitCodeCheck-1" for f in bad["findings"])
 
 
@@ -103,3 +114,30 @@ def test_rules_info() -> None:
     )
     text = runner.invoke(app, ["rules", "info"])
     assert "asserts" in text.stdout
+
+
+def test_purpose_decides_what_refuses_gibs_own_sample(corpus: Path) -> None:
+    """GİB's TicariFaturaOrnegi writes LineExtensionAmount before the line discounts: an error
+    for what we send, a warning naming the convention for an ERP's upload and for inbound."""
+    sample = corpus / "external" / "phax__phive-rules" / "TicariFaturaOrnegi.xml"
+    verdicts = {}
+    for purpose in ("outbound", "upload", "inbound"):
+        result = runner.invoke(app, ["validate", "--json", "--purpose", purpose, str(sample)])
+        report = json.loads(result.stdout)
+        assert report["purpose"] == purpose
+        codes = {f["code"]: f["severity"] for f in report["findings"]}
+        verdicts[purpose] = (result.exit_code, codes["arith-convention-line-discounts"])
+    assert verdicts == {
+        "outbound": (1, "error"),
+        "upload": (0, "warning"),
+        "inbound": (0, "warning"),
+    }
+    default = runner.invoke(app, ["validate", "--json", str(sample)])
+    assert json.loads(default.stdout)["purpose"] == "outbound"
+    assert default.exit_code == 1
+
+
+def test_unknown_purpose_is_a_usage_error(tmp_path: Path) -> None:
+    paths = _write_samples(tmp_path, 1)
+    result = runner.invoke(app, ["validate", "--purpose", "sideways", str(paths[0])])
+    assert result.exit_code == 2

@@ -147,3 +147,37 @@ def test_refusals_and_faults(
     with pytest.raises(GibFaultError) as missing:
         _gib_call(base_url, GetAppResp(str(uuid.uuid4())))
     assert missing.value.fault_code == 2004
+
+
+def test_inbound_refuses_only_for_what_gib_refuses(
+    buyer: tuple[TenantHandle, str], base_url: str, run_jobs: Callable[[], None]
+) -> None:
+    """A delivered invoice whose totals do not add up, sealed by someone other than the
+    supplier (``sig-identity``), passed GİB: our own opinions do not refuse it."""
+    tenant, pk = buyer
+    supplier = new_vkn()
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["supplier"]["vkn"] = supplier
+    data["customer"]["vkn"] = tenant.vkn
+    data |= {"number": "ABC2026000000078", "ettn": str(uuid.uuid4()).upper()}
+    xml = build_invoice(InvoiceDraft.model_validate(data))
+    wrong = xml.replace(b">7200.00</cbc:PayableAmount>", b">7250.00</cbc:PayableAmount>")
+    assert wrong != xml
+    other = new_vkn()
+    seal = CA.issue(identity=other, name="Başkası", now=now())
+    signed = sign(wrong, seal, signing_time=now(), check_certificate=False)
+    packed = pack(
+        build_envelope(
+            [signed],
+            sender_alias=f"urn:mail:gb{supplier}@other.example",
+            receiver_alias=pk,
+            created=now(),
+        )
+    )
+    _gib_call(base_url, SendDocument(packed.name, packed.data, packed.md5))
+    run_jobs()
+    status = _gib_call(base_url, GetAppResp(packed.name[:-4]))
+    assert read_response(status.application_response.encode()).status_code == 1200
+    with tenant.client() as c:
+        numbers = [d["number"] for d in c.get("/api/v1/incoming").json()["items"]]
+    assert numbers == ["ABC2026000000078"]

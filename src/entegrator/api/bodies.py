@@ -18,7 +18,7 @@ from entegrator.api.errors import EmptyBodyError, TooManyLinesError, Unsupported
 from entegrator.documents import read_draft
 from entegrator.documents.errors import DraftError
 from entegrator.documents.model import InvoiceDraft
-from entegrator.rules import Report, Validator
+from entegrator.rules import Purpose, Report, Validator
 from entegrator.services.invoices import ValidationFailedError, draft_findings
 
 __all__ = [
@@ -81,9 +81,21 @@ def document_body(
         raise
 
 
-def validate_body(validator: Validator, body: bytes, media_type: str, *, max_lines: int) -> Report:
+def validate_body(
+    validator: Validator,
+    body: bytes,
+    media_type: str,
+    *,
+    max_lines: int,
+    purpose: Purpose | None = None,
+) -> Report:
     """The report on a body to validate without storing: XML as it is, a draft built first
-    (with a placeholder number and ETTN when it has none)."""
+    (with a placeholder number and ETTN when it has none).
+
+    Without ``purpose``, as issuing would judge it: XML as an upload, a draft as outbound."""
+    if purpose is None:
+        purpose = Purpose.OUTBOUND if media_type == "application/json" else Purpose.UPLOAD
+    validator = validator.for_purpose(purpose)
     if media_type == "application/json":
         from entegrator.documents import build_invoice
         from entegrator.documents.errors import DraftError

@@ -274,6 +274,11 @@ class ValidationReport(BaseModel):
     kind: str | None
     profile: str | None
     type: str | None
+    purpose: str = Field(
+        default="outbound",
+        description="What the document was judged as: outbound (we send it), upload (an "
+        "ERP's XML to send) or inbound (delivered by GİB); see docs/validation.md",
+    )
     findings: list[Finding]
     truncated: int
     ms: float

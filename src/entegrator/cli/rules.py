@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from entegrator.cli._errors import cli_errors, fail
 from entegrator.config import DEFAULT_CACHE_DIR
 from entegrator.findings import Report
-from entegrator.rules import Engine, RulePack, Severity, ValidationSettings
+from entegrator.rules import Engine, Purpose, RulePack, Severity, ValidationSettings
 from entegrator.rules.batch import collect, default_jobs, validate_paths
 
 __all__ = ["info", "validate"]
@@ -66,7 +66,10 @@ def _trust_anchors(paths: list[Path]) -> tuple[object, ...]:
 
 
 def settings_from_env(
-    strict_ids: bool = False, engine: str | None = None, trust: list[Path] | None = None
+    strict_ids: bool = False,
+    engine: str | None = None,
+    trust: list[Path] | None = None,
+    purpose: Purpose = Purpose.OUTBOUND,
 ) -> ValidationSettings:
     """Validation settings from the options and ``ENTEGRATOR_ID_CHECKSUM``,
     ``ENTEGRATOR_SCHEMATRON_ENGINE`` and ``ENTEGRATOR_TRUST_ANCHORS``."""
@@ -90,6 +93,7 @@ def settings_from_env(
         engine=Engine(chosen_engine),
         trust=_trust_anchors(trust or []),
         cache_dir=cache_dir_from_env(),
+        purpose=purpose,
     )
 
 
@@ -97,7 +101,7 @@ def _print_human(report: Report, console: Console) -> None:
     status = "[green]GEÇERLİ/valid[/]" if report.valid else "[red]GEÇERSİZ/invalid[/]"
     what = " / ".join(x for x in (report.kind, report.profile, report.type) if x)
     console.print(
-        f"{report.path}: {status} ({what or '?'}) — "
+        f"{report.path}: {status} ({what or '?'}; {report.purpose.value}) — "
         f"{report.count(Severity.ERROR)} hata/errors, {report.count(Severity.WARNING)} "
         f"uyarı/warnings, {report.ms:.1f} ms",
         highlight=False,
@@ -136,10 +140,19 @@ def validate(  # noqa: PLR0917 - a Typer command: one parameter per option
         list[Path] | None,
         typer.Option("--trust", help="PEM file of CA certificates signed documents must chain to."),
     ] = None,
+    purpose: Annotated[
+        Purpose,
+        typer.Option(
+            case_sensitive=False,
+            help="Why: outbound (we send it; strictest), upload (an ERP's XML to send: GİB's "
+            "layers and real amount mismatches decide) or inbound (delivered by GİB: only what "
+            "GİB refuses).",
+        ),
+    ] = Purpose.OUTBOUND,
 ) -> None:
     """Validate documents with GİB's rules and ours; exit 0 if all are valid, 1 if not."""
     with cli_errors(as_json=as_json):
-        settings = settings_from_env(strict_ids, engine, trust)
+        settings = settings_from_env(strict_ids, engine, trust, purpose)
         pack = _pack(rules_pack)
         files, missing = collect(paths)
         if missing:

@@ -12,6 +12,6 @@ neither imports the other for its findings. Pure: no I/O, no clock.
 False
 """
 
-from entegrator.findings.report import MAX_FINDINGS, Finding, Report, Severity, Source
+from entegrator.findings.report import MAX_FINDINGS, Finding, Purpose, Report, Severity, Source
 
-__all__ = ["MAX_FINDINGS", "Finding", "Report", "Severity", "Source"]
+__all__ = ["MAX_FINDINGS", "Finding", "Purpose", "Report", "Severity", "Source"]

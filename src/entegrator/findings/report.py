@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["MAX_FINDINGS", "Finding", "Report", "Severity", "Source"]
+__all__ = ["MAX_FINDINGS", "Finding", "Purpose", "Report", "Severity", "Source"]
 
 # Findings a report keeps (and every API answer or CLI output shows); the rest are counted.
 MAX_FINDINGS = 1000
@@ -35,6 +35,19 @@ class Source(StrEnum):
     IDENTITY = "identity"
     SIGNATURE = "signature"
     DRAFT = "draft"  # the draft (JSON) could not be built; checked before any XML exists
+
+
+class Purpose(StrEnum):
+    """Why a document is validated: which layers may refuse it (``docs/validation.md``)."""
+
+    OUTBOUND = "outbound"
+    """What we build and send: every layer decides, amount conventions are errors."""
+    UPLOAD = "upload"
+    """XML an ERP hands us to send: GİB's layers and real amount mismatches decide; known
+    amount conventions and our identity opinions are warnings."""
+    INBOUND = "inbound"
+    """What GİB delivered to us: only what GİB itself refuses is refused; every finding of
+    our own layers (arithmetic, identity, the signer's identity) is a warning."""
 
 
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -81,6 +94,7 @@ class Report:
     kind: str | None = None
     profile: str | None = None
     type: str | None = None
+    purpose: Purpose = Purpose.OUTBOUND
     findings: list[Finding] = field(default_factory=list)
     ms: float = 0.0
     # Findings left out by :meth:`cap` (a hostile document can earn millions), and how many
@@ -117,6 +131,7 @@ class Report:
             "kind": self.kind,
             "profile": self.profile,
             "type": self.type,
+            "purpose": self.purpose.value,
             "findings": [f.to_dict() for f in self.findings],
             "truncated": self.truncated,
             "ms": round(self.ms, 3),

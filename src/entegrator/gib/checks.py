@@ -11,6 +11,7 @@ from cryptography import x509
 
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.rules import Finding, Report, Severity, Source, Validator
+from entegrator.rules.purposes import apply
 
 __all__ = ["envelope_refusal", "refusal", "signature_code"]
 
@@ -53,7 +54,10 @@ def envelope_refusal(
     """GİB's content checks of an opened envelope: XSD and schematron of the envelope and its
     documents, then a verified signature on every document that must be signed (invoices and
     despatches, KABUL/RED answers; system responses need none). With ``trust``, each of those
-    signatures must also chain to one of these certificates (1177 otherwise)."""
+    signatures must also chain to one of these certificates (1177 otherwise).
+
+    The validator's purpose applies to the signatures too: an ``inbound`` validator keeps the
+    signer's identity (``sig-identity``) as a warning, as its report does."""
     from entegrator.signing import verify
 
     refused = refusal(validator.validate(xml, name=name))
@@ -61,7 +65,7 @@ def envelope_refusal(
         return refused
     if envelope.type in (EnvelopeType.SENDERENVELOPE, EnvelopeType.POSTBOXENVELOPE):
         for document in envelope.documents:
-            found = verify(document, trust=trust)
+            found = apply(verify(document, trust=trust), validator.settings.purpose)
             problems = [f for f in found if f.severity is Severity.ERROR]
             if problems:
                 detail = f"{problems[0].code}: {problems[0].message_tr}"[:500]

@@ -1,4 +1,4 @@
-"""Validation: GİB's rules (XSD, schematron) and ours (arithmetic, identity) before sending.
+"""Validation: GİB's rules (XSD, schematron) and ours (arithmetic, identity), by purpose.
 
 >>> import datetime as dt
 >>> from entegrator.rules import ValidationSettings, Validator
@@ -7,7 +7,7 @@
 False
 """
 
-from entegrator.findings import MAX_FINDINGS, Finding, Report, Severity, Source
+from entegrator.findings import MAX_FINDINGS, Finding, Purpose, Report, Severity, Source
 from entegrator.rules.pack import RulePack, RulePackError
 from entegrator.rules.validator import Engine, ValidationSettings, Validator, detect_kind
 
@@ -15,6 +15,7 @@ __all__ = [
     "MAX_FINDINGS",
     "Engine",
     "Finding",
+    "Purpose",
     "Report",
     "RulePack",
     "RulePackError",

@@ -15,11 +15,19 @@ policy the builder uses) and a tolerance of one kuruş:
 Sums of written figures must be exact; a computed product (``quantity × price``, ``base ×
 percent``) may differ from the written amount by one kuruş, the room other software's rounding
 needs. A figure that is missing or not a number is left to the XSD and schematron layers.
+
+Withholding (tevkifat) is the KDV × the withholding percent: ``TaxableAmount`` of a
+withholding subtotal is the KDV withheld from (``ubl-tr.md`` §7); a producer that writes the
+line amount there instead (izibiz ``FATURA_13.xml``) is read by the KDV of the same line.
+
+GİB's own samples write some totals in other ways: those amount conventions are recognised
+(:mod:`entegrator.rules.conventions`) and reported once each, with the ``convention`` severity.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,6 +38,7 @@ from entegrator.documents.ns import CBC as _CBC
 from entegrator.documents.rounding import round_amount
 from entegrator.findings import Finding, Severity, Source
 from entegrator.findings.paths import child, element_path, line_of
+from entegrator.rules.conventions import TOTALS, Facts, best_reading, finding
 
 __all__ = ["TOLERANCE", "check"]
 
@@ -37,6 +46,7 @@ TOLERANCE = Decimal("0.01")
 _HUNDRED = Decimal(100)
 _CURRENCY_IDS = etree.XPath("//@currencyID")
 _KDV = "0015"
+_FIXED_LEVY = "8006"
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "arith-line": (
@@ -90,6 +100,29 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+@dataclass
+class _Context:
+    """What one pass collects: findings, the conventions seen (name → first node)."""
+
+    convention: Severity
+    out: list[Finding] = field(default_factory=list)
+    seen: dict[str, etree._Element] = field(default_factory=dict)
+
+    def note(self, name: str, node: etree._Element) -> None:
+        self.seen.setdefault(name, node)
+
+
+@dataclass
+class _TaxSums:
+    """One TaxTotal: Σ subtotals, the KDV among them and the exempt KDV (YTB İSTİSNA)."""
+
+    total: Decimal = Decimal(0)
+    kdv: Decimal = Decimal(0)
+    exempt_kdv: Decimal = Decimal(0)
+    written: Decimal | None = None
+    written_node: etree._Element | None = None
+
+
 def _text(node: etree._Element | None) -> str:
     return (node.text or "").strip() if node is not None else ""
 
@@ -104,14 +137,19 @@ def _amount(node: etree._Element | None) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def _mismatch(
-    code: str, node: etree._Element, expected: Decimal, written: Decimal, where: str = ""
+def _mismatch(  # noqa: PLR0917 - code, place, the two figures, where, severity
+    code: str,
+    node: etree._Element,
+    expected: Decimal,
+    written: Decimal,
+    where: str = "",
+    severity: Severity = Severity.ERROR,
 ) -> Finding:
     tr, en = _MESSAGES[code]
     shown = round_amount(expected)
     return Finding(
         code=code,
-        severity=Severity.ERROR,
+        severity=severity,
         source=Source.ARITHMETIC,
         line=line_of(node),
         xpath=element_path(node),
@@ -122,14 +160,16 @@ def _mismatch(
     )
 
 
+def _sum_mismatch(  # noqa: PLR0917 - as _mismatch, with the context
+    ctx: _Context, code: str, node: etree._Element, expected: Decimal, written: Decimal, where: str
+) -> None:
+    """A sum of written figures that is not exact (even a kuruş off is an error)."""
+    ctx.out.append(_mismatch(code, node, expected, written, where))
+
+
 def _off(expected: Decimal, written: Decimal) -> bool:
     """A computed product (quantity × price, base × percent) off by more than a kuruş."""
     return abs(round_amount(expected) - written) > TOLERANCE
-
-
-def _not_sum(expected: Decimal, written: Decimal) -> bool:
-    """A sum of written figures must be exact: a kuruş off is an error."""
-    return expected != written
 
 
 def _index(node: etree._Element) -> dict[object, list[etree._Element]]:
@@ -145,8 +185,9 @@ def _first(kids: dict[object, list[etree._Element]], tag: str) -> etree._Element
     return found[0] if found else None
 
 
-def _allowances(kids: dict[object, list[etree._Element]]) -> tuple[Decimal, Decimal]:
-    allowance = charge = Decimal(0)
+def _allowances(kids: dict[object, list[etree._Element]]) -> tuple[Decimal, Decimal, Decimal]:
+    """(Σ allowances, Σ charges, Σ HKS deductions among the allowances)."""
+    allowance = charge = hks = Decimal(0)
     for ac in kids.get(_CAC + "AllowanceCharge", ()):
         amount = _amount(child(ac, _CBC + "Amount"))
         if amount is None:
@@ -155,18 +196,17 @@ def _allowances(kids: dict[object, list[etree._Element]]) -> tuple[Decimal, Deci
             charge += amount
         else:
             allowance += amount
-    return allowance, charge
+            if _text(child(ac, _CBC + "AllowanceChargeReason")).startswith("HKS"):
+                hks += amount
+    return allowance, charge, hks
 
 
-def _subtotals(
-    total_node: etree._Element, code: str, where: str, out: list[Finding]
-) -> tuple[Decimal, Decimal]:
-    """Check the subtotals of one TaxTotal (or WithholdingTaxTotal); return (Σ, Σ KDV)."""
-    subtotal_sum = kdv = Decimal(0)
-    written_node = None
+def _tax_subtotals(total_node: etree._Element, where: str, ctx: _Context) -> _TaxSums:
+    """Check the subtotals of one TaxTotal; the total itself waits for the withholding."""
+    sums = _TaxSums()
     for part in total_node:
         if part.tag == _CBC + "TaxAmount":
-            written_node = part
+            sums.written_node, sums.written = part, _amount(part)
             continue
         if part.tag != _CAC + "TaxSubtotal":
             continue
@@ -175,52 +215,103 @@ def _subtotals(
         amount = _amount(amount_node)
         if amount is None or amount_node is None:
             continue
-        subtotal_sum += amount
-        if code == "arith-tax-subtotal":
-            category = _first(kids, _CAC + "TaxCategory")
-            tax_type = _text(child(category, _CAC + "TaxScheme", _CBC + "TaxTypeCode"))
-            if tax_type == _KDV:
-                kdv += amount
+        sums.total += amount
+        category = _first(kids, _CAC + "TaxCategory")
+        tax_type = _text(child(category, _CAC + "TaxScheme", _CBC + "TaxTypeCode"))
+        if tax_type == _KDV:
+            sums.kdv += amount
+            if _text(_first(kids, _CBC + "CalculationSequenceNumeric")) == "-1":
+                sums.exempt_kdv += amount
         base = _amount(_first(kids, _CBC + "TaxableAmount"))
         percent = _amount(_first(kids, _CBC + "Percent"))
+        if tax_type == _FIXED_LEVY and percent == 0 and amount != 0:
+            ctx.note("fixed-levy", amount_node)
+            continue
         if base is not None and percent is not None:
             expected = base * percent / _HUNDRED
             if _off(expected, amount):
-                out.append(_mismatch(code, amount_node, expected, amount, where))
-    written = _amount(written_node)
-    if written is not None and written_node is not None and _not_sum(subtotal_sum, written):
-        total_code = (
-            "arith-tax-total" if code == "arith-tax-subtotal" else "arith-withholding-total"
-        )
-        out.append(_mismatch(total_code, written_node, subtotal_sum, written, where))
-    return subtotal_sum, kdv
+                found = _mismatch("arith-tax-subtotal", amount_node, expected, amount, where)
+                ctx.out.append(found)
+    return sums
 
 
-def _taxes(
-    kids: dict[object, list[etree._Element]], where: str, out: list[Finding]
-) -> tuple[Decimal, Decimal]:
-    """Check the TaxTotals among ``kids``; return (Σ taxes, Σ KDV)."""
-    total = kdv = Decimal(0)
-    for tax_total in kids.get(_CAC + "TaxTotal", ()):
-        part, part_kdv = _subtotals(tax_total, "arith-tax-subtotal", where, out)
-        total += part
-        kdv += part_kdv
-    return total, kdv
+def _tax_total(sums: _TaxSums, withheld: Decimal, where: str, ctx: _Context) -> None:
+    """TaxTotal/TaxAmount: Σ subtotals, or a convention that leaves a part out."""
+    node, written = sums.written_node, sums.written
+    if node is None or written is None or written == sums.total:
+        return
+    if withheld and sums.kdv and written == sums.total - withheld:
+        ctx.note("withholding-net-tax-total", node)
+    elif sums.exempt_kdv and written == sums.total - sums.exempt_kdv:
+        ctx.note("ytb-istisna", node)
+    else:
+        _sum_mismatch(ctx, "arith-tax-total", node, sums.total, written, where)
 
 
 def _withholding(
-    kids: dict[object, list[etree._Element]], where: str, out: list[Finding]
+    kids: dict[object, list[etree._Element]], kdv: Decimal, where: str, ctx: _Context
 ) -> Decimal:
+    """Check the WithholdingTaxTotals among ``kids`` (withheld = KDV × percent); return Σ."""
     total = Decimal(0)
     for wt in kids.get(_CAC + "WithholdingTaxTotal", ()):
-        total += _subtotals(wt, "arith-withholding", where, out)[0]
+        subtotal_sum = Decimal(0)
+        written_node = None
+        for part in wt:
+            if part.tag == _CBC + "TaxAmount":
+                written_node = part
+                continue
+            if part.tag != _CAC + "TaxSubtotal":
+                continue
+            sub = _index(part)
+            amount_node = _first(sub, _CBC + "TaxAmount")
+            amount = _amount(amount_node)
+            if amount is None or amount_node is None:
+                continue
+            subtotal_sum += amount
+            base = _amount(_first(sub, _CBC + "TaxableAmount"))
+            if kdv and (base is None or base > kdv + TOLERANCE):
+                # The base written is not a part of the KDV (the line amount, or nothing):
+                # what is withheld is always a share of the KDV of the same line or document.
+                base = kdv
+            percent = _amount(_first(sub, _CBC + "Percent"))
+            if base is not None and percent is not None:
+                expected = base * percent / _HUNDRED
+                if _off(expected, amount):
+                    ctx.out.append(
+                        _mismatch("arith-withholding", amount_node, expected, amount, where)
+                    )
+        written = _amount(written_node)
+        if written is not None and written_node is not None and written != subtotal_sum:
+            code = "arith-withholding-total"
+            _sum_mismatch(ctx, code, written_node, subtotal_sum, written, where)
+        total += subtotal_sum
     return total
 
 
-def _lines(lines: list[etree._Element], out: list[Finding]) -> Decimal:
-    line_sum = Decimal(0)
+def _taxes(
+    kids: dict[object, list[etree._Element]], where: str, ctx: _Context
+) -> tuple[_TaxSums, Decimal]:
+    """Check the taxes and withholding among ``kids``; return (Σ taxes, Σ withheld)."""
+    found = [_tax_subtotals(t, where, ctx) for t in kids.get(_CAC + "TaxTotal", ())]
+    sums = _TaxSums(
+        total=sum((s.total for s in found), Decimal(0)),
+        kdv=sum((s.kdv for s in found), Decimal(0)),
+        exempt_kdv=sum((s.exempt_kdv for s in found), Decimal(0)),
+    )
+    withheld = _withholding(kids, sums.kdv, where, ctx)
+    for one in found:
+        _tax_total(one, withheld, where, ctx)
+    return sums, withheld
+
+
+def _lines(lines: list[etree._Element], ctx: _Context) -> tuple[Decimal, Decimal, Decimal]:
+    """Check every line; return (Σ line amounts, Σ line allowances, Σ line charges)."""
+    line_sum = allowances = charges = Decimal(0)
     for line in lines:
         kids = _index(line)
+        allowance, charge, _hks = _allowances(kids)
+        allowances += allowance
+        charges += charge
         amount_node = _first(kids, _CBC + "LineExtensionAmount")
         amount = _amount(amount_node)
         if amount is None or amount_node is None:
@@ -230,13 +321,11 @@ def _lines(lines: list[etree._Element], out: list[Finding]) -> Decimal:
         price = _amount(child(_first(kids, _CAC + "Price"), _CBC + "PriceAmount"))
         where = f"Satır/line {_text(_first(kids, _CBC + 'ID')) or '?'}: "
         if quantity is not None and price is not None:
-            allowance, charge = _allowances(kids)
             expected = round_amount(quantity * price) - allowance + charge
             if _off(expected, amount):
-                out.append(_mismatch("arith-line", amount_node, expected, amount, where))
-        _taxes(kids, where, out)
-        _withholding(kids, where, out)
-    return line_sum
+                ctx.out.append(_mismatch("arith-line", amount_node, expected, amount, where))
+        _taxes(kids, where, ctx)
+    return line_sum, allowances, charges
 
 
 def _currency(root: etree._Element, currency: str) -> Iterator[Finding]:
@@ -260,64 +349,59 @@ def _currency(root: etree._Element, currency: str) -> Iterator[Finding]:
         )
 
 
-_TOTALS = (
-    "LineExtensionAmount",
-    "AllowanceTotalAmount",
-    "ChargeTotalAmount",
-    "TaxExclusiveAmount",
-    "TaxInclusiveAmount",
-    "PayableRoundingAmount",
-    "PayableAmount",
-)
+def _totals(totals: etree._Element, facts: Facts, profile: str, type_: str, ctx: _Context) -> None:
+    """LegalMonetaryTotal, read plainly or with the conventions that make it add up."""
+    total_kids = _index(totals)
+    nodes = {name: _first(total_kids, _CBC + name) for name in TOTALS}
+    values = {name: _amount(node) for name, node in nodes.items()}
+    reading, found = best_reading(values, facts, profile=profile, type_=type_)
+    for name in sorted(reading):
+        ctx.note(name, totals)
+    for name, code, expected, written in found:
+        node = nodes[name]
+        if node is not None:
+            _sum_mismatch(ctx, code, node, expected, written, "")
 
 
-def check(root: etree._Element) -> list[Finding]:
-    """Arithmetic findings of an Invoice (empty when every figure adds up)."""
-    out: list[Finding] = []
+def check(
+    root: etree._Element,
+    *,
+    profile: str = "",
+    type_: str = "",
+    convention: Severity = Severity.ERROR,
+) -> list[Finding]:
+    """Arithmetic findings of an Invoice (empty when every figure adds up).
+
+    ``convention``: the severity of a recognised amount convention, an error for what we send
+    and a warning otherwise (``rules/purposes.py``).
+    """
+    ctx = _Context(convention=convention)
     kids = _index(root)
     lines = kids.get(_CAC + "InvoiceLine", [])
-    line_sum = _lines(lines, out)
-    taxes, _kdv = _taxes(kids, "", out)
-    withheld = _withholding(kids, "", out)
+    line_sum, line_allowances, line_charges = _lines(lines, ctx)
+    taxes, withheld = _taxes(kids, "", ctx)
     count_node = _first(kids, _CBC + "LineCountNumeric")
     written_count = _amount(count_node)
     if count_node is not None and written_count is not None and written_count != len(lines):
-        out.append(_mismatch("arith-line-count", count_node, Decimal(len(lines)), written_count))
-    out.extend(_currency(root, _text(_first(kids, _CBC + "DocumentCurrencyCode"))))
+        ctx.out.append(
+            _mismatch("arith-line-count", count_node, Decimal(len(lines)), written_count)
+        )
+    ctx.out.extend(_currency(root, _text(_first(kids, _CBC + "DocumentCurrencyCode"))))
     totals = _first(kids, _CAC + "LegalMonetaryTotal")
-    if totals is None:
-        return out
-    allowance, charge = _allowances(kids)
-    total_kids = _index(totals)
-    nodes = {name: _first(total_kids, _CBC + name) for name in _TOTALS}
-    values = {name: _amount(node) for name, node in nodes.items()}
-
-    def used(name: str, fallback: Decimal) -> Decimal:
-        value = values[name]
-        return value if value is not None else fallback
-
-    exclusive_expected = (
-        used("LineExtensionAmount", line_sum)
-        - used("AllowanceTotalAmount", allowance)
-        + used("ChargeTotalAmount", charge)
-    )
-    exclusive = used("TaxExclusiveAmount", exclusive_expected)
-    inclusive = used("TaxInclusiveAmount", exclusive + taxes)
-    payable = inclusive - withheld + used("PayableRoundingAmount", Decimal(0))
-    checks = (
-        ("LineExtensionAmount", "arith-line-extension", line_sum),
-        ("AllowanceTotalAmount", "arith-allowance-total", allowance),
-        ("ChargeTotalAmount", "arith-charge-total", charge),
-        ("TaxExclusiveAmount", "arith-tax-exclusive", exclusive_expected),
-        ("TaxInclusiveAmount", "arith-tax-inclusive", exclusive + taxes),
-        ("PayableAmount", "arith-payable", payable),
-    )
-    for name, code, expected in checks:
-        node, written = nodes[name], values[name]
-        if node is None or written is None:
-            continue
-        if name in ("AllowanceTotalAmount", "ChargeTotalAmount") and written == 0 and not expected:
-            continue
-        if _not_sum(expected, written):
-            out.append(_mismatch(code, node, expected, written))
-    return out
+    if totals is not None:
+        allowances, charges, hks = _allowances(kids)
+        facts = Facts(
+            lines=line_sum,
+            line_allowances=line_allowances,
+            line_charges=line_charges,
+            allowances=allowances,
+            charges=charges,
+            hks=hks,
+            taxes=taxes.total,
+            kdv=taxes.kdv,
+            exempt_kdv=taxes.exempt_kdv,
+            withheld=withheld,
+        )
+        _totals(totals, facts, profile, type_, ctx)
+    ctx.out.extend(finding(name, node, ctx.convention) for name, node in ctx.seen.items())
+    return ctx.out

@@ -1,9 +1,11 @@
 """Layer 5: identity and business rules GİB does not check but an integrator must.
 
-* VKN/TCKN checksums of the parties (``checks.md`` §1–2). GİB checks only the length and
-  its own sample VKN fails the checksum, so a bad checksum is a **warning** by default;
-  ``ValidationSettings.id_checksum = error`` makes it an error. The e-Arşiv placeholder TCKN
-  ``11111111111`` of an unidentified final consumer is accepted for EARSIVFATURA customers.
+* VKN/TCKN checksums of the parties (``checks.md`` §1–2), of invoices and of despatch and
+  receipt advices (:func:`check_advice`: their parties, the carrier and the driver). GİB
+  checks only the length and its own sample VKN fails the checksum, so a bad checksum is a
+  **warning** by default; ``ValidationSettings.id_checksum = error`` makes it an error.
+  The e-Arşiv placeholder TCKN ``11111111111`` of an unidentified final consumer is accepted
+  for EARSIVFATURA customers.
 * The invoice number's year is the issue date's year.
 * The ETTN is a UUID in 8-4-4-4-12 form.
 * The issue date is not after ``today`` (the caller's date in Europe/Istanbul; this module
@@ -17,7 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,7 +32,7 @@ from entegrator.documents.ns import CBC as _CBC
 from entegrator.findings import Finding, Severity, Source
 from entegrator.findings.paths import child, element_path, line_of
 
-__all__ = ["check"]
+__all__ = ["check", "check_advice"]
 
 _RETURN_TYPES = frozenset({"IADE", "TEVKIFATIADE", "YTBIADE", "YTBTEVKIFATIADE"})
 _CURRENT_KDV = frozenset({Decimal(0), Decimal(1), Decimal(10), Decimal(20)})
@@ -68,11 +70,46 @@ def _finding(  # noqa: PLR0917 - code, severity, place, two messages, two hints
     )
 
 
-def _parties(root: etree._Element, profile: str, checksum: Severity) -> Iterator[Finding]:
-    for role in ("AccountingSupplierParty", "AccountingCustomerParty", "BuyerCustomerParty"):
+_INVOICE_ROLES = ("AccountingSupplierParty", "AccountingCustomerParty", "BuyerCustomerParty")
+# e-İrsaliye and its answer (ubl-tr.md §11-12): the wrapped parties, then the carrier.
+_ADVICE_ROLES = (
+    "DespatchSupplierParty",
+    "DeliveryCustomerParty",
+    "BuyerCustomerParty",
+    "SellerSupplierParty",
+    "OriginatorCustomerParty",
+)
+_CARRIER = (_CAC + "Shipment", _CAC + "Delivery", _CAC + "CarrierParty")
+_DRIVER_IDS = etree.XPath(
+    "cac:Shipment/cac:ShipmentStage/cac:DriverPerson/cbc:NationalityID",
+    namespaces={"cac": _CAC[1:-1], "cbc": _CBC[1:-1]},
+)
+
+
+def _wrapped(root: etree._Element, roles: tuple[str, ...]) -> Iterator[tuple[str, etree._Element]]:
+    """(role, cac:Party) of each ``<role>/cac:Party`` present."""
+    for role in roles:
         party = child(root, _CAC + role, _CAC + "Party")
-        if party is None:
-            continue
+        if party is not None:
+            yield role, party
+
+
+def _tckn_finding(role: str, ident: etree._Element, value: str, checksum: Severity) -> Finding:
+    return _finding(
+        "id-tckn-checksum",
+        checksum,
+        ident,
+        f"{role}: TCKN {value} kontrol haneleri tutmuyor",
+        f"{role}: TCKN {value} fails its check digits",
+        "T.C. kimlik numarasını kimlik belgesinden kontrol edin.",
+        "Check the identity number against the person's ID card.",
+    )
+
+
+def _parties(
+    parties: Iterable[tuple[str, etree._Element]], profile: str, checksum: Severity
+) -> Iterator[Finding]:
+    for role, party in parties:
         idents = (
             ident
             for holder in party.iterchildren(_CAC + "PartyIdentification")
@@ -98,15 +135,25 @@ def _parties(root: etree._Element, profile: str, checksum: Severity) -> Iterator
                     and profile == ProfileID.EARSIVFATURA
                 )
                 if not placeholder and not tckn.is_valid(value):
-                    yield _finding(
-                        "id-tckn-checksum",
-                        checksum,
-                        ident,
-                        f"{role}: TCKN {value} kontrol haneleri tutmuyor",
-                        f"{role}: TCKN {value} fails its check digits",
-                        "T.C. kimlik numarasını kimlik belgesinden kontrol edin.",
-                        "Check the identity number against the person's ID card.",
-                    )
+                    yield _tckn_finding(role, ident, value, checksum)
+
+
+def check_advice(root: etree._Element, *, checksum: Severity = Severity.WARNING) -> list[Finding]:
+    """Identity findings of a DespatchAdvice or ReceiptAdvice: the VKN/TCKN checksums of its
+    parties (``DespatchSupplierParty``, ``DeliveryCustomerParty`` and the optional buyer,
+    seller, originator and carrier) and of the driver's TCKN (``DriverPerson/NationalityID``,
+    ``ubl-tr.md`` §11)."""
+    parties = list(_wrapped(root, _ADVICE_ROLES))
+    carrier = child(root, *_CARRIER)
+    if carrier is not None:
+        parties.append(("CarrierParty", carrier))
+    out = list(_parties(parties, "", checksum))
+    drivers: Any = _DRIVER_IDS(root)
+    for ident in drivers:
+        value = (ident.text or "").strip()
+        if len(value) == 11 and value.isdigit() and not tckn.is_valid(value):
+            out.append(_tckn_finding("DriverPerson", ident, value, checksum))
+    return out
 
 
 def _dates_and_numbers(root: etree._Element, today: dt.date) -> Iterator[Finding]:
@@ -234,7 +281,7 @@ def check(
     today: dt.date,
 ) -> list[Finding]:
     """Identity and business findings of an Invoice; ``today`` is the date in Türkiye."""
-    out = list(_parties(root, profile, checksum))
+    out = list(_parties(_wrapped(root, _INVOICE_ROLES), profile, checksum))
     out.extend(_dates_and_numbers(root, today))
     out.extend(_business(root, profile, type_))
     return out

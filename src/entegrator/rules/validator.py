@@ -16,6 +16,7 @@ aware datetime, read once per document; "today" is that instant's date in Europe
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -29,9 +30,9 @@ from lxml import etree
 
 from entegrator.documents import safe_xml
 from entegrator.documents.errors import UnsafeXMLError, XMLError
-from entegrator.findings import MAX_FINDINGS, Finding, Report, Severity, Source
+from entegrator.findings import MAX_FINDINGS, Finding, Purpose, Report, Severity, Source
 from entegrator.findings.paths import line_of
-from entegrator.rules import arithmetic, identity, xsd
+from entegrator.rules import arithmetic, identity, purposes, xsd
 from entegrator.rules.pack import KINDS, RulePack
 from entegrator.rules.schematron import CompiledSchematron, read_schematron
 from entegrator.rules.xpath import ISTANBUL, UnsupportedXPathError
@@ -86,6 +87,9 @@ class ValidationSettings:
     # Where translated rule packs are cached between processes (used as given); None: no disk
     # cache, each process translates GİB's rules again (a few hundred milliseconds).
     cache_dir: Path | None = None
+    # Why the documents are validated: what we send (outbound), XML an ERP hands us (upload)
+    # or what GİB delivered (inbound); see ``rules/purposes.py``.
+    purpose: Purpose = Purpose.OUTBOUND
 
 
 def detect_kind(root: etree._Element) -> tuple[str | None, str | None, str | None]:
@@ -165,6 +169,18 @@ class Validator:
         self.settings = settings
         self._engines = _engines(self.pack)
         self._xsd_paths = {kind: self.pack.xsd(kind) for kind in KINDS}
+        self._purposes: dict[Purpose, Validator] = {}
+
+    def for_purpose(self, purpose: Purpose) -> Validator:
+        """A validator with the same pack and settings for another purpose (cheap: the
+        compiled rules are shared)."""
+        if purpose is self.settings.purpose:
+            return self
+        found = self._purposes.get(purpose)
+        if found is None:
+            settings = dataclasses.replace(self.settings, purpose=purpose)
+            found = self._purposes.setdefault(purpose, Validator(self.pack, settings=settings))
+        return found
 
     def warm_up(self, kinds: tuple[str, ...] = tuple(KINDS)) -> None:
         """Compile the schemas and rule sets of ``kinds`` now instead of on first use."""
@@ -214,7 +230,7 @@ class Validator:
         parsing the document again. The layers only read the tree.
         """
         start = time.perf_counter()
-        report = Report(path=name)
+        report = Report(path=name, purpose=self.settings.purpose)
         root = self._parse(data, report)
         if root is not None:
             self._check(data, root, report)
@@ -308,14 +324,23 @@ class Validator:
     def _document_layers(
         self, root: etree._Element, *, standalone: bool, today: dt.date
     ) -> list[Finding]:
-        """Signature, arithmetic and identity of one document (alone or inside an envelope)."""
+        """Signature, arithmetic and identity of one document (alone or inside an envelope),
+        with the severities of the settings' purpose."""
         out: list[Finding] = []
         if next(root.iter(_DS_SIGNATURE), None) is not None:
             # Inside an envelope a document is verified as it will be delivered: on its own.
             out.extend(self._signature(root if standalone else copy.deepcopy(root)))
         kind, profile, type_ = detect_kind(root)
+        purpose = self.settings.purpose
         if kind in ("invoice", "earchive"):
-            out.extend(arithmetic.check(root))
+            out.extend(
+                arithmetic.check(
+                    root,
+                    profile=profile or "",
+                    type_=type_ or "",
+                    convention=purposes.convention_severity(purpose),
+                )
+            )
             out.extend(
                 identity.check(
                     root,
@@ -325,7 +350,9 @@ class Validator:
                     today=today,
                 )
             )
-        return out
+        elif kind in ("despatch", "receipt"):
+            out.extend(identity.check_advice(root, checksum=self.settings.id_checksum))
+        return purposes.apply(out, purpose)
 
     def _signature(self, root: etree._Element) -> list[Finding]:
         """Layer 6 for signed documents: digests, signature value, certificate, identity."""

@@ -34,7 +34,7 @@ from entegrator.envelope.zipping import unpack
 from entegrator.gib.checks import envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.lifecycle import DocumentStatus
-from entegrator.rules import Severity, Validator
+from entegrator.rules import Purpose, Severity, Validator
 from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
 from entegrator.services.webhooks import notify_document
@@ -91,7 +91,9 @@ class InboundService:
     ) -> None:
         self.db = db
         self.clock = clock
-        self.validator = validator
+        # What GİB delivered is refused only for what GİB refuses; our own layers' findings
+        # (arithmetic, identity, the signer's identity) are kept as warnings.
+        self.validator = validator.for_purpose(Purpose.INBOUND)
         self.sending = sending  # answers delivered documents with a system response
         # Signatures on delivered documents must chain to these (Kamu SM's roots).
         self.trust = tuple(trust)

@@ -31,7 +31,7 @@ from entegrator.documents.model import InvoiceDraft
 from entegrator.documents.ns import CAC, CBC, INVOICE
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
-from entegrator.rules import Finding, Report, Severity, Source, Validator
+from entegrator.rules import Finding, Purpose, Report, Severity, Source, Validator
 from entegrator.services import earsiv_routing
 from entegrator.services.earsiv_routing import BuyerNotRegisteredError, BuyerRegisteredError
 from entegrator.services.errors import RequestError
@@ -228,7 +228,10 @@ class InvoiceService:
     ) -> None:
         self.clock = clock
         self.db = db
-        self.validator = validator
+        # Drafts are built by us (outbound: every layer decides); XML an ERP hands us is
+        # judged by GİB's layers and real amount mismatches (upload), see rules/purposes.py.
+        self.validator = validator.for_purpose(Purpose.OUTBOUND)
+        self.upload_validator = validator.for_purpose(Purpose.UPLOAD)
         # With GİB's user list at hand (``route``), every e-Fatura/e-Arşiv invoice is routed
         # at issue time: a registered buyer gets an e-Fatura, anyone else an e-Arşiv invoice.
         self.route = route
@@ -303,7 +306,7 @@ class InvoiceService:
                 data = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
             else:
                 number = current
-        report, tree = self.validator.validate_parsed(data, name="request")
+        report, tree = self.upload_validator.validate_parsed(data, name="request")
         if not report.valid:
             raise ValidationFailedError(report.findings)
         if tree is None or report.kind != "invoice":
@@ -499,7 +502,12 @@ class InvoiceService:
                     after_hash=store_events.GENESIS,
                     events=[
                         ("received", "draft", {"source": p.source, "sha256": digest.hex()}),
-                        ("validated", "validated", {"warnings": len(warnings)}),
+                        (
+                            "validated",
+                            "validated",
+                            # The purpose it was judged by: a later check must use the same.
+                            {"warnings": len(warnings), "purpose": p.report.purpose.value},
+                        ),
                         ("numbered", "validated", {"number": number}),
                     ],
                     actor=key.actor,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from entegrator.api.bodies import content_type, validate_body
 from entegrator.api.deps import Principal, RuntimeDep
 from entegrator.api.responses import AUTH, BODY, errors
 from entegrator.api.schemas import ValidationReport
+from entegrator.rules import Purpose
 
 __all__ = ["router"]
 
@@ -37,7 +40,17 @@ _BODY = {
     openapi_extra={"requestBody": _BODY},
 )
 async def validate_document(
-    request: Request, runtime: RuntimeDep, key: Principal
+    request: Request,
+    runtime: RuntimeDep,
+    key: Principal,
+    purpose: Annotated[
+        Purpose | None,
+        Query(
+            description="outbound (we send it), upload (an ERP's XML to send) or inbound "
+            "(delivered by GİB). Default: as issuing would judge it, XML as upload and a "
+            "draft as outbound."
+        ),
+    ] = None,
 ) -> ValidationReport:
     del key  # any role may validate
     body = await request.body()
@@ -48,5 +61,6 @@ async def validate_document(
         body,
         content_type(request),
         max_lines=runtime.settings.max_draft_lines,
+        purpose=purpose,
     )
     return ValidationReport.of(report)
