@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 
 from entegrator.documents import build_invoice
 from entegrator.documents.model import InvoiceDraft
@@ -145,11 +148,17 @@ def _envelope(seller: Company, buyer: Company, documents: list[bytes], **kw: str
     )
 
 
-def test_the_published_lists_and_the_lookup(gib: str, parties: dict[str, Any]) -> None:
+def test_the_published_lists_and_the_lookup(
+    gib: str, parties: dict[str, Any], gib_packages: Path
+) -> None:
     seller = parties["seller"]
     pk = httpx.get(f"{gib}/EFaturaMerkez/newUserPkListxml.zip")
     gb = httpx.get(f"{gib}/EFaturaMerkez/newUserGbListxml.zip")
     assert pk.headers["content-type"] == "application/zip"
+    schema = etree.XMLSchema(etree.parse(str(gib_packages / "userlist" / "NewUserList.xsd")))
+    for published in (pk, gb):
+        with zipfile.ZipFile(io.BytesIO(published.content)) as z:
+            schema.assertValid(etree.fromstring(z.read(z.namelist()[0])))
     users = UserList.parse(pk.content, "PK")
     users.extend(gb.content, "GB")
     assert users.mailboxes(seller.vkn) == [seller.pk]

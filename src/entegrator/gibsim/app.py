@@ -61,8 +61,10 @@ class AliasIn(BaseModel):
 class UserIn(BaseModel):
     identifier: str = Field(pattern=r"^[0-9]{10,11}$")
     title: str
-    type: str = "Özel"
-    account_type: str = "Özel"
+    type: str = Field(default="OZEL", pattern="^(OZEL|KAMU)$")  # as GİB's list spells them
+    account_type: str = Field(
+        default="OZELENTEGRASYON", pattern="^(GIBPORTAL|ENTEGRASYON|OZELENTEGRASYON)$"
+    )
     integrator_id: str
     aliases: list[AliasIn]
 
