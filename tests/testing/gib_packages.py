@@ -3,14 +3,26 @@ and the schema of the document service's WSDL, taken out of ``e-FaturaPaketi.zip
 
 from __future__ import annotations
 
+import base64
+import email.parser
+import email.policy
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
 
-__all__ = ["GIB_PACKAGES", "gib_packages", "wsdl_schema"]
+__all__ = [
+    "GIB_PACKAGES",
+    "Operation",
+    "assert_contract",
+    "gib_packages",
+    "soap_payload",
+    "wsdl_operations",
+    "wsdl_schema",
+]
 
 GIB_PACKAGES = Path(__file__).resolve().parents[3] / "shared" / "gib-packages"
 EFATURA_PACKAGE = "ubl-tr-package/e-FaturaPaketi.zip"
@@ -66,3 +78,84 @@ def wsdl_schema(packages: Path) -> etree.XMLSchema:
     parser = etree.XMLParser(no_network=True)
     parser.resolvers.add(_Schemas(files))
     return etree.XMLSchema(etree.fromstring(etree.tostring(main), parser, base_url="wsdl/"))
+
+
+SOAP12_BINDING = "http://schemas.xmlsoap.org/wsdl/soap12/"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the WSDL: its soapAction and the body element of each message."""
+
+    name: str
+    action: str
+    input: str  # Clark notation: {namespace}local
+    output: str
+    fault: str
+
+
+def wsdl_operations(packages: Path) -> dict[str, Operation]:
+    """The binding's operations, each followed to the elements its messages carry."""
+    root = wsdl(packages)
+    target = root.get("targetNamespace", "")
+    ns = {"w": WSDL, "s12": SOAP12_BINDING}
+
+    def element(message_ref: str) -> str:
+        local = message_ref.split(":", 1)[-1]
+        part = root.find(f"w:message[@name='{local}']/w:part", ns)
+        assert part is not None, message_ref
+        prefix, name = part.get("element", "").split(":", 1)
+        return f"{{{part.nsmap[prefix]}}}{name}"
+
+    out: dict[str, Operation] = {}
+    for op in root.iterfind("w:binding/w:operation", ns):
+        name = op.get("name", "")
+        soap_op = op.find("s12:operation", ns)
+        port_op = root.find(f"w:portType/w:operation[@name='{name}']", ns)
+        assert soap_op is not None and port_op is not None, name
+        refs = {child: port_op.find(f"w:{child}", ns) for child in ("input", "output", "fault")}
+        assert all(r is not None for r in refs.values()), name
+        out[name] = Operation(
+            name=name,
+            action=soap_op.get("soapAction", ""),
+            input=element(refs["input"].get("message", "")),  # type: ignore[union-attr]
+            output=element(refs["output"].get("message", "")),  # type: ignore[union-attr]
+            fault=element(refs["fault"].get("message", "")),  # type: ignore[union-attr]
+        )
+    assert target, "the WSDL has no targetNamespace"
+    return out
+
+
+XOP = "http://www.w3.org/2004/08/xop/include"
+
+
+def soap_payload(content_type: str, body: bytes) -> etree._Element:
+    """What a SOAP message carries for the WSDL: the Body's element, or the fault's detail
+    element (``EFaturaFault``); an MTOM attachment is put back inline as base64 (XOP)."""
+    xml, parts = body, dict[str, Any]()
+    if content_type.lower().startswith("multipart/"):
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        payloads = [(str(p.get("Content-ID", "")).strip("<>"), p) for p in message.iter_parts()]
+        parts = {cid: p.get_payload(decode=True) for cid, p in payloads}
+        xml = bytes(payloads[0][1].get_payload(decode=True))
+    env = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    for include in env.iter(f"{{{XOP}}}Include"):
+        holder = include.getparent()
+        assert holder is not None
+        holder.remove(include)
+        holder.text = base64.b64encode(parts[include.get("href", "").removeprefix("cid:")]).decode()
+    soap_body = next(c for c in env if etree.QName(c).localname == "Body")
+    payload = soap_body[0]
+    if etree.QName(payload).localname == "Fault":
+        detail = next(c for c in payload if etree.QName(c).localname in ("Detail", "detail"))
+        payload = detail[0]
+    return payload
+
+
+def assert_contract(schema: etree.XMLSchema, content_type: str, body: bytes, element: str) -> None:
+    """The message carries ``element`` (Clark notation), valid against the WSDL's schema."""
+    payload = soap_payload(content_type, body)
+    assert payload.tag == element, (payload.tag, element)
+    schema.assertValid(payload)
