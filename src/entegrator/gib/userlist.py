@@ -56,6 +56,7 @@ from lxml import etree
 
 from entegrator.errors import EntegratorError
 from entegrator.findings import Finding, Severity, Source
+from entegrator.gib._streams import Capped, Raw, TooLargeError, single_entry
 
 __all__ = [
     "MAX_WARNINGS",
@@ -82,6 +83,10 @@ class UserListError(EntegratorError):
     message_tr = "Kayıtlı kullanıcı listesi okunamadı: {detail_tr}"
     message_en = "The registered-user list cannot be read: {detail_en}"
     http_status = 422
+
+
+def _zip_error(tr: str, en: str) -> UserListError:
+    return UserListError(detail_tr=tr, detail_en=en)
 
 
 def _dt(text: str) -> dt.datetime:
@@ -202,18 +207,18 @@ class UserList:
         head = stream.read(4)
         stream.seek(0)
         if head.startswith(b"PK\x03\x04"):
-            with _single_entry(stream) as (inner, size):
+            with single_entry(stream, _zip_error) as (inner, size):
                 if size > max_inflated:
                     raise UserListError(
                         detail_tr=f"açılmış boyut {size} bayt, sınır {max_inflated}",
                         detail_en=f"inflated size {size} bytes, the limit is {max_inflated}",
                     )
-                self._read_xml(_Capped(inner, max_inflated), kind)
+                self._read_xml(Capped(inner, max_inflated), kind)
         else:
             self._read_xml(stream, kind)
 
     def _read_xml(self, stream: IO[bytes] | io.RawIOBase, kind: AliasKind) -> None:
-        buffered = io.BufferedReader(_Raw(stream), buffer_size=65536)
+        buffered = io.BufferedReader(Raw(stream), buffer_size=65536)
         head = buffered.peek(65536)[:65536].lstrip(b"\xef\xbb\xbf")
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise UserListError(
@@ -246,7 +251,7 @@ class UserList:
             raise UserListError(
                 detail_tr=f"XML bozuk: {exc.msg}", detail_en=f"malformed XML: {exc.msg}"
             ) from None
-        except _TooLargeError:
+        except TooLargeError:
             raise UserListError(
                 detail_tr="açılmış içerik sınırı aştı", detail_en="inflated content over the limit"
             ) from None
@@ -447,73 +452,6 @@ def _time(
         node,
     )
     return fallback
-
-
-class _TooLargeError(Exception):
-    pass
-
-
-class _Raw(io.RawIOBase):
-    """Any readable stream as a raw stream (for a buffered reader that can peek)."""
-
-    def __init__(self, inner: IO[bytes] | io.RawIOBase) -> None:
-        self._inner = inner
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer)) or b""
-        buffer[: len(data)] = data
-        return len(data)
-
-
-class _Capped(io.RawIOBase):
-    """Reads at most ``limit`` bytes from ``inner``; more is an error (a lying zip header)."""
-
-    def __init__(self, inner: IO[bytes], limit: int) -> None:
-        self._inner = inner
-        self._left = limit
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(min(len(buffer), self._left + 1))
-        if len(data) > self._left:
-            raise _TooLargeError
-        self._left -= len(data)
-        buffer[: len(data)] = data
-        return len(data)
-
-
-class _single_entry:  # noqa: N801 - a context manager used like a function
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
-        self._zip: zipfile.ZipFile | None = None
-        self._entry: IO[bytes] | None = None
-
-    def __enter__(self) -> tuple[IO[bytes], int]:
-        try:
-            self._zip = zipfile.ZipFile(self._stream)
-            infos = [i for i in self._zip.infolist() if not i.is_dir()]
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise UserListError(
-                detail_tr=f"ZIP açılamadı: {exc}", detail_en=f"the ZIP cannot be opened: {exc}"
-            ) from None
-        if len(infos) != 1:
-            raise UserListError(
-                detail_tr=f"ZIP tek dosya içermeli, {len(infos)} var",
-                detail_en=f"the ZIP must hold one file, it holds {len(infos)}",
-            )
-        self._entry = self._zip.open(infos[0])
-        return self._entry, infos[0].file_size
-
-    def __exit__(self, *exc: object) -> None:
-        if self._entry is not None:
-            self._entry.close()
-        if self._zip is not None:
-            self._zip.close()
 
 
 def merged(lists: Iterable[tuple[bytes, AliasKind]]) -> UserList:
