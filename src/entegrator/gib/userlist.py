@@ -17,7 +17,7 @@ is illegal for a registered buyer. What looks odd is reported as a warning (code
 English message, where) and read as listed, never a reason to drop the user:
 
 * an alias not in the ``urn:<nid>:<name>`` form, such as the bare ``defaultpk`` of the first
-  users (2011–2013), some of them public bodies still listed with it;
+  users (2011–2013 in GİB's 2020 test list, which still lists a public body with it alone);
 * an ``Alias`` without ``Name`` (the schema allows it): there is nothing to route to;
 * a date that is not a date: an unreadable ``CreationTime`` is taken as the user's
   ``FirstCreationTime`` (or as always), an unreadable ``DeletionTime`` as not deleted, since
