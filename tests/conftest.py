@@ -52,6 +52,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 # The platform fixtures (settings, runtime, a served API, tenants, job draining) for every
 # test folder: store, lifecycle, services, api and workflow tests use them at their own level.
+from tests.testing.gib_packages import gib_packages  # noqa: E402
 from tests.testing.platform import (  # noqa: E402 - after the database fixture they depend on
     base_url,
     make_tenant,
@@ -61,4 +62,12 @@ from tests.testing.platform import (  # noqa: E402 - after the database fixture 
     tenant,
 )
 
-__all__ = ["base_url", "make_tenant", "run_jobs", "runtime", "settings", "tenant"]
+__all__ = [
+    "base_url",
+    "gib_packages",
+    "make_tenant",
+    "run_jobs",
+    "runtime",
+    "settings",
+    "tenant",
+]

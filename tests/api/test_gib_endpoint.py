@@ -33,11 +33,17 @@ from entegrator.documents.response import ResponseParty, build_system_response
 from entegrator.envelope.sbdh import EnvelopeType
 from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import Packed, pack
-from entegrator.gib.soap import GetAppResp, SendDocument, build, parse_response
+from entegrator.gib.soap import GetAppResp, SendDocument, build, parse_response, requested_action
 from entegrator.runtime import Runtime
 from entegrator.signing import TestCA, sign
 from entegrator.store import repo
 from tests.clock import now, today
+from tests.testing.gib_packages import (
+    Operation,
+    assert_contract,
+    wsdl_operations,
+    wsdl_schema,
+)
 from tests.testing.platform import (
     DEV_CA,
     EXAMPLE,
@@ -501,3 +507,71 @@ def test_mutual_tls_set_up_half_way_stops_the_start(runtime: Runtime, tmp_path: 
     with pytest.raises(EntegratorError) as refused:
         tls_server(rt, "127.0.0.1")
     assert "ENTEGRATOR_GIB_INBOUND_CLIENT_CA" in refused.value.text_en
+
+
+# -- GİB's contract ------------------------------------------------------------------------------
+
+
+def test_every_message_of_the_endpoint_follows_gibs_wsdl(
+    receiving: tuple[TenantHandle, str, str],
+    base_url: str,
+    runtime: Runtime,
+    gib_packages: Path,
+) -> None:
+    tenant, pk, _ = receiving
+    schema, operations = wsdl_schema(gib_packages), wsdl_operations(gib_packages)
+    send, status = operations["sendDocument"], operations["getApplicationResponse"]
+    packed = _invoice_envelope(tenant.vkn, pk, DEV_CA)
+    envelope_id = packed.name[:-4]
+    exchanges: list[tuple[SendDocument | GetAppResp, Operation, int]] = [
+        (SendDocument(packed.name, packed.data, packed.md5), send, 200),
+        (SendDocument(packed.name, packed.data, packed.md5), send, 200),  # GİB retrying
+        (SendDocument(f"{uuid.uuid4()}.zip", packed.data, "0" * 32), send, 500),  # 2000
+        (GetAppResp(envelope_id), status, 200),
+        (GetAppResp(str(uuid.uuid4())), status, 500),  # 2004
+    ]
+    for message, operation, expected in exchanges:
+        ct, body = build(message)
+        assert requested_action(ct) == operation.action
+        assert_contract(schema, ct, body, operation.input)
+        r = _post(base_url, message, GIB_HEADERS)
+        assert r.status_code == expected, r.text
+        answer = operation.output if expected == 200 else operation.fault
+        assert_contract(schema, r.headers["content-type"], r.content, answer)
+    assert [s[0] for s in _stored(runtime, tenant)] == [envelope_id.upper()]
+
+
+def test_the_endpoint_refuses_an_action_naming_another_operation_and_takes_none(
+    receiving: tuple[TenantHandle, str, str],
+    base_url: str,
+    runtime: Runtime,
+    gib_packages: Path,
+) -> None:
+    tenant, pk, _ = receiving
+    schema, operations = wsdl_schema(gib_packages), wsdl_operations(gib_packages)
+    packed = _invoice_envelope(tenant.vkn, pk, DEV_CA)
+    _, body = build(SendDocument(packed.name, packed.data, packed.md5))
+
+    def post(content_type: str, **headers: str) -> httpx.Response:
+        return httpx.post(
+            f"{base_url}/gib/EFatura",
+            content=body,
+            headers={"Content-Type": content_type} | GIB_HEADERS | headers,
+            timeout=30,
+        )
+
+    wrong = post('application/soap+xml; charset=utf-8; action="getApplicationResponse"')
+    assert wrong.status_code == 500
+    assert_contract(
+        schema, wrong.headers["content-type"], wrong.content, operations["sendDocument"].fault
+    )
+    assert b"Sender" in wrong.content and "SOAP action" in wrong.content.decode()
+    wrong_11 = post("text/xml; charset=utf-8", SOAPAction='"getApplicationResponse"')
+    assert wrong_11.status_code == 500 and b"Client" in wrong_11.content
+    assert _stored(runtime, tenant) == []  # nothing taken from a refused call
+    missing = post("application/soap+xml; charset=utf-8")  # no action: taken
+    assert missing.status_code == 200, missing.text
+    assert_contract(
+        schema, missing.headers["content-type"], missing.content, operations["sendDocument"].output
+    )
+    assert [s[0] for s in _stored(runtime, tenant)] == [packed.name[:-4].upper()]

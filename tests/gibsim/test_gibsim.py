@@ -3,33 +3,43 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 
 from entegrator.documents import build_invoice
 from entegrator.documents.model import InvoiceDraft
 from entegrator.envelope.sbdh import build as build_envelope
 from entegrator.envelope.zipping import pack
+from entegrator.gib.client import GibClient
 from entegrator.gib.soap import (
+    SOAP11,
+    SOAP12,
+    GetAppResp,
     GibFaultError,
     SendDocument,
     build,
     parse_response,
+    requested_action,
 )
+from entegrator.gib.transport import HttpTransport
 from entegrator.gib.userlist import UserList
 from entegrator.gibsim.app import SERVICE, create_app
 from entegrator.gibsim.service import Simulator
 from entegrator.signing import TestCA, sign
 from tests.clock import now
 from tests.gibsim.calls import envelope_status
+from tests.testing.gib_packages import assert_contract, soap_payload, wsdl_operations, wsdl_schema
 from tests.testing.platform import free_port, new_vkn
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
@@ -145,11 +155,17 @@ def _envelope(seller: Company, buyer: Company, documents: list[bytes], **kw: str
     )
 
 
-def test_the_published_lists_and_the_lookup(gib: str, parties: dict[str, Any]) -> None:
+def test_the_published_lists_and_the_lookup(
+    gib: str, parties: dict[str, Any], gib_packages: Path
+) -> None:
     seller = parties["seller"]
     pk = httpx.get(f"{gib}/EFaturaMerkez/newUserPkListxml.zip")
     gb = httpx.get(f"{gib}/EFaturaMerkez/newUserGbListxml.zip")
     assert pk.headers["content-type"] == "application/zip"
+    schema = etree.XMLSchema(etree.parse(str(gib_packages / "userlist" / "NewUserList.xsd")))
+    for published in (pk, gb):
+        with zipfile.ZipFile(io.BytesIO(published.content)) as z:
+            schema.assertValid(etree.fromstring(z.read(z.namelist()[0])))
     users = UserList.parse(pk.content, "PK")
     users.extend(gb.content, "GB")
     assert users.mailboxes(seller.vkn) == [seller.pk]
@@ -279,3 +295,92 @@ def test_the_client_reaches_the_simulator_in_process(
         assert users.lookup(seller.vkn) is not None
     finally:
         client.close()
+
+
+class _Recording:
+    """A transport that keeps every message it carries (and carries it over real HTTP)."""
+
+    def __init__(self, inner: HttpTransport) -> None:
+        self.inner = inner
+        self.exchanged: list[tuple[str, bytes, int, str, bytes]] = []
+
+    def exchange(self, url: str, content_type: str, body: bytes) -> tuple[int, str, bytes]:
+        status, reply_type, reply = self.inner.exchange(url, content_type, body)
+        self.exchanged.append((content_type, body, status, reply_type, reply))
+        return status, reply_type, reply
+
+    def fetch(self, url: str) -> bytes:
+        return self.inner.fetch(url)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_every_message_exchanged_with_the_simulator_follows_gibs_wsdl(
+    gib: str, parties: dict[str, Any], gib_packages: Path
+) -> None:
+    seller, buyer = parties["seller"], parties["buyer"]
+    schema, operations = wsdl_schema(gib_packages), wsdl_operations(gib_packages)
+    recording = _Recording(HttpTransport(token=seller.token))
+    client = GibClient(f"{gib}{SERVICE}", transport=recording)
+    packed = _envelope(seller, buyer, [_invoice(seller, buyer)])
+    try:
+        assert client.send(packed.name, packed.data, packed.md5).hash == packed.md5
+        assert _status(gib, seller.token, packed.name[:-4]) == 1200
+        assert client.status(packed.name[:-4]).status_code == 1200
+        with pytest.raises(GibFaultError, match="2001"):
+            client.send(packed.name, packed.data, packed.md5)
+        with pytest.raises(GibFaultError, match="2004"):
+            client.status(str(uuid.uuid4()))
+    finally:
+        client.close()
+    by_input = {op.input: op for op in operations.values()}
+    kinds = []
+    for content_type, body, status, reply_type, reply in recording.exchanged:
+        operation = by_input[soap_payload(content_type, body).tag]
+        assert_contract(schema, content_type, body, operation.input)
+        assert requested_action(content_type) == operation.action
+        answer = operation.output if status == 200 else operation.fault
+        assert_contract(schema, reply_type, reply, answer)
+        kinds.append((operation.name, status))
+    assert kinds == [
+        ("sendDocument", 200),
+        ("getApplicationResponse", 200),
+        ("sendDocument", 500),
+        ("getApplicationResponse", 500),
+    ]
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.1"])
+def test_the_simulator_checks_a_named_action_and_takes_a_missing_one(
+    gib: str, parties: dict[str, Any], gib_packages: Path, version: str
+) -> None:
+    seller = parties["seller"]
+    schema, operations = wsdl_schema(gib_packages), wsdl_operations(gib_packages)
+    soap = SOAP11 if version == "1.1" else SOAP12
+    _, body = build(GetAppResp(str(uuid.uuid4())), version=soap)
+    plain = "text/xml; charset=utf-8" if version == "1.1" else "application/soap+xml"
+
+    def post(content_type: str, soap_action: str | None = None) -> httpx.Response:
+        headers = {"Content-Type": content_type, "Authorization": f"Bearer {seller.token}"}
+        if soap_action is not None:
+            headers["SOAPAction"] = soap_action
+        return httpx.post(f"{gib}{SERVICE}", content=body, headers=headers)
+
+    if version == "1.1":
+        wrong, right = post(plain, '"sendDocument"'), post(plain, '"getApplicationResponse"')
+    else:
+        wrong = post(f'{plain}; action="sendDocument"')
+        right = post(f'{plain}; action="getApplicationResponse"')
+    missing = post(plain)
+    fault = operations["getApplicationResponse"].fault
+    for reply in (wrong, right, missing):
+        assert reply.status_code == 500
+        assert_contract(schema, reply.headers["content-type"], reply.content, fault)
+    # The named action is refused as the sender's fault; the others reach the operation.
+    assert b"Sender" in wrong.content or b"Client" in wrong.content
+    assert "SOAP action" in wrong.content.decode()
+    for reply in (right, missing):
+        with pytest.raises(GibFaultError) as caught:
+            parse_response(reply.headers["content-type"], reply.content)
+        assert caught.value.fault_code == 2004  # unknown envelope: the operation ran

@@ -10,11 +10,14 @@ The endpoint fails closed. A call is let in only when
   (``ENTEGRATOR_GIB_INBOUND_OPEN``, for a simulator on loopback).
 
 The caller is checked before the body is read, and the SOAP message is parsed off the event loop.
+The message is read as GİB's WSDL describes it; an action (SOAP 1.2 Content-Type ``action``, SOAP
+1.1 ``SOAPAction``) that names another operation than the body is a SOAP fault, none is taken.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 from typing import Annotated
 
@@ -102,12 +105,15 @@ def gib_router(runtime: Runtime, *, via_tls: bool) -> APIRouter:
         except EntegratorError as exc:
             return _refused(exc)
         content_type = request.headers.get("content-type", "")
-        version = soap.SOAP11 if content_type.lower().startswith("text/xml") else soap.SOAP12
+        version = soap.version_of(content_type)
         body = await request.body()
-        try:
-            message = await run_in_threadpool(soap.parse_request, content_type, body)
+        action = request.headers.get("soapaction")  # SOAP 1.1; 1.2 names it in the type
+        try:  # a named action must match the body's operation; a missing one is taken
+            message = await run_in_threadpool(
+                functools.partial(soap.parse_request, soap_action=action), content_type, body
+            )
         except soap.SoapError as exc:
-            ct, xml = soap.build_fault(2005, exc.text_tr, version=version)
+            ct, xml = soap.build_fault(2005, exc.text_tr, version=version, sender=True)
             return Response(xml, status_code=500, media_type=ct)
         if isinstance(message, soap.GetAppResp):
             found = await run_in_threadpool(runtime.inbound.status_of, message.instance_identifier)

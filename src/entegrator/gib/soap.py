@@ -5,13 +5,22 @@ Both sides of the network speak it: an integrator calls ``sendDocument`` and
 endpoint (``envelope-and-transport.md`` §5). This module builds and reads those messages and
 the faults (``EFaturaFaultType {code, msg}``); it does no I/O.
 
-What is certain and what is not: the namespace ``http://gib.gov.tr/vedop3/eFatura``, the
-operations and their fields come from client code [practice]; whether child elements are
-qualified, and SOAP 1.1 versus 1.2, are not [unconfirmed]. So the reader is tolerant (any
-SOAP version, fields found by local name, base64 inline or an MTOM/XOP attachment) and the
-writer uses SOAP 1.2, unqualified fields, base64 inline unless MTOM is asked for.
+The contract is GİB's WSDL (``e-FaturaPaketi.zip``, ``wsdl/EFatura_Test.wsdl``): namespace
+``http://gib.gov.tr/vedop3/eFatura``, a SOAP 1.2 document/literal binding, the body elements
+``documentRequest``/``documentResponse``, ``getAppRespRequest``/``getAppRespResponse`` and the
+fault ``EFaturaFault {code, msg}``, fields unqualified (the schema has no
+``elementFormDefault``), and the soapActions ``sendDocument`` and ``getApplicationResponse``.
+The writer follows it: SOAP 1.2, unqualified fields, base64 inline unless MTOM is asked for,
+and a request names its operation in the ``action`` parameter of its Content-Type
+(``application/soap+xml; charset=utf-8; action="sendDocument"``; with MTOM in ``start-info``).
+The reader is tolerant of what others send (SOAP 1.1 or 1.2, fields found by local name,
+base64 inline or an MTOM/XOP attachment, an action or none: the WSDL requires none of a
+caller) but refuses an action that names another operation than the body
+(:class:`SoapActionError`).
 
 >>> ct, body = build(SendDocument("0bd6b1a3-0f5c-4a56-8d2a-6b0f8b9b7c11.zip", b"PK..", "ab"))
+>>> ct
+'application/soap+xml; charset=utf-8; action="sendDocument"'
 >>> parse_request(ct, body).file_name
 '0bd6b1a3-0f5c-4a56-8d2a-6b0f8b9b7c11.zip'
 """
@@ -34,6 +43,7 @@ from entegrator.documents.errors import XMLError
 from entegrator.errors import EntegratorError
 
 __all__ = [
+    "ACTIONS",
     "NS",
     "SOAP11",
     "SOAP12",
@@ -42,11 +52,15 @@ __all__ = [
     "GetAppRespResponse",
     "GibFaultError",
     "SendDocument",
+    "SoapActionError",
     "SoapError",
+    "action_of",
     "build",
     "build_fault",
     "parse_request",
     "parse_response",
+    "requested_action",
+    "version_of",
 ]
 
 NS = "http://gib.gov.tr/vedop3/eFatura"
@@ -64,6 +78,14 @@ class SoapError(EntegratorError):
     message_tr = "SOAP iletisi geçersiz: {detail_tr}"
     message_en = "Invalid SOAP message: {detail_en}"
     http_status = 400
+
+
+class SoapActionError(SoapError):
+    """The request's SOAP action names another operation than its body."""
+
+    code = "SOAP_ACTION_MISMATCH"
+    message_tr = "SOAP action ({action}) gövdedeki işlemle ({operation}) uyuşmuyor"
+    message_en = "The SOAP action ({action}) does not match the body's operation ({operation})"
 
 
 class GibFaultError(EntegratorError):
@@ -105,6 +127,19 @@ class GetAppRespResponse:
 
 Message = SendDocument | DocumentResponse | GetAppResp | GetAppRespResponse
 
+# The soapAction of each operation in the WSDL's binding (soap12:operation/@soapAction).
+ACTIONS = {"documentRequest": "sendDocument", "getAppRespRequest": "getApplicationResponse"}
+_ACTION = re.compile(r'(?:^|[;\s"])action\s*=\s*(?:\\?"([^"\\]*)\\?"|([^;\s"\\]+))', re.I)
+
+
+def action_of(message: Message) -> str | None:
+    """The soapAction of a request (None for a response)."""
+    if isinstance(message, SendDocument):
+        return ACTIONS["documentRequest"]
+    if isinstance(message, GetAppResp):
+        return ACTIONS["getAppRespRequest"]
+    return None
+
 
 def _bad(tr: str, en: str) -> SoapError:
     return SoapError(detail_tr=tr, detail_en=en)
@@ -116,14 +151,24 @@ def _envelope(version: str) -> tuple[etree._Element, etree._Element]:
     return env, body
 
 
-def _content_type(version: str) -> str:
+def _content_type(version: str, action: str | None = None) -> str:
     if version == SOAP11:
-        return "text/xml; charset=utf-8"
-    return "application/soap+xml; charset=utf-8"
+        return "text/xml; charset=utf-8"  # SOAP 1.1 names the action in a SOAPAction header
+    if action is None:
+        return "application/soap+xml; charset=utf-8"
+    return f'application/soap+xml; charset=utf-8; action="{action}"'
+
+
+def version_of(content_type: str) -> str:
+    """The SOAP version of a message by its Content-Type (MTOM: by its ``start-info``)."""
+    lowered = content_type.lower()
+    if lowered.startswith("text/xml") or re.search(r'start-info\s*=\s*"?text/xml', lowered):
+        return SOAP11
+    return SOAP12
 
 
 def build(message: Message, *, version: str = SOAP12, mtom: bool = False) -> tuple[str, bytes]:
-    """(Content-Type, body) of a request or response."""
+    """(Content-Type, body) of a request or response; a SOAP 1.2 request names its action."""
     env, body = _envelope(version)
     attachment: bytes | None = None
     if isinstance(message, SendDocument):
@@ -149,14 +194,19 @@ def build(message: Message, *, version: str = SOAP12, mtom: bool = False) -> tup
         node = etree.SubElement(body, f"{{{NS}}}getAppRespResponse", nsmap={"ef": NS})
         etree.SubElement(node, "applicationResponse").text = message.application_response
     xml = etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    action = action_of(message)
     if attachment is None:
-        return _content_type(version), xml
-    return _multipart(xml, attachment, version)
+        return _content_type(version, action), xml
+    return _multipart(xml, attachment, version, action)
 
 
-def _multipart(xml: bytes, attachment: bytes, version: str) -> tuple[str, bytes]:
+def _multipart(
+    xml: bytes, attachment: bytes, version: str, action: str | None
+) -> tuple[str, bytes]:
     boundary = f"MIMEBoundary_{uuid.uuid4().hex}"
     soap_type = "text/xml" if version == SOAP11 else "application/soap+xml"
+    if version == SOAP12 and action is not None:
+        soap_type += f'; action=\\"{action}\\"'
     parts = [
         f"--{boundary}\r\n"
         f'Content-Type: application/xop+xml; charset=UTF-8; type="{soap_type}"\r\n'
@@ -176,17 +226,20 @@ def _multipart(xml: bytes, attachment: bytes, version: str) -> tuple[str, bytes]
     return content_type, b"".join(parts)
 
 
-def build_fault(fault_code: int, msg: str, *, version: str = SOAP12) -> tuple[str, bytes]:
-    """A SOAP fault carrying ``EFaturaFaultType {code, msg}`` (HTTP status 500)."""
+def build_fault(
+    fault_code: int, msg: str, *, version: str = SOAP12, sender: bool = False
+) -> tuple[str, bytes]:
+    """A SOAP fault carrying ``EFaturaFaultType {code, msg}`` (HTTP status 500); ``sender``:
+    the request was at fault (``Sender``/``Client``), not the service (``Receiver``/``Server``)."""
     env, body = _envelope(version)
     fault = etree.SubElement(body, f"{{{version}}}Fault")
     if version == SOAP11:
-        etree.SubElement(fault, "faultcode").text = "s:Server"
+        etree.SubElement(fault, "faultcode").text = "s:Client" if sender else "s:Server"
         etree.SubElement(fault, "faultstring").text = msg
         detail = etree.SubElement(fault, "detail")
     else:
         code = etree.SubElement(fault, f"{{{version}}}Code")
-        etree.SubElement(code, f"{{{version}}}Value").text = "s:Receiver"
+        etree.SubElement(code, f"{{{version}}}Value").text = "s:Sender" if sender else "s:Receiver"
         reason = etree.SubElement(fault, f"{{{version}}}Reason")
         text = etree.SubElement(reason, f"{{{version}}}Text")
         text.text = msg
@@ -293,11 +346,38 @@ def _binary(node: etree._Element, attachments: dict[str, bytes]) -> bytes:
         raise _bad("binaryData base64 değil", "binaryData is not base64") from None
 
 
-def parse_request(content_type: str, data: bytes) -> SendDocument | GetAppResp:
-    """A request as the service receives it."""
+def requested_action(content_type: str, soap_action: str | None = None) -> str | None:
+    """The action a request names: the ``action`` parameter of a SOAP 1.2 Content-Type (of
+    MTOM's ``start-info``), else the SOAP 1.1 ``SOAPAction`` header; None when it names none
+    (an empty ``SOAPAction: ""`` names none either)."""
+    found = _ACTION.search(content_type)
+    if found is not None:
+        return (found.group(1) or found.group(2) or "").strip() or None
+    if soap_action is not None:
+        return soap_action.strip().strip('"').strip() or None
+    return None
+
+
+def _check_action(action: str | None, operation: str) -> None:
+    """A named action must be the operation's (a URI ending in it is taken too); none is fine."""
+    if action is None:
+        return
+    expected = ACTIONS[operation]
+    if action == expected or re.search(rf"[/#:]{expected}$", action):
+        return
+    raise SoapActionError(action=action[:100], operation=expected)
+
+
+def parse_request(
+    content_type: str, data: bytes, *, soap_action: str | None = None
+) -> SendDocument | GetAppResp:
+    """A request as the service receives it; ``soap_action``: the SOAP 1.1 ``SOAPAction``
+    header, if any. An action that names another operation raises :class:`SoapActionError`."""
     payload, attachments = _body(content_type, data)
     name = _local(payload)
+    action = requested_action(content_type, soap_action)
     if name in ("documentRequest", "sendDocument"):
+        _check_action(action, "documentRequest")
         binary = _field(payload, "binaryData")
         if binary is None:
             raise _bad("binaryData yok", "no binaryData")
@@ -307,6 +387,7 @@ def parse_request(content_type: str, data: bytes) -> SendDocument | GetAppResp:
             hash=_text(payload, "hash"),
         )
     if name in ("getAppRespRequest", "getApplicationResponse"):
+        _check_action(action, "getAppRespRequest")
         return GetAppResp(_text(payload, "instanceIdentifier"))
     raise _bad(f"bilinmeyen işlem: {name}", f"unknown operation: {name}")
 

@@ -21,8 +21,6 @@ from pydantic import BaseModel, Field
 from entegrator.documents.authorities import GIB_TITLE, GIB_VKN
 from entegrator.documents.response import ResponseParty, build_system_response
 from entegrator.gib.soap import (
-    SOAP11,
-    SOAP12,
     DocumentResponse,
     GetAppResp,
     GetAppRespResponse,
@@ -31,6 +29,7 @@ from entegrator.gib.soap import (
     build,
     build_fault,
     parse_request,
+    version_of,
 )
 from entegrator.gib.userlist import Alias, User
 from entegrator.gibsim.service import Simulator, SimulatorFault
@@ -61,8 +60,10 @@ class AliasIn(BaseModel):
 class UserIn(BaseModel):
     identifier: str = Field(pattern=r"^[0-9]{10,11}$")
     title: str
-    type: str = "Özel"
-    account_type: str = "Özel"
+    type: str = Field(default="OZEL", pattern="^(OZEL|KAMU)$")  # as GİB's list spells them
+    account_type: str = Field(
+        default="OZELENTEGRASYON", pattern="^(GIBPORTAL|ENTEGRASYON|OZELENTEGRASYON)$"
+    )
     integrator_id: str
     aliases: list[AliasIn]
 
@@ -72,13 +73,6 @@ class FaultsIn(BaseModel):
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     drop_deliveries: int = Field(default=0, ge=0, le=1000)
     delivery_timeout_ms: int = Field(default=0, ge=0, le=600_000)
-
-
-def _version(content_type: str) -> str:
-    lowered = content_type.lower()
-    if lowered.startswith("text/xml") or 'start-info="text/xml"' in lowered:
-        return SOAP11
-    return SOAP12
 
 
 def create_app(  # noqa: PLR0915 - the routes of one service
@@ -127,7 +121,7 @@ def create_app(  # noqa: PLR0915 - the routes of one service
         authorization: Annotated[str | None, Header()] = None,
     ) -> Response:
         content_type = request.headers.get("content-type", "")
-        version = _version(content_type)
+        version = version_of(content_type)
         faults = await run_in_threadpool(sim.faults)
         if faults.outage:
             return Response("GİB is unavailable (simulated outage)", status_code=503)
@@ -138,10 +132,12 @@ def create_app(  # noqa: PLR0915 - the routes of one service
         if integrator is None:
             return Response("unknown integrator", status_code=401)
         body = await request.body()
-        try:
-            message = parse_request(content_type, body)
+        try:  # an action is checked when named, as GİB's WSDL names one; none is taken
+            message = parse_request(
+                content_type, body, soap_action=request.headers.get("soapaction")
+            )
         except SoapError as exc:
-            ct, xml = build_fault(2005, exc.text_tr, version=version)
+            ct, xml = build_fault(2005, exc.text_tr, version=version, sender=True)
             return Response(xml, status_code=500, media_type=ct)
         if isinstance(message, SendDocument):
             try:

@@ -112,6 +112,12 @@ CREATE TABLE IF NOT EXISTS gibsim.faults (
 );
 ALTER TABLE gibsim.faults ADD COLUMN IF NOT EXISTS drop_deliveries int NOT NULL DEFAULT 0;
 ALTER TABLE gibsim.faults ADD COLUMN IF NOT EXISTS delivery_timeout_ms int NOT NULL DEFAULT 0;
+-- Type and AccountType as GİB's user-list schema spells them (older rows: free text).
+UPDATE gibsim.users SET type = CASE WHEN type = 'Kamu' THEN 'KAMU' ELSE 'OZEL' END
+    WHERE type NOT IN ('OZEL', 'KAMU');
+UPDATE gibsim.users SET account_type = CASE WHEN type = 'KAMU' THEN 'ENTEGRASYON'
+    ELSE 'OZELENTEGRASYON' END
+    WHERE account_type NOT IN ('GIBPORTAL', 'ENTEGRASYON', 'OZELENTEGRASYON');
 """
 
 
@@ -189,8 +195,8 @@ class Simulator:
                 User(
                     GTB_VKN,
                     GTB_TITLE,
-                    "Kamu",
-                    "Kamu",
+                    "KAMU",
+                    "ENTEGRASYON",
                     dt.datetime(2010, 3, 1, tzinfo=dt.UTC),
                     tuple(
                         Alias(a, "PK", "Invoice", dt.datetime(2010, 3, 1, tzinfo=dt.UTC))
