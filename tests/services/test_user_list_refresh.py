@@ -82,7 +82,11 @@ def _active_invoice_mailboxes(excerpt: Any, at: dt.datetime) -> dict[str, list[s
 
 @pytest.mark.usefixtures("cache_kept")
 def test_every_user_gib_lists_is_cached_and_routed_by_its_active_aliases(
-    runtime: Runtime, published: str, gib_packages: Path, tmp_path: Path
+    runtime: Runtime,
+    published: str,
+    gib_packages: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     excerpt = etree.parse(str(gib_packages / "userlist" / "newUserPkList-excerpt.xml"))
     fetching = Runtime.from_settings(
@@ -93,10 +97,15 @@ def test_every_user_gib_lists_is_cached_and_routed_by_its_active_aliases(
             gib_user_list_url=f"{published}/EFaturaMerkez",
         )
     )
+    caplog.set_level("WARNING", logger="entegrator.services.sending")
     try:
         assert fetching.sending.refresh_user_list() == 14
     finally:
         fetching.close()
+    # The two bare ``defaultpk`` aliases are kept, and the operator is told about them.
+    logged = [r.getMessage() for r in caplog.records]
+    assert sum("defaultpk" in m for m in logged) == 2, logged
+    assert any("2 entries of an unusual form" in m for m in logged), logged
     expected = _active_invoice_mailboxes(excerpt, dt.datetime.now(dt.UTC))
     assert len(expected) == 14
     with runtime.db.system() as conn:

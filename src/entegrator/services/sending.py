@@ -45,6 +45,8 @@ __all__ = ["GTB_ALIASES", "GTB_VKN", "SEND_TASK", "SendingService", "wake_sender
 
 log = logging.getLogger(__name__)
 
+_LOGGED_WARNINGS = 20  # of a user list's oddities, logged one by one; the rest are counted
+
 SEND_TASK = "entegrator.send_pending"
 # Export and tax-free invoices go to the Ministry of Trade (GTB, VKN 1460415308) at fixed
 # aliases, whatever the user list says [rule].
@@ -127,6 +129,17 @@ class SendingService:
         ]
         with self.db.system() as conn:
             gib_users.replace_users(conn, rows)
+        # GİB's list has entries of older forms (bare aliases, missing dates): kept and routed,
+        # but an operator should know they are there.
+        for warning in users.warnings[:_LOGGED_WARNINGS]:
+            log.warning("user list: %s (%s)", warning.message_en, warning.xpath or "-")
+        if users.warning_count:
+            log.warning(
+                "user list: %d users read, %d entries of an unusual form (kept), %d skipped",
+                len(rows),
+                users.warning_count,
+                users.skipped,
+            )
         return len(rows)
 
     # -- sending -----------------------------------------------------------------------------
