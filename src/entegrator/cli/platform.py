@@ -622,7 +622,7 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     settings.host = host  # what the API knows of its bind (/metrics is open on loopback)
     os.environ["ENTEGRATOR_HOST"] = host  # ... also in the processes of --workers
     rt = _runtime(settings)
-    _check_integrator_seal(rt)
+    _check_integrator_seal(rt, sock)
     rt.db.upgrade()
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
     if workers > 1:
@@ -705,11 +705,14 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
         )
 
 
-def _check_integrator_seal(rt: Runtime) -> None:
-    """An unreadable integrator seal (ENTEGRATOR_INTEGRATOR_SEAL) stops the start."""
+def _check_integrator_seal(rt: Runtime, sock: socket.socket | None = None) -> None:
+    """An unreadable integrator seal (ENTEGRATOR_INTEGRATOR_SEAL) stops the start (and closes
+    the listening ``sock``)."""
     try:
         rt.integrator_seal  # noqa: B018 - read now, not at the first document to sign
     except EntegratorError as exc:
+        if sock is not None:
+            sock.close()
         fail(exc.code, exc.text_tr, exc.text_en, where="ENTEGRATOR_INTEGRATOR_SEAL")
 
 
