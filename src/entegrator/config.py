@@ -10,9 +10,10 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["DEFAULT_CACHE_DIR", "Settings", "settings"]
 
@@ -88,6 +89,13 @@ class Settings(BaseSettings):
     # GİB's own system responses (S_APR) pushed to us must carry GİB's seal (else they are
     # set aside and the status is learnt by asking GİB).
     gib_system_response_seal: bool = True
+    # The installation's own seal, the integrator's mali mühür (PKCS#12), and a file holding its
+    # password: it signs for the tenants without a seal of their own (docs/signing.md).
+    integrator_seal: Path | None = None
+    integrator_seal_password_file: Path | None = None
+    # VKNs of other integrators' seals (comma separated): a document signed with one on its
+    # issuer's behalf is a warning (sig-integrator); the installation's own seal counts too.
+    integrator_vkns: Annotated[tuple[str, ...], NoDecode] = ()
     # The development CA that test seals are issued by (``tenant create --test-seal``, the
     # demo, the simulator's GİB seal): a PEM certificate with its key beside it (``.key``).
     # Empty: ``data_dir/test-ca.crt``, made on first use.
@@ -121,6 +129,21 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path | None) -> Path | None:
         # The core uses paths as given; ``~`` in a setting is expanded here, at the edge.
         return value.expanduser() if value is not None else None
+
+    @field_validator("integrator_vkns", mode="before")
+    @classmethod
+    def _vkn_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("integrator_vkns")
+    @classmethod
+    def _vkns_valid(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        wrong = [v for v in value if not (v.isdigit() and len(v) == 10)]
+        if wrong:
+            raise ValueError(f"not a 10-digit VKN: {', '.join(wrong)}")
+        return value
 
     def test_ca_path(self) -> Path:
         return self.test_ca if self.test_ca is not None else self.data_dir / "test-ca.crt"

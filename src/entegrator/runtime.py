@@ -16,12 +16,12 @@ from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Val
 from entegrator.services.answers import AnswerService
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
-from entegrator.services.seals import SealKeys
+from entegrator.services.seals import SealKeys, load_integrator_seal
 from entegrator.services.sending import SendingService
 from entegrator.services.signing import SigningService
 from entegrator.services.trust import development_ca, load_anchors
 from entegrator.services.webhooks import WebhookService
-from entegrator.signing.certs import TestCA
+from entegrator.signing.certs import SigningKey, TestCA, identity_of
 from entegrator.store import Database, resolve_url
 
 __all__ = ["Runtime", "WorkerHealth", "WorkerStatus"]
@@ -78,10 +78,25 @@ class Runtime:
                 id_checksum=severity,
                 engine=Engine(s.schematron_engine),
                 cache_dir=s.cache_dir,
+                integrators=self.integrators,
             ),
         )
         validator.warm_up(("invoice",))
         return validator
+
+    @cached_property
+    def integrator_seal(self) -> SigningKey | None:
+        """The installation's own seal (``ENTEGRATOR_INTEGRATOR_SEAL``), if configured."""
+        path = self.settings.integrator_seal
+        if path is None:
+            return None
+        return load_integrator_seal(path, self.settings.integrator_seal_password_file)
+
+    @cached_property
+    def integrators(self) -> frozenset[str]:
+        """VKNs of integrators' seals: this installation's own and the configured others."""
+        own = identity_of(self.integrator_seal.certificate) if self.integrator_seal else None
+        return frozenset(self.settings.integrator_vkns) | ({own} if own else set())
 
     @cached_property
     def test_ca(self) -> TestCA:
@@ -107,13 +122,14 @@ class Runtime:
             self.validator,
             self.sending,
             trust=self.trust_anchors,
+            integrators=self.integrators,
             require_gib_seal=self.settings.gib_system_response_seal,
             clock=self.clock,
         )
 
     @cached_property
     def seal_keys(self) -> SealKeys:
-        return SealKeys(self.settings.key_bytes())
+        return SealKeys(self.settings.key_bytes(), integrator=self.integrator_seal)
 
     @cached_property
     def signing(self) -> SigningService:

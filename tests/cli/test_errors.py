@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 from entegrator.cli import app
 from entegrator.documents import build_invoice
 from tests.documents.factory import draft
+from tests.testing.platform import free_port
 
 runner = CliRunner()
 PASSWORD = "çok-gizli"
@@ -32,6 +33,22 @@ class Files:
     @property
     def missing(self) -> Path:
         return self.root / "missing"
+
+
+@pytest.mark.parametrize("command", ["worker", "serve"])
+def test_an_unreadable_integrator_seal_stops_the_start(files: Files, command: str) -> None:
+    env = {
+        "ENTEGRATOR_DATA_DIR": str(files.root),
+        # Unreachable: the seal is read before the database is touched.
+        "ENTEGRATOR_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none",
+        "ENTEGRATOR_INTEGRATOR_SEAL": str(files.seal),
+        "ENTEGRATOR_INTEGRATOR_SEAL_PASSWORD_FILE": str(files.wrong_password),
+    }
+    port = str(free_port())
+    args = [command, "--until-idle"] if command == "worker" else [command, "--port", port]
+    result = runner.invoke(app, args, env=env)
+    _check(result, "INTEGRATOR_SEAL_INVALID", "ENTEGRATOR_INTEGRATOR_SEAL")
+    assert str(files.seal) in result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -269,6 +286,16 @@ CASES: list[tuple[str, Args, dict[str, str], str, Callable[[Files], str]]] = [
         {"ENTEGRATOR_POOL_SIZE": "many"},
         "SETTING_INVALID",
         lambda f: "ENTEGRATOR_POOL_SIZE",
+    ),
+    (
+        "worker: an integrator VKN that is none",
+        lambda f: ["worker", "--until-idle"],
+        {
+            "ENTEGRATOR_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none",
+            "ENTEGRATOR_INTEGRATOR_VKNS": "1234567890,12345",
+        },
+        "SETTING_INVALID",
+        lambda f: "ENTEGRATOR_INTEGRATOR_VKNS",
     ),
     (
         "tenant create: bad VKN",

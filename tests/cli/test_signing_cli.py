@@ -125,6 +125,26 @@ def test_validate_checks_signatures_against_trust_anchors(tmp_path: Path, corpus
     assert "sig-untrusted" in codes
 
 
+def test_an_integrators_seal_signs_on_behalf_and_verifies_with_a_warning(
+    tmp_path: Path, corpus: Path
+) -> None:
+    seal = _setup(tmp_path, corpus, vkn="1460415308")  # not the issuer of temel_fatura.xml
+    signed = tmp_path / "signed.xml"
+    args = ["sign", str(corpus / "temel_fatura.xml"), "--p12", str(seal), "-o", str(signed)]
+    result = runner.invoke(app, [*args, "--password-env", "SEAL_PASSWORD", "--on-behalf"], env=ENV)
+    assert result.exit_code == 0, result.output
+    trust = ["--trust", str(tmp_path / "ca/ca.pem")]
+
+    def codes(*options: str) -> tuple[int, list[tuple[str, str]]]:
+        run = runner.invoke(app, ["verify", "--json", *trust, *options, str(signed)])
+        found = json.loads(run.stdout)["findings"]
+        return run.exit_code, [(f["code"], f["severity"]) for f in found]
+
+    assert codes() == (1, [("sig-identity", "error")])
+    assert codes("--integrator", "1460415308") == (0, [("sig-integrator", "warning")])
+    assert codes("--any-signer") == (0, [("sig-identity", "warning")])
+
+
 def test_verify_says_when_the_chain_was_not_checked(tmp_path: Path, corpus: Path) -> None:
     signed = _sign(tmp_path, corpus, _setup(tmp_path, corpus))
     unchecked = runner.invoke(app, ["verify", str(signed)])

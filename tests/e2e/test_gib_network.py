@@ -23,7 +23,7 @@ from entegrator.gib.soap import SendDocument, build
 from entegrator.gibsim.app import SERVICE, create_app
 from entegrator.gibsim.service import Simulator
 from entegrator.runtime import Runtime
-from entegrator.signing import sign
+from entegrator.signing import SigningKey, sign
 from entegrator.store import repo
 from tests.clock import now
 from tests.gibsim.calls import envelope_status
@@ -64,14 +64,17 @@ def gib(database_url: str) -> Iterator[str]:
     sim.dispose()
 
 
-def _integrator(gib: str, endpoint: str | None, ident: str | None = None) -> tuple[str, str]:
+def _integrator(
+    gib: str, endpoint: str | None, ident: str | None = None, *, vkn: str | None = None
+) -> tuple[str, str]:
+    """Register an integrator at GİB (``vkn``: its own, the one its seal carries)."""
     ident = ident or f"int-{uuid.uuid4().hex[:8]}"
     r = httpx.post(
         f"{gib}/admin/integrators",
         json={
             "integrator_id": ident,
             "name": ident,
-            "vkn": new_vkn(),
+            "vkn": vkn or new_vkn(),
             "endpoint": endpoint,
             "delivery_token": INBOUND_TOKEN,
         },
@@ -194,19 +197,37 @@ def _trading_pair(
     make_tenant: Callable[..., TenantHandle],
     runtime: Runtime,
     tmp_path: Path,
+    *,
+    integrator_seal: SigningKey | None = None,
+    on_file: str | None = None,
 ) -> tuple[TenantHandle, TenantHandle, Runtime]:
     """A seller and a buyer on this platform (GB and PK aliases each), registered with GİB as
-    served by it, and a runtime of the same installation with GİB configured (its workers)."""
+    served by it, and a runtime of the same installation with GİB configured (its workers).
+
+    With ``integrator_seal`` the installation has its own seal and the seller none: the
+    seller's invoices are signed with the integrator's seal. GİB has ``on_file`` as the
+    platform's VKN (default: the seal's)."""
+    from entegrator.signing.certs import to_pkcs12
     from tests.testing.platform import make_settings
 
-    platform, token = _integrator(gib, f"{base_url}/gib/EFatura")
-    seller, buyer = make_tenant(), make_tenant()
+    platform, token = _integrator(
+        gib,
+        f"{base_url}/gib/EFatura",
+        vkn=on_file or (integrator_seal.identity if integrator_seal else None),
+    )
+    seller, buyer = make_tenant(seal=integrator_seal is None), make_tenant()
     for who in (seller, buyer):  # each can send (GB) and receive (PK)
         for kind in ("GB", "PK"):
             alias = f"urn:mail:{kind.lower()}{who.vkn}@platform.example"
             _register(gib, who.vkn, platform, alias, kind)
             with runtime.db.system() as conn:
                 repo.add_alias(conn, who.tenant_id, vkn_tckn=who.vkn, alias=alias, kind=kind)
+    own_seal: dict[str, Path] = {}
+    if integrator_seal is not None:
+        own_seal["integrator_seal"] = tmp_path / "integrator.p12"
+        own_seal["integrator_seal_password_file"] = tmp_path / "integrator.pass"
+        own_seal["integrator_seal"].write_bytes(to_pkcs12(integrator_seal, b"parola"))
+        own_seal["integrator_seal_password_file"].write_bytes(b"parola\n")
     sending = Runtime.from_settings(
         make_settings(
             runtime.database_url,
@@ -215,6 +236,7 @@ def _trading_pair(
             gib_token=token,
             gib_user_list_url=f"{gib}/EFaturaMerkez",
             webhook_allow_private=True,  # the ERPs of these tests listen on loopback
+            **own_seal,
         )
     )
     assert sending.sending.refresh_user_list() >= 2
@@ -611,6 +633,64 @@ def _until(
         poll=seller.tenant_id if poll else None,
     )
     return _doc_status(seller, doc)
+
+
+def test_an_invoice_sealed_by_the_integrator_is_filed_with_its_warning(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    """The seller has no seal: the installation signs with its integrator seal, whose VKN
+    GİB has on file; GİB passes it, and the buyer files it keeping the sig-integrator
+    warning with it."""
+    seal = CA.issue(identity=new_vkn(), name="Platform Entegratör A.Ş.", now=now())
+    seller, buyer, sending = _trading_pair(
+        gib, base_url, make_tenant, runtime, tmp_path, integrator_seal=seal
+    )
+    try:
+        with seller.client() as c:
+            doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+        _drain_until(sending, lambda: _doc_status(seller, doc)[0] == "delivered")
+        with seller.client() as c:
+            events = c.get(f"/api/v1/invoices/{doc['id']}").json()["events"]
+        assert next(e for e in events if e["type"] == "signed")["data"]["on_behalf"] is True
+        with buyer.client() as c:
+            items = c.get("/api/v1/incoming", params={"number": doc["number"]}).json()["items"]
+            assert [i["sender"]["id"] for i in items] == [seller.vkn]
+            filed = c.get(f"/api/v1/incoming/{items[0]['id']}").json()
+        received = next(e for e in filed["events"] if e["type"] == "received")
+        warnings = received["data"]["warnings"]
+        assert [(w["code"], w["severity"]) for w in warnings] == [("sig-integrator", "warning")]
+        assert seal.identity and seal.identity in warnings[0]["message_en"]
+    finally:
+        sending.close()
+
+
+def test_a_seal_gib_has_not_on_file_is_refused_with_1176(
+    gib: str,
+    base_url: str,
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    """A valid seal (the development CA's) whose VKN is neither the issuer's nor the one GİB
+    has on file for the sending integrator: GİB refuses it (1176); nothing reaches the buyer."""
+    unrelated = CA.issue(identity=new_vkn(), name="İlgisiz A.Ş.", now=now())
+    seller, buyer, sending = _trading_pair(
+        gib, base_url, make_tenant, runtime, tmp_path, integrator_seal=unrelated, on_file=new_vkn()
+    )
+    try:
+        with seller.client() as c:
+            doc = seller.issue(c, customer=dict(seller.draft()["customer"], vkn=buyer.vkn))
+        refused = _until(seller, doc, sending, "rejected_by_gib", poll=False)
+        assert refused == ("rejected_by_gib", "1176")
+        with buyer.client() as c:
+            found = c.get("/api/v1/incoming", params={"number": doc["number"]}).json()
+        assert found["items"] == []
+    finally:
+        sending.close()
 
 
 def test_an_alias_served_by_another_integrator_is_refused(

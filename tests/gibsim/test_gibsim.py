@@ -36,7 +36,7 @@ from entegrator.gib.transport import HttpTransport
 from entegrator.gib.userlist import UserList
 from entegrator.gibsim.app import SERVICE, create_app
 from entegrator.gibsim.service import Simulator
-from entegrator.signing import TestCA, sign
+from entegrator.signing import SigningKey, TestCA, sign
 from tests.clock import now
 from tests.gibsim.calls import envelope_status
 from tests.testing.gib_packages import assert_contract, soap_payload, wsdl_operations, wsdl_schema
@@ -90,11 +90,12 @@ class Company:
         assert response.status_code == 201, response.text
 
 
-def _integrator(gib: str, name: str) -> tuple[str, str]:
+def _integrator(gib: str, name: str, vkn: str | None = None) -> tuple[str, str]:
+    """Register an integrator (``vkn``: its own, the one its seal carries); (id, token)."""
     ident = f"{name}-{uuid.uuid4().hex[:6]}"
     r = httpx.post(
         f"{gib}/admin/integrators",
-        json={"integrator_id": ident, "name": name, "vkn": new_vkn(), "endpoint": None},
+        json={"integrator_id": ident, "name": name, "vkn": vkn or new_vkn(), "endpoint": None},
     )
     assert r.status_code == 200, r.text
     return ident, r.json()["token"]
@@ -111,12 +112,18 @@ def parties(gib: str) -> dict[str, Any]:
     }
 
 
-def _invoice(seller: Company, buyer: Company, *, signed: bool = True) -> bytes:
+def _invoice(
+    seller: Company, buyer: Company, *, signed: bool = True, seal: SigningKey | None = None
+) -> bytes:
+    """An invoice from ``seller`` to ``buyer``, signed with ``seal`` on the seller's behalf,
+    else with the seller's own seal, or not signed."""
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     data["supplier"]["vkn"] = seller.vkn
     data["customer"]["vkn"] = buyer.vkn
     data |= {"number": "GIB2026000000001", "ettn": str(uuid.uuid4()).upper()}
     xml = build_invoice(InvoiceDraft.model_validate(data))
+    if seal is not None:
+        return sign(xml, seal, signing_time=now(), on_behalf=True)
     return (
         sign(xml, CA.issue(identity=seller.vkn, name="Satıcı", now=now()), signing_time=now())
         if signed
@@ -251,6 +258,39 @@ def test_refusals_carry_gibs_codes(
         name, data = packed.name, packed.data
     _send(gib, token, name, data)
     assert _status(gib, token, name[:-4]) == expected
+
+
+def test_who_may_sign_the_issuer_or_the_sending_integrators_seal(
+    gib: str, parties: dict[str, Any]
+) -> None:
+    """GİB has each integrator's VKN on file: a document its seal signed for a customer it
+    sends for passes; a valid seal of anyone else, another integrator's included, is 1176."""
+    integrator_vkn = new_vkn()
+    ident, token = _integrator(gib, "entegrator-seal", vkn=integrator_vkn)
+    seller, buyer = Company(gib, ident, token), parties["buyer"]
+    seal = CA.issue(identity=integrator_vkn, name="Mühürlü Entegratör A.Ş.", now=now())
+    outcomes = {}
+    for case, signer in (
+        ("issuer", None),
+        ("integrator", seal),
+        ("stranger", CA.issue(identity=new_vkn(), name="İlgisiz A.Ş.", now=now())),
+        ("buyer", CA.issue(identity=buyer.vkn, name="Alıcı", now=now())),
+    ):
+        packed = _envelope(seller, buyer, [_invoice(seller, buyer, seal=signer)])
+        _send(gib, token, packed.name, packed.data)
+        outcomes[case] = _status(gib, token, packed.name[:-4])
+    # The same seal on a document another integrator sends (for its own customer): 1176.
+    elsewhere = parties["seller"]
+    packed = _envelope(elsewhere, buyer, [_invoice(elsewhere, buyer, seal=seal)])
+    _send(gib, elsewhere.token, packed.name, packed.data)
+    outcomes["not-the-sender"] = _status(gib, elsewhere.token, packed.name[:-4])
+    assert outcomes == {
+        "issuer": 1200,
+        "integrator": 1200,
+        "stranger": 1176,
+        "buyer": 1176,
+        "not-the-sender": 1176,
+    }
 
 
 def test_an_outage_and_latency_are_configurable(gib: str, parties: dict[str, Any]) -> None:

@@ -27,7 +27,8 @@ from entegrator.gib.soap import (
     parse_response,
 )
 from entegrator.runtime import Runtime
-from entegrator.signing import sign
+from entegrator.services.inbound import InboundService
+from entegrator.signing import SigningKey, TestCA, sign
 from entegrator.store import repo
 from tests.clock import now
 from tests.testing.platform import DEV_CA, EXAMPLE, GIB_HEADERS, TenantHandle, new_vkn
@@ -50,14 +51,20 @@ def _pk(runtime: Runtime, tenant: TenantHandle) -> str:
     return alias
 
 
-def _envelope(buyer_vkn: str, pk: str, *, signed: bool = True) -> Any:
+def _envelope(
+    buyer_vkn: str, pk: str, *, signed: bool = True, seal: SigningKey | None = None
+) -> Any:
+    """An envelope with one invoice from a new supplier to ``pk``, signed with ``seal`` (on
+    the supplier's behalf), else with the supplier's own seal, or not signed."""
     supplier = new_vkn()
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     data["supplier"]["vkn"] = supplier
     data["customer"]["vkn"] = buyer_vkn
     data |= {"number": "ABC2026000000077", "ettn": str(uuid.uuid4()).upper()}
     xml = build_invoice(InvoiceDraft.model_validate(data))
-    if signed:
+    if seal is not None:
+        xml = sign(xml, seal, signing_time=now(), on_behalf=True)
+    elif signed:
         xml = sign(xml, CA.issue(identity=supplier, name="Satıcı", now=now()), signing_time=now())
     return (
         pack(
@@ -181,3 +188,70 @@ def test_inbound_refuses_only_for_what_gib_refuses(
     with tenant.client() as c:
         numbers = [d["number"] for d in c.get("/api/v1/incoming").json()["items"]]
     assert numbers == ["ABC2026000000078"]
+
+
+def _received_warnings(tenant: TenantHandle) -> dict[str, list[dict[str, Any]]]:
+    """The signature warnings kept in each incoming invoice's ``received`` event, by sender."""
+    with tenant.client() as c:
+        items = c.get("/api/v1/incoming").json()["items"]
+        docs = [c.get(f"/api/v1/incoming/{i['id']}").json() for i in items]
+    return {
+        d["sender"]["id"]: next(
+            e["data"].get("warnings", []) for e in d["events"] if e["type"] == "received"
+        )
+        for d in docs
+    }
+
+
+def test_a_seal_other_than_the_issuers_is_filed_with_a_warning(
+    buyer: tuple[TenantHandle, str],
+    runtime: Runtime,
+) -> None:
+    """GİB delivered it, so GİB accepted its signer: a valid seal of another VKN (an
+    integrator's, on the issuer's behalf) is filed, and the warning kept with the invoice; a
+    known integrator is named as such."""
+    tenant, pk = buyer
+    integrator_vkn = new_vkn()
+    seal = CA.issue(identity=integrator_vkn, name="Başka Entegratör A.Ş.", now=now())
+    expected = {}
+    for integrators, code in (((), "sig-identity"), ({integrator_vkn}, "sig-integrator")):
+        service = InboundService(
+            runtime.db, runtime.validator, trust=runtime.trust_anchors, integrators=integrators
+        )
+        packed, _, supplier = _envelope(tenant.vkn, pk, seal=seal)
+        received = service.receive(packed.name, packed.data, packed.md5)
+        assert service.process_next(received.tenant_id)
+        status = service.status_of(received.envelope_id)
+        assert status is not None and status[1] == 1200
+        expected[supplier] = code
+    own, _, own_supplier = _envelope(tenant.vkn, pk)  # the issuer's own seal: nothing to note
+    received = service.receive(own.name, own.data, own.md5)
+    assert service.process_next(received.tenant_id)
+    kept = _received_warnings(tenant)
+    assert {s: [w["code"] for w in ws] for s, ws in kept.items()} == {
+        **{s: [c] for s, c in expected.items()},
+        own_supplier: [],
+    }
+    for supplier in expected:
+        assert [w["severity"] for w in kept[supplier]] == ["warning"]
+        assert integrator_vkn in kept[supplier][0]["message_en"]
+
+
+def test_a_broken_chain_is_still_refused_with_1177(
+    buyer: tuple[TenantHandle, str],
+    runtime: Runtime,
+    run_jobs: Callable[[], None],
+    base_url: str,
+) -> None:
+    """Only who signed is left to GİB: a seal from an authority we do not trust is refused."""
+    tenant, pk = buyer
+    elsewhere = TestCA.create("Bilinmeyen SM", now=now())
+    packed, _, _ = _envelope(
+        tenant.vkn, pk, seal=elsewhere.issue(identity=new_vkn(), name="Kimse", now=now())
+    )
+    _gib_call(base_url, SendDocument(packed.name, packed.data, packed.md5))
+    run_jobs()
+    status = _gib_call(base_url, GetAppResp(packed.name[:-4]))
+    assert read_response(status.application_response.encode()).status_code == 1177
+    with tenant.client() as c:
+        assert c.get("/api/v1/incoming").json()["items"] == []

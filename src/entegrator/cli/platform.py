@@ -503,6 +503,7 @@ def worker(
     _logging()
     _StopSignals()
     rt = _runtime()
+    _check_integrator_seal(rt)
     rt.db.upgrade()
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
 
@@ -621,6 +622,7 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     settings.host = host  # what the API knows of its bind (/metrics is open on loopback)
     os.environ["ENTEGRATOR_HOST"] = host  # ... also in the processes of --workers
     rt = _runtime(settings)
+    _check_integrator_seal(rt, sock)
     rt.db.upgrade()
     rt.db.ensure_partitions(rt.settings.partitions_ahead)
     if workers > 1:
@@ -701,6 +703,17 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
             f"The API could not start on {host}:{port} (details in the log above)",
             where=where,
         )
+
+
+def _check_integrator_seal(rt: Runtime, sock: socket.socket | None = None) -> None:
+    """An unreadable integrator seal (ENTEGRATOR_INTEGRATOR_SEAL) stops the start (and closes
+    the listening ``sock``)."""
+    try:
+        rt.integrator_seal  # noqa: B018 - read now, not at the first document to sign
+    except EntegratorError as exc:
+        if sock is not None:
+            sock.close()
+        fail(exc.code, exc.text_tr, exc.text_en, where="ENTEGRATOR_INTEGRATOR_SEAL")
 
 
 def _gib_tls_server(rt: Runtime, host: str) -> Any:

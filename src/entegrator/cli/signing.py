@@ -138,12 +138,19 @@ def issue(  # noqa: PLR0917 - a Typer command: one parameter per option
     typer.echo(str(out))
 
 
-def sign(
+def sign(  # noqa: PLR0917 - a Typer command: one parameter per option
     document: Annotated[Path, typer.Argument(help="UBL-TR XML to sign.")],
     p12: Annotated[Path, typer.Option("--p12", help="The seal (PKCS#12).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the signed XML.")],
     password_env: PasswordEnv = None,
     password_file: PasswordFile = None,
+    on_behalf: Annotated[
+        bool,
+        typer.Option(
+            "--on-behalf",
+            help="The seal is the integrator's own, signing for the document's issuer.",
+        ),
+    ] = False,
 ) -> None:
     """Sign a document with a mali mühür (XAdES-BES, GİB's profile)."""
     from entegrator.signing import sign as sign_document
@@ -152,7 +159,7 @@ def sign(
     key = read_seal(p12, password)
     data = read_input(document)
     with cli_errors(str(document)):
-        signed = sign_document(data, key, signing_time=dt.datetime.now(dt.UTC))
+        signed = sign_document(data, key, signing_time=dt.datetime.now(dt.UTC), on_behalf=on_behalf)
     write_output(out, signed)
     typer.echo(str(out), err=True)
 
@@ -164,6 +171,21 @@ def verify(
         typer.Option("--trust", help="PEM file(s) of trusted CA certificates (repeatable)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    integrator: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--integrator",
+            metavar="VKN",
+            help="VKN of an integrator's seal: signing for an issuer is a warning (repeatable).",
+        ),
+    ] = None,
+    any_signer: Annotated[
+        bool,
+        typer.Option(
+            "--any-signer",
+            help="A document GİB delivered: any valid seal other than the issuer's is a warning.",
+        ),
+    ] = False,
 ) -> None:
     """Verify a document's signature; exit 0 when it verifies, 1 when it does not.
 
@@ -175,7 +197,9 @@ def verify(
     anchors = read_anchors(trust or [])
     data = read_input(document)
     with cli_errors(str(document), as_json=as_json):
-        findings = verify_document(data, trust=anchors)
+        findings = verify_document(
+            data, trust=anchors, integrators=integrator or (), any_signer=any_signer
+        )
     errors = [f for f in findings if f.severity == "error"]
     chain_checked = bool(anchors)
     if as_json:

@@ -46,7 +46,7 @@ DELIVERY_BATCH = 20  # envelopes leased per round of deliveries
 class IntegratorIn(BaseModel):
     integrator_id: str = Field(min_length=1, max_length=100)
     name: str
-    vkn: str = Field(pattern=r"^[0-9]{10}$")
+    vkn: str = Field(pattern=r"^[0-9]{10}$")  # its own VKN, the one its mali mühür carries
     endpoint: str | None = None  # its sendDocument service: where envelopes for it go
     delivery_token: str | None = None  # presented there as Authorization: Bearer
 

@@ -8,9 +8,11 @@ the ``sendDocument`` call: the file name must be ``<uuid>.zip`` (fault 2006), th
 match (2000), the envelope id must be new (2001); the envelope is then stored with status
 1000. Afterwards (``process``): zip and envelope (1110–1142, 1140), GİB's XSD (1160) and
 schematron (1150) on the envelope and every document, the signatures (1177; a signer whose
-certificate names nobody: 1161), the sender's GB alias served by the sending integrator (1171),
-the receiver's PK alias (1181 unknown, 1172 not the receiver's or not active), and documents
-already registered (1163). An envelope that passes is processed (1200).
+certificate names nobody: 1161; a seal neither the issuer's nor the sending integrator's, whose
+VKN GİB has on file from the integrator's registration: 1176), the sender's GB alias served by
+the sending integrator (1171), the receiver's PK alias (1181 unknown, 1172 not the receiver's
+or not active), and documents already registered (1163). An envelope that passes is processed
+(1200).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from entegrator.envelope.errors import EnvelopeError
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.errors import EntegratorError
-from entegrator.gib.checks import envelope_refusal
+from entegrator.gib.checks import Checker, envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
 from entegrator.lifecycle.backoff import backoff
@@ -231,7 +233,8 @@ class Simulator:
     ) -> str:
         """Register (or re-register) an integrator; its new API token. Envelopes for its
         aliases are delivered to ``endpoint`` (its ``sendDocument`` service), presenting
-        ``delivery_token``."""
+        ``delivery_token``. ``vkn`` is the integrator's own, the one its mali mühür carries:
+        documents it sends may be signed with that seal on their issuers' behalf."""
         token = secrets.token_urlsafe(24)
         with self.engine.begin() as conn:
             conn.execute(
@@ -658,9 +661,19 @@ class Simulator:
             envelope, xml = unpack(data, name=file_name)
         except EnvelopeError as exc:
             return exc.gib_code or 1140, exc.text_tr, None
+        seal_vkn = conn.execute(
+            text("SELECT vkn FROM gibsim.integrators WHERE integrator_id = :i"),
+            {"i": integrator_id},
+        ).scalar()
         refused = envelope_refusal(
-            self.validator, xml, envelope, name=f"{envelope_id}.xml", trust=self.trust
-        )
+            self.validator,
+            xml,
+            envelope,
+            checker=Checker.GIB,
+            name=f"{envelope_id}.xml",
+            trust=self.trust,
+            integrators=(str(seal_vkn),) if seal_vkn else (),
+        ).refused
         if refused is not None:
             return refused[0], refused[1], envelope
         if envelope.type is EnvelopeType.SYSTEMENVELOPE:

@@ -82,6 +82,9 @@ class ValidationSettings:
     # Trusted CA certificates (cryptography x509.Certificate) for signed documents; empty: the
     # chain is not checked, everything else about the signature is.
     trust: tuple[Any, ...] = ()
+    # VKNs of integrators' seals: such a seal signing for another issuer is a warning
+    # (``sig-integrator``); any other seal not the issuer's is an error (``sig-identity``, 1176).
+    integrators: frozenset[str] = frozenset()
     # Findings a report keeps; the rest are counted in ``Report.truncated``.
     max_findings: int = MAX_FINDINGS
     # Where translated rule packs are cached between processes (used as given); None: no disk
@@ -356,7 +359,7 @@ class Validator:
 
     def _signature(self, root: etree._Element) -> list[Finding]:
         """Layer 6 for signed documents: digests, signature value, certificate, identity."""
-        return verify_tree(root, trust=self.settings.trust)
+        return verify_tree(root, trust=self.settings.trust, integrators=self.settings.integrators)
 
     def _schematron(
         self, data: bytes, tree: etree._ElementTree, type_: str, today: dt.date

@@ -125,8 +125,8 @@ class AnswerService:
                 )
             pk = aliases.first_alias(conn, t, kind="PK", document="Invoice")
             seal_id = seals.active_seal_id(conn, t)
-            seal = self.keys.get(conn, t, seal_id)
-            if pk is None or doc.gib_alias is None or seal is None:
+            signer = self.keys.signer(conn, t, seal_id)
+            if pk is None or doc.gib_alias is None or signer is None:
                 raise NotAnswerableError(
                     detail_tr="PK etiketi, satıcının GB etiketi ya da mali mühür eksik",
                     detail_en="a PK alias, the seller's GB alias or the seal is missing",
@@ -140,7 +140,7 @@ class AnswerService:
                 reason=reason,
                 issued=when,
             )
-            signed = sign(xml, seal, signing_time=when)
+            signed = sign(xml, signer.key, signing_time=when, on_behalf=signer.on_behalf)
             packed = pack(
                 build_envelope(
                     [signed],

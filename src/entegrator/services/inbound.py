@@ -8,7 +8,10 @@ it missed our answer) is answered the same way and stored nothing twice.
 
 ``process_next`` then validates the envelope with GİB's layers (XSD, schematron, signatures)
 and files every invoice in it as an incoming document (direction ``in``, status ``received``)
-with its XML blob and first event; a refused envelope keeps the code it earned (11xx).
+with its XML blob and first event; a refused envelope keeps the code it earned (11xx). A valid
+seal other than the issuer's (an integrator signing on the issuer's behalf: GİB checked the
+signer before it delivered) is no reason to refuse: its warning is kept in the invoice's
+``received`` event.
 Every delivered document envelope is answered with a system response through GİB; system
 responses for our own envelopes (GİB's, and the receivers' that GİB forwards) move our
 documents along (``SendingService.settle``).
@@ -20,7 +23,7 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -31,10 +34,10 @@ from entegrator.documents.authorities import GIB_ALIAS, GIB_VKN
 from entegrator.envelope.errors import EnvelopeError
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
-from entegrator.gib.checks import envelope_refusal
+from entegrator.gib.checks import Checker, envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.lifecycle import DocumentStatus
-from entegrator.rules import Purpose, Severity, Validator
+from entegrator.rules import Finding, Purpose, Severity, Validator
 from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
 from entegrator.services.webhooks import notify_document
@@ -78,6 +81,15 @@ def wake_inbound(conn: Connection, tenant_id: uuid.UUID) -> bool:
     return repo.wake(conn, INBOUND_TASK, tenant_id, lock=f"inbound:{tenant_id}")
 
 
+def _received(envelope_id: str, digest: bytes, warnings: Sequence[Finding]) -> dict[str, object]:
+    """The ``received`` event's data: the envelope, the XML's digest, and the warnings about
+    its signature (who sealed it), kept with the document."""
+    data: dict[str, object] = {"envelope": envelope_id, "sha256": digest.hex()}
+    if warnings:
+        data["warnings"] = [w.to_dict() for w in warnings]
+    return data
+
+
 class InboundService:
     def __init__(
         self,
@@ -86,6 +98,7 @@ class InboundService:
         sending: SendingService | None = None,
         *,
         trust: Sequence[x509.Certificate] = (),
+        integrators: Collection[str] = (),
         require_gib_seal: bool = True,
         clock: Clock = utc_now,
     ) -> None:
@@ -97,6 +110,8 @@ class InboundService:
         self.sending = sending  # answers delivered documents with a system response
         # Signatures on delivered documents must chain to these (Kamu SM's roots).
         self.trust = tuple(trust)
+        # VKNs of integrators' seals: a document signed with one is filed with `sig-integrator`.
+        self.integrators = frozenset(integrators)
         # GİB's own system responses must carry GİB's seal to move our documents.
         self.require_gib_seal = require_gib_seal
 
@@ -189,9 +204,17 @@ class InboundService:
             envelope, xml = unpack(data, name=file_name)
         except EnvelopeError as exc:
             return exc.gib_code or 1140, exc.text_tr, None
-        refused = envelope_refusal(self.validator, xml, envelope, name=file_name, trust=self.trust)
-        if refused is not None:
-            return refused[0], refused[1], envelope
+        checked = envelope_refusal(
+            self.validator,
+            xml,
+            envelope,
+            checker=Checker.RECEIVER,
+            name=file_name,
+            trust=self.trust,
+            integrators=self.integrators,
+        )
+        if checked.refused is not None:
+            return checked.refused[0], checked.refused[1], envelope
         if envelope.type is EnvelopeType.POSTBOXENVELOPE:
             for document in envelope.documents:
                 self._file_answer(conn, tenant_id, envelope_id, document)
@@ -202,8 +225,11 @@ class InboundService:
             return 1200, None, envelope
         if envelope.type is not EnvelopeType.SENDERENVELOPE:
             return 1200, None, envelope
-        for document in envelope.documents:
-            self._file_invoice(conn, tenant_id, envelope_id, document, envelope.sender.alias)
+        warnings = checked.warnings or ((),) * len(envelope.documents)
+        for document, noted in zip(envelope.documents, warnings, strict=True):
+            self._file_invoice(
+                conn, tenant_id, envelope_id, document, envelope.sender.alias, warnings=noted
+            )
         return 1200, None, envelope
 
     def _file_system_response(
@@ -299,6 +325,8 @@ class InboundService:
         envelope_id: str,
         document: bytes,
         sender_alias: str,
+        *,
+        warnings: Sequence[Finding] = (),
     ) -> None:
         from entegrator.documents import safe_xml
         from entegrator.documents.ns import CBC
@@ -324,7 +352,7 @@ class InboundService:
             doc_id,
             after_seq=0,
             after_hash=events.GENESIS,
-            events=[("received", "received", {"envelope": envelope_id, "sha256": digest.hex()})],
+            events=[("received", "received", _received(envelope_id, digest, warnings))],
             actor="gib",
             at=created,
         )

@@ -3,6 +3,10 @@
 A seal's private key is stored encrypted under the installation key, bound to its tenant
 (``signing.vault``); :class:`SealKeys` opens it once per process. A seal may only be installed
 for the tenant whose VKN/TCKN it carries.
+
+The installation's own seal, the integrator's mali mühür (``ENTEGRATOR_INTEGRATOR_SEAL``), signs
+for a tenant that has no seal of its own, on the tenant's behalf (``signing.md`` §1): GİB
+accepts it from the integrator whose VKN it carries. A tenant's own seal always comes first.
 """
 
 from __future__ import annotations
@@ -11,21 +15,25 @@ import datetime as dt
 import threading
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Connection
 
 from entegrator.errors import EntegratorError
-from entegrator.signing import vault
+from entegrator.signing import KeyFileError, load_pkcs12, vault
 from entegrator.signing.certs import SigningKey, TestCA, identity_of
 from entegrator.store import documents, seals, tenants
 
 __all__ = [
     "ImportedSeal",
+    "IntegratorSealError",
     "SealIdentityError",
     "SealKeys",
+    "Signer",
     "import_seal",
     "install_seal",
     "install_test_seal",
+    "load_integrator_seal",
     "seal_installed",
 ]
 
@@ -36,6 +44,49 @@ class SealIdentityError(EntegratorError):
     message_en = "The seal belongs to {holder}, the tenant is {tenant}"
     http_status = 422
     exit_code = 2
+
+
+class IntegratorSealError(EntegratorError):
+    code = "INTEGRATOR_SEAL_INVALID"
+    message_tr = "Entegratör mührü okunamadı ({path}): {detail_tr}"
+    message_en = "The integrator seal cannot be read ({path}): {detail_en}"
+    http_status = 500
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The seal a tenant's documents are signed with."""
+
+    key: SigningKey
+    on_behalf: bool  # the installation's integrator seal, signing for a tenant without one
+
+
+def load_integrator_seal(path: Path, password_file: Path | None) -> SigningKey:
+    """The installation's integrator seal from its PKCS#12 file (the password is the content of
+    ``password_file`` without its final line break, as for ``seal import``); it must carry a
+    VKN. Raises :class:`IntegratorSealError` naming the file."""
+    try:
+        data = path.read_bytes()
+        password = password_file.read_bytes().rstrip(b"\r\n") if password_file else b""
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise IntegratorSealError(
+            path=str(exc.filename or path), detail_tr=reason, detail_en=reason
+        ) from None
+    try:
+        seal = load_pkcs12(data, password)
+    except KeyFileError as exc:
+        raise IntegratorSealError(
+            path=str(path), detail_tr=exc.text_tr, detail_en=exc.text_en
+        ) from None
+    if identity_of(seal.certificate) is None:
+        raise IntegratorSealError(
+            path=str(path),
+            detail_tr="sertifikada VKN (serialNumber) yok",
+            detail_en="the certificate carries no VKN (serialNumber)",
+        )
+    return seal
 
 
 @dataclass(frozen=True)
@@ -105,10 +156,12 @@ def import_seal(
 
 
 class SealKeys:
-    """The tenants' seals, decrypted once per process and seal."""
+    """The tenants' seals, decrypted once per process and seal, and the installation's
+    integrator seal for the tenants without one."""
 
-    def __init__(self, master: bytes) -> None:
+    def __init__(self, master: bytes, *, integrator: SigningKey | None = None) -> None:
         self._master = master
+        self.integrator = integrator
         self._cache: dict[uuid.UUID, SigningKey] = {}
         self._lock = threading.Lock()
 
@@ -136,3 +189,15 @@ class SealKeys:
         with self._lock:
             self._cache[seal_id] = key
         return key
+
+    def signer(
+        self, conn: Connection, tenant_id: uuid.UUID, seal_id: uuid.UUID | None
+    ) -> Signer | None:
+        """What signs the tenant's documents: its seal ``seal_id``, else the integrator seal
+        on its behalf; None when there is neither."""
+        own = self.get(conn, tenant_id, seal_id)
+        if own is not None:
+            return Signer(own, on_behalf=False)
+        if self.integrator is not None:
+            return Signer(self.integrator, on_behalf=True)
+        return None

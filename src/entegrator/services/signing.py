@@ -1,5 +1,8 @@
 """Signing issued documents with the tenant's financial seal (mali mühür), then queueing them.
 
+A tenant without a seal of its own is signed for with the installation's integrator seal when
+one is configured (``SealKeys.signer``); the ``signed`` event says so (``on_behalf``).
+
 Each step locks its document row, checks the status it expects and does nothing otherwise,
 so a job that runs twice (a worker killed after committing, a retry) has no second effect.
 The state change, its events and the signed blob are committed together.
@@ -119,8 +122,8 @@ class SigningService:
         xml = row.xml
         if hashlib.sha256(xml).digest() != row.xml_sha256:
             raise BlobCorruptedError(digest=row.xml_sha256.hex())
-        seal = self.keys.get(conn, tenant_id, row.seal_id)
-        if seal is None:
+        signer = self.keys.signer(conn, tenant_id, row.seal_id)
+        if signer is None:
             # Every waiting document of the tenant waits for a seal; installing one clears the
             # mark and wakes a worker (``seal_installed``).
             documents.mark_seal_missing(
@@ -129,7 +132,7 @@ class SigningService:
             return SignOutcome(DocumentStatus.VALIDATED, changed=False)
         now = self.clock()
         try:
-            signed = sign(xml, seal, signing_time=now)
+            signed = sign(xml, signer.key, signing_time=now, on_behalf=signer.on_behalf)
         except SigningError as exc:  # expired seal, another VKN's seal: a permanent failure
             lifecycle.move(
                 conn,
@@ -154,7 +157,8 @@ class SigningService:
                     "signed",
                     {
                         "sha256": hashlib.sha256(signed).hexdigest(),
-                        "certificate_serial": format(seal.certificate.serial_number, "x"),
+                        "certificate_serial": format(signer.key.certificate.serial_number, "x"),
+                        **({"on_behalf": True} if signer.on_behalf else {}),
                     },
                 ),
                 ("queued", "queued", {"queue": "gib"}),

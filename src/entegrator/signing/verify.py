@@ -16,8 +16,13 @@ What is checked, in GİB's terms (1161 no identity, 1176 wrong signer, 1177 inva
 * SHA-256/384/512 digests, RSA (PKCS#1 v1.5) and ECDSA (raw ``r‖s``) signatures; SHA-1 is
   verified, so that the verdict stays exact, and refused (``sig-sha1``) as GİB refuses it;
 * ``SigningCertificate`` names the certificate in ``KeyInfo`` (digest, issuer, serial), which was
-  valid at ``SigningTime``, chains to a configured trust anchor, and whose VKN/TCKN is the
-  document issuer's and ``cac:Signature/cbc:ID``'s.
+  valid at ``SigningTime`` and chains to a configured trust anchor;
+* who signed (``signing.md`` §1, §5): the seal's VKN/TCKN is the document issuer's, and
+  ``cac:Signature/cbc:ID`` names the issuer (or the signer). A seal of someone else is an
+  error (``sig-identity``, 1176) unless it belongs to a known integrator (``integrators``): an
+  özel entegratör signing with its own mali mühür on the issuer's behalf, which is normal
+  practice and only a warning (``sig-integrator``). With ``any_signer`` (documents GİB has
+  delivered: GİB checked who may sign before it did) any other signer is a warning.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +41,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from entegrator.findings import Finding, Severity, Source
@@ -153,13 +159,21 @@ def verify(
     *,
     trust: Sequence[x509.Certificate] = (),
     at: dt.datetime | None = None,
+    integrators: Collection[str] = (),
+    any_signer: bool = False,
 ) -> list[Finding]:
     """Findings about the document's signature; empty when it verifies (and, with ``trust``,
-    chains to one of the anchors)."""
+    chains to one of the anchors) and the issuer signed it.
+
+    ``integrators``: VKNs of seals known to be integrators'; such a seal signing for another
+    issuer is a warning (``sig-integrator``), any other signer an error (``sig-identity``).
+    ``any_signer``: every signer other than the issuer is only a warning (documents GİB has
+    delivered).
+    """
     from entegrator.documents import safe_xml
 
     root = safe_xml.parse(xml)
-    return verify_tree(root, trust=trust, at=at)
+    return verify_tree(root, trust=trust, at=at, integrators=integrators, any_signer=any_signer)
 
 
 def verify_tree(
@@ -167,7 +181,10 @@ def verify_tree(
     *,
     trust: Sequence[x509.Certificate] = (),
     at: dt.datetime | None = None,
+    integrators: Collection[str] = (),
+    any_signer: bool = False,
 ) -> list[Finding]:
+    """:func:`verify` for a tree already parsed by the caller (left unchanged)."""
     out = _Out()
     signatures = list(root.iter(f"{{{DS}}}Signature"))
     if not signatures:
@@ -208,7 +225,8 @@ def verify_tree(
         )
         return out.findings
     _check_value(signature, signed_info, cert, out)
-    _check_certificate(root, signature, cert, trust, at, out)
+    _check_certificate(signature, cert, trust, at, out)
+    _check_signer(root, signature, cert, out, integrators=integrators, any_signer=any_signer)
     return out.findings
 
 
@@ -589,8 +607,7 @@ def _signing_time(signature: etree._Element) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _check_certificate(  # noqa: PLR0917 - the document, its signature and the checking context
-    root: etree._Element,
+def _check_certificate(
     signature: etree._Element,
     cert: x509.Certificate,
     trust: Sequence[x509.Certificate],
@@ -628,27 +645,6 @@ def _check_certificate(  # noqa: PLR0917 - the document, its signature and the c
             f"The certificate was not valid at signing time ({when:%Y-%m-%d %H:%M})",
             signature,
         )
-    holder = identity_of(cert)
-    issuer = issuer_identity(root)
-    pointer = (
-        (root.findtext(f"{{{CAC}}}Signature/{{{CBC}}}ID") or "").strip() or None
-        if is_ubl(root)
-        else None
-    )
-    if holder is None:
-        out.add(
-            "sig-no-identity",
-            "Sertifikadan VKN/TCKN okunamadı (GİB 1161)",
-            "No VKN/TCKN can be read from the certificate (GİB 1161)",
-            signature,
-        )
-    elif holder != issuer or (pointer is not None and pointer != holder):
-        out.add(
-            "sig-identity",
-            f"İmzalayan {holder}, belgeyi düzenleyen {issuer} (GİB 1176)",
-            f"The signer is {holder}, the document's issuer is {issuer} (GİB 1176)",
-            signature,
-        )
     if trust:
         chain = [_cert(c) for c in _key_info_certs(signature)]
         if not _chains(cert, [c for c in chain if c is not None], trust):
@@ -658,6 +654,73 @@ def _check_certificate(  # noqa: PLR0917 - the document, its signature and the c
                 "The certificate does not chain to a trusted certificate authority",
                 signature,
             )
+
+
+def _check_signer(
+    root: etree._Element,
+    signature: etree._Element,
+    cert: x509.Certificate,
+    out: _Out,
+    *,
+    integrators: Collection[str],
+    any_signer: bool,
+) -> None:
+    """Who signed: the issuer, a known integrator on its behalf, or someone else (1161/1176)."""
+    holder = identity_of(cert)
+    issuer = issuer_identity(root)
+    pointer = (
+        (root.findtext(f"{{{CAC}}}Signature/{{{CBC}}}ID") or "").strip() or None
+        if is_ubl(root)
+        else None
+    )
+    # Delivered documents passed GİB's own check of the signer: ours is advice only.
+    severity = Severity.WARNING if any_signer else Severity.ERROR
+    if holder is None:
+        out.add(
+            "sig-no-identity",
+            "Sertifikadan VKN/TCKN okunamadı (GİB 1161)",
+            "No VKN/TCKN can be read from the certificate (GİB 1161)",
+            signature,
+        )
+        return
+    if pointer is not None and pointer not in (issuer, holder):
+        out.add(
+            "sig-identity",
+            f"cac:Signature/cbc:ID {pointer}, belgeyi düzenleyen {issuer} (GİB 1176)",
+            f"cac:Signature/cbc:ID is {pointer}, the document's issuer is {issuer} (GİB 1176)",
+            signature,
+            severity,
+        )
+    if holder == issuer:
+        return
+    name = _holder_name(cert)
+    if holder in integrators:
+        out.add(
+            "sig-integrator",
+            f"Belge, düzenleyen {issuer} adına entegratör {name} ({holder}) mührüyle imzalı",
+            f"Signed with the seal of integrator {name} ({holder}) on behalf of the issuer "
+            f"{issuer}",
+            signature,
+            Severity.WARNING,
+        )
+        return
+    out.add(
+        "sig-identity",
+        f"İmzalayan {name} ({holder}), belgeyi düzenleyen {issuer} (GİB 1176)",
+        f"The signer is {name} ({holder}), the document's issuer is {issuer} (GİB 1176)",
+        signature,
+        severity,
+    )
+
+
+def _holder_name(cert: x509.Certificate) -> str:
+    """The seal holder's name (subject CN, else O), for messages."""
+    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):
+        for attr in cert.subject.get_attributes_for_oid(oid):
+            value = str(attr.value).strip()
+            if value:
+                return value
+    return "-"
 
 
 def _key_info_certs(signature: etree._Element) -> Iterable[str]:

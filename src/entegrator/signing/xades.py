@@ -13,7 +13,9 @@ its ``baslik``, and for a user-account message in ``oa:ApplicationArea/oa:Signat
   time, with offset) and ``SigningCertificate`` (SHA-256 digest, issuer and decimal serial).
 
 Before signing, the certificate must be valid at the signing time and its VKN/TCKN must be the
-document's issuer (GİB refuses anything else with 1176).
+document's issuer (GİB refuses anything else with 1176) — unless the seal is the integrator's own
+mali mühür signing on the issuer's behalf (``on_behalf=True``, ``signing.md`` §1), which GİB
+accepts from the integrator that sends the document.
 
 Time is an argument: ``signing_time`` (aware; written in Turkish time) comes from the caller,
 who also decides whether it is the real time. The module reads no clock.
@@ -232,7 +234,9 @@ def _sign_bytes(key: SigningKey, data: bytes, alg: Algorithms) -> bytes:
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")  # XMLDSig wants raw r‖s
 
 
-def _check_certificate(key: SigningKey, root: etree._Element, when: dt.datetime) -> None:
+def _check_certificate(
+    key: SigningKey, root: etree._Element, when: dt.datetime, *, on_behalf: bool
+) -> None:
     cert = key.certificate
     if when < cert.not_valid_before_utc:
         raise CertificateError(
@@ -251,7 +255,7 @@ def _check_certificate(key: SigningKey, root: etree._Element, when: dt.datetime)
             detail_tr="sertifikada VKN/TCKN (serialNumber) yok",
             detail_en="the certificate carries no VKN/TCKN (serialNumber)",
         )
-    if issuer != holder:
+    if issuer != holder and not on_behalf:
         raise CertificateError(
             detail_tr=f"sertifika {holder} adına, belgeyi düzenleyen {issuer}",
             detail_en=f"the certificate belongs to {holder}, the document's issuer is {issuer}",
@@ -395,15 +399,23 @@ def sign(
     *,
     signing_time: dt.datetime,
     check_certificate: bool = True,
+    on_behalf: bool = False,
 ) -> bytes:
     """Sign a UBL-TR document (Invoice, DespatchAdvice, ReceiptAdvice, ApplicationResponse) or
     an e-Arşiv report.
+
+    ``on_behalf``: ``key`` is the integrator's own seal, signing for the document's issuer; its
+    VKN need not be the issuer's (it must still be valid at ``signing_time``).
 
     Raises :class:`CertificateError` for a seal that may not sign it and
     :class:`NotSignableError` for a document without its extension slot or already signed.
     """
     return sign_tree(
-        safe_xml.parse(xml), key, signing_time=signing_time, check_certificate=check_certificate
+        safe_xml.parse(xml),
+        key,
+        signing_time=signing_time,
+        check_certificate=check_certificate,
+        on_behalf=on_behalf,
     )
 
 
@@ -413,6 +425,7 @@ def sign_tree(
     *,
     signing_time: dt.datetime,
     check_certificate: bool = True,
+    on_behalf: bool = False,
 ) -> bytes:
     """:func:`sign` for a tree already parsed (and validated) by the caller, which it changes.
 
@@ -421,7 +434,7 @@ def sign_tree(
     root = _without_prolog(root)
     when = signing_time.astimezone(ISTANBUL).replace(microsecond=0)
     if check_certificate:
-        _check_certificate(key, root, when)
+        _check_certificate(key, root, when, on_behalf=on_behalf)
     content = _extension_content(root)
     tail = None
     if is_ubl(root):  # UBL: the signature replaces the builder's placeholder
