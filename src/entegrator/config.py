@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # Validation, as for `entegrator validate` (docs/validation.md).
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None
+    # Warn (/readyz, `entegrator rules info`) when the rule pack in force is older than this
+    # many days, counted from its schematron's date (0: never). GİB republishes a few times a year.
+    rules_max_age_days: int = Field(default=365, ge=0)
     schematron_engine: str = Field(default="auto", pattern="^(auto|compiled|saxon)$")
     # Translated rule packs, kept between processes (safe to delete).
     cache_dir: Path = DEFAULT_CACHE_DIR
@@ -121,6 +124,10 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path | None) -> Path | None:
         # The core uses paths as given; ``~`` in a setting is expanded here, at the edge.
         return value.expanduser() if value is not None else None
+
+    def rules_dir(self) -> Path:
+        """Where installed rule packs live (``entegrator rules install``)."""
+        return self.data_dir / "rules"
 
     def test_ca_path(self) -> Path:
         return self.test_ca if self.test_ca is not None else self.data_dir / "test-ca.crt"

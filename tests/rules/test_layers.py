@@ -266,7 +266,19 @@ def test_the_clock_is_read_in_istanbul(bases: dict[str, bytes]) -> None:
 def test_report_json_shape(bases: dict[str, bytes], validator: Validator) -> None:
     mutation = next(m for m in MUTATIONS if m.name == "ticari-iade")
     data = validator.validate(apply(mutation, bases["ticari"])).to_dict()
-    assert set(data) == {"path", "valid", "kind", "profile", "type", "findings", "truncated", "ms"}
+    assert set(data) == {
+        "path",
+        "valid",
+        "kind",
+        "profile",
+        "type",
+        "findings",
+        "truncated",
+        "ms",
+        "pack",
+    }
+    assert data["pack"] == validator.pack.identity()
+    assert data["pack"]["fingerprint"] == validator.pack.fingerprint
     assert data["truncated"] == 0
     assert data["valid"] is False and data["profile"] == "TICARIFATURA"
     for finding in data["findings"]:

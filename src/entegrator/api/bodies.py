@@ -18,7 +18,7 @@ from entegrator.api.errors import EmptyBodyError, TooManyLinesError, Unsupported
 from entegrator.documents import read_draft
 from entegrator.documents.errors import DraftError
 from entegrator.documents.model import InvoiceDraft
-from entegrator.rules import Report, Validator
+from entegrator.rules import DocumentValidator, Report
 from entegrator.services.invoices import ValidationFailedError, draft_findings
 
 __all__ = [
@@ -81,7 +81,9 @@ def document_body(
         raise
 
 
-def validate_body(validator: Validator, body: bytes, media_type: str, *, max_lines: int) -> Report:
+def validate_body(
+    validator: DocumentValidator, body: bytes, media_type: str, *, max_lines: int
+) -> Report:
     """The report on a body to validate without storing: XML as it is, a draft built first
     (with a placeholder number and ETTN when it has none)."""
     if media_type == "application/json":

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from cryptography import x509
 
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
-from entegrator.rules import Finding, Report, Severity, Source, Validator
+from entegrator.rules import DocumentValidator, Finding, Report, Severity, Source
 
 __all__ = ["envelope_refusal", "refusal", "signature_code"]
 
@@ -43,7 +43,7 @@ def refusal(report: Report) -> tuple[int, str] | None:
 
 
 def envelope_refusal(
-    validator: Validator,
+    validator: DocumentValidator,
     xml: bytes,
     envelope: Envelope,
     *,
