@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from entegrator.runtime import Runtime
 from entegrator.store import documents
@@ -22,7 +23,7 @@ def test_outgoing_since_reads_every_tenants_documents_a_page_at_a_time(
     start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     with first.client() as c:
         before = first.issue(c)
-    issued = []
+    issued: list[dict[str, Any]] = []
     for tenant in (first, second, first):
         with tenant.client() as c:
             issued.append(tenant.issue(c, notes=[f"not {len(issued)}"]))
