@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     # Translated rule packs, kept between processes (safe to delete).
     cache_dir: Path = DEFAULT_CACHE_DIR
 
+    @field_validator("rules_pack", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        # ``ENTEGRATOR_RULES_PACK=`` means the default pack, as for `entegrator validate`.
+        return None if value == "" else value
+
     @field_validator("cache_dir", "rules_pack")
     @classmethod
     def _expand_home(cls, value: Path | None) -> Path | None:

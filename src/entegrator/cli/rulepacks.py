@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,10 +43,8 @@ def today() -> dt.date:
 
 
 def _baseline(settings: Settings) -> RulePack:
-    chosen = os.environ.get("ENTEGRATOR_RULES_PACK") or (
-        str(settings.rules_pack) if settings.rules_pack else None
-    )
-    return RulePack.load(Path(chosen).expanduser() if chosen else None)
+    """``ENTEGRATOR_RULES_PACK``, else the pack shipped in efatura-kontrol."""
+    return RulePack.load(settings.rules_pack)
 
 
 def schedule(settings: Settings | None = None) -> PackSchedule:
