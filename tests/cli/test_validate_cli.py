@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from entegrator.cli import app
 from entegrator.documents import build_invoice
 from entegrator.documents.samples import generate
+from entegrator.rules import RulePack
 
 runner = CliRunner()
 
@@ -44,7 +45,19 @@ def test_folder_with_two_workers_in_order_and_one_invalid(tmp_path: Path) -> Non
     assert [Path(x["path"]).name for x in lines] == [p.name for p in paths]
     assert [x["valid"] for x in lines] == [i != 5 for i in range(12)]
     bad = lines[5]
-    assert set(bad) == {"path", "valid", "kind", "profile", "type", "findings", "truncated", "ms"}
+    assert set(bad) == {
+        "path",
+        "valid",
+        "kind",
+        "profile",
+        "type",
+        "findings",
+        "truncated",
+        "ms",
+        "pack",
+    }
+    # Each worker process names the pack it validated with: the one in force today.
+    assert {x["pack"]["fingerprint"] for x in lines} == {RulePack.default().fingerprint}
     assert any(f["code"] == "sch-GeneralUnitCodeCheck-1" for f in bad["findings"])
 
 

@@ -232,3 +232,15 @@ def test_an_oversized_zip_is_refused_before_it_is_opened(
     monkeypatch.setattr(rulepacks, "MAX_ZIP_BYTES", 1000)
     error = _refused(store, GIB_PACKAGE)
     assert "limit is 1000" in error.text_en
+
+
+def test_installs_of_the_same_pack_at_once_leave_one_pack(store: PackStore, tmp_path: Path) -> None:
+    import concurrent.futures
+
+    folder = derived_pack(tmp_path / "folder")
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(lambda _: install(store, folder), range(4)))
+    assert len({d.entry.pack.fingerprint for d in done}) == 1
+    assert sum(not d.already for d in done) >= 1
+    assert len(store.entries()) == 1
+    assert [p.name for p in store.root.iterdir()] == [done[0].entry.pack.root.name]

@@ -213,7 +213,14 @@ class PackStore:
                 "utf-8",
             )
             target = self.root / f"{effective.isoformat()}_{fingerprint[:12]}"
-            os.replace(staging, target)
+            try:
+                os.replace(staging, target)
+            except OSError:
+                # Another install of the same rules for the same day won the race.
+                for entry in self.entries():
+                    if entry.pack.fingerprint == fingerprint and entry.effective == effective:
+                        return Installed(entry, already=True)
+                raise
             return Installed(ScheduledPack(RulePack.from_dir(target), effective, now), False)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
