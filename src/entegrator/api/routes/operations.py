@@ -50,14 +50,12 @@ def readyz(response: Response, runtime: RuntimeDep, worker: WorkerDep) -> Ready:
         status = "ready"
     response.status_code = 200 if status == "ready" else 503
     pack, warnings = runtime.rules_status()
-    return Ready(
-        status=status,
-        revision=revision,
-        head=head,
-        worker=state,
-        rules_pack=RulePackRef(**pack),
-        warnings=[ReadyWarning(**w.to_dict()) for w in warnings] or None,
+    ready = Ready(
+        status=status, revision=revision, head=head, worker=state, rules_pack=RulePackRef(**pack)
     )
+    if warnings:  # absent when there is nothing to say
+        ready.warnings = [ReadyWarning(**w.to_dict()) for w in warnings]
+    return ready
 
 
 @router.get(
