@@ -19,7 +19,7 @@ entry goes through ``safe_xml`` (no DTD, no entity) before anything parses it fu
 Error tree::
 
     EntegratorError
-    └── RulePackInstallError       RULES_PACK_REFUSED: the zip or folder cannot be installed
+    └── RulePackInstallError            RULES_PACK_REFUSED: the zip or folder cannot be installed
         └── RulePackDateConflictError   RULES_PACK_DATE_CONFLICT: the same rules, another date
 """
 
@@ -51,15 +51,18 @@ from entegrator.store import Database
 from entegrator.store import documents as store_documents
 
 __all__ = [
+    "INSTALLED",
     "MAX_ENTRIES",
     "MAX_ENTRY_BYTES",
     "MAX_RATIO",
     "MAX_TOTAL_BYTES",
     "MAX_ZIP_BYTES",
+    "Installed",
     "NewFailure",
     "PackStore",
     "RulePackDateConflictError",
     "RulePackInstallError",
+    "ShadowRun",
     "shadow_run",
 ]
 
