@@ -120,9 +120,18 @@ class Settings(BaseSettings):
     # Validation, as for `entegrator validate` (docs/validation.md).
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None
+    # Warn (/readyz, `entegrator rules info`) when the rule pack in force is older than this
+    # many days, counted from its schematron's date (0: never). GİB republishes a few times a year.
+    rules_max_age_days: int = Field(default=365, ge=0)
     schematron_engine: str = Field(default="auto", pattern="^(auto|compiled|saxon)$")
     # Translated rule packs, kept between processes (safe to delete).
     cache_dir: Path = DEFAULT_CACHE_DIR
+
+    @field_validator("rules_pack", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        # ``ENTEGRATOR_RULES_PACK=`` means the default pack, as for `entegrator validate`.
+        return None if value == "" else value
 
     @field_validator("cache_dir", "rules_pack")
     @classmethod
@@ -144,6 +153,10 @@ class Settings(BaseSettings):
         if wrong:
             raise ValueError(f"not a 10-digit VKN: {', '.join(wrong)}")
         return value
+
+    def rules_dir(self) -> Path:
+        """Where installed rule packs live (``entegrator rules install``)."""
+        return self.data_dir / "rules"
 
     def test_ca_path(self) -> Path:
         return self.test_ca if self.test_ca is not None else self.data_dir / "test-ca.crt"

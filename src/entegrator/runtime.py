@@ -12,10 +12,19 @@ from cryptography import x509
 
 from entegrator.clock import Clock, utc_now
 from entegrator.config import Settings
-from entegrator.rules import Engine, RulePack, Severity, ValidationSettings, Validator
+from entegrator.rules import (
+    Engine,
+    PackSchedule,
+    PackWarning,
+    RulePack,
+    ScheduledValidator,
+    Severity,
+    ValidationSettings,
+)
 from entegrator.services.answers import AnswerService
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
+from entegrator.services.rulepacks import PackStore
 from entegrator.services.seals import SealKeys, load_integrator_seal
 from entegrator.services.sending import SendingService
 from entegrator.services.signing import SigningService
@@ -68,21 +77,41 @@ class Runtime:
         return Database(self.database_url, pool_size=self.settings.pool_size)
 
     @cached_property
-    def validator(self) -> Validator:
+    def rule_packs(self) -> PackStore:
+        """The rule packs installed in the data directory (``entegrator rules install``)."""
+        return PackStore(self.settings.rules_dir(), clock=self.clock)
+
+    def rule_schedule(self) -> PackSchedule:
+        """The baseline pack and the installed ones, by the day each takes effect."""
         s = self.settings
-        severity = Severity.ERROR if s.id_checksum == "error" else Severity.WARNING
-        validator = Validator(
-            RulePack.load(str(s.rules_pack) if s.rules_pack else None),
-            settings=ValidationSettings(
-                clock=self.clock,
-                id_checksum=severity,
-                engine=Engine(s.schematron_engine),
-                cache_dir=s.cache_dir,
-                integrators=self.integrators,
-            ),
+        baseline = RulePack.load(str(s.rules_pack) if s.rules_pack else None)
+        return self.rule_packs.schedule(baseline)
+
+    def validation_settings(self) -> ValidationSettings:
+        s = self.settings
+        return ValidationSettings(
+            clock=self.clock,
+            id_checksum=Severity.ERROR if s.id_checksum == "error" else Severity.WARNING,
+            engine=Engine(s.schematron_engine),
+            cache_dir=s.cache_dir,
+            integrators=self.integrators,
         )
+
+    @cached_property
+    def validator(self) -> ScheduledValidator:
+        """Validates with the rule pack in force on the day (a pack installed for a later
+        day takes over on that day, without a restart; installing one needs a restart)."""
+        validator = ScheduledValidator(self.rule_schedule(), settings=self.validation_settings())
         validator.warm_up(("invoice",))
         return validator
+
+    def rules_status(self) -> tuple[dict[str, str], list[PackWarning]]:
+        """The pack in force today and the warnings about packs (``/readyz``)."""
+        validator = self.validator
+        today = validator.current_day()
+        schedule = validator.schedule
+        warnings = schedule.warnings(today, max_age_days=self.settings.rules_max_age_days)
+        return schedule.in_force(today).pack.identity(), warnings
 
     @cached_property
     def integrator_seal(self) -> SigningKey | None:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from entegrator.cli import app
 from entegrator.documents import build_invoice
 from entegrator.documents.samples import generate
+from entegrator.rules import RulePack
 
 runner = CliRunner()
 
@@ -54,8 +55,11 @@ def test_folder_with_two_workers_in_order_and_one_invalid(tmp_path: Path) -> Non
         "findings",
         "truncated",
         "ms",
+        "pack",
     }
     assert bad["purpose"] == "outbound"
+    # Each worker process names the pack it validated with: the one in force today.
+    assert {x["pack"]["fingerprint"] for x in lines} == {RulePack.default().fingerprint}
     assert any(f["code"] == "sch-GeneralUnitCodeCheck-1" for f in bad["findings"])
 
 

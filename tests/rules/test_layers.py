@@ -276,8 +276,11 @@ def test_report_json_shape(bases: dict[str, bytes], validator: Validator) -> Non
         "findings",
         "truncated",
         "ms",
+        "pack",
     }
     assert data["purpose"] == "outbound"
+    assert data["pack"] == validator.pack.identity()
+    assert data["pack"]["fingerprint"] == validator.pack.fingerprint
     assert data["truncated"] == 0
     assert data["valid"] is False and data["profile"] == "TICARIFATURA"
     for finding in data["findings"]:

@@ -18,7 +18,7 @@ from entegrator.api.errors import EmptyBodyError, TooManyLinesError, Unsupported
 from entegrator.documents import read_draft
 from entegrator.documents.errors import DraftError
 from entegrator.documents.model import InvoiceDraft
-from entegrator.rules import Purpose, Report, Validator
+from entegrator.rules import DocumentValidator, Purpose, Report
 from entegrator.services.invoices import ValidationFailedError, draft_findings
 
 __all__ = [
@@ -82,7 +82,7 @@ def document_body(
 
 
 def validate_body(
-    validator: Validator,
+    validator: DocumentValidator,
     body: bytes,
     media_type: str,
     *,

@@ -34,6 +34,8 @@ __all__ = [
     "InvoiceSummary",
     "IssueResult",
     "Ready",
+    "ReadyWarning",
+    "RulePackRef",
     "ValidationReport",
     "Webhook",
     "WebhookCreated",
@@ -268,6 +270,14 @@ class DeliveryList(BaseModel):
 # -- validation and operations ---------------------------------------------------------------
 
 
+class RulePackRef(BaseModel):
+    """The rule pack a verdict was reached with (``entegrator rules list`` shows the same)."""
+
+    name: str
+    version: str
+    fingerprint: str = Field(description="sha256 over the pack's schematron and schemas")
+
+
 class ValidationReport(BaseModel):
     path: str
     valid: bool
@@ -282,6 +292,7 @@ class ValidationReport(BaseModel):
     findings: list[Finding]
     truncated: int
     ms: float
+    pack: RulePackRef | None = None
 
     @classmethod
     def of(cls, report: Report) -> ValidationReport:
@@ -290,6 +301,14 @@ class ValidationReport(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class ReadyWarning(BaseModel):
+    """Something for the operator that does not make the process unready."""
+
+    code: str = Field(description="RULES_PACK_PENDING or RULES_PACK_OLD")
+    message_tr: str
+    message_en: str
 
 
 class Ready(BaseModel):
@@ -301,3 +320,9 @@ class Ready(BaseModel):
     head: str | None = None
     detail: str | None = Field(default=None, description="Why the database did not answer")
     worker: str
+    rules_pack: RulePackRef | None = Field(
+        default=None, description="The rule pack outgoing documents are checked with today"
+    )
+    warnings: list[ReadyWarning] | None = Field(
+        default=None, description="A newer rule pack waiting for its date; an old one in force"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from entegrator import __version__
-from entegrator.cli import documents, envelope, platform, rules, signing
+from entegrator.cli import documents, envelope, platform, rulepacks, rules, signing
 
 __all__ = ["app", "main"]
 
@@ -29,6 +29,9 @@ app.command()(rules.validate)
 
 rules_app = typer.Typer(rich_markup_mode=None, help="GİB rule packs.", no_args_is_help=True)
 rules_app.command("info")(rules.info)
+rules_app.command("install")(rulepacks.install)
+rules_app.command("list")(rulepacks.list_packs)
+rules_app.command("diff")(rulepacks.diff)
 app.add_typer(rules_app, name="rules")
 app.command()(signing.sign)
 app.command()(signing.verify)

@@ -33,9 +33,16 @@ RulesPackOption = Annotated[
 ]
 
 
-def _pack(path: Path | None) -> RulePack:
-    chosen = path if path is not None else os.environ.get("ENTEGRATOR_RULES_PACK") or None
-    return RulePack.load(Path(chosen).expanduser() if chosen else None)
+def _pack(path: Path | None, at: str | None = None, *, as_json: bool = False) -> RulePack:
+    """``--rules-pack DIR`` exactly; otherwise the pack in force on ``at`` (default today)
+    among the baseline (``ENTEGRATOR_RULES_PACK``, else efatura-kontrol's) and the packs
+    installed in ``ENTEGRATOR_DATA_DIR`` (``entegrator rules install``)."""
+    if path is not None:
+        return RulePack.load(path.expanduser())
+    from entegrator.cli.rulepacks import parse_day, schedule, today
+
+    day = parse_day(at, "--at", as_json=as_json) if at else today()
+    return schedule().in_force(day).pack
 
 
 def cache_dir_from_env() -> Path:
@@ -149,11 +156,19 @@ def validate(  # noqa: PLR0917 - a Typer command: one parameter per option
             "GİB refuses).",
         ),
     ] = Purpose.OUTBOUND,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="YYYY-MM-DD",
+            help="Use the rule pack in force on this day (default: today).",
+        ),
+    ] = None,
 ) -> None:
     """Validate documents with GİB's rules and ours; exit 0 if all are valid, 1 if not."""
     with cli_errors(as_json=as_json):
         settings = settings_from_env(strict_ids, engine, trust, purpose)
-        pack = _pack(rules_pack)
+        pack = _pack(rules_pack, at, as_json=as_json)
         files, missing = collect(paths)
         if missing:
             fail(
@@ -199,9 +214,12 @@ def info(
     rules_pack: RulesPackOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print the rule pack's versions and rule counts."""
+    """Print the rule pack in force (or the one given): versions, rule counts, and warnings
+    (a newer pack waiting for its date, a pack in force older than
+    ENTEGRATOR_RULES_MAX_AGE_DAYS)."""
     with cli_errors(as_json=as_json):
-        data = _pack(rules_pack).info(cache_dir=cache_dir_from_env())
+        data = _pack(rules_pack, as_json=as_json).info(cache_dir=cache_dir_from_env())
+        data["warnings"] = [] if rules_pack is not None else _warnings()
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
             return
@@ -220,3 +238,16 @@ def info(
             f"{len(sch['saxon_only_rules'])} left to Saxon: {', '.join(sch['saxon_only_rules'])}"
         )
         typer.echo(f"  xsd:         {data['xsd']['files']} schema files")
+        for warning in data["warnings"]:
+            typer.echo(f"uyarı/warning {warning['code']}", err=True)
+            typer.echo(f"  TR: {warning['message_tr']}", err=True)
+            typer.echo(f"  EN: {warning['message_en']}", err=True)
+
+
+def _warnings() -> list[dict[str, str]]:
+    from entegrator.cli.rulepacks import schedule, today
+    from entegrator.config import Settings
+
+    settings = Settings()
+    found = schedule(settings).warnings(today(), max_age_days=settings.rules_max_age_days)
+    return [w.to_dict() for w in found]

@@ -101,6 +101,9 @@ class Report:
     # of them were errors: the verdict counts them all.
     truncated: int = 0
     truncated_errors: int = 0
+    # The rule pack that produced the verdict: {"name", "version", "fingerprint"}; None when
+    # no pack was involved (a report built by hand).
+    pack: dict[str, str] | None = None
 
     @property
     def valid(self) -> bool:
@@ -135,4 +138,5 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "truncated": self.truncated,
             "ms": round(self.ms, 3),
+            "pack": dict(self.pack) if self.pack is not None else None,
         }

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
-from entegrator.rules import Finding, Report, Severity, Source, Validator
+from entegrator.rules import DocumentValidator, Finding, Report, Severity, Source
 
 __all__ = [
     "SIGNER_CODES",
@@ -85,7 +85,7 @@ def refusal(report: Report, *, skip: Collection[str] = ()) -> tuple[int, str] | 
 
 
 def envelope_refusal(
-    validator: Validator,
+    validator: DocumentValidator,
     xml: bytes,
     envelope: Envelope,
     *,

@@ -9,16 +9,28 @@ False
 
 from entegrator.findings import MAX_FINDINGS, Finding, Purpose, Report, Severity, Source
 from entegrator.rules.pack import RulePack, RulePackError
+from entegrator.rules.schedule import (
+    DocumentValidator,
+    PackSchedule,
+    PackWarning,
+    ScheduledPack,
+    ScheduledValidator,
+)
 from entegrator.rules.validator import Engine, ValidationSettings, Validator, detect_kind
 
 __all__ = [
     "MAX_FINDINGS",
+    "DocumentValidator",
     "Engine",
     "Finding",
+    "PackSchedule",
+    "PackWarning",
     "Purpose",
     "Report",
     "RulePack",
     "RulePackError",
+    "ScheduledPack",
+    "ScheduledValidator",
     "Severity",
     "Source",
     "ValidationSettings",

@@ -13,10 +13,15 @@ the same layout::
           UBL-ApplicationResponse-2.1.xsd and the common/ folder they import; required
       xsd/zarf/PackageProxy_1_2.xsd   the envelope (SBDH) schema; required
       paket.json                  optional: {"ublTr": "1.2.1", "sematronGuncelleme": …}
+
+Optional keys of ``paket.json`` name the pack in reports: ``name`` and ``version`` (else
+``kodListeleriKilavuzu``, the code-list guide's version, else ``sematronGuncelleme``), and
+``sematronGuncelleme`` (YYYYMMDD, the schematron's last change) dates it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -121,6 +126,32 @@ class RulePack:
 
     def xsd(self, kind: str) -> Path:
         return self.root / KINDS[kind]
+
+    @property
+    def name(self) -> str:
+        """What reports call the pack: ``paket.json``'s ``name``, else where it came from."""
+        return self.versions.get("name") or self.origin
+
+    @property
+    def version(self) -> str:
+        for key in ("version", "kodListeleriKilavuzu", "sematronGuncelleme", "efatura-kontrol"):
+            if self.versions.get(key):
+                return self.versions[key]
+        return ""
+
+    @property
+    def published(self) -> dt.date | None:
+        """The schematron's last change (``sematronGuncelleme``, YYYYMMDD), if the pack says."""
+        raw = self.versions.get("sematronGuncelleme", "")
+        try:
+            return dt.datetime.strptime(raw, "%Y%m%d").date()  # noqa: DTZ007 - a plain date
+        except ValueError:
+            return None
+
+    def identity(self) -> dict[str, str]:
+        """Name, version and fingerprint: what a report records of the pack it was checked
+        with."""
+        return {"name": self.name, "version": self.version, "fingerprint": self.fingerprint}
 
     @cached_property
     def fingerprint(self) -> str:

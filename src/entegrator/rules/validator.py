@@ -201,13 +201,13 @@ class Validator:
         try:
             size = file.stat().st_size
             if size > self.settings.max_bytes:
-                report = Report(path=str(file))
+                report = Report(path=str(file), pack=self.pack.identity())
                 report.findings.append(_size_finding(size, self.settings.max_bytes))
                 report.ms = (time.perf_counter() - start) * 1000
                 return report
             data = file.read_bytes()
         except OSError as exc:
-            report = Report(path=str(file))
+            report = Report(path=str(file), pack=self.pack.identity())
             report.findings.append(
                 Finding(
                     code="xml-unreadable",
@@ -233,7 +233,7 @@ class Validator:
         parsing the document again. The layers only read the tree.
         """
         start = time.perf_counter()
-        report = Report(path=name, purpose=self.settings.purpose)
+        report = Report(path=name, purpose=self.settings.purpose, pack=self.pack.identity())
         root = self._parse(data, report)
         if root is not None:
             self._check(data, root, report)

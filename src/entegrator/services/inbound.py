@@ -37,7 +37,7 @@ from entegrator.envelope.zipping import unpack
 from entegrator.gib.checks import Checker, envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.lifecycle import DocumentStatus
-from entegrator.rules import Finding, Purpose, Severity, Validator
+from entegrator.rules import DocumentValidator, Finding, Purpose, Severity
 from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
 from entegrator.services.webhooks import notify_document
@@ -94,7 +94,7 @@ class InboundService:
     def __init__(
         self,
         db: Database,
-        validator: Validator,
+        validator: DocumentValidator,
         sending: SendingService | None = None,
         *,
         trust: Sequence[x509.Certificate] = (),

@@ -31,7 +31,14 @@ from entegrator.documents.model import InvoiceDraft
 from entegrator.documents.ns import CAC, CBC, INVOICE
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
-from entegrator.rules import Finding, Purpose, Report, Severity, Source, Validator
+from entegrator.rules import (
+    DocumentValidator,
+    Finding,
+    Purpose,
+    Report,
+    Severity,
+    Source,
+)
 from entegrator.services import earsiv_routing
 from entegrator.services.earsiv_routing import BuyerNotRegisteredError, BuyerRegisteredError
 from entegrator.services.errors import RequestError
@@ -224,7 +231,12 @@ class InvoiceService:
     """The outgoing-invoice use cases shared by the API, the CLI and the portal."""
 
     def __init__(
-        self, db: Database, validator: Validator, *, route: bool = False, clock: Clock = utc_now
+        self,
+        db: Database,
+        validator: DocumentValidator,
+        *,
+        route: bool = False,
+        clock: Clock = utc_now,
     ) -> None:
         self.clock = clock
         self.db = db

@@ -19,6 +19,7 @@ __all__ = [
     "DOCUMENT_COLUMNS",
     "DocumentRow",
     "DocumentState",
+    "StoredOutgoing",
     "ToSign",
     "claim_incoming_keys",
     "clear_seal_missing",
@@ -30,6 +31,7 @@ __all__ = [
     "next_to_sign",
     "notify",
     "outgoing_by_ettn",
+    "outgoing_since",
     "store_issued",
     "write_state",
 ]
@@ -606,3 +608,50 @@ def unanswered_ticarifatura(conn: Connection, *, created_before: dt.datetime) ->
         {"limit": created_before},
     ).all()
     return [DocumentRef(r.tenant_id, r.document_id) for r in rows]
+
+
+@dataclass(frozen=True)
+class StoredOutgoing:
+    """An outgoing document's XML as issued (before signing), with where it belongs."""
+
+    tenant_id: uuid.UUID
+    document_id: uuid.UUID
+    ettn: uuid.UUID
+    number: str | None
+    created_at: dt.datetime
+    xml: bytes
+
+
+def outgoing_since(
+    conn: Connection,
+    since: dt.datetime,
+    *,
+    after: tuple[dt.datetime, uuid.UUID] | None = None,
+    limit: int = 200,
+) -> list[StoredOutgoing]:
+    """Every tenant's outgoing documents created at or after ``since``, oldest first, a page
+    at a time: the next page starts after ``after`` (the last row's created_at and id).
+
+    Reads across tenants: the caller's connection is the schema owner's (a shadow run of a
+    new rule pack, ``entegrator rules diff``)."""
+    rows = conn.execute(
+        text(
+            "SELECT d.tenant_id, d.document_id, d.ettn, d.number, d.created_at, b.data AS xml "
+            "FROM documents d "
+            "JOIN blobs b ON b.tenant_id = d.tenant_id AND b.sha256 = d.xml_sha256 "
+            "WHERE d.direction = 'out' AND d.created_at >= :since "
+            "AND (CAST(:after_at AS timestamptz) IS NULL "
+            "OR (d.created_at, d.document_id) > (:after_at, CAST(:after_id AS uuid))) "
+            "ORDER BY d.created_at, d.document_id LIMIT :limit"
+        ),
+        {
+            "since": since,
+            "after_at": after[0] if after else None,
+            "after_id": after[1] if after else None,
+            "limit": limit,
+        },
+    ).all()
+    return [
+        StoredOutgoing(r.tenant_id, r.document_id, r.ettn, r.number, r.created_at, bytes(r.xml))
+        for r in rows
+    ]

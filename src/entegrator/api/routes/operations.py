@@ -10,7 +10,7 @@ from entegrator.api import metrics
 from entegrator.api.deps import RuntimeDep, WorkerDep
 from entegrator.api.handlers import RETRY_AFTER_SECONDS
 from entegrator.api.responses import errors
-from entegrator.api.schemas import Health, Ready
+from entegrator.api.schemas import Health, Ready, ReadyWarning, RulePackRef
 from entegrator.runtime import WorkerStatus
 
 __all__ = ["router"]
@@ -49,7 +49,13 @@ def readyz(response: Response, runtime: RuntimeDep, worker: WorkerDep) -> Ready:
     else:
         status = "ready"
     response.status_code = 200 if status == "ready" else 503
-    return Ready(status=status, revision=revision, head=head, worker=state)
+    pack, warnings = runtime.rules_status()
+    ready = Ready(
+        status=status, revision=revision, head=head, worker=state, rules_pack=RulePackRef(**pack)
+    )
+    if warnings:  # absent when there is nothing to say
+        ready.warnings = [ReadyWarning(**w.to_dict()) for w in warnings]
+    return ready
 
 
 @router.get(
