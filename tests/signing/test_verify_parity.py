@@ -5,6 +5,7 @@ every canonicalisation, transform, Type, digest and key variant the verifier tak
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -142,6 +143,7 @@ class Variant:
     props_type: str | None = "http://uri.etsi.org/01903#SignedProperties"
     comments: bool = False  # comments inside the document, SignedInfo and SignedProperties
     root_xml: tuple[tuple[str, str], ...] = ()  # xml:* attributes on the document element
+    cert_digest: str | None = None  # SigningCertificate's CertDigest made with this algorithm
     expected: tuple[str, ...] = field(default=())  # our codes, beyond the cryptography
 
 
@@ -191,7 +193,13 @@ VARIANTS = {
         c14n=EXC, props_transforms=(EXC,), root_xml=(("lang", "tr"), ("base", "a/"))
     ),
     "untyped-properties-reference": Variant(props_type=None, expected=("sig-reference-type",)),
+    # The certificate's digest is made with the algorithm its CertDigest declares.
+    "cert-digest-sha384": Variant(cert_digest=SHA384),
+    "cert-digest-sha512": Variant(cert_digest=SHA512),
+    "cert-digest-sha1": Variant(cert_digest=SHA1, expected=("sig-sha1",)),
 }
+
+_HASHES = {SHA1: "sha1", SHA256: "sha256", SHA384: "sha384", SHA512: "sha512"}
 
 
 def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
@@ -254,6 +262,16 @@ def template(signed: bytes, variant: Variant) -> bytes:
         root.insert(len(root) - 1, etree.Comment(" belge notu "))
     for name, text in variant.root_xml:
         root.set(f"{{{XML}}}{name}", text)
+    if variant.cert_digest is not None:
+        der = base64.b64decode(signature.findtext(f".//{{{DS}}}X509Certificate") or "")
+        cert_digest = signature.find(f".//{{{XADES}}}SigningCertificate//{{{XADES}}}CertDigest")
+        assert cert_digest is not None
+        cert_method = cert_digest.find(f"{{{DS}}}DigestMethod")
+        cert_value = cert_digest.find(f"{{{DS}}}DigestValue")
+        assert cert_method is not None and cert_value is not None
+        cert_method.set("Algorithm", variant.cert_digest)
+        made = hashlib.new(_HASHES[variant.cert_digest], der).digest()
+        cert_value.text = base64.b64encode(made).decode()
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

@@ -626,9 +626,26 @@ def _check_certificate(
     else:
         digest = "".join((cert_node.findtext(f".//{{{DS}}}DigestValue") or "").split())
         serial = (cert_node.findtext(f".//{{{DS}}}X509SerialNumber") or "").strip()
-        if digest != base64.b64encode(hashlib.sha256(der).digest()).decode() or serial != str(
-            cert.serial_number
-        ):
+        # The certificate's digest is made with the algorithm its CertDigest declares (any of
+        # the reference digests; SHA-1 is refused there as everywhere).
+        method = cert_node.find(f".//{{{DS}}}DigestMethod")
+        name = (method.get("Algorithm") if method is not None else None) or "-"
+        algorithm = _DIGESTS.get(name)
+        if algorithm is None:
+            out.add(
+                "sig-algorithm",
+                f"Bilinmeyen özet algoritması: {name}",
+                f"Unknown digest algorithm: {name}",
+                method if method is not None else cert_node,
+            )
+        elif isinstance(algorithm, hashes.SHA1):
+            _refuse_sha1(out, name, method)
+        expected = (
+            base64.b64encode(hashlib.new(algorithm.name, der).digest()).decode()
+            if algorithm is not None
+            else digest
+        )
+        if digest != expected or serial != str(cert.serial_number):
             out.add(
                 "sig-certificate",
                 "SigningCertificate, KeyInfo'daki sertifikayı göstermiyor (sertifika değişmiş)",
