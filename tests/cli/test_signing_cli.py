@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from entegrator.cli import app
@@ -159,3 +160,29 @@ def test_verify_says_when_the_chain_was_not_checked(tmp_path: Path, corpus: Path
     assert json.loads(runner.invoke(app, ["verify", "--json", *trust, str(signed)]).stdout)[
         "chain_checked"
     ]
+
+
+def test_validate_knows_the_integrators_from_the_option_and_the_setting(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``validate`` judges an integrator's seal as the platform does: with its VKN among the
+    integrators (``--integrator`` or ``ENTEGRATOR_INTEGRATOR_VKNS``) a warning, else 1176."""
+    seal = _setup(tmp_path, corpus, vkn="1460415308")
+    signed = tmp_path / "signed.xml"
+    args = ["sign", str(corpus / "temel_fatura.xml"), "--p12", str(seal), "-o", str(signed)]
+    result = runner.invoke(app, [*args, "--password-env", "SEAL_PASSWORD", "--on-behalf"], env=ENV)
+    assert result.exit_code == 0, result.output
+
+    def signer_codes(*options: str, env: dict[str, str] | None = None) -> tuple[int, set[str]]:
+        run = runner.invoke(app, ["validate", "--json", "-j", "1", *options, str(signed)], env=env)
+        found = json.loads(run.stdout.splitlines()[0])["findings"]
+        return run.exit_code, {f"{f['code']}:{f['severity']}" for f in found if "sig-" in f["code"]}
+
+    monkeypatch.delenv("ENTEGRATOR_INTEGRATOR_VKNS", raising=False)
+    assert signer_codes() == (1, {"sig-identity:error"})
+    assert signer_codes("--integrator", "1460415308") == (0, {"sig-integrator:warning"})
+    env = {"ENTEGRATOR_INTEGRATOR_VKNS": "1460415308"}
+    assert signer_codes(env=env) == (0, {"sig-integrator:warning"})
+    wrong = runner.invoke(app, ["validate", "--integrator", "123", str(signed)])
+    assert wrong.exit_code == 2
+    assert "SETTING_INVALID" in wrong.output and "10" in wrong.output

@@ -77,9 +77,11 @@ def settings_from_env(
     engine: str | None = None,
     trust: list[Path] | None = None,
     purpose: Purpose = Purpose.OUTBOUND,
+    integrators: list[str] | None = None,
 ) -> ValidationSettings:
     """Validation settings from the options and ``ENTEGRATOR_ID_CHECKSUM``,
-    ``ENTEGRATOR_SCHEMATRON_ENGINE`` and ``ENTEGRATOR_TRUST_ANCHORS``."""
+    ``ENTEGRATOR_SCHEMATRON_ENGINE``, ``ENTEGRATOR_TRUST_ANCHORS`` and
+    ``ENTEGRATOR_INTEGRATOR_VKNS`` (the integrators whose seals may sign for an issuer)."""
     checksum = os.environ.get("ENTEGRATOR_ID_CHECKSUM", "warning").strip().lower()
     chosen_engine = (engine or os.environ.get("ENTEGRATOR_SCHEMATRON_ENGINE", "auto")).lower()
     if checksum not in ("warning", "error"):
@@ -94,6 +96,16 @@ def settings_from_env(
             f"Şematron motoru auto, compiled ya da saxon olmalı, '{chosen_engine}' değil",
             f"The schematron engine must be auto, compiled or saxon, not '{chosen_engine}'",
         )
+    known = [v.strip() for v in os.environ.get("ENTEGRATOR_INTEGRATOR_VKNS", "").split(",")]
+    known = [v for v in [*known, *(integrators or [])] if v]
+    wrong = [v for v in known if not (v.isdigit() and len(v) == 10)]
+    if wrong:
+        fail(
+            "SETTING_INVALID",
+            f"Entegratör VKN'si 10 haneli olmalı: {', '.join(wrong)}",
+            f"An integrator's VKN must have 10 digits: {', '.join(wrong)}",
+            where="ENTEGRATOR_INTEGRATOR_VKNS / --integrator",
+        )
     return ValidationSettings(
         clock=functools.partial(dt.datetime.now, dt.UTC),
         id_checksum=Severity.ERROR if strict_ids or checksum == "error" else Severity.WARNING,
@@ -101,6 +113,7 @@ def settings_from_env(
         trust=_trust_anchors(trust or []),
         cache_dir=cache_dir_from_env(),
         purpose=purpose,
+        integrators=frozenset(known),
     )
 
 
@@ -156,6 +169,15 @@ def validate(  # noqa: PLR0917 - a Typer command: one parameter per option
             "GİB refuses).",
         ),
     ] = Purpose.OUTBOUND,
+    integrator: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--integrator",
+            metavar="VKN",
+            help="VKN of an integrator's seal: signing for an issuer is a warning (repeatable; "
+            "ENTEGRATOR_INTEGRATOR_VKNS adds more).",
+        ),
+    ] = None,
     at: Annotated[
         str | None,
         typer.Option(
@@ -167,7 +189,7 @@ def validate(  # noqa: PLR0917 - a Typer command: one parameter per option
 ) -> None:
     """Validate documents with GİB's rules and ours; exit 0 if all are valid, 1 if not."""
     with cli_errors(as_json=as_json):
-        settings = settings_from_env(strict_ids, engine, trust, purpose)
+        settings = settings_from_env(strict_ids, engine, trust, purpose, integrator)
         pack = _pack(rules_pack, at, as_json=as_json)
         files, missing = collect(paths)
         if missing:
