@@ -27,6 +27,7 @@ from entegrator.signing import SigningKey, sign
 from entegrator.store import repo
 from tests.clock import now
 from tests.gibsim.calls import envelope_status
+from tests.signing.variants import VARIANTS, xmlsec1_sign
 from tests.testing.platform import (
     DEV_CA,
     EXAMPLE,
@@ -928,3 +929,84 @@ def test_an_export_invoice_goes_to_customs_at_its_fixed_alias(
             {"d": uuid.UUID(doc["id"])},
         ).scalar_one()
     assert alias == "urn:mail:ihracatpk@gtb.gov.tr"
+
+
+# Every variant whose signature findings are at most warnings ...
+_SIGNATURE_VARIANTS = sorted(
+    name for name, v in VARIANTS.items() if set(v.expected) <= {"sig-reference-type"}
+)
+# ... of which GİB's own schema refuses some (1160): an InclusiveNamespaces list inside
+# SignedInfo's CanonicalizationMethod (xmldsig's strict wildcard there; GİB's package declares
+# no such element), and xml:* attributes on the invoice element.
+_REFUSED_BY_GIBS_SCHEMA = {
+    "exclusive-comments-prefixlist",
+    "xml-attributes-c14n10",
+    "xml-attributes-c14n11",
+    "xml-attributes-exclusive",
+}
+
+
+@pytest.mark.parametrize("on_behalf", [False, True], ids=["issuer-seal", "integrator-seal"])
+def test_signatures_made_by_other_software_travel_and_are_filed_with_their_warnings(  # noqa: PLR0917
+    gib: str,
+    base_url: str,
+    tenant: TenantHandle,
+    runtime: Runtime,
+    run_jobs: Callable[[], None],
+    tmp_path: Path,
+    on_behalf: bool,
+) -> None:
+    """Invoices signed by libxmlsec1 in every variant real software uses (exclusive and
+    with-comments canonicalisation, C14N 1.1, SHA-384/512, ECDSA, each SignedProperties Type,
+    certificate digests), by the issuer's seal or by the sending integrator's on its behalf:
+    GİB (the simulator) accepts each, and the buyer's platform files each, keeping its
+    warnings. None of them is refused, by GİB or by us."""
+    receiver, _ = _integrator(gib, f"{base_url}/gib/EFatura")
+    pk = f"urn:mail:pk{tenant.vkn}@b.example"
+    _register(gib, tenant.vkn, receiver, pk, "PK")
+    with runtime.db.system() as conn:
+        repo.add_alias(conn, tenant.tenant_id, vkn_tckn=tenant.vkn, alias=pk, kind="PK")
+    integrator_vkn = new_vkn()
+    sender_integrator, token = _integrator(gib, None, vkn=integrator_vkn)
+    sent: dict[str, tuple[str, str, set[str]]] = {}  # number: (variant, envelope, warnings)
+    for i, name in enumerate(_SIGNATURE_VARIANTS):
+        variant = VARIANTS[name]
+        supplier = new_vkn()
+        gb = f"urn:mail:gb{supplier}@a.example"
+        _register(gib, supplier, sender_integrator, gb, "GB")
+        data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+        data["supplier"]["vkn"] = supplier
+        data["customer"]["vkn"] = tenant.vkn
+        number = f"VAR2026{i + (500 if on_behalf else 100):09d}"
+        data |= {"number": number, "ettn": str(uuid.uuid4()).upper()}
+        xml = build_invoice(InvoiceDraft.model_validate(data))
+        signer = integrator_vkn if on_behalf else supplier
+        seal = CA.issue(identity=signer, name="İmzacı A.Ş.", key_type=variant.key_type, now=now())
+        signed = xmlsec1_sign(xml, seal, variant, tmp_path, now=now(), on_behalf=on_behalf)
+        packed = pack(build_envelope([signed], sender_alias=gb, receiver_alias=pk, created=now()))
+        ct, body = build(SendDocument(packed.name, packed.data, packed.md5))
+        r = httpx.post(
+            f"{gib}{SERVICE}",
+            content=body,
+            headers={"Content-Type": ct, "Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 200, (name, r.text)
+        # At the buyer the sending integrator is nobody we know: any other signer is noted.
+        expected = set(variant.expected) | ({"sig-identity"} if on_behalf else set())
+        sent[number] = (name, packed.name[:-4], expected)
+    outcomes = {1220, 1210, 1215, 1160, 1150, 1176, 1177}
+    for name, envelope_id, _ in sent.values():
+        wanted = 1160 if name in _REFUSED_BY_GIBS_SCHEMA else 1220
+        assert _wait_for(gib, token, envelope_id, outcomes) == wanted, name
+    run_jobs()
+    with tenant.client() as c:
+        items = c.get("/api/v1/incoming", params={"limit": 200}).json()["items"]
+        filed = {i["number"]: c.get(f"/api/v1/incoming/{i['id']}").json() for i in items}
+    delivered = {n: v for n, v in sent.items() if v[0] not in _REFUSED_BY_GIBS_SCHEMA}
+    assert len(delivered) == len(_SIGNATURE_VARIANTS) - len(_REFUSED_BY_GIBS_SCHEMA)
+    assert sorted(filed) == sorted(delivered)
+    for number, (_, _, expected) in delivered.items():
+        received = next(e for e in filed[number]["events"] if e["type"] == "received")
+        warnings = received["data"].get("warnings", [])
+        assert {w["code"] for w in warnings} == expected, number
+        assert all(w["severity"] == "warning" for w in warnings), number
