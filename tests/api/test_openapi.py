@@ -44,6 +44,8 @@ EXPECTED: dict[str, tuple[str, str, set[int]]] = {
         "/api/v1/webhooks/{webhook_id}/deliveries",
         AUTH | {200, 403, 404},
     ),
+    "get_series_defaults": ("get", "/api/v1/settings/series", AUTH | {200, 403}),
+    "set_series_defaults": ("put", "/api/v1/settings/series", AUTH | BODY | {200, 403, 422}),
     "validate_document": ("post", "/api/v1/validate", AUTH | BODY | {200, 422}),
     "healthz": ("get", "/healthz", {200}),
     "readyz": ("get", "/readyz", {200, 503}),

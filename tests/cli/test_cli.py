@@ -93,6 +93,9 @@ def test_schema_prints_the_draft_json_schema() -> None:
     schema = json.loads(result.stdout)
     assert schema["title"] == "InvoiceDraft"
     assert {"profile", "type", "supplier", "customer", "lines"} <= set(schema["required"])
+    sale = schema["$defs"]["InternetSale"]["properties"]
+    assert {"payment_type", "payment_date", "shipment_date", "carrier"} <= set(sale)
+    assert "KAPIDAODEME" in sale["payment_type"]["pattern"]
     assert runner.invoke(app, ["schema", "nope"]).exit_code == 2
 
 

@@ -92,6 +92,34 @@ def test_tenant_and_key_commands(settings: Settings, tmp_path: Path, base_url: s
     assert _cli(env, "apikey", "create", "--tenant", vkn, "--role", "god").returncode == 2
 
 
+def test_tenant_series_shows_and_changes_the_defaults(
+    settings: Settings, tmp_path: Path, base_url: str
+) -> None:
+    env = _env(settings, tmp_path)
+    vkn = new_vkn()
+    made = _cli(
+        env, "tenant", "create", "--vkn", vkn, "--name", "Seri A.Ş.", "--internet-series", "NET"
+    )
+    assert made.returncode == 0, made.stderr
+    shown = _cli(env, "tenant", "series", "--tenant", vkn, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {"efatura": "EFA", "earsiv": "EAR", "internet": "NET"}
+    changed = _cli(env, "tenant", "series", "--tenant", vkn, "--earsiv", "ARS", "--json")
+    assert json.loads(changed.stdout) == {"efatura": "EFA", "earsiv": "ARS", "internet": "NET"}
+    text_out = _cli(env, "tenant", "series", "--tenant", vkn)
+    assert text_out.stdout.split() == ["efatura", "EFA", "earsiv", "ARS", "internet", "NET"]
+    bad = _cli(env, "tenant", "series", "--tenant", vkn, "--internet", "çok", "--json")
+    assert bad.returncode == 2
+    error = json.loads(bad.stderr)
+    assert (error["code"], error["where"]) == ("INVALID_SERIES", "--internet")
+    again = _cli(env, "tenant", "series", "--tenant", vkn, "--json")
+    assert json.loads(again.stdout)["internet"] == "NET"
+    bad_create = _cli(
+        env, "tenant", "create", "--vkn", new_vkn(), "--name", "x", "--internet-series", "ab"
+    )
+    assert bad_create.returncode == 2 and "--internet-series" in bad_create.stderr
+
+
 def test_seal_import_signs_waiting_documents(
     settings: Settings, tmp_path: Path, base_url: str
 ) -> None:

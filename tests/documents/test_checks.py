@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from entegrator.documents import (
     CombinationError,
+    Contact,
     DocumentReference,
     DraftError,
     Party,
@@ -125,7 +126,11 @@ def test_problems_are_collected_and_raised_together() -> None:
 
 def test_earsiv_accepts_the_consumer_placeholder() -> None:
     consumer = Party(
-        tckn="11111111111", first_name="Nihai", family_name="Tüketici", address=CUSTOMER.address
+        tckn="11111111111",
+        first_name="Nihai",
+        family_name="Tüketici",
+        address=CUSTOMER.address,
+        contact=Contact(email="alici@example.com.tr"),
     )
     xml = build_invoice(draft(profile="EARSIVFATURA", customer=consumer))
     assert b"SendingType" in xml and b"ELEKTRONIK" in xml

@@ -227,6 +227,27 @@ def test_earchive_placeholder_tckn_is_accepted(corpus: Path, validator: Validato
     assert "id-tckn-checksum" not in validator.validate(etree.tostring(root)).codes()
 
 
+@pytest.mark.parametrize(
+    ("base", "profile", "warned"),
+    [("satis", "EARSIVFATURA", False), ("satis", "TEMELFATURA", True)],
+)
+def test_foreign_buyer_placeholder_vkn_is_accepted_on_earsiv_only(
+    bases: dict[str, bytes], validator: Validator, base: str, profile: str, warned: bool
+) -> None:
+    cbc = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+    cac = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+    root = etree.fromstring(bases[base])
+    root.find(f"{{{cbc}}}ProfileID").text = profile  # type: ignore[union-attr]
+    ident = root.find(
+        f"{{{cac}}}AccountingCustomerParty/{{{cac}}}Party/{{{cac}}}PartyIdentification/{{{cbc}}}ID"
+    )
+    assert ident is not None
+    ident.set("schemeID", "VKN")
+    ident.text = "2222222222"
+    codes = validator.validate(etree.tostring(root)).codes()
+    assert ("id-vkn-checksum" in codes) is warned
+
+
 @pytest.mark.parametrize("engine", [Engine.COMPILED, Engine.SAXON])
 def test_pinned_clock_makes_a_date_future(bases: dict[str, bytes], engine: Engine) -> None:
     """Every layer takes "today" from the validator's clock: ours and GİB's (``current-date()``

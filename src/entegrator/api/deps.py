@@ -29,12 +29,14 @@ from entegrator.runtime import Runtime, WorkerHealth
 from entegrator.store import keys
 
 __all__ = [
+    "SETTINGS_ROLES",
     "WEBHOOK_ROLES",
     "WRITE_ROLES",
     "Credentials",
     "Principal",
     "RendererDep",
     "RuntimeDep",
+    "SettingsAdmin",
     "WebhookAdmin",
     "WorkerDep",
     "Writer",
@@ -44,6 +46,7 @@ __all__ = [
 # ``def`` would cost a hand-over to a request thread each (they share one GIL).
 WRITE_ROLES = frozenset({"owner", "accountant", "api"})
 WEBHOOK_ROLES = frozenset({"owner", "api"})
+SETTINGS_ROLES = frozenset({"owner", "api"})
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -152,5 +155,12 @@ async def webhook_admin(key: Principal) -> keys.ApiKey:
     return key
 
 
+async def settings_admin(key: Principal) -> keys.ApiKey:
+    if key.role not in SETTINGS_ROLES:
+        raise ForbiddenError(role=key.role)
+    return key
+
+
 Writer = Annotated[keys.ApiKey, Depends(writer)]
+SettingsAdmin = Annotated[keys.ApiKey, Depends(settings_admin)]
 WebhookAdmin = Annotated[keys.ApiKey, Depends(webhook_admin)]

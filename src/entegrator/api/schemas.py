@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from entegrator.errors import EntegratorError
 from entegrator.rules import MAX_FINDINGS, Report
@@ -36,6 +36,8 @@ __all__ = [
     "Ready",
     "ReadyWarning",
     "RulePackRef",
+    "SeriesDefaults",
+    "SeriesDefaultsIn",
     "ValidationReport",
     "Webhook",
     "WebhookCreated",
@@ -238,6 +240,30 @@ class Webhook(BaseModel):
     events: list[str]
     active: bool
     created_at: Timestamp
+
+
+_Series = Annotated[
+    str | None,
+    Field(pattern=r"^[A-Z0-9]{3}$", description="3 characters of A-Z and 0-9 (seri)"),
+]
+
+
+class SeriesDefaults(BaseModel):
+    """The default series per kind of invoice, used when a request names none."""
+
+    efatura: str = Field(description="e-Fatura (TEMELFATURA, TICARIFATURA, …)")
+    earsiv: str = Field(description="e-Arşiv (EARSIVFATURA)")
+    internet: str = Field(description="e-Arşiv internet sales")
+
+
+class SeriesDefaultsIn(BaseModel):
+    """The defaults to change; a kind left out keeps its series."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    efatura: _Series = None
+    earsiv: _Series = None
+    internet: _Series = None
 
 
 class WebhookCreated(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from entegrator import __version__
-from entegrator.cli import documents, envelope, platform, rulepacks, rules, signing
+from entegrator.cli import documents, envelope, platform, rulepacks, rules, signing, tenant_series
 
 __all__ = ["app", "main"]
 
@@ -42,6 +42,7 @@ app.command()(platform.worker)
 app.command()(platform.gibsim)
 app.command()(platform.demo)
 app.add_typer(platform.db_app, name="db")
+platform.tenant_app.command("series")(tenant_series.series)
 app.add_typer(platform.tenant_app, name="tenant")
 app.add_typer(platform.apikey_app, name="apikey")
 app.add_typer(platform.seal_app, name="seal")

@@ -114,6 +114,8 @@ def _draft(seller: Company, buyer: Company, profile: str, note: str) -> dict[str
                 "district": "Merkez",
                 "city": c.city,
             },
+            # Where an e-Arşiv invoice is delivered when the buyer is routed to e-Arşiv.
+            "contact": {"email": f"fatura@{c.vkn}.example.com.tr"},
         }
 
     return {

@@ -222,14 +222,26 @@ def db_upgrade() -> None:
 
 
 def _create_tenant(
-    rt: Runtime, vkn: str, name: str, *, series: str, earsiv_series: str, test_seal: bool
+    rt: Runtime,
+    vkn: str,
+    name: str,
+    *,
+    series: str,
+    earsiv_series: str,
+    internet_series: str = "INT",
+    test_seal: bool,
 ) -> tuple[uuid.UUID, str]:
     from entegrator.services.seals import install_test_seal
     from entegrator.store import repo
 
     with rt.db.system() as conn:
         tenant_id = repo.create_tenant(
-            conn, vkn=vkn, name=name, default_series=series, earsiv_series=earsiv_series
+            conn,
+            vkn=vkn,
+            name=name,
+            default_series=series,
+            earsiv_series=earsiv_series,
+            internet_series=internet_series,
         )
         token, key = repo.create_api_key(conn, tenant_id, role="owner", name="initial")
         if test_seal:
@@ -257,6 +269,9 @@ def tenant_create(  # noqa: PLR0917 - one parameter per option
     earsiv_series: Annotated[
         str, typer.Option(metavar="SERIES", help="Default e-Arşiv series.")
     ] = "EAR",
+    internet_series: Annotated[
+        str, typer.Option(metavar="SERIES", help="Default e-Arşiv internet-sale series.")
+    ] = "INT",
     test_seal: Annotated[
         bool,
         typer.Option(help="Install a development seal from a test CA (not for production)."),
@@ -280,7 +295,11 @@ def tenant_create(  # noqa: PLR0917 - one parameter per option
             as_json=as_json,
         )
         raise typer.Exit(USAGE_EXIT)
-    for option, value in (("--series", series), ("--earsiv-series", earsiv_series)):
+    for option, value in (
+        ("--series", series),
+        ("--earsiv-series", earsiv_series),
+        ("--internet-series", internet_series),
+    ):
         if not numbering._SERIES.match(value):
             fail(
                 "INVALID_SERIES",
@@ -294,7 +313,13 @@ def tenant_create(  # noqa: PLR0917 - one parameter per option
     rt.db.upgrade()
     try:
         tenant_id, token = _create_tenant(
-            rt, vkn, name, series=series, earsiv_series=earsiv_series, test_seal=test_seal
+            rt,
+            vkn,
+            name,
+            series=series,
+            earsiv_series=earsiv_series,
+            internet_series=internet_series,
+            test_seal=test_seal,
         )
     except IntegrityError:
         fail(

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from entegrator.documents.build import build_invoice
     from entegrator.documents.checks import check_draft, ensure_buildable, normalize
     from entegrator.documents.codes import InvoiceTypeCode, ProfileID
+    from entegrator.documents.earsiv import EArsivFields, read_earsiv
     from entegrator.documents.errors import (
         CombinationError,
         DocumentError,
@@ -26,9 +27,11 @@ if TYPE_CHECKING:
     from entegrator.documents.model import (
         Address,
         AllowanceCharge,
+        Carrier,
         Contact,
         Delivery,
         DocumentReference,
+        InternetSale,
         InvoiceDraft,
         ItemIdentifier,
         Line,
@@ -53,6 +56,8 @@ _LAZY = {
     "normalize": "entegrator.documents.checks",
     "InvoiceTypeCode": "entegrator.documents.codes",
     "ProfileID": "entegrator.documents.codes",
+    "EArsivFields": "entegrator.documents.earsiv",
+    "read_earsiv": "entegrator.documents.earsiv",
     "CombinationError": "entegrator.documents.errors",
     "DocumentError": "entegrator.documents.errors",
     "DraftError": "entegrator.documents.errors",
@@ -64,9 +69,11 @@ _LAZY = {
     "XMLError": "entegrator.documents.errors",
     "Address": "entegrator.documents.model",
     "AllowanceCharge": "entegrator.documents.model",
+    "Carrier": "entegrator.documents.model",
     "Contact": "entegrator.documents.model",
     "Delivery": "entegrator.documents.model",
     "DocumentReference": "entegrator.documents.model",
+    "InternetSale": "entegrator.documents.model",
     "InvoiceDraft": "entegrator.documents.model",
     "ItemIdentifier": "entegrator.documents.model",
     "Line": "entegrator.documents.model",
@@ -97,13 +104,16 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Address",
     "AllowanceCharge",
+    "Carrier",
     "CombinationError",
     "Contact",
     "Delivery",
     "DocumentError",
     "DocumentReference",
     "DraftError",
+    "EArsivFields",
     "IdentifierError",
+    "InternetSale",
     "InvoiceDraft",
     "InvoiceTotals",
     "InvoiceTypeCode",
@@ -130,4 +140,5 @@ __all__ = [
     "normalize",
     "parse_invoice",
     "read_draft",
+    "read_earsiv",
 ]

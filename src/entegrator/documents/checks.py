@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from entegrator.documents._earsiv_checks import check_earsiv
 from entegrator.documents.codes import (
     InvoiceTypeCode,
     ProfileID,
@@ -82,6 +83,15 @@ def _check_party(c: _Collector, party: Party, where: str, *, placeholder_ok: boo
                 f"{where}.vkn",
                 "VKN 10 haneli bir sayı olmalı",
                 "a VKN is exactly 10 digits",
+            )
+        elif party.vkn == "2222222222" and not placeholder_ok:
+            c.add(
+                "VKN_PLACEHOLDER",
+                f"{where}.vkn",
+                "2222222222 yalnız e-Arşiv faturasında vergi numarası olmayan yabancı alıcı "
+                "için kullanılabilir",
+                "2222222222 is only for a foreign buyer without a Turkish tax number on an "
+                "e-Arşiv invoice",
             )
         if not party.name:
             c.add(
@@ -496,6 +506,7 @@ def check_draft(draft: InvoiceDraft) -> list[Problem]:
         _check_line(c, draft, line, f"lines[{i}]")
     _check_type(c, draft)
     _check_profile(c, draft)
+    c.problems += check_earsiv(draft)
     if not c.problems:
         _check_amounts(c, draft)
     return c.problems

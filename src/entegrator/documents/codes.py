@@ -20,6 +20,10 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
+    "EARCHIVE_TYPE",
+    "INTERNET",
+    "INTERNET_PAYMENT_MEANS",
+    "SENDING_TYPE",
     "InvoiceTypeCode",
     "ProfileID",
     "allowed_types",
@@ -30,6 +34,23 @@ __all__ = [
     "tax_name",
     "withholding_percents",
 ]
+
+
+# e-Arşiv markers in ``AdditionalDocumentReference`` (DocumentTypeCode → DocumentType):
+# the sending type (KAGIT/ELEKTRONIK) and the internet-sale marker, as integrators write them
+# (``earsiv-and-others.md`` §1.2; the internet marker as in the izibiz e-Arşiv samples).
+SENDING_TYPE = "SendingType"
+EARCHIVE_TYPE = "EArchiveType"
+INTERNET = "INTERNET"
+# PaymentMeansCode (UN/EDIFACT 4461) written for each e-Arşiv ödeme şekli; the exact ödeme
+# şekli travels in InstructionNote, which is what a reader trusts.
+INTERNET_PAYMENT_MEANS = {
+    "KREDIKARTI/BANKAKARTI": "48",
+    "EFT/HAVALE": "42",
+    "KAPIDAODEME": "1",
+    "ODEMEARACISI": "ZZZ",
+    "DIGER": "ZZZ",
+}
 
 
 class ProfileID(StrEnum):

@@ -20,9 +20,11 @@ from entegrator.documents.identifiers import ettn, numbering, tckn, vkn
 from entegrator.documents.model import (
     Address,
     AllowanceCharge,
+    Carrier,
     Contact,
     Delivery,
     DocumentReference,
+    InternetSale,
     InvoiceDraft,
     Line,
     LineDelivery,
@@ -252,10 +254,69 @@ def _profile_fields(p: P, rng: random.Random, issue: dt.date) -> dict[str, objec
             )
         ]
     elif p is P.EARSIVFATURA:
-        out["customer"] = _person(rng) if _chance(rng, 70) else _company(rng)
-        out["sending_type"] = rng.choice(["ELEKTRONIK", "KAGIT"])
+        out |= _earsiv_fields(rng, issue)
     else:
         out["customer"] = _company(rng)
+    return out
+
+
+_CARRIERS = (
+    Carrier(
+        vkn="9876543217",
+        name="Örnek Kargo A.Ş.",
+        address=Address(district="Şişli", city="İstanbul"),
+    ),
+    Carrier(
+        tckn="12345678950",
+        first_name="Mehmet",
+        family_name="Kurye",
+        address=Address(district="Çankaya", city="Ankara"),
+    ),
+)
+_PAYMENT_TYPES = (
+    "KREDIKARTI/BANKAKARTI",
+    "EFT/HAVALE",
+    "KAPIDAODEME",
+    "ODEMEARACISI",
+    "DIGER - Hediye çeki",
+)
+
+
+def _earsiv_fields(rng: random.Random, issue: dt.date) -> dict[str, object]:
+    """An e-Arşiv buyer (a consumer most often, sometimes the placeholder), the sending type
+    and, for one in three, an internet sale."""
+    customer = _person(rng) if _chance(rng, 70) else _company(rng)
+    if _chance(rng, 10):
+        customer = customer.model_copy(
+            update={
+                "tckn": "11111111111",
+                "vkn": None,
+                "first_name": "Nihai",
+                "family_name": "Tüketici",
+                "name": None,
+            }
+        )
+    out: dict[str, object] = {"sending_type": rng.choice(["ELEKTRONIK", "KAGIT"])}
+    if _chance(rng, 35):
+        payment_type = rng.choice(_PAYMENT_TYPES)
+        out["sending_type"] = "ELEKTRONIK"
+        out["internet_sale"] = InternetSale(
+            payment_type=payment_type,
+            payment_intermediary="Örnek Ödeme Kuruluşu A.Ş."
+            if payment_type == "ODEMEARACISI"
+            else None,
+            payment_date=None if payment_type in ("KAPIDAODEME", "DIGER - Hediye çeki") else issue,
+            shipment_date=issue + dt.timedelta(days=1),
+            carrier=rng.choice(_CARRIERS),
+        )
+    if out["sending_type"] == "ELEKTRONIK":
+        contact = (
+            Contact(email="alici@example.com.tr")
+            if _chance(rng, 70)
+            else Contact(telephone="0532 555 12 34")
+        )
+        customer = customer.model_copy(update={"contact": contact})
+    out["customer"] = customer
     return out
 
 
@@ -296,9 +357,16 @@ def _draft(index: int, rng: random.Random, base: dt.date) -> InvoiceDraft:
         issue_time=dt.time(rng.randint(8, 18), rng.randint(0, 59), rng.randint(0, 59)),
         currency=currency,
         notes=["Örnek fatura"] if _chance(rng, 30) else [],
-        supplier=_company(rng),
+        supplier=_supplier(rng, internet="internet_sale" in fields),
         **fields,
     )
+
+
+def _supplier(rng: random.Random, *, internet: bool) -> Party:
+    supplier = _company(rng)
+    if internet:
+        supplier = supplier.model_copy(update={"website": "https://magaza.example.com.tr"})
+    return supplier
 
 
 def generate(count: int, *, seed: int = 0, today: dt.date | None = None) -> Iterator[InvoiceDraft]:

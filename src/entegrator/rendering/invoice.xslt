@@ -216,6 +216,10 @@
             </xsl:for-each>
           </div>
         </xsl:if>
+        <!-- e-Arşiv internet sale (marked EArchiveType = INTERNET): the sentence the printout carries. -->
+        <xsl:if test="cac:AdditionalDocumentReference[cbc:DocumentTypeCode = 'EArchiveType' and cbc:DocumentType = 'INTERNET']">
+          <div class="notes internet-sale">Bu satış internet üzerinden yapılmıştır.</div>
+        </xsl:if>
       </body>
     </html>
   </xsl:template>

@@ -4,7 +4,8 @@
   receipt advices (:func:`check_advice`: their parties, the carrier and the driver). GİB
   checks only the length and its own sample VKN fails the checksum, so a bad checksum is a
   **warning** by default; ``ValidationSettings.id_checksum = error`` makes it an error.
-  The e-Arşiv placeholder TCKN ``11111111111`` of an unidentified final consumer is accepted
+  The e-Arşiv placeholder TCKN ``11111111111`` of an unidentified final consumer and the
+  placeholder VKN ``2222222222`` of a foreign buyer without a Turkish tax number are accepted
   for EARSIVFATURA customers.
 * The invoice number's year is the issue date's year.
 * The ETTN is a UUID in 8-4-4-4-12 form.
@@ -118,7 +119,16 @@ def _parties(
         for ident in idents:
             scheme = ident.get("schemeID")
             value = (ident.text or "").strip()
-            if scheme == "VKN" and len(value) == 10 and value.isdigit() and not vkn.is_valid(value):
+            earsiv_customer = (
+                role == "AccountingCustomerParty" and profile == ProfileID.EARSIVFATURA
+            )
+            if (
+                scheme == "VKN"
+                and len(value) == 10
+                and value.isdigit()
+                and not vkn.is_valid(value)
+                and not (earsiv_customer and value == vkn.PLACEHOLDER)
+            ):
                 yield _finding(
                     "id-vkn-checksum",
                     checksum,
@@ -129,11 +139,7 @@ def _parties(
                     "Check the tax number against the party's tax certificate.",
                 )
             if scheme == "TCKN" and len(value) == 11 and value.isdigit():
-                placeholder = (
-                    value == tckn.PLACEHOLDER
-                    and role == "AccountingCustomerParty"
-                    and profile == ProfileID.EARSIVFATURA
-                )
+                placeholder = value == tckn.PLACEHOLDER and earsiv_customer
                 if not placeholder and not tckn.is_valid(value):
                     yield _tckn_finding(role, ident, value, checksum)
 

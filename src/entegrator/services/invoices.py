@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from entegrator.clock import Clock, utc_now
 from entegrator.documents import safe_xml
+from entegrator.documents.codes import EARCHIVE_TYPE, INTERNET
 from entegrator.documents.errors import DraftError, Problem, XMLError
 from entegrator.documents.identifiers import numbering
 from entegrator.documents.model import InvoiceDraft
@@ -40,8 +41,10 @@ from entegrator.rules import (
     Source,
 )
 from entegrator.services import earsiv_routing
+from entegrator.services import series as series_service
 from entegrator.services.earsiv_routing import BuyerNotRegisteredError, BuyerRegisteredError
 from entegrator.services.errors import RequestError
+from entegrator.services.series import SeriesDefaults, SeriesKind, default_series, series_kind
 from entegrator.store import Database, documents, gib_users, idempotency, repo, tenants
 from entegrator.store import events as store_events
 from entegrator.store import numbering as numbering_store
@@ -118,6 +121,16 @@ class IssueResult:
             "status": self.status,
             "warnings": [w.to_dict() for w in self.warnings],
         }
+
+
+def _xml_kind(root: etree._Element) -> SeriesKind:
+    """The series kind of an ERP's XML: its ProfileID and the internet-sale marker."""
+    internet = any(
+        _text(ref, f"{CBC}DocumentTypeCode") == EARCHIVE_TYPE
+        and _text(ref, f"{CBC}DocumentType") == INTERNET
+        for ref in root.iterfind(f"{CAC}AdditionalDocumentReference")
+    )
+    return series_kind(_text(root, f"{CBC}ProfileID"), internet=internet)
 
 
 @dataclass
@@ -267,17 +280,33 @@ class InvoiceService:
 
     # -- issuing -----------------------------------------------------------------------------
 
+    def series_defaults(self, tenant_id: uuid.UUID) -> SeriesDefaults:
+        """The tenant's default series per kind (e-Fatura, e-Arşiv, internet sale)."""
+        return series_service.get_series_defaults(self.db, tenant_id)
+
+    def set_series_defaults(
+        self, tenant_id: uuid.UUID, *, actor: str, **values: str | None
+    ) -> SeriesDefaults:
+        """Change the tenant's default series (see :mod:`entegrator.services.series`); this
+        process uses them at once, others within ``TENANT_TTL`` seconds."""
+        result = series_service.set_series_defaults(self.db, tenant_id, actor=actor, **values)
+        self._tenants.pop(tenant_id, None)
+        return result
+
     def _prepare_draft(self, draft: InvoiceDraft, series: str | None, tenant: Tenant) -> _Prepared:
         from entegrator.documents import build_invoice
         from entegrator.documents.identifiers import ettn as ettn_ids
 
         ettn = (draft.ettn or ettn_ids.new()).upper()
         year = draft.issue_date.year
+        if draft.profile == "EARSIVFATURA" and draft.issue_time is None:
+            # An e-Arşiv invoice always carries its issue time: the moment it is issued.
+            now = self.clock().astimezone(ZoneInfo("Europe/Istanbul"))
+            draft = draft.model_copy(update={"issue_time": now.time().replace(microsecond=0)})
         provisional = None
         if draft.number is None:
-            series = series or (
-                tenant.earsiv_series if draft.profile == "EARSIVFATURA" else tenant.default_series
-            )
+            kind = series_kind(draft.profile, internet=draft.internet_sale is not None)
+            series = series or default_series(tenant, kind)
             provisional = numbering.format_number(series, year, 1)[:-9] + _PROVISIONAL
             draft = draft.model_copy(update={"number": provisional, "ettn": ettn})
         elif draft.ettn is None:
@@ -312,7 +341,7 @@ class InvoiceService:
             current = (node.text or "").strip() if node is not None else ""
             if node is not None and not numbering.is_valid(current):
                 # No number yet (empty or a placeholder): the series assigns one.
-                series = series or tenant.default_series
+                series = series or default_series(tenant, _xml_kind(root))
                 provisional = numbering.format_number(series, year, 1)[:-9] + _PROVISIONAL
                 node.text = provisional
                 data = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
@@ -321,7 +350,7 @@ class InvoiceService:
         report, tree = self.upload_validator.validate_parsed(data, name="request")
         if not report.valid:
             raise ValidationFailedError(report.findings)
-        if tree is None or report.kind != "invoice":
+        if tree is None or report.kind not in ("invoice", "earchive"):
             raise ValidationFailedError(
                 [
                     Finding(

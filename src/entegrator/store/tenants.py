@@ -1,4 +1,4 @@
-"""Tenants (mükellefler): the companies an installation serves."""
+"""Tenants (mükellefler): the companies an installation serves, and their default series."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-__all__ = ["Tenant", "create_tenant", "find_tenant", "get_tenant"]
+__all__ = ["Tenant", "create_tenant", "find_tenant", "get_tenant", "set_series_defaults"]
 
 
 def create_tenant(
@@ -17,38 +17,70 @@ def create_tenant(
     name: str,
     default_series: str = "EFA",
     earsiv_series: str = "EAR",
+    internet_series: str = "INT",
     tenant_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """A new tenant (system transaction)."""
     tid = tenant_id or uuid.uuid4()
     conn.execute(
         text(
-            "INSERT INTO tenants (tenant_id, vkn, name, default_series, earsiv_series) "
-            "VALUES (:t, :vkn, :name, :ds, :es)"
+            "INSERT INTO tenants (tenant_id, vkn, name, default_series, earsiv_series, "
+            "internet_series) VALUES (:t, :vkn, :name, :ds, :es, :is)"
         ),
-        {"t": tid, "vkn": vkn, "name": name, "ds": default_series, "es": earsiv_series},
+        {
+            "t": tid,
+            "vkn": vkn,
+            "name": name,
+            "ds": default_series,
+            "es": earsiv_series,
+            "is": internet_series,
+        },
     )
     return tid
 
 
 @dataclass(frozen=True)
 class Tenant:
+    """A tenant and its default series: ``default_series`` for e-Fatura, ``earsiv_series``
+    for e-Arşiv, ``internet_series`` for e-Arşiv internet sales."""
+
     tenant_id: uuid.UUID
     vkn: str
     name: str
     default_series: str
     earsiv_series: str
+    internet_series: str
 
 
 def get_tenant(conn: Connection, tenant_id: uuid.UUID) -> Tenant:
     row = conn.execute(
         text(
-            "SELECT tenant_id, vkn, name, default_series, earsiv_series FROM tenants "
-            "WHERE tenant_id = :t"
+            "SELECT tenant_id, vkn, name, default_series, earsiv_series, internet_series "
+            "FROM tenants WHERE tenant_id = :t"
         ),
         {"t": tenant_id},
     ).one()
     return Tenant(*row)
+
+
+def set_series_defaults(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    *,
+    efatura: str | None = None,
+    earsiv: str | None = None,
+    internet: str | None = None,
+) -> Tenant:
+    """Change the given default series (None keeps one) and return the tenant."""
+    conn.execute(
+        text(
+            "UPDATE tenants SET default_series = COALESCE(:ds, default_series), "
+            "earsiv_series = COALESCE(:es, earsiv_series), "
+            "internet_series = COALESCE(:is, internet_series) WHERE tenant_id = :t"
+        ),
+        {"t": tenant_id, "ds": efatura, "es": earsiv, "is": internet},
+    )
+    return get_tenant(conn, tenant_id)
 
 
 def find_tenant(

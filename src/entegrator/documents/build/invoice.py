@@ -11,7 +11,9 @@ from decimal import Decimal
 
 from lxml import etree
 
+from entegrator.documents.build import _earsiv
 from entegrator.documents.checks import ensure_buildable
+from entegrator.documents.codes import SENDING_TYPE
 from entegrator.documents.model import (
     Address,
     Delivery,
@@ -165,12 +167,16 @@ class _Writer:
         self.date(node, CBC + "IssueDate", r.issue_date)
         self.opt(node, CBC + "DocumentTypeCode", type_code)
 
-    def delivery(self, parent: _E, d: Delivery | LineDelivery) -> None:
+    def delivery(
+        self, parent: _E, d: Delivery | LineDelivery, draft: InvoiceDraft | None = None
+    ) -> None:
         node = self.el(parent, CAC + "Delivery")
         if isinstance(d, Delivery):
             self.date(node, CBC + "ActualDeliveryDate", d.actual_delivery_date)
         if d.address:
             self.address(node, CAC + "DeliveryAddress", d.address)
+        if draft is not None:
+            _earsiv.carrier_and_despatch(self, node, draft)
         if d.incoterms:
             self.el(
                 self.el(node, CAC + "DeliveryTerms"), CBC + "ID", d.incoterms, schemeID="INCOTERMS"
@@ -189,6 +195,7 @@ class _Writer:
                 )
 
     def payment(self, root: _E, d: InvoiceDraft) -> None:
+        _earsiv.internet_payment(self, root, d)
         for pm in d.payment_means:
             node = self.el(root, CAC + "PaymentMeans")
             self.el(node, CBC + "PaymentMeansCode", pm.code)
@@ -340,8 +347,9 @@ def _header(w: _Writer, root: _E, d: InvoiceDraft, totals: InvoiceTotals) -> Non
         node = w.el(root, CAC + "AdditionalDocumentReference")
         w.el(node, CBC + "ID", d.number)
         w.date(node, CBC + "IssueDate", d.issue_date)
-        w.el(node, CBC + "DocumentTypeCode", "SendingType")
+        w.el(node, CBC + "DocumentTypeCode", SENDING_TYPE)
         w.el(node, CBC + "DocumentType", d.sending_type)
+    _earsiv.internet_marker(w, root, d)
 
 
 def build_invoice(draft: InvoiceDraft) -> bytes:
@@ -361,8 +369,8 @@ def build_invoice(draft: InvoiceDraft) -> bytes:
         w.party(w.el(root, CAC + "BuyerCustomerParty"), d.buyer_customer)
     if d.tax_representative:
         w.party(root, d.tax_representative, CAC + "TaxRepresentativeParty")
-    if d.delivery:
-        w.delivery(root, d.delivery)
+    if d.delivery or d.internet_sale:
+        w.delivery(root, d.delivery or Delivery(), d)
     w.payment(root, d)
     for a in totals.allowances_charges:
         w.allowance(root, a)

@@ -2,8 +2,10 @@
 
 from entegrator.documents.model.invoice import (
     AllowanceCharge,
+    Carrier,
     Delivery,
     DocumentReference,
+    InternetSale,
     InvoiceDraft,
     ItemIdentifier,
     Line,
@@ -18,9 +20,11 @@ from entegrator.documents.model.party import Address, Contact, Party, PartyIdent
 __all__ = [
     "Address",
     "AllowanceCharge",
+    "Carrier",
     "Contact",
     "Delivery",
     "DocumentReference",
+    "InternetSale",
     "InvoiceDraft",
     "ItemIdentifier",
     "Line",

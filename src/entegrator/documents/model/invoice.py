@@ -19,8 +19,10 @@ from entegrator.documents.model.party import Address, Party
 
 __all__ = [
     "AllowanceCharge",
+    "Carrier",
     "Delivery",
     "DocumentReference",
+    "InternetSale",
     "InvoiceDraft",
     "ItemIdentifier",
     "Line",
@@ -157,6 +159,48 @@ class Delivery(DraftModel):
     actual_delivery_date: dt.date | None = None
 
 
+# GİB's e-Arşiv report type ``odemeTip``: four fixed values or "DIGER - " and a free text.
+PAYMENT_TYPES = ("KREDIKARTI/BANKAKARTI", "EFT/HAVALE", "KAPIDAODEME", "ODEMEARACISI")
+PaymentType = Annotated[
+    str,
+    StringConstraints(
+        max_length=1000,
+        pattern=r"^(KREDIKARTI/BANKAKARTI|EFT/HAVALE|KAPIDAODEME|ODEMEARACISI|DIGER - \S.*)$",
+    ),
+]
+
+
+class Carrier(DraftModel):
+    """Gönderiyi taşıyan: the carrier of an internet sale's shipment.
+
+    A company (``vkn`` and its title ``name``) or a person (``tckn``, ``first_name`` and
+    ``family_name``). UBL-TR's Party needs a postal address, so ``address`` is required.
+    """
+
+    vkn: Text | None = None
+    tckn: Text | None = None
+    name: Text | None = None
+    first_name: Text | None = None
+    family_name: Text | None = None
+    address: Address
+
+
+class InternetSale(DraftModel):
+    """İnternet satış bilgileri: what an e-Arşiv invoice of an internet sale must carry.
+
+    The web address is the supplier's ``website`` (WebsiteURI). ``payment_type`` is GİB's
+    ödeme şekli (``KREDIKARTI/BANKAKARTI``, ``EFT/HAVALE``, ``KAPIDAODEME``, ``ODEMEARACISI``
+    or ``DIGER - <text>``); ``payment_date`` (ödeme tarihi) is required unless the payment
+    type is KAPIDAODEME or DIGER. ``shipment_date`` is gönderim tarihi. See ``docs/draft.md``.
+    """
+
+    payment_type: PaymentType
+    payment_intermediary: Text | None = None
+    payment_date: dt.date | None = None
+    shipment_date: dt.date
+    carrier: Carrier
+
+
 class InvoiceDraft(DraftModel):
     """An invoice as an ERP knows it; ``build`` turns it into UBL-TR 1.2 XML.
 
@@ -187,6 +231,7 @@ class InvoiceDraft(DraftModel):
     amount_in_words: bool = True
     accounting_cost: Code | None = None
     sending_type: Literal["KAGIT", "ELEKTRONIK"] | None = None
+    internet_sale: InternetSale | None = None
     invoice_period: Period | None = None
     order_reference: DocumentReference | None = None
     billing_references: list[DocumentReference] = Field(default_factory=list, max_length=1000)

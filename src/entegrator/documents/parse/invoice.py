@@ -17,15 +17,15 @@ from lxml import etree
 from pydantic import ValidationError
 
 from entegrator.documents._validation import problems_from_validation
-from entegrator.documents.codes import rules
+from entegrator.documents.codes import EARCHIVE_TYPE, INTERNET, SENDING_TYPE, rules
 from entegrator.documents.errors import ParseError
-from entegrator.documents.model import InvoiceDraft
+from entegrator.documents.model import InternetSale, InvoiceDraft
 from entegrator.documents.ns import CAC, CBC, INVOICE
 from entegrator.documents.safe_xml import parse as safe_parse
 from entegrator.documents.totals import KDV, exemption_reason, round_amount
 from entegrator.documents.words import amount_in_words
 
-__all__ = ["parse_invoice", "parse_invoice_tree"]
+__all__ = ["internet_sale_data", "parse_invoice", "parse_invoice_tree"]
 
 _E = etree._Element
 _HUNDRED = Decimal(100)
@@ -259,7 +259,7 @@ def _header(root: _E) -> dict[str, Any]:
     words = notes and payable is not None and notes[-1] == amount_in_words(payable, currency)
     sending = None
     for ref in root.iterfind(CAC + "AdditionalDocumentReference"):
-        if _text(ref, CBC + "DocumentTypeCode") == "SendingType":
+        if _text(ref, CBC + "DocumentTypeCode") == SENDING_TYPE:
             sending = _text(ref, CBC + "DocumentType")
     period = root.find(CAC + "InvoicePeriod")
     order = root.find(CAC + "OrderReference")
@@ -290,11 +290,68 @@ def _header(root: _E) -> dict[str, Any]:
     }
 
 
-def _payment(root: _E) -> dict[str, Any]:
+def _internet_payment(root: _E) -> _E | None:
+    """The PaymentMeans carrying the internet sale's ödeme şekli (in InstructionNote)."""
+    for pm in root.iterfind(CAC + "PaymentMeans"):
+        if _text(pm, CBC + "InstructionNote") is not None:
+            return pm
+    return None
+
+
+def _despatch_delivery(root: _E) -> _E | None:
+    """The document Delivery carrying an internet sale's carrier and despatch date."""
+    for node in root.iterfind(CAC + "Delivery"):
+        if node.find(CAC + "CarrierParty") is not None:
+            return node
+    return None
+
+
+def internet_sale_data(root: _E) -> dict[str, Any] | None:
+    """The internet-sale fields of an invoice as draft data (``InternetSale``), or None when
+    the invoice is not marked as an internet sale (``EArchiveType`` = ``INTERNET``)."""
+    marked = any(
+        _text(ref, CBC + "DocumentTypeCode") == EARCHIVE_TYPE
+        and _text(ref, CBC + "DocumentType") == INTERNET
+        for ref in root.iterfind(CAC + "AdditionalDocumentReference")
+    )
+    if not marked:
+        return None
+    pm = _internet_payment(root)
+    delivery = _despatch_delivery(root)
+    carrier = None if delivery is None else delivery.find(CAC + "CarrierParty")
+    carrier_data = None
+    if carrier is not None:
+        party = _party(carrier) or {}
+        carrier_data = {
+            k: party.get(k) for k in ("vkn", "tckn", "name", "first_name", "family_name", "address")
+        }
+    return _clean(
+        {
+            "payment_type": _text(pm, CBC + "InstructionNote"),
+            "payment_intermediary": _text(pm, CBC + "PaymentChannelCode"),
+            "payment_date": _text(pm, CBC + "PaymentDueDate"),
+            "shipment_date": _text(delivery, CAC + "Despatch/" + CBC + "ActualDespatchDate"),
+            "carrier": None if carrier_data is None else _clean(carrier_data),
+        }
+    )
+
+
+def _complete(sale: dict[str, Any]) -> bool:
+    try:
+        InternetSale.model_validate(sale)
+    except ValidationError:
+        return False
+    return True
+
+
+def _payment(root: _E, internet: bool) -> dict[str, Any]:
     terms = root.find(CAC + "PaymentTerms")
+    skip = _internet_payment(root) if internet else None
     return {
         "payment_means": [
-            _fields(pm, _PAYMENT_MEANS) for pm in root.iterfind(CAC + "PaymentMeans")
+            _fields(pm, _PAYMENT_MEANS)
+            for pm in root.iterfind(CAC + "PaymentMeans")
+            if pm is not skip
         ],
         "payment_terms": None if terms is None else _fields(terms, _PAYMENT_TERMS) or None,
     }
@@ -309,19 +366,27 @@ def parse_invoice_tree(root: _E) -> InvoiceDraft:
             where="/",
         )
     data = _header(root)
+    internet = internet_sale_data(root)
+    if internet is not None and not _complete(internet):
+        # Another integrator's marker without every field we write: read what it has as
+        # ordinary payment means and delivery (GİB's reading of what others send).
+        internet = None
+    delivery = _delivery(root.find(CAC + "Delivery"), line=False)
     data |= {
         "supplier": _party(root.find(CAC + "AccountingSupplierParty/" + CAC + "Party")),
         "customer": _party(root.find(CAC + "AccountingCustomerParty/" + CAC + "Party")),
         "buyer_customer": _party(root.find(CAC + "BuyerCustomerParty/" + CAC + "Party")),
         "tax_representative": _party(root.find(CAC + "TaxRepresentativeParty")),
-        "delivery": _delivery(root.find(CAC + "Delivery"), line=False),
+        "internet_sale": internet,
+        # A Delivery holding only the internet sale's carrier is not a draft delivery.
+        "delivery": delivery or None,
         "allowances_charges": _allowances(root),
         "payable_rounding": _text(
             root, CAC + "LegalMonetaryTotal/" + CBC + "PayableRoundingAmount"
         ),
         "lines": [_line(n) for n in root.iterfind(CAC + "InvoiceLine")],
     }
-    data |= _payment(root)
+    data |= _payment(root, internet is not None)
     try:
         return InvoiceDraft.model_validate(_clean(data))
     except ValidationError as exc:
