@@ -57,6 +57,7 @@ EARSIV_NS = "http://earsiv.efatura.gov.tr"
 E = "{" + EARSIV_NS + "}"
 XADES = "{http://uri.etsi.org/01903/v1.3.2#}"
 VERSION = "1.0"
+NSMAP: dict[str | None, str] = {None: EARSIV_NS}
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 MAX_URL = 255  # urlType
 
@@ -167,7 +168,9 @@ def _taxes(parent: etree._Element, root: etree._Element, r: _Reader) -> None:
     info = _sub(parent, "vergiBilgisi")
     total = root.find(f"{CAC}TaxTotal")
     if total is None:
-        raise ReportReadError(number=r.number, detail_tr="cac:TaxTotal yok", detail_en="no TaxTotal")
+        raise ReportReadError(
+            number=r.number, detail_tr="cac:TaxTotal yok", detail_en="no TaxTotal"
+        )
     _sub(info, "vergilerToplami", r.need(f"{CBC}TaxAmount", total))
     for sub in total.iterfind(f"{CAC}TaxSubtotal"):
         vergi = _sub(info, "vergi")
@@ -223,7 +226,7 @@ def invoice_entry(signed: bytes, *, file_name: str, url: str) -> InvoiceEntry:
     schema requires is missing."""
     root = safe_xml.parse(signed)
     r = _Reader(root)
-    fatura = etree.Element(E + "fatura", nsmap={None: EARSIV_NS})
+    fatura = etree.Element(E + "fatura", nsmap=NSMAP)  # type: ignore[arg-type]
     _sub(fatura, "faturaNo", r.need(f"{CBC}ID"))
     ettn = r.need(f"{CBC}UUID")
     _sub(fatura, "faturaUUID", ettn)
@@ -279,7 +282,7 @@ def build_report(
     The schema wants at least one entry: an empty report raises ``ValueError``."""
     if not invoices and not cancellations:
         raise ValueError("an e-Arşiv report needs at least one entry")
-    root = etree.Element(E + "eArsivRaporu", nsmap={None: EARSIV_NS})
+    root = etree.Element(E + "eArsivRaporu", nsmap=NSMAP)  # type: ignore[arg-type]
     _header(root, header)
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     for entry in invoices:
