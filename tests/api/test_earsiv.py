@@ -126,3 +126,23 @@ def test_a_viewer_may_read_reports_but_not_cancel(runtime: Runtime, tenant: Tena
         assert api.get("/api/v1/earsiv/reports").status_code == 200
         answer = api.post(f"/api/v1/invoices/{uuid.uuid4()}/cancel", json={"reason": "x"})
         assert answer.status_code == 403
+
+
+def test_readyz_warns_of_overdue_earsiv_invoices_and_the_gauge_counts_them(
+    runtime: Runtime, base_url: str, make_tenant: Callable[..., TenantHandle]
+) -> None:
+    import httpx
+
+    from tests.clock import now
+
+    tenant = make_tenant()
+    issue_earsiv(runtime, tenant, now() - dt.timedelta(days=3))
+    with httpx.Client(base_url=base_url) as c:
+        ready = c.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        (warning,) = ready.json()["warnings"]
+        assert warning.startswith("earsiv-overdue: ")
+        late = int(warning.split()[1])
+        assert late >= 1
+        metrics = c.get("/metrics").text
+    assert f"entegrator_earsiv_overdue_invoices {late}.0" in metrics

@@ -21,7 +21,7 @@ from entegrator.runtime import Runtime
 from entegrator.services.earsiv_cancel import cancel_invoice
 from entegrator.services.earsiv_reports import istanbul_day
 from entegrator.signing.xades import XADES
-from entegrator.store import documents, earsiv, repo
+from entegrator.store import documents, earsiv, repo, webhooks
 from entegrator.store.ids import created_at
 from tests.clock import now
 from tests.testing.earsiv import Earsiv, earsiv_package, issue_earsiv, istanbul, make_earsiv
@@ -329,3 +329,40 @@ def test_a_refused_report_frees_its_entries_and_gives_its_part_back(
             )
             == 1
         )
+
+
+def test_the_daily_run_reports_yesterday_and_warns_of_overdue_invoices(
+    runtime: Runtime, gib: Earsiv, make_tenant: Callable[..., TenantHandle]
+) -> None:
+    """The scheduled run reports every tenant's days before today; an invoice not reported
+    by the end of the next day is overdue: counted, and announced to the tenant's webhooks."""
+    tenant = make_tenant()
+    hook = uuid.uuid4()
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        webhooks.insert_endpoint(
+            conn,
+            tenant.tenant_id,
+            hook,
+            url="https://hooks.example/e",
+            events=["earsiv.overdue"],
+            secret_nonce=b"n" * 12,
+            secret_ciphertext=b"c" * 48,
+        )
+    today = istanbul_day(now())
+    old = issue_earsiv(runtime, tenant, now() - dt.timedelta(days=3))
+    issue_earsiv(runtime, tenant, now())  # today's: reported tomorrow, not late
+    reports = gib.reports(runtime)
+    assert reports.overdue().get(tenant.tenant_id) == 1
+    assert reports.warn_overdue().get(tenant.tenant_id) == 1
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        (delivery,) = webhooks.deliveries(conn, tenant.tenant_id, hook, 10)
+    assert delivery.event == "earsiv.overdue"
+
+    assert reports.run_due() >= 1
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        (row,) = earsiv.list_reports(conn, tenant.tenant_id)
+        (item,) = earsiv.items_of(conn, tenant.tenant_id, row.report_id)
+    assert item[1] == old and row.part_end < today
+    reports.run_due()  # follows it: GİB says 30
+    assert _status(runtime, tenant, old) == DocumentStatus.REPORTED
+    assert tenant.tenant_id not in reports.overdue()

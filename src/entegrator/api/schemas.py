@@ -300,6 +300,11 @@ class Ready(BaseModel):
     head: str | None = None
     detail: str | None = Field(default=None, description="Why the database did not answer")
     worker: str
+    warnings: list[str] | None = Field(
+        default=None,
+        description="What needs attention without making the service unready "
+        "(earsiv-overdue: e-Arşiv invoices past their report deadline)",
+    )
 
 
 # -- e-Arşiv reports -------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from entegrator.store.ids import created_at
 __all__ = [
     "DUPLICATE_REPORT",
     "ISTANBUL",
+    "OVERDUE_EVENT",
     "EarsivConfig",
     "EarsivReports",
     "NoPreparerSealError",
@@ -65,6 +66,7 @@ LEASE = dt.timedelta(minutes=5)
 # number is known already (a resend of what GİB has), and the service is busy (try again).
 DUPLICATE_REPORT = 102
 BUSY = 103
+OVERDUE_EVENT = "earsiv.overdue"
 
 
 def istanbul_day(moment: dt.datetime) -> dt.date:
@@ -409,6 +411,28 @@ class EarsivReports:
             except EntegratorError as exc:
                 log.error("e-Arşiv report of tenant %s: %s", tenant_id, exc.text_en)
         return prepared
+
+    def warn_overdue(self) -> dict[uuid.UUID, int]:
+        """Tell each tenant with overdue e-Arşiv invoices (webhook ``earsiv.overdue``, a
+        warning in the log); the counts."""
+        late = self.overdue()
+        for tenant_id, count in late.items():
+            log.warning(
+                "tenant %s: %d e-Arşiv invoices past their report deadline", tenant_id, count
+            )
+            with self.db.tenant(tenant_id) as conn:
+                earsiv.notify_tenant(
+                    conn,
+                    tenant_id,
+                    OVERDUE_EVENT,
+                    {
+                        "event": OVERDUE_EVENT,
+                        "at": self.clock().isoformat(),
+                        "overdue_invoices": count,
+                        "deadline": "the end of the day after the invoice (Europe/Istanbul)",
+                    },
+                )
+        return late
 
     def overdue(self) -> dict[uuid.UUID, int]:
         """Per tenant, the e-Arşiv invoices past their deadline (the end of the day after the

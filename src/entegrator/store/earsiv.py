@@ -13,6 +13,7 @@ Days are Istanbul days: an invoice belongs to the day it reached the platform
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ __all__ = [
     "list_reports",
     "lock_tenant",
     "next_part",
+    "notify_tenant",
     "overdue_invoices",
     "record_attempt",
     "release_items",
@@ -462,3 +464,15 @@ def overdue_invoices(conn: Connection, *, before: dt.date) -> dict[uuid.UUID, in
         {"b": before},
     ).all()
     return {r.tenant_id: int(r.n) for r in rows}
+
+
+def notify_tenant(
+    conn: Connection, tenant_id: uuid.UUID, event: str, payload: dict[str, Any]
+) -> None:
+    """Queue ``event`` with ``payload`` for the tenant's webhook endpoints (in a transaction
+    scoped to ``tenant_id``)."""
+    del tenant_id  # the transaction names the tenant (entegrator_notify reads it)
+    conn.execute(
+        text("SELECT entegrator_notify(CAST(:e AS text), CAST(:p AS jsonb))"),
+        {"e": event, "p": json.dumps(payload)},
+    )

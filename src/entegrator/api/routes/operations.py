@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
@@ -11,9 +12,11 @@ from entegrator.api.deps import RuntimeDep, WorkerDep
 from entegrator.api.handlers import RETRY_AFTER_SECONDS
 from entegrator.api.responses import errors
 from entegrator.api.schemas import Health, Ready
-from entegrator.runtime import WorkerStatus
+from entegrator.runtime import Runtime, WorkerStatus
 
 __all__ = ["router"]
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["operations"])
 
@@ -49,7 +52,25 @@ def readyz(response: Response, runtime: RuntimeDep, worker: WorkerDep) -> Ready:
     else:
         status = "ready"
     response.status_code = 200 if status == "ready" else 503
-    return Ready(status=status, revision=revision, head=head, worker=state)
+    ready = Ready(status=status, revision=revision, head=head, worker=state)
+    if status == "ready":
+        warnings = _warnings(runtime)
+        if warnings:
+            ready.warnings = warnings
+    return ready
+
+
+def _warnings(runtime: Runtime) -> list[str]:
+    """Overdue e-Arşiv invoices: a warning (and the gauge), never a reason to be unready."""
+    try:
+        late = sum(runtime.earsiv.overdue().values())
+    except Exception:  # a warning that cannot be computed is no warning
+        log.exception("counting overdue e-Arşiv invoices failed")
+        return []
+    metrics.EARSIV_OVERDUE.set(late)
+    if not late:
+        return []
+    return [f"earsiv-overdue: {late} e-Arşiv invoices past their report deadline"]
 
 
 @router.get(
