@@ -15,11 +15,19 @@ import pytest
 from lxml import etree
 from sqlalchemy import text
 
-from entegrator.documents.earsiv_report import EARSIV_NS
+from entegrator.documents.earsiv_report import (
+    EARSIV_NS,
+    ReportHeader,
+    build_report,
+    invoice_entry,
+    period_of,
+    zip_report,
+)
 from entegrator.lifecycle import DocumentStatus
 from entegrator.runtime import Runtime
 from entegrator.services.earsiv_cancel import cancel_invoice
 from entegrator.services.earsiv_reports import istanbul_day
+from entegrator.signing import sign
 from entegrator.signing.xades import XADES
 from entegrator.store import documents, earsiv, repo, webhooks
 from entegrator.store.ids import created_at
@@ -297,38 +305,53 @@ def test_an_invoice_cancelled_before_reporting_is_reported_with_its_cancellation
 def test_a_refused_report_frees_its_entries_and_gives_its_part_back(
     runtime: Runtime, gib: Earsiv, make_tenant: Callable[..., TenantHandle]
 ) -> None:
-    """GİB refuses a report (here: its part number was taken, 45, as after a restored
-    backup): the report is ``failed``, its entries are free for the next report, and its part
-    number is given back."""
+    """GİB refuses a report (here: it knows the invoice already, from a report someone else
+    sent, 42): the report is ``failed``, its entries are free for the next report and its
+    part number is given back."""
     tenant = make_tenant()
-    issue_earsiv(runtime, tenant, istanbul(2026, 11, 24, 12, 0))
+    doc = issue_earsiv(runtime, tenant, istanbul(2026, 11, 24, 12, 0))
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        row = documents.get_document(conn, tenant.tenant_id, doc, created_at(doc))
+        assert row is not None and row.signed_sha256 is not None
+        signed = repo.get_blob(conn, tenant.tenant_id, row.signed_sha256)
+    elsewhere = str(uuid.uuid4())
+    start, end = period_of(dt.date(2026, 11, 24))
+    header = ReportHeader(
+        tenant.vkn,
+        tenant.vkn,
+        elsewhere,
+        start,
+        end,
+        dt.date(2026, 11, 24),
+        dt.date(2026, 11, 24),
+        9,
+    )
+    seal = DEV_CA.issue(identity=tenant.vkn, name="Mükellef", now=now())
+    report = sign(
+        build_report(header, [invoice_entry(signed, file_name="x.xml", url="")]),
+        seal,
+        signing_time=now(),
+    )
     reports = gib.reports(runtime)
+    reports.client.send(f"{elsewhere}.zip", zip_report(elsewhere, report))
+    reports.client.status(elsewhere)
+    assert reports.client.status(elsewhere).succeeded
+
     (first,) = reports.prepare(tenant.tenant_id, through=dt.date(2026, 11, 24))
-    reports.send_pending(tenant.tenant_id)
-    reports.poll(tenant.tenant_id)
-    reports.poll(tenant.tenant_id)
-    with runtime.db.system() as conn:  # our side forgets GİB's answer (a restored backup)
-        conn.execute(
-            text("UPDATE earsiv_reports SET status = 'failed' WHERE report_id = :r"), {"r": first}
-        )
-        conn.execute(text("DELETE FROM earsiv_report_items WHERE report_id = :r"), {"r": first})
-    (second,) = reports.prepare(tenant.tenant_id, through=dt.date(2026, 11, 24))
     reports.send_pending(tenant.tenant_id)
     reports.poll(tenant.tenant_id)
     assert reports.poll(tenant.tenant_id) == 1
     with runtime.db.tenant(tenant.tenant_id) as conn:
-        found = earsiv.get_report(conn, tenant.tenant_id, second)
+        found = earsiv.get_report(conn, tenant.tenant_id, first)
         assert found is not None
-        assert (found[0].status, found[0].gib_code, found[0].part) == ("failed", 45, 1)
-        assert earsiv.items_of(conn, tenant.tenant_id, second) == []  # freed
-        assert (
-            len(
-                earsiv.unreported_invoices(
-                    conn, tenant.tenant_id, through=dt.date(2026, 11, 24), limit=10
-                )
-            )
-            == 1
+        assert (found[0].status, found[0].gib_code, found[0].part) == ("failed", 42, 1)
+        assert earsiv.items_of(conn, tenant.tenant_id, first) == []  # freed
+        assert earsiv.next_part(conn, tenant.tenant_id, dt.date(2026, 11, 1)) == 1
+        waiting = earsiv.unreported_invoices(
+            conn, tenant.tenant_id, through=dt.date(2026, 11, 24), limit=10
         )
+    assert [w.document_id for w in waiting] == [doc]
+    assert _status(runtime, tenant, doc) == DocumentStatus.QUEUED
 
 
 def test_the_daily_run_reports_yesterday_and_warns_of_overdue_invoices(

@@ -193,11 +193,9 @@ class EarsivReports:
         for item in invoices:
             assert item.signed_sha256 is not None  # noqa: S101 - the query asks for signed ones
             signed = repo.get_blob(conn, tenant_id, item.signed_sha256)
+            ettn = item.ettn or ""
             try:
-                entry = invoice_entry(signed, file_name="", url="")
-                entry = invoice_entry(
-                    signed, file_name=f"{entry.ettn}.xml", url=self._url(entry.ettn)
-                )
+                entry = invoice_entry(signed, file_name=f"{ettn}.xml", url=self._url(ettn))
             except ReportReadError as exc:
                 log.error("e-Arşiv invoice %s cannot be reported: %s", item.number, exc.text_en)
                 continue

@@ -48,6 +48,12 @@ __all__ = [
 ]
 
 DAY = "((d.created_at AT TIME ZONE 'Europe/Istanbul')::date)"
+# An e-Arşiv invoice a report may still have to carry (the partial index documents_earsiv_open):
+# signed and waiting, or cancelled; a reported one never is again.
+OPEN = (
+    "d.profile = 'EARSIVFATURA' AND d.direction = 'out' AND d.status IN ('queued', 'cancelled') "
+    "AND d.signed_sha256 IS NOT NULL"
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class Unreported:
     day: dt.date  # the Istanbul day it belongs to
     signed_sha256: bytes | None  # invoices: the stored signed XML
     total: str | None = None  # cancellations: toplamTutar
+    ettn: str | None = None  # invoices
 
 
 @dataclass(frozen=True)
@@ -118,9 +125,8 @@ def unreported_invoices(
     """Signed e-Arşiv invoices of days up to ``through`` that no report carried, oldest first."""
     rows = conn.execute(
         text(
-            f"SELECT d.document_id, d.created_at, d.number, d.signed_sha256, {DAY} AS day "  # noqa: S608 - constant SQL
-            "FROM documents d WHERE d.tenant_id = :t AND d.direction = 'out' "
-            "AND d.profile = 'EARSIVFATURA' AND d.signed_sha256 IS NOT NULL "
+            f"SELECT d.document_id, d.created_at, d.number, d.ettn, d.signed_sha256, {DAY} AS day "  # noqa: S608 - constant SQL
+            f"FROM documents d WHERE d.tenant_id = :t AND {OPEN} "
             f"AND {DAY} <= :through AND NOT EXISTS (SELECT 1 FROM earsiv_report_items i "
             "WHERE i.tenant_id = d.tenant_id AND i.kind = 'fatura' "
             "AND i.document_id = d.document_id) ORDER BY d.created_at, d.document_id LIMIT :n"
@@ -128,7 +134,14 @@ def unreported_invoices(
         {"t": tenant_id, "through": through, "n": limit},
     ).all()
     return [
-        Unreported(r.document_id, r.created_at, r.number, r.day, bytes(r.signed_sha256))
+        Unreported(
+            r.document_id,
+            r.created_at,
+            r.number,
+            r.day,
+            bytes(r.signed_sha256),
+            ettn=str(r.ettn).upper(),
+        )
         for r in rows
     ]
 
@@ -432,8 +445,7 @@ def tenants_due(conn: Connection, *, through: dt.date) -> list[uuid.UUID]:
     return list(
         conn.execute(
             text(
-                "SELECT d.tenant_id FROM documents d WHERE d.direction = 'out' "  # noqa: S608 - constant SQL
-                "AND d.profile = 'EARSIVFATURA' AND d.signed_sha256 IS NOT NULL "
+                f"SELECT d.tenant_id FROM documents d WHERE {OPEN} "  # noqa: S608 - constant SQL
                 f"AND {DAY} <= :through AND NOT EXISTS (SELECT 1 FROM earsiv_report_items i "
                 "WHERE i.tenant_id = d.tenant_id AND i.kind = 'fatura' "
                 "AND i.document_id = d.document_id) "
@@ -454,8 +466,7 @@ def overdue_invoices(conn: Connection, *, before: dt.date) -> dict[uuid.UUID, in
     carries (every tenant's rows: a system connection)."""
     rows = conn.execute(
         text(
-            "SELECT d.tenant_id, count(*) AS n FROM documents d WHERE d.direction = 'out' "  # noqa: S608 - constant SQL
-            f"AND d.profile = 'EARSIVFATURA' AND d.signed_sha256 IS NOT NULL AND {DAY} < :b "
+            f"SELECT d.tenant_id, count(*) AS n FROM documents d WHERE {OPEN} AND {DAY} < :b "  # noqa: S608 - constant SQL
             "AND NOT EXISTS (SELECT 1 FROM earsiv_report_items i JOIN earsiv_reports r "
             "ON r.tenant_id = i.tenant_id AND r.report_id = i.report_id "
             "WHERE i.tenant_id = d.tenant_id AND i.kind = 'fatura' "

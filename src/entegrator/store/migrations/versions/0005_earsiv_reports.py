@@ -95,6 +95,11 @@ CREATE TABLE earsiv_report_items (
     FOREIGN KEY (tenant_id, report_id) REFERENCES earsiv_reports
 );
 CREATE INDEX earsiv_report_items_by_report ON earsiv_report_items (tenant_id, report_id);
+
+-- The e-Arşiv invoices a report may still have to carry: signed and waiting (queued), or
+-- cancelled (reported ones never are again). Keeps the scheduled run's scans small.
+CREATE INDEX documents_earsiv_open ON documents (tenant_id, created_at)
+    WHERE profile = 'EARSIVFATURA' AND direction = 'out' AND status IN ('queued', 'cancelled');
 """
 
 
@@ -122,6 +127,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX documents_earsiv_open")
     _check(PREVIOUS)
     op.execute("DROP TABLE earsiv_report_items")
     op.execute("DROP TABLE earsiv_cancellations")
