@@ -206,3 +206,26 @@ def test_a_report_number_twice_and_an_unknown_package(
     with pytest.raises(EArsivFaultError) as unknown:
         client.status(str(uuid.uuid4()))
     assert unknown.value.fault_code == 104
+
+
+def test_gib_schematron_refuses_a_ytb_invoice_without_its_incentive_data(
+    integrator: tuple[str, EArsivClient],
+) -> None:
+    """GİB's compiled report schematron: YTB types need ``ytbBilgileri`` (the schema alone
+    lets it pass)."""
+    vkn, client = integrator
+    taxpayer = new_vkn()
+    entry = invoice_entry(_invoice(taxpayer), file_name="f.xml", url="u")
+    ytb = type(entry)(
+        entry.number,
+        entry.ettn,
+        entry.total,
+        entry.xml.replace(b"<faturaTip>SATIS</faturaTip>", b"<faturaTip>YTBSATIS</faturaTip>"),
+    )
+    start, end = period_of(DAY)
+    report_no = str(uuid.uuid4())
+    header = ReportHeader(taxpayer, vkn, report_no, start, end, DAY, DAY, 1)
+    seal = CA.issue(identity=vkn, name="Hazırlayan", now=now())
+    signed = sign(build_report(header, [ytb]), seal, signing_time=now())
+    assert _send(client, report_no, signed) == 40
+    assert _send(client, *_report(vkn, taxpayer, [_invoice(taxpayer)])) == 30  # SATIS passes

@@ -4,7 +4,8 @@ Synchronously, in ``sendDocumentFile`` (faults ``EArsivFault``, codes the simula
 [unconfirmed]): the file name must be ``<uuid>.zip`` (100); the zip must open within the
 hostile-input limits and hold exactly ``<uuid>.xml`` (101); the report number must be new
 (102). The report is stored with status 10. The first ``getBatchStatus`` moves it to 15
-(processing); the next checks it: the XML and GİB's ``EArsiv.xsd`` (when configured; 40), the
+(processing); the next checks it: the XML, GİB's ``EArsiv.xsd`` and the schematron beside it
+(``earsiv_schematron.xsl``, with Saxon) when configured (40), the
 preparer's signature chaining to the trusted CA, by the preparer (41), the preparer being the
 sending integrator or the taxpayer (43), the part number not taken (45), invoices not reported
 before and cancellations of invoices GİB knows, once (42, 44). A report that passes is 30.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -126,6 +128,8 @@ class EarsivIntake:
         self.trust = trust
         self.schema_path = schema_path
         self._schema: etree.XMLSchema | None = None
+        self._schematron: Any = None
+        self._lock = threading.Lock()
 
     def create_schema(self) -> None:
         with self.engine.begin() as conn:
@@ -136,6 +140,29 @@ class EarsivIntake:
         if self._schema is None and self.schema_path is not None:
             self._schema = etree.XMLSchema(etree.parse(str(self.schema_path)))
         return self._schema
+
+    def schematron(self, xml: bytes) -> str | None:
+        """GİB's report schematron (``earsiv_schematron.xsl`` beside the schema, compiled
+        XSLT run with Saxon): the text of the failed rules, or None when all pass (or there
+        is no schematron)."""
+        path = self.schema_path.parent / "earsiv_schematron.xsl" if self.schema_path else None
+        if path is None or not path.is_file():
+            return None
+        with self._lock:
+            if self._schematron is None:
+                from saxonche import PySaxonProcessor
+
+                processor = PySaxonProcessor(license=False)
+                executable = processor.new_xslt30_processor().compile_stylesheet(
+                    stylesheet_file=str(path)
+                )
+                self._schematron = (processor, executable)
+            processor, executable = self._schematron
+            node = processor.parse_xml(xml_text=xml.decode("utf-8", errors="replace"))
+            out = executable.transform_to_string(xdm_node=node) or ""
+        # Text output: each failed rule one line; Saxon prefixes an XML declaration.
+        failed = " ".join(re.sub(r"^\s*<\?xml[^>]*\?>", "", out).split())
+        return failed or None
 
     # -- sendDocumentFile ----------------------------------------------------------------------
 
@@ -222,6 +249,9 @@ class EarsivIntake:
             return 40, f"Şema hatası{where}: {first.message if first else ''}", {}
         if root.tag != f"{E}eArsivRaporu":
             return 40, "Kök eleman eArsivRaporu değil", {}
+        failed = self.schematron(etree.tostring(root, encoding="UTF-8"))
+        if failed is not None:
+            return 40, f"Şematron: {failed}"[:1000], {}
         baslik = root.find(f"{E}baslik")
         taxpayer = _party(baslik, "mukellef")
         preparer = _party(baslik, "hazirlayan")
