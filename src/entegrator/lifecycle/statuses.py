@@ -40,8 +40,8 @@ class DocumentStatus(StrEnum):
     QUEUED = "queued"
     """Signed and waiting to leave: an e-Fatura for its envelope and GİB (``status_code``
     ``enveloped`` once packed, ``not-registered`` when the buyer is not in GİB's list), an
-    e-Arşiv invoice for the e-Arşiv report (``earsiv-report``; ``earsiv-reporting`` once a
-    report carrying it is on its way to GİB)."""
+    e-Arşiv invoice for the e-Arşiv report (``earsiv-report``; the report carrying it is
+    named in ``earsiv_report_items``)."""
 
     SENT = "sent"
     """GİB took the envelope (1000)."""
