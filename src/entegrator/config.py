@@ -108,6 +108,20 @@ class Settings(BaseSettings):
     gib_client_cert: Path | None = None  # the real GİB: a client certificate (PEM) ...
     gib_client_key: Path | None = None  # ... and its key
     gib_timeout_seconds: float = 60.0
+    # GİB's e-Arşiv report service (EArsivWs: sendDocumentFile / getBatchStatus); empty: the
+    # reports are prepared and stored but not sent. The simulator's token is ``gib_token``.
+    earsiv_url: str | None = None
+    # The report's preparer (hazirlayan): the integrator's VKN. Its seal signs every report:
+    # the active seal of the tenant of this installation with that VKN. Empty: each taxpayer
+    # prepares its own report, signed with its own seal.
+    earsiv_preparer_vkn: str | None = Field(default=None, pattern=r"^[0-9]{10,11}$")
+    # Where a buyer sees an e-Arşiv invoice (the report's faturaUrl): ``{ettn}`` is replaced.
+    earsiv_view_url: str | None = None
+    # Entries per report at most; more make further parts.
+    earsiv_max_entries: int = Field(default=5000, ge=1, le=100_000)
+    # The simulator: GİB's e-Arşiv report schema (EArsiv.xsd, with the schemas it imports
+    # beside it) that reports are checked against; empty: the schema is not checked.
+    gibsim_earsiv_xsd: Path | None = None
     # Webhooks to ERPs on loopback or private networks (refused by default).
     webhook_allow_private: bool = False
     # One delivery, all of it (connecting, sending, the answer), at most this long; under the

@@ -22,6 +22,7 @@ from entegrator.rules import (
     ValidationSettings,
 )
 from entegrator.services.answers import AnswerService
+from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
 from entegrator.services.rulepacks import PackStore
@@ -178,6 +179,19 @@ class Runtime:
         return SendingService(self.db, self.settings, clock=self.clock)
 
     @cached_property
+    def earsiv(self) -> EarsivReports:
+        s = self.settings
+        config = EarsivConfig(
+            url=s.earsiv_url,
+            token=s.gib_token.get_secret_value() if s.gib_token else None,
+            preparer_vkn=s.earsiv_preparer_vkn,
+            view_url=s.earsiv_view_url,
+            max_entries=s.earsiv_max_entries,
+            timeout=s.gib_timeout_seconds,
+        )
+        return EarsivReports(self.db, self.seal_keys, config, clock=self.clock)
+
+    @cached_property
     def webhooks(self) -> WebhookService:
         s = self.settings
         return WebhookService(
@@ -192,5 +206,7 @@ class Runtime:
     def close(self) -> None:
         if "sending" in self.__dict__:
             self.sending.close()
+        if "earsiv" in self.__dict__:
+            self.earsiv.close()
         if "db" in self.__dict__:
             self.db.dispose()

@@ -76,7 +76,7 @@ def test_the_state_diagram_in_the_docs_is_drawn_from_the_table() -> None:
 
 def test_the_database_knows_exactly_the_lifecycles_statuses() -> None:
     versions = ROOT / "src" / "entegrator" / "store" / "migrations" / "versions"
-    spec = importlib.util.spec_from_file_location("m0004", versions / "0004_document_status.py")
+    spec = importlib.util.spec_from_file_location("m0006", versions / "0006_earsiv_reports.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -7,14 +7,14 @@ import ipaddress
 import logging
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entegrator.api.errors import MetricsClosedError
 from entegrator.api.middleware import access_log, log_route
 from entegrator.config import Settings
 
-__all__ = ["ISSUED", "REJECTED", "Middleware", "check_access", "render"]
+__all__ = ["EARSIV_OVERDUE", "ISSUED", "REJECTED", "Middleware", "check_access", "render"]
 
 REQUESTS = Counter("entegrator_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -25,6 +25,11 @@ LATENCY = Histogram(
 )
 ISSUED = Counter("entegrator_invoices_issued_total", "Invoices accepted and stored")
 REJECTED = Counter("entegrator_invoices_rejected_total", "Invoices refused (4xx with findings)")
+EARSIV_OVERDUE = Gauge(
+    "entegrator_earsiv_overdue_invoices",
+    "e-Arşiv invoices past their report deadline, no report GİB accepted carrying them "
+    "(as of the last /readyz)",
+)
 
 
 def render() -> tuple[bytes, str]:

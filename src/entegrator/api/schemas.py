@@ -22,8 +22,12 @@ from entegrator.store.events import EventRow
 
 __all__ = [
     "AnswerResult",
+    "CancelResult",
     "Delivery",
     "DeliveryList",
+    "EarsivEntry",
+    "EarsivReport",
+    "EarsivReportList",
     "Error",
     "ErrorDetail",
     "Event",
@@ -332,7 +336,7 @@ class Health(BaseModel):
 class ReadyWarning(BaseModel):
     """Something for the operator that does not make the process unready."""
 
-    code: str = Field(description="RULES_PACK_PENDING or RULES_PACK_OLD")
+    code: str = Field(description="RULES_PACK_PENDING, RULES_PACK_OLD or EARSIV_OVERDUE")
     message_tr: str
     message_en: str
 
@@ -350,5 +354,83 @@ class Ready(BaseModel):
         default=None, description="The rule pack outgoing documents are checked with today"
     )
     warnings: list[ReadyWarning] | None = Field(
-        default=None, description="A newer rule pack waiting for its date; an old one in force"
+        default=None,
+        description="What needs attention without making the service unready: a newer rule "
+        "pack waiting for its date, an old one in force, e-Arşiv invoices past their report "
+        "deadline",
     )
+
+
+# -- e-Arşiv reports -------------------------------------------------------------------------
+
+
+class EarsivEntry(BaseModel):
+    """An invoice (``fatura``) or a cancellation (``iptal``) a report carried."""
+
+    kind: str
+    document_id: str
+    number: str
+
+
+class EarsivReport(BaseModel):
+    """One e-Arşiv report: its period (month) and part, what it carried, GİB's answer.
+
+    ``status``: pending (to send), sent (GİB has it; followed with getBatchStatus),
+    succeeded (GİB's 30) or failed (refused: ``gib_code``/``gib_text`` say why, and its
+    entries go into the next report)."""
+
+    id: str
+    period: str = Field(description="YYYY-MM")
+    part: int
+    part_start: dt.date
+    part_end: dt.date
+    preparer: str
+    invoices: int
+    cancellations: int
+    status: str
+    gib_code: int | None = None
+    gib_text: str | None = None
+    attempts: int
+    last_error: str | None = None
+    created_at: Timestamp
+    sent_at: Timestamp | None = None
+    settled_at: Timestamp | None = None
+    entries: list[EarsivEntry] | None = None
+
+    @classmethod
+    def from_row(cls, row: Any, entries: list[tuple[str, Any, str]] | None = None) -> EarsivReport:
+        return cls(
+            id=str(row.report_id),
+            period=row.period.isoformat()[:7],
+            part=row.part,
+            part_start=row.part_start,
+            part_end=row.part_end,
+            preparer=row.preparer,
+            invoices=row.invoices,
+            cancellations=row.cancellations,
+            status=row.status,
+            gib_code=row.gib_code,
+            gib_text=row.gib_text,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            created_at=row.created_at.isoformat(),
+            sent_at=row.sent_at.isoformat() if row.sent_at else None,
+            settled_at=row.settled_at.isoformat() if row.settled_at else None,
+            entries=None
+            if entries is None
+            else [EarsivEntry(kind=k, document_id=str(d), number=n) for k, d, n in entries],
+        )
+
+
+class EarsivReportList(BaseModel):
+    reports: list[EarsivReport]
+    counts: dict[str, int] = Field(description="How many of the listed reports per status")
+
+
+class CancelResult(BaseModel):
+    """An e-Arşiv invoice cancelled: the cancellation goes to GİB in the next report."""
+
+    id: str
+    number: str
+    status: str
+    cancelled_on: dt.date

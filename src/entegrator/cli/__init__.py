@@ -5,7 +5,16 @@ from __future__ import annotations
 import typer
 
 from entegrator import __version__
-from entegrator.cli import documents, envelope, platform, rulepacks, rules, signing, tenant_series
+from entegrator.cli import (
+    documents,
+    earsiv,
+    envelope,
+    platform,
+    rulepacks,
+    rules,
+    signing,
+    tenant_series,
+)
 
 __all__ = ["app", "main"]
 
@@ -48,6 +57,7 @@ app.add_typer(platform.apikey_app, name="apikey")
 app.add_typer(platform.seal_app, name="seal")
 app.add_typer(platform.alias_app, name="alias")
 app.add_typer(platform.gib_app, name="gib")
+app.add_typer(earsiv.earsiv_app, name="earsiv")
 
 
 @app.command()

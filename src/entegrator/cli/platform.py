@@ -784,11 +784,14 @@ def gibsim(
     simulator = Simulator(
         resolve_url(settings.database_url, settings.data_dir),
         ca=development_ca(settings.test_ca_path()),
+        earsiv_schema=settings.gibsim_earsiv_xsd,
     )
     simulator.create_schema()
     token = os.environ.get(admin_token_env) if admin_token_env else None
     app = create_gibsim(simulator, admin_token=token)
-    sys.stdout.write(f"GİB simulator on http://{host}:{port} (service /EFaturaMerkez/...)\n")
+    sys.stdout.write(
+        f"GİB simulator on http://{host}:{port} (services /EFaturaMerkez/..., /earsiv/...)\n"
+    )
     sys.stdout.flush()
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

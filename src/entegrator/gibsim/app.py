@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from entegrator.documents.authorities import GIB_TITLE, GIB_VKN
 from entegrator.documents.response import ResponseParty, build_system_response
+from entegrator.gib import earsiv as earsiv_soap
 from entegrator.gib.soap import (
     DocumentResponse,
     GetAppResp,
@@ -32,6 +33,7 @@ from entegrator.gib.soap import (
     version_of,
 )
 from entegrator.gib.userlist import Alias, User
+from entegrator.gibsim.earsiv import EarsivFault
 from entegrator.gibsim.service import Simulator, SimulatorFault
 
 __all__ = ["create_app"]
@@ -39,6 +41,7 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 SERVICE = "/EFaturaMerkez/services/EFatura"
+EARSIV_SERVICE = "/earsiv/services/EArsivWsPort"
 RECEIVED = "Döküman GIB tarafından alındı."
 DELIVERY_BATCH = 20  # envelopes leased per round of deliveries
 
@@ -168,6 +171,42 @@ def create_app(  # noqa: PLR0915 - the routes of one service
             issued=dt.datetime.now(dt.UTC),
         )
         ct, xml = build(GetAppRespResponse(answer.decode()), version=version)
+        return Response(xml, media_type=ct)
+
+    @app.post(EARSIV_SERVICE, response_class=Response)
+    async def earsiv_service(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> Response:
+        faults = await run_in_threadpool(sim.faults)
+        if faults.outage:
+            return Response("GİB is unavailable (simulated outage)", status_code=503)
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        integrator = await run_in_threadpool(sim.integrator_of, token) if token else None
+        if integrator is None:
+            return Response("unknown integrator", status_code=401)
+        body = await request.body()
+        try:
+            message = earsiv_soap.parse_request(request.headers.get("content-type", ""), body)
+        except SoapError as exc:
+            ct, xml = earsiv_soap.build_fault(1, exc.text_tr)
+            return Response(xml, status_code=500, media_type=ct)
+        try:
+            if isinstance(message, earsiv_soap.SendDocumentFile):
+                answer = await run_in_threadpool(
+                    sim.earsiv.receive, integrator, message.file_name, message.data
+                )
+                ct, xml = earsiv_soap.build_send_response(answer)
+                return Response(xml, media_type=ct)
+            found = await run_in_threadpool(sim.earsiv.status, message.package_id)
+            if found is None:
+                raise EarsivFault(104, "Paket bulunamadı")
+        except EarsivFault as fault:
+            ct, xml = earsiv_soap.build_fault(fault.code, fault.message)
+            return Response(xml, status_code=500, media_type=ct)
+        code, description, vkn = found
+        ct, xml = earsiv_soap.build_status_response(
+            earsiv_soap.BatchStatus(code, description, message.package_id, vkn)
+        )
         return Response(xml, media_type=ct)
 
     @app.get("/EFaturaMerkez/newUserPkListxml.zip")

@@ -25,6 +25,7 @@ import secrets
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,6 +41,8 @@ from entegrator.errors import EntegratorError
 from entegrator.gib.checks import Checker, envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
+from entegrator.gibsim.earsiv import SCHEMA as EARSIV_SCHEMA
+from entegrator.gibsim.earsiv import EarsivIntake
 from entegrator.lifecycle.backoff import backoff
 from entegrator.rules import ValidationSettings, Validator
 from entegrator.signing import sign
@@ -162,7 +165,10 @@ class Simulator:
         max_attempts: int = 10,
         retry_seconds: float = 30.0,
         ca: TestCA | None = None,
+        earsiv_schema: Path | None = None,
     ) -> None:
+        """``earsiv_schema``: GİB's ``EArsiv.xsd`` (the schemas it imports beside it) that
+        e-Arşiv reports are checked against; None: their schema is not checked."""
         self.engine: Engine = create_engine(sqlalchemy_url(database_url), pool_size=8)
         self._validator = validator
         # GİB's seal (VKN 3900383669) on the system responses it sends, issued by ``ca`` (the
@@ -177,6 +183,7 @@ class Simulator:
         self._pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="gibsim-deliver")
         self._http = httpx.Client(timeout=30)
         self.retry_seconds = retry_seconds  # first pause; doubles, at most an hour
+        self.earsiv = EarsivIntake(self.engine, trust=self.trust, schema_path=earsiv_schema)
 
     @property
     def validator(self) -> Validator:
@@ -190,6 +197,7 @@ class Simulator:
         with self.engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(7310643)"))
             conn.exec_driver_sql(SCHEMA)
+            conn.exec_driver_sql(EARSIV_SCHEMA)
         # The Ministry of Trade receives export and tax-free invoices inside GİB's network.
         if self.integrator_of_alias(GTB_ALIASES[0]) is None:
             self.register_integrator(GTB_INTEGRATOR, GTB_TITLE, GTB_VKN, None)

@@ -40,7 +40,8 @@ class DocumentStatus(StrEnum):
     QUEUED = "queued"
     """Signed and waiting to leave: an e-Fatura for its envelope and GİB (``status_code``
     ``enveloped`` once packed, ``not-registered`` when the buyer is not in GİB's list), an
-    e-Arşiv invoice for the e-Arşiv report (``earsiv-report``)."""
+    e-Arşiv invoice for the e-Arşiv report (``earsiv-report``; the report carrying it is
+    named in ``earsiv_report_items``)."""
 
     SENT = "sent"
     """GİB took the envelope (1000)."""
@@ -72,6 +73,14 @@ class DocumentStatus(StrEnum):
 
     RETURNED = "returned"
     """The buyer returned it (IADE)."""
+
+    REPORTED = "reported"
+    """An e-Arşiv invoice GİB confirmed in an e-Arşiv report (``getBatchStatus`` 30); the
+    report's id is in the event."""
+
+    CANCELLED = "cancelled"
+    """An e-Arşiv invoice its issuer cancelled (iptal); the cancellation goes to GİB in the
+    next e-Arşiv report. Its number is never used again."""
 
     RECEIVED = "received"
     """An incoming document GİB delivered, filed for the tenant; a TICARIFATURA waits for

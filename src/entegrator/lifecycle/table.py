@@ -26,7 +26,8 @@ _ANSWERS = frozenset({S.ACCEPTED, S.REJECTED, S.RETURNED})
 _OUTGOING_INVOICE: Mapping[DocumentStatus | None, frozenset[DocumentStatus]] = {
     None: frozenset({S.VALIDATED}),
     S.VALIDATED: frozenset({S.QUEUED, S.FAILED}),
-    S.QUEUED: frozenset({S.SENT, S.FAILED}) | _GIB_OUTCOMES,
+    # e-Arşiv invoices leave ``queued`` through the e-Arşiv report or a cancellation.
+    S.QUEUED: frozenset({S.SENT, S.FAILED, S.REPORTED, S.CANCELLED}) | _GIB_OUTCOMES,
     S.SENT: _GIB_OUTCOMES | _ANSWERS,
     S.PROCESSING: _GIB_OUTCOMES - {S.PROCESSING} | _ANSWERS,
     S.DELIVERED: _ANSWERS,
@@ -36,6 +37,8 @@ _OUTGOING_INVOICE: Mapping[DocumentStatus | None, frozenset[DocumentStatus]] = {
     S.REJECTED_BY_GIB: frozenset(),
     S.FAILED_DELIVERY: frozenset(),
     S.FAILED: frozenset(),
+    S.REPORTED: frozenset({S.CANCELLED}),
+    S.CANCELLED: frozenset(),
 }
 
 _INCOMING_INVOICE: Mapping[DocumentStatus | None, frozenset[DocumentStatus]] = {

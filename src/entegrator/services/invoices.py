@@ -503,7 +503,9 @@ class InvoiceService:
         the commit, so everything after it is a single statement: requests on one series
         queue on that lock, and the shorter it is held, the more of them pass per second."""
         t = key.tenant_id
-        doc_id = uuid7()
+        # The id carries the instant the invoice reached the platform, on the platform's clock
+        # (the e-Arşiv report's day and deadline are counted from it).
+        doc_id = uuid7(int(self.clock().timestamp() * 1000))
         created = created_at(doc_id)
         try:
             with self.db.tenant(t) as conn:

@@ -74,7 +74,7 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_TASK = "entegrator.deliver_webhooks"
 QUEUE = "webhooks"  # the procrastinate queue of deliveries, apart from repo.QUEUE
-EVENTS = ("document.received", "document.status")
+EVENTS = ("document.received", "document.status", "earsiv.overdue")
 MAX_ATTEMPTS = 15
 TIMEOUT = 10.0
 MAX_RESPONSE_BYTES = 4096

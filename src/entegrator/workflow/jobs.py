@@ -106,6 +106,18 @@ def follow_gib(context: JobContext, timestamp: int) -> int:
     return sum(rt.sending.poll(t) for t in tenants)
 
 
+def earsiv_reports(context: JobContext, timestamp: int) -> int:
+    """Every five minutes: report each tenant's e-Arşiv invoices and cancellations of the days
+    before today (Istanbul time; nothing is reported twice, so a run that finds nothing does
+    nothing), send what waits and follow what GİB has; once an hour, tell the tenants whose
+    invoices are past their deadline. How many reports were prepared."""
+    rt = _rt(context)
+    prepared = rt.earsiv.run_due()
+    if timestamp % 3600 < 300:
+        rt.earsiv.warn_overdue()
+    return prepared
+
+
 def wake_waiting(db: Database, *, idle: str) -> int:
     """Wake a signer for tenants whose documents have waited in ``validated`` for ``idle``
     (a PostgreSQL interval) with no live job; how many tenants were woken."""
@@ -148,6 +160,7 @@ def make_app(database_url: str) -> procrastinate.App:
         ("* * * * *", "webhooks-due", webhooks_due, WEBHOOK_QUEUE),
         ("* * * * *", "follow-gib", follow_gib, QUEUE),
         ("*/5 * * * *", "sweep", sweep, QUEUE),
+        ("*/5 * * * *", "earsiv-reports", earsiv_reports, QUEUE),
     ):
         name = f"entegrator.{task.__name__}"
         app.periodic(cron=cron, periodic_id=periodic_id)(

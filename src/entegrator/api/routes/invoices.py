@@ -6,14 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import AfterValidator, BaseModel, Field
 
 from entegrator.api import metrics
 from entegrator.api.bodies import content_type, document_body
 from entegrator.api.deps import Principal, RendererDep, RuntimeDep, Writer
 from entegrator.api.responses import AUTH, BODY, errors
 from entegrator.api.routes import _documents as documents
-from entegrator.api.schemas import Invoice, InvoicePage, IssueResult
+from entegrator.api.schemas import CancelResult, Invoice, InvoicePage, IssueResult
+from entegrator.documents.model._base import xml_safe
 from entegrator.runtime import Runtime
+from entegrator.services.earsiv_cancel import cancel_invoice
 from entegrator.services.invoices import IssueResult as Issued
 from entegrator.services.invoices import RequestError, ValidationFailedError
 from entegrator.store.keys import ApiKey
@@ -170,3 +173,45 @@ def search_invoices(
     query: Annotated[documents.Search, Depends(documents.search_query)],
 ) -> InvoicePage:
     return documents.search(runtime, key, DIRECTION, query)
+
+
+class CancelIn(BaseModel):
+    reason: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(xml_safe)]
+
+
+@router.post(
+    "/{document_id}/cancel",
+    operation_id="cancel_invoice",
+    summary="Cancel an e-Arşiv invoice (iptal): reported to GİB in the next e-Arşiv report",
+    responses=errors(
+        *AUTH,
+        *BODY,
+        403,
+        404,
+        409,
+        422,
+        when={
+            409: "Not an e-Arşiv invoice (an e-Fatura is answered with RED or returned with "
+            "IADE), cancelled already, or not signed yet (CANCEL_NOT_EARSIV, "
+            "ALREADY_CANCELLED, NOT_CANCELLABLE)"
+        },
+    ),
+)
+def cancel_earsiv_invoice(
+    document_id: str, body: CancelIn, runtime: RuntimeDep, key: Writer
+) -> CancelResult:
+    doc = documents.load(runtime, key, document_id, DIRECTION)
+    done = cancel_invoice(
+        runtime.db,
+        key.tenant_id,
+        doc.document_id,
+        reason=body.reason,
+        actor=key.actor,
+        now=runtime.clock(),
+    )
+    return CancelResult(
+        id=str(done.document_id),
+        number=done.number,
+        status=done.status,
+        cancelled_on=done.cancelled_on,
+    )

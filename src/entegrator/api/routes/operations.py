@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
@@ -11,9 +12,11 @@ from entegrator.api.deps import RuntimeDep, WorkerDep
 from entegrator.api.handlers import RETRY_AFTER_SECONDS
 from entegrator.api.responses import errors
 from entegrator.api.schemas import Health, Ready, ReadyWarning, RulePackRef
-from entegrator.runtime import WorkerStatus
+from entegrator.runtime import Runtime, WorkerStatus
 
 __all__ = ["router"]
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["operations"])
 
@@ -53,9 +56,31 @@ def readyz(response: Response, runtime: RuntimeDep, worker: WorkerDep) -> Ready:
     ready = Ready(
         status=status, revision=revision, head=head, worker=state, rules_pack=RulePackRef(**pack)
     )
-    if warnings:  # absent when there is nothing to say
-        ready.warnings = [ReadyWarning(**w.to_dict()) for w in warnings]
+    found = [ReadyWarning(**w.to_dict()) for w in warnings]
+    if status == "ready":
+        found.extend(_earsiv_warnings(runtime))
+    if found:  # absent when there is nothing to say
+        ready.warnings = found
     return ready
+
+
+def _earsiv_warnings(runtime: Runtime) -> list[ReadyWarning]:
+    """Overdue e-Arşiv invoices: a warning (and the gauge), never a reason to be unready."""
+    try:
+        late = sum(runtime.earsiv.overdue().values())
+    except Exception:  # a warning that cannot be computed is no warning
+        log.exception("counting overdue e-Arşiv invoices failed")
+        return []
+    metrics.EARSIV_OVERDUE.set(late)
+    if not late:
+        return []
+    return [
+        ReadyWarning(
+            code="EARSIV_OVERDUE",
+            message_tr=f"{late} e-Arşiv faturası rapor süresini geçti",
+            message_en=f"{late} e-Arşiv invoices are past their report deadline",
+        )
+    ]
 
 
 @router.get(

@@ -1,0 +1,131 @@
+"""The e-Arşiv report on its own: entries read from signed invoices, GİB's schema, the zip."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from entegrator.documents import InvoiceDraft, build_invoice
+from entegrator.documents.earsiv_report import (
+    EARSIV_NS,
+    Cancellation,
+    ReportHeader,
+    ReportReadError,
+    build_report,
+    invoice_entry,
+    period_of,
+    zip_report,
+)
+from entegrator.signing import TestCA, sign
+from tests.clock import now
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "invoice.json"
+PACKAGE = Path(__file__).resolve().parents[3] / "shared" / "gib-packages" / "earsiv-report"
+E = "{" + EARSIV_NS + "}"
+CA = TestCA.create(now=now())
+PREPARER = "3900383669"
+
+
+@pytest.fixture(scope="module")
+def schema() -> etree.XMLSchema:
+    if not (PACKAGE / "EArsiv.xsd").is_file():
+        pytest.skip(f"GİB's e-Arşiv report package not found at {PACKAGE}")
+    return etree.XMLSchema(etree.parse(str(PACKAGE / "EArsiv.xsd")))
+
+
+def _signed(number: str, **changes: Any) -> bytes:
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data.update(profile="EARSIVFATURA", number=number, ettn=str(uuid.uuid4()), **changes)
+    draft = InvoiceDraft.model_validate(data)
+    seal = CA.issue(identity=draft.supplier.vkn or "", name="Satıcı", now=now())
+    return sign(build_invoice(draft), seal, signing_time=now())
+
+
+def _header(taxpayer: str, part: int = 1) -> ReportHeader:
+    start, end = period_of(dt.date(2026, 11, 24))
+    day = dt.date(2026, 11, 24)
+    return ReportHeader(taxpayer, PREPARER, str(uuid.uuid4()), start, end, day, day, part)
+
+
+def test_an_entry_reads_the_signed_invoice_and_digests_its_bytes() -> None:
+    signed = _signed("EAR2026000000001")
+    entry = invoice_entry(signed, file_name="x.xml", url="https://e.example/x")
+    node = etree.fromstring(entry.xml)
+    assert node.findtext(f"{E}faturaNo") == "EAR2026000000001"
+    assert node.findtext(f"{E}ozetDeger") == hashlib.sha256(signed).hexdigest()
+    assert node.findtext(f"{E}faturaTip") == "SATIS"
+    assert node.findtext(f"{E}gonderimSekli") == "ELEKTRONIK"
+    assert node.findtext(f"{E}paraBirimi") == "TRY"
+    assert node.findtext(f"{E}aliciBilgileri/{E}tuzelKisi/{E}vkn") == "7047649710"
+    # 2 × 1500 + 4 × 750 = 6000, KDV 20 %: 7200 with tax
+    assert node.findtext(f"{E}toplamTutar") == "7200.00" == entry.total
+    assert node.findtext(f"{E}vergiBilgisi/{E}vergi/{E}vergiKodu") == "0015"
+
+
+def test_a_report_of_invoices_and_cancellations_is_valid_once_signed(
+    schema: etree.XMLSchema,
+) -> None:
+    a, b = _signed("EAR2026000000001"), _signed("EAR2026000000002")
+    entries = [invoice_entry(x, file_name="f.xml", url="u") for x in (a, b)]
+    header = _header(PREPARER)
+    unsigned = build_report(
+        header, entries, [Cancellation("EAR2026000000001", header.part_end, "7200.00")]
+    )
+    assert not schema.validate(etree.fromstring(unsigned))  # the signature is required
+    seal = CA.issue(identity=PREPARER, name="Entegratör", now=now())
+    signed = sign(unsigned, seal, signing_time=now())
+    root = etree.fromstring(signed)
+    assert schema.validate(root), schema.error_log
+    assert [f.findtext(f"{E}faturaNo") for f in root.iterfind(f"{E}fatura")] == [
+        "EAR2026000000001",
+        "EAR2026000000002",
+    ]
+    assert root.findtext(f"{E}faturaIptal/{E}toplamTutar") == "7200.00"
+
+
+def test_the_schema_refuses_the_same_number_twice_in_a_report(schema: etree.XMLSchema) -> None:
+    a = _signed("EAR2026000000003")
+    entry = invoice_entry(a, file_name="f.xml", url="u")
+    seal = CA.issue(identity=PREPARER, name="Entegratör", now=now())
+    signed = sign(build_report(_header(PREPARER), [entry, entry]), seal, signing_time=now())
+    assert not schema.validate(etree.fromstring(signed))
+
+
+def test_an_empty_report_and_a_missing_field_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        build_report(_header(PREPARER), [])
+    signed = _signed("EAR2026000000004").replace(
+        b"<cbc:InvoiceTypeCode>SATIS</cbc:InvoiceTypeCode>", b""
+    )
+    with pytest.raises(ReportReadError) as refused:
+        invoice_entry(signed, file_name="f.xml", url="u")
+    assert (
+        "InvoiceTypeCode" in refused.value.text_en and "EAR2026000000004" in refused.value.text_tr
+    )
+
+
+def test_the_zip_holds_exactly_the_report_under_its_number() -> None:
+    data = zip_report("abc", b"<x/>")
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.namelist() == ["abc.xml"] and archive.read("abc.xml") == b"<x/>"
+
+
+@pytest.mark.parametrize(
+    ("day", "period"),
+    [
+        (dt.date(2026, 2, 1), (dt.date(2026, 2, 1), dt.date(2026, 2, 28))),
+        (dt.date(2028, 2, 29), (dt.date(2028, 2, 1), dt.date(2028, 2, 29))),
+        (dt.date(2026, 12, 31), (dt.date(2026, 12, 1), dt.date(2026, 12, 31))),
+    ],
+)
+def test_the_period_is_the_month(day: dt.date, period: tuple[dt.date, dt.date]) -> None:
+    assert period_of(day) == period
