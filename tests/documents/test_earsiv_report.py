@@ -44,7 +44,9 @@ def schema() -> etree.XMLSchema:
 
 def _signed(number: str, **changes: Any) -> bytes:
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    data.update(profile="EARSIVFATURA", number=number, ettn=str(uuid.uuid4()), **changes)
+    data.update(profile="EARSIVFATURA", number=number, ettn=str(uuid.uuid4()))
+    data.update(issue_time="10:15:00", **changes)
+    data["customer"].setdefault("contact", {})["email"] = "alici@example.com"
     draft = InvoiceDraft.model_validate(data)
     seal = CA.issue(identity=draft.supplier.vkn or "", name="Satıcı", now=now())
     return sign(build_invoice(draft), seal, signing_time=now())
@@ -129,3 +131,68 @@ def test_the_zip_holds_exactly_the_report_under_its_number() -> None:
 )
 def test_the_period_is_the_month(day: dt.date, period: tuple[dt.date, dt.date]) -> None:
     assert period_of(day) == period
+
+
+INTERNET_SALE = Path(__file__).resolve().parents[2] / "examples" / "invoice"
+
+
+@pytest.mark.parametrize(
+    ("payment", "carrier"),
+    [
+        (
+            {"payment_type": "KREDIKARTI/BANKAKARTI", "payment_date": "2026-09-28"},
+            {"tckn": "10000000146", "first_name": "Ayşe", "family_name": "Kurye"},
+        ),
+        ({"payment_type": "DIGER - Hediye çeki"}, None),
+        (
+            {
+                "payment_type": "ODEMEARACISI",
+                "payment_intermediary": "Örnek Ödeme A.Ş.",
+                "payment_date": "2026-09-28",
+            },
+            None,
+        ),
+    ],
+    ids=["card-person-carrier", "other-company-carrier", "intermediary"],
+)
+def test_an_internet_sale_reports_its_internet_sale_fields(
+    schema: etree.XMLSchema, payment: dict[str, str], carrier: dict[str, str] | None
+) -> None:
+    """``internetSatisBilgi``: the web address, ödeme şekli, intermediary and payment date,
+    shipment date and carrier, read from the signed invoice; the report stays valid."""
+    data = json.loads((INTERNET_SALE / "earsivfatura-satis-internet.json").read_text("utf-8"))
+    sale = data["internet_sale"]
+    sale.pop("payment_date", None)
+    sale.update(payment)
+    if carrier is not None:
+        sale["carrier"] = carrier | {"address": sale["carrier"]["address"]}
+    data.update(ettn=str(uuid.uuid4()))
+    draft = InvoiceDraft.model_validate(data)
+    seal = CA.issue(identity=draft.supplier.vkn or "", name="Satıcı", now=now())
+    signed = sign(build_invoice(draft), seal, signing_time=now())
+    entry = invoice_entry(signed, file_name="x.xml", url="https://e.example/x")
+    info = etree.fromstring(entry.xml).find(f"{E}internetSatisBilgi")
+    assert info is not None
+    assert info.findtext(f"{E}webAdresi") == data["supplier"]["website"]
+    assert info.findtext(f"{E}odemeSekli") == payment["payment_type"]
+    assert info.findtext(f"{E}odemeAracisiAdi") == payment.get("payment_intermediary")
+    assert info.findtext(f"{E}odemeTarihi") == payment.get("payment_date")
+    shipment = info.find(f"{E}gonderiBilgileri")
+    assert shipment is not None
+    assert shipment.findtext(f"{E}gonderimTarihi") == sale["shipment_date"]
+    if carrier is None:
+        assert shipment.findtext(f"{E}gonderiTasiyan/{E}tuzelKisi/{E}vkn") == "9876543217"
+        assert shipment.findtext(f"{E}gonderiTasiyan/{E}tuzelKisi/{E}unvan") == "Örnek Kargo A.Ş."
+    else:
+        assert shipment.findtext(f"{E}gonderiTasiyan/{E}gercekKisi/{E}tckn") == carrier["tckn"]
+        assert shipment.findtext(f"{E}gonderiTasiyan/{E}gercekKisi/{E}adiSoyadi") == "Ayşe Kurye"
+    taxpayer = draft.supplier.vkn or ""
+    report = build_report(_header(taxpayer), [entry])
+    preparer = CA.issue(identity=PREPARER, name="Entegratör", now=now())
+    root = etree.fromstring(sign(report, preparer, signing_time=now()))
+    assert schema.validate(root), schema.error_log
+
+
+def test_an_invoice_that_is_no_internet_sale_reports_none() -> None:
+    entry = invoice_entry(_signed("EAR2026000000009"), file_name="x.xml", url="u")
+    assert etree.fromstring(entry.xml).find(f"{E}internetSatisBilgi") is None

@@ -36,7 +36,8 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from entegrator.documents import safe_xml
-from entegrator.documents.errors import DocumentError
+from entegrator.documents.earsiv import read_earsiv
+from entegrator.documents.errors import DocumentError, ParseError
 from entegrator.documents.ns import CAC, CBC
 
 __all__ = [
@@ -218,6 +219,45 @@ def _buyer(parent: etree._Element, root: etree._Element, r: _Reader) -> None:
     _sub(kisi, "adiSoyadi", name)
 
 
+def _internet_sale(parent: etree._Element, root: etree._Element, r: _Reader) -> None:
+    """``internetSatisBilgi`` for an invoice marked as an internet sale (``read_earsiv``):
+    web address, ödeme şekli, payment intermediary and date, shipment date and carrier."""
+    try:
+        fields = read_earsiv(root)
+    except ParseError as exc:
+        raise ReportReadError(
+            number=r.number, detail_tr=exc.text_tr, detail_en=exc.text_en
+        ) from None
+    sale = fields.internet_sale
+    if sale is None:
+        return
+    if not fields.website:
+        raise ReportReadError(
+            number=r.number,
+            detail_tr="internet satışında web adresi (WebsiteURI) yok",
+            detail_en="an internet sale without a web address (WebsiteURI)",
+        )
+    info = _sub(parent, "internetSatisBilgi")
+    _sub(info, "webAdresi", fields.website)
+    _sub(info, "odemeSekli", sale.payment_type)
+    if sale.payment_intermediary:
+        _sub(info, "odemeAracisiAdi", sale.payment_intermediary)
+    if sale.payment_date is not None:
+        _sub(info, "odemeTarihi", sale.payment_date.isoformat())
+    shipment = _sub(info, "gonderiBilgileri")
+    _sub(shipment, "gonderimTarihi", sale.shipment_date.isoformat())
+    carrier = _sub(shipment, "gonderiTasiyan")
+    if sale.carrier.vkn:
+        company = _sub(carrier, "tuzelKisi")
+        _sub(company, "vkn", sale.carrier.vkn)
+        _sub(company, "unvan", sale.carrier.name or "")
+    else:
+        person = _sub(carrier, "gercekKisi")
+        _sub(person, "tckn", sale.carrier.tckn or "")
+        name = " ".join(n for n in (sale.carrier.first_name, sale.carrier.family_name) if n)
+        _sub(person, "adiSoyadi", name or sale.carrier.name or "")
+
+
 def invoice_entry(signed: bytes, *, file_name: str, url: str) -> InvoiceEntry:
     """The ``fatura`` entry of one signed e-Arşiv invoice (its exact stored bytes).
 
@@ -253,6 +293,7 @@ def invoice_entry(signed: bytes, *, file_name: str, url: str) -> InvoiceEntry:
     _sub(fatura, "faturaUrl", url[:MAX_URL])
     _taxes(fatura, root, r)
     _buyer(fatura, root, r)
+    _internet_sale(fatura, root, r)
     _sub(fatura, "imzaZamani", signing_time.isoformat())
     xml = etree.tostring(fatura, encoding="UTF-8")
     return InvoiceEntry(r.number, ettn, total, xml)
