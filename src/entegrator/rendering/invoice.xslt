@@ -14,6 +14,8 @@
     exclude-result-prefixes="inv cac cbc">
   <xsl:output method="html" encoding="UTF-8" indent="no" doctype-system="about:legacy-compat"/>
   <xsl:decimal-format name="tr" decimal-separator="," grouping-separator="."/>
+  <!-- "1" when the caller knows the invoice is cancelled (the XML itself never says so). -->
+  <xsl:param name="cancelled" select="''"/>
 
   <xsl:template name="money">
     <xsl:param name="value"/>
@@ -109,9 +111,13 @@
           table.totals td:first-child { font-weight: bold; }
           .notes { margin-top: 4mm; border: 1px solid #000; padding: 2mm; }
           .ettn { margin-top: 2mm; }
+          .iptal { border: 3px solid #c00; color: #c00; font-size: 20pt; font-weight: bold; text-align: center; padding: 2mm; margin: 2mm 0; }
         </style>
       </head>
       <body>
+        <xsl:if test="$cancelled = '1'">
+          <div class="iptal">İPTAL EDİLMİŞTİR</div>
+        </xsl:if>
         <div class="top">
           <div>
             <xsl:call-template name="party">
