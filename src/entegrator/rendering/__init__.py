@@ -126,14 +126,18 @@ def qr_payload(root: etree._Element) -> dict[str, str]:
 
 
 def qr_svg(text: str) -> str:
-    """An inline SVG QR code for ``text`` (error correction M)."""
+    """An inline SVG QR code for ``text`` (error correction M, a quiet zone of 4 modules).
+
+    The SVG has a ``viewBox`` and no size of its own, so the stylesheet's CSS scales the whole
+    code into its box; with a fixed width and height a smaller box clipped it and the code
+    did not decode."""
     import io
 
     import segno
 
     out = io.BytesIO()
     segno.make(text, error="m", micro=False).save(
-        out, kind="svg", xmldecl=False, svgns=True, nl=False, border=2, scale=4
+        out, kind="svg", xmldecl=False, svgns=True, nl=False, border=4, omitsize=True
     )
     return out.getvalue().decode()
 

@@ -97,7 +97,7 @@
           .top > div { flex: 1; }
           .kind { text-align: center; }
           .kind h1 { font-size: 14pt; margin: 2mm 0; letter-spacing: 1px; }
-          #karekod svg { width: 30mm; height: 30mm; }
+          #karekod svg { width: 40mm; height: 40mm; display: block; margin: 0 auto; }
           .party { border-top: 1px solid #000; border-bottom: 1px solid #000; padding: 2mm 0; margin: 2mm 0; }
           table { border-collapse: collapse; width: 100%; }
           table.info td { border: 1px solid #000; padding: 1mm 2mm; }
