@@ -56,9 +56,9 @@ def test_the_qr_code_in_the_html_decodes_in_a_browser(xml: bytes, tmp_path: Path
     page = tmp_path / "view.html"
     page.write_text(html_view(xml).html, encoding="utf-8")
     shot = tmp_path / "view.png"
+    browser = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-        + [f"--screenshot={shot}", "--window-size=1240,1754", page.as_uri()],
+        [*browser, f"--screenshot={shot}", "--window-size=1240,1754", page.as_uri()],
         check=True,
         capture_output=True,
         timeout=120,
