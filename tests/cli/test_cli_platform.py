@@ -9,11 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 
 from entegrator.config import Settings
+from entegrator.runtime import Runtime
 from tests.clock import now
 from tests.testing.platform import EXAMPLE, free_port, new_vkn
 
@@ -90,6 +92,26 @@ def test_tenant_and_key_commands(settings: Settings, tmp_path: Path, base_url: s
     assert httpx.get(f"{base_url}/api/v1/invoices", headers=vh).status_code == 401
     assert _cli(env, "apikey", "create", "--tenant", "nope").returncode == 2
     assert _cli(env, "apikey", "create", "--tenant", vkn, "--role", "god").returncode == 2
+
+
+def test_tenant_mail_from(settings: Settings, tmp_path: Path, runtime: Runtime) -> None:
+    from entegrator.store import tenants
+
+    env = _env(settings, tmp_path)
+    vkn = new_vkn()
+    made = _cli(env, "tenant", "create", "--vkn", vkn, "--name", "Posta A.Ş.", "--json")
+    assert made.returncode == 0, made.stderr
+    tenant_id = uuid.UUID(json.loads(made.stdout)["tenant_id"])
+    done = _cli(env, "tenant", "mail-from", "--tenant", vkn, "fatura@posta.example")
+    assert done.returncode == 0, done.stderr
+    with runtime.db.system() as conn:
+        assert tenants.mail_from(conn, tenant_id) == "fatura@posta.example"
+    bad = _cli(env, "tenant", "mail-from", "--tenant", vkn, "x@y\r\nBcc: z@evil.example")
+    assert bad.returncode == 2 and "INVALID_EMAIL" in bad.stderr
+    cleared = _cli(env, "tenant", "mail-from", "--tenant", vkn)
+    assert cleared.returncode == 0, cleared.stderr
+    with runtime.db.system() as conn:
+        assert tenants.mail_from(conn, tenant_id) is None
 
 
 def test_seal_import_signs_waiting_documents(
