@@ -300,3 +300,15 @@ def test_an_sms_provider_refusal_is_final(
     (row,) = rows(runtime, tenant, document_id)
     assert row.status == "failed"
     assert row.last_error is not None and row.last_error.startswith("HTTP 400")
+
+
+def test_the_public_url_is_one_per_document(runtime: Runtime, tenant: TenantHandle) -> None:
+    document_id = issue_earsiv(runtime, tenant)
+    deliveries = service(runtime, EmlFolder(Path("unused")))
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        first = deliveries.public_url(conn, tenant.tenant_id, document_id)
+        again = deliveries.public_url(conn, tenant.tenant_id, document_id)
+    assert first == again
+    assert first.startswith("https://fatura.example.test/e/")
+    found = deliveries.public_document(first.rsplit("/", 1)[1])
+    assert found is not None and found[0].document_id == document_id

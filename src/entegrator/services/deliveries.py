@@ -283,6 +283,11 @@ class DeliveryService:
     def view_url(self, token: str) -> str:
         return f"{self.public_base_url}/e/{token}"
 
+    def public_url(self, conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) -> str:
+        """Where the buyer sees the document (made on first use, in the caller's tenant
+        transaction): what the e-Arşiv report gives GİB as ``faturaUrl``."""
+        return self.view_url(deliveries.link_for(conn, tenant_id, document_id, new_token()))
+
     # -- asked for by users ------------------------------------------------------------------
 
     def _signed_out(self, conn: Connection, tenant_id: uuid.UUID, ident: uuid.UUID) -> DocumentRow:
