@@ -312,3 +312,13 @@ def test_the_public_url_is_one_per_document(runtime: Runtime, tenant: TenantHand
     assert first.startswith("https://fatura.example.test/e/")
     found = deliveries.public_document(first.rsplit("/", 1)[1])
     assert found is not None and found[0].document_id == document_id
+
+
+def test_unreadable_xml_queues_nothing_and_does_not_raise(
+    runtime: Runtime, tenant: TenantHandle
+) -> None:
+    from entegrator.services.deliveries import queue_after_signing
+
+    broken = b"<Invoice><ProfileID>EARSIVFATURA</ProfileID>"  # cut off
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        assert queue_after_signing(conn, tenant.tenant_id, uuid.uuid4(), broken, sms=True) == 0

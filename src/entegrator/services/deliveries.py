@@ -29,10 +29,12 @@ from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from lxml import etree
 from sqlalchemy import Connection
 
 from entegrator.clock import Clock, utc_now
 from entegrator.documents import safe_xml
+from entegrator.documents.errors import XMLError
 from entegrator.documents.ns import CAC, CBC
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle.backoff import backoff
@@ -101,8 +103,13 @@ class BuyerFacts:
     phone: str | None
 
 
+def _parse_own(xml: bytes) -> etree._Element:
+    """Our own signed XML: its size was checked before signing, and the signature added some."""
+    return safe_xml.parse(xml, max_bytes=max(len(xml), safe_xml.DEFAULT_MAX_BYTES))
+
+
 def buyer_facts(xml: bytes) -> BuyerFacts:
-    root = safe_xml.parse(xml)
+    root = _parse_own(xml)
     contact = root.find(f"{CAC}AccountingCustomerParty/{CAC}Party/{CAC}Contact")
 
     def text(node: object, path: str) -> str | None:
@@ -149,7 +156,11 @@ def queue_after_signing(
     transaction; how many. An address the XML gives that is not one is recorded as failed."""
     if EARSIV.encode() not in signed:  # most are e-Fatura: no need to parse them again
         return 0
-    facts = buyer_facts(signed)
+    try:
+        facts = buyer_facts(signed)
+    except XMLError:  # never keeps a document from being signed
+        log.exception("document %s: buyer contacts unreadable, nothing queued", document_id)
+        return 0
     if facts.profile != EARSIV or facts.sending_type == "KAGIT":
         return 0
     wanted: list[tuple[str, str, bool]] = []
@@ -203,7 +214,7 @@ def compose(
     """The Turkish message for one invoice: the essentials, the link, XML and PDF attached."""
     number = doc.number or str(doc.ettn)
     kind = _kind(doc.profile)
-    ettn = (safe_xml.parse(xml).findtext(f"{CBC}UUID") or "").strip() or str(doc.ettn)
+    ettn = (_parse_own(xml).findtext(f"{CBC}UUID") or "").strip() or str(doc.ettn)
     message = EmailMessage()
     message["Subject"] = f"{kind} {number} - {doc.sender_name or ''}".strip(" -")
     message["From"] = sender
