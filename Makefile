@@ -33,6 +33,8 @@ demo: install system-tools
 # Debian packages: xmlsec1 (the tests' independent signature verifier), Pango and fonts for
 # WeasyPrint (PDF views). Installed when missing and when we may (root with apt-get).
 SYSTEM_PACKAGES := xmlsec1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# Only the tests need these: Debian's chromium draws the HTML view whose QR code they decode.
+TEST_PACKAGES := chromium
 system-tools:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -46,6 +48,7 @@ system-tools:
 # The layer contracts first (pyproject.toml [tool.importlinter]; docs/architecture.md), then pytest,
 # which runs them again in tests/architecture/ so that a plain `pytest` keeps them too.
 test: install system-tools
+	@$(MAKE) --no-print-directory system-tools SYSTEM_PACKAGES="$(TEST_PACKAGES)"
 	@$(UV) run lint-imports --no-cache --no-logo
 	@$(UV) run pytest -q
 

@@ -131,6 +131,31 @@ class Settings(BaseSettings):
     # and per tenant across the installation.
     webhook_concurrency: int = Field(default=4, ge=1)
     webhook_tenant_concurrency: int = Field(default=2, ge=1)
+    # Delivery of e-Arşiv invoices to their buyers (docs/earsiv.md, "Delivery to the buyer").
+    # An SMTP server: smtp://[user:password@]host[:587] (STARTTLS) or smtps://host[:465] (TLS
+    # from the start); user and password percent-encoded in the URL, or in the two settings
+    # below (which win). Empty: every message is written as an .eml file to data_dir/outbox.
+    smtp_url: SecretStr | None = None
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    # smtp:// must switch to TLS (STARTTLS); false only for a relay on loopback.
+    smtp_starttls: bool = True
+    # CA certificates (PEM) the SMTP server's certificate must chain to; empty: the system's.
+    smtp_ca_file: Path | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # The sender of the tenants that set no address of their own.
+    mail_from: str = Field(default="e-fatura@localhost", pattern=r"^[^\s@<>]+@[^\s@<>]+$")
+    # Where buyers open the public view of their invoice (/e/<token>): the address of the API
+    # as the Internet sees it.
+    public_base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
+    # A failed delivery is tried again after this many seconds, doubling up to the cap, at
+    # most this many times in all.
+    delivery_retry_seconds: float = Field(default=60.0, gt=0)
+    delivery_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    delivery_max_attempts: int = Field(default=12, ge=1)
+    # An SMS provider reached over HTTP (a POST of JSON with a bearer token); empty: no SMS.
+    sms_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    sms_token: SecretStr | None = None
     # Validation, as for `entegrator validate` (docs/validation.md).
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None

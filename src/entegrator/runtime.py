@@ -22,6 +22,7 @@ from entegrator.rules import (
     ValidationSettings,
 )
 from entegrator.services.answers import AnswerService
+from entegrator.services.deliveries import DeliveryService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
@@ -167,6 +168,42 @@ class Runtime:
             self.db,
             self.seal_keys,
             wake_sender=bool(self.settings.gib_url),
+            deliver_sms=bool(self.settings.sms_url),
+            clock=self.clock,
+        )
+
+    @cached_property
+    def deliveries(self) -> DeliveryService:
+        """Invoices to their buyers: the SMTP server configured, else ``.eml`` files."""
+        from entegrator.services.mail import EmlFolder, Mailer, SmtpMailer
+        from entegrator.services.sms import HttpSmsProvider
+
+        s = self.settings
+        mailer: Mailer
+        if s.smtp_url is not None:
+            mailer = SmtpMailer(
+                s.smtp_url.get_secret_value(),
+                user=s.smtp_user,
+                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+                starttls=s.smtp_starttls,
+                ca_file=s.smtp_ca_file,
+                timeout=s.smtp_timeout_seconds,
+            )
+        else:
+            mailer = EmlFolder(s.data_dir / "outbox")
+        sms = None
+        if s.sms_url:
+            token = s.sms_token.get_secret_value() if s.sms_token else None
+            sms = HttpSmsProvider(s.sms_url, token=token)
+        return DeliveryService(
+            self.db,
+            mailer,
+            sms=sms,
+            mail_from=s.mail_from,
+            public_base_url=s.public_base_url,
+            retry_first=s.delivery_retry_seconds,
+            retry_cap=s.delivery_retry_cap_seconds,
+            max_attempts=s.delivery_max_attempts,
             clock=self.clock,
         )
 
@@ -189,7 +226,9 @@ class Runtime:
             max_entries=s.earsiv_max_entries,
             timeout=s.gib_timeout_seconds,
         )
-        return EarsivReports(self.db, self.seal_keys, config, clock=self.clock)
+        return EarsivReports(
+            self.db, self.seal_keys, config, clock=self.clock, view_link=self.deliveries.public_url
+        )
 
     @cached_property
     def webhooks(self) -> WebhookService:

@@ -20,6 +20,7 @@ READ = AUTH | {200, 404}
 FILE = READ | {409}  # before the worker signed it (and 503: no view could be rendered)
 SEARCH = AUTH | {200, 422}
 ANSWER = AUTH | BODY | {200, 403, 404, 409, 422}
+PUBLIC = {200, 404, 503}  # no login: the token is the key
 
 # operation id -> (method, path, the statuses it can answer). A new route must be added here.
 EXPECTED: dict[str, tuple[str, str, set[int]]] = {
@@ -37,6 +38,15 @@ EXPECTED: dict[str, tuple[str, str, set[int]]] = {
     "list_earsiv_reports": ("get", "/api/v1/earsiv/reports", SEARCH),
     "get_earsiv_report": ("get", "/api/v1/earsiv/reports/{report_id}", READ),
     "get_earsiv_report_xml": ("get", "/api/v1/earsiv/reports/{report_id}/xml", READ),
+    "deliver_invoice": (
+        "post",
+        "/api/v1/invoices/{document_id}/deliveries",
+        AUTH | BODY | {202, 403, 404, 409, 422},
+    ),
+    "list_invoice_deliveries": ("get", "/api/v1/invoices/{document_id}/deliveries", READ),
+    "public_invoice_view": ("get", "/e/{token}", PUBLIC),
+    "public_invoice_pdf": ("get", "/e/{token}/pdf", PUBLIC),
+    "public_invoice_xml": ("get", "/e/{token}/xml", PUBLIC),
     "search_incoming": ("get", "/api/v1/incoming", SEARCH),
     "get_incoming": ("get", "/api/v1/incoming/{document_id}", READ),
     "get_incoming_xml": ("get", "/api/v1/incoming/{document_id}/xml", FILE),

@@ -9,11 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 
 from entegrator.config import Settings
+from entegrator.runtime import Runtime
 from tests.clock import now
 from tests.testing.platform import EXAMPLE, free_port, new_vkn
 
@@ -118,6 +120,26 @@ def test_tenant_series_shows_and_changes_the_defaults(
         env, "tenant", "create", "--vkn", new_vkn(), "--name", "x", "--internet-series", "ab"
     )
     assert bad_create.returncode == 2 and "--internet-series" in bad_create.stderr
+
+
+def test_tenant_mail_from(settings: Settings, tmp_path: Path, runtime: Runtime) -> None:
+    from entegrator.store import tenants
+
+    env = _env(settings, tmp_path)
+    vkn = new_vkn()
+    made = _cli(env, "tenant", "create", "--vkn", vkn, "--name", "Posta A.Ş.", "--json")
+    assert made.returncode == 0, made.stderr
+    tenant_id = uuid.UUID(json.loads(made.stdout)["tenant_id"])
+    done = _cli(env, "tenant", "mail-from", "--tenant", vkn, "fatura@posta.example")
+    assert done.returncode == 0, done.stderr
+    with runtime.db.system() as conn:
+        assert tenants.mail_from(conn, tenant_id) == "fatura@posta.example"
+    bad = _cli(env, "tenant", "mail-from", "--tenant", vkn, "x@y\r\nBcc: z@evil.example")
+    assert bad.returncode == 2 and "INVALID_EMAIL" in bad.stderr
+    cleared = _cli(env, "tenant", "mail-from", "--tenant", vkn)
+    assert cleared.returncode == 0, cleared.stderr
+    with runtime.db.system() as conn:
+        assert tenants.mail_from(conn, tenant_id) is None
 
 
 def test_seal_import_signs_waiting_documents(

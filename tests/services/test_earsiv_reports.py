@@ -430,3 +430,36 @@ def test_the_installations_integrator_seal_prepares_and_signs_the_report(
     signer = x509.load_der_x509_certificate(base64.b64decode(der))
     assert identity_of(signer) == integrator_vkn
     assert _status(runtime, tenant, doc) == DocumentStatus.REPORTED
+
+
+def test_the_reported_address_is_the_invoices_own_public_page(
+    runtime: Runtime, gib: Earsiv, make_tenant: Callable[..., TenantHandle], base_url: str
+) -> None:
+    """Without a configured address template, ``faturaUrl`` is the invoice's public view page
+    (``/e/<token>``, the one its e-mail links to), and that page shows the invoice."""
+    import httpx
+
+    tenant = make_tenant()
+    doc = issue_earsiv(runtime, tenant, istanbul(2026, 11, 24, 14, 0))
+    client = EArsivClient(
+        f"http://gib.invalid{EARSIV_SERVICE}",
+        transport=InProcessTransport(create_app(gib.simulator), token=gib.token),
+    )
+    reports = EarsivReports(
+        runtime.db,
+        runtime.seal_keys,
+        EarsivConfig(preparer_vkn=gib.preparer.vkn),
+        client=client,
+        view_link=runtime.deliveries.public_url,
+    )
+    (report_id,) = reports.prepare(tenant.tenant_id, through=dt.date(2026, 11, 24))
+    _, xml = _report(runtime, tenant, report_id)
+    (url,) = [n.text or "" for n in etree.fromstring(xml).iter(f"{E}faturaUrl")]
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        assert url == runtime.deliveries.public_url(conn, tenant.tenant_id, doc)  # one link
+    path = "/e/" + url.split("/e/", 1)[1]
+    page = httpx.get(f"{base_url}{path}", timeout=30)
+    assert page.status_code == 200
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        number = documents.get_document(conn, tenant.tenant_id, doc, created_at(doc))
+    assert number is not None and number.number in page.text

@@ -25,7 +25,15 @@ from entegrator.api.gib import gib_router
 from entegrator.api.handlers import register_handlers
 from entegrator.api.middleware import BodyLimit
 from entegrator.api.responses import only_declared_errors
-from entegrator.api.routes import earsiv, incoming, invoices, operations, validate, webhooks
+from entegrator.api.routes import (
+    earsiv,
+    incoming,
+    invoices,
+    operations,
+    public,
+    validate,
+    webhooks,
+)
 from entegrator.api.routes import settings as settings_routes
 from entegrator.api.routes.docs import mount_docs
 from entegrator.api.throttle import FailureThrottle
@@ -89,7 +97,16 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
     app.add_middleware(metrics.Middleware)
     register_handlers(app)
 
-    for module in (invoices, incoming, earsiv, webhooks, settings_routes, validate, operations):
+    for module in (
+        invoices,
+        incoming,
+        earsiv,
+        webhooks,
+        settings_routes,
+        validate,
+        operations,
+        public,
+    ):
         app.include_router(module.router)
     app.include_router(gib_router(runtime, via_tls=False))
     mount_docs(app)

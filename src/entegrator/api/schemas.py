@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from entegrator.errors import EntegratorError
 from entegrator.rules import MAX_FINDINGS, Report
 from entegrator.rules import Finding as CoreFinding
+from entegrator.store.deliveries import Delivery as DeliveryRow
 from entegrator.store.documents import DocumentRow
 from entegrator.store.events import EventRow
 
@@ -34,6 +35,8 @@ __all__ = [
     "Finding",
     "Health",
     "Invoice",
+    "InvoiceDelivery",
+    "InvoiceDeliveryList",
     "InvoicePage",
     "InvoiceSummary",
     "IssueResult",
@@ -295,6 +298,41 @@ class Delivery(BaseModel):
 
 class DeliveryList(BaseModel):
     items: list[Delivery]
+
+
+# -- deliveries of invoices to their buyers ------------------------------------------------
+
+
+class InvoiceDelivery(BaseModel):
+    id: str
+    channel: str = Field(description="email or sms")
+    address: str
+    status: str = Field(description="queued, sent or failed")
+    requested_by: str = Field(description="signing (automatic, e-Arşiv) or api (a resend)")
+    attempts: int
+    next_attempt_at: Timestamp | None = Field(description="When a queued one is tried next")
+    last_error: str | None = Field(description="The server's answer to the last failed attempt")
+    created_at: Timestamp
+    sent_at: Timestamp | None
+
+    @classmethod
+    def of(cls, row: DeliveryRow) -> InvoiceDelivery:
+        return cls(
+            id=str(row.delivery_id),
+            channel=row.channel,
+            address=row.address,
+            status=row.status,
+            requested_by=row.requested_by,
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at.isoformat() if row.status == "queued" else None,
+            last_error=row.last_error,
+            created_at=row.created_at.isoformat(),
+            sent_at=row.sent_at.isoformat() if row.sent_at else None,
+        )
+
+
+class InvoiceDeliveryList(BaseModel):
+    items: list[InvoiceDelivery]
 
 
 # -- validation and operations ---------------------------------------------------------------

@@ -337,6 +337,40 @@ def tenant_create(  # noqa: PLR0917 - one parameter per option
         typer.echo(f"api key {token}  (shown once; store it now)")
 
 
+@tenant_app.command("mail-from")
+@_platform_errors
+def tenant_mail_from(
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
+    address: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="ADDRESS",
+            help="The sender of the tenant's invoice e-mails; left out: ENTEGRATOR_MAIL_FROM.",
+        ),
+    ] = None,
+) -> None:
+    """Set the address the tenant's invoices are e-mailed from (none: the installation's)."""
+    from entegrator.services.deliveries import is_email
+    from entegrator.store import repo, tenants
+
+    if address is not None and not is_email(address):
+        fail(
+            "INVALID_EMAIL",
+            "Geçerli bir e-posta adresi değil",
+            "Not a valid e-mail address",
+            where="ADDRESS",
+        )
+        raise typer.Exit(USAGE_EXIT)
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, False)
+    with rt.db.system() as conn:
+        tenants.set_mail_from(conn, tenant_id, address)
+        repo.append_audit(
+            conn, tenant_id, actor="cli", action="tenant.mail_from", data={"address": address}
+        )
+    typer.echo(f"mail from {address or rt.settings.mail_from}")
+
+
 @apikey_app.command("create")
 @_platform_errors
 def apikey_create(

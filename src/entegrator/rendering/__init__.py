@@ -126,14 +126,18 @@ def qr_payload(root: etree._Element) -> dict[str, str]:
 
 
 def qr_svg(text: str) -> str:
-    """An inline SVG QR code for ``text`` (error correction M)."""
+    """An inline SVG QR code for ``text`` (error correction M, a quiet zone of 4 modules).
+
+    The SVG has a ``viewBox`` and no size of its own, so the stylesheet's CSS scales the whole
+    code into its box; with a fixed width and height a smaller box clipped it and the code
+    did not decode."""
     import io
 
     import segno
 
     out = io.BytesIO()
     segno.make(text, error="m", micro=False).save(
-        out, kind="svg", xmldecl=False, svgns=True, nl=False, border=2, scale=4
+        out, kind="svg", xmldecl=False, svgns=True, nl=False, border=4, omitsize=True
     )
     return out.getvalue().decode()
 
@@ -167,11 +171,12 @@ def _own_stylesheet(data: bytes) -> etree.XSLT:
     return etree.XSLT(root, access_control=_ACCESS)
 
 
-def html_view(xml: bytes, *, own_stylesheet: bool = True) -> HtmlView:
+def html_view(xml: bytes, *, own_stylesheet: bool = True, cancelled: bool = False) -> HtmlView:
     """The HTML view of a stored invoice, with the QR code.
 
     With ``own_stylesheet`` the document's own XSLT is used when it carries one; one that does
     not compile, is refused, fails or writes more than ``MAX_HTML_BYTES`` leaves the view to ours.
+    ``cancelled`` (the caller knows the document's status) marks the view "İPTAL EDİLMİŞTİR".
     """
     root = safe_xml.parse(xml)
     own = embedded_stylesheet(root) if own_stylesheet else None
@@ -189,10 +194,27 @@ def html_view(xml: bytes, *, own_stylesheet: bool = True) -> HtmlView:
         if html is not None and len(html) > MAX_HTML_BYTES:
             html, fallback = None, "output-too-large"
     if html is None:
-        view = HtmlView(str(_default_stylesheet()(root.getroottree())), "entegrator", fallback)
+        flag = etree.XSLT.strparam("1" if cancelled else "")
+        made = _default_stylesheet()(root.getroottree(), cancelled=flag)
+        view = HtmlView(str(made), "entegrator", fallback)
     else:
-        view = HtmlView(html, "document")
+        view = HtmlView(_with_banner(html) if cancelled else html, "document")
     return HtmlView(_with_qr(view.html, qr_payload(root)), view.source, view.fallback)
+
+
+CANCELLED = "İPTAL EDİLMİŞTİR"
+_BANNER = (
+    '<div class="iptal" style="border:3px solid #c00;color:#c00;font-size:20pt;'
+    f'font-weight:bold;text-align:center;padding:2mm;margin:2mm 0">{CANCELLED}</div>'
+)
+
+
+def _with_banner(html: str) -> str:
+    """A document's own view, marked as cancelled at the top of its body."""
+    match = re.search(r"<body[^>]*>", html, flags=re.IGNORECASE)
+    if match is None:
+        return _BANNER + html
+    return html[: match.end()] + _BANNER + html[match.end() :]
 
 
 def render_html(xml: bytes) -> tuple[str, str]:

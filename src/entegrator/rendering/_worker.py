@@ -79,7 +79,11 @@ def _run(header: dict[str, Any], body: bytes, max_output: int) -> tuple[dict[str
     from entegrator.rendering import html_view, render_pdf
 
     if header.get("op") == "html":
-        view = html_view(body, own_stylesheet=bool(header.get("own", True)))
+        view = html_view(
+            body,
+            own_stylesheet=bool(header.get("own", True)),
+            cancelled=header.get("cancelled") is True,
+        )
         data = view.html.encode()
         answer: dict[str, Any] = {"ok": True, "source": view.source, "fallback": view.fallback}
     elif header.get("op") == "pdf":

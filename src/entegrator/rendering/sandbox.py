@@ -276,9 +276,10 @@ class _Lease:
             worker = self.worker = await _Worker.start(self.renderer.limits)
         return await worker.call(header, body, seconds=seconds)
 
-    async def html(self, xml: bytes, *, own: bool) -> HtmlView:
+    async def html(self, xml: bytes, *, own: bool, cancelled: bool = False) -> HtmlView:
         seconds = self.renderer.limits.html_seconds
-        answer, data = await self.call({"op": "html", "own": own}, xml, seconds=seconds)
+        header = {"op": "html", "own": own, "cancelled": cancelled}
+        answer, data = await self.call(header, xml, seconds=seconds)
         source = "document" if answer.get("source") == "document" else "entegrator"
         fallback = answer.get("fallback")
         return HtmlView(data.decode(), source, fallback if isinstance(fallback, str) else None)
@@ -342,27 +343,28 @@ class Renderer:
         except (_LimitError, ViewBusyError, OSError) as exc:
             log.warning("render worker did not start: %s", exc)
 
-    async def html(self, xml: bytes) -> HtmlView:
-        """The HTML view of a stored invoice: its own stylesheet in limits, else ours."""
+    async def html(self, xml: bytes, *, cancelled: bool = False) -> HtmlView:
+        """The HTML view of a stored invoice: its own stylesheet in limits, else ours;
+        ``cancelled`` marks it "İPTAL EDİLMİŞTİR"."""
         async with self._lease() as lease:
-            return await self._html(lease, xml)
+            return await self._html(lease, xml, cancelled=cancelled)
 
-    async def _html(self, lease: _Lease, xml: bytes) -> HtmlView:
+    async def _html(self, lease: _Lease, xml: bytes, *, cancelled: bool = False) -> HtmlView:
         try:
-            return await lease.html(xml, own=True)
+            return await lease.html(xml, own=True, cancelled=cancelled)
         except _LimitError as exc:
             reason = exc.reason
         log.warning("document stylesheet stopped (%s); entegrator's view stands in", reason)
         try:
-            view = await lease.html(xml, own=False)
+            view = await lease.html(xml, own=False, cancelled=cancelled)
         except _LimitError as exc:
             raise ViewUnavailableError(detail=exc.reason) from None
         return replace(view, fallback=reason)
 
-    async def pdf(self, xml: bytes) -> PdfView:
+    async def pdf(self, xml: bytes, *, cancelled: bool = False) -> PdfView:
         """The PDF view of a stored invoice; ours (in limits) when the document's own fails."""
         async with self._lease() as lease:
-            view = await self._html(lease, xml)
+            view = await self._html(lease, xml, cancelled=cancelled)
             try:
                 return PdfView(await lease.pdf(view.html), view.source, view.fallback)
             except _LimitError as exc:
@@ -371,7 +373,7 @@ class Renderer:
                 reason = exc.reason
             log.warning("document view too costly as PDF (%s); entegrator's stands in", reason)
             try:
-                ours = await lease.html(xml, own=False)
+                ours = await lease.html(xml, own=False, cancelled=cancelled)
                 return PdfView(await lease.pdf(ours.html), "entegrator", reason)
             except _LimitError as exc:
                 raise ViewUnavailableError(detail=exc.reason) from None

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -89,6 +90,10 @@ class NoPreparerSealError(EntegratorError):
     exit_code = 2
 
 
+# (connection, tenant, document) → the public address where the buyer sees the invoice.
+ViewLink = Callable[[Connection, uuid.UUID, uuid.UUID], str]
+
+
 @dataclass(frozen=True)
 class EarsivConfig:
     """What the report service needs of the settings."""
@@ -117,12 +122,16 @@ class EarsivReports:
         *,
         client: EArsivClient | None = None,
         clock: Clock = utc_now,
+        view_link: ViewLink | None = None,
     ) -> None:
         self.db = db
         self.keys = keys
         self.config = config
         self.clock = clock
         self._client = client
+        # faturaUrl: the configured template (``view_url``) when set, else the invoice's own
+        # public view page (``/e/<token>``, the page its e-mail links to).
+        self._view_link = view_link
 
     @property
     def configured(self) -> bool:
@@ -195,8 +204,12 @@ class EarsivReports:
             assert item.signed_sha256 is not None  # noqa: S101 - the query asks for signed ones
             signed = repo.get_blob(conn, tenant_id, item.signed_sha256)
             ettn = item.ettn or ""
+            if self.config.view_url or self._view_link is None:
+                url = self._url(ettn)
+            else:
+                url = self._view_link(conn, tenant_id, item.document_id)
             try:
-                entry = invoice_entry(signed, file_name=f"{ettn}.xml", url=self._url(ettn))
+                entry = invoice_entry(signed, file_name=f"{ettn}.xml", url=url)
             except ReportReadError as exc:
                 log.error("e-Arşiv invoice %s cannot be reported: %s", item.number, exc.text_en)
                 continue

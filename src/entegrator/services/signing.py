@@ -21,6 +21,7 @@ from entegrator import lifecycle
 from entegrator.clock import Clock, utc_now
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
+from entegrator.services.deliveries import queue_after_signing
 from entegrator.services.seals import SealKeys
 from entegrator.signing.errors import SigningError
 from entegrator.store import Database, documents
@@ -47,12 +48,14 @@ class SigningService:
         keys: SealKeys,
         *,
         wake_sender: bool = False,
+        deliver_sms: bool = False,
         clock: Clock = utc_now,
     ) -> None:
         self.db = db
         self.keys = keys
         self.clock = clock
         self._wake_sender = wake_sender  # GİB is configured: signed documents go on to it
+        self._deliver_sms = deliver_sms  # an SMS provider is configured
 
     def sign(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> SignOutcome:
         """Sign one document: validated → signed → queued; a no-op in any other status."""
@@ -168,6 +171,8 @@ class SigningService:
             signed=signed,
             notify=False,  # the tenant hears of what GİB says, not of our signing
         )
+        # An e-Arşiv invoice goes to its buyer from here (GİB never passes it on).
+        queue_after_signing(conn, tenant_id, state.document_id, signed, sms=self._deliver_sms)
         if self._wake_sender:
             from entegrator.services.sending import wake_sender
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-__all__ = ["Tenant", "create_tenant", "find_tenant", "get_tenant", "set_series_defaults"]
+__all__ = [
+    "Tenant",
+    "create_tenant",
+    "find_tenant",
+    "get_tenant",
+    "mail_from",
+    "set_mail_from",
+    "set_series_defaults",
+]
 
 
 def create_tenant(
@@ -96,3 +104,22 @@ def find_tenant(
             text("SELECT tenant_id FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
         ).scalar()
     return uuid.UUID(str(found)) if found is not None else None
+
+
+def set_mail_from(conn: Connection, tenant_id: uuid.UUID, address: str | None) -> bool:
+    """The address the tenant's invoices are e-mailed from (None: the installation's);
+    False when there is no such tenant."""
+    return bool(
+        conn.execute(
+            text("UPDATE tenants SET mail_from = :a WHERE tenant_id = :t"),
+            {"a": address, "t": tenant_id},
+        ).rowcount
+    )
+
+
+def mail_from(conn: Connection, tenant_id: uuid.UUID) -> str | None:
+    """The tenant's own sender address, if it set one."""
+    found = conn.execute(
+        text("SELECT mail_from FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
+    ).scalar()
+    return None if found is None else str(found)

@@ -34,6 +34,7 @@ from procrastinate import JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.worker import Worker
 
 from entegrator.runtime import Runtime, WorkerHealth, WorkerStatus
+from entegrator.services.deliveries import DELIVERY_TASK, wake_deliveries
 from entegrator.services.inbound import INBOUND_TASK
 from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 from entegrator.services.sending import SEND_TASK
@@ -66,6 +67,24 @@ def process_inbound(context: JobContext, tenant_id: str) -> int:
 
 def send_pending(context: JobContext, tenant_id: str) -> int:
     return _rt(context).sending.send_pending(uuid.UUID(tenant_id))
+
+
+def deliver_invoices(context: JobContext, tenant_id: str) -> int:
+    """Send the tenant's due invoice deliveries (e-mail, SMS) to their buyers."""
+    return _rt(context).deliveries.deliver_pending(uuid.UUID(tenant_id))
+
+
+def deliveries_due(context: JobContext, timestamp: int) -> int:
+    """Every minute: wake a delivery job for tenants whose deliveries are due for a retry;
+    how many tenants were woken."""
+    del timestamp
+    rt = _rt(context)
+    tenants = rt.deliveries.due_tenants()
+    woken = 0
+    for tenant_id in tenants:
+        with rt.db.tenant(tenant_id) as conn:
+            woken += wake_deliveries(conn, tenant_id)
+    return woken
 
 
 async def deliver_webhooks(context: JobContext, tenant_id: str) -> int:
@@ -148,6 +167,7 @@ def make_app(database_url: str) -> procrastinate.App:
         (SIGN_TASK, sign_pending, QUEUE),
         (INBOUND_TASK, process_inbound, QUEUE),
         (SEND_TASK, send_pending, QUEUE),
+        (DELIVERY_TASK, deliver_invoices, QUEUE),
         (WEBHOOK_TASK, deliver_webhooks, WEBHOOK_QUEUE),
     ):
         app.task(
@@ -159,6 +179,7 @@ def make_app(database_url: str) -> procrastinate.App:
     for cron, periodic_id, task, queue in (
         ("* * * * *", "webhooks-due", webhooks_due, WEBHOOK_QUEUE),
         ("* * * * *", "follow-gib", follow_gib, QUEUE),
+        ("* * * * *", "deliveries-due", deliveries_due, QUEUE),
         ("*/5 * * * *", "sweep", sweep, QUEUE),
         ("*/5 * * * *", "earsiv-reports", earsiv_reports, QUEUE),
     ):

@@ -6,14 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from entegrator.api import metrics
 from entegrator.api.bodies import content_type, document_body
 from entegrator.api.deps import Principal, RendererDep, RuntimeDep, Writer
 from entegrator.api.responses import AUTH, BODY, errors
 from entegrator.api.routes import _documents as documents
-from entegrator.api.schemas import CancelResult, Invoice, InvoicePage, IssueResult
+from entegrator.api.schemas import (
+    CancelResult,
+    Invoice,
+    InvoiceDelivery,
+    InvoiceDeliveryList,
+    InvoicePage,
+    IssueResult,
+)
 from entegrator.documents.model._base import xml_safe
 from entegrator.runtime import Runtime
 from entegrator.services.earsiv_cancel import cancel_invoice
@@ -215,3 +222,51 @@ def cancel_earsiv_invoice(
         status=done.status,
         cancelled_on=done.cancelled_on,
     )
+
+
+class DeliveryIn(BaseModel):
+    """Where to send the invoice (again)."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+
+
+@router.post(
+    "/{document_id}/deliveries",
+    status_code=202,
+    operation_id="deliver_invoice",
+    summary="Send a signed invoice (again) by e-mail, to the buyer or another address",
+    responses=errors(
+        *AUTH,
+        *BODY,
+        403,
+        404,
+        409,
+        422,
+        when={
+            409: "The invoice is not signed yet (NOT_SIGNED_YET)",
+            422: "Not an e-mail address (INVALID_EMAIL), or a malformed body",
+        },
+    ),
+)
+def deliver_invoice(
+    document_id: str, body: DeliveryIn, response: Response, runtime: RuntimeDep, key: Writer
+) -> InvoiceDelivery:
+    doc = documents.load(runtime, key, document_id, DIRECTION)
+    row = runtime.deliveries.request_email(key.tenant_id, doc.document_id, body.email)
+    response.headers["Location"] = f"{PREFIX}/{doc.document_id}/deliveries"
+    return InvoiceDelivery.of(row)
+
+
+@router.get(
+    "/{document_id}/deliveries",
+    operation_id="list_invoice_deliveries",
+    summary="The invoice's deliveries to its buyer (e-mail, SMS), oldest first, with outcomes",
+    responses=documents.READ_RESPONSES,
+)
+def list_invoice_deliveries(
+    document_id: str, runtime: RuntimeDep, key: Principal
+) -> InvoiceDeliveryList:
+    doc = documents.load(runtime, key, document_id, DIRECTION)
+    rows = runtime.deliveries.listed(key.tenant_id, doc.document_id)
+    return InvoiceDeliveryList(items=[InvoiceDelivery.of(r) for r in rows])
