@@ -67,6 +67,8 @@ def _invoice(taxpayer: str) -> bytes:
     data.update(
         profile="EARSIVFATURA", number=f"EAR2026{next(_counter):09d}", ettn=str(uuid.uuid4())
     )
+    data.update(issue_time="10:15:00")
+    data["customer"].setdefault("contact", {})["email"] = "alici@example.com"
     draft = InvoiceDraft.model_validate(data)
     seal = CA.issue(identity=taxpayer, name="Satıcı", now=now())
     return sign(build_invoice(draft), seal, signing_time=now())

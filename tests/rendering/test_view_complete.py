@@ -10,10 +10,10 @@ import pytest
 from lxml import etree, html
 
 from entegrator.documents import build_invoice
-from entegrator.documents.model import AllowanceCharge, InvoiceDraft
+from entegrator.documents.model import AllowanceCharge, Contact, InvoiceDraft
 from entegrator.documents.samples import generate
 from entegrator.rendering import html_view, render_pdf
-from tests.documents.factory import draft, line
+from tests.documents.factory import CUSTOMER, draft, line
 
 CBC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CAC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -73,6 +73,10 @@ def test_discounts_and_charges_are_labelled() -> None:
     assert "Artırım: 5,00 TL" in shown
 
 
+# An electronically delivered e-Arşiv invoice needs the buyer's e-mail (or telephone).
+_BUYER = CUSTOMER.model_copy(update={"contact": Contact(email="ayse@example.com")})
+
+
 @pytest.mark.parametrize(
     ("profile", "sending", "noted"),
     [
@@ -82,7 +86,7 @@ def test_discounts_and_charges_are_labelled() -> None:
     ],
 )
 def test_the_earsiv_note(profile: str, sending: str | None, noted: bool) -> None:
-    xml = build_invoice(draft(profile=profile, sending_type=sending))
+    xml = build_invoice(draft(profile=profile, sending_type=sending, customer=_BUYER))
     note = "e-Arşiv izni kapsamında elektronik ortamda iletilmiştir."
     assert (note in text_of(html_view(xml).html)) is noted
 
@@ -99,7 +103,7 @@ def test_irsaliye_yerine_gecer_only_without_a_despatch_reference() -> None:
 
 
 def test_a_cancelled_invoice_is_marked_in_html_and_pdf() -> None:
-    xml = build_invoice(draft(profile="EARSIVFATURA", sending_type="ELEKTRONIK"))
+    xml = build_invoice(draft(profile="EARSIVFATURA", sending_type="ELEKTRONIK", customer=_BUYER))
     assert "İPTAL EDİLMİŞTİR" not in html_view(xml).html
     cancelled = html_view(xml, cancelled=True).html
     assert "İPTAL EDİLMİŞTİR" in text_of(cancelled)

@@ -461,5 +461,6 @@ def test_the_reported_address_is_the_invoices_own_public_page(
     page = httpx.get(f"{base_url}{path}", timeout=30)
     assert page.status_code == 200
     with runtime.db.tenant(tenant.tenant_id) as conn:
-        number = documents.get_document(conn, tenant.tenant_id, doc, created_at(doc))
-    assert number is not None and number.number in page.text
+        row = documents.get_document(conn, tenant.tenant_id, doc, created_at(doc))
+    assert row is not None and row.number is not None
+    assert row.number in page.text
