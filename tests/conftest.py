@@ -26,20 +26,23 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     """A fresh database for this test session on ``ENTEGRATOR_DATABASE_URL``'s server (CI:
     127.0.0.1:5432), or on an embedded server when none is set; dropped at the end."""
     import os
     import secrets
+    import tempfile
 
     import psycopg
     from sqlalchemy.engine import make_url
 
     from entegrator.store.db import embedded_url, libpq_url
 
-    base = os.environ.get("ENTEGRATOR_DATABASE_URL") or embedded_url(
-        tmp_path_factory.mktemp("embedded")
-    )
+    # The embedded server lives outside pytest's temporary folders: pytest prunes the old ones
+    # of every session on the machine, and would delete the data of a server still in use by
+    # another session. Sessions share the one server, each with a database of its own.
+    shared = Path(tempfile.gettempdir()) / f"entegrator-test-pg-{os.getuid()}"
+    base = os.environ.get("ENTEGRATOR_DATABASE_URL") or embedded_url(shared)
     name = f"entegrator_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = libpq_url(base)
     with psycopg.connect(admin, autocommit=True) as conn:
