@@ -68,6 +68,7 @@ bench: install
 	@$(UV) run python benchmarks/signing.py
 	@$(UV) run python benchmarks/pipeline.py
 	@$(UV) run python benchmarks/views.py
+	@$(UV) run python benchmarks/earsiv.py
 
 clean:
 	rm -rf .entegrator .pytest_cache .mypy_cache .ruff_cache

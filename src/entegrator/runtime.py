@@ -227,7 +227,11 @@ class Runtime:
             timeout=s.gib_timeout_seconds,
         )
         return EarsivReports(
-            self.db, self.seal_keys, config, clock=self.clock, view_link=self.deliveries.public_url
+            self.db,
+            self.seal_keys,
+            config,
+            clock=self.clock,
+            view_links=self.deliveries.public_urls,
         )
 
     @cached_property

@@ -18,6 +18,7 @@ from entegrator.documents import InvoiceDraft, build_invoice
 from entegrator.documents.earsiv_report import (
     EARSIV_NS,
     Cancellation,
+    InvoiceEntry,
     ReportHeader,
     ReportReadError,
     build_report,
@@ -25,6 +26,7 @@ from entegrator.documents.earsiv_report import (
     period_of,
     zip_report,
 )
+from entegrator.documents.ns import CAC, CBC
 from entegrator.signing import TestCA, sign
 from tests.clock import now
 
@@ -196,3 +198,93 @@ def test_an_internet_sale_reports_its_internet_sale_fields(
 def test_an_invoice_that_is_no_internet_sale_reports_none() -> None:
     entry = invoice_entry(_signed("EAR2026000000009"), file_name="x.xml", url="u")
     assert etree.fromstring(entry.xml).find(f"{E}internetSatisBilgi") is None
+
+
+YTB_SAMPLES = (
+    Path(__file__).resolve().parents[3] / "shared" / "corpus" / "external" / "phax__phive-rules"
+)
+
+
+def _ytb_sample(name: str) -> etree._Element:
+    path = YTB_SAMPLES / name
+    if not path.is_file():
+        pytest.skip(f"GİB's YTB sample not found at {path}")
+    return etree.fromstring(path.read_bytes())
+
+
+def _sign_sample(root: etree._Element) -> bytes:
+    supplier = root.findtext(
+        f"{CAC}AccountingSupplierParty/{CAC}Party/{CAC}PartyIdentification/{CBC}ID"
+    )
+    seal = CA.issue(identity=supplier or "", name="Satıcı", now=now())
+    return sign(etree.tostring(root, encoding="UTF-8"), seal, signing_time=now())
+
+
+@pytest.mark.parametrize(
+    "sample", ["YTB_Satis_EArsiv.xml", "YTB_Istisna_EArsiv.xml", "YTB_Iade_EArsiv.xml"]
+)
+def test_a_ytb_invoice_reports_its_incentive_certificate_and_gib_accepts_the_report(
+    schema: etree.XMLSchema, sample: str
+) -> None:
+    """GİB's YTB samples carry the Yatırım Teşvik Belgesi as ContractDocumentReference
+    (ID schemeID="YTBNO", IssueDate); the entry's ``ytbBilgileri`` repeats it, and the signed
+    report passes GİB's EArsiv.xsd and its report schematron (in Saxon, as the simulator runs
+    it), which refuses the same report without ``ytbBilgileri``."""
+    from entegrator.gibsim.earsiv import ReportSchematron
+
+    root = _ytb_sample(sample)
+    ref = root.find(f"{CAC}ContractDocumentReference")
+    assert ref is not None
+    signed = _sign_sample(root)
+    entry = invoice_entry(signed, file_name="x.xml", url="https://e.example/x")
+    fatura = etree.fromstring(entry.xml)
+    assert fatura.findtext(f"{E}faturaTip") == root.findtext(f"{CBC}InvoiceTypeCode")
+    assert fatura.findtext(f"{E}ytbBilgileri/{E}ytbNo") == ref.findtext(f"{CBC}ID")
+    assert fatura.findtext(f"{E}ytbBilgileri/{E}tarih") == ref.findtext(f"{CBC}IssueDate")
+
+    schematron = ReportSchematron(PACKAGE / "earsiv_schematron.xsl")
+    if not schematron.path.is_file():
+        pytest.skip(f"GİB's e-Arşiv schematron not found at {schematron.path}")
+    taxpayer = root.findtext(
+        f"{CAC}AccountingSupplierParty/{CAC}Party/{CAC}PartyIdentification/{CBC}ID"
+    )
+    preparer = CA.issue(identity=PREPARER, name="Entegratör", now=now())
+    report = sign(build_report(_header(taxpayer or ""), [entry]), preparer, signing_time=now())
+    assert schema.validate(etree.fromstring(report)), schema.error_log
+    assert schematron(report) is None
+
+    info = fatura.find(f"{E}ytbBilgileri")
+    assert info is not None
+    fatura.remove(info)
+    stripped = InvoiceEntry(entry.number, entry.ettn, entry.total, etree.tostring(fatura))
+    refused = schematron(build_report(_header(taxpayer or ""), [stripped]))
+    assert refused is not None and "ytbBilgileri" in refused
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [("drop", "YTBNO"), ("12345", "6"), ("no-date", "IssueDate")],
+)
+def test_a_ytb_invoice_without_a_valid_certificate_cannot_be_reported(
+    change: str, says: str
+) -> None:
+    root = _ytb_sample("YTB_Satis_EArsiv.xml")
+    ref = root.find(f"{CAC}ContractDocumentReference")
+    assert ref is not None
+    if change == "drop":
+        root.remove(ref)
+    elif change == "no-date":
+        date = ref.find(f"{CBC}IssueDate")
+        assert date is not None
+        ref.remove(date)
+    else:
+        node = ref.find(f"{CBC}ID")
+        assert node is not None
+        node.text = change
+    signed = _sign_sample(root)
+    with pytest.raises(ReportReadError) as caught:
+        invoice_entry(signed, file_name="x.xml", url="u")
+    assert caught.value.code == "EARSIV_REPORT_ENTRY"
+    number = root.findtext(f"{CBC}ID") or ""
+    assert number in caught.value.text_en and says in caught.value.text_en
+    assert number in caught.value.text_tr

@@ -65,7 +65,10 @@ def _invoice(taxpayer: str) -> bytes:
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     data["supplier"]["vkn"] = taxpayer
     data.update(
-        profile="EARSIVFATURA", number=f"EAR2026{next(_counter):09d}", ettn=str(uuid.uuid4())
+        profile="EARSIVFATURA",
+        number=f"EAR2026{next(_counter):09d}",
+        ettn=str(uuid.uuid4()),
+        issue_time="10:15:00",
     )
     data.update(issue_time="10:15:00")
     data["customer"].setdefault("contact", {})["email"] = "alici@example.com"

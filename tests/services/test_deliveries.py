@@ -314,6 +314,21 @@ def test_the_public_url_is_one_per_document(runtime: Runtime, tenant: TenantHand
     assert found is not None and found[0].document_id == document_id
 
 
+def test_public_urls_of_many_documents_keep_each_documents_one_link(
+    runtime: Runtime, tenant: TenantHandle
+) -> None:
+    first, second = issue_earsiv(runtime, tenant), issue_earsiv(runtime, tenant)
+    deliveries = service(runtime, EmlFolder(Path("unused")))
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        known = deliveries.public_url(conn, tenant.tenant_id, first)
+        urls = deliveries.public_urls(conn, tenant.tenant_id, [first, second])
+        again = deliveries.public_url(conn, tenant.tenant_id, second)
+    assert urls == {first: known, second: again}
+    assert known != again
+    found = deliveries.public_document(again.rsplit("/", 1)[1])
+    assert found is not None and found[0].document_id == second
+
+
 def test_unreadable_xml_queues_nothing_and_does_not_raise(
     runtime: Runtime, tenant: TenantHandle
 ) -> None:

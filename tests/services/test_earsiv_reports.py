@@ -450,7 +450,7 @@ def test_the_reported_address_is_the_invoices_own_public_page(
         runtime.seal_keys,
         EarsivConfig(preparer_vkn=gib.preparer.vkn),
         client=client,
-        view_link=runtime.deliveries.public_url,
+        view_links=runtime.deliveries.public_urls,
     )
     (report_id,) = reports.prepare(tenant.tenant_id, through=dt.date(2026, 11, 24))
     _, xml = _report(runtime, tenant, report_id)
@@ -461,6 +461,42 @@ def test_the_reported_address_is_the_invoices_own_public_page(
     page = httpx.get(f"{base_url}{path}", timeout=30)
     assert page.status_code == 200
     with runtime.db.tenant(tenant.tenant_id) as conn:
-        row = documents.get_document(conn, tenant.tenant_id, doc, created_at(doc))
-    assert row is not None and row.number is not None
-    assert row.number in page.text
+        number = documents.get_document(conn, tenant.tenant_id, doc, created_at(doc))
+    assert number is not None and number.number is not None
+    assert number.number in page.text
+
+
+def test_preparing_a_report_costs_the_same_statements_for_few_and_many_invoices(
+    runtime: Runtime, gib: Earsiv, make_tenant: Callable[..., TenantHandle]
+) -> None:
+    """Entries are read in chunks (the signed XML and the public addresses of many invoices
+    per statement), not one round trip or more per invoice: a day of 10,000 invoices would
+    otherwise pay 30,000 round trips."""
+    from sqlalchemy import event
+
+    def statements(count: int) -> int:
+        tenant = make_tenant()
+        for n in range(count):
+            issue_earsiv(runtime, tenant, istanbul(2026, 11, 24, 9, n))
+        reports = EarsivReports(
+            runtime.db,
+            runtime.seal_keys,
+            EarsivConfig(preparer_vkn=gib.preparer.vkn),
+            view_links=runtime.deliveries.public_urls,
+        )
+        seen: list[str] = []
+
+        def count_statement(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(runtime.db.engine, "before_cursor_execute", count_statement)
+        try:
+            (report_id,) = reports.prepare(tenant.tenant_id, through=dt.date(2026, 11, 24))
+        finally:
+            event.remove(runtime.db.engine, "before_cursor_execute", count_statement)
+        row, xml = _report(runtime, tenant, report_id)
+        assert row.invoices == count == len(_numbers(xml))
+        assert len(set(etree.fromstring(xml).itertext())) > count  # one address per invoice
+        return len(seen)
+
+    assert statements(2) == statements(7)

@@ -82,6 +82,30 @@ def test_blobs_are_stored_once_and_checked_on_read(tenant: TenantHandle, runtime
         repo.get_blob(conn, t, digest)
 
 
+def test_many_blobs_are_read_in_one_statement_and_each_checked(
+    tenant: TenantHandle, runtime: Runtime
+) -> None:
+    t = tenant.tenant_id
+    data = [f"<Invoice>{n}</Invoice>".encode() for n in range(3)]
+    with runtime.db.tenant(t) as conn:
+        digests = [repo.put_blob(conn, t, d) for d in data]
+        assert repo.get_blobs(conn, t, [*digests, digests[0]]) == dict(
+            zip(digests, data, strict=True)
+        )
+        assert repo.get_blobs(conn, t, []) == {}
+        with pytest.raises(NotFoundError):
+            repo.get_blobs(conn, t, [digests[0], hashlib.sha256(b"none").digest()])
+    with runtime.db.system() as conn:
+        conn.execute(text("ALTER TABLE blobs DISABLE TRIGGER blobs_append_only"))
+        conn.execute(
+            text("UPDATE blobs SET data = 'x' WHERE tenant_id = :t AND sha256 = :h"),
+            {"t": t, "h": digests[1]},
+        )
+        conn.execute(text("ALTER TABLE blobs ENABLE TRIGGER blobs_append_only"))
+    with runtime.db.tenant(t) as conn, pytest.raises(BlobCorruptedError):
+        repo.get_blobs(conn, t, digests)
+
+
 def test_the_event_chain_reveals_changes(tenant: TenantHandle, runtime: Runtime) -> None:
     t = tenant.tenant_id
     doc = uuid7()

@@ -9,10 +9,11 @@ period (``donem``). The report travels as ``<raporNo>.zip`` holding ``<raporNo>.
 Each ``fatura`` entry is read from the invoice's signed XML as it was stored (what the buyer
 got is what is reported): number, ETTN, type, delivery method (``SendingType``), file name and
 SHA-256 of the signed XML (``ozetDeger`` [unconfirmed: one source citing guide v1.18]), issue
-date and time, totals, currency and rate, the view URL, taxes and withholdings, the buyer and
-the signing time. A ``faturaIptal`` entry carries the number, the cancellation date and the
-total. The report is built unsigned; :func:`entegrator.signing.sign` puts the preparer's
-signature last in ``baslik``, where the schema wants it.
+date and time, totals, currency and rate, the view URL, taxes and withholdings, the buyer,
+the investment incentive certificate of a YTB type (``ytbBilgileri``) and the signing time. A
+``faturaIptal`` entry carries the number, the cancellation date and the total. The report is
+built unsigned; :func:`entegrator.signing.sign` puts the preparer's signature last in
+``baslik``, where the schema wants it.
 
 Pure: bytes and values in, bytes out; no clock, no I/O.
 
@@ -258,6 +259,48 @@ def _internet_sale(parent: etree._Element, root: etree._Element, r: _Reader) -> 
         _sub(person, "adiSoyadi", name or sale.carrier.name or "")
 
 
+def _incentive(parent: etree._Element, root: etree._Element, r: _Reader, kind: str) -> None:
+    """``ytbBilgileri`` of a YTB type (``YTBSATIS``, ``YTBISTISNA``, ``YTBIADE``, ...): the
+    investment incentive certificate (Yatırım Teşvik Belgesi) number and date, which UBL-TR
+    carries as ``cac:ContractDocumentReference`` with ``cbc:ID schemeID="YTBNO"`` (six digits)
+    and ``cbc:IssueDate`` (GİB's ``YTB_*_EArşiv.xml`` samples). GİB's report schematron wants
+    it for YTBSATIS, YTBISTISNA and YTBIADE, its invoice schematron the number for every YTB
+    type: an invoice without it cannot be reported."""
+    if not kind.startswith("YTB"):
+        return
+    number = date = None
+    for ref in root.iterfind(f"{CAC}ContractDocumentReference"):
+        node = ref.find(f"{CBC}ID")
+        if node is not None and node.get("schemeID") == "YTBNO":
+            number, date = (node.text or "").strip(), _text(ref, f"{CBC}IssueDate")
+            break
+    if number is None:
+        raise ReportReadError(
+            number=r.number,
+            detail_tr=f"{kind} faturasında yatırım teşvik belgesi numarası "
+            '(cac:ContractDocumentReference/cbc:ID schemeID="YTBNO") yok',
+            detail_en=f"a {kind} invoice without its investment incentive certificate number "
+            '(cac:ContractDocumentReference/cbc:ID schemeID="YTBNO")',
+        )
+    if len(number) != 6 or not number.isascii() or not number.isdigit():
+        raise ReportReadError(
+            number=r.number,
+            detail_tr=f"yatırım teşvik belgesi numarası 6 haneli olmalı: {number!r}",
+            detail_en=f"the investment incentive certificate number must be 6 digits: {number!r}",
+        )
+    try:
+        issued = dt.date.fromisoformat(date or "")
+    except ValueError:
+        raise ReportReadError(
+            number=r.number,
+            detail_tr="yatırım teşvik belgesinin tarihi (cbc:IssueDate) yok ya da geçersiz",
+            detail_en="the investment incentive certificate has no valid date (cbc:IssueDate)",
+        ) from None
+    info = _sub(parent, "ytbBilgileri")
+    _sub(info, "ytbNo", number)
+    _sub(info, "tarih", issued.isoformat())
+
+
 def invoice_entry(signed: bytes, *, file_name: str, url: str) -> InvoiceEntry:
     """The ``fatura`` entry of one signed e-Arşiv invoice (its exact stored bytes).
 
@@ -270,7 +313,9 @@ def invoice_entry(signed: bytes, *, file_name: str, url: str) -> InvoiceEntry:
     _sub(fatura, "faturaNo", r.need(f"{CBC}ID"))
     ettn = r.need(f"{CBC}UUID")
     _sub(fatura, "faturaUUID", ettn)
-    _sub(fatura, "faturaTip", r.need(f"{CBC}InvoiceTypeCode"))
+    kind = r.need(f"{CBC}InvoiceTypeCode")
+    _sub(fatura, "faturaTip", kind)
+    _incentive(fatura, root, r, kind)
     _sub(fatura, "gonderimSekli", _sending_type(root))
     _sub(fatura, "dosyaAdi", file_name)
     _sub(fatura, "ozetDeger", hashlib.sha256(signed).hexdigest())

@@ -31,7 +31,7 @@ from entegrator.documents import safe_xml
 from entegrator.documents.earsiv_report import EARSIV_NS
 from entegrator.documents.errors import XMLError
 
-__all__ = ["SCHEMA", "EarsivFault", "EarsivIntake", "ReceivedReport"]
+__all__ = ["SCHEMA", "EarsivFault", "EarsivIntake", "ReceivedReport", "ReportSchematron"]
 
 E = "{" + EARSIV_NS + "}"
 MAX_ZIP_BYTES = 100 * 1024 * 1024
@@ -114,6 +114,36 @@ def _unzip(data: bytes, report_no: str) -> bytes:
     return xml
 
 
+class ReportSchematron:
+    """GİB's e-Arşiv report schematron as GİB ships it (``earsiv_schematron.xsl``, an XSLT
+    whose text output names each failed rule), compiled once and run with Saxon."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._compiled: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, xml: bytes) -> str | None:
+        """The text of the failed rules, or None when all pass (or there is no schematron)."""
+        if not self.path.is_file():
+            return None
+        with self._lock:
+            if self._compiled is None:
+                from saxonche import PySaxonProcessor
+
+                processor = PySaxonProcessor(license=False)
+                executable = processor.new_xslt30_processor().compile_stylesheet(
+                    stylesheet_file=str(self.path)
+                )
+                self._compiled = (processor, executable)
+            processor, executable = self._compiled
+            node = processor.parse_xml(xml_text=xml.decode("utf-8", errors="replace"))
+            out = executable.transform_to_string(xdm_node=node) or ""
+        # Text output: each failed rule one line; Saxon prefixes an XML declaration.
+        failed = " ".join(re.sub(r"^\s*<\?xml[^>]*\?>", "", out).split())
+        return failed or None
+
+
 class EarsivIntake:
     """GİB's e-Arşiv report service, over the simulator's database."""
 
@@ -128,7 +158,7 @@ class EarsivIntake:
         self.trust = trust
         self.schema_path = schema_path
         self._schema: etree.XMLSchema | None = None
-        self._schematron: Any = None
+        self._schematron: ReportSchematron | None = None
         self._lock = threading.Lock()
 
     def create_schema(self) -> None:
@@ -142,27 +172,16 @@ class EarsivIntake:
         return self._schema
 
     def schematron(self, xml: bytes) -> str | None:
-        """GİB's report schematron (``earsiv_schematron.xsl`` beside the schema, compiled
-        XSLT run with Saxon): the text of the failed rules, or None when all pass (or there
-        is no schematron)."""
-        path = self.schema_path.parent / "earsiv_schematron.xsl" if self.schema_path else None
-        if path is None or not path.is_file():
+        """GİB's report schematron (``earsiv_schematron.xsl`` beside the schema): the text of
+        the failed rules, or None when all pass (or there is no schematron)."""
+        if self.schema_path is None:
             return None
         with self._lock:
             if self._schematron is None:
-                from saxonche import PySaxonProcessor
-
-                processor = PySaxonProcessor(license=False)
-                executable = processor.new_xslt30_processor().compile_stylesheet(
-                    stylesheet_file=str(path)
+                self._schematron = ReportSchematron(
+                    self.schema_path.parent / "earsiv_schematron.xsl"
                 )
-                self._schematron = (processor, executable)
-            processor, executable = self._schematron
-            node = processor.parse_xml(xml_text=xml.decode("utf-8", errors="replace"))
-            out = executable.transform_to_string(xdm_node=node) or ""
-        # Text output: each failed rule one line; Saxon prefixes an XML declaration.
-        failed = " ".join(re.sub(r"^\s*<\?xml[^>]*\?>", "", out).split())
-        return failed or None
+        return self._schematron(xml)
 
     # -- sendDocumentFile ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import logging
 import re
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from email.message import EmailMessage
@@ -298,6 +299,15 @@ class DeliveryService:
         """Where the buyer sees the document (made on first use, in the caller's tenant
         transaction): what the e-Arşiv report gives GİB as ``faturaUrl``."""
         return self.view_url(deliveries.link_for(conn, tenant_id, document_id, new_token()))
+
+    def public_urls(
+        self, conn: Connection, tenant_id: uuid.UUID, document_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """:meth:`public_url` of many documents in two statements (the e-Arşiv report's
+        entries)."""
+        wanted = [(d, new_token()) for d in document_ids]
+        links = deliveries.links_for(conn, tenant_id, wanted)
+        return {d: self.view_url(token) for d, token in links.items()}
 
     # -- asked for by users ------------------------------------------------------------------
 

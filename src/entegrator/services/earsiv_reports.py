@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -90,8 +90,11 @@ class NoPreparerSealError(EntegratorError):
     exit_code = 2
 
 
-# (connection, tenant, document) → the public address where the buyer sees the invoice.
-ViewLink = Callable[[Connection, uuid.UUID, uuid.UUID], str]
+# (connection, tenant, documents) → the public address where the buyer sees each invoice.
+ViewLinks = Callable[[Connection, uuid.UUID, Sequence[uuid.UUID]], dict[uuid.UUID, str]]
+# Entries are read this many invoices at a time: a few statements per chunk, whatever the
+# size of the day, and never the whole day's signed XML in memory at once.
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class EarsivReports:
         *,
         client: EArsivClient | None = None,
         clock: Clock = utc_now,
-        view_link: ViewLink | None = None,
+        view_links: ViewLinks | None = None,
     ) -> None:
         self.db = db
         self.keys = keys
@@ -131,7 +134,7 @@ class EarsivReports:
         self._client = client
         # faturaUrl: the configured template (``view_url``) when set, else the invoice's own
         # public view page (``/e/<token>``, the page its e-mail links to).
-        self._view_link = view_link
+        self._view_links = view_links
 
     @property
     def configured(self) -> bool:
@@ -200,20 +203,26 @@ class EarsivReports:
         self, conn: Connection, tenant_id: uuid.UUID, invoices: list[earsiv.Unreported]
     ) -> list[tuple[earsiv.Unreported, InvoiceEntry]]:
         out = []
-        for item in invoices:
-            assert item.signed_sha256 is not None  # noqa: S101 - the query asks for signed ones
-            signed = repo.get_blob(conn, tenant_id, item.signed_sha256)
-            ettn = item.ettn or ""
-            if self.config.view_url or self._view_link is None:
-                url = self._url(ettn)
+        for start in range(0, len(invoices), CHUNK):
+            chunk = invoices[start : start + CHUNK]
+            # The query asks for signed ones: every item has its signed XML.
+            signed = repo.get_blobs(conn, tenant_id, [i.signed_sha256 or b"" for i in chunk])
+            if self.config.view_url or self._view_links is None:
+                urls = {i.document_id: self._url(i.ettn or "") for i in chunk}
             else:
-                url = self._view_link(conn, tenant_id, item.document_id)
-            try:
-                entry = invoice_entry(signed, file_name=f"{ettn}.xml", url=url)
-            except ReportReadError as exc:
-                log.error("e-Arşiv invoice %s cannot be reported: %s", item.number, exc.text_en)
-                continue
-            out.append((item, entry))
+                urls = self._view_links(conn, tenant_id, [i.document_id for i in chunk])
+            for item in chunk:
+                ettn = item.ettn or ""
+                try:
+                    entry = invoice_entry(
+                        signed[item.signed_sha256 or b""],
+                        file_name=f"{ettn}.xml",
+                        url=urls[item.document_id],
+                    )
+                except ReportReadError as exc:
+                    log.error("e-Arşiv invoice %s cannot be reported: %s", item.number, exc.text_en)
+                    continue
+                out.append((item, entry))
         return out
 
     def _url(self, ettn: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -23,6 +24,7 @@ __all__ = [
     "find_link",
     "for_document",
     "link_for",
+    "links_for",
     "queue",
     "record_attempt",
 ]
@@ -168,6 +170,31 @@ def link_for(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID, tok
             {"t": tenant_id, "d": document_id},
         ).scalar_one()
     )
+
+
+def links_for(
+    conn: Connection, tenant_id: uuid.UUID, wanted: Sequence[tuple[uuid.UUID, str]]
+) -> dict[uuid.UUID, str]:
+    """:func:`link_for` for many documents in two statements: (document, new token) pairs in,
+    each document's token out (the new one when it had none)."""
+    if not wanted:
+        return {}
+    conn.execute(
+        text(
+            "INSERT INTO view_links (token, tenant_id, document_id) "
+            "SELECT k, :t, d FROM unnest(CAST(:k AS text[]), CAST(:d AS uuid[])) AS w(k, d) "
+            "ON CONFLICT (tenant_id, document_id) DO NOTHING"
+        ),
+        {"k": [k for _, k in wanted], "t": tenant_id, "d": [d for d, _ in wanted]},
+    )
+    rows = conn.execute(
+        text(
+            "SELECT document_id, token FROM view_links WHERE tenant_id = :t "
+            "AND document_id = ANY(CAST(:d AS uuid[]))"
+        ),
+        {"t": tenant_id, "d": [d for d, _ in wanted]},
+    ).all()
+    return {r.document_id: str(r.token) for r in rows}
 
 
 def find_link(conn: Connection, token: str) -> ViewLink | None:

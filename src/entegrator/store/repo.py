@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from entegrator.store.aliases import add_alias
 from entegrator.store.audit import append_audit
-from entegrator.store.blobs import get_blob, put_blob
+from entegrator.store.blobs import get_blob, get_blobs, put_blob
 from entegrator.store.documents import DOCUMENT_COLUMNS, DocumentRow, get_document
 from entegrator.store.events import (
     EVENTS_INSERT,
@@ -54,6 +54,7 @@ __all__ = [
     "event_columns",
     "event_hash",
     "get_blob",
+    "get_blobs",
     "get_document",
     "last_number",
     "list_events",
