@@ -321,3 +321,40 @@ def test_corpus_documents_parse_or_report(
             supported = profile in ("TEMELIRSALIYE", "HKSIRSALIYE")
             assert not (supported and check(data, path.name).valid), (path, exc)
     assert len(refused) < len(files) or kind == "DespatchAdvice"
+
+
+# -- reading draft JSON ----------------------------------------------------------------------
+
+
+def test_read_any_draft_picks_the_model_by_kind() -> None:
+    from entegrator.documents.model import InvoiceDraft
+    from entegrator.documents.read import read_any_draft
+    from tests.documents.factory import draft as invoice_draft
+
+    despatch, receipt = PAIRS[0]
+    assert read_any_draft(despatch.model_dump_json()) == despatch
+    assert read_any_draft(receipt.model_dump_json().encode()) == receipt
+    invoice = invoice_draft()
+    assert read_any_draft(invoice.model_dump_json()) == invoice
+    tagged = json.loads(invoice.model_dump_json()) | {"kind": "invoice"}
+    assert isinstance(read_any_draft(tagged), InvoiceDraft)
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "where"),
+    [
+        ({"kind": "waybill"}, "UNKNOWN_KIND", "kind"),
+        ({"issue_time": None}, "INVALID_FIELD", "issue_time"),
+        ({"type": "IADE"}, "INVALID_FIELD", "type"),
+        ({"customer": None}, "INVALID_FIELD", "customer"),
+    ],
+)
+def test_read_any_draft_reports_field_problems(
+    change: dict[str, object], code: str, where: str
+) -> None:
+    from entegrator.documents.read import read_any_draft
+
+    data = json.loads(PAIRS[0][0].model_dump_json()) | change
+    with pytest.raises(DraftError) as info:
+        read_any_draft(data)
+    assert [(p.code, p.where) for p in info.value.problems][:1] == [(code, where)]
