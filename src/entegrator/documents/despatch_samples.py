@@ -58,9 +58,9 @@ def _ettn(rng: random.Random) -> str:
 def _line(rng: random.Random, n: int, hks: bool) -> DespatchLine:
     name, unit = rng.choice(_GOODS)
     quantity = Decimal(rng.randint(1, 500))
-    if unit != "C62" and rng.random() < 0.5:
+    if unit != "C62" and rng.randint(1, 100) <= 50:
         quantity += Decimal(rng.randint(1, 999)).scaleb(-3)
-    partial = rng.random() < 0.2
+    partial = rng.randint(1, 100) <= 20
     ids = [ItemIdentifier(scheme_id="KUNYENO", value=str(rng.randint(10**18, 10**19 - 1)))]
     return DespatchLine(
         name=name,
@@ -68,10 +68,10 @@ def _line(rng: random.Random, n: int, hks: bool) -> DespatchLine:
         unit_code=unit,
         outstanding_quantity=Decimal(rng.randint(1, 100)) if partial else None,
         outstanding_reason="Stokta kalmadı, sonraki sevkiyatta" if partial else None,
-        seller_item_id=f"STK{n:04d}" if rng.random() < 0.7 else None,
-        buyer_item_id=f"ALC{n:04d}" if rng.random() < 0.3 else None,
-        brand_name="Örnek" if rng.random() < 0.2 else None,
-        notes=["Kırılacak eşya"] if rng.random() < 0.1 else [],
+        seller_item_id=f"STK{n:04d}" if rng.randint(1, 100) <= 70 else None,
+        buyer_item_id=f"ALC{n:04d}" if rng.randint(1, 100) <= 30 else None,
+        brand_name="Örnek" if rng.randint(1, 100) <= 20 else None,
+        notes=["Kırılacak eşya"] if rng.randint(1, 100) <= 10 else [],
         additional_item_ids=ids if hks else [],
     )
 
@@ -89,7 +89,7 @@ def _despatch(index: int, rng: random.Random, base: dt.date) -> DespatchDraft:
         else []
     )
     shipment = DespatchShipment(
-        goods_value=Decimal(rng.randint(100, 10**6)) if rng.random() < 0.6 else None,
+        goods_value=Decimal(rng.randint(100, 10**6)) if rng.randint(1, 100) <= 60 else None,
         drivers=drivers,
         plate=_plate(rng) if drivers else None,
         trailer_plates=[_plate(rng) for _ in range(rng.randint(0, 2))] if drivers else [],
@@ -107,10 +107,10 @@ def _despatch(index: int, rng: random.Random, base: dt.date) -> DespatchDraft:
         ettn=_ettn(rng),
         issue_date=issue,
         issue_time=dt.time(rng.randint(6, 20), rng.randint(0, 59), rng.randint(0, 59)),
-        notes=["Mallar sevk edildi."] if rng.random() < 0.5 else [],
+        notes=["Mallar sevk edildi."] if rng.randint(1, 100) <= 50 else [],
         order_reference=(
             DocumentReference(id=f"SIP-{rng.randint(1, 9999)}", issue_date=issue)
-            if rng.random() < 0.4
+            if rng.randint(1, 100) <= 40
             else None
         ),
         paper_document=(
@@ -119,8 +119,8 @@ def _despatch(index: int, rng: random.Random, base: dt.date) -> DespatchDraft:
             else None
         ),
         supplier=_company(rng),
-        supplier_contact="Depo Sorumlusu" if rng.random() < 0.5 else None,
-        customer=_company(rng) if rng.random() < 0.8 else _person(rng),
+        supplier_contact="Depo Sorumlusu" if rng.randint(1, 100) <= 50 else None,
+        customer=_company(rng) if rng.randint(1, 100) <= 80 else _person(rng),
         buyer_customer=_company(rng) if index % 5 == 1 else None,
         seller_supplier=_company(rng) if index % 5 == 2 else None,
         originator_customer=_company(rng) if index % 5 == 3 else None,
@@ -174,6 +174,6 @@ def generate_receipts(
                 issue_time=dt.time(rng.randint(8, 18), rng.randint(0, 59)),
                 actual_delivery_date=received,
                 answers=answers,
-                notes=["Teslim alındı."] if rng.random() < 0.5 else None,
+                notes=["Teslim alındı."] if rng.randint(1, 100) <= 50 else None,
             ),
         )
