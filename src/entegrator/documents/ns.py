@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-__all__ = ["CAC", "CBC", "EXT", "INVOICE", "NSMAP", "UNSIGNED", "XSI"]
+__all__ = [
+    "CAC",
+    "CBC",
+    "DESPATCH",
+    "EXT",
+    "INVOICE",
+    "NSMAP",
+    "RECEIPT",
+    "UNSIGNED",
+    "XSI",
+    "nsmap_for",
+]
 
 INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CAC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -19,3 +30,11 @@ EXT = "{" + EXT_NS + "}"
 XSI = "{" + XSI_NS + "}"
 
 NSMAP = {None: INVOICE, "cac": CAC_NS, "cbc": CBC_NS, "ext": EXT_NS, "xsi": XSI_NS}
+
+DESPATCH = "urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2"
+RECEIPT = "urn:oasis:names:specification:ubl:schema:xsd:ReceiptAdvice-2"
+
+
+def nsmap_for(default: str) -> dict[str | None, str]:
+    """The namespace map of a UBL-TR document whose root lives in ``default``."""
+    return {None: default, "cac": CAC_NS, "cbc": CBC_NS, "ext": EXT_NS, "xsi": XSI_NS}

@@ -20,9 +20,16 @@ from pydantic import ValidationError
 from entegrator.documents._validation import problems_from_validation
 from entegrator.documents.checks import check_draft, normalize
 from entegrator.documents.errors import DraftError, MalformedJSONError, Problem
-from entegrator.documents.model import InvoiceDraft
+from entegrator.documents.model import DespatchDraft, InvoiceDraft, ReceiptDraft
 
-__all__ = ["read_draft"]
+__all__ = ["DRAFT_KINDS", "read_any_draft", "read_draft"]
+
+# The ``kind`` of a draft JSON object; an object without one is an invoice draft.
+DRAFT_KINDS: dict[str, type[InvoiceDraft | DespatchDraft | ReceiptDraft]] = {
+    "invoice": InvoiceDraft,
+    "despatch": DespatchDraft,
+    "receipt": ReceiptDraft,
+}
 
 
 def read_draft(data: bytes | str | Mapping[str, Any]) -> InvoiceDraft:
@@ -43,6 +50,35 @@ def read_draft(data: bytes | str | Mapping[str, Any]) -> InvoiceDraft:
         if all(e["type"] == "extra_forbidden" for e in errors):
             problems += _problems_without(obj, [e["loc"] for e in errors])
         raise DraftError(problems) from None
+
+
+def read_any_draft(
+    data: bytes | str | Mapping[str, Any],
+) -> InvoiceDraft | DespatchDraft | ReceiptDraft:
+    """The draft in ``data``, of the kind its ``kind`` field names (``despatch`` for an
+    irsaliye, ``receipt`` for an irsaliye yanıtı); without ``kind``, an invoice draft read by
+    :func:`read_draft`. Raises :class:`DraftError` with every field problem found."""
+    obj: Any = _decode(data) if isinstance(data, bytes | str) else data
+    kind = obj.get("kind") if isinstance(obj, Mapping) else None
+    if kind is None or kind == "invoice":
+        body = {k: v for k, v in obj.items() if k != "kind"} if kind else obj
+        return read_draft(body)
+    model = DRAFT_KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise DraftError(
+            [
+                Problem(
+                    "UNKNOWN_KIND",
+                    "kind",
+                    f"bilinmeyen taslak türü: {kind!r} (invoice, despatch, receipt)",
+                    f"unknown draft kind: {kind!r} (invoice, despatch, receipt)",
+                )
+            ]
+        )
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        raise DraftError(problems_from_validation(exc)) from None
 
 
 def _decode(data: bytes | str) -> Any:

@@ -1,5 +1,13 @@
 """Frozen pydantic models of UBL-TR documents as drafts (the platform's public input)."""
 
+from entegrator.documents.model.despatch import (
+    DespatchDraft,
+    DespatchLine,
+    DespatchShipment,
+    Driver,
+    ReceiptDraft,
+    ReceiptLine,
+)
 from entegrator.documents.model.invoice import (
     AllowanceCharge,
     Carrier,
@@ -23,7 +31,11 @@ __all__ = [
     "Carrier",
     "Contact",
     "Delivery",
+    "DespatchDraft",
+    "DespatchLine",
+    "DespatchShipment",
     "DocumentReference",
+    "Driver",
     "InternetSale",
     "InvoiceDraft",
     "ItemIdentifier",
@@ -35,4 +47,6 @@ __all__ = [
     "PaymentMeans",
     "PaymentTerms",
     "Period",
+    "ReceiptDraft",
+    "ReceiptLine",
 ]
