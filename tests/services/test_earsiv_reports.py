@@ -462,4 +462,5 @@ def test_the_reported_address_is_the_invoices_own_public_page(
     assert page.status_code == 200
     with runtime.db.tenant(tenant.tenant_id) as conn:
         number = documents.get_document(conn, tenant.tenant_id, doc, created_at(doc))
-    assert number is not None and number.number in page.text
+    assert number is not None and number.number is not None
+    assert number.number in page.text
