@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -46,6 +47,13 @@ def scheduled(runtime: Runtime, tmp_path: Path) -> Iterator[tuple[Runtime, RuleP
     rt.close()
 
 
+def rules_warnings(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The /readyz warnings about rule packs. The warnings are the installation's: the
+    session's database also holds other tests' e-Arşiv invoices, which the test's later clock
+    finds overdue (EARSIV_OVERDUE)."""
+    return [w for w in body.get("warnings", []) if w["code"].startswith("RULES_PACK")]
+
+
 def test_readyz_warns_of_a_pack_waiting_for_its_day(
     scheduled: tuple[Runtime, RulePack, Moment],
 ) -> None:
@@ -55,21 +63,22 @@ def test_readyz_warns_of_a_pack_waiting_for_its_day(
         assert ready.status_code == 200, ready.text  # a warning does not make it unready
         body = ready.json()
         assert body["rules_pack"]["fingerprint"] == RulePack.default().fingerprint
-        assert [w["code"] for w in body["warnings"]] == ["RULES_PACK_PENDING"]
-        assert str(EFFECTIVE) in body["warnings"][0]["message_en"]
-        assert pack.fingerprint[:12] in body["warnings"][0]["message_tr"]
+        (warning,) = rules_warnings(body)
+        assert warning["code"] == "RULES_PACK_PENDING"
+        assert str(EFFECTIVE) in warning["message_en"]
+        assert pack.fingerprint[:12] in warning["message_tr"]
 
         moment.now = dt.datetime.combine(EFFECTIVE, dt.time(9), ISTANBUL)
         body = c.get("/readyz").json()
         assert body["rules_pack"]["fingerprint"] == pack.fingerprint
-        assert "warnings" not in body
+        assert rules_warnings(body) == []
 
 
 def test_readyz_says_nothing_of_packs_when_none_waits(runtime: Runtime) -> None:
     with serve(runtime) as base, httpx.Client(base_url=base) as c:
         body = c.get("/readyz").json()
     assert body["rules_pack"] == RulePack.default().identity()
-    assert "warnings" not in body
+    assert rules_warnings(body) == []
 
 
 def test_documents_issued_on_the_day_are_checked_with_its_pack(
