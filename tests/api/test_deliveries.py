@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from entegrator.runtime import Runtime
-from entegrator.store import deliveries
+from entegrator.store import deliveries, webhooks
 from tests.testing.platform import TenantHandle
 
 BUYER = "alici@example.com.tr"
@@ -129,3 +129,54 @@ def test_the_public_view_needs_no_login_and_only_the_token(
         for bad in (flipped, "x" * 43, "short", token + "x", "%2e%2e", "x" * 43 + "/pdf/../xml"):
             assert anonymous.get(f"/e/{bad}").status_code == 404, bad
             assert anonymous.get(f"/e/{bad}/xml").status_code == 404, bad
+
+
+def test_delivery_outcomes_are_in_the_invoices_events(
+    runtime: Runtime, tenant: TenantHandle
+) -> None:
+    with tenant.client() as client:
+        document_id = issue_earsiv(runtime, tenant, client)
+        hook = uuid.uuid4()
+        with runtime.db.tenant(tenant.tenant_id) as conn:  # an ERP endpoint (not called here)
+            webhooks.insert_endpoint(
+                conn,
+                tenant.tenant_id,
+                hook,
+                url="https://hooks.example/e",
+                events=["document.delivered"],
+                secret_nonce=b"n" * 12,
+                secret_ciphertext=b"c" * 48,
+            )
+        # Without a mail server the message becomes an .eml file: sent all the same.
+        assert runtime.deliveries.deliver_pending(tenant.tenant_id) == 1
+        invoice = client.get(f"/api/v1/invoices/{document_id}").json()
+        (row,) = client.get(f"/api/v1/invoices/{document_id}/deliveries").json()["items"]
+        cancelled = client.post(
+            f"/api/v1/invoices/{document_id}/cancel", json={"reason": "Yanlış alıcı"}
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        listed = client.get(f"/api/v1/invoices/{document_id}/deliveries").json()["items"]
+        after = client.get(f"/api/v1/invoices/{document_id}").json()["events"]
+        sent_to_hook = client.get(f"/api/v1/webhooks/{hook}/deliveries").json()
+    found = [e for e in invoice["events"] if e["type"].startswith("delivery-")]
+    assert [(e["type"], e["status"], e["actor"]) for e in found] == [
+        ("delivery-queued", None, "worker"),
+        ("delivery-sent", None, "worker"),
+    ]
+    assert found[1]["data"] == {
+        "delivery": row["id"],
+        "channel": "email",
+        "address": BUYER,
+        "attempt": 1,
+        "requested_by": "signing",
+    }
+    seqs = [e["seq"] for e in invoice["events"]]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert [d["event"] for d in sent_to_hook["items"]] == ["document.delivered"]
+    # The cancellation's e-mail is queued with it, and so is its event.
+    assert [(d["requested_by"], d["address"]) for d in listed] == [
+        ("signing", BUYER),
+        ("cancellation", BUYER),
+    ]
+    assert [e["type"] for e in after[-2:]] == ["cancelled", "delivery-queued"]
+    assert after[-1]["data"]["requested_by"] == "cancellation"

@@ -1,6 +1,7 @@
 """`entegrator demo` as a user runs it: the simulator and two integrators as separate
 processes on loopback, each with its own database; 1,000 invoices between the integrators,
-every one delivered exactly once."""
+every one delivered exactly once; an e-Arşiv invoice e-mailed (an .eml file) and reported to
+the simulator's e-Arşiv service, checked against GİB's EArsiv.xsd."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from entegrator.store.db import sqlalchemy_url
+from tests.testing.earsiv import earsiv_package
 
 LOAD = 1000
 
@@ -26,6 +30,8 @@ def _demo(database_url: str, data_dir: Path, *args: str) -> subprocess.Completed
         **os.environ,
         "ENTEGRATOR_DATABASE_URL": database_url,
         "ENTEGRATOR_DATA_DIR": str(data_dir),
+        # The simulator checks every e-Arşiv report against GİB's schema and schematron.
+        "ENTEGRATOR_GIBSIM_EARSIV_XSD": str(earsiv_package() / "EArsiv.xsd"),
     }
     return subprocess.run(
         [sys.executable, "-m", "entegrator", "demo", "--json", *args],
@@ -62,7 +68,18 @@ def test_the_demo_network_delivers_every_invoice_exactly_once(
         assert steps["1 TICARIFATURA, KABUL"]["sender_status"] == "accepted"
         assert steps["1 TICARIFATURA, KABUL"]["receiver_status"] == "accepted"
         assert steps["2 TEMELFATURA"]["sender_status"] == "delivered (1300)"
-        assert steps["3 unregistered buyer"]["number"].startswith("EAR")
+        earsiv = steps["3 unregistered buyer"]
+        assert earsiv["number"].startswith("EAR")
+        assert earsiv["sender_status"] == "EARSIVFATURA reported (30)"
+        assert earsiv["receiver_status"].startswith("e-mail yes (fatura@")
+        assert earsiv["receiver_status"].endswith("; report 30")
+        # The e-mail the buyer got, kept for the user: the signed XML attached.
+        eml = Path(earsiv["detail"].removeprefix("e-mail: "))
+        mail = message_from_bytes(eml.read_bytes(), policy=policy.default)
+        assert isinstance(mail, EmailMessage)
+        assert mail["To"] == earsiv["receiver_status"].split("(")[1].split(")")[0]
+        names = {p.get_filename() for p in mail.iter_attachments()}
+        assert names == {f"{earsiv['number']}.xml", f"{earsiv['number']}.pdf"}
         # Independently of the demo's own counting: the databases of the two integrators.
         a_vkn, c_vkn = (
             next(c["vkn"] for c in report["companies"] if c["key"] == k) for k in ("A", "C")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 import time
@@ -15,11 +16,16 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from entegrator.clock import utc_now
 from entegrator.runtime import Runtime
 from entegrator.services.deliveries import DeliveryService
+from entegrator.services.earsiv_cancel import cancel_invoice
 from entegrator.services.mail import EmlFolder, Mailer, SmtpMailer
 from entegrator.services.sms import HttpSmsProvider
 from entegrator.store import deliveries as store
+from entegrator.store import documents, events, webhooks
+from entegrator.store.events import EventRow
+from entegrator.store.ids import created_at
 from tests.testing.mail import SmtpServer, sms_server, smtp_server
 from tests.testing.platform import DEV_CA, TenantHandle, free_port
 
@@ -337,3 +343,151 @@ def test_unreadable_xml_queues_nothing_and_does_not_raise(
     broken = b"<Invoice><ProfileID>EARSIVFATURA</ProfileID>"  # cut off
     with runtime.db.tenant(tenant.tenant_id) as conn:
         assert queue_after_signing(conn, tenant.tenant_id, uuid.uuid4(), broken, sms=True) == 0
+
+
+# -- the document's event log ------------------------------------------------------------------
+
+
+def chain_of(runtime: Runtime, tenant: TenantHandle, document_id: uuid.UUID) -> list[EventRow]:
+    """The document's events, after checking the hash chain ends at the row's head."""
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        state = documents.lock_state(conn, tenant.tenant_id, document_id, created_at(document_id))
+        assert state is not None
+        found = events.list_events(conn, tenant.tenant_id, document_id)
+    assert events.verify_chain(found, document_id, state.head_hash) == []
+    assert len(found) == state.event_count
+    return found
+
+
+def delivery_events(found: list[EventRow]) -> list[tuple[str, dict[str, Any]]]:
+    return [(e.type, e.data) for e in found if e.type.startswith("delivery-")]
+
+
+def subscribe(runtime: Runtime, tenant: TenantHandle, *events_: str) -> uuid.UUID:
+    hook = uuid.uuid4()
+    with runtime.db.tenant(tenant.tenant_id) as conn:  # an ERP endpoint (not called here)
+        webhooks.insert_endpoint(
+            conn,
+            tenant.tenant_id,
+            hook,
+            url="https://hooks.example/e",
+            events=list(events_),
+            secret_nonce=b"n" * 12,
+            secret_ciphertext=b"c" * 48,
+        )
+    return hook
+
+
+def notified(runtime: Runtime, tenant: TenantHandle, hook: uuid.UUID) -> list[str]:
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        return [d.event for d in webhooks.deliveries(conn, tenant.tenant_id, hook, 100)]
+
+
+def test_each_delivery_outcome_is_an_event_of_the_documents_chain(
+    runtime: Runtime, tenant: TenantHandle, smtp: SmtpServer
+) -> None:
+    hook = subscribe(runtime, tenant, "document.delivered")
+    document_id = issue_earsiv(runtime, tenant)
+    (queued,) = rows(runtime, tenant, document_id)
+    about = {"delivery": str(queued.delivery_id), "channel": "email", "address": BUYER}
+    assert delivery_events(chain_of(runtime, tenant, document_id)) == [
+        ("delivery-queued", about | {"requested_by": "signing"})
+    ]
+
+    # The server is away: a failure that is tried again, with what went wrong.
+    down = service(runtime, SmtpMailer(f"smtp://127.0.0.1:{free_port()}", timeout=2))
+    assert down.deliver_pending(tenant.tenant_id) == 1
+    kind, data = delivery_events(chain_of(runtime, tenant, document_id))[-1]
+    assert kind == "delivery-failed"
+    assert data["final"] is False and data["attempt"] == 1
+    assert "next_attempt_at" in data and data["error"]
+    assert notified(runtime, tenant, hook) == []
+
+    time.sleep(0.3)
+    assert service(runtime, smtp_mailer(smtp)).deliver_pending(tenant.tenant_id) == 1
+    assert delivery_events(chain_of(runtime, tenant, document_id))[-1] == (
+        "delivery-sent",
+        about | {"attempt": 2, "requested_by": "signing"},
+    )
+    assert notified(runtime, tenant, hook) == ["document.delivered"]
+
+    # A refusal is final and carries the server's answer.
+    smtp.refuse.add("red@example.org")
+    service(runtime, smtp_mailer(smtp)).request_email(
+        tenant.tenant_id, document_id, "red@example.org"
+    )
+    service(runtime, smtp_mailer(smtp)).deliver_pending(tenant.tenant_id)
+    found = delivery_events(chain_of(runtime, tenant, document_id))
+    assert [k for k, _ in found] == [
+        "delivery-queued",
+        "delivery-failed",
+        "delivery-sent",
+        "delivery-queued",
+        "delivery-failed",
+    ]
+    assert found[3][1]["requested_by"] == "api"
+    assert found[4][1]["final"] is True
+    assert str(found[4][1]["error"]).startswith("550")
+    assert notified(runtime, tenant, hook) == ["document.delivered"]  # a refusal is not one
+
+
+def test_an_address_that_is_not_one_fails_in_the_chain_at_signing(
+    runtime: Runtime, tenant: TenantHandle
+) -> None:
+    document_id = issue_earsiv(
+        runtime, tenant, customer_contact={"email": "not an address", "telephone": "1"}
+    )
+    kinds = delivery_events(chain_of(runtime, tenant, document_id))
+    assert [k for k, _ in kinds] == ["delivery-queued", "delivery-failed"]
+    assert kinds[1][1]["error"] == "invalid address" and kinds[1][1]["final"] is True
+
+
+# -- cancellation ---------------------------------------------------------------------------------
+
+
+def test_cancelling_an_earsiv_invoice_mails_the_buyer(
+    runtime: Runtime, tenant: TenantHandle, smtp: SmtpServer
+) -> None:
+    import pypdfium2
+
+    document_id = issue_earsiv(runtime, tenant)
+    mailing = service(runtime, smtp_mailer(smtp))
+    assert mailing.deliver_pending(tenant.tenant_id) == 1
+    now = dt.datetime(2026, 11, 30, 21, 30, tzinfo=dt.UTC)  # 1 December in Istanbul
+    done = cancel_invoice(
+        runtime.db, tenant.tenant_id, document_id, reason="Hatalı tutar", actor="api", now=now
+    )
+
+    queued = rows(runtime, tenant, document_id)
+    assert [(r.requested_by, r.address, r.status) for r in queued] == [
+        ("signing", BUYER, "sent"),
+        ("cancellation", BUYER, "queued"),
+    ]
+    assert mailing.deliver_pending(tenant.tenant_id) == 1
+    assert [r.status for r in rows(runtime, tenant, document_id)] == ["sent", "sent"]
+    assert smtp.envelopes[-1] == ("fatura@entegrator.test", [BUYER])
+    message = smtp.messages[-1]
+    assert str(message["Subject"]).startswith(f"e-Arşiv Fatura {done.number} iptal edildi")
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert f"{done.number} numaralı e-Arşiv Fatura 01.12.2026 tarihinde iptal edilmiştir." in text
+    assert "İptal Nedeni   : Hatalı tutar" in text
+    assert "https://fatura.example.test/e/" in text
+    # The view attached (and behind the link) says it is cancelled.
+    (part,) = list(message.iter_attachments())
+    assert part.get_filename() == f"{done.number}-iptal.pdf"
+    pdf = pypdfium2.PdfDocument(attachment(message, "pdf"))
+    page_text = pdf[0].get_textpage().get_text_range()
+    assert "İPTAL EDİLMİŞTİR" in page_text
+    assert delivery_events(chain_of(runtime, tenant, document_id))[-1][1]["requested_by"] == (
+        "cancellation"
+    )
+
+
+def test_cancelling_a_paper_invoice_mails_nobody(runtime: Runtime, tenant: TenantHandle) -> None:
+    document_id = issue_earsiv(runtime, tenant, sending_type="KAGIT")
+    cancel_invoice(
+        runtime.db, tenant.tenant_id, document_id, reason="İade", actor="api", now=utc_now()
+    )
+    assert rows(runtime, tenant, document_id) == []

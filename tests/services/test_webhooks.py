@@ -518,3 +518,16 @@ def test_deliveries_go_through_the_transport_and_clock_they_are_given(
     assert target.host == "erp.example"
     expected = signature(created["secret"], int(fixed.timestamp()), body)
     assert headers["Entegrator-Signature"] == expected
+
+
+def test_an_endpoint_may_subscribe_to_deliveries_to_the_buyer(
+    make_tenant: Callable[..., TenantHandle], database_url: str, tmp_path: Path
+) -> None:
+    who = make_tenant(seal=False)
+    with _platform(database_url, tmp_path) as rt, rt.db.tenant(who.tenant_id) as conn:
+        chosen = rt.webhooks.create(
+            conn, who.tenant_id, "http://127.0.0.1:9/h", ["document.delivered"]
+        )
+        everything = rt.webhooks.create(conn, who.tenant_id, "http://127.0.0.1:9/all", None)
+    assert chosen["events"] == ["document.delivered"]
+    assert "document.delivered" in everything["events"]

@@ -308,7 +308,10 @@ class InvoiceDelivery(BaseModel):
     channel: str = Field(description="email or sms")
     address: str
     status: str = Field(description="queued, sent or failed")
-    requested_by: str = Field(description="signing (automatic, e-Arşiv) or api (a resend)")
+    requested_by: str = Field(
+        description="signing (automatic, e-Arşiv), api (a resend) or cancellation (the buyer told "
+        "of a cancelled e-Arşiv invoice)"
+    )
     attempts: int
     next_attempt_at: Timestamp | None = Field(description="When a queued one is tried next")
     last_error: str | None = Field(description="The server's answer to the last failed attempt")

@@ -6,7 +6,9 @@ lives by:
 
 1. A sends a TICARIFATURA invoice to B (both served by integrator 1); B accepts it (KABUL).
 2. A sends a TEMELFATURA invoice to C, served by integrator 2.
-3. A invoices a buyer who is not an e-Fatura user: the invoice becomes an e-Arşiv invoice.
+3. A invoices a buyer who is not an e-Fatura user: the invoice becomes an e-Arşiv invoice,
+   is e-mailed to the buyer (as an ``.eml`` file in integrator 1's outbox folder: the demo
+   runs no mail server) and reported to GİB's e-Arşiv service until GİB answers 30.
 4. Optionally (``--invoices N``): A sends N invoices to C; every one must arrive exactly once.
 
 Everything travels over HTTP on loopback, as in production: the API of each instance, GİB's
@@ -27,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,11 +45,17 @@ from entegrator.config import Settings
 from entegrator.documents.identifiers import vkn as vkn_ids
 from entegrator.gibsim.app import SERVICE
 from entegrator.runtime import Runtime
+from entegrator.services.earsiv_reports import istanbul_day
 from entegrator.services.trust import development_ca
 from entegrator.store import repo, resolve_url
 from entegrator.store.db import sqlalchemy_url
 
 __all__ = ["Demo", "Outcome", "run"]
+
+EARSIV_SERVICE = "/earsiv/services/EArsivWsPort"
+# Not passed on to the demo's processes: the demo runs no mail server, so every e-mail is an
+# .eml file in the instance's DATA_DIR/outbox, which a user of ``make demo`` can open.
+_NOT_INHERITED = frozenset({"ENTEGRATOR_SMTP_URL"})
 
 
 def _vkn(first9: str) -> str:
@@ -156,6 +165,7 @@ class Instance:
     gib_token: str = ""
     process: subprocess.Popen[bytes] | None = None
     keys: dict[str, str] = field(default_factory=dict)  # company → API key
+    tenants: dict[str, uuid.UUID] = field(default_factory=dict)  # company → tenant id
     clients: dict[str, httpx.Client] = field(default_factory=dict)
 
     @property
@@ -176,7 +186,14 @@ class Instance:
             "ENTEGRATOR_GIB_INBOUND_TOKEN": self.inbound_token,
             "ENTEGRATOR_TEST_CA": str(self.ca),
             "ENTEGRATOR_GIB_TRUST_ANCHORS": str(self.ca),
+            "ENTEGRATOR_EARSIV_URL": f"{gib}{EARSIV_SERVICE}",
+            # The buyer's link in the e-mail and the report's faturaUrl: this instance's API.
+            "ENTEGRATOR_PUBLIC_BASE_URL": self.url,
         }
+
+    @property
+    def outbox(self) -> Path:
+        return self.data_dir / "outbox"
 
     def client(self, company: str) -> httpx.Client:
         """The company's API client (one per company, shared by threads: a new client
@@ -235,7 +252,7 @@ class Demo:
         # Our own interpreter and CLI with the demo's own fixed arguments.
         process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "entegrator", *args],
-            env={**os.environ, **env},
+            env={k: v for k, v in os.environ.items() if k not in _NOT_INHERITED} | env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -261,13 +278,19 @@ class Demo:
         self.gib = f"http://127.0.0.1:{port}"
         ca = self.folder / "test-ca.crt"
         development_ca(ca)
-        sim = self._spawn(
-            "gib",
-            ["gibsim", "--port", str(port)],
-            {"ENTEGRATOR_DATABASE_URL": gib_db, "ENTEGRATOR_TEST_CA": str(ca)},
-        )
+        sim_env = {"ENTEGRATOR_DATABASE_URL": gib_db, "ENTEGRATOR_TEST_CA": str(ca)}
+        xsd = self.settings.gibsim_earsiv_xsd
+        if xsd is not None:
+            sim_env["ENTEGRATOR_GIBSIM_EARSIV_XSD"] = str(xsd.resolve())
+        sim = self._spawn("gib", ["gibsim", "--port", str(port)], sim_env)
         self._wait_up(f"{self.gib}/healthz", sim, "gib")
         self.log(f"GİB simulator   {self.gib}")
+        self.log(
+            f"  e-Arşiv reports checked against {xsd}"
+            if xsd is not None
+            else "  e-Arşiv reports not checked against GİB's schema "
+            "(set ENTEGRATOR_GIBSIM_EARSIV_XSD to GİB's EArsiv.xsd)"
+        )
         for number in (1, 2):
             inst = Instance(
                 number=number,
@@ -324,14 +347,16 @@ class Demo:
                 rt.db.upgrade()
                 for company in COMPANIES:
                     if company.integrator == inst.number:
-                        inst.keys[company.key] = self._tenant(rt, inst, company)
+                        inst.keys[company.key], inst.tenants[company.key] = self._tenant(
+                            rt, inst, company
+                        )
             for rt in runtimes:
                 rt.sending.refresh_user_list()
         finally:
             for rt in runtimes:
                 rt.close()
 
-    def _tenant(self, rt: Runtime, inst: Instance, company: Company) -> str:
+    def _tenant(self, rt: Runtime, inst: Instance, company: Company) -> tuple[str, uuid.UUID]:
         from entegrator.services.seals import install_test_seal
 
         aliases = []
@@ -355,7 +380,7 @@ class Demo:
             },
         )
         r.raise_for_status()
-        return token
+        return token, tenant_id
 
     def stop(self) -> None:
         for inst in self.instances:
@@ -383,6 +408,52 @@ class Demo:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # -- the scenarios -----------------------------------------------------------------------
+
+    def runtime_of(self, inst: Instance) -> Runtime:
+        """An in-process runtime on the instance's database, as ``entegrator`` commands run
+        beside a server (the caller closes it)."""
+        env = inst.settings(self.gib)
+        return Runtime.from_settings(
+            Settings(
+                database_url=env["ENTEGRATOR_DATABASE_URL"],
+                data_dir=inst.data_dir,
+                gib_url=env["ENTEGRATOR_GIB_URL"],
+                gib_token=env["ENTEGRATOR_GIB_TOKEN"],
+                test_ca=inst.ca,
+                gib_trust_anchors=inst.ca,
+                earsiv_url=env["ENTEGRATOR_EARSIV_URL"],
+                public_base_url=env["ENTEGRATOR_PUBLIC_BASE_URL"],
+            )
+        )
+
+    def report_earsiv(self, company: str, document_id: str, timeout: float) -> dict[str, Any]:
+        """What ``entegrator earsiv report --date <today>`` does, until GİB has settled the
+        report carrying the document: prepare, send, ask again. The worker reports a day's
+        invoices the day after; the demo does not wait that long. The last report's row."""
+        inst = self.instance_of(company)
+        tenant_id = inst.tenants[company]
+        rt = self.runtime_of(inst)
+        try:
+            from entegrator.store import earsiv
+
+            def settled() -> bool:
+                rt.earsiv.report(tenant_id, through=istanbul_day(rt.clock()))
+                return bool(self.status(company, document_id)["status"] != "queued")
+
+            self.wait("GİB to settle the e-Arşiv report", settled, timeout, every=0.5)
+            with rt.db.tenant(tenant_id) as conn:
+                rows = earsiv.list_reports(conn, tenant_id, limit=1)
+            if not rows:
+                return {}
+            row = rows[0]
+            return {
+                "id": str(row.report_id),
+                "status": row.status,
+                "gib_code": row.gib_code,
+                "part": row.part,
+            }
+        finally:
+            rt.close()
 
     def instance_of(self, company: str) -> Instance:
         return next(i for i in self.instances if company in i.keys)
@@ -481,7 +552,11 @@ def scenario_other_integrator(demo: Demo, timeout: float) -> Outcome:
 
 def scenario_earsiv(demo: Demo, timeout: float) -> Outcome:
     d = _company("D")
-    out = Outcome("3 unregistered buyer", _path("A", d, 1), expected="e-Arşiv, not enveloped")
+    out = Outcome(
+        "3 unregistered buyer",
+        _path("A", d, 1),
+        expected="e-Arşiv: e-mailed, reported (GİB 30)",
+    )
     doc = demo.issue("A", d, "TEMELFATURA", "Demo 3: kayıtlı olmayan alıcı")
     out.number = doc["number"]
     routed = [w["code"] for w in doc.get("warnings", [])]
@@ -490,13 +565,43 @@ def scenario_earsiv(demo: Demo, timeout: float) -> Outcome:
         lambda: demo.status("A", doc["id"])["status_code"] == "earsiv-report",
         timeout,
     )
+    signed = demo.status("A", doc["id"])
+    if signed["status_code"] != "earsiv-report":
+        out.sender_status = f"{signed['profile']} {signed['status']} ({signed['status_code']})"
+        return out
+    # The worker e-mails it as soon as it is signed: to an .eml file, the demo has no server.
+    a = demo.instance_of("A")
+    mails: list[dict[str, Any]] = []
+
+    def mailed() -> bool:
+        r = a.client("A").get(f"/api/v1/invoices/{doc['id']}/deliveries")
+        mails[:] = [m for m in r.json()["items"] if m["channel"] == "email"]
+        return any(m["status"] != "queued" for m in mails)
+
+    demo.wait("the e-Arşiv invoice to be e-mailed", mailed, timeout)
+    sent = [m for m in mails if m["status"] == "sent"]
+    files = sorted(a.outbox.glob("*.eml")) if a.outbox.is_dir() else []
+    report = demo.report_earsiv("A", doc["id"], timeout)
     detail = demo.status("A", doc["id"])
     out.sender_status = f"{detail['profile']} {detail['status']} ({detail['status_code']})"
-    out.receiver_status = "(no envelope)"
+    mail = f"e-mail {'yes' if sent else 'no'}"
+    if sent:
+        mail += f" ({sent[0]['address']})"
+    elif mails:
+        mail += f" ({mails[0]['status']}: {mails[0]['last_error']})"
+    out.receiver_status = f"{mail}; report {report.get('gib_code') or report.get('status', '-')}"
+    if files:
+        # Kept where the run's folder is not removed: the e-mail the buyer got, to open.
+        kept = demo.folder.parent / f"{doc['number']}.eml"
+        shutil.copyfile(files[-1], kept)
+        out.detail = f"e-mail: {kept}"
     out.ok = (
         "routed-earsiv" in routed
         and detail["profile"] == "EARSIVFATURA"
-        and detail["status_code"] == "earsiv-report"
+        and detail["status"] == "reported"
+        and bool(sent)
+        and bool(files)
+        and report.get("gib_code") == 30
         and "enveloped" not in [e["type"] for e in detail["events"]]
     )
     return out

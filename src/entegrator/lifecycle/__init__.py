@@ -10,7 +10,13 @@ transaction. ``docs/lifecycle.md`` draws the table (``python -m entegrator.lifec
 from entegrator.lifecycle.backoff import backoff
 from entegrator.lifecycle.statuses import Direction, DocumentKind, DocumentStatus
 from entegrator.lifecycle.table import FLOWS, Flow, allowed, initial, targets
-from entegrator.lifecycle.transition import IllegalTransitionError, can_move, move, transition
+from entegrator.lifecycle.transition import (
+    IllegalTransitionError,
+    can_move,
+    move,
+    record,
+    transition,
+)
 
 __all__ = [
     "FLOWS",
@@ -24,6 +30,7 @@ __all__ = [
     "can_move",
     "initial",
     "move",
+    "record",
     "targets",
     "transition",
 ]

@@ -23,7 +23,7 @@ from entegrator.store import documents, events
 from entegrator.store.documents import DocumentState
 from entegrator.store.ids import created_at
 
-__all__ = ["IllegalTransitionError", "can_move", "move", "transition"]
+__all__ = ["IllegalTransitionError", "can_move", "move", "record", "transition"]
 
 # (type, the status the event records, data): what happened, in order.
 Event = tuple[str, str | None, Mapping[str, Any]]
@@ -129,3 +129,33 @@ def transition(
         detail=detail,
         notify=notify,
     )
+
+
+def record(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    *,
+    happened: Sequence[Event],
+    actor: str,
+    now: dt.datetime,
+    notify: str | None = None,
+) -> DocumentState:
+    """Append events that change no status (a delivery to the buyer) to the document's chain,
+    its row locked; ``notify`` names a webhook event to queue with them. Raises
+    ``LookupError`` for a document the tenant does not have."""
+    state = documents.lock_state(conn, tenant_id, document_id, created_at(document_id))
+    if state is None:
+        raise LookupError(f"no document {document_id}")
+    chained = events.chain(
+        state.document_id,
+        after_seq=state.event_count,
+        after_hash=state.head_hash,
+        events=happened,
+        actor=actor,
+        at=now,
+    )
+    documents.write_events(conn, tenant_id, state, events=chained, actor=actor)
+    if notify is not None:
+        documents.notify(conn, tenant_id, state.document_id, state.created_at, notify)
+    return dataclasses.replace(state, event_count=chained[-1].seq, head_hash=chained[-1].hash)

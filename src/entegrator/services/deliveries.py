@@ -15,6 +15,12 @@ body, a link to the public view ``/e/<token>``) and records the server's answer:
 that dies after the server took the message and before the outcome was recorded sends it again
 when the lease lapses (at least once), with the same Message-ID, which mail programs use to
 drop the copy.
+
+Each step is an event in the document's hash-chained log, in the transaction that makes it:
+``delivery-queued``, ``delivery-sent`` (and the webhook ``document.delivered``),
+``delivery-failed`` with the server's answer (``final`` false when it is tried again).
+Cancelling an e-Arşiv invoice queues one more e-mail (``queue_cancellation``), telling the
+buyer the number, the date and the reason.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from email.utils import format_datetime
 from lxml import etree
 from sqlalchemy import Connection
 
+from entegrator import lifecycle
 from entegrator.clock import Clock, utc_now
 from entegrator.documents import safe_xml
 from entegrator.documents.errors import XMLError
@@ -42,28 +49,33 @@ from entegrator.lifecycle.backoff import backoff
 from entegrator.services.errors import DocumentNotFoundError, NotSignedYetError
 from entegrator.services.mail import Mailer, MailError
 from entegrator.services.sms import SmsProvider
-from entegrator.store import Database, deliveries, tenants
+from entegrator.store import Database, deliveries, earsiv, tenants
 from entegrator.store.blobs import get_blob
 from entegrator.store.documents import DocumentRow, get_document
 from entegrator.store.ids import created_at
 from entegrator.store.jobs import wake
 
 __all__ = [
+    "DELIVERED_EVENT",
     "DELIVERY_TASK",
     "BuyerFacts",
     "DeliveryService",
     "InvalidAddressError",
     "buyer_facts",
     "compose",
+    "compose_cancellation",
     "is_email",
     "new_token",
     "queue_after_signing",
+    "queue_cancellation",
     "wake_deliveries",
 ]
 
 log = logging.getLogger(__name__)
 
 DELIVERY_TASK = "entegrator.deliver_invoices"
+DELIVERED_EVENT = "document.delivered"  # the webhook event of a message the server took
+CANCELLATION = "cancellation"  # requested_by of the message telling the buyer of an iptal
 LEASE = dt.timedelta(minutes=5)  # one attempt (render, connect, send) takes far less
 EARSIV = "EARSIVFATURA"
 NOTE_ELECTRONIC = "e-Arşiv izni kapsamında elektronik ortamda iletilmiştir."
@@ -142,19 +154,73 @@ def _queue(
     channel: str,
     address: str,
     requested_by: str,
+    actor: str,
+    now: dt.datetime,
 ) -> deliveries.Delivery:
     row = deliveries.queue(
         conn, tenant_id, document_id, channel=channel, address=address, requested_by=requested_by
     )
     deliveries.link_for(conn, tenant_id, document_id, new_token())
+    _event(
+        conn,
+        tenant_id,
+        document_id,
+        "delivery-queued",
+        {**_about(row.delivery_id, channel, address), "requested_by": requested_by},
+        actor=actor,
+        now=now,
+    )
     return row
 
 
+def _about(delivery_id: uuid.UUID, channel: str, address: str) -> dict[str, str]:
+    return {"delivery": str(delivery_id), "channel": channel, "address": address}
+
+
+def _event(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    type_: str,
+    data: dict[str, object],
+    *,
+    actor: str,
+    now: dt.datetime,
+    notify: str | None = None,
+) -> None:
+    """A delivery's step in the document's event chain (no status change)."""
+    lifecycle.record(
+        conn,
+        tenant_id,
+        document_id,
+        happened=[(type_, None, data)],
+        actor=actor,
+        now=now,
+        notify=notify,
+    )
+
+
+def _failed_event(
+    claimed_attempts: int, error: str, *, final: bool, retry_at: dt.datetime | None
+) -> dict[str, object]:
+    data: dict[str, object] = {"attempt": claimed_attempts, "error": error, "final": final}
+    if not final and retry_at is not None:
+        data["next_attempt_at"] = retry_at.astimezone(dt.UTC).isoformat()
+    return data
+
+
 def queue_after_signing(
-    conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID, signed: bytes, *, sms: bool
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    signed: bytes,
+    *,
+    sms: bool,
+    now: dt.datetime | None = None,
 ) -> int:
     """Queue the deliveries a freshly signed e-Arşiv invoice needs, in the signing
     transaction; how many. An address the XML gives that is not one is recorded as failed."""
+    when = now or utc_now()
     if EARSIV.encode() not in signed:  # most are e-Fatura: no need to parse them again
         return 0
     try:
@@ -171,15 +237,67 @@ def queue_after_signing(
         wanted.append(("sms", facts.phone[:320], _PHONE.fullmatch(facts.phone) is not None))
     for channel, address, usable in wanted:
         row = _queue(
-            conn, tenant_id, document_id, channel=channel, address=address, requested_by="signing"
+            conn,
+            tenant_id,
+            document_id,
+            channel=channel,
+            address=address,
+            requested_by="signing",
+            actor="worker",
+            now=when,
         )
         if not usable:
             deliveries.record_attempt(
                 conn, tenant_id, row.delivery_id, status="failed", error="invalid address"
             )
+            _event(
+                conn,
+                tenant_id,
+                document_id,
+                "delivery-failed",
+                _about(row.delivery_id, channel, address)
+                | _failed_event(0, "invalid address", final=True, retry_at=None),
+                actor="worker",
+                now=when,
+            )
     if any(usable for *_, usable in wanted):
         wake_deliveries(conn, tenant_id)
     return len(wanted)
+
+
+def queue_cancellation(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    signed: bytes,
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> deliveries.Delivery | None:
+    """Queue the e-mail telling the buyer of a cancelled e-Arşiv invoice, in the cancelling
+    transaction: to the address in the signed XML, when the invoice went out electronically
+    (a paper invoice's buyer hears of it from the seller). None when nothing is sent."""
+    try:
+        facts = buyer_facts(signed)
+    except XMLError:  # never keeps an invoice from being cancelled
+        log.exception("document %s: buyer contacts unreadable, no cancellation e-mail", document_id)
+        return None
+    if facts.profile != EARSIV or facts.sending_type == "KAGIT" or not facts.email:
+        return None
+    if not is_email(facts.email):
+        return None  # recorded as failed when the invoice was signed
+    row = _queue(
+        conn,
+        tenant_id,
+        document_id,
+        channel="email",
+        address=facts.email[:320],
+        requested_by=CANCELLATION,
+        actor=actor,
+        now=now,
+    )
+    wake_deliveries(conn, tenant_id)
+    return row
 
 
 # -- the message -----------------------------------------------------------------------------
@@ -247,6 +365,54 @@ def compose(
     return message
 
 
+def compose_cancellation(
+    doc: DocumentRow,
+    cancellation: earsiv.CancellationRow,
+    *,
+    pdf: bytes,
+    link: str,
+    sender: str,
+    to: str,
+    message_id: str,
+    now: dt.datetime,
+) -> EmailMessage:
+    """The Turkish message telling the buyer that an invoice was cancelled (iptal): number,
+    date, reason, the link to the view (which now says İPTAL EDİLMİŞTİR), that view as PDF."""
+    number = doc.number or str(doc.ettn)
+    kind = _kind(doc.profile)
+    message = EmailMessage()
+    message["Subject"] = f"{kind} {number} iptal edildi - {doc.sender_name or ''}".strip(" -")
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id
+    lines = [
+        f"Sayın {doc.receiver_name or 'Alıcı'},",
+        "",
+        f"{doc.sender_name or 'Satıcı'} tarafından adınıza düzenlenen {_tr_date(doc.issue_date)} "
+        f"tarihli {number} numaralı {kind} {_tr_date(cancellation.cancelled_on)} tarihinde "
+        "iptal edilmiştir.",
+        "",
+        f"Fatura No      : {number}",
+        f"Fatura Tarihi  : {_tr_date(doc.issue_date)}",
+        f"İptal Tarihi   : {_tr_date(cancellation.cancelled_on)}",
+        f"İptal Nedeni   : {cancellation.reason}",
+        f"Düzenleyen     : {doc.sender_name or '-'} ({doc.sender_id or '-'})",
+        f"Tutar          : {_tr_amount(doc.payable, doc.currency)}",
+        f"ETTN           : {doc.ettn}",
+        "",
+        "İptal edilen faturayı görüntülemek için:",
+        link,
+        "",
+        "İptal, e-Arşiv raporuyla Gelir İdaresi Başkanlığına bildirilir.",
+    ]
+    message.set_content("\n".join(lines) + "\n")
+    message.add_attachment(
+        pdf, maintype="application", subtype="pdf", filename=f"{number}-iptal.pdf"
+    )
+    return message
+
+
 def sms_text(doc: DocumentRow, link: str) -> str:
     number = doc.number or str(doc.ettn)
     return (
@@ -264,6 +430,7 @@ class _Work:
     xml: bytes
     token: str
     sender: str
+    cancellation: earsiv.CancellationRow | None = None
 
 
 class DeliveryService:
@@ -329,7 +496,14 @@ class DeliveryService:
         with self.db.tenant(tenant_id) as conn:
             self._signed_out(conn, tenant_id, document_id)
             row = _queue(
-                conn, tenant_id, document_id, channel="email", address=address, requested_by="api"
+                conn,
+                tenant_id,
+                document_id,
+                channel="email",
+                address=address,
+                requested_by="api",
+                actor="api",
+                now=self.clock(),
             )
             wake_deliveries(conn, tenant_id)
         return row
@@ -366,7 +540,12 @@ class DeliveryService:
             xml = get_blob(conn, tenant_id, doc.signed_sha256)
             token = deliveries.link_for(conn, tenant_id, doc.document_id, new_token())
             sender = tenants.mail_from(conn, tenant_id) or self.mail_from
-        return _Work(doc, xml, token, sender)
+            cancellation = None
+            if claimed.requested_by == CANCELLATION:
+                cancellation = earsiv.get_cancellation(conn, tenant_id, doc.document_id)
+                if cancellation is None:  # the row outlives nothing: a cancellation is final
+                    raise DocumentNotFoundError
+        return _Work(doc, xml, token, sender, cancellation)
 
     def _send(self, claimed: deliveries.Claimed, work: _Work) -> None:
         link = self.view_url(work.token)
@@ -382,6 +561,20 @@ class DeliveryService:
         view = html_view(work.xml, own_stylesheet=False, cancelled=work.doc.status == "cancelled")
         pdf = render_pdf(view.html)
         domain = work.sender.rpartition("@")[2] or "localhost"
+        if work.cancellation is not None:
+            self.mailer.send(
+                compose_cancellation(
+                    work.doc,
+                    work.cancellation,
+                    pdf=pdf,
+                    link=link,
+                    sender=work.sender,
+                    to=claimed.address,
+                    message_id=f"<{claimed.delivery_id}@{domain}>",
+                    now=self.clock(),
+                )
+            )
+            return
         message = compose(
             work.doc,
             xml=work.xml,
@@ -411,10 +604,42 @@ class DeliveryService:
             error = f"{type(exc).__name__}: {exc}"[:1000]
             status = "failed" if claimed.attempts >= self.max_attempts else "queued"
             retry_in = backoff(claimed.attempts, first=self.retry_first, cap=self.retry_cap)
+        now = self.clock()
+        about = _about(claimed.delivery_id, claimed.channel, claimed.address)
         with self.db.tenant(tenant_id) as conn:
             deliveries.record_attempt(
                 conn, tenant_id, claimed.delivery_id, status=status, error=error, retry_in=retry_in
             )
+            try:
+                if status == "sent":
+                    _event(
+                        conn,
+                        tenant_id,
+                        claimed.document_id,
+                        "delivery-sent",
+                        about | {"attempt": claimed.attempts, "requested_by": claimed.requested_by},
+                        actor="worker",
+                        now=now,
+                        notify=DELIVERED_EVENT,
+                    )
+                else:
+                    _event(
+                        conn,
+                        tenant_id,
+                        claimed.document_id,
+                        "delivery-failed",
+                        about
+                        | _failed_event(
+                            claimed.attempts,
+                            error or "-",
+                            final=status == "failed",
+                            retry_at=now + dt.timedelta(seconds=retry_in),
+                        ),
+                        actor="worker",
+                        now=now,
+                    )
+            except LookupError:  # the document is gone: the delivery's own row says it
+                pass
         log.info("delivery %s: %s %s", claimed.delivery_id, status, error or "")
 
     # -- the public view ---------------------------------------------------------------------

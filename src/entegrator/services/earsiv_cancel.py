@@ -9,7 +9,9 @@ with the buyer's approval (cancellation requests within 8 days for taxpayer buye
 part of this; whether the report alone suffices for integrator users is [unconfirmed].
 
 The status change fires ``document.status`` with status ``cancelled`` and an event
-``cancelled`` {reason, cancelled_on}: what tells the buyer (e-mail) listens for them.
+``cancelled`` {reason, cancelled_on}; the same transaction queues an e-mail telling the buyer
+(number, date, reason; the view now says İPTAL EDİLMİŞTİR) through the invoice's own delivery
+machinery (``deliveries.queue_cancellation``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from entegrator import lifecycle
 from entegrator.documents.earsiv_report import ReportReadError, invoice_entry
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
+from entegrator.services.deliveries import queue_cancellation
 from entegrator.services.earsiv_reports import istanbul_day
 from entegrator.store import Database, documents, earsiv, repo
 from entegrator.store.ids import created_at
@@ -133,4 +136,5 @@ def cancel_invoice(
             code="earsiv-cancel-report",
             detail=reason,
         )
+        queue_cancellation(conn, tenant_id, document_id, signed, actor=actor, now=now)
     return Cancelled(document_id, row.number or "", day, DocumentStatus.CANCELLED.value)

@@ -172,7 +172,9 @@ class SigningService:
             notify=False,  # the tenant hears of what GİB says, not of our signing
         )
         # An e-Arşiv invoice goes to its buyer from here (GİB never passes it on).
-        queue_after_signing(conn, tenant_id, state.document_id, signed, sms=self._deliver_sms)
+        queue_after_signing(
+            conn, tenant_id, state.document_id, signed, sms=self._deliver_sms, now=now
+        )
         if self._wake_sender:
             from entegrator.services.sending import wake_sender
 

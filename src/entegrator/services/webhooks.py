@@ -27,7 +27,8 @@ every webhook slot either.
 
 Events: ``document.received`` (an incoming invoice was filed), ``document.status`` (an
 outgoing or incoming document changed status: sent, delivered, rejected_by_gib,
-failed_delivery, accepted, rejected, failed).
+failed_delivery, accepted, rejected, failed), ``document.delivered`` (the mail server or SMS
+provider took a message to the buyer of an outgoing invoice: the invoice, its cancellation).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_TASK = "entegrator.deliver_webhooks"
 QUEUE = "webhooks"  # the procrastinate queue of deliveries, apart from repo.QUEUE
-EVENTS = ("document.received", "document.status", "earsiv.overdue")
+EVENTS = ("document.received", "document.status", "document.delivered", "earsiv.overdue")
 MAX_ATTEMPTS = 15
 TIMEOUT = 10.0
 MAX_RESPONSE_BYTES = 4096

@@ -42,7 +42,7 @@ class Delivery:
     channel: str  # email | sms
     address: str
     status: str  # queued | sent | failed
-    requested_by: str  # signing | api
+    requested_by: str  # signing | api | cancellation
     attempts: int
     next_attempt_at: dt.datetime
     last_error: str | None
@@ -59,6 +59,7 @@ class Claimed:
     channel: str
     address: str
     attempts: int
+    requested_by: str  # signing | api | cancellation (the message it sends)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def claim_next(conn: Connection, tenant_id: uuid.UUID, *, lease: dt.timedelta) -
             "UPDATE deliveries x SET next_attempt_at = now() + :lease, "
             "leased_until = now() + :lease, attempts = x.attempts + 1 FROM d "
             "WHERE x.tenant_id = :t AND x.delivery_id = d.delivery_id "
-            "RETURNING x.delivery_id, x.document_id, x.channel, x.address, x.attempts"
+            "RETURNING x.delivery_id, x.document_id, x.channel, x.address, x.attempts, "
+            "x.requested_by"
         ),
         {"t": tenant_id, "lease": lease},
     ).first()

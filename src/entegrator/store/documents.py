@@ -208,6 +208,45 @@ def write_state(
     )
 
 
+# One statement: events that change no status (a delivery to the buyer), and the row's head.
+_WRITE_EVENTS = text(
+    """
+WITH
+  ev AS ("""
+    + EVENTS_INSERT
+    + """)
+UPDATE documents
+   SET event_count = :n, head_hash = :h, updated_at = :at
+ WHERE tenant_id = :t AND created_at = :c AND document_id = :d
+"""
+)
+
+
+def write_events(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    state: DocumentState,
+    *,
+    events: Sequence[NewEvent],
+    actor: str | None,
+) -> None:
+    """Append ``events`` (chained after ``state``) without changing the status; the caller
+    holds the row lock (:func:`lock_state`)."""
+    conn.execute(
+        _WRITE_EVENTS,
+        {
+            "t": tenant_id,
+            "c": state.created_at,
+            "d": state.document_id,
+            "at": events[-1].at,
+            "n": events[-1].seq,
+            "h": events[-1].hash,
+            "actor": actor,
+            **event_columns(events),
+        },
+    )
+
+
 # The notification of the tenant's webhook endpoints about a document as it now stands.
 _NOTIFY = text(
     """
