@@ -145,3 +145,26 @@ def test_readyz_warns_of_overdue_earsiv_invoices_and_the_gauge_counts_them(
         assert late >= 1
         metrics = c.get("/metrics").text
     assert f"entegrator_earsiv_overdue_invoices {late}.0" in metrics
+
+
+def test_a_cancelled_invoice_is_stamped_in_the_apis_html_and_pdf(
+    tenant: TenantHandle, run_jobs: Callable[[], None]
+) -> None:
+    """Found walking through the tour: the public page showed İPTAL EDİLMİŞTİR, the API's own
+    views of the same cancelled invoice did not."""
+    import pypdfium2
+
+    stamp = "İPTAL EDİLMİŞTİR"
+    with tenant.client() as api:
+        earsiv = tenant.issue(api, profile="EARSIVFATURA")
+        run_jobs()  # signed
+        before = api.get(f"/api/v1/invoices/{earsiv['id']}/html")
+        assert before.status_code == 200 and stamp not in before.text
+        done = api.post(f"/api/v1/invoices/{earsiv['id']}/cancel", json={"reason": "İade"})
+        assert done.status_code == 200, done.text
+        html = api.get(f"/api/v1/invoices/{earsiv['id']}/html")
+        assert html.status_code == 200 and stamp in html.text
+        pdf = api.get(f"/api/v1/invoices/{earsiv['id']}/pdf")
+        assert pdf.status_code == 200
+    text = pypdfium2.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
+    assert stamp in text

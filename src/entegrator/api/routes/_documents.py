@@ -125,8 +125,9 @@ async def html_response(
     runtime: Runtime, renderer: Renderer, key: ApiKey, document_id: str, direction: str
 ) -> Response:
     """The view, rendered in a limited worker process and awaited without a thread."""
-    _doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction)
-    view = await renderer.html(xml)
+    doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction)
+    # A cancelled e-Arşiv invoice is stamped "İPTAL EDİLMİŞTİR" wherever it is shown.
+    view = await renderer.html(xml, cancelled=doc.status == "cancelled")
     return Response(
         view.html,
         media_type="text/html; charset=utf-8",
@@ -142,7 +143,7 @@ async def pdf_response(
     runtime: Runtime, renderer: Renderer, key: ApiKey, document_id: str, direction: str
 ) -> Response:
     doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction)
-    view = await renderer.pdf(xml)
+    view = await renderer.pdf(xml, cancelled=doc.status == "cancelled")
     return Response(
         view.pdf,
         media_type="application/pdf",
