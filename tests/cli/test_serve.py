@@ -82,16 +82,21 @@ def _postgres_of(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def _run_until_ready_then(data_dir: Path, sig: signal.Signals) -> None:
-    """``serve --with-worker`` on the embedded PostgreSQL, until /readyz says ready; then
-    ``sig``, and the server and its PostgreSQL must be gone."""
+def _run_until_ready_then(
+    data_dir: Path,
+    sig: signal.Signals,
+    command: tuple[str, ...] = ("serve", "--with-worker"),
+    ready: str = "/readyz",
+) -> None:
+    """``command`` (by default ``serve --with-worker``) on the embedded PostgreSQL, until
+    ``ready`` answers 200; then ``sig``, and the server and its PostgreSQL must be gone."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENTEGRATOR_")}
     env.update(ENTEGRATOR_DATA_DIR=str(data_dir))  # no ENTEGRATOR_DATABASE_URL: embedded
     port = _free_port()
-    log = data_dir / f"serve-{sig.name}.log"
+    log = data_dir / f"{command[0]}-{sig.name}.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "entegrator", "serve", "--port", str(port), "--with-worker"],
+            [sys.executable, "-m", "entegrator", *command, "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -102,7 +107,7 @@ def _run_until_ready_then(data_dir: Path, sig: signal.Signals) -> None:
             assert server.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}{ready}").status_code == 200:
                     break
             time.sleep(0.2)
         assert _postgres_of(data_dir), "the embedded PostgreSQL is not running"
@@ -141,3 +146,14 @@ def test_sigterm_and_sigint_stop_the_embedded_postgresql(embedded_dir: Path) -> 
     )
     _run_until_ready_then(embedded_dir, signal.SIGINT)
     assert json.loads((pgdata / ".handle_pids.json").read_text()) == []
+
+
+def test_sigterm_stops_the_simulator_and_its_embedded_postgresql(embedded_dir: Path) -> None:
+    """Found walking through the e-Arşiv tour: uvicorn raises SIGTERM again after its graceful
+    shutdown, which killed ``gibsim`` before its clean-up, and its embedded PostgreSQL ran on."""
+    _run_until_ready_then(
+        embedded_dir,
+        signal.SIGTERM,
+        ("gibsim",),
+        ready="/EFaturaMerkez/newUserPkListxml.zip",
+    )

@@ -804,6 +804,8 @@ def gibsim(
     """Run the GİB simulator (a stand-in for GİB, for tests and demos only)."""
     import uvicorn
 
+    signals = _StopSignals()
+
     from entegrator.config import Settings
     from entegrator.gibsim.app import create_app as create_gibsim
     from entegrator.gibsim.service import Simulator
@@ -827,6 +829,7 @@ def gibsim(
         f"GİB simulator on http://{host}:{port} (services /EFaturaMerkez/..., /earsiv/...)\n"
     )
     sys.stdout.flush()
+    signals.serving = True  # uvicorn has SIGINT/SIGTERM from here on, and so does the clean-up
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     finally:
