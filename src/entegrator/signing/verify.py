@@ -58,6 +58,7 @@ from entegrator.signing.xades import (
     certificate_of,
     is_ubl,
     issuer_identity,
+    removed,
     signature_slot,
     slot_name,
 )
@@ -448,7 +449,7 @@ def _canonical(
         return b""  # the enveloped transform removes the whole node-set
     if excluded is not None and not any(a is node for a in excluded.iterancestors()):
         excluded = None  # not inside: nothing to remove
-    with _removed(excluded):
+    with removed(excluded):
         if method.exclusive and prefixes and "#default" in prefixes:
             node = _reparsed(node)
         subject: etree._Element | etree._ElementTree = (
@@ -484,35 +485,6 @@ def _reparsed(node: etree._Element) -> etree._Element:
     for step in reversed(steps):
         found = found[step]
     return found
-
-
-@contextmanager
-def _removed(element: etree._Element | None) -> Iterator[None]:
-    """``element`` taken out of its tree for a while, its tail text left in place (lxml would
-    drop it with the element), and put back exactly where it was."""
-    parent = element.getparent() if element is not None else None
-    if element is None or parent is None:
-        yield
-        return
-    index = parent.index(element)
-    tail = element.tail
-    previous = element.getprevious()
-    saved_text = parent.text if previous is None else previous.tail
-    if tail:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
-    try:
-        yield
-    finally:
-        if previous is not None:
-            previous.tail = saved_text
-        else:
-            parent.text = saved_text
-        parent.insert(index, element)
-        element.tail = tail
 
 
 @contextmanager

@@ -28,6 +28,8 @@ import copy
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -177,25 +179,37 @@ def document_digest(tree: etree._ElementTree, signature: etree._Element, alg: Al
     parent = signature.getparent()
     if parent is None:
         raise NotSignableError(detail_tr="imza kök eleman", detail_en="the signature is the root")
-    index = parent.index(signature)
-    tail = signature.tail
-    previous = signature.getprevious()
+    with removed(signature):
+        return alg.digest_of(c14n(tree))
+
+
+@contextmanager
+def removed(element: etree._Element | None) -> Iterator[None]:
+    """``element`` taken out of its tree for a while, its tail text left in place (lxml would
+    drop it with the element), and put back exactly where it was."""
+    parent = element.getparent() if element is not None else None
+    if element is None or parent is None:
+        yield
+        return
+    index = parent.index(element)
+    tail = element.tail
+    previous = element.getprevious()
     saved_text = parent.text if previous is None else previous.tail
     if tail:
         if previous is not None:
             previous.tail = (previous.tail or "") + tail
         else:
             parent.text = (parent.text or "") + tail
-    parent.remove(signature)
+    parent.remove(element)
     try:
-        return alg.digest_of(c14n(tree))
+        yield
     finally:
         if previous is not None:
             previous.tail = saved_text
         else:
             parent.text = saved_text
-        parent.insert(index, signature)
-        signature.tail = tail
+        parent.insert(index, element)
+        element.tail = tail
 
 
 def algorithms_for(key: SigningKey) -> Algorithms:
