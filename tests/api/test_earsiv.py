@@ -168,3 +168,24 @@ def test_a_cancelled_invoice_is_stamped_in_the_apis_html_and_pdf(
         assert pdf.status_code == 200
     text = pypdfium2.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
     assert stamp in text
+
+
+def test_hostile_cancel_bodies_are_422_and_cancel_nothing(
+    tenant: TenantHandle, run_jobs: Callable[[], None]
+) -> None:
+    with tenant.client() as api:
+        earsiv = tenant.issue(api, profile="EARSIVFATURA")
+        run_jobs()  # signed
+        url = f"/api/v1/invoices/{earsiv['id']}/cancel"
+        for body in (
+            {"reason": "iptal\x01"},  # a control character, not XML
+            {"reason": "x" * 501},  # over the limit
+            {"reason": ""},
+            {"reason": ["a"]},
+        ):
+            refused = api.post(url, json=body)
+            assert refused.status_code == 422, body
+            assert refused.json()["error"]["code"], body
+        not_json = api.post(url, content=b"{reason", headers={"Content-Type": "application/json"})
+        assert not_json.status_code == 422
+        assert api.get(f"/api/v1/invoices/{earsiv['id']}").json()["status"] != "cancelled"
