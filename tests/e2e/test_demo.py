@@ -1,6 +1,7 @@
 """`entegrator demo` as a user runs it: the simulator and two integrators as separate
 processes on loopback, each with its own database; 1,000 invoices between the integrators,
-every one delivered exactly once; an e-Arşiv invoice e-mailed (an .eml file) and reported to
+every one delivered exactly once; an e-Arşiv invoice e-mailed through the demo's SMTP server
+(STARTTLS, login) with its PDF and verified XML, and reported to
 the simulator's e-Arşiv service, checked against GİB's EArsiv.xsd."""
 
 from __future__ import annotations
@@ -72,12 +73,16 @@ def test_the_demo_network_delivers_every_invoice_exactly_once(
         assert earsiv["number"].startswith("EAR")
         assert earsiv["sender_status"] == "EARSIVFATURA reported (30)"
         assert earsiv["receiver_status"].startswith("e-mail yes (fatura@")
-        assert earsiv["receiver_status"].endswith("; report 30")
+        assert earsiv["receiver_status"].endswith(": PDF + verified XML); report 30")
         # The e-mail the buyer got, kept for the user: the signed XML attached.
         eml = Path(earsiv["detail"].removeprefix("e-mail: "))
         mail = message_from_bytes(eml.read_bytes(), policy=policy.default)
         assert isinstance(mail, EmailMessage)
-        assert mail["To"] == earsiv["receiver_status"].split("(")[1].split(")")[0]
+        assert mail["To"] == earsiv["receiver_status"].split("(")[1].split(":")[0]
+        # It went through the SMTP server (which keeps what it accepts), not to an outbox.
+        run_folder = next(p for p in (tmp_path / "demo").iterdir() if p.is_dir())
+        assert [p.name for p in (run_folder / "mailbox").iterdir()] == ["0001.eml"]
+        assert not (run_folder / "integrator1" / "outbox").exists()
         names = {p.get_filename() for p in mail.iter_attachments()}
         assert names == {f"{earsiv['number']}.xml", f"{earsiv['number']}.pdf"}
         # Independently of the demo's own counting: the databases of the two integrators.

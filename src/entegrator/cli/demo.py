@@ -7,8 +7,9 @@ lives by:
 1. A sends a TICARIFATURA invoice to B (both served by integrator 1); B accepts it (KABUL).
 2. A sends a TEMELFATURA invoice to C, served by integrator 2.
 3. A invoices a buyer who is not an e-Fatura user: the invoice becomes an e-Arşiv invoice,
-   is e-mailed to the buyer (as an ``.eml`` file in integrator 1's outbox folder: the demo
-   runs no mail server) and reported to GİB's e-Arşiv service until GİB answers 30.
+   is e-mailed to the buyer through the demo's own SMTP server (STARTTLS and a login, as a
+   real one; the demo reads what arrived and verifies the attached XML's signature) and
+   reported to GİB's e-Arşiv service until GİB answers 30.
 4. Optionally (``--invoices N``): A sends N invoices to C; every one must arrive exactly once.
 
 Everything travels over HTTP on loopback, as in production: the API of each instance, GİB's
@@ -33,29 +34,41 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from cryptography import x509
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from entegrator.cli.mailserver import MailServer, mail_server
 from entegrator.config import Settings
 from entegrator.documents.identifiers import vkn as vkn_ids
+from entegrator.findings import Severity
 from entegrator.gibsim.app import SERVICE
 from entegrator.runtime import Runtime
 from entegrator.services.earsiv_reports import istanbul_day
 from entegrator.services.trust import development_ca
+from entegrator.signing.verify import verify
 from entegrator.store import repo, resolve_url
 from entegrator.store.db import sqlalchemy_url
 
 __all__ = ["Demo", "Outcome", "run"]
 
 EARSIV_SERVICE = "/earsiv/services/EArsivWsPort"
-# Not passed on to the demo's processes: the demo runs no mail server, so every e-mail is an
-# .eml file in the instance's DATA_DIR/outbox, which a user of ``make demo`` can open.
-_NOT_INHERITED = frozenset({"ENTEGRATOR_SMTP_URL"})
+# Not passed on to the demo's processes: their mail goes to the demo's own SMTP server.
+_NOT_INHERITED = frozenset(
+    {
+        "ENTEGRATOR_SMTP_URL",
+        "ENTEGRATOR_SMTP_USER",
+        "ENTEGRATOR_SMTP_PASSWORD",
+        "ENTEGRATOR_SMTP_STARTTLS",
+        "ENTEGRATOR_SMTP_CA_FILE",
+    }
+)
 
 
 def _vkn(first9: str) -> str:
@@ -163,6 +176,9 @@ class Instance:
     ca: Path  # the development CA every process of the demo shares (seals, GİB's seal, trust)
     inbound_token: str
     gib_token: str = ""
+    # The demo's mail server: its URL with the login, and its certificate (the CA to trust).
+    smtp_url: str = ""
+    smtp_ca: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     keys: dict[str, str] = field(default_factory=dict)  # company → API key
     tenants: dict[str, uuid.UUID] = field(default_factory=dict)  # company → tenant id
@@ -189,7 +205,11 @@ class Instance:
             "ENTEGRATOR_EARSIV_URL": f"{gib}{EARSIV_SERVICE}",
             # The buyer's link in the e-mail and the report's faturaUrl: this instance's API.
             "ENTEGRATOR_PUBLIC_BASE_URL": self.url,
-        }
+        } | (
+            {"ENTEGRATOR_SMTP_URL": self.smtp_url, "ENTEGRATOR_SMTP_CA_FILE": str(self.smtp_ca)}
+            if self.smtp_url
+            else {}
+        )
 
     @property
     def outbox(self) -> Path:
@@ -230,6 +250,8 @@ class Demo:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.gib = ""
         self.instances: list[Instance] = []
+        self.mail: MailServer | None = None
+        self._services = contextlib.ExitStack()
 
     # -- the network -------------------------------------------------------------------------
 
@@ -291,6 +313,10 @@ class Demo:
             else "  e-Arşiv reports not checked against GİB's schema "
             "(set ENTEGRATOR_GIBSIM_EARSIV_XSD to GİB's EArsiv.xsd)"
         )
+        self.mail = self._services.enter_context(
+            mail_server(self.folder / "smtp", _free_port(), keep=self.folder / "mailbox")
+        )
+        self.log(f"mail server     smtp://127.0.0.1:{self.mail.port} (STARTTLS, login)")
         for number in (1, 2):
             inst = Instance(
                 number=number,
@@ -299,6 +325,8 @@ class Demo:
                 data_dir=self.folder / f"integrator{number}",
                 ca=ca,
                 inbound_token=secrets.token_urlsafe(16),
+                smtp_url=self.mail.url,
+                smtp_ca=self.mail.ca_file,
             )
             inst.data_dir.mkdir(parents=True)
             r = httpx.post(
@@ -394,6 +422,7 @@ class Demo:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        self._services.close()
         if self.keep:
             return
         admin = create_engine(
@@ -454,6 +483,10 @@ class Demo:
             }
         finally:
             rt.close()
+
+    def ca_certificate(self) -> x509.Certificate:
+        """The development CA every seal of the demo chains to."""
+        return x509.load_pem_x509_certificate((self.folder / "test-ca.crt").read_bytes())
 
     def instance_of(self, company: str) -> Instance:
         return next(i for i in self.instances if company in i.keys)
@@ -550,6 +583,22 @@ def scenario_other_integrator(demo: Demo, timeout: float) -> Outcome:
     return out
 
 
+def _open_invoice_mail(message: EmailMessage, ca: x509.Certificate) -> str:
+    """What a buyer finds in the e-mail: ``PDF + verified XML`` when the PDF is there and the
+    signed XML verifies against the seal's CA; otherwise what is wrong."""
+    parts = {
+        (part.get_filename() or "").rsplit(".", 1)[-1]: part.get_payload(decode=True)
+        for part in message.iter_attachments()
+    }
+    pdf, xml = parts.get("pdf"), parts.get("xml")
+    if not isinstance(pdf, bytes) or not pdf.startswith(b"%PDF-"):
+        return "no PDF attached"
+    if not isinstance(xml, bytes):
+        return "no XML attached"
+    errors = [f for f in verify(xml, trust=[ca]) if f.severity is Severity.ERROR]
+    return f"XML signature: {errors[0].code}" if errors else "PDF + verified XML"
+
+
 def scenario_earsiv(demo: Demo, timeout: float) -> Outcome:
     d = _company("D")
     out = Outcome(
@@ -569,7 +618,7 @@ def scenario_earsiv(demo: Demo, timeout: float) -> Outcome:
     if signed["status_code"] != "earsiv-report":
         out.sender_status = f"{signed['profile']} {signed['status']} ({signed['status_code']})"
         return out
-    # The worker e-mails it as soon as it is signed: to an .eml file, the demo has no server.
+    # The worker e-mails it as soon as it is signed, through the demo's SMTP server.
     a = demo.instance_of("A")
     mails: list[dict[str, Any]] = []
 
@@ -580,27 +629,28 @@ def scenario_earsiv(demo: Demo, timeout: float) -> Outcome:
 
     demo.wait("the e-Arşiv invoice to be e-mailed", mailed, timeout)
     sent = [m for m in mails if m["status"] == "sent"]
-    files = sorted(a.outbox.glob("*.eml")) if a.outbox.is_dir() else []
+    arrived = demo.mail.to(sent[0]["address"]) if sent and demo.mail else []
+    opened = _open_invoice_mail(arrived[-1], demo.ca_certificate()) if arrived else "not arrived"
     report = demo.report_earsiv("A", doc["id"], timeout)
     detail = demo.status("A", doc["id"])
     out.sender_status = f"{detail['profile']} {detail['status']} ({detail['status_code']})"
     mail = f"e-mail {'yes' if sent else 'no'}"
     if sent:
-        mail += f" ({sent[0]['address']})"
+        mail += f" ({sent[0]['address']}: {opened})"
     elif mails:
         mail += f" ({mails[0]['status']}: {mails[0]['last_error']})"
     out.receiver_status = f"{mail}; report {report.get('gib_code') or report.get('status', '-')}"
-    if files:
+    if arrived:
         # Kept where the run's folder is not removed: the e-mail the buyer got, to open.
         kept = demo.folder.parent / f"{doc['number']}.eml"
-        shutil.copyfile(files[-1], kept)
+        kept.write_bytes(arrived[-1].as_bytes())
         out.detail = f"e-mail: {kept}"
     out.ok = (
         "routed-earsiv" in routed
         and detail["profile"] == "EARSIVFATURA"
         and detail["status"] == "reported"
         and bool(sent)
-        and bool(files)
+        and opened == "PDF + verified XML"
         and report.get("gib_code") == 30
         and "enveloped" not in [e["type"] for e in detail["events"]]
     )
