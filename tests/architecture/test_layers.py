@@ -64,6 +64,12 @@ def test_layer_contracts_are_kept() -> None:
             "import entegrator.api\n",
             "entegrator.workflow._bad -> entegrator.api",
         ),
+        # The client library leans on the server's code.
+        (
+            "client/_bad.py",
+            "import entegrator.documents\n",
+            "entegrator.client._bad -> entegrator.documents",
+        ),
     ],
 )
 def test_a_bad_import_breaks_the_contracts(

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from entegrator.client import verify_webhook
 from entegrator.runtime import Runtime
 from entegrator.services.webhooks import WebhookError, wake_webhooks
 from tests.testing.platform import TenantHandle, make_settings
@@ -518,6 +519,11 @@ def test_deliveries_go_through_the_transport_and_clock_they_are_given(
     assert target.host == "erp.example"
     expected = signature(created["secret"], int(fixed.timestamp()), body)
     assert headers["Entegrator-Signature"] == expected
+    # The client library's helper accepts it, and refuses it for another body or secret.
+    now = fixed.timestamp()
+    assert verify_webhook(created["secret"], expected, body, now=now)
+    assert not verify_webhook(created["secret"], expected, body + b" ", now=now)
+    assert not verify_webhook("another secret", expected, body, now=now)
 
 
 def test_an_endpoint_may_subscribe_to_deliveries_to_the_buyer(
