@@ -358,3 +358,24 @@ def test_read_any_draft_reports_field_problems(
     with pytest.raises(DraftError) as info:
         read_any_draft(data)
     assert [(p.code, p.where) for p in info.value.problems][:1] == [(code, where)]
+
+
+def test_receipt_names_the_despatch_date_and_parties() -> None:
+    despatch = PAIRS[0][0]
+    data = _receipt(despatch).model_dump(mode="json")
+    data["despatch_date"] = (despatch.issue_date + dt.timedelta(days=1)).isoformat()
+    data["customer"] = data["supplier"]
+    data["actual_delivery_date"] = data["despatch_date"]
+    problems = _receipt_problems(ReceiptDraft.model_validate(data), despatch)
+    assert problems == {"DESPATCH_DATE_MISMATCH": "despatch_date", "PARTY_MISMATCH": "customer"}
+
+
+def test_receipt_problems_speak_turkish_and_english() -> None:
+    despatch = PAIRS[0][0]
+    sent = despatch.lines[0].quantity
+    bad = _receipt(despatch, received=str(sent - 1), short="2")
+    with pytest.raises(DraftError) as info:
+        build_receipt(bad, despatch)
+    (problem,) = info.value.problems
+    assert "kabul + red + eksik" in problem.message_tr
+    assert "received + rejected + short" in problem.message_en

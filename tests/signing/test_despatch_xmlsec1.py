@@ -42,6 +42,7 @@ def test_the_samples_cover_every_scenario_and_shipment() -> None:
 def test_signed_despatches_and_answers_verify_with_xmlsec1(
     index: int,
     kind: str,
+    *,
     key_type: str,
     seal_for: Callable[[bytes, str], SigningKey],
     ca: TestCA,

@@ -181,6 +181,24 @@ def _check_against(c: _Collector, draft: ReceiptDraft, despatch: DespatchDraft) 
             "yanıt bu irsaliyenin ETTN'sine atıf yapmıyor",
             "the answer does not refer to this despatch's ETTN",
         )
+    if draft.despatch_date != despatch.issue_date:
+        c.add(
+            "DESPATCH_DATE_MISMATCH",
+            "despatch_date",
+            f"irsaliye tarihi {despatch.issue_date.isoformat()} olmalı",
+            f"the despatch date must be {despatch.issue_date.isoformat()}",
+        )
+    for name, tr in (("customer", "alıcı"), ("supplier", "gönderici")):
+        ours, theirs = getattr(draft, name), getattr(despatch, name)
+        if ours.identifier != theirs.identifier:
+            c.add(
+                "PARTY_MISMATCH",
+                f"{name}",
+                f"yanıttaki {tr} ({ours.identifier}) irsaliyedeki ile ({theirs.identifier}) "
+                "aynı olmalı",
+                f"the answer's {name} ({ours.identifier}) must be the despatch's "
+                f"({theirs.identifier})",
+            )
     despatched = {str(n): line for n, line in enumerate(despatch.lines, start=1)}
     for i, line in enumerate(draft.lines):
         where = f"lines[{i}]"
