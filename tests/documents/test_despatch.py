@@ -379,3 +379,20 @@ def test_receipt_problems_speak_turkish_and_english() -> None:
     (problem,) = info.value.problems
     assert "kabul + red + eksik" in problem.message_tr
     assert "received + rejected + short" in problem.message_en
+
+
+def test_kunye_numbers_have_19_characters() -> None:
+    """GİB's schematron counts only 19-character KUNYENO identifiers on a HKSIRSALIYE."""
+    hks = PAIRS[2][0]
+    short = hks.lines[0].additional_item_ids[0].model_copy(update={"value": "123456789012345678"})
+    lines = [hks.lines[0].model_copy(update={"additional_item_ids": [short]}), *hks.lines[1:]]
+    bad = hks.model_copy(update={"lines": lines})
+    with pytest.raises(DraftError) as info:
+        build_despatch(bad)
+    assert [(p.code, p.where) for p in info.value.problems] == [
+        ("KUNYENO_FORMAT", "lines[0].additional_item_ids")
+    ]
+    # GİB's rules refuse the same künye number in the XML.
+    xml = build_despatch(hks)
+    value = hks.lines[0].additional_item_ids[0].value.encode()
+    assert not check(xml.replace(value, value[:-1], 1)).valid
