@@ -127,6 +127,8 @@ def test_the_receipt_view_shows_each_lines_answer(index: int) -> None:
     assert "İRSALİYE YANITI" in shown
     assert f"İrsaliye Yanıtı No: {r.number}" in shown
     assert f"İrsaliye ETTN: {r.despatch_ettn.upper()}" in shown
+    assert r.despatch_number is not None
+    assert f"İrsaliye No: {r.despatch_number}" in shown
     assert f"İrsaliye Tarihi: {tr_date(r.despatch_date)}" in shown
     assert f"Fiili Teslim Tarihi: {tr_date(r.actual_delivery_date)}" in shown
     assert f"Teslim Alan {shown_party(r.customer)}" in shown
@@ -146,6 +148,7 @@ def test_the_receipt_view_shows_each_lines_answer(index: int) -> None:
         assert cells[5] == (line.reject_reason or "")
         assert cells[6] == cell(line.short, line.unit_code)
         assert cells[7] == cell(line.oversupply, line.unit_code)
+        assert cells[8] == (line.timing_complaint or "")
 
 
 def test_the_samples_show_rejections_shortages_and_oversupply() -> None:
@@ -154,6 +157,7 @@ def test_the_samples_show_rejections_shortages_and_oversupply() -> None:
     assert any(line.rejected for line in lines)
     assert any(line.short for line in lines)
     assert any(line.oversupply for line in lines)
+    assert any(line.timing_complaint for line in lines)
     assert any(d.paper_document for d, _ in PAIRS)
 
 

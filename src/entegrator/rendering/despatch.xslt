@@ -302,6 +302,9 @@
               <tr><td>İrsaliye Yanıtı Tipi:</td><td><xsl:value-of select="cbc:ReceiptAdviceTypeCode"/></td></tr>
               <tr><td>İrsaliye Yanıtı No:</td><td><xsl:value-of select="cbc:ID"/></td></tr>
               <tr><td>İrsaliye Yanıtı Tarihi:</td><td><xsl:call-template name="date"><xsl:with-param name="value" select="cbc:IssueDate"/></xsl:call-template><xsl:if test="cbc:IssueTime"><xsl:text> </xsl:text><xsl:value-of select="cbc:IssueTime"/></xsl:if></td></tr>
+              <xsl:for-each select="cac:AdditionalDocumentReference[cbc:DocumentTypeCode = 'DespatchAdviceID']">
+                <tr><td>İrsaliye No:</td><td><xsl:value-of select="cbc:ID"/></td></tr>
+              </xsl:for-each>
               <xsl:for-each select="cac:DespatchDocumentReference">
                 <tr><td>İrsaliye ETTN:</td><td class="despatch-ref"><xsl:value-of select="cbc:ID"/></td></tr>
                 <tr><td>İrsaliye Tarihi:</td><td><xsl:call-template name="date"><xsl:with-param name="value" select="cbc:IssueDate"/></xsl:call-template></td></tr>
@@ -336,6 +339,7 @@
             <tr>
               <th>Sıra No</th><th>Mal</th><th>İrsaliye Satırı</th><th>Kabul Edilen Miktar</th>
               <th>Kabul Edilmeyen Miktar</th><th>Red Nedeni</th><th>Eksik Miktar</th><th>Fazla Miktar</th>
+              <th>Şikayet</th>
             </tr>
           </thead>
           <tbody>
@@ -352,6 +356,7 @@
                 <td><xsl:for-each select="cbc:RejectReason"><div><xsl:value-of select="."/></div></xsl:for-each></td>
                 <td class="num"><xsl:call-template name="quantity"><xsl:with-param name="node" select="cbc:ShortQuantity"/></xsl:call-template></td>
                 <td class="num"><xsl:call-template name="quantity"><xsl:with-param name="node" select="cbc:OversupplyQuantity"/></xsl:call-template></td>
+                <td><xsl:for-each select="cbc:TimingComplaint"><div><xsl:value-of select="."/></div></xsl:for-each></td>
               </tr>
             </xsl:for-each>
           </tbody>
