@@ -16,12 +16,14 @@ from typing import Any
 import pytest
 from lxml import etree, html
 
-from entegrator.documents import build_invoice
+from entegrator.documents import build_invoice, safe_xml
 from entegrator.documents.build import build_despatch, build_receipt
 from entegrator.documents.despatch_samples import generate_receipts
+from entegrator.documents.errors import XMLError
 from entegrator.documents.model import DespatchDraft, Party
 from entegrator.rendering import html_view, qr_payload, render_html, render_pdf
 from entegrator.rendering.sandbox import Renderer, RenderLimits
+from tests.conftest import CORPUS
 from tests.documents.factory import draft
 from tests.rendering.test_views import XSL, _with
 
@@ -290,3 +292,44 @@ def test_the_limited_renderer_the_api_uses_draws_both_views() -> None:
 def test_an_invoice_still_gets_the_invoice_view() -> None:
     shown = text_of(html_view(build_invoice(draft())).html)
     assert "e-FATURA" in shown and "e-İRSALİYE" not in shown
+
+
+GIB_SAMPLES = Path("/work/shared/gib-packages/samples/gib")
+
+
+def _others() -> list[Path]:
+    """Despatches and answers others wrote: GİB's samples and the public corpus's."""
+    found = sorted(GIB_SAMPLES.glob("*advice/*.xml"))
+    manifest = CORPUS / "external" / "manifest.json"
+    if manifest.is_file():
+        entries = json.loads(manifest.read_text(encoding="utf-8"))
+        found += [
+            CORPUS / "external" / e["file"]
+            for e in entries
+            if e["kind"] in ("DespatchAdvice", "ReceiptAdvice")
+        ]
+    return found
+
+
+@pytest.mark.parametrize("path", _others(), ids=lambda p: p.name)
+def test_what_others_wrote_is_shown_with_our_view(path: Path) -> None:
+    xml = path.read_bytes()
+    try:
+        root = safe_xml.parse(xml)
+    except XMLError:  # not well-formed for us: the view says so too, it does not crash
+        with pytest.raises(XMLError):
+            html_view(xml)
+        return
+    view = html_view(xml, own_stylesheet=False)
+    shown = text_of(view.html)
+    title = "e-İRSALİYE" if etree.QName(root).localname == "DespatchAdvice" else "İRSALİYE YANITI"
+    assert view.source == "entegrator" and title in shown
+    number = root.findtext("{*}ID") or ""
+    assert number.strip() in shown
+    names = [" ".join(n.text.split()) for n in root.iterfind("{*}*/{*}Item/{*}Name") if n.text]
+    assert all(name in shown for name in names)
+
+
+def test_others_include_both_kinds() -> None:
+    kinds = {p.parent.name for p in _others() if p.parent.parent == GIB_SAMPLES}
+    assert kinds == {"despatchadvice", "receiptadvice"}
