@@ -328,6 +328,13 @@ def test_what_others_wrote_is_shown_with_our_view(path: Path) -> None:
     assert number.strip() in shown
     names = [" ".join(n.text.split()) for n in root.iterfind("{*}*/{*}Item/{*}Name") if n.text]
     assert all(name in shown for name in names)
+    labels = [
+        (x.get("schemeID"), (x.text or "").strip())
+        for x in root.iterfind("{*}DespatchLine/{*}Item/{*}AdditionalItemIdentification/{*}ID")
+    ]
+    for scheme, value in labels:
+        label = {"KUNYENO": "Künye Numarası", "ETIKETNO": "Etiket Numarası"}.get(scheme or "")
+        assert f"{label or scheme}: {value}" in shown
 
 
 def test_others_include_both_kinds() -> None:

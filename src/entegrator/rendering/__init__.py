@@ -142,8 +142,9 @@ def _despatch_qr(root: etree._Element) -> dict[str, str]:
 
 def _receipt_qr(root: etree._Element) -> dict[str, str]:
     """The karekod fields of an irsaliye yanıtı. GİB's view of the answer draws no QR code;
-    ours carries the despatch's fields for the answer's issuer (the receiver of the goods,
-    ``vkntckn``) and the despatch it answers (``irsaliyeettn``) [practice]."""
+    ours follows the despatch's keys: the answer's issuer (the receiver of the goods) is
+    ``vkntckn``, the sender ``avkntckn``, and ``irsaliyeettn``/``irsaliyetarihi`` name the
+    despatch it answers [practice]."""
     ref = f"{CAC}DespatchDocumentReference"
     return {
         "vkntckn": _party_id(root, "DeliveryCustomerParty"),

@@ -250,7 +250,15 @@
                   <xsl:for-each select="cac:Item/cbc:BrandName | cac:Item/cbc:ModelName"><xsl:text> </xsl:text><xsl:value-of select="."/></xsl:for-each>
                   <xsl:for-each select="cac:Item/cac:SellersItemIdentification/cbc:ID"><div class="detail">Satıcı Kodu: <xsl:value-of select="."/></div></xsl:for-each>
                   <xsl:for-each select="cac:Item/cac:BuyersItemIdentification/cbc:ID"><div class="detail">Alıcı Kodu: <xsl:value-of select="."/></div></xsl:for-each>
-                  <xsl:for-each select="cac:Item/cac:AdditionalItemIdentification/cbc:ID[@schemeID = 'KUNYENO']"><div class="detail">Künye Numarası: <xsl:value-of select="."/></div></xsl:for-each>
+                  <xsl:for-each select="cac:Item/cac:AdditionalItemIdentification/cbc:ID">
+                    <div class="detail">
+                      <xsl:choose>
+                        <xsl:when test="@schemeID = 'KUNYENO'">Künye Numarası</xsl:when>
+                        <xsl:when test="@schemeID = 'ETIKETNO'">Etiket Numarası</xsl:when>
+                        <xsl:otherwise><xsl:value-of select="@schemeID"/></xsl:otherwise>
+                      </xsl:choose>: <xsl:value-of select="."/>
+                    </div>
+                  </xsl:for-each>
                 </td>
                 <td class="num"><xsl:call-template name="quantity"><xsl:with-param name="node" select="cbc:DeliveredQuantity"/></xsl:call-template></td>
                 <td class="num"><xsl:call-template name="quantity"><xsl:with-param name="node" select="cbc:OutstandingQuantity"/></xsl:call-template></td>
