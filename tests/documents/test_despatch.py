@@ -358,3 +358,86 @@ def test_read_any_draft_reports_field_problems(
     with pytest.raises(DraftError) as info:
         read_any_draft(data)
     assert [(p.code, p.where) for p in info.value.problems][:1] == [(code, where)]
+
+
+def test_receipt_names_the_despatch_date_and_parties() -> None:
+    despatch = PAIRS[0][0]
+    data = _receipt(despatch).model_dump(mode="json")
+    data["despatch_date"] = (despatch.issue_date + dt.timedelta(days=1)).isoformat()
+    data["customer"] = data["supplier"]
+    data["actual_delivery_date"] = data["despatch_date"]
+    problems = _receipt_problems(ReceiptDraft.model_validate(data), despatch)
+    assert problems == {"DESPATCH_DATE_MISMATCH": "despatch_date", "PARTY_MISMATCH": "customer"}
+
+
+def test_receipt_problems_speak_turkish_and_english() -> None:
+    despatch = PAIRS[0][0]
+    sent = despatch.lines[0].quantity
+    bad = _receipt(despatch, received=str(sent - 1), short="2")
+    with pytest.raises(DraftError) as info:
+        build_receipt(bad, despatch)
+    (problem,) = info.value.problems
+    assert "kabul + red + eksik" in problem.message_tr
+    assert "received + rejected + short" in problem.message_en
+
+
+def test_kunye_numbers_have_19_characters() -> None:
+    """GİB's schematron counts only 19-character KUNYENO identifiers on a HKSIRSALIYE."""
+    hks = PAIRS[2][0]
+    short = hks.lines[0].additional_item_ids[0].model_copy(update={"value": "123456789012345678"})
+    lines = [hks.lines[0].model_copy(update={"additional_item_ids": [short]}), *hks.lines[1:]]
+    bad = hks.model_copy(update={"lines": lines})
+    with pytest.raises(DraftError) as info:
+        build_despatch(bad)
+    assert [(p.code, p.where) for p in info.value.problems] == [
+        ("KUNYENO_FORMAT", "lines[0].additional_item_ids")
+    ]
+    # GİB's rules refuse the same künye number in the XML.
+    xml = build_despatch(hks)
+    value = hks.lines[0].additional_item_ids[0].value.encode()
+    assert not check(xml.replace(value, value[:-1], 1)).valid
+
+
+GIB_RECEIPTS = Path("/work/shared/gib-packages/samples/gib/receiptadvice")
+
+
+def test_receipt_names_the_despatch_number_beside_its_ettn() -> None:
+    despatch, receipt = PAIRS[1]
+    assert receipt.despatch_number == despatch.number
+    root = etree.fromstring(build_receipt(receipt, despatch))
+    (extra,) = root.findall(CAC + "AdditionalDocumentReference")
+    assert extra.findtext(CBC + "ID") == despatch.number
+    assert extra.findtext(CBC + "DocumentTypeCode") == "DespatchAdviceID"
+    assert extra.findtext(CBC + "IssueDate") == despatch.issue_date.isoformat()
+    ref = root.find(CAC + "DespatchDocumentReference")
+    assert ref is not None and ref.findtext(CBC + "ID") == (despatch.ettn or "").upper()
+
+
+def test_a_late_delivery_complaint_is_written_per_line() -> None:
+    despatch, receipt = next(
+        (d, r) for d, r in PAIRS if any(line.timing_complaint for line in r.lines)
+    )
+    root = etree.fromstring(build_receipt(receipt, despatch))
+    complaints = [n.text for n in root.iterfind(f"{CAC}ReceiptLine/{CBC}TimingComplaint")]
+    assert complaints == [line.timing_complaint for line in receipt.lines]
+
+
+@pytest.mark.skipif(not GIB_RECEIPTS.is_dir(), reason="GİB's packages are not here")
+def test_gibs_sample_answers_read_the_despatch_number_and_complaints() -> None:
+    answers = [
+        parse_receipt((GIB_RECEIPTS / f"IrsaliyeYaniti-Ornek{n}.xml").read_bytes())
+        for n in range(1, 5)
+    ]
+    assert {a.despatch_number for a in answers} == {"GIB2016000000023"}
+    assert {a.despatch_ettn.upper() for a in answers} == {"F47AC10B-58CC-4372-A567-0E02B2C3D479"}
+    complaints = [line.timing_complaint for line in answers[1].lines]
+    assert all(c and c.startswith("Ürünler geç gönderilmiştir.") for c in complaints)
+
+
+def test_a_despatch_number_not_in_gibs_form_is_left_out_when_reading() -> None:
+    despatch, receipt = PAIRS[1]
+    xml = build_receipt(receipt, despatch)
+    assert despatch.number is not None
+    odd = xml.replace(f"<cbc:ID>{despatch.number}</cbc:ID>".encode(), b"<cbc:ID>IRS-1</cbc:ID>", 1)
+    assert odd != xml
+    assert parse_receipt(odd).despatch_number is None

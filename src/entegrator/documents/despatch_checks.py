@@ -23,8 +23,10 @@ __all__ = [
     "ensure_receipt_buildable",
 ]
 
-# Türk plakası: il kodu (01–81), harfler, rakamlar (GİB's schematron pattern).
+# Türk plakası: il kodu (01–81), harfler, rakamlar. GİB's schematron checks only the
+# schemeID (PLAKA, DORSE); the form is our stricter rule for what we send (docs/despatch.md).
 PLATE = re.compile(r"^(0[1-9]|[1-7][0-9]|8[01])[A-Z]+[0-9]+$")
+KUNYENO_LENGTH = 19
 _POSTAL = re.compile(r"^(0[1-9]|[1-7][0-9]|8[01])[0-9]{3}$")
 
 
@@ -122,13 +124,23 @@ def check_despatch(draft: DespatchDraft) -> list[Problem]:
                 "kısmi gönderimde kalan miktar ve nedeni birlikte verilir",
                 "a partial shipment gives outstanding_quantity and outstanding_reason together",
             )
-        if kunye and not any(x.scheme_id == "KUNYENO" for x in line.additional_item_ids):
+        kunyes = [x for x in line.additional_item_ids if x.scheme_id == "KUNYENO"]
+        if kunye and not kunyes:
             c.add(
                 "KUNYENO_MISSING",
                 f"{where}.additional_item_ids",
                 "HKSIRSALIYE satırında künye numarası (KUNYENO) zorunlu",
                 "a HKSIRSALIYE line needs its künye number (KUNYENO)",
             )
+        for x in kunyes:
+            # GİB's schematron counts, on a HKSIRSALIYE, the lines with a 19-character KUNYENO.
+            if len(x.value.strip()) != KUNYENO_LENGTH:
+                c.add(
+                    "KUNYENO_FORMAT",
+                    f"{where}.additional_item_ids",
+                    f"künye numarası '{x.value}' 19 karakter olmalı",
+                    f"the künye number '{x.value}' must have 19 characters",
+                )
     return c.problems
 
 
@@ -181,6 +193,24 @@ def _check_against(c: _Collector, draft: ReceiptDraft, despatch: DespatchDraft) 
             "yanıt bu irsaliyenin ETTN'sine atıf yapmıyor",
             "the answer does not refer to this despatch's ETTN",
         )
+    if draft.despatch_date != despatch.issue_date:
+        c.add(
+            "DESPATCH_DATE_MISMATCH",
+            "despatch_date",
+            f"irsaliye tarihi {despatch.issue_date.isoformat()} olmalı",
+            f"the despatch date must be {despatch.issue_date.isoformat()}",
+        )
+    for name, tr in (("customer", "alıcı"), ("supplier", "gönderici")):
+        ours, theirs = getattr(draft, name), getattr(despatch, name)
+        if ours.identifier != theirs.identifier:
+            c.add(
+                "PARTY_MISMATCH",
+                f"{name}",
+                f"yanıttaki {tr} ({ours.identifier}) irsaliyedeki ile ({theirs.identifier}) "
+                "aynı olmalı",
+                f"the answer's {name} ({ours.identifier}) must be the despatch's "
+                f"({theirs.identifier})",
+            )
     despatched = {str(n): line for n, line in enumerate(despatch.lines, start=1)}
     for i, line in enumerate(draft.lines):
         where = f"lines[{i}]"

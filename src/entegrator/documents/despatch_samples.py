@@ -2,12 +2,14 @@
 
 ``generate_despatches(count, seed=…)`` cycles through TEMELIRSALIYE and HKSIRSALIYE, SEVK
 and MATBUDAN, drivers with trailers or a carrier or both, partial shipments and the optional
-parties; ``generate_receipts`` answers each of them (full, partly rejected, short, oversupply).
+parties; ``generate_receipts`` answers each of them (full, partly rejected, short, oversupply,
+late-delivery complaints).
 The same seed always gives the same drafts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import uuid
@@ -163,6 +165,11 @@ def generate_receipts(
             n: _answer(rng, line.quantity, (i + n) % 4)
             for n, line in enumerate(despatch.lines, start=1)
         }
+        if i % 6 == 4:  # goods accepted, but late: GİB's "şikayet içeren yanıt"
+            answers = {
+                n: dataclasses.replace(a, timing_complaint="Ürünler geç gönderilmiştir.")
+                for n, a in answers.items()
+            }
         received = despatch.shipment.actual_despatch_date + dt.timedelta(days=rng.randint(0, 3))
         yield (
             despatch,

@@ -20,12 +20,14 @@ __all__ = ["LineAnswer", "receipt_for"]
 @dataclass(frozen=True, slots=True)
 class LineAnswer:
     """What happened to one despatch line: rejected (with reason), short and oversupply
-    quantities; the received quantity is what is left of the despatched one."""
+    quantities, a late-delivery complaint; the received quantity is what is left of the
+    despatched one."""
 
     rejected: Decimal = Decimal(0)
     reject_reason: str | None = None
     short: Decimal = Decimal(0)
     oversupply: Decimal = Decimal(0)
+    timing_complaint: str | None = None
 
 
 def receipt_for(
@@ -60,6 +62,7 @@ def receipt_for(
                 reject_reason=a.reject_reason,
                 short=a.short or None,
                 oversupply=a.oversupply or None,
+                timing_complaint=a.timing_complaint,
                 seller_item_id=line.seller_item_id,
             )
         )
@@ -74,6 +77,7 @@ def receipt_for(
         notes=notes or [],
         despatch_ettn=despatch.ettn,
         despatch_date=despatch.issue_date,
+        despatch_number=despatch.number,
         customer=despatch.customer,
         supplier=despatch.supplier,
         buyer_customer=despatch.buyer_customer,

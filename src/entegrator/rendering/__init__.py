@@ -32,7 +32,7 @@ from lxml import etree
 
 from entegrator.documents import safe_xml
 from entegrator.documents.errors import XMLError
-from entegrator.documents.ns import CAC, CBC
+from entegrator.documents.ns import CAC, CBC, DESPATCH, RECEIPT
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -58,10 +58,20 @@ _XSL = "{http://www.w3.org/1999/XSL/Transform}"
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
+# Our stylesheet for each kind of document, by the root element's namespace; anything else
+# (an Invoice) gets the invoice view.
+_STYLESHEETS = {DESPATCH: "despatch.xslt", RECEIPT: "despatch.xslt"}
+
+
 @cache
-def _default_stylesheet() -> etree.XSLT:
-    data = resources.files("entegrator.rendering").joinpath("invoice.xslt").read_bytes()
+def _stylesheet(name: str) -> etree.XSLT:
+    data = resources.files("entegrator.rendering").joinpath(name).read_bytes()
     return etree.XSLT(etree.fromstring(data), access_control=_ACCESS)
+
+
+def _default_stylesheet(root: etree._Element) -> etree.XSLT:
+    """entegrator's view for the document: e-İrsaliye, irsaliye yanıtı or invoice."""
+    return _stylesheet(_STYLESHEETS.get(etree.QName(root).namespace or "", "invoice.xslt"))
 
 
 def embedded_stylesheet(root: etree._Element) -> bytes | None:
@@ -89,23 +99,88 @@ def _decimal(text: str | None) -> str:
     return format(value.normalize(), "f") if value else "0"
 
 
+def _party_id(root: etree._Element, role: str) -> str:
+    for node in root.iterfind(f"{CAC}{role}/{CAC}Party/{CAC}PartyIdentification/{CBC}ID"):
+        if node.get("schemeID") in ("VKN", "TCKN"):
+            return (node.text or "").strip()
+    return ""
+
+
+def _text(root: etree._Element, path: str) -> str:
+    return (root.findtext(path) or "").strip()
+
+
+def _despatch_qr(root: etree._Element) -> dict[str, str]:
+    """The karekod fields of an e-İrsaliye, with the keys of GİB's e-İrsaliye view."""
+    shipment = f"{CAC}Shipment"
+    despatch = f"{shipment}/{CAC}Delivery/{CAC}Despatch"
+    carrier = ""
+    for node in root.iterfind(
+        f"{shipment}/{CAC}Delivery/{CAC}CarrierParty/{CAC}PartyIdentification/{CBC}ID"
+    ):
+        if node.get("schemeID") in ("VKN", "TCKN"):
+            carrier = (node.text or "").strip()
+            break
+    return {
+        "vkntckn": _party_id(root, "DespatchSupplierParty"),
+        "avkntckn": _party_id(root, "DeliveryCustomerParty"),
+        "senaryo": _text(root, f"{CBC}ProfileID"),
+        "tip": _text(root, f"{CBC}DespatchAdviceTypeCode"),
+        "tarih": _text(root, f"{CBC}IssueDate"),
+        "no": _text(root, f"{CBC}ID"),
+        "ettn": _text(root, f"{CBC}UUID"),
+        "sevktarihi": _text(root, f"{despatch}/{CBC}ActualDespatchDate"),
+        "sevkzamani": _text(root, f"{despatch}/{CBC}ActualDespatchTime"),
+        "tasiyicivkn": carrier,
+        "plaka": _text(
+            root,
+            f"{shipment}/{CAC}ShipmentStage/{CAC}TransportMeans/{CAC}RoadTransport/"
+            f"{CBC}LicensePlateID",
+        ),
+    }
+
+
+def _receipt_qr(root: etree._Element) -> dict[str, str]:
+    """The karekod fields of an irsaliye yanıtı. GİB's view of the answer draws no QR code;
+    ours follows the despatch's keys: the answer's issuer (the receiver of the goods) is
+    ``vkntckn``, the sender ``avkntckn``, and ``irsaliyeettn``/``irsaliyetarihi`` name the
+    despatch it answers [practice]."""
+    ref = f"{CAC}DespatchDocumentReference"
+    return {
+        "vkntckn": _party_id(root, "DeliveryCustomerParty"),
+        "avkntckn": _party_id(root, "DespatchSupplierParty"),
+        "senaryo": _text(root, f"{CBC}ProfileID"),
+        "tip": _text(root, f"{CBC}ReceiptAdviceTypeCode"),
+        "tarih": _text(root, f"{CBC}IssueDate"),
+        "no": _text(root, f"{CBC}ID"),
+        "ettn": _text(root, f"{CBC}UUID"),
+        "irsaliyeettn": _text(root, f"{ref}/{CBC}ID"),
+        "irsaliyetarihi": _text(root, f"{ref}/{CBC}IssueDate"),
+        "teslimtarihi": _text(root, f"{CAC}Shipment/{CAC}Delivery/{CBC}ActualDeliveryDate"),
+    }
+
+
 def qr_payload(root: etree._Element) -> dict[str, str]:
-    """The karekod fields of an invoice (JSON object, values as text)."""
+    """The karekod fields of a document (JSON object, values as text): an invoice's, an
+    e-İrsaliye's (``DespatchAdvice``) or an irsaliye yanıtı's (``ReceiptAdvice``)."""
+    namespace = etree.QName(root).namespace
+    if namespace == DESPATCH:
+        return _despatch_qr(root)
+    if namespace == RECEIPT:
+        return _receipt_qr(root)
+    return _invoice_qr(root)
 
-    def party_id(role: str) -> str:
-        for node in root.iterfind(f"{CAC}{role}/{CAC}Party/{CAC}PartyIdentification/{CBC}ID"):
-            if node.get("schemeID") in ("VKN", "TCKN"):
-                return (node.text or "").strip()
-        return ""
 
+def _invoice_qr(root: etree._Element) -> dict[str, str]:
+    """The karekod fields of an invoice."""
     total = root.find(f"{CAC}LegalMonetaryTotal")
 
     def money(name: str) -> str:
         return _decimal(total.findtext(f"{CBC}{name}") if total is not None else None)
 
     data: dict[str, str] = {
-        "vkntckn": party_id("AccountingSupplierParty"),
-        "avkntckn": party_id("AccountingCustomerParty"),
+        "vkntckn": _party_id(root, "AccountingSupplierParty"),
+        "avkntckn": _party_id(root, "AccountingCustomerParty"),
         "senaryo": (root.findtext(f"{CBC}ProfileID") or "").strip(),
         "tip": (root.findtext(f"{CBC}InvoiceTypeCode") or "").strip(),
         "tarih": (root.findtext(f"{CBC}IssueDate") or "").strip(),
@@ -172,7 +247,8 @@ def _own_stylesheet(data: bytes) -> etree.XSLT:
 
 
 def html_view(xml: bytes, *, own_stylesheet: bool = True, cancelled: bool = False) -> HtmlView:
-    """The HTML view of a stored invoice, with the QR code.
+    """The HTML view of a stored document (invoice, e-İrsaliye or irsaliye yanıtı, by its
+    root element), with the QR code.
 
     With ``own_stylesheet`` the document's own XSLT is used when it carries one; one that does
     not compile, is refused, fails or writes more than ``MAX_HTML_BYTES`` leaves the view to ours.
@@ -195,7 +271,7 @@ def html_view(xml: bytes, *, own_stylesheet: bool = True, cancelled: bool = Fals
             html, fallback = None, "output-too-large"
     if html is None:
         flag = etree.XSLT.strparam("1" if cancelled else "")
-        made = _default_stylesheet()(root.getroottree(), cancelled=flag)
+        made = _default_stylesheet(root)(root.getroottree(), cancelled=flag)
         view = HtmlView(str(made), "entegrator", fallback)
     else:
         view = HtmlView(_with_banner(html) if cancelled else html, "document")
@@ -218,7 +294,7 @@ def _with_banner(html: str) -> str:
 
 
 def render_html(xml: bytes) -> tuple[str, str]:
-    """HTML for a stored invoice and which stylesheet made it (``document`` or ``entegrator``).
+    """HTML for a stored document and which stylesheet made it (``document`` or ``entegrator``).
 
     A document whose own stylesheet fails (bad XSLT, runaway template) is shown with ours.
     """

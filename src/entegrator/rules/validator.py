@@ -32,7 +32,7 @@ from entegrator.documents import safe_xml
 from entegrator.documents.errors import UnsafeXMLError, XMLError
 from entegrator.findings import MAX_FINDINGS, Finding, Purpose, Report, Severity, Source
 from entegrator.findings.paths import line_of
-from entegrator.rules import arithmetic, identity, purposes, xsd
+from entegrator.rules import advice, arithmetic, identity, purposes, xsd
 from entegrator.rules.pack import KINDS, RulePack
 from entegrator.rules.schematron import CompiledSchematron, read_schematron
 from entegrator.rules.xpath import ISTANBUL, UnsupportedXPathError
@@ -354,6 +354,7 @@ class Validator:
                 )
             )
         elif kind in ("despatch", "receipt"):
+            out.extend(advice.check(root))
             out.extend(identity.check_advice(root, checksum=self.settings.id_checksum))
         return purposes.apply(out, purpose)
 

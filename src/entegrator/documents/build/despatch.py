@@ -24,10 +24,13 @@ from entegrator.documents.model import (
 )
 from entegrator.documents.ns import CAC, CBC, DESPATCH, EXT, RECEIPT, UNSIGNED, nsmap_for
 
-__all__ = ["MATBU", "build_despatch", "build_receipt"]
+__all__ = ["DESPATCH_NUMBER", "MATBU", "build_despatch", "build_receipt"]
 
 _E = etree._Element
 MATBU = "MATBU"  # DocumentType of the paper note a MATBUDAN despatch copies
+# The answer's reference to the despatch's number, besides its ETTN (GİB's irsaliye yanıtı
+# guide §2.3.15 and sample answers): AdditionalDocumentReference with this DocumentTypeCode.
+DESPATCH_NUMBER = "DespatchAdviceID"
 
 
 def _header(w: _Writer, root: _E, d: DespatchDraft | ReceiptDraft) -> tuple[str, str]:
@@ -186,6 +189,7 @@ def _receipt_line(w: _Writer, root: _E, n: int, line: ReceiptLine) -> None:
         w.el(
             node, CBC + "OversupplyQuantity", fmt_decimal(line.oversupply), unitCode=line.unit_code
         )
+    w.opt(node, CBC + "TimingComplaint", line.timing_complaint)
     w.el(w.el(node, CAC + "DespatchLineReference"), CBC + "LineID", line.despatch_line_id)
     item = w.el(node, CAC + "Item")
     w.el(item, CBC + "Name", line.name)
@@ -210,6 +214,12 @@ def build_receipt(draft: ReceiptDraft, despatch: DespatchDraft | None = None) ->
     ref = w.el(root, CAC + "DespatchDocumentReference")
     w.el(ref, CBC + "ID", d.despatch_ettn.upper())
     w.date(ref, CBC + "IssueDate", d.despatch_date)
+    if d.despatch_number is not None:
+        extra = w.el(root, CAC + "AdditionalDocumentReference")
+        w.el(extra, CBC + "ID", d.despatch_number)
+        w.date(extra, CBC + "IssueDate", d.despatch_date)
+        w.el(extra, CBC + "DocumentTypeCode", DESPATCH_NUMBER)
+        w.el(extra, CBC + "DocumentType", "DespatchAdvice ID")
     _signature(w, root, d.customer, number)
     w.party(w.el(root, CAC + "DeliveryCustomerParty"), d.customer)
     w.party(w.el(root, CAC + "DespatchSupplierParty"), d.supplier)

@@ -126,7 +126,8 @@ class ReceiptLine(DraftModel):
 
     ``received`` (kabul edilen), ``rejected`` (reddedilen, with ``reject_reason``), ``short``
     (eksik) and ``oversupply`` (fazla) quantities in the despatch line's ``unit_code``.
-    received + rejected + short must equal the despatched quantity.
+    received + rejected + short must equal the despatched quantity. ``timing_complaint``:
+    a late-delivery complaint (``TimingComplaint``, e.g. "Ürünler geç gönderilmiştir").
     """
 
     despatch_line_id: LineId
@@ -137,6 +138,7 @@ class ReceiptLine(DraftModel):
     reject_reason: Text | None = None
     short: Quantity | None = None
     oversupply: Quantity | None = None
+    timing_complaint: Text | None = None
     seller_item_id: Text | None = None
 
 
@@ -159,6 +161,7 @@ class ReceiptDraft(DraftModel):
     notes: list[Note] = Field(default_factory=list, max_length=50)
     despatch_ettn: Ettn
     despatch_date: dt.date
+    despatch_number: Number | None = None
     customer: Party
     supplier: Party
     buyer_customer: Party | None = None

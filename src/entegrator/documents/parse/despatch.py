@@ -9,13 +9,14 @@ in a despatch line's shipment…) are not carried over.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from lxml import etree
 from pydantic import BaseModel, ValidationError
 
 from entegrator.documents._validation import problems_from_validation
-from entegrator.documents.build.despatch import MATBU
+from entegrator.documents.build.despatch import DESPATCH_NUMBER, MATBU
 from entegrator.documents.errors import ParseError
 from entegrator.documents.model import DespatchDraft, ReceiptDraft
 from entegrator.documents.ns import CAC, CBC, DESPATCH, RECEIPT
@@ -193,6 +194,7 @@ def _receipt_line(node: _E) -> dict[str, Any]:
             "reject_reason": _text(node, CBC + "RejectReason"),
             "short": _quantity(node, "ShortQuantity")[0],
             "oversupply": _quantity(node, "OversupplyQuantity")[0],
+            "timing_complaint": _text(node, CBC + "TimingComplaint"),
             "seller_item_id": _text(
                 node, CAC + "Item/" + CAC + "SellersItemIdentification/" + CBC + "ID"
             ),
@@ -200,15 +202,25 @@ def _receipt_line(node: _E) -> dict[str, Any]:
     )
 
 
+_NUMBER = re.compile(r"^[A-Z0-9]{3}20[0-9]{2}[0-9]{9}$")
+
+
 def parse_receipt_tree(root: _E) -> ReceiptDraft:
     """Read a parsed ``ReceiptAdvice`` element into a draft; raise :class:`ParseError`."""
     _root_is(root, RECEIPT, "ReceiptAdvice")
     ref = root.find(CAC + "DespatchDocumentReference")
     delivery = root.find(CAC + "Shipment/" + CAC + "Delivery")
+    number = None
+    for extra in root.iterfind(CAC + "AdditionalDocumentReference"):
+        found = _text(extra, CBC + "DocumentTypeCode") == DESPATCH_NUMBER
+        if found and _NUMBER.match(_text(extra, CBC + "ID") or ""):
+            # an optional hint beside the ETTN: one not in GİB's number form is left out
+            number = _text(extra, CBC + "ID")
     data = _header(root) | {
         "kind": "receipt",
         "despatch_ettn": _text(ref, CBC + "ID"),
         "despatch_date": _text(ref, CBC + "IssueDate"),
+        "despatch_number": number,
         "customer": _party(root.find(CAC + "DeliveryCustomerParty/" + CAC + "Party")),
         "supplier": _party(root.find(CAC + "DespatchSupplierParty/" + CAC + "Party")),
         "buyer_customer": _party(root.find(CAC + "BuyerCustomerParty/" + CAC + "Party")),
