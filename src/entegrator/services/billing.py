@@ -25,7 +25,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from entegrator.clock import Clock, utc_now
+from entegrator.documents.rounding import round_amount, round_quantity
 from entegrator.errors import EntegratorError
 from entegrator.services.errors import RequestError
 from entegrator.store import Database, gib_users, keys, tenants
@@ -82,8 +83,9 @@ class CreditsExhaustedError(EntegratorError):
     )
     http_status = 402
 
-    def __init__(self, balance: int) -> None:
-        super().__init__(balance=balance, buy_tr=BUY_MORE_TR, buy_en=BUY_MORE_EN)
+    def __init__(self, balance: int = 0, **data: Any) -> None:
+        data |= {"buy_tr": BUY_MORE_TR, "buy_en": BUY_MORE_EN}
+        super().__init__(balance=balance, **data)
         self.balance = balance
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,7 +132,7 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 
 def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_amount(value)
 
 
 def check_kind(kind: str, where: str) -> str:
@@ -568,6 +570,10 @@ class BillingService:
                     msg["From"] = mail_from
                     msg["To"] = ", ".join(emails)
                     msg["Subject"] = f"Kontör uyarısı / Low credits: {w.balance}"
+                    # One message per warning, the same on a retry.
+                    msg["Message-ID"] = (
+                        f"<credits-{w.tenant_id}-{w.warn_seq}-{w.threshold}@entegrator>"
+                    )
                     msg.set_content(
                         f"Kontör bakiyeniz son yüklemenin %{w.threshold} seviyesinin altına "
                         f"düştü: {w.balance} / {w.reference}. Devam etmek için {BUY_MORE_TR}.\n\n"
@@ -636,9 +642,7 @@ class BillingService:
                     included = Decimal(plan.included.get(kind, 0))
                 else:
                     quantity = used.get(kind, Decimal(0))
-                    included = (Decimal(plan.included.get(kind, 0)) * factor).quantize(
-                        Decimal(1), rounding=ROUND_HALF_UP
-                    )
+                    included = round_quantity(Decimal(plan.included.get(kind, 0)) * factor)
                 credited = plan.prepaid and kind in CREDITED
                 overage = Decimal(0) if credited else max(Decimal(0), quantity - included)
                 price = plan.unit_prices.get(kind, Decimal(0))
@@ -801,7 +805,7 @@ _KIND_TR = {
 
 
 def _gb(size: int) -> Decimal:
-    return (Decimal(size) / GB).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    return round_quantity(Decimal(size) / GB, 3)
 
 
 def _plain(value: Decimal) -> str:
