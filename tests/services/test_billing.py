@@ -347,3 +347,42 @@ def test_the_monthly_run_bills_three_plans_and_invoices_once(  # noqa: PLR0915
                 f.to_dict() for f in report.findings if f.severity.value == "error"
             ]
             assert b"SignatureValue" in xml
+
+
+def test_gib_redelivering_an_incoming_invoice_bills_it_once(
+    make_tenant: Callable[..., TenantHandle],
+    runtime: Runtime,
+    base_url: str,
+    run_jobs: Callable[[], None],
+) -> None:
+    from entegrator.envelope.sbdh import build as build_envelope
+    from entegrator.envelope.zipping import pack
+    from entegrator.gib.soap import SendDocument
+    from tests.clock import now
+    from tests.services.test_inbound import _envelope, _gib_call, _pk
+
+    buyer = make_tenant()
+    prepaid(runtime, buyer, 1)
+    pk = _pk(runtime, buyer)
+    packed, xml, supplier = _envelope(buyer.vkn, pk)
+    for _ in range(2):  # GİB retries when it missed our answer
+        _gib_call(base_url, SendDocument(packed.name, packed.data, packed.md5))
+    # The same invoice in another envelope (a sender's retry): filed once, billed once.
+    other = pack(
+        build_envelope(
+            [xml],
+            sender_alias=f"urn:mail:gb{supplier}@other.example",
+            receiver_alias=pk,
+            created=now(),
+        )
+    )
+    _gib_call(base_url, SendDocument(other.name, other.data, other.md5))
+    run_jobs()
+    run_jobs()
+    rows = usage_rows(runtime, buyer)
+    assert [k for k, _, _ in rows] == ["incoming"]
+    with runtime.db.tenant(buyer.tenant_id) as conn:
+        incoming = conn.execute(text("SELECT document_id FROM documents")).scalars().all()
+    assert [d for _, _, d in rows] == incoming
+    # Billed with a credit; a second one would take the balance below zero, never refused.
+    assert runtime.billing.balance(buyer.tenant_id) == 0
