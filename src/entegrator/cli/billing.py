@@ -188,6 +188,15 @@ def credits_add(
     _echo(result, as_json, f"{tenant}: +{credits} credits, balance {result['balance']}")
 
 
+@credits_app.command("expire")
+@_platform_errors
+def credits_expire(tenant: TENANT, as_json: JSON = False) -> None:
+    """Write off what is left of the tenant's packages past their last day of use."""
+    with cli_errors(as_json=as_json):
+        written = _runtime().billing.expire_credits(tenant)
+    _echo({"vkn": tenant, "expired": written}, as_json, f"{tenant}: {written} credits expired")
+
+
 @billing_app.command("run")
 @_platform_errors
 def billing_run(
