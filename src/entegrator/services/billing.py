@@ -559,28 +559,27 @@ class BillingService:
 
     def mail_warnings(self, mailer: Any, mail_from: str) -> int:
         """E-mail every warning not mailed yet to its tenant's billing contacts; the count.
-        A tenant without contacts has its warnings marked mailed (the webhook and the
-        banner still tell)."""
+
+        Each warning is claimed, sent and marked in a transaction of its own: a mail server
+        that is away stops the round (``MailError``, logged) and leaves the rest for the next.
+        A tenant without contacts has its warnings marked (the webhook and the banner still
+        tell)."""
+        from entegrator.services.mail import MailError
+
         sent = 0
-        with self.db.system() as conn:
-            for w in store.unmailed_warnings(conn):
+        for _ in range(100):
+            with self.db.system() as conn:
+                found = store.unmailed_warnings(conn, limit=1)
+                if not found:
+                    break
+                w = found[0]
                 _, emails = store.account_party(conn, w.tenant_id)
                 if emails:
-                    msg = EmailMessage()
-                    msg["From"] = mail_from
-                    msg["To"] = ", ".join(emails)
-                    msg["Subject"] = f"Kontör uyarısı / Low credits: {w.balance}"
-                    # One message per warning, the same on a retry.
-                    msg["Message-ID"] = (
-                        f"<credits-{w.tenant_id}-{w.warn_seq}-{w.threshold}@entegrator>"
-                    )
-                    msg.set_content(
-                        f"Kontör bakiyeniz son yüklemenin %{w.threshold} seviyesinin altına "
-                        f"düştü: {w.balance} / {w.reference}. Devam etmek için {BUY_MORE_TR}.\n\n"
-                        f"Your credit balance fell below {w.threshold} % of the last top-up: "
-                        f"{w.balance} of {w.reference}. To go on, {BUY_MORE_EN}.\n"
-                    )
-                    mailer.send(msg)
+                    try:
+                        mailer.send(_warning_mail(w, emails, mail_from))
+                    except MailError as exc:
+                        log.warning("low-credit warning not mailed: %s", exc.answer)
+                        break
                     sent += 1
                 store.mark_mailed(conn, w, self.clock())
         return sent
@@ -792,6 +791,22 @@ class BillingService:
             "notes": [f"Dönem / period {st.period} ({first.isoformat()} – {last.isoformat()})"],
         }
         return draft
+
+
+def _warning_mail(w: store.LowCredits, emails: list[str], mail_from: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = mail_from
+    msg["To"] = ", ".join(emails)
+    msg["Subject"] = f"Kontör uyarısı / Low credits: {w.balance}"
+    # One message per warning, the same on a retry.
+    msg["Message-ID"] = f"<credits-{w.tenant_id}-{w.warn_seq}-{w.threshold}@entegrator>"
+    msg.set_content(
+        f"Kontör bakiyeniz son yüklemenin %{w.threshold} seviyesinin altına düştü: "
+        f"{w.balance} / {w.reference}. Devam etmek için {BUY_MORE_TR}.\n\n"
+        f"Your credit balance fell below {w.threshold} % of the last top-up: "
+        f"{w.balance} of {w.reference}. To go on, {BUY_MORE_EN}.\n"
+    )
+    return msg
 
 
 _KIND_TR = {
