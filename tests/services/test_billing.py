@@ -237,6 +237,7 @@ def test_the_monthly_run_bills_three_plans_and_invoices_once(  # noqa: PLR0915
     first = day.replace(day=1)
     integrator = make_tenant(series="ENT")
     subscriber, prepaid_t, per_user = make_tenant(), make_tenant(), make_tenant()
+    unbilled = make_tenant()  # no billing party: a statement, no invoice, the run goes on
     with runtime.db.system() as conn:  # two of them joined before the month
         for t in (subscriber, prepaid_t):
             conn.execute(
@@ -264,7 +265,7 @@ def test_the_monthly_run_bills_three_plans_and_invoices_once(  # noqa: PLR0915
         included={"users": 1},
         unit_prices={"users": Decimal("25"), "earsiv": Decimal("2")},
     )
-    for t, p in ((subscriber, sub), (prepaid_t, pre), (per_user, usr)):
+    for t, p in ((subscriber, sub), (prepaid_t, pre), (per_user, usr), (unbilled, sub)):
         billing.assign(t.vkn, p.name, effective_from=first, actor="test")
     billing.add_credits(prepaid_t.vkn, 5, price=Decimal("100"), actor="test")
     for t in (integrator, subscriber, prepaid_t, per_user):
@@ -312,6 +313,8 @@ def test_the_monthly_run_bills_three_plans_and_invoices_once(  # noqa: PLR0915
     assert {v: results[v].total for v in expected} == expected
     assert expected[subscriber.vkn] == Decimal("302.50")
     assert all(results[v].created and results[v].invoice_issued for v in expected)
+    assert results[unbilled.vkn].invoice_number is None
+    assert "party" in (results[unbilled.vkn].note or "")
     statements = {s["vkn"]: s for s in billing.statements(period=period)}
     st = statements[prepaid_t.vkn]
     assert (st["credits_bought"], st["credits_used"]) == (5, 2)

@@ -30,6 +30,7 @@ from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from entegrator.clock import Clock, utc_now
@@ -377,8 +378,6 @@ class BillingService:
 
     def set_party(self, vkn: str, party: dict[str, Any]) -> None:
         """The tenant's details on the integrator's invoices (a draft's ``customer``)."""
-        from pydantic import ValidationError
-
         from entegrator.documents.model.party import Party
 
         try:
@@ -751,12 +750,22 @@ class BillingService:
         from entegrator.documents.model import InvoiceDraft
 
         key = keys.ApiKey(integrator, uuid.UUID(int=0), "api", "billing")
-        result = self.invoices.issue(
-            key,
-            draft=InvoiceDraft.model_validate(draft),
-            series=self.series,
-            idempotency_key=f"billing:{period}:{t.vkn}",
-        )
+        try:
+            parsed = InvoiceDraft.model_validate(draft)
+        except ValidationError as exc:
+            return replace(
+                base, note=f"no invoice: the draft is not valid: {exc.errors()[0]['msg']}"
+            )
+        try:
+            result = self.invoices.issue(
+                key,
+                draft=parsed,
+                series=self.series,
+                idempotency_key=f"billing:{period}:{t.vkn}",
+            )
+        except EntegratorError as exc:  # this customer's invoice only; the others go on
+            log.warning("billing %s %s: no invoice: %s", period, t.vkn, exc.text_en)
+            return replace(base, note=f"no invoice: {exc.code}: {exc.text_en}")
         with self.db.system() as conn:
             store.set_statement_invoice(conn, t.tenant_id, period, result.id, result.number)
         return replace(base, invoice_number=result.number, invoice_issued=not result.replayed)

@@ -123,7 +123,7 @@ CREATE TABLE billing_statements (
 
 TENANT_TABLES = {
     "plan_assignments": "SELECT",
-    "billing_accounts": "SELECT, UPDATE",
+    "billing_accounts": "SELECT, INSERT, UPDATE",
     "credit_packages": "SELECT",
     "credit_ledger": "SELECT, INSERT",
     "usage_records": "SELECT, INSERT",
