@@ -123,6 +123,15 @@ def test_without_credits_issuing_is_refused_and_stores_nothing(
     runtime.billing.add_credits(tenant.vkn, 1, actor="test")
     with tenant.client() as c:
         assert tenant.issue(c)["number"] == "EFA2026000000002"
+    with runtime.db.tenant(tenant.tenant_id) as conn:  # the operator's changes are audited
+        actions = (
+            conn.execute(
+                text("SELECT action FROM audit_log WHERE action LIKE 'billing.%' ORDER BY at")
+            )
+            .scalars()
+            .all()
+        )
+    assert actions == ["billing.plan.assign", "billing.credits.add", "billing.credits.add"]
 
 
 def test_a_grace_lets_a_prepaid_tenant_go_below_zero(

@@ -37,7 +37,7 @@ from entegrator.clock import Clock, utc_now
 from entegrator.documents.rounding import round_amount, round_quantity
 from entegrator.errors import EntegratorError
 from entegrator.services.errors import RequestError
-from entegrator.store import Database, gib_users, keys, tenants
+from entegrator.store import Database, audit, gib_users, keys, tenants
 from entegrator.store import billing as store
 
 __all__ = [
@@ -356,6 +356,14 @@ class BillingService:
             if plan is None:
                 raise PlanNotFoundError(name=plan_name)
             store.assign_plan(conn, tid, plan.plan_id, day, actor)
+            audit.append_audit(
+                conn,
+                tid,
+                actor=actor,
+                action="billing.plan.assign",
+                target=plan.name,
+                data={"effective_from": day.isoformat()},
+            )
             history = store.assignments(conn, tid)
         return {
             "vkn": vkn,
@@ -443,6 +451,14 @@ class BillingService:
                 ref=str(package_id),
             )
             store.set_warn_reference(conn, tid, balance + credits, seq + 1)
+            audit.append_audit(
+                conn,
+                tid,
+                actor=actor,
+                action="billing.credits.add",
+                target=str(package_id),
+                data={"credits": credits, "price": str(price), "balance": balance + credits},
+            )
         return {
             "vkn": vkn,
             "package_id": str(package_id),
