@@ -479,7 +479,11 @@ class BillingService:
             expired = {e.ref for e in entries if e.reason == "expiry"}
             spent = -sum(e.delta for e in entries if e.delta < 0)
             seq, balance = store.last_entry(conn, tid)
-            for p in store.packages(conn, tid):
+            # Credits are spent from the package that expires first (then the oldest).
+            order = sorted(
+                store.packages(conn, tid), key=lambda p: (p.expires_on or dt.date.max, p.bought_at)
+            )
+            for p in order:
                 absorbed = min(p.credits, max(spent, 0))
                 spent -= absorbed
                 left = p.credits - absorbed
@@ -500,6 +504,14 @@ class BillingService:
                     )
                     written += left
         return written
+
+    def expire_all(self) -> int:
+        """:meth:`expire_credits` for every tenant with a package past its last day (the
+        worker runs it every hour); the credits written off."""
+        today = self.clock().astimezone(TZ).date()
+        with self.db.system() as conn:
+            due = store.tenants_with_expired_packages(conn, today)
+        return sum(self.expire_credits(vkn, today=today) for vkn in due)
 
     # -- reading ---------------------------------------------------------------------------
 

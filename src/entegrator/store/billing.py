@@ -57,6 +57,7 @@ __all__ = [
     "set_warn_reference",
     "statement",
     "statements",
+    "tenants_with_expired_packages",
     "unmailed_warnings",
     "usage_totals",
 ]
@@ -452,6 +453,21 @@ def packages(
         )
         for r in rows
     ]
+
+
+def tenants_with_expired_packages(conn: Connection, today: dt.date) -> list[str]:
+    """VKNs of tenants with a package past its last day and not yet written off (system
+    transaction)."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT t.vkn FROM credit_packages p JOIN tenants t USING (tenant_id) "
+            "WHERE p.expires_on < :d AND NOT EXISTS (SELECT 1 FROM credit_ledger l "
+            "WHERE l.tenant_id = p.tenant_id AND l.reason = 'expiry' "
+            "AND l.ref = p.package_id::text) ORDER BY t.vkn"
+        ),
+        {"d": today},
+    ).scalars()
+    return [str(v) for v in rows]
 
 
 # -- usage ---------------------------------------------------------------------------------------

@@ -138,9 +138,11 @@ def earsiv_reports(context: JobContext, timestamp: int) -> int:
 
 
 def billing_warnings(context: JobContext, timestamp: int) -> int:
-    """Every minute: e-mail the low-credit warnings not mailed yet; how many were sent."""
-    del timestamp
+    """Every minute: e-mail the low-credit warnings not mailed yet; once an hour, write off
+    the credits of packages past their last day. How many warnings were sent."""
     rt = _rt(context)
+    if timestamp % 3600 < 60:
+        rt.billing.expire_all()
     return rt.billing.mail_warnings(rt.deliveries.mailer, rt.settings.mail_from)
 
 
