@@ -61,6 +61,8 @@ def test_a_tenants_usage_is_its_own(make_tenant: Callable[..., TenantHandle]) ->
         usage = c.get("/api/v1/usage").json()
         assert c.get("/api/v1/usage", params={"period": "2026-13"}).status_code == 422
     assert usage["usage"]["earsiv"] == "1" and usage["plan"] is None
+    assert usage["usage"]["users"] == "1"  # the owner's key; measured while the month is open
+    assert Decimal(usage["usage"]["storage_gb"]) >= 0
     with other.client() as c:
         assert c.get("/api/v1/usage").json()["usage"]["earsiv"] == "0"
 

@@ -528,6 +528,11 @@ class BillingService:
             totals = store.usage_totals(
                 conn, tenant_id, _start_of(first), _start_of(last + dt.timedelta(days=1))
             )
+        if first <= today <= last:
+            # The month is open: people and storage as they stand now (closing it keeps them).
+            with self.db.system() as conn:
+                users, size = store.measure(conn, tenant_id)
+            totals |= {"users": Decimal(users), "storage_gb": _gb(size)}
         return {
             "period": period,
             "balance": balance,
