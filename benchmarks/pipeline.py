@@ -201,6 +201,22 @@ async def load(
     return latencies, start, accepted
 
 
+def _prepaid(env: dict[str, str], data_dir: Path, vkn: str) -> None:
+    """Put the tenant on a prepaid plan with more credits than the run can spend."""
+    for command in (
+        ["plan", "create", "--name", "bench-prepaid", "--prepaid"],
+        ["plan", "assign", "--tenant", vkn, "--plan", "bench-prepaid", "--from", "2000-01-01"],
+        ["credits", "add", "--tenant", vkn, "--credits", "10000000"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "entegrator", *command],
+            env=env,
+            capture_output=True,
+            check=True,
+            cwd=data_dir,
+        )
+
+
 def main() -> None:  # noqa: PLR0915 - one scripted run
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=2000, help="requests (httpx client)")
@@ -212,6 +228,14 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
     parser.add_argument("--concurrency", type=int, default=2, help="jobs per worker")
     parser.add_argument(
         "--no-in-process", action="store_true", help="skip the one-thread in-process rate"
+    )
+    parser.add_argument(
+        "--metering",
+        choices=("on", "off", "prepaid"),
+        default="on",
+        help="usage metering: on (the default: a usage record per invoice), off "
+        "(ENTEGRATOR_METERING=off), prepaid (a prepaid plan: a credit spent per invoice under "
+        "the tenant's account lock)",
     )
     args = parser.parse_args()
 
@@ -230,6 +254,7 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
         "ENTEGRATOR_DATABASE_URL": url,
         "ENTEGRATOR_DATA_DIR": str(data_dir),
         "ENTEGRATOR_SECRET_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "ENTEGRATOR_METERING": "off" if args.metering == "off" else "on",
     }
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -256,6 +281,8 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
             cwd=data_dir,
         )
         token = json.loads(made.stdout)["api_key"]
+        if args.metering == "prepaid":
+            _prepaid(env, data_dir, vkn)
         port = 18_000 + secrets.randbelow(2000)
         log = (data_dir / "platform.log").open("wb")
         procs.append(
@@ -368,7 +395,7 @@ def main() -> None:  # noqa: PLR0915 - one scripted run
     floor = float("nan") if args.no_in_process else in_process_rate(data)
     print(
         f"{count} 10-line invoices, {args.clients} clients ({client}), {args.api} API process(es), "
-        f"{args.workers} worker process(es) × {args.concurrency} jobs"
+        f"{args.workers} worker process(es) × {args.concurrency} jobs, metering {args.metering}"
     )
     print(f"accepted/s      {count / accepted:8.1f}")
     print(f"end-to-end/s    {count / end_to_end:8.1f}   (signed and stored)")

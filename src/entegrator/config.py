@@ -156,6 +156,23 @@ class Settings(BaseSettings):
     # An SMS provider reached over HTTP (a POST of JSON with a bearer token); empty: no SMS.
     sms_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
     sms_token: SecretStr | None = None
+    # Pricing and metering (docs/billing.md). ``off``: no usage is recorded and no credit
+    # checked (issuing never answers 402).
+    metering: bool = True
+    # Credits a prepaid tenant may issue beyond a zero balance.
+    billing_grace_credits: int = Field(default=0, ge=0)
+    # Low-credit warnings, in percent of the balance right after the last top-up.
+    billing_warn_percents: str = Field(
+        default="20,5", pattern=r"^\s*[0-9]{1,3}(\s*,\s*[0-9]{1,3})*\s*$"
+    )
+    # The integrator as a tenant of this installation (its VKN): it issues the monthly
+    # invoices to the other tenants (``entegrator billing run``); empty: statements only.
+    billing_tenant: str | None = Field(default=None, pattern=r"^[0-9]{10,11}$")
+    # The series of those invoices.
+    billing_series: str = Field(default="ENT", pattern=r"^[A-Z0-9]{3}$")
+    # The operator's key for /api/v1/admin (installation level, not a tenant's key); empty:
+    # the operator API is closed.
+    admin_key: SecretStr | None = None
     # Validation, as for `entegrator validate` (docs/validation.md).
     id_checksum: str = Field(default="warning", pattern="^(warning|error)$")
     rules_pack: Path | None = None

@@ -22,6 +22,7 @@ from entegrator.rules import (
     ValidationSettings,
 )
 from entegrator.services.answers import AnswerService
+from entegrator.services.billing import BillingService, Meter
 from entegrator.services.deliveries import DeliveryService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
 from entegrator.services.inbound import InboundService
@@ -141,9 +142,34 @@ class Runtime:
         return load_anchors(path) if path is not None else ()
 
     @cached_property
+    def meter(self) -> Meter | None:
+        """Usage metering (``ENTEGRATOR_METERING``; None when off)."""
+        s = self.settings
+        if not s.metering:
+            return None
+        percents = tuple(int(p) for p in s.billing_warn_percents.split(",") if p.strip())
+        return Meter(grace=s.billing_grace_credits, thresholds=percents)
+
+    @cached_property
     def invoices(self) -> InvoiceService:
         return InvoiceService(
-            self.db, self.validator, route=bool(self.settings.gib_user_list_url), clock=self.clock
+            self.db,
+            self.validator,
+            route=bool(self.settings.gib_user_list_url),
+            meter=self.meter,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def billing(self) -> BillingService:
+        s = self.settings
+        return BillingService(
+            self.db,
+            self.meter or Meter(enabled=False),
+            invoices=self.invoices,
+            billing_tenant_vkn=s.billing_tenant,
+            series=s.billing_series,
+            clock=self.clock,
         )
 
     @cached_property
@@ -155,6 +181,7 @@ class Runtime:
             trust=self.trust_anchors,
             integrators=self.integrators,
             require_gib_seal=self.settings.gib_system_response_seal,
+            meter=self.meter,
             clock=self.clock,
         )
 

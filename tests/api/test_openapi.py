@@ -24,7 +24,7 @@ PUBLIC = {200, 404, 503}  # no login: the token is the key
 
 # operation id -> (method, path, the statuses it can answer). A new route must be added here.
 EXPECTED: dict[str, tuple[str, str, set[int]]] = {
-    "issue_invoice": ("post", "/api/v1/invoices", AUTH | BODY | {201, 403, 409, 415, 422}),
+    "issue_invoice": ("post", "/api/v1/invoices", AUTH | BODY | {201, 402, 403, 409, 415, 422}),
     "search_invoices": ("get", "/api/v1/invoices", SEARCH),
     "get_invoice": ("get", "/api/v1/invoices/{document_id}", READ),
     "get_invoice_xml": ("get", "/api/v1/invoices/{document_id}/xml", FILE),
@@ -64,6 +64,22 @@ EXPECTED: dict[str, tuple[str, str, set[int]]] = {
     ),
     "get_series_defaults": ("get", "/api/v1/settings/series", AUTH | {200, 403}),
     "set_series_defaults": ("put", "/api/v1/settings/series", AUTH | BODY | {200, 403, 422}),
+    "get_usage": ("get", "/api/v1/usage", AUTH | {200, 422}),
+    "list_plans": ("get", "/api/v1/admin/plans", AUTH | {200, 403}),
+    "create_plan": ("post", "/api/v1/admin/plans", AUTH | BODY | {201, 403, 409, 422}),
+    "assign_plan": ("put", "/api/v1/admin/tenants/{vkn}/plan", AUTH | BODY | {200, 403, 404, 422}),
+    "add_credits": (
+        "post",
+        "/api/v1/admin/tenants/{vkn}/credits",
+        AUTH | BODY | {201, 403, 404, 422},
+    ),
+    "set_billing_details": (
+        "put",
+        "/api/v1/admin/tenants/{vkn}/billing",
+        AUTH | BODY | {204, 403, 404, 422},
+    ),
+    "get_tenant_usage": ("get", "/api/v1/admin/tenants/{vkn}/usage", AUTH | {200, 403, 404, 422}),
+    "list_statements": ("get", "/api/v1/admin/statements", AUTH | {200, 403, 404, 422}),
     "validate_document": ("post", "/api/v1/validate", AUTH | BODY | {200, 422}),
     "healthz": ("get", "/healthz", {200}),
     "readyz": ("get", "/readyz", {200, 503}),

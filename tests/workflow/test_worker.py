@@ -17,7 +17,8 @@ from sqlalchemy import text
 
 from entegrator.runtime import Runtime
 from entegrator.services.seals import install_test_seal, seal_installed
-from entegrator.store import repo
+from entegrator.store import billing, repo
+from tests.services.test_billing import prepaid
 from tests.testing.platform import TenantHandle
 
 
@@ -98,6 +99,7 @@ def test_a_worker_killed_mid_pipeline_finishes_every_document_exactly_once(
 ) -> None:
     tenant = make_tenant(series="KIL")
     count = 60
+    prepaid(runtime, tenant, count)  # metered: each document billed once, whatever happens
 
     def post(_: int) -> str:
         with tenant.client() as c:
@@ -121,6 +123,11 @@ def test_a_worker_killed_mid_pipeline_finishes_every_document_exactly_once(
     with log.open("ab") as out:
         _kill_and_restart(runtime, tenant, env, out, log, count)
     _check_exactly_once(runtime, tenant, ids, count)
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        billed = conn.execute(text("SELECT document_id FROM usage_records")).scalars().all()
+        assert billing.ledger_sum(conn, tenant.tenant_id) == 0
+        assert len(billing.ledger(conn, tenant.tenant_id)) == count + 1
+    assert sorted(str(d) for d in billed) == sorted(ids)
 
 
 def _kill_and_restart(  # noqa: PLR0917

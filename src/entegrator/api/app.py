@@ -26,6 +26,7 @@ from entegrator.api.handlers import register_handlers
 from entegrator.api.middleware import BodyLimit
 from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import (
+    billing,
     earsiv,
     incoming,
     invoices,
@@ -106,8 +107,10 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         validate,
         operations,
         public,
+        billing,
     ):
         app.include_router(module.router)
+    app.include_router(billing.admin)
     app.include_router(gib_router(runtime, via_tls=False))
     mount_docs(app)
     _document_declared_errors_only(app)

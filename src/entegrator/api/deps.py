@@ -9,6 +9,7 @@ database are plain functions: FastAPI runs them in the request threads, off the 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import time
 from typing import Annotated
@@ -19,7 +20,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from entegrator.api.errors import (
     ForbiddenError,
+    InvalidAdminKeyError,
     InvalidApiKeyError,
+    OperatorClosedError,
     TooManyAttemptsError,
     UnauthenticatedError,
 )
@@ -33,6 +36,7 @@ __all__ = [
     "WEBHOOK_ROLES",
     "WRITE_ROLES",
     "Credentials",
+    "Operator",
     "Principal",
     "RendererDep",
     "RuntimeDep",
@@ -164,3 +168,32 @@ async def settings_admin(key: Principal) -> keys.ApiKey:
 Writer = Annotated[keys.ApiKey, Depends(writer)]
 SettingsAdmin = Annotated[keys.ApiKey, Depends(settings_admin)]
 WebhookAdmin = Annotated[keys.ApiKey, Depends(webhook_admin)]
+
+
+async def operator(
+    request: Request,
+    runtime: RuntimeDep,
+    throttle: Annotated[FailureThrottle, Depends(get_throttle)],
+    credentials: Credentials,
+) -> str:
+    """The installation's operator (``ENTEGRATOR_ADMIN_KEY``), never a tenant's key; closed
+    when no key is configured."""
+    configured = runtime.settings.admin_key
+    if configured is None or not configured.get_secret_value():
+        raise OperatorClosedError
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise UnauthenticatedError
+    client = request.client.host if request.client else None
+    counted = (("address", client), ("prefix", "admin"))
+    wait = throttle.wait(*counted)
+    if wait > 0:
+        raise TooManyAttemptsError(retry_after=math.ceil(wait))
+    given = hashlib.sha256(credentials.credentials.strip().encode()).digest()
+    wanted = hashlib.sha256(configured.get_secret_value().encode()).digest()
+    if not hmac.compare_digest(given, wanted):
+        throttle.failed(*counted)
+        raise InvalidAdminKeyError
+    return "operator"
+
+
+Operator = Annotated[str, Depends(operator)]

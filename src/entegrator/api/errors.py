@@ -9,11 +9,13 @@ __all__ = [
     "DocumentNotFoundError",
     "EmptyBodyError",
     "ForbiddenError",
+    "InvalidAdminKeyError",
     "InvalidAmountError",
     "InvalidApiKeyError",
     "InvalidCursorError",
     "InvalidParameterError",
     "NotSignedYetError",
+    "OperatorClosedError",
     "UnauthenticatedError",
     "UnsupportedMediaTypeError",
 ]
@@ -117,3 +119,17 @@ class MetricsClosedError(EntegratorError):
     message_tr = "Ölçümler bu adresten açık değil (ENTEGRATOR_METRICS_TOKEN)"
     message_en = "Metrics are not open here (ENTEGRATOR_METRICS_TOKEN)"
     http_status = 403
+
+
+class OperatorClosedError(EntegratorError):
+    code = "OPERATOR_API_CLOSED"
+    message_tr = "İşletmeci API'si kapalı: ENTEGRATOR_ADMIN_KEY ayarlanmamış"
+    message_en = "The operator API is closed: ENTEGRATOR_ADMIN_KEY is not set"
+    http_status = 403
+
+
+class InvalidAdminKeyError(EntegratorError):
+    code = "INVALID_ADMIN_KEY"
+    message_tr = "İşletmeci anahtarı geçersiz (Authorization: Bearer <ENTEGRATOR_ADMIN_KEY>)"
+    message_en = "Invalid operator key (Authorization: Bearer <ENTEGRATOR_ADMIN_KEY>)"
+    http_status = 401

@@ -15,6 +15,7 @@ __all__ = ["AUTH", "BODY", "errors"]
 
 _WHEN = {
     401: "No API key, or not a valid one (UNAUTHENTICATED, INVALID_API_KEY)",
+    402: "A prepaid tenant has no credits left (CREDITS_EXHAUSTED); nothing was stored",
     403: "The key's role may not do this (FORBIDDEN)",
     404: "No such document or webhook for this tenant",
     408: "The body did not arrive in time (BODY_TOO_SLOW)",

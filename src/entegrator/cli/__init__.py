@@ -6,6 +6,7 @@ import typer
 
 from entegrator import __version__
 from entegrator.cli import (
+    billing,
     documents,
     earsiv,
     envelope,
@@ -58,6 +59,9 @@ app.add_typer(platform.seal_app, name="seal")
 app.add_typer(platform.alias_app, name="alias")
 app.add_typer(platform.gib_app, name="gib")
 app.add_typer(earsiv.earsiv_app, name="earsiv")
+app.add_typer(billing.plan_app, name="plan")
+app.add_typer(billing.credits_app, name="credits")
+app.add_typer(billing.billing_app, name="billing")
 
 
 @app.command()

@@ -38,6 +38,7 @@ from entegrator.gib.checks import Checker, envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.lifecycle import DocumentStatus
 from entegrator.rules import DocumentValidator, Finding, Purpose, Severity
+from entegrator.services.billing import Meter
 from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
 from entegrator.services.webhooks import notify_document
@@ -100,9 +101,12 @@ class InboundService:
         trust: Sequence[x509.Certificate] = (),
         integrators: Collection[str] = (),
         require_gib_seal: bool = True,
+        meter: Meter | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.db = db
+        # Bills each filed invoice in the transaction that files it (never refused).
+        self.meter = meter
         self.clock = clock
         # What GİB delivered is refused only for what GİB refuses; our own layers' findings
         # (arithmetic, identity, the signer's identity) are kept as warnings.
@@ -370,6 +374,10 @@ class InboundService:
             events=chained,
             actor="gib",
         )
+        if self.meter is not None:
+            self.meter.charge(
+                conn, tenant_id, "incoming", event_key=str(doc_id), document_id=doc_id, at=created
+            )
         notify_document(conn, tenant_id, doc_id, "document.received")
         if facts["sender_id"]:
             parties.remember(conn, tenant_id, facts["sender_id"], facts["sender_name"] or "")

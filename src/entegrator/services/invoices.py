@@ -42,6 +42,7 @@ from entegrator.rules import (
 )
 from entegrator.services import earsiv_routing
 from entegrator.services import series as series_service
+from entegrator.services.billing import Meter
 from entegrator.services.earsiv_routing import BuyerNotRegisteredError, BuyerRegisteredError
 from entegrator.services.errors import RequestError
 from entegrator.services.series import SeriesDefaults, SeriesKind, default_series, series_kind
@@ -249,10 +250,13 @@ class InvoiceService:
         validator: DocumentValidator,
         *,
         route: bool = False,
+        meter: Meter | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.clock = clock
         self.db = db
+        # Bills each invoice in its own transaction (``services.billing``); None: no metering.
+        self.meter = meter
         # Drafts are built by us (outbound: every layer decides); XML an ERP hands us is
         # judged by GİB's layers and real amount mismatches (upload), see rules/purposes.py.
         self.validator = validator.for_purpose(Purpose.OUTBOUND)
@@ -514,6 +518,17 @@ class InvoiceService:
                     conn, t, idempotency_key, request_sha256
                 ):
                     raise _AlreadyTakenError
+                if self.meter is not None:
+                    # Before the number: a refusal (no credits left) holds no series lock, and
+                    # the usage record commits or rolls back with the invoice.
+                    self.meter.charge(
+                        conn,
+                        t,
+                        "earsiv" if facts["profile"] == "EARSIVFATURA" else "efatura",
+                        event_key=str(doc_id),
+                        document_id=doc_id,
+                        at=created,
+                    )
                 number = p.number
                 series = p.series
                 if number is None:

@@ -75,7 +75,13 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_TASK = "entegrator.deliver_webhooks"
 QUEUE = "webhooks"  # the procrastinate queue of deliveries, apart from repo.QUEUE
-EVENTS = ("document.received", "document.status", "document.delivered", "earsiv.overdue")
+EVENTS = (
+    "document.received",
+    "document.status",
+    "document.delivered",
+    "earsiv.overdue",
+    "billing.credits_low",
+)
 MAX_ATTEMPTS = 15
 TIMEOUT = 10.0
 MAX_RESPONSE_BYTES = 4096

@@ -137,6 +137,15 @@ def earsiv_reports(context: JobContext, timestamp: int) -> int:
     return prepared
 
 
+def billing_warnings(context: JobContext, timestamp: int) -> int:
+    """Every minute: e-mail the low-credit warnings not mailed yet; once an hour, write off
+    the credits of packages past their last day. How many warnings were sent."""
+    rt = _rt(context)
+    if timestamp % 3600 < 60:
+        rt.billing.expire_all()
+    return rt.billing.mail_warnings(rt.deliveries.mailer, rt.settings.mail_from)
+
+
 def wake_waiting(db: Database, *, idle: str) -> int:
     """Wake a signer for tenants whose documents have waited in ``validated`` for ``idle``
     (a PostgreSQL interval) with no live job; how many tenants were woken."""
@@ -180,6 +189,7 @@ def make_app(database_url: str) -> procrastinate.App:
         ("* * * * *", "webhooks-due", webhooks_due, WEBHOOK_QUEUE),
         ("* * * * *", "follow-gib", follow_gib, QUEUE),
         ("* * * * *", "deliveries-due", deliveries_due, QUEUE),
+        ("* * * * *", "billing-warnings", billing_warnings, QUEUE),
         ("*/5 * * * *", "sweep", sweep, QUEUE),
         ("*/5 * * * *", "earsiv-reports", earsiv_reports, QUEUE),
     ):

@@ -38,6 +38,7 @@ router = APIRouter(prefix=PREFIX, tags=["invoices"])
 _ISSUE_RESPONSES = errors(
     *AUTH,
     *BODY,
+    402,
     403,
     409,
     415,

@@ -1,0 +1,149 @@
+"""Billing over HTTP: the 402 under concurrency, the tenant's usage, the operator's API."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from entegrator.runtime import Runtime
+from entegrator.store import billing as store
+from tests.clock import today
+from tests.services.test_billing import plan_name, prepaid
+from tests.testing.platform import TenantHandle, make_settings, serve
+
+ADMIN_KEY = "operator-secret-for-tests-0123456789"
+
+
+def test_twenty_concurrent_posts_with_ten_credits_issue_exactly_ten(
+    make_tenant: Callable[..., TenantHandle], runtime: Runtime
+) -> None:
+    tenant = make_tenant(series="KON")
+    prepaid(runtime, tenant, 10)
+
+    def post(_: int) -> httpx.Response:
+        with tenant.client() as c:
+            return c.post("/api/v1/invoices", json=tenant.draft())
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(post, range(20)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] * 10 + [402] * 10, [a.text for a in answers if a.status_code >= 500]
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 402} == {
+        "CREDITS_EXHAUSTED"
+    }
+    numbers = sorted(a.json()["number"] for a in answers if a.status_code == 201)
+    assert numbers == [f"KON2026{n:09d}" for n in range(1, 11)]  # no number lost
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        assert conn.execute(text("SELECT count(*) FROM documents")).scalar_one() == 10
+        assert conn.execute(text("SELECT count(*) FROM usage_records")).scalar_one() == 10
+        entries = store.ledger(conn, tenant.tenant_id)
+        assert store.ledger_sum(conn, tenant.tenant_id) == 0
+    assert [e.reason for e in entries] == ["topup"] + ["usage"] * 10
+    assert [e.balance_after for e in entries] == list(range(10, -1, -1))
+    with tenant.client() as c:
+        usage = c.get("/api/v1/usage").json()
+    assert usage["balance"] == 0
+    assert usage["usage"]["efatura"] == "10"
+    assert usage["plan"]["prepaid"] is True
+    assert usage["banner"]["level"] == "exhausted"
+
+
+def test_a_tenants_usage_is_its_own(make_tenant: Callable[..., TenantHandle]) -> None:
+    one, other = make_tenant(), make_tenant()
+    with one.client() as c:
+        one.issue(c, profile="EARSIVFATURA")
+        usage = c.get("/api/v1/usage").json()
+        assert c.get("/api/v1/usage", params={"period": "2026-13"}).status_code == 422
+    assert usage["usage"]["earsiv"] == "1" and usage["plan"] is None
+    assert usage["usage"]["users"] == "1"  # the owner's key; measured while the month is open
+    assert Decimal(usage["usage"]["storage_gb"]) >= 0
+    with other.client() as c:
+        assert c.get("/api/v1/usage").json()["usage"]["earsiv"] == "0"
+
+
+def test_the_operator_api_is_closed_without_a_key(tenant: TenantHandle, base_url: str) -> None:
+    with httpx.Client(base_url=base_url, headers={"Authorization": "Bearer anything"}) as c:
+        answer = c.get("/api/v1/admin/plans")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "OPERATOR_API_CLOSED"
+    with tenant.client() as c:  # a tenant's key is no way in either
+        assert c.get("/api/v1/admin/plans").status_code == 403
+
+
+@pytest.fixture(scope="module")
+def operator_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = make_settings(
+        database_url, Path(tmp_path_factory.mktemp("operator")), admin_key=ADMIN_KEY
+    )
+    rt = Runtime.from_settings(settings)
+    with serve(rt) as url:
+        yield url
+    rt.close()
+
+
+def test_the_operator_manages_plans_credits_and_reads_usage(
+    tenant: TenantHandle, runtime: Runtime, operator_url: str
+) -> None:
+    auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    name = plan_name("api")
+    with httpx.Client(base_url=operator_url) as c:
+        assert c.get("/api/v1/admin/plans").status_code == 401
+        wrong = c.get("/api/v1/admin/plans", headers={"Authorization": f"Bearer {tenant.token}"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "INVALID_ADMIN_KEY"
+        # The operator's key is no tenant key.
+        assert c.get("/api/v1/usage", headers=auth).status_code == 401
+        body = {
+            "name": name,
+            "monthly_fee": "250.00",
+            "prepaid": True,
+            "included": {"efatura": 100},
+            "unit_prices": {"efatura": "0.80", "storage_gb": "5"},
+        }
+        created = c.post("/api/v1/admin/plans", json=body, headers=auth)
+        assert created.status_code == 201, created.text
+        assert created.json()["unit_prices"] == {"efatura": "0.80", "storage_gb": "5.00"}
+        assert c.post("/api/v1/admin/plans", json=body, headers=auth).status_code == 409
+        bad = c.post(
+            "/api/v1/admin/plans", json=body | {"name": "x", "monthly_fee": 1.5}, headers=auth
+        )
+        assert bad.status_code == 422
+        unknown = c.post(
+            "/api/v1/admin/plans", json=body | {"name": "y", "included": {"fax": 1}}, headers=auth
+        )
+        assert unknown.status_code == 422
+        assert name in [p["name"] for p in c.get("/api/v1/admin/plans", headers=auth).json()]
+        assigned = c.put(
+            f"/api/v1/admin/tenants/{tenant.vkn}/plan",
+            json={"plan": name, "effective_from": today().isoformat()},
+            headers=auth,
+        )
+        assert assigned.status_code == 200, assigned.text
+        assert assigned.json()["assignments"][-1]["plan"] == name
+        missing = c.put("/api/v1/admin/tenants/3221555337/plan", json={"plan": name}, headers=auth)
+        assert missing.status_code == 404, missing.text
+        topped = c.post(
+            f"/api/v1/admin/tenants/{tenant.vkn}/credits",
+            json={"credits": 3, "price": "30.00"},
+            headers=auth,
+        )
+        assert topped.status_code == 201, topped.text
+        assert topped.json()["balance"] == 3
+        party = tenant.draft()["customer"] | {"vkn": tenant.vkn}
+        details = c.put(
+            f"/api/v1/admin/tenants/{tenant.vkn}/billing",
+            json={"party": party, "emails": ["a@example.com.tr"]},
+            headers=auth,
+        )
+        assert details.status_code == 204, details.text
+        with tenant.client() as t:
+            tenant.issue(t)
+        usage = c.get(f"/api/v1/admin/tenants/{tenant.vkn}/usage", headers=auth).json()
+        assert (usage["balance"], usage["usage"]["efatura"]) == (2, "1")
+        assert usage["plan"]["monthly_fee"] == str(Decimal("250.00"))
+        assert c.get("/api/v1/admin/statements", headers=auth).status_code == 200
