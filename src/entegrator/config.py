@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     # limits of a zip (or XLSX) — entries, total uncompressed bytes, and the compression
     # ratio of an entry over 1 MiB — past which it is refused as a zip bomb; rows per file.
     import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    import_upload_seconds: float = Field(default=600.0, gt=0)  # time an upload may take
     import_max_entries: int = Field(default=100_000, ge=1)
     import_max_uncompressed_bytes: int = Field(default=2 * 1024**3, ge=1024)
     import_max_ratio: int = Field(default=200, ge=2)

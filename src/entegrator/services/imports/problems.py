@@ -45,7 +45,13 @@ class Problem:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
-        return out
+        return {k: _printable(v) if isinstance(v, str) else v for k, v in out.items()}
+
+
+def _printable(text: str) -> str:
+    """A text fit for JSON in PostgreSQL and for a terminal: control characters (a NUL
+    from a binary upload, say) shown as U+FFFD."""
+    return "".join(c if c.isprintable() or c in "\t\n" else "\ufffd" for c in text)
 
 
 class ImportFileError(EntegratorError):

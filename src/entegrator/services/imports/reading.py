@@ -465,8 +465,13 @@ def _add_row(group: _Group, header: _Header, row: int, values: Sequence[object])
                 line[name] = value
         elif first:
             if present:
-                group.document[name] = value
-        elif present and value is not None and group.document.get(name) != value:
+                group.document[name] = value  # None: unreadable, its problem reported
+        elif (
+            present
+            and value is not None
+            and group.document.get(name, value) is not None
+            and group.document.get(name) != value
+        ):
             _problem(
                 group,
                 row,
