@@ -319,13 +319,8 @@ class ImportService:
     ) -> None:
         counting = not stop  # all-or-nothing counted the documents in its first pass
         for candidate in self._read(run, path, fmt, supplier, count=counting):
-            problems = list(candidate.problems)
-            if not problems:
-                reused = self._reused(run, candidate)
-                if reused is not None:
-                    problems.append(reused)
-            if not problems:
-                problems = self._issue(run, candidate)
+            # A key imported before with other content: ``issue`` finds it (CONFLICT).
+            problems = list(candidate.problems) or self._issue(run, candidate)
             run.processed += 1
             if problems:
                 run.refused += 1
