@@ -151,3 +151,27 @@ def test_an_unknown_import_is_404(tenant: TenantHandle, import_id: str) -> None:
         answer = client.get(f"/api/v1/imports/{import_id}")
         assert answer.status_code == 404
         assert answer.json()["error"]["code"] == "IMPORT_NOT_FOUND"
+
+
+def test_the_upload_has_a_limit_of_its_own(
+    runtime: Runtime, tenant: TenantHandle, tmp_path: Path
+) -> None:
+    from tests.testing.platform import make_settings, serve
+
+    data = write_csv(tmp_path / "f.csv", invoice_rows("LIM", 60)).read_bytes()
+    assert 8_000 < len(data) < 30_000
+    settings = make_settings(
+        runtime.database_url, tmp_path / "data", max_body_bytes=4096, import_max_bytes=40_000
+    )
+    small = Runtime.from_settings(settings)
+    try:
+        with serve(small) as url, httpx.Client(base_url=url, headers=tenant.headers) as client:
+            # Larger than any other request may be, within the import's own limit.
+            assert _post(client, data).status_code == 202
+            too_big = _post(client, data + b"x" * 40_000)
+            assert too_big.status_code == 413
+            assert too_big.json()["error"]["code"] == "BODY_TOO_LARGE"
+            issued = client.post("/api/v1/invoices", content=data)
+            assert issued.status_code == 413  # the general limit still holds elsewhere
+    finally:
+        small.close()

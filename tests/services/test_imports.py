@@ -217,17 +217,35 @@ def _zip(path: Path, entries: dict[str, bytes], *, level: int = 9) -> Path:
 
 
 def test_a_zip_of_drafts(runtime: Runtime, tenant: TenantHandle, tmp_path: Path) -> None:
+    from entegrator.documents import build_invoice, read_draft
+
     good = json.dumps(tenant.draft()).encode()
     bad = json.dumps(tenant.draft(lines=[])).encode()
+    xml = build_invoice(
+        read_draft(
+            tenant.draft(number="XML2026000000001", ettn="0F8FAD5B-D9CB-469F-A165-70867728950E")
+        )
+    )
     path = _zip(
         tmp_path / "drafts.zip",
-        {"a/1.json": good, "a/2.json": bad, "notes.txt": b"hello", "x.xml": b"<a><b></a>"},
+        {
+            "a/1.json": good,
+            "a/2.json": bad,
+            "notes.txt": b"hello",
+            "x.xml": b"<a><b></a>",
+            "b/ubl.xml": xml,
+            "c/": b"",  # a folder: skipped
+        },
     )
     done = _import(runtime, tenant, path)
-    assert (done.format, done.documents, done.issued, done.refused) == ("zip", 4, 1, 3)
+    assert (done.format, done.documents, done.issued, done.refused) == ("zip", 5, 2, 3), (
+        done.problems
+    )
     files = {p["file"] for p in done.problems}
     assert files == {"a/2.json", "notes.txt", "x.xml"}
     assert next(p for p in done.problems if p["file"] == "a/2.json")["path"] == "lines"
+    _, docs = runtime.imports.get(tenant.tenant_id, done.import_id)
+    assert {d.erp_key: d.number for d in docs}["b/ubl.xml"] == "XML2026000000001"
 
 
 def test_a_zip_bomb_is_refused(runtime: Runtime, tenant: TenantHandle, tmp_path: Path) -> None:
