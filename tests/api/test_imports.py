@@ -175,3 +175,23 @@ def test_the_upload_has_a_limit_of_its_own(
             assert issued.status_code == 413  # the general limit still holds elsewhere
     finally:
         small.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"--x\r\nContent-Disposition: form-data; name=other\r\n\r\nv\r\n--x--\r\n", "x"),
+        (b"no boundary here at all", "x"),
+        (b"--x\r\nbroken", "x"),
+    ],
+    ids=["no-file-part", "garbage", "truncated"],
+)
+def test_a_bad_multipart_body_is_422(tenant: TenantHandle, body: bytes, content_type: str) -> None:
+    with tenant.client() as client:
+        answer = client.post(
+            "/api/v1/imports",
+            content=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={content_type}"},
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["code"] == "INVALID_REQUEST"

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from entegrator.api.bodies import content_type
 from entegrator.api.deps import Principal, RuntimeDep, Writer
@@ -199,7 +200,14 @@ async def create_import(
     try:
         name = file_name
         if content_type(request) == "multipart/form-data":
-            form = await request.form(max_files=1, max_fields=5)
+            try:
+                form = await request.form(max_files=1, max_fields=5)
+            except HTTPException as exc:  # Starlette's answer to a malformed multipart body
+                raise RequestError(
+                    where="file",
+                    detail_tr=f"çok parçalı gövde okunamadı ({exc.detail})",
+                    detail_en=f"the multipart body does not read ({exc.detail})",
+                ) from None
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise RequestError(
