@@ -69,6 +69,7 @@ bench: install
 	@$(UV) run python benchmarks/pipeline.py
 	@$(UV) run python benchmarks/views.py
 	@$(UV) run python benchmarks/earsiv.py
+	@$(UV) run python benchmarks/imports.py
 
 clean:
 	rm -rf .entegrator .pytest_cache .mypy_cache .ruff_cache

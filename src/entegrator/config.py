@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     # loopback only, closed elsewhere, unless this says otherwise (true/false).
     metrics_token: SecretStr | None = None
     metrics_public: bool | None = None
+    # Bulk imports (POST /api/v1/imports): the largest upload (bytes; 413 above), and the
+    # limits of a zip (or XLSX) — entries, total uncompressed bytes, and the compression
+    # ratio of an entry over 1 MiB — past which it is refused as a zip bomb; rows per file.
+    import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    import_upload_seconds: float = Field(default=600.0, gt=0)  # time an upload may take
+    import_max_entries: int = Field(default=100_000, ge=1)
+    import_max_uncompressed_bytes: int = Field(default=2 * 1024**3, ge=1024)
+    import_max_ratio: int = Field(default=200, ge=2)
+    import_max_rows: int = Field(default=1_000_000, ge=1)
     # Most lines an invoice draft (JSON) may have: 422 above.
     max_draft_lines: int = 10_000
     # One line per request on the ``entegrator.access`` log.

@@ -25,6 +25,7 @@ from entegrator.services.answers import AnswerService
 from entegrator.services.billing import BillingService, Meter
 from entegrator.services.deliveries import DeliveryService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
+from entegrator.services.imports import ImportService, Limits
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
 from entegrator.services.rulepacks import PackStore
@@ -171,6 +172,20 @@ class Runtime:
             series=s.billing_series,
             clock=self.clock,
         )
+
+    @cached_property
+    def imports(self) -> ImportService:
+        """Bulk imports (XLSX, CSV, zip) issued through ``invoices``."""
+        s = self.settings
+        limits = Limits(
+            max_entries=s.import_max_entries,
+            max_uncompressed=s.import_max_uncompressed_bytes,
+            max_ratio=s.import_max_ratio,
+            max_entry_bytes=self.validator.settings.max_bytes,
+            max_rows=s.import_max_rows,
+            max_lines=s.max_draft_lines,
+        )
+        return ImportService(self.db, self.invoices, limits, clock=self.clock)
 
     @cached_property
     def inbound(self) -> InboundService:

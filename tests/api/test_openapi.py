@@ -55,6 +55,9 @@ EXPECTED: dict[str, tuple[str, str, set[int]]] = {
     "accept_incoming": ("post", "/api/v1/incoming/{document_id}/accept", ANSWER),
     "reject_incoming": ("post", "/api/v1/incoming/{document_id}/reject", ANSWER),
     "create_webhook": ("post", "/api/v1/webhooks", AUTH | BODY | {201, 403, 422}),
+    "create_import": ("post", "/api/v1/imports", AUTH | BODY | {202, 403, 415, 422}),
+    "list_imports": ("get", "/api/v1/imports", SEARCH),
+    "get_import": ("get", "/api/v1/imports/{import_id}", READ | {422}),
     "list_webhooks": ("get", "/api/v1/webhooks", AUTH | {200, 403}),
     "delete_webhook": ("delete", "/api/v1/webhooks/{webhook_id}", AUTH | {204, 403, 404}),
     "list_webhook_deliveries": (

@@ -28,6 +28,7 @@ from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import (
     billing,
     earsiv,
+    imports,
     incoming,
     invoices,
     operations,
@@ -93,13 +94,23 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
     app.state.key_cache = KeyCache(runtime.settings.api_key_cache_seconds)
 
     app.add_middleware(
-        BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout_seconds
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        timeout=settings.body_timeout_seconds,
+        # A bulk import's upload is streamed to disk: larger, and given more time.
+        paths={
+            imports.PREFIX: (
+                settings.import_max_bytes,
+                max(settings.body_timeout_seconds, settings.import_upload_seconds),
+            )
+        },
     )
     app.add_middleware(metrics.Middleware)
     register_handlers(app)
 
     for module in (
         invoices,
+        imports,
         incoming,
         earsiv,
         webhooks,

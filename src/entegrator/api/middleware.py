@@ -17,23 +17,32 @@ access_log = logging.getLogger("entegrator.access")
 class BodyLimit:
     """ASGI middleware: refuse bodies over the limit (413) before the application reads them,
     and bodies that take longer than ``timeout`` seconds to arrive (408): a slow upload holds
-    a connection, never a worker, for long."""
+    a connection, never a worker, for long. ``paths`` gives some paths a limit of their own
+    (a bulk import's upload, streamed to disk)."""
 
-    def __init__(self, app: ASGIApp, limit: int, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        timeout: float = 60.0,
+        paths: dict[str, tuple[int, float]] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.timeout = timeout
+        self.paths = paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, timeout = self.paths.get(scope.get("path", ""), (self.limit, self.timeout))
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._too_large(send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._too_large(send, limit)
                 return
         seen = 0
-        deadline = asyncio.get_running_loop().time() + self.timeout
+        deadline = asyncio.get_running_loop().time() + timeout
         started = False
 
         async def limited() -> Message:
@@ -45,7 +54,7 @@ class BodyLimit:
                 raise _SlowBodyError from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLargeError
             return message
 
@@ -57,24 +66,25 @@ class BodyLimit:
         try:
             await self.app(scope, limited, watched)
         except _TooLargeError:
-            await self._too_large(send)
+            if not started:
+                await self._too_large(send, limit)
         except _SlowBodyError:
             if not started:
                 await self._refuse(
                     send,
                     408,
                     "BODY_TOO_SLOW",
-                    f"İstek gövdesi {self.timeout:g} saniyede gelmedi",
-                    f"The request body did not arrive within {self.timeout:g} seconds",
+                    f"İstek gövdesi {timeout:g} saniyede gelmedi",
+                    f"The request body did not arrive within {timeout:g} seconds",
                 )
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, limit: int) -> None:
         await self._refuse(
             send,
             413,
             "BODY_TOO_LARGE",
-            f"İstek gövdesi {self.limit} baytı aşıyor",
-            f"The request body exceeds {self.limit} bytes",
+            f"İstek gövdesi {limit} baytı aşıyor",
+            f"The request body exceeds {limit} bytes",
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ from entegrator.cli import (
     documents,
     earsiv,
     envelope,
+    imports,
     platform,
     rulepacks,
     rules,
@@ -62,6 +63,7 @@ app.add_typer(earsiv.earsiv_app, name="earsiv")
 app.add_typer(billing.plan_app, name="plan")
 app.add_typer(billing.credits_app, name="credits")
 app.add_typer(billing.billing_app, name="billing")
+app.add_typer(imports.import_app, name="import")
 
 
 @app.command()

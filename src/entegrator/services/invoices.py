@@ -423,6 +423,41 @@ class InvoiceService:
                 replay = self._replay(conn, t, idempotency_key, request_sha256)
             if replay is not None:
                 return replay
+        tenant, prepared, facts, warnings = self._checked(t, draft, xml, series)
+        try:
+            return self._store(
+                key, tenant, prepared, facts, warnings, idempotency_key, request_sha256
+            )
+        except _AlreadyTakenError:
+            with self.db.tenant(t) as conn:
+                replay = self._replay(conn, t, idempotency_key or "", request_sha256)
+            if replay is None:  # pragma: no cover - the winner committed before we read
+                raise ConflictError(
+                    detail_tr="aynı Idempotency-Key ile eşzamanlı istek",
+                    detail_en="a concurrent request with the same Idempotency-Key",
+                ) from None
+            return replay
+
+    def check(
+        self,
+        key: repo.ApiKey,
+        *,
+        draft: InvoiceDraft | None = None,
+        xml: bytes | None = None,
+        series: str | None = None,
+    ) -> list[Finding]:
+        """Everything ``issue`` checks before it stores: the warnings, or the error ``issue``
+        would raise (:class:`ValidationFailedError`, :class:`RequestError`…). Nothing is
+        stored and no number is taken (a bulk import checks every document first)."""
+        return self._checked(key.tenant_id, draft, xml, series)[3]
+
+    def _checked(
+        self,
+        t: uuid.UUID,
+        draft: InvoiceDraft | None,
+        xml: bytes | None,
+        series: str | None,
+    ) -> tuple[Tenant, _Prepared, dict[str, Any], list[Finding]]:
         if series is not None:
             try:
                 numbering.validate_series(series)
@@ -456,19 +491,7 @@ class InvoiceService:
         warnings = routed + [
             f for f in prepared.report.findings if f.severity is not Severity.ERROR
         ]
-        try:
-            return self._store(
-                key, tenant, prepared, facts, warnings, idempotency_key, request_sha256
-            )
-        except _AlreadyTakenError:
-            with self.db.tenant(t) as conn:
-                replay = self._replay(conn, t, idempotency_key or "", request_sha256)
-            if replay is None:  # pragma: no cover - the winner committed before we read
-                raise ConflictError(
-                    detail_tr="aynı Idempotency-Key ile eşzamanlı istek",
-                    detail_en="a concurrent request with the same Idempotency-Key",
-                ) from None
-            return replay
+        return tenant, prepared, facts, warnings
 
     # -- routing (``earsiv_routing``) --------------------------------------------------------
 

@@ -35,6 +35,7 @@ from procrastinate.worker import Worker
 
 from entegrator.runtime import Runtime, WorkerHealth, WorkerStatus
 from entegrator.services.deliveries import DELIVERY_TASK, wake_deliveries
+from entegrator.services.imports import IMPORT_TASK
 from entegrator.services.inbound import INBOUND_TASK
 from entegrator.services.invoices import QUEUE, SIGN_TASK, wake_signer
 from entegrator.services.sending import SEND_TASK
@@ -67,6 +68,13 @@ def process_inbound(context: JobContext, tenant_id: str) -> int:
 
 def send_pending(context: JobContext, tenant_id: str) -> int:
     return _rt(context).sending.send_pending(uuid.UUID(tenant_id))
+
+
+def run_import(context: JobContext, tenant_id: str, import_id: str) -> int:
+    """Process one bulk import (``services.imports``); how many documents it issued. Run
+    again after a crash, it issues nothing twice (each ERP key is an idempotency key)."""
+    row = _rt(context).imports.process(uuid.UUID(tenant_id), uuid.UUID(import_id))
+    return row.issued
 
 
 def deliver_invoices(context: JobContext, tenant_id: str) -> int:
@@ -177,6 +185,7 @@ def make_app(database_url: str) -> procrastinate.App:
         (INBOUND_TASK, process_inbound, QUEUE),
         (SEND_TASK, send_pending, QUEUE),
         (DELIVERY_TASK, deliver_invoices, QUEUE),
+        (IMPORT_TASK, run_import, QUEUE),
         (WEBHOOK_TASK, deliver_webhooks, WEBHOOK_QUEUE),
     ):
         app.task(
