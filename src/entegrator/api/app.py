@@ -27,6 +27,7 @@ from entegrator.api.middleware import BodyLimit
 from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import (
     earsiv,
+    enrolment,
     incoming,
     invoices,
     operations,
@@ -103,6 +104,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         earsiv,
         webhooks,
         settings_routes,
+        enrolment,
         validate,
         operations,
         public,
