@@ -63,7 +63,9 @@ LEASE = dt.timedelta(minutes=5)
 # alias, 1172 not the receiver's or not active. GİB registered nothing: the invoice is sent
 # again to the mailbox the list names now.
 REROUTE_CODES = frozenset({1172, 1181})
-REROUTE_REFRESH_SECONDS = 30.0  # at most one fetch of GİB's list per this, for rerouting
+# At most one fetch of GİB's whole list per this, for rerouting (the list is large; a move is
+# rare and may wait a few minutes).
+REROUTE_REFRESH_SECONDS = 300.0
 # A registered user whose last mailbox closed this recently is taken to be moving between
 # integrators: invoices to it stay e-Fatura and wait for its new mailbox.
 MOVE_GRACE = dt.timedelta(days=3)
@@ -404,6 +406,23 @@ class SendingService:
             with self.db.tenant(tenant_id) as conn:
                 doc = documents.lock_state(conn, tenant_id, item.document_id, item.created_at)
                 pk = gib_users.first_mailbox(conn, item.receiver_id)
+                if (
+                    doc is not None
+                    and pk is None
+                    and item.failed_alias is None
+                    and not gib_users.is_moving(conn, item.receiver_id)
+                ):
+                    # It never came back within MOVE_GRACE: no longer a registered user.
+                    documents.set_status_code(
+                        conn,
+                        tenant_id,
+                        item.document_id,
+                        item.created_at,
+                        code="not-registered",
+                        detail="Alıcı artık e-Fatura kullanıcısı değil (e-Arşiv gerekir) / the "
+                        "buyer is no longer an e-Fatura user (needs e-Arşiv)",
+                    )
+                    continue
                 if doc is None or pk is None or pk == item.failed_alias:
                     continue
                 if not outbound.still_to_reroute(conn, tenant_id, item.document_id):
