@@ -860,7 +860,7 @@ def run(
                 )
             )
         # Last: C's invoices go to integrator 1 afterwards.
-        steps.append(("5 C moves 2 → 1", lambda: scenario_move(demo, max(timeout, 120.0))))
+        steps.append(("5 C moves 2 → 1", lambda: scenario_move(demo, timeout)))
         for name, step in steps:
             try:
                 outcome = step()
