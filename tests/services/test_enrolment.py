@@ -220,3 +220,26 @@ def test_gib_refuses_user_envelopes_not_from_the_registered_integrator(
     wait_until("GİB's answer", lambda: envelope_status(net.gib, token, envelope_id) != 1000)
     assert envelope_status(net.gib, token, envelope_id) == code
     assert _listed(net, user).lookup(user) is None
+
+
+def test_a_buyer_is_moving_only_for_a_while_after_its_last_mailbox_closed() -> None:
+    import datetime as dt
+
+    from entegrator.gib.userlist import Alias, User
+    from entegrator.services.sending import MOVE_GRACE, _moving_since
+
+    now = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
+    start = now - dt.timedelta(days=400)
+
+    def user(*aliases: Alias) -> User:
+        return User("1234567890", "X", aliases=aliases)
+
+    closed = now - dt.timedelta(hours=1)
+    pk = Alias("urn:mail:pk@x.example", "PK", "Invoice", start, closed)
+    assert _moving_since(user(pk), now) == closed
+    old = Alias("urn:mail:pk@x.example", "PK", "Invoice", start, now - MOVE_GRACE * 2)
+    assert _moving_since(user(old), now) is None
+    active = Alias("urn:mail:yeni@x.example", "PK", "Invoice", now - dt.timedelta(minutes=5))
+    assert _moving_since(user(pk, active), now) is None
+    gb_only = Alias("urn:mail:gb@x.example", "GB", "Invoice", start, closed)
+    assert _moving_since(user(gb_only), now) is None
