@@ -50,7 +50,7 @@ from entegrator.gib.userlist import UserList
 from entegrator.services.seals import SealKeys
 from entegrator.services.sending import wake_sender
 from entegrator.signing import sign
-from entegrator.store import Database, enrolments, outbound, tenants
+from entegrator.store import Database, audit, enrolments, outbound, tenants
 
 __all__ = [
     "AliasState",
@@ -358,6 +358,14 @@ class EnrolmentService:
                 envelope_id=envelope_id,
                 requested_by=actor,
             )
+            audit.append_audit(
+                conn,
+                tenant_id,
+                actor=actor,
+                action=f"gib.{action_name}",
+                target=envelope_id,
+                data={"service": service.value, "aliases": [a.alias for a in accounts]},
+            )
             wake_sender(conn, tenant_id)
             found = enrolments.find_by_envelope(conn, tenant_id, envelope_id)
         assert found is not None  # noqa: S101 - inserted above
@@ -443,13 +451,6 @@ def record_answer(
                 state="active",
                 only_from=("closing",),
             )
-
-
-def record_failure(
-    conn: Connection, tenant_id: uuid.UUID, envelope_id: str, code: int | None, detail: str | None
-) -> None:
-    """GİB refused the envelope outright (a fault): as a refusal."""
-    record_answer(conn, tenant_id, envelope_id, code or 1195, detail)
 
 
 def sync_aliases(conn: Connection, users: UserList, *, now: dt.datetime) -> int:
