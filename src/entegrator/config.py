@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     gib_client_cert: Path | None = None  # the real GİB: a client certificate (PEM) ...
     gib_client_key: Path | None = None  # ... and its key
     gib_timeout_seconds: float = 60.0
+    # The domain of the aliases ``gib enrol`` opens when none are named:
+    # urn:mail:pk<VKN>@<domain> and urn:mail:gb<VKN>@<domain>.
+    gib_alias_domain: str = Field(
+        default="entegrator.local", pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,200}[A-Za-z0-9])?$"
+    )
     # GİB's e-Arşiv report service (EArsivWs: sendDocumentFile / getBatchStatus); empty: the
     # reports are prepared and stored but not sent. The simulator's token is ``gib_token``.
     earsiv_url: str | None = None

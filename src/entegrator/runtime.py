@@ -25,6 +25,7 @@ from entegrator.services.answers import AnswerService
 from entegrator.services.billing import BillingService, Meter
 from entegrator.services.deliveries import DeliveryService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
+from entegrator.services.enrolment import EnrolmentService
 from entegrator.services.imports import ImportService, Limits
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
@@ -252,6 +253,16 @@ class Runtime:
     @cached_property
     def answers(self) -> AnswerService:
         return AnswerService(self.db, self.seal_keys, clock=self.clock)
+
+    @cached_property
+    def enrolment(self) -> EnrolmentService:
+        """The tenants' user-account requests at GİB, signed with the integrator seal."""
+        return EnrolmentService(
+            self.db,
+            self.seal_keys,
+            alias_domain=self.settings.gib_alias_domain,
+            clock=self.clock,
+        )
 
     @cached_property
     def sending(self) -> SendingService:

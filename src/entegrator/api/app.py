@@ -28,6 +28,7 @@ from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import (
     billing,
     earsiv,
+    enrolment,
     imports,
     incoming,
     invoices,
@@ -115,6 +116,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         earsiv,
         webhooks,
         settings_routes,
+        enrolment,
         validate,
         operations,
         public,

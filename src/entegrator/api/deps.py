@@ -37,6 +37,7 @@ __all__ = [
     "WRITE_ROLES",
     "Credentials",
     "Operator",
+    "Owner",
     "Principal",
     "RendererDep",
     "RuntimeDep",
@@ -51,6 +52,7 @@ __all__ = [
 WRITE_ROLES = frozenset({"owner", "accountant", "api"})
 WEBHOOK_ROLES = frozenset({"owner", "api"})
 SETTINGS_ROLES = frozenset({"owner", "api"})
+OWNER_ROLES = frozenset({"owner"})  # enrolment at GİB: the tenant's owner alone
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -165,6 +167,13 @@ async def settings_admin(key: Principal) -> keys.ApiKey:
     return key
 
 
+async def owner(key: Principal) -> keys.ApiKey:
+    if key.role not in OWNER_ROLES:
+        raise ForbiddenError(role=key.role)
+    return key
+
+
+Owner = Annotated[keys.ApiKey, Depends(owner)]
 Writer = Annotated[keys.ApiKey, Depends(writer)]
 SettingsAdmin = Annotated[keys.ApiKey, Depends(settings_admin)]
 WebhookAdmin = Annotated[keys.ApiKey, Depends(webhook_admin)]

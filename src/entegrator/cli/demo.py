@@ -11,6 +11,13 @@ lives by:
    real one; the demo reads what arrived and verifies the attached XML's signature) and
    reported to GİB's e-Arşiv service until GİB answers 30.
 4. Optionally (``--invoices N``): A sends N invoices to C; every one must arrive exactly once.
+5. C moves from integrator 2 to integrator 1 (entegratör değişikliği) while A keeps invoicing
+   it: integrator 2 cancels C at GİB (CancelUserAccount), integrator 1 enrols it
+   (ProcessUserAccount); every invoice is filed exactly once, at one of them.
+
+The companies become e-Fatura users as real ones do: each integrator sends GİB a
+ProcessUserAccount in a USERENVELOPE signed with its own integrator seal; the simulator's admin
+API only registers the two integrators.
 
 Everything travels over HTTP on loopback, as in production: the API of each instance, GİB's
 ``sendDocument`` and ``getApplicationResponse``, and GİB's deliveries to the integrators'
@@ -176,6 +183,7 @@ class Instance:
     ca: Path  # the development CA every process of the demo shares (seals, GİB's seal, trust)
     inbound_token: str
     gib_token: str = ""
+    vkn: str = ""  # the integrator's own VKN, the one its integrator seal carries
     # The demo's mail server: its URL with the login, and its certificate (the CA to trust).
     smtp_url: str = ""
     smtp_ca: Path | None = None
@@ -205,10 +213,42 @@ class Instance:
             "ENTEGRATOR_EARSIV_URL": f"{gib}{EARSIV_SERVICE}",
             # The buyer's link in the e-mail and the report's faturaUrl: this instance's API.
             "ENTEGRATOR_PUBLIC_BASE_URL": self.url,
+            "ENTEGRATOR_INTEGRATOR_SEAL": str(self.seal),
+            "ENTEGRATOR_INTEGRATOR_SEAL_PASSWORD_FILE": str(self.seal_password),
+            "ENTEGRATOR_GIB_ALIAS_DOMAIN": self.alias_domain,
         } | (
             {"ENTEGRATOR_SMTP_URL": self.smtp_url, "ENTEGRATOR_SMTP_CA_FILE": str(self.smtp_ca)}
             if self.smtp_url
             else {}
+        )
+
+    @property
+    def seal(self) -> Path:
+        return self.data_dir / "integrator-seal.p12"
+
+    @property
+    def seal_password(self) -> Path:
+        return self.data_dir / "integrator-seal.pass"
+
+    @property
+    def alias_domain(self) -> str:
+        return f"entegrator{self.number}.example"
+
+    def runtime_settings(self, gib: str, **more: Any) -> Settings:
+        """The settings of an in-process runtime beside the instance's server."""
+        env = self.settings(gib)
+        return Settings(
+            database_url=env["ENTEGRATOR_DATABASE_URL"],
+            data_dir=self.data_dir,
+            gib_url=env["ENTEGRATOR_GIB_URL"],
+            gib_user_list_url=env["ENTEGRATOR_GIB_USER_LIST_URL"],
+            gib_token=env["ENTEGRATOR_GIB_TOKEN"],
+            test_ca=self.ca,
+            gib_trust_anchors=self.ca,
+            integrator_seal=self.seal,
+            integrator_seal_password_file=self.seal_password,
+            gib_alias_domain=self.alias_domain,
+            **more,
         )
 
     @property
@@ -329,12 +369,14 @@ class Demo:
                 smtp_ca=self.mail.ca_file,
             )
             inst.data_dir.mkdir(parents=True)
+            inst.vkn = _vkn(f"90000000{number}")
+            self._integrator_seal(inst)
             r = httpx.post(
                 f"{self.gib}/admin/integrators",
                 json={
                     "integrator_id": f"integrator-{number}",
                     "name": f"Entegratör {number}",
-                    "vkn": _vkn(f"90000000{number}"),
+                    "vkn": inst.vkn,
                     "endpoint": inst.endpoint,
                     "delivery_token": inst.inbound_token,
                 },
@@ -353,24 +395,28 @@ class Demo:
             self._wait_up(f"{inst.url}/readyz", process, f"integrator{inst.number}")
             self.log(f"integrator {inst.number}    {inst.url}")
 
+    def _integrator_seal(self, inst: Instance) -> None:
+        """The integrator's own seal (mali mühür), from the development CA: it signs the
+        USERENVELOPEs that enrol the companies."""
+        from entegrator.signing.certs import to_pkcs12
+
+        password = secrets.token_urlsafe(12)
+        seal = development_ca(inst.ca).issue(
+            identity=inst.vkn, name=f"Entegratör {inst.number}", now=dt.datetime.now(dt.UTC)
+        )
+        inst.seal.write_bytes(to_pkcs12(seal, password.encode()))
+        inst.seal.chmod(0o600)
+        inst.seal_password.write_text(password + "\n", encoding="utf-8")
+        inst.seal_password.chmod(0o600)
+
     def _enrol(self) -> None:
-        """Tenants, seals (test CA) and aliases on each instance, the users at GİB; then each
-        instance fetches GİB's user list, which now holds everyone."""
+        """Tenants and seals (test CA) on each instance, each company enrolled at GİB by its
+        integrator (a USERENVELOPE); then each instance fetches GİB's user list, which now
+        holds everyone, and the companies' aliases become active."""
         runtimes = []
         try:
             for inst in self.instances:
-                env = inst.settings(self.gib)
-                rt = Runtime.from_settings(
-                    Settings(
-                        database_url=env["ENTEGRATOR_DATABASE_URL"],
-                        data_dir=inst.data_dir,
-                        gib_url=env["ENTEGRATOR_GIB_URL"],
-                        gib_user_list_url=env["ENTEGRATOR_GIB_USER_LIST_URL"],
-                        gib_token=env["ENTEGRATOR_GIB_TOKEN"],
-                        test_ca=inst.ca,
-                        gib_trust_anchors=inst.ca,
-                    )
-                )
+                rt = Runtime.from_settings(inst.runtime_settings(self.gib))
                 runtimes.append(rt)
                 rt.db.upgrade()
                 for company in COMPANIES:
@@ -384,30 +430,21 @@ class Demo:
             for rt in runtimes:
                 rt.close()
 
-    def _tenant(self, rt: Runtime, inst: Instance, company: Company) -> tuple[str, uuid.UUID]:
+    def _tenant(
+        self, rt: Runtime, inst: Instance, company: Company, *, enrol: bool = True
+    ) -> tuple[str, uuid.UUID]:
+        """The company as a tenant of the instance (its key, its test seal), enrolled at GİB
+        unless told: its PK and GB aliases, urn:mail:{pk,gb}<VKN>@entegrator<n>.example."""
         from entegrator.services.seals import install_test_seal
 
-        aliases = []
         with rt.db.system() as conn:
             tenant_id = repo.create_tenant(conn, vkn=company.vkn, name=company.name)
             token, _ = repo.create_api_key(conn, tenant_id, role="owner", name="demo")
             install_test_seal(
                 conn, tenant_id, company.vkn, company.name, rt.settings.key_bytes(), rt.test_ca
             )
-            for kind in ("GB", "PK"):
-                alias = f"urn:mail:{kind.lower()}{company.vkn}@entegrator{inst.number}.example"
-                repo.add_alias(conn, tenant_id, vkn_tckn=company.vkn, alias=alias, kind=kind)
-                aliases.append({"name": alias, "kind": kind})
-        r = httpx.post(
-            f"{self.gib}/admin/users",
-            json={
-                "identifier": company.vkn,
-                "title": company.name,
-                "integrator_id": f"integrator-{inst.number}",
-                "aliases": aliases,
-            },
-        )
-        r.raise_for_status()
+        if enrol:
+            follow_requests(rt, tenant_id, rt.enrolment.enrol(tenant_id, actor="demo"))
         return token, tenant_id
 
     def stop(self) -> None:
@@ -443,13 +480,8 @@ class Demo:
         beside a server (the caller closes it)."""
         env = inst.settings(self.gib)
         return Runtime.from_settings(
-            Settings(
-                database_url=env["ENTEGRATOR_DATABASE_URL"],
-                data_dir=inst.data_dir,
-                gib_url=env["ENTEGRATOR_GIB_URL"],
-                gib_token=env["ENTEGRATOR_GIB_TOKEN"],
-                test_ca=inst.ca,
-                gib_trust_anchors=inst.ca,
+            inst.runtime_settings(
+                self.gib,
                 earsiv_url=env["ENTEGRATOR_EARSIV_URL"],
                 public_base_url=env["ENTEGRATOR_PUBLIC_BASE_URL"],
             )
@@ -531,6 +563,105 @@ def _path(seller: str, buyer: Company, seller_int: int) -> str:
 
 def _company(key: str) -> Company:
     return next(c for c in COMPANIES if c.key == key)
+
+
+def follow_requests(
+    rt: Runtime, tenant_id: uuid.UUID, requests: list[Any], timeout: float = 60.0
+) -> None:
+    """Send the tenant's user-account requests and follow them until GİB accepted them, as
+    ``entegrator gib enrol`` does; raises :class:`DemoError` when GİB refuses one."""
+    ids = {r.request_id for r in requests}
+    deadline = time.monotonic() + timeout
+    while True:
+        rt.sending.send_pending(tenant_id)
+        rt.sending.poll(tenant_id)
+        now = [r for r in rt.enrolment.requests(tenant_id) if r.request_id in ids]
+        refused = [r for r in now if r.status in ("refused", "failed")]
+        if refused:
+            raise DemoError(f"GİB refused {refused[0].action}: {refused[0].gib_detail}")
+        if all(r.status in ("accepted", "listed") for r in now):
+            return
+        if time.monotonic() > deadline:
+            raise DemoError("GİB did not answer the user-account request in time")
+        time.sleep(0.2)
+
+
+def scenario_move(demo: Demo, timeout: float, count: int = 12) -> Outcome:
+    """C leaves integrator 2 and joins integrator 1 while A sends it ``count`` invoices:
+    each is filed exactly once, at integrator 2 (before the move) or 1 (after it)."""
+    import threading
+
+    c_ = _company("C")
+    one, two = demo.instances
+    out = Outcome(
+        "5 C moves 2 → 1",
+        "A (entegratör 1) → GİB → C (entegratör 2 → 1)",
+        expected=f"{count} delivered / each filed once",
+    )
+    rt1, rt2 = demo.runtime_of(one), demo.runtime_of(two)
+    issued: list[dict[str, Any]] = []
+    try:
+        key, c_one = demo._tenant(rt1, one, c_, enrol=False)
+        c_two = two.tenants["C"]
+        half = threading.Event()
+
+        def stream() -> None:
+            for i in range(count):
+                issued.append(demo.issue("A", c_, "TEMELFATURA", f"Demo 5: taşınma {i + 1}"))
+                if i == count // 3:
+                    half.set()
+                time.sleep(0.25)
+
+        sender = threading.Thread(target=stream)
+        sender.start()
+        half.wait(timeout)
+        # Integrator 2 cancels C at GİB; integrator 1 enrols it once GİB has let it go.
+        follow_requests(rt2, c_two, rt2.enrolment.cancel(c_two, actor="demo"))
+        rt1.sending.refresh_user_list()  # C is moving: A's invoices to it wait
+        follow_requests(rt1, c_one, rt1.enrolment.enrol(c_one, actor="demo"))
+        for rt in (rt1, rt2):
+            rt.sending.refresh_user_list()  # the new mailbox is listed: active, routed to
+        one.keys["C"], one.tenants["C"] = key, c_one
+        sender.join()
+        a_tenant = one.tenants["A"]
+
+        def delivered() -> bool:
+            rt1.sending.send_pending(a_tenant)  # what the worker does every minute
+            rt1.sending.poll(a_tenant)
+            return all(
+                demo.status("A", d["id"])["status"] in ("delivered", "failed_delivery")
+                for d in issued
+            )
+
+        demo.wait("the moving invoices to be delivered", delivered, timeout, every=1.0)
+        numbers = {d["number"] for d in issued}
+        out.number = f"{min(numbers)}…{max(numbers)}" if numbers else "-"
+        a_vkn = _company("A").vkn
+        at_two = [
+            n
+            for n in _numbers(two.client("C"), "/api/v1/incoming", {"party": a_vkn})
+            if n in numbers
+        ]
+        at_one = [
+            n
+            for n in _numbers(one.client("C"), "/api/v1/incoming", {"party": a_vkn})
+            if n in numbers
+        ]
+        done = sum(demo.status("A", d["id"])["status"] == "delivered" for d in issued)
+        out.sender_status = f"{done} delivered"
+        out.receiver_status = f"{len(at_two)} at 2, {len(at_one)} at 1"
+        filed = at_two + at_one
+        out.ok = (
+            done == count
+            and len(filed) == count
+            and set(filed) == numbers
+            and bool(at_two)
+            and bool(at_one)
+        )
+    finally:
+        rt1.close()
+        rt2.close()
+    return out
 
 
 def scenario_accept(demo: Demo, timeout: float) -> Outcome:
@@ -778,6 +909,8 @@ def run(
                     lambda: scenario_load(demo, invoices, max(timeout, invoices * 0.5)),
                 )
             )
+        # Last: C's invoices go to integrator 1 afterwards.
+        steps.append(("5 C moves 2 → 1", lambda: scenario_move(demo, timeout)))
         for name, step in steps:
             try:
                 outcome = step()

@@ -871,3 +871,157 @@ def gib_refresh_users() -> None:
     finally:
         rt.close()
     typer.echo(f"{count} registered users")
+
+
+def _gib_requests(
+    tenant: str, act: Callable[[Runtime, uuid.UUID], list[Any]], *, wait: float, as_json: bool
+) -> None:
+    """Store the tenant's user-account requests, send them now and follow GİB's answer for up
+    to ``wait`` seconds (the worker follows them further); print where each stands."""
+    import time as _time
+
+    from entegrator.cli._errors import cli_errors
+
+    rt = _runtime()
+    rt.db.upgrade()
+    tenant_id = _find_tenant(rt, tenant, as_json)
+    try:
+        with cli_errors("gib", as_json=as_json):
+            requests = act(rt, tenant_id)
+            ids = {r.request_id for r in requests}
+            deadline = _time.monotonic() + wait
+            while True:
+                rt.sending.send_pending(tenant_id)
+                rt.sending.poll(tenant_id)
+                now = [r for r in rt.enrolment.requests(tenant_id) if r.request_id in ids]
+                if all(r.status not in ("queued", "sent") for r in now) or (
+                    _time.monotonic() >= deadline
+                ):
+                    break
+                _time.sleep(0.5)
+            if any(r.status == "accepted" for r in now) and rt.settings.gib_user_list_url:
+                rt.sending.refresh_user_list()  # the aliases become active once GİB lists them
+                now = [r for r in rt.enrolment.requests(tenant_id) if r.request_id in ids]
+    finally:
+        rt.close()
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in now], ensure_ascii=False))
+        return
+    for r in now:
+        aliases = ", ".join(f"{a['kind']} {a['alias']}" for a in r.aliases)
+        code = f" GİB {r.gib_code}" if r.gib_code else ""
+        detail = f" ({r.gib_detail})" if r.gib_detail and r.status == "refused" else ""
+        typer.echo(f"{r.action} {r.service}: {r.status}{code}{detail} [{aliases}]")
+    if any(r.status == "refused" for r in now):
+        raise typer.Exit(1)
+
+
+_WAIT = Annotated[
+    float, typer.Option(help="Seconds to follow GİB's answer here (the worker goes on).")
+]
+_TENANT = Annotated[str, typer.Option(metavar="TENANT", help="Tenant id or its VKN/TCKN.")]
+_JSON = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@gib_app.command("enrol")
+@_platform_errors
+def gib_enrol(  # noqa: PLR0917 - a Typer command: one parameter per option
+    tenant: _TENANT,
+    despatch: Annotated[bool, typer.Option(help="Also an e-İrsaliye user (edespatch).")] = False,
+    alias_pk: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Mailbox (PK) alias; default pk<VKN>@…")
+    ] = None,
+    alias_gb: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Sender unit (GB) alias; default gb<VKN>@…")
+    ] = None,
+    public: Annotated[bool, typer.Option(help="A public body (KAMU option codes).")] = False,
+    wait: _WAIT = 30.0,
+    as_json: _JSON = False,
+) -> None:
+    """Make the tenant an e-Fatura user at GİB: ProcessUserAccount in a USERENVELOPE, signed
+    with the integrator seal; its aliases become active when GİB's list shows them."""
+    _gib_requests(
+        tenant,
+        lambda rt, tid: rt.enrolment.enrol(
+            tid, despatch=despatch, pk=alias_pk, gb=alias_gb, public=public, actor="cli"
+        ),
+        wait=wait,
+        as_json=as_json,
+    )
+
+
+@gib_app.command("cancel")
+@_platform_errors
+def gib_cancel(tenant: _TENANT, wait: _WAIT = 30.0, as_json: _JSON = False) -> None:
+    """The tenant leaves this integrator: CancelUserAccount for every open alias (e-İrsaliye
+    first); GİB's list then shows their deletion time and another integrator may enrol it."""
+    _gib_requests(
+        tenant, lambda rt, tid: rt.enrolment.cancel(tid, actor="cli"), wait=wait, as_json=as_json
+    )
+
+
+@gib_app.command("alias-add")
+@_platform_errors
+def gib_alias_add(  # noqa: PLR0917 - one parameter per option
+    tenant: _TENANT,
+    alias: Annotated[str, typer.Argument(metavar="ALIAS", help="urn:mail:…@…")],
+    kind: Annotated[str, typer.Option(metavar="PK|GB", help="PK or GB.")] = "PK",
+    despatch: Annotated[bool, typer.Option(help="An e-İrsaliye alias.")] = False,
+    wait: _WAIT = 30.0,
+    as_json: _JSON = False,
+) -> None:
+    """Open one more alias for an enrolled tenant at GİB."""
+    _gib_requests(
+        tenant,
+        lambda rt, tid: [
+            rt.enrolment.add_alias(tid, kind=kind, alias=alias, despatch=despatch, actor="cli")
+        ],
+        wait=wait,
+        as_json=as_json,
+    )
+
+
+@gib_app.command("alias-close")
+@_platform_errors
+def gib_alias_close(  # noqa: PLR0917 - one parameter per option
+    tenant: _TENANT,
+    alias: Annotated[str, typer.Argument(metavar="ALIAS", help="urn:mail:…@…")],
+    kind: Annotated[str, typer.Option(metavar="PK|GB", help="PK or GB.")] = "PK",
+    despatch: Annotated[bool, typer.Option(help="An e-İrsaliye alias.")] = False,
+    wait: _WAIT = 30.0,
+    as_json: _JSON = False,
+) -> None:
+    """Close one alias of the tenant at GİB (CancelUserAccount for it alone)."""
+    _gib_requests(
+        tenant,
+        lambda rt, tid: [
+            rt.enrolment.close_alias(tid, kind=kind, alias=alias, despatch=despatch, actor="cli")
+        ],
+        wait=wait,
+        as_json=as_json,
+    )
+
+
+@gib_app.command("status")
+@_platform_errors
+def gib_status(tenant: _TENANT, as_json: _JSON = False) -> None:
+    """The tenant's aliases (pending, active, closing, closed) and its requests at GİB."""
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, as_json)
+    try:
+        aliases = rt.enrolment.aliases(tenant_id)
+        requests = rt.enrolment.requests(tenant_id)
+    finally:
+        rt.close()
+    if as_json:
+        payload = {
+            "aliases": [a.to_dict() for a in aliases],
+            "requests": [r.to_dict() for r in requests],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    for a in aliases:
+        typer.echo(f"{a.kind} {a.document} {a.alias}: {a.state}")
+    for r in requests:
+        code = f" GİB {r.gib_code}" if r.gib_code else ""
+        typer.echo(f"{r.created_at:%Y-%m-%d %H:%M} {r.action} {r.service}: {r.status}{code}")

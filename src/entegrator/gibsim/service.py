@@ -13,6 +13,14 @@ VKN GİB has on file from the integrator's registration: 1176), the sender's GB 
 the sending integrator (1171), the receiver's PK alias (1181 unknown, 1172 not the receiver's
 or not active), and documents already registered (1163). An envelope that passes is processed
 (1200).
+
+A USERENVELOPE (an integrator enrolling or cancelling a customer) passes the same schema and
+schematron (GİB's ``UserAccountCheck`` rules among them), then: each message signed by a seal
+whose VKN is the sending integrator's own, as registered (``OASignatureCheck``; 1176/1177), its
+``oa:LogicalID`` that integrator (``OASenderCheck``); a user whose aliases another integrator
+still serves is refused until that one cancels (1182), a cancel that closes nothing too (1183).
+A change is published in the user lists at once, with its creation or deletion time, and the
+envelope settles at 1300.
 """
 
 from __future__ import annotations
@@ -34,18 +42,20 @@ from sqlalchemy import Connection, Engine, create_engine, text
 
 from entegrator.documents.authorities import GIB_ALIAS, GIB_TITLE, GIB_VKN, GTB_TITLE, GTB_VKN
 from entegrator.documents.authorities import GTB_ALIASES as _GTB_ALIASES
+from entegrator.documents.user_account import Action, UserAccountMessage, read_user_account
 from entegrator.envelope.errors import EnvelopeError
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.zipping import unpack
 from entegrator.errors import EntegratorError
-from entegrator.gib.checks import Checker, envelope_refusal
+from entegrator.findings import Severity
+from entegrator.gib.checks import Checker, envelope_refusal, signature_code
 from entegrator.gib.codes import status
 from entegrator.gib.userlist import Alias, User, UserList
 from entegrator.gibsim.earsiv import SCHEMA as EARSIV_SCHEMA
 from entegrator.gibsim.earsiv import EarsivIntake
 from entegrator.lifecycle.backoff import backoff
 from entegrator.rules import ValidationSettings, Validator
-from entegrator.signing import sign
+from entegrator.signing import sign, verify
 from entegrator.signing.certs import SigningKey, TestCA
 from entegrator.store.db import sqlalchemy_url
 
@@ -482,7 +492,12 @@ class Simulator:
                     "e": envelope_id,
                 },
             )
-            if envelope is not None and envelope.type is not EnvelopeType.SYSTEMENVELOPE:
+            # The answer to a USERENVELOPE is asked for (getApplicationResponse): it was sent
+            # from a service alias (usergb), which no integrator's endpoint receives at.
+            if envelope is not None and envelope.type not in (
+                EnvelopeType.SYSTEMENVELOPE,
+                EnvelopeType.USERENVELOPE,
+            ):
                 self._answer_sender(conn, row.integrator_id, envelope, code, detail)
                 if code == 1200 and envelope.receiver.alias in GTB_ALIASES:
                     # Customs takes it at once: its system response (1200) settles it (1300).
@@ -686,6 +701,9 @@ class Simulator:
             return refused[0], refused[1], envelope
         if envelope.type is EnvelopeType.SYSTEMENVELOPE:
             return self._check_system(conn, integrator_id, envelope), None, envelope
+        if envelope.type is EnvelopeType.USERENVELOPE:
+            code, detail = self._check_user(conn, integrator_id, str(seal_vkn or ""), envelope)
+            return code, detail, envelope
         if envelope.type in (EnvelopeType.SENDERENVELOPE, EnvelopeType.POSTBOXENVELOPE):
             wrong_alias = self._check_aliases(conn, integrator_id, envelope)
             if wrong_alias is not None:
@@ -704,6 +722,147 @@ class Simulator:
                 if taken is None:
                     return 1163, None, envelope
         return 1200, None, envelope
+
+    def _check_user(
+        self, conn: Connection, integrator_id: str, integrator_vkn: str, envelope: Envelope
+    ) -> tuple[int, str | None]:
+        """A USERENVELOPE (GİB's schema and schematron passed): each message signed by the
+        sending integrator's seal, whose VKN GİB has on file, then applied to the user list.
+        Success settles it (1300); a refusal is 1182 (adding) or 1183 (removing) with the
+        reason, and changes nothing."""
+        document = "DespatchAdvice" if envelope.sender.alias == "edespatch" else "Invoice"
+        if envelope.sender.identity != integrator_vkn:
+            refused = 1183 if envelope.groups[0].element_type == "CANCELUSERACCOUNT" else 1182
+            return refused, (
+                f"OASenderCheck: zarfı gönderen ({envelope.sender.identity}) kayıtlı "
+                f"entegratör değil / the sender is not the registered integrator"
+            )
+        now = dt.datetime.now(dt.UTC)
+        for xml in envelope.documents:
+            try:
+                message = read_user_account(xml)
+            except EntegratorError as exc:
+                return 1182, exc.text_tr[:500]
+            refused = 1182 if message.action is Action.PROCESS else 1183
+            problems = [f for f in verify(xml, trust=self.trust) if f.severity is Severity.ERROR]
+            if problems:
+                return signature_code(problems), (
+                    f"OASignatureCheck: {problems[0].code}: {problems[0].message_tr}"
+                )[:500]
+            if message.integrator != integrator_vkn:
+                return refused, "OASenderCheck-3: oa:LogicalID gönderen entegratör değil"
+            if message.action is Action.PROCESS:
+                detail = self._enrol(conn, integrator_id, message, document, now)
+            else:
+                detail = self._cancel(conn, integrator_id, message, document, now)
+            if detail is not None:
+                return refused, detail
+        return 1300, None
+
+    def _enrol(
+        self,
+        conn: Connection,
+        integrator_id: str,
+        message: UserAccountMessage,
+        document: str,
+        now: dt.datetime,
+    ) -> str | None:
+        user = message.user
+        other = conn.execute(
+            text(
+                "SELECT integrator_id FROM gibsim.aliases WHERE identifier = :u "
+                "AND document = :d AND integrator_id <> :g AND deleted IS NULL LIMIT 1"
+            ),
+            {"u": user.identifier, "d": document, "g": integrator_id},
+        ).scalar()
+        if other is not None:
+            return (
+                f"{user.identifier} başka bir özel entegratörde kayıtlı; önce o entegratör "
+                f"kullanıcıyı iptal etmeli / {user.identifier} is served by another integrator, "
+                f"which must cancel it first"
+            )
+        for account in message.accounts:
+            if account.alias is None:
+                continue
+            taken = conn.execute(
+                text(
+                    "SELECT identifier, integrator_id FROM gibsim.aliases WHERE name = :n "
+                    "AND kind = :k AND document = :d AND deleted IS NULL"
+                ),
+                {"n": account.alias, "k": account.role, "d": document},
+            ).first()
+            if taken is not None and (
+                taken.identifier != user.identifier or taken.integrator_id != integrator_id
+            ):
+                return f"{account.alias} başka bir kullanıcının / belongs to another user"
+        public = message.option in ("1", "51")
+        conn.execute(
+            text(
+                "INSERT INTO gibsim.users (identifier, title, type, account_type, first_created) "
+                "VALUES (:i, :t, :ty, :a, :f) ON CONFLICT (identifier) DO UPDATE SET title = :t"
+            ),
+            {
+                "i": user.identifier,
+                "t": user.title or user.identifier,
+                "ty": "KAMU" if public else "OZEL",
+                "a": "OZELENTEGRASYON",
+                "f": now,
+            },
+        )
+        for account in message.accounts:
+            if account.alias is None:
+                continue
+            conn.execute(
+                text(
+                    "INSERT INTO gibsim.aliases (name, kind, document, identifier, "
+                    "integrator_id, created, deleted) VALUES (:n, :k, :d, :i, :g, :c, NULL) "
+                    "ON CONFLICT (name, kind, document) DO UPDATE SET identifier = :i, "
+                    "integrator_id = :g, deleted = NULL, created = CASE WHEN "
+                    "gibsim.aliases.deleted IS NULL THEN gibsim.aliases.created ELSE :c END"
+                ),
+                {
+                    "n": account.alias,
+                    "k": account.role,
+                    "d": document,
+                    "i": user.identifier,
+                    "g": integrator_id,
+                    "c": now,
+                },
+            )
+        return None
+
+    def _cancel(
+        self,
+        conn: Connection,
+        integrator_id: str,
+        message: UserAccountMessage,
+        document: str,
+        now: dt.datetime,
+    ) -> str | None:
+        user = message.user
+        closed = 0
+        for account in message.accounts:
+            closed += conn.execute(
+                text(
+                    "UPDATE gibsim.aliases SET deleted = :t WHERE identifier = :u "
+                    "AND integrator_id = :g AND document = :d AND deleted IS NULL "
+                    "AND (CAST(:n AS text) IS NULL OR (name = :n AND kind = :k))"
+                ),
+                {
+                    "t": now,
+                    "u": user.identifier,
+                    "g": integrator_id,
+                    "d": document,
+                    "n": account.alias,
+                    "k": account.role,
+                },
+            ).rowcount
+        if not closed:
+            return (
+                f"{user.identifier} için bu entegratörün açık etiketi yok / no open alias of "
+                f"this integrator for {user.identifier}"
+            )
+        return None
 
     def _check_system(self, conn: Connection, integrator_id: str, envelope: Envelope) -> int:
         """A receiver's system response: from one of the calling integrator's aliases to a

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ from entegrator.gib.client import GibClient, GibUnavailableError
 from entegrator.gib.codes import fault as fault_info
 from entegrator.gib.codes import status as status_info
 from entegrator.gib.soap import GibFaultError
+from entegrator.gib.userlist import User
 from entegrator.lifecycle import DocumentStatus, backoff
 from entegrator.store import Database, aliases, documents, gib_users, outbound, repo
 from entegrator.store.ids import created_at
@@ -57,6 +59,16 @@ GTB_ALIASES = {
     "YOLCUBERABERFATURA": "urn:mail:yolcuberaberpk@gtb.gov.tr",
 }
 LEASE = dt.timedelta(minutes=5)
+# GİB's answers meaning the receiver's alias is not (or no longer) its mailbox: 1181 unknown
+# alias, 1172 not the receiver's or not active. GİB registered nothing: the invoice is sent
+# again to the mailbox the list names now.
+REROUTE_CODES = frozenset({1172, 1181})
+# At most one fetch of GİB's whole list per this, for rerouting (the list is large; a move is
+# rare and may wait a few minutes).
+REROUTE_REFRESH_SECONDS = 300.0
+# A registered user whose last mailbox closed this recently is taken to be moving between
+# integrators: invoices to it stay e-Fatura and wait for its new mailbox.
+MOVE_GRACE = dt.timedelta(days=3)
 
 
 def wake_sender(conn: Connection, tenant_id: uuid.UUID) -> bool:
@@ -85,6 +97,8 @@ class SendingService:
         self.settings = settings
         self.clock = clock
         self._client: GibClient | None = client
+        self._refreshed = float("-inf")  # when GİB's list was last fetched (monotonic)
+        self.reroute_refresh_seconds = REROUTE_REFRESH_SECONDS
 
     def close(self) -> None:
         if self._client is not None:
@@ -118,17 +132,24 @@ class SendingService:
         if not base:
             raise GibUnavailableError(detail="ENTEGRATOR_GIB_USER_LIST_URL is not set")
         users = self.client.user_list(base)
+        now = self.clock()
         rows = [
             gib_users.GibUser(
                 identifier=u.identifier,
                 title=u.title,
-                mailboxes=users.mailboxes(u.identifier),
-                sender_units=users.sender_units(u.identifier),
+                mailboxes=users.mailboxes(u.identifier, at=now),
+                sender_units=users.sender_units(u.identifier, at=now),
+                moving_since=_moving_since(u, now),
             )
             for u in users.users.values()
         ]
+        from entegrator.services.enrolment import sync_aliases
+
         with self.db.system() as conn:
             gib_users.replace_users(conn, rows)
+            # The tenants' own aliases asked for or closed: active or closed as GİB lists them.
+            sync_aliases(conn, users, now=now)
+        self._refreshed = time.monotonic()
         # GİB's list has entries of older forms (bare aliases, missing dates): kept and routed,
         # but an operator should know they are there.
         for warning in users.warnings[:_LOGGED_WARNINGS]:
@@ -194,6 +215,7 @@ class SendingService:
             return 0
         while self._envelope_next(tenant_id):
             pass
+        self.reroute(tenant_id)
         sent = 0
         while (attempt := self._send_next(tenant_id)) is not None:
             sent += attempt.outcome == "sent"
@@ -223,6 +245,23 @@ class SendingService:
                 if doc.receiver_id is not None
                 else None
             )
+            if (
+                gb is not None
+                and pk is None
+                and doc.receiver_id is not None
+                and gib_users.is_moving(conn, doc.receiver_id)
+            ):
+                # Between two integrators: enveloped when GİB lists its new mailbox.
+                documents.set_status_code(
+                    conn,
+                    tenant_id,
+                    state.document_id,
+                    state.created_at,
+                    code="awaiting-mailbox",
+                    detail="Alıcı entegratör değiştiriyor: yeni posta kutusu bekleniyor / "
+                    "the buyer is moving to another integrator: waiting for its new mailbox",
+                )
+                return True
             if gb is None or pk is None:
                 code = "no-sender-alias" if gb is None else "not-registered"
                 detail = (
@@ -288,7 +327,7 @@ class SendingService:
             outcome, code, detail = "retry", None, exc.text_en
         pause = backoff(row.attempts, first=5.0, cap=3600.0)
         state = {"sent": "sent", "retry": "pending", "failed": "failed"}[outcome]
-        if row.kind != "document" and state == "sent":
+        if row.kind not in ("document", "user") and state == "sent":
             state = "final"  # system responses and answers are not followed further
         with self.db.tenant(tenant_id) as conn:
             outbound.record_attempt(
@@ -300,6 +339,13 @@ class SendingService:
                 error=detail,
                 retry_after_seconds=pause,
             )
+            if outcome != "retry" and row.kind == "user":
+                from entegrator.services.enrolment import record_answer
+
+                if outcome == "sent":
+                    record_answer(conn, tenant_id, row.envelope_id, 1000, None)
+                else:
+                    record_answer(conn, tenant_id, row.envelope_id, code or 1195, detail)
             if outcome != "retry" and row.kind == "document":
                 doc = self._lock_document(conn, tenant_id, row.document_id)
                 if outcome == "sent" and doc.status != "queued":
@@ -335,6 +381,85 @@ class SendingService:
         with self.db.system() as conn:
             tenants = outbound.tenants_with_due_work(conn)
             return sum(wake_sender(conn, t) for t in tenants)
+
+    def reroute(self, tenant_id: uuid.UUID) -> int:
+        """Envelope again the invoices whose buyer moved: GİB refused their envelope because
+        the alias is no longer the buyer's mailbox (1172/1181), or the buyer had no mailbox
+        when they were enveloped (``awaiting-mailbox``, between one integrator's cancel and
+        the other's enrolment). Each goes to the mailbox GİB's list names now; one still
+        without a new mailbox waits for the next pass. GİB's list is fetched again first (at
+        most every ``reroute_refresh_seconds``). How many were enveloped."""
+        with self.db.tenant(tenant_id) as conn:
+            waiting = outbound.documents_to_reroute(conn, tenant_id)
+        if not waiting:
+            return 0
+        if (
+            self.settings.gib_user_list_url
+            and time.monotonic() - self._refreshed >= self.reroute_refresh_seconds
+        ):
+            try:
+                self.refresh_user_list()
+            except (GibUnavailableError, EntegratorError) as exc:
+                log.warning("refreshing GİB's list for rerouting: %s", exc)
+        done = 0
+        for item in waiting:
+            with self.db.tenant(tenant_id) as conn:
+                doc = documents.lock_state(conn, tenant_id, item.document_id, item.created_at)
+                pk = gib_users.first_mailbox(conn, item.receiver_id)
+                if (
+                    doc is not None
+                    and pk is None
+                    and item.failed_alias is None
+                    and not gib_users.is_moving(conn, item.receiver_id)
+                ):
+                    # It never came back within MOVE_GRACE: no longer a registered user.
+                    documents.set_status_code(
+                        conn,
+                        tenant_id,
+                        item.document_id,
+                        item.created_at,
+                        code="not-registered",
+                        detail="Alıcı artık e-Fatura kullanıcısı değil (e-Arşiv gerekir) / the "
+                        "buyer is no longer an e-Fatura user (needs e-Arşiv)",
+                    )
+                    continue
+                if doc is None or pk is None or pk == item.failed_alias:
+                    continue
+                if not outbound.still_to_reroute(conn, tenant_id, item.document_id):
+                    continue  # another sender took it meanwhile
+                gb = aliases.first_alias(conn, tenant_id, kind="GB", document="Invoice")
+                if gb is None:
+                    continue
+                signed = repo.get_blob(conn, tenant_id, item.signed_sha256)
+                packed = pack(
+                    build_envelope(
+                        [signed], sender_alias=gb, receiver_alias=pk, created=self.clock()
+                    )
+                )
+                envelope_id = packed.name.removesuffix(".zip")
+                outbound.insert_envelope(
+                    conn,
+                    tenant_id,
+                    envelope_id=envelope_id,
+                    kind="document",
+                    file_name=packed.name,
+                    md5=packed.md5,
+                    data=packed.data,
+                    receiver_alias=pk,
+                    document_id=item.document_id,
+                    document_created=item.created_at,
+                )
+                self._transition(
+                    conn,
+                    tenant_id,
+                    doc,
+                    "enveloped",
+                    doc.status,
+                    {"envelope": envelope_id, "to": pk, "rerouted": True},
+                    status_code="enveloped" if doc.status == "queued" else doc.status_code,
+                )
+                done += 1
+        return done
 
     # -- following ---------------------------------------------------------------------------
 
@@ -378,10 +503,28 @@ class SendingService:
             log.warning("a status %s for an envelope we did not send: %s", code, envelope_id)
             return False
         info = status_info(code)
-        if row.status == "final" or code == row.gib_code:
+        if row.status in ("final", "failed") or code == row.gib_code:
             return False
         if row.gib_code is not None and _rank(code) < _rank(row.gib_code):
             return False
+        if row.kind == "document" and code in REROUTE_CODES:
+            # The receiver's alias is no longer its mailbox (it moved to another integrator):
+            # GİB registered nothing, so the invoice goes again, to the alias GİB's list names
+            # now (``reroute``); this envelope is done.
+            outbound.set_gib_status(
+                conn, tenant_id, row.envelope_id, gib_code=code, status="failed"
+            )
+            doc = self._lock_document(conn, tenant_id, row.document_id)
+            self._transition(
+                conn,
+                tenant_id,
+                doc,
+                "rerouting",
+                doc.status,
+                {"envelope": row.envelope_id, "code": code, "description": description},
+            )
+            wake_sender(conn, tenant_id)
+            return True
         outbound.set_gib_status(
             conn,
             tenant_id,
@@ -390,6 +533,11 @@ class SendingService:
             # Whatever GİB reports, it has the envelope: no more sending.
             status="final" if info.final else "sent",
         )
+        if row.kind == "user":
+            from entegrator.services.enrolment import record_answer
+
+            record_answer(conn, tenant_id, row.envelope_id, code, description)
+            return True
         if row.kind != "document":
             return True
         doc = self._lock_document(conn, tenant_id, row.document_id)
@@ -457,3 +605,13 @@ def _rank(code: int) -> int:
     """How far along an envelope is: queued, under way, at the end."""
     info = status_info(code)
     return 2 if info.final else 0 if code == 1000 else 1
+
+
+def _moving_since(user: User, now: dt.datetime) -> dt.datetime | None:
+    """When a user without an active invoice mailbox closed its last one, if that was within
+    ``MOVE_GRACE``: it is moving between integrators (None otherwise)."""
+    mailboxes = [a for a in user.aliases if a.kind == "PK" and a.document == "Invoice"]
+    if not mailboxes or any(a.active(now) for a in mailboxes):
+        return None
+    closed = max((a.deleted for a in mailboxes if a.deleted is not None), default=None)
+    return closed if closed is not None and now - closed <= MOVE_GRACE else None

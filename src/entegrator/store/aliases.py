@@ -30,11 +30,13 @@ def add_alias(
 
 def first_alias(conn: Connection, tenant_id: uuid.UUID, *, kind: str, document: str) -> str | None:
     """The tenant's oldest alias of ``kind`` (PK or GB) for ``document`` (Invoice,
-    DespatchAdvice): the one it sends from or answers from; None when it has none."""
+    DespatchAdvice): the one it sends from or answers from; None when it has none. Only an
+    alias GİB lists (``active``, or ``closing`` until GİB has closed it) counts: one asked
+    for and not yet listed, or closed, does not."""
     alias: str | None = conn.execute(
         text(
             "SELECT alias FROM aliases WHERE tenant_id = :t AND kind = :k "
-            "AND document = :d ORDER BY created_at LIMIT 1"
+            "AND document = :d AND state IN ('active', 'closing') ORDER BY created_at LIMIT 1"
         ),
         {"t": tenant_id, "k": kind, "d": document},
     ).scalar()

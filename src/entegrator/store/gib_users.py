@@ -8,21 +8,24 @@ never commits.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-__all__ = ["GibUser", "first_mailbox", "is_registered", "replace_users"]
+__all__ = ["GibUser", "first_mailbox", "is_moving", "is_registered", "replace_users"]
 
 
 def is_registered(conn: Connection, identifier: str) -> bool | None:
     """Whether GİB lists the VKN/TCKN as an e-Fatura user, with at least one active mailbox
-    (PK) to deliver to; None while the list is empty (never fetched: nothing can be told)."""
+    (PK) to deliver to, or moving between integrators (its last mailbox closed a short while
+    ago: ``moving_since``); None while the list is empty (never fetched: nothing can be
+    told)."""
     row = conn.execute(
         text(
             "SELECT EXISTS (SELECT 1 FROM gib_users WHERE identifier = :i "
-            "AND cardinality(mailboxes) > 0), "
+            "AND (cardinality(mailboxes) > 0 OR moving_since IS NOT NULL)), "
             "EXISTS (SELECT 1 FROM gib_users)"
         ),
         {"i": identifier},
@@ -38,6 +41,8 @@ class GibUser:
     title: str
     mailboxes: list[str]  # PK aliases, in the list's order
     sender_units: list[str]  # GB aliases
+    # When its last mailbox closed, for a user moving between integrators (none active now).
+    moving_since: dt.datetime | None = None
 
 
 def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
@@ -50,11 +55,17 @@ def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
     if users:
         conn.execute(
             text(
-                "INSERT INTO gib_users (identifier, title, mailboxes, sender_units) "
-                "VALUES (:i, :t, :pk, :gb)"
+                "INSERT INTO gib_users (identifier, title, mailboxes, sender_units, "
+                "moving_since) VALUES (:i, :t, :pk, :gb, :m)"
             ),
             [
-                {"i": u.identifier, "t": u.title, "pk": u.mailboxes, "gb": u.sender_units}
+                {
+                    "i": u.identifier,
+                    "t": u.title,
+                    "pk": u.mailboxes,
+                    "gb": u.sender_units,
+                    "m": u.moving_since,
+                }
                 for u in users
             ],
         )
@@ -68,3 +79,17 @@ def first_mailbox(conn: Connection, identifier: str) -> str | None:
         {"i": identifier},
     ).scalar()
     return mailbox
+
+
+def is_moving(conn: Connection, identifier: str) -> bool:
+    """A registered user between two integrators: no mailbox now, its last one closed a
+    short while ago (``moving_since``)."""
+    return bool(
+        conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM gib_users WHERE identifier = :i "
+                "AND cardinality(mailboxes) = 0 AND moving_since IS NOT NULL)"
+            ),
+            {"i": identifier},
+        ).scalar()
+    )

@@ -219,12 +219,12 @@ def set_gib_status(
 
 
 def envelopes_to_poll(conn: Connection, tenant_id: uuid.UUID) -> list[SentEnvelope]:
-    """The tenant's invoice envelopes GİB has and whose status is still to be followed
-    (``sent``; in no particular order, unlocked)."""
+    """The tenant's invoice and user-account envelopes GİB has and whose status is still to
+    be followed (``sent``; in no particular order, unlocked)."""
     rows = conn.execute(
         text(
             "SELECT envelope_id, document_id, gib_code FROM outbound_envelopes "
-            "WHERE tenant_id = :t AND status = 'sent' AND kind = 'document'"
+            "WHERE tenant_id = :t AND status = 'sent' AND kind IN ('document', 'user')"
         ),
         {"t": tenant_id},
     ).all()
@@ -242,7 +242,14 @@ def tenants_with_due_work(conn: Connection) -> list[uuid.UUID]:
                 "SELECT tenant_id FROM outbound_envelopes WHERE status = 'pending' "
                 "AND next_attempt_at <= now() UNION SELECT tenant_id FROM documents "
                 "WHERE direction = 'out' AND status = 'queued' AND status_code IS NULL "
-                "AND updated_at < now() - interval '1 minute'"
+                "AND updated_at < now() - interval '1 minute' "
+                "UNION SELECT tenant_id FROM documents WHERE direction = 'out' "
+                "AND status = 'queued' AND status_code = 'awaiting-mailbox' "
+                "UNION SELECT e.tenant_id FROM outbound_envelopes e WHERE e.kind = 'document' "
+                "AND e.status = 'failed' AND e.gib_code IN (1172, 1181) AND NOT EXISTS ("
+                "SELECT 1 FROM outbound_envelopes o WHERE o.tenant_id = e.tenant_id "
+                "AND o.document_id = e.document_id AND o.kind = 'document' "
+                "AND o.status <> 'failed')"
             )
         )
         .scalars()
@@ -259,3 +266,56 @@ def tenants_awaiting_gib(conn: Connection) -> list[uuid.UUID]:
         .scalars()
         .all()
     )
+
+
+@dataclass(frozen=True)
+class Reroute:
+    """An invoice to envelope again: its buyer moved (or was moving when it was enveloped)."""
+
+    document_id: uuid.UUID
+    created_at: dt.datetime
+    receiver_id: str
+    signed_sha256: bytes
+    failed_alias: str | None  # the alias GİB refused (None: never enveloped)
+
+
+_TO_REROUTE = text(
+    "SELECT d.document_id, d.created_at, d.receiver_id, d.signed_sha256, NULL AS failed_alias "
+    "FROM documents d WHERE d.tenant_id = :t AND d.direction = 'out' AND d.status = 'queued' "
+    "AND d.status_code = 'awaiting-mailbox' AND d.signed_sha256 IS NOT NULL "
+    "AND d.receiver_id IS NOT NULL "
+    "UNION ALL SELECT DISTINCT ON (e.document_id) d.document_id, d.created_at, d.receiver_id, "
+    "d.signed_sha256, e.receiver_alias FROM outbound_envelopes e JOIN documents d "
+    "ON d.tenant_id = e.tenant_id AND d.document_id = e.document_id "
+    "AND d.created_at = e.document_created "
+    "WHERE e.tenant_id = :t AND e.kind = 'document' AND e.status = 'failed' "
+    "AND e.gib_code IN (1172, 1181) AND d.status IN ('queued', 'sent', 'processing') "
+    "AND d.receiver_id IS NOT NULL AND d.signed_sha256 IS NOT NULL AND NOT EXISTS ("
+    "SELECT 1 FROM outbound_envelopes o WHERE o.tenant_id = e.tenant_id "
+    "AND o.document_id = e.document_id AND o.kind = 'document' AND o.status <> 'failed') "
+    "LIMIT :l"
+)
+
+
+def documents_to_reroute(
+    conn: Connection, tenant_id: uuid.UUID, *, limit: int = 500
+) -> list[Reroute]:
+    """The tenant's invoices waiting for their buyer's new mailbox: enveloped to an alias GİB
+    then refused as no longer the buyer's (1172/1181) and not enveloped again since, or
+    waiting (``awaiting-mailbox``) since they were signed. Unlocked."""
+    rows = conn.execute(_TO_REROUTE, {"t": tenant_id, "l": limit}).all()
+    return [
+        Reroute(r.document_id, r.created_at, r.receiver_id, bytes(r.signed_sha256), r.failed_alias)
+        for r in rows
+    ]
+
+
+def still_to_reroute(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) -> bool:
+    """No live envelope carries the document (the caller holds the document's row lock)."""
+    return not conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM outbound_envelopes WHERE tenant_id = :t "
+            "AND document_id = :d AND kind = 'document' AND status <> 'failed')"
+        ),
+        {"t": tenant_id, "d": document_id},
+    ).scalar_one()
