@@ -26,7 +26,9 @@ from entegrator.api.handlers import register_handlers
 from entegrator.api.middleware import BodyLimit
 from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import (
+    changes,
     earsiv,
+    gib_users,
     incoming,
     invoices,
     operations,
@@ -106,6 +108,8 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         validate,
         operations,
         public,
+        changes,
+        gib_users,
     ):
         app.include_router(module.router)
     app.include_router(gib_router(runtime, via_tls=False))

@@ -8,12 +8,23 @@ never commits.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, text
 
-__all__ = ["GibUser", "first_mailbox", "is_registered", "replace_users"]
+__all__ = [
+    "GibUser",
+    "StoredUser",
+    "first_mailbox",
+    "is_registered",
+    "list_refreshed_at",
+    "lookup_users",
+    "replace_users",
+]
 
 
 def is_registered(conn: Connection, identifier: str) -> bool | None:
@@ -38,6 +49,11 @@ class GibUser:
     title: str
     mailboxes: list[str]  # PK aliases, in the list's order
     sender_units: list[str]  # GB aliases
+    first_created: dt.datetime | None = None  # GİB's FirstCreationTime
+    account_type: str | None = None
+    # Every alias as listed, active or deleted: {"name", "kind" (PK/GB), "document"
+    # (Invoice/DespatchAdvice), "created", "deleted" (ISO 8601 or null)}.
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
 
 def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
@@ -50,11 +66,20 @@ def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
     if users:
         conn.execute(
             text(
-                "INSERT INTO gib_users (identifier, title, mailboxes, sender_units) "
-                "VALUES (:i, :t, :pk, :gb)"
+                "INSERT INTO gib_users (identifier, title, mailboxes, sender_units, "
+                "first_created, account_type, aliases) "
+                "VALUES (:i, :t, :pk, :gb, :first, :account, CAST(:aliases AS jsonb))"
             ),
             [
-                {"i": u.identifier, "t": u.title, "pk": u.mailboxes, "gb": u.sender_units}
+                {
+                    "i": u.identifier,
+                    "t": u.title,
+                    "pk": u.mailboxes,
+                    "gb": u.sender_units,
+                    "first": u.first_created,
+                    "account": u.account_type,
+                    "aliases": json.dumps(u.aliases, ensure_ascii=False),
+                }
                 for u in users
             ],
         )
@@ -68,3 +93,47 @@ def first_mailbox(conn: Connection, identifier: str) -> str | None:
         {"i": identifier},
     ).scalar()
     return mailbox
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    """A registered user as the cached list holds it, with when the list was fetched."""
+
+    user: GibUser
+    refreshed_at: dt.datetime
+
+
+def lookup_users(conn: Connection, identifiers: Sequence[str]) -> dict[str, StoredUser]:
+    """The listed users among ``identifiers`` (VKN/TCKN), by identifier."""
+    if not identifiers:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT identifier, title, mailboxes, sender_units, first_created, account_type, "
+            "aliases, refreshed_at FROM gib_users WHERE identifier = ANY(:ids)"
+        ),
+        {"ids": list(identifiers)},
+    )
+    return {
+        r.identifier: StoredUser(
+            GibUser(
+                identifier=r.identifier,
+                title=r.title,
+                mailboxes=list(r.mailboxes),
+                sender_units=list(r.sender_units),
+                first_created=r.first_created,
+                account_type=r.account_type,
+                aliases=list(r.aliases),
+            ),
+            r.refreshed_at,
+        )
+        for r in rows
+    }
+
+
+def list_refreshed_at(conn: Connection) -> dt.datetime | None:
+    """When the cached list was last replaced (None: never fetched)."""
+    when: dt.datetime | None = conn.execute(
+        text("SELECT min(refreshed_at) FROM gib_users")
+    ).scalar()
+    return when
