@@ -41,19 +41,19 @@ def _expected(gib_packages: Path) -> dict[str, dict[str, Any]]:
     """Per identifier: title, first creation (Turkish time) and its aliases as listed."""
     tree = etree.parse(str(gib_packages / "userlist" / "newUserPkList-excerpt.xml"))
     out: dict[str, dict[str, Any]] = {}
-    for user in tree.xpath("/UserList/User"):
-        first = dt.datetime.fromisoformat(user.findtext("FirstCreationTime"))
-        out[user.findtext("Identifier")] = {
+    for user in tree.getroot().iterfind("User"):
+        first = dt.datetime.fromisoformat(str(user.findtext("FirstCreationTime")))
+        out[str(user.findtext("Identifier"))] = {
             "title": user.findtext("Title"),
             "first": first.replace(tzinfo=ISTANBUL),
             "aliases": sorted(
                 (
                     alias.findtext("Name"),
-                    {"Invoice": "invoice", "DespatchAdvice": "despatch"}[doc.get("type")],
+                    {"Invoice": "invoice", "DespatchAdvice": "despatch"}[str(doc.get("type"))],
                     alias.findtext("DeletionTime") is None,
                 )
-                for doc in user.xpath("Documents/Document")
-                for alias in doc.xpath("Alias")
+                for doc in user.iterfind("Documents/Document")
+                for alias in doc.iterfind("Alias")
             ),
         }
     return out
