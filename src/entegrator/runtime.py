@@ -24,8 +24,10 @@ from entegrator.rules import (
 from entegrator.services.answers import AnswerService
 from entegrator.services.deliveries import DeliveryService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
+from entegrator.services.exports import ExportService
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
+from entegrator.services.reports import ReportService
 from entegrator.services.rulepacks import PackStore
 from entegrator.services.seals import SealKeys, load_integrator_seal
 from entegrator.services.sending import SendingService
@@ -245,6 +247,14 @@ class Runtime:
             per_tenant=s.webhook_tenant_concurrency,
             clock=self.clock,
         )
+
+    @cached_property
+    def reports(self) -> ReportService:
+        return ReportService(self.db)
+
+    @cached_property
+    def exports(self) -> ExportService:
+        return ExportService(self.db)
 
     def close(self) -> None:
         if "sending" in self.__dict__:

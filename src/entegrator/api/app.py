@@ -33,6 +33,7 @@ from entegrator.api.routes import (
     invoices,
     operations,
     public,
+    reports,
     validate,
     webhooks,
 )
@@ -110,6 +111,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         public,
         changes,
         gib_users,
+        reports,
     ):
         app.include_router(module.router)
     app.include_router(gib_router(runtime, via_tls=False))
