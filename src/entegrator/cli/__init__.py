@@ -9,6 +9,7 @@ from entegrator.cli import (
     documents,
     earsiv,
     envelope,
+    exports,
     platform,
     rulepacks,
     rules,
@@ -58,6 +59,7 @@ app.add_typer(platform.seal_app, name="seal")
 app.add_typer(platform.alias_app, name="alias")
 app.add_typer(platform.gib_app, name="gib")
 app.add_typer(earsiv.earsiv_app, name="earsiv")
+app.add_typer(exports.export_app, name="export")
 
 
 @app.command()

@@ -129,6 +129,7 @@ class ExportService:
         with self.db.tenant(tenant_id) as conn:
             tenant = get_tenant(conn, tenant_id)
         header = {
+            "type": "header",
             "format": FORMAT,
             "version": VERSION,
             "tenant": tenant.vkn,
