@@ -50,7 +50,7 @@ def test_an_export_holds_every_document_and_verifies(
 ) -> None:
     tenant, ids = issued
     out = tmp_path / "export.zip"
-    summary = runtime.exports.export(tenant.tenant_id, *NOV, out)
+    summary = runtime.exports.export(tenant.tenant_id, *NOV, out, batch=2)  # two batches
     assert summary.documents == 3 and summary.files == 6
     assert verify_export(out, summary.manifest_sha256) == []
     with zipfile.ZipFile(out) as zf:

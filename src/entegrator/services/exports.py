@@ -31,7 +31,7 @@ from entegrator.store import Database
 from entegrator.store.blobs import get_blobs
 from entegrator.store.documents import DocumentRow
 from entegrator.store.events import EventRow, list_events, verify_chain
-from entegrator.store.reports import documents_between
+from entegrator.store.reports import ExportPosition, documents_between
 from entegrator.store.tenants import get_tenant
 
 __all__ = [
@@ -122,6 +122,7 @@ class ExportService:
         *,
         pdf: PdfRenderer | None = None,
         now: dt.datetime | None = None,
+        batch: int = 200,
     ) -> ExportSummary:
         """Write the tenant's documents issued from ``start`` to ``end`` to ``out``."""
         check_range(start, end)
@@ -150,8 +151,8 @@ class ExportService:
                 lines.write(json.dumps(entry).encode() + b"\n")
                 summary.files += 1
 
-            for batch in self._batches(tenant_id, start, end):
-                for doc, xml, events in batch:
+            for docs in self._batches(tenant_id, start, end, batch):
+                for doc, xml, events in docs:
                     base = f"documents/{doc.document_id}/"
                     name = "document.xml" if doc.signed_sha256 is not None else "unsigned.xml"
                     add(base + name, xml)
@@ -173,15 +174,25 @@ class ExportService:
         return summary
 
     def _batches(
-        self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
+        self, tenant_id: uuid.UUID, start: dt.date, end: dt.date, size: int
     ) -> Iterator[list[tuple[DocumentRow, bytes, list[EventRow]]]]:
-        with self.db.tenant(tenant_id) as conn:
-            for rows in documents_between(conn, tenant_id, start, end, batch=200):
+        """The documents with their XML and events, ``size`` at a time, each batch read in a
+        transaction of its own (none stays open while the zip is written)."""
+        after: ExportPosition | None = None
+        while True:
+            with self.db.tenant(tenant_id) as conn:
+                rows = documents_between(conn, tenant_id, start, end, after=after, limit=size)
+                if not rows:
+                    return
                 blobs = get_blobs(conn, tenant_id, [_xml_digest(d) for d in rows])
-                yield [
+                batch = [
                     (d, blobs[_xml_digest(d)], list_events(conn, tenant_id, d.document_id))
                     for d in rows
                 ]
+            yield batch
+            last = rows[-1]
+            assert last.issue_date is not None  # noqa: S101 - the range keeps dated rows only
+            after = (last.issue_date, last.created_at, last.document_id)
 
 
 def _xml_digest(doc: DocumentRow) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from entegrator.store.documents import DOCUMENT_COLUMNS, DocumentRow
 
 __all__ = [
+    "ExportPosition",
     "PeriodDocument",
     "count_documents",
     "documents_between",
@@ -115,32 +116,34 @@ def count_documents(
     return [(r.direction, r.kind, r.status, int(r.n)) for r in rows]
 
 
+ExportPosition = tuple[dt.date, dt.datetime, uuid.UUID]
+
+
 def documents_between(
-    conn: Connection, tenant_id: uuid.UUID, start: dt.date, end: dt.date, *, batch: int = 500
-) -> Iterator[list[DocumentRow]]:
-    """The tenant's documents issued from ``start`` to ``end`` (both directions, every kind),
-    in batches, by issue date then id: an export reads them without holding all at once."""
-    after: tuple[dt.date, dt.datetime, uuid.UUID] | None = None
-    while True:
-        params: dict[str, Any] = {"t": tenant_id, "start": start, "end": end, "n": batch}
-        where = ""
-        if after is not None:
-            where = "AND (issue_date, created_at, document_id) > (:a_date, :a_at, :a_id) "
-            params |= {"a_date": after[0], "a_at": after[1], "a_id": after[2]}
-        rows = [
-            DocumentRow.from_row(r)
-            for r in conn.execute(
-                text(
-                    f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant_id = :t "  # noqa: S608 - constant columns
-                    f"AND issue_date BETWEEN :start AND :end {where}"
-                    "ORDER BY issue_date, created_at, document_id LIMIT :n"
-                ),
-                params,
-            )
-        ]
-        if not rows:
-            return
-        yield rows
-        last = rows[-1]
-        assert last.issue_date is not None  # noqa: S101 - the filter keeps dated rows only
-        after = (last.issue_date, last.created_at, last.document_id)
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    start: dt.date,
+    end: dt.date,
+    *,
+    after: ExportPosition | None = None,
+    limit: int = 200,
+) -> list[DocumentRow]:
+    """At most ``limit`` of the tenant's documents issued from ``start`` to ``end`` (both
+    directions, every kind), by issue date, creation and id, after ``after``: an export reads
+    them page by page, each in a short transaction."""
+    params: dict[str, Any] = {"t": tenant_id, "start": start, "end": end, "n": limit}
+    where = ""
+    if after is not None:
+        where = "AND (issue_date, created_at, document_id) > (:a_date, :a_at, :a_id) "
+        params |= {"a_date": after[0], "a_at": after[1], "a_id": after[2]}
+    return [
+        DocumentRow.from_row(r)
+        for r in conn.execute(
+            text(
+                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant_id = :t "  # noqa: S608 - constant columns
+                f"AND issue_date BETWEEN :start AND :end {where}"
+                "ORDER BY issue_date, created_at, document_id LIMIT :n"
+            ),
+            params,
+        )
+    ]
