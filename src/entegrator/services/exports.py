@@ -30,7 +30,7 @@ from entegrator.errors import EntegratorError
 from entegrator.store import Database
 from entegrator.store.blobs import get_blobs
 from entegrator.store.documents import DocumentRow
-from entegrator.store.events import EventRow, list_events, verify_chain
+from entegrator.store.events import EventRow, list_events_of, verify_chain
 from entegrator.store.reports import ExportPosition, documents_between
 from entegrator.store.tenants import get_tenant
 
@@ -185,10 +185,8 @@ class ExportService:
                 if not rows:
                     return
                 blobs = get_blobs(conn, tenant_id, [_xml_digest(d) for d in rows])
-                batch = [
-                    (d, blobs[_xml_digest(d)], list_events(conn, tenant_id, d.document_id))
-                    for d in rows
-                ]
+                events = list_events_of(conn, tenant_id, [d.document_id for d in rows])
+                batch = [(d, blobs[_xml_digest(d)], events[d.document_id]) for d in rows]
             yield batch
             last = rows[-1]
             assert last.issue_date is not None  # noqa: S101 - the range keeps dated rows only
