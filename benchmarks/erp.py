@@ -10,7 +10,9 @@ times, in this process:
   them; **report, cached**: the same again (figures from the cache);
 * **feed**: reading every change from the start in pages of 1,000;
 * **export**: ``entegrator export --no-pdf``'s service to a file, and ``export verify`` on it,
-  with the process's peak resident memory (``VmHWM``) above what it held before.
+  with the process's peak resident memory (``VmHWM``) above what it held before;
+* **trigger**: 20,000 events inserted 1,000 per statement, with the feed's trigger and with it
+  disabled, alternately (the cost the feed adds to every event written).
 """
 
 from __future__ import annotations
@@ -111,6 +113,60 @@ def seed(rt: Runtime, count: int) -> tuple[uuid.UUID, float]:
     return tenant, time.perf_counter() - started
 
 
+def feed_rate(rt: Runtime, tenant: uuid.UUID) -> dict[str, int]:
+    """Every change from the start, in pages of 1,000."""
+    started = time.perf_counter()
+    after, seen = FeedPosition(0, 0), 0
+    while True:
+        with rt.db.tenant(tenant) as conn:
+            page = read_changes(conn, tenant, after=after, limit=1000)
+        if not page:
+            break
+        seen += len(page)
+        after = page[-1].position
+    elapsed = time.perf_counter() - started
+    return {"feed_changes": seen, "feed_changes_per_second": round(seen / elapsed)}
+
+
+def trigger_cost(rt: Runtime, tenant: uuid.UUID) -> dict[str, float]:
+    """Seconds to insert 20,000 events with and without the change feed's trigger."""
+    times: dict[str, list[float]] = {"with_trigger": [], "without_trigger": []}
+    for round_ in range(6):
+        mode = "with_trigger" if round_ % 2 == 0 else "without_trigger"
+        batches = []
+        for _ in range(20):
+            new = [
+                (ident, chain(ident, after_seq=0, after_hash=bytes(32),
+                              events=[("note", None, {})], actor="bench"))
+                for ident in (uuid.uuid4() for _ in range(1000))
+            ]  # fmt: skip
+            batches.append(new)
+        with rt.db.system() as conn:
+            if mode == "without_trigger":
+                conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_feed"))
+            started = time.perf_counter()
+            for batch in batches:
+                conn.execute(
+                    text(
+                        "INSERT INTO events (tenant_id, document_id, seq, at, type, status, "
+                        "actor, data, prev_hash, hash) SELECT :t, d, 1, :at, 'note', NULL, "
+                        "'bench', '{}', :p, h FROM unnest(CAST(:d AS uuid[]), "
+                        "CAST(:h AS bytea[])) AS x(d, h)"
+                    ),
+                    {
+                        "t": tenant,
+                        "at": batch[0][1][0].at,
+                        "p": bytes(32),
+                        "d": [ident for ident, _ in batch],
+                        "h": [events[0].hash for _, events in batch],
+                    },
+                )
+            times[mode].append(time.perf_counter() - started)
+            if mode == "without_trigger":
+                conn.execute(text("ALTER TABLE events ENABLE TRIGGER events_feed"))
+    return {f"events_20000_{k}_seconds": round(sorted(v)[1], 2) for k, v in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--invoices", type=int, default=10_000)
@@ -139,18 +195,7 @@ def main() -> None:
             report = rt.reports.kdv(tenant, "2026-11")
             result[attempt] = round(time.perf_counter() - started, 2)
         assert report["sales"]["documents"] + report["purchases"]["documents"] > 0
-        started = time.perf_counter()
-        after, seen = FeedPosition(0, 0), 0
-        while True:
-            with rt.db.tenant(tenant) as conn:
-                page = read_changes(conn, tenant, after=after, limit=1000)
-            if not page:
-                break
-            seen += len(page)
-            after = page[-1].position
-        elapsed = time.perf_counter() - started
-        result["feed_changes"] = seen
-        result["feed_changes_per_second"] = round(seen / elapsed)
+        result |= feed_rate(rt, tenant)
         out = data_dir / "export.zip"
         _reset_peak()
         before = _rss_kb("VmHWM")
@@ -163,6 +208,7 @@ def main() -> None:
         problems = verify_export(out, summary.manifest_sha256)
         result["verify_seconds"] = round(time.perf_counter() - started, 1)
         assert problems == [], problems[:5]
+        result |= trigger_cost(rt, tenant)
         print(json.dumps(result, indent=1))
     finally:
         rt.close()

@@ -225,6 +225,14 @@ def test_the_export_endpoint(
         assert r.headers["content-type"] == "application/zip"
         assert r.headers["x-entegrator-documents"] == "3"
         assert verify_export(io.BytesIO(r.content), r.headers["x-entegrator-manifest-sha256"]) == []
+        with_pdf = c.get(
+            "/api/v1/exports", params={"from": "2026-11-01", "to": "2026-11-30", "pdf": "true"}
+        )
+        assert with_pdf.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(with_pdf.content)) as zf:
+            pdfs = [n for n in zf.namelist() if n.endswith(".pdf")]
+            assert len(pdfs) == 3 and all(zf.read(n).startswith(b"%PDF") for n in pdfs)
+        assert verify_export(io.BytesIO(with_pdf.content)) == []
         for params in (
             {"from": "2026-11-30", "to": "2026-11-01"},
             {"from": "2020-01-01", "to": "2026-11-30"},

@@ -1,7 +1,7 @@
 """The change feed: every event of every document of a tenant, in an order a cursor can follow
 without missing or repeating anything.
 
-Rows are written by a trigger on ``events`` (migration 0011) in the event's own transaction,
+Rows are written by a statement trigger on ``events`` (migration 0011) in the event's own transaction,
 with that transaction's 64-bit id. A reader takes only rows of transactions older than the
 oldest one still running (``pg_snapshot_xmin`` of its own snapshot), ordered by
 ``(txid, change_id)``: every row a later commit can add sorts after every row returned, so

@@ -4,8 +4,8 @@ every document event, GİB users' aliases in full, and the cached tax figures of
 ``inbox_acks``: which consumer (an ERP, named by itself) acknowledged which incoming document.
 Each consumer has its own set, so two ERPs polling one tenant each see every document.
 
-``change_feed``: one row per event, written by a trigger on ``events`` in the event's own
-transaction, with that transaction's id (``txid``, 64 bits: no wraparound). A reader takes rows
+``change_feed``: one row per event, written by a statement trigger on ``events`` in the event's
+own transaction, with that transaction's id (``txid``, 64 bits: no wraparound). A reader takes rows
 only below the oldest transaction still running (``pg_snapshot_xmin``), in ``(txid,
 change_id)`` order: a transaction that commits later can only hold rows above every row
 already read, so a cursor over that order misses nothing and repeats nothing, whatever order
@@ -53,16 +53,20 @@ CREATE TABLE change_feed (
     PRIMARY KEY (tenant_id, txid, change_id)
 );
 
-CREATE FUNCTION entegrator_feed_event() RETURNS trigger
+-- Once per statement, over all the rows it inserted (a row trigger costs about twice as much
+-- per event).
+CREATE FUNCTION entegrator_feed_events() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 BEGIN
     INSERT INTO change_feed (tenant_id, document_id, seq, at, type, status)
-    VALUES (NEW.tenant_id, NEW.document_id, NEW.seq, NEW.at, NEW.type, NEW.status);
+    SELECT tenant_id, document_id, seq, at, type, status FROM new_events
+     ORDER BY at, document_id, seq;
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER events_feed AFTER INSERT ON events
-    FOR EACH ROW EXECUTE FUNCTION entegrator_feed_event();
+    REFERENCING NEW TABLE AS new_events
+    FOR EACH STATEMENT EXECUTE FUNCTION entegrator_feed_events();
 
 -- The events stored before the feed existed, in their order (one transaction: one txid).
 INSERT INTO change_feed (tenant_id, document_id, seq, at, type, status)
@@ -104,6 +108,6 @@ def downgrade() -> None:
         "DROP COLUMN first_created"
     )
     op.execute("DROP TRIGGER events_feed ON events")
-    op.execute("DROP FUNCTION entegrator_feed_event()")
+    op.execute("DROP FUNCTION entegrator_feed_events()")
     op.execute("DROP TABLE change_feed")
     op.execute("DROP TABLE inbox_acks")
