@@ -203,6 +203,14 @@ def test_the_export_commands(
     _rewrite(out, broken, lambda n, d: d + b" " if n.endswith(".pdf") else d)
     bad = _cli(env, "export", "verify", str(broken))
     assert bad.returncode == 1 and "differs from the manifest" in bad.stderr
+    years = _cli(
+        env, "export", "--tenant", tenant.vkn, "--from", "2020-01-01", "--to", "2026-12-31",
+        "--out", str(tmp_path / "years.zip"), "--no-pdf", "--json",
+    )  # fmt: skip
+    assert years.returncode == 0, years.stderr  # the command takes any range (the API 400 days)
+    assert json.loads(years.stdout)["documents"] == 3
+    with zipfile.ZipFile(tmp_path / "years.zip") as zf:
+        assert not [n for n in zf.namelist() if n.endswith(".pdf")]
     missing = _cli(env, "export", "--tenant", tenant.vkn, "--from", "2026-11-01", "--out", "x.zip")
     assert missing.returncode == 2 and "OPTION_MISSING" in missing.stderr
     wrong = _cli(

@@ -98,7 +98,7 @@ def _export(
                 return runner.run(active.pdf(xml, cancelled=cancelled)).pdf
 
         try:
-            summary = rt.exports.export(tenant_id, start, end, partial, pdf=render)
+            summary = rt.exports.export(tenant_id, start, end, partial, pdf=render, max_days=None)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

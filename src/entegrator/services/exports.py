@@ -63,8 +63,10 @@ class InvalidExportError(EntegratorError):
 
 class InvalidRangeError(EntegratorError):
     code = "INVALID_DATE_RANGE"
-    message_tr = "Tarih aralığı geçersiz: başlangıç bitişten sonra ya da aralık 400 günden uzun"
-    message_en = "Invalid date range: the start is after the end, or it spans over 400 days"
+    message_tr = (
+        "Tarih aralığı geçersiz: başlangıç bitişten sonra ya da aralık API için 400 günden uzun"
+    )
+    message_en = "Invalid date range: the start is after the end, or over 400 days for the API"
     http_status = 422
 
 
@@ -104,8 +106,11 @@ def _events_json(doc: DocumentRow, events: list[EventRow]) -> bytes:
     ).encode()
 
 
-def check_range(start: dt.date, end: dt.date) -> None:
-    if start > end or (end - start).days > 400:
+MAX_API_DAYS = 400  # a range the API builds within one request
+
+
+def check_range(start: dt.date, end: dt.date, max_days: int | None = MAX_API_DAYS) -> None:
+    if start > end or (max_days is not None and (end - start).days > max_days):
         raise InvalidRangeError(where="from")
 
 
@@ -123,9 +128,11 @@ class ExportService:
         pdf: PdfRenderer | None = None,
         now: dt.datetime | None = None,
         batch: int = 200,
+        max_days: int | None = MAX_API_DAYS,
     ) -> ExportSummary:
-        """Write the tenant's documents issued from ``start`` to ``end`` to ``out``."""
-        check_range(start, end)
+        """Write the tenant's documents issued from ``start`` to ``end`` to ``out``
+        (``max_days``: the longest range accepted; None for any)."""
+        check_range(start, end, max_days)
         summary = ExportSummary()
         with self.db.tenant(tenant_id) as conn:
             tenant = get_tenant(conn, tenant_id)

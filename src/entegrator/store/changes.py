@@ -1,10 +1,10 @@
 """The change feed: every event of every document of a tenant, in an order a cursor can follow
 without missing or repeating anything.
 
-Rows are written by a statement trigger on ``events`` (migration 0011) in the event's own transaction,
-with that transaction's 64-bit id. A reader takes only rows of transactions older than the
-oldest one still running (``pg_snapshot_xmin`` of its own snapshot), ordered by
-``(txid, change_id)``: every row a later commit can add sorts after every row returned, so
+Rows are written by a statement trigger on ``events`` (migration 0011) in the event's own
+transaction, with that transaction's 64-bit id. A reader takes only rows of transactions
+older than the oldest one still running (``pg_snapshot_xmin`` of its own snapshot), ordered
+by ``(txid, change_id)``: every row a later commit can add sorts after every row returned, so
 ``(txid, change_id)`` of the last row read is a safe cursor. A long-running writing
 transaction holds the feed back (it delays rows, it never loses them).
 """
