@@ -42,7 +42,7 @@ from entegrator.documents.samples import generate
 from entegrator.runtime import Runtime
 from entegrator.services.exports import verify_export
 from entegrator.store import repo
-from entegrator.store.changes import FeedPosition, read_changes
+from entegrator.store.changes import read_changes
 from entegrator.store.db import embedded_url, libpq_url
 from entegrator.store.events import EVENTS_INSERT, chain, event_columns
 from entegrator.store.ids import created_at, uuid7
@@ -116,14 +116,14 @@ def seed(rt: Runtime, count: int) -> tuple[uuid.UUID, float]:
 def feed_rate(rt: Runtime, tenant: uuid.UUID) -> dict[str, int]:
     """Every change from the start, in pages of 1,000."""
     started = time.perf_counter()
-    after, seen = FeedPosition(0, 0), 0
+    after, seen = 0, 0
     while True:
         with rt.db.tenant(tenant) as conn:
             page = read_changes(conn, tenant, after=after, limit=1000)
         if not page:
             break
         seen += len(page)
-        after = page[-1].position
+        after = page[-1].change_id
     elapsed = time.perf_counter() - started
     return {"feed_changes": seen, "feed_changes_per_second": round(seen / elapsed)}
 

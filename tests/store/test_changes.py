@@ -1,5 +1,5 @@
 """The change feed: a cursor over it misses nothing and repeats nothing, whatever order the
-writing transactions commit in."""
+writing transactions commit in; a reader waits for the tenant's writers only."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
+import pytest
 from sqlalchemy import Connection
 
 from entegrator.runtime import Runtime
-from entegrator.store.changes import Change, FeedPosition, read_changes
+from entegrator.store.changes import Change, FeedBusyError, read_changes
 from entegrator.store.events import GENESIS, append_events
 from tests.testing.platform import TenantHandle
 
@@ -28,7 +30,7 @@ def _event(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID, seq: 
     )
 
 
-def _read_all(runtime: Runtime, tenant_id: uuid.UUID, after: FeedPosition) -> list[Change]:
+def _read_all(runtime: Runtime, tenant_id: uuid.UUID, after: int) -> list[Change]:
     out: list[Change] = []
     while True:
         with runtime.db.tenant(tenant_id) as conn:
@@ -36,7 +38,7 @@ def _read_all(runtime: Runtime, tenant_id: uuid.UUID, after: FeedPosition) -> li
         out += page
         if not page:
             return out
-        after = page[-1].position
+        after = page[-1].change_id
 
 
 def test_a_transaction_that_commits_late_is_not_skipped(
@@ -44,18 +46,40 @@ def test_a_transaction_that_commits_late_is_not_skipped(
 ) -> None:
     t = tenant.tenant_id
     first, second = uuid.uuid4(), uuid.uuid4()
+    seen: list[Change] = []
     with runtime.db.admin.connect() as slow, runtime.db.admin.connect() as fast:
         slow_tx = slow.begin()
-        _event(slow, t, first, 1)  # the older transaction, still running
+        _event(slow, t, first, 1)  # numbered first, still running
         with fast.begin():
-            _event(fast, t, second, 1)  # a younger one commits first
-        seen = _read_all(runtime, t, FeedPosition(0, 0))
-        # A naive sequence would show the younger event now and skip the older one later.
-        assert seen == []
+            _event(fast, t, second, 1)  # numbered second, committed first
+        # A plain sequence would show the second now and skip the first once it commits; the
+        # reader waits for the writer in flight instead.
+        reader = threading.Thread(target=lambda: seen.extend(_read_all(runtime, t, 0)))
+        reader.start()
+        time.sleep(0.5)
+        assert reader.is_alive() and seen == []
         slow_tx.commit()
-    seen = _read_all(runtime, t, FeedPosition(0, 0))
+        reader.join(10)
     assert [c.document_id for c in seen] == [first, second]
-    assert _read_all(runtime, t, seen[-1].position) == []
+    assert _read_all(runtime, t, seen[-1].change_id) == []
+
+
+def test_a_reader_waits_for_its_own_tenant_only_and_gives_up_with_503(
+    runtime: Runtime, make_tenant: Callable[..., TenantHandle]
+) -> None:
+    busy, quiet = make_tenant(seal=False), make_tenant(seal=False)
+    with runtime.db.admin.connect() as conn, conn.begin():
+        _event(conn, quiet.tenant_id, uuid.uuid4(), 1)
+    with runtime.db.admin.connect() as writer:
+        tx = writer.begin()
+        _event(writer, busy.tenant_id, uuid.uuid4(), 1)
+        started = time.monotonic()
+        assert len(_read_all(runtime, quiet.tenant_id, 0)) == 1  # not held by the other tenant
+        assert time.monotonic() - started < 2
+        with pytest.raises(FeedBusyError), runtime.db.tenant(busy.tenant_id) as conn:
+            read_changes(conn, busy.tenant_id, after=0, limit=10)
+        tx.rollback()
+    assert _read_all(runtime, busy.tenant_id, 0) == []  # a rolled-back write leaves a gap only
 
 
 def test_concurrent_writers_and_a_polling_reader_see_every_event_once(
@@ -79,29 +103,30 @@ def test_concurrent_writers_and_a_polling_reader_see_every_event_once(
     for th in threads:
         th.start()
     seen: list[Change] = []
-    after = FeedPosition(0, 0)
+    after = 0
     while any(th.is_alive() for th in threads):
         page = _read_all(runtime, t, after)
         seen += page
         if page:
-            after = page[-1].position
+            after = page[-1].change_id
     for th in threads:
         th.join()
     seen += _read_all(runtime, t, after)
     ids = [c.document_id for c in seen]
     assert len(ids) == len(set(ids)), "an event was seen twice"
     assert set(ids) == set(written), "an event was missed"
-    positions = [c.position for c in seen]
+    positions = [c.change_id for c in seen]
     assert positions == sorted(positions)
 
 
-def test_the_feed_is_the_tenants_own(runtime: Runtime, make_tenant: object) -> None:
-    one: TenantHandle = make_tenant()  # type: ignore[operator]
-    two: TenantHandle = make_tenant()  # type: ignore[operator]
+def test_the_feed_is_the_tenants_own(
+    runtime: Runtime, make_tenant: Callable[..., TenantHandle]
+) -> None:
+    one, two = make_tenant(seal=False), make_tenant(seal=False)
     with runtime.db.admin.connect() as conn, conn.begin():
         _event(conn, one.tenant_id, uuid.uuid4(), 1)
-    assert len(_read_all(runtime, one.tenant_id, FeedPosition(0, 0))) == 1
-    assert _read_all(runtime, two.tenant_id, FeedPosition(0, 0)) == []
+    assert len(_read_all(runtime, one.tenant_id, 0)) == 1
+    assert _read_all(runtime, two.tenant_id, 0) == []
     # Row-level security: a transaction scoped to one tenant sees no row of another.
     with runtime.db.tenant(two.tenant_id) as conn:
-        assert read_changes(conn, one.tenant_id, after=FeedPosition(0, 0), limit=10) == []
+        assert read_changes(conn, one.tenant_id, after=0, limit=10) == []

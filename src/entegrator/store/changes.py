@@ -2,11 +2,17 @@
 without missing or repeating anything.
 
 Rows are written by a statement trigger on ``events`` (migration 0011) in the event's own
-transaction, with that transaction's 64-bit id. A reader takes only rows of transactions
-older than the oldest one still running (``pg_snapshot_xmin`` of its own snapshot), ordered
-by ``(txid, change_id)``: every row a later commit can add sorts after every row returned, so
-``(txid, change_id)`` of the last row read is a safe cursor. A long-running writing
-transaction holds the feed back (it delays rows, it never loses them).
+transaction and numbered by a sequence (``change_id``). A number is taken when a transaction
+writes, not when it commits, so a reader that saw number 11 committed could later meet number
+10 committing. To rule that out, writers number under a per-tenant advisory lock held in shared
+mode until they end, and a reader takes the same lock in exclusive mode before it reads: it waits
+for the tenant's writers in flight (and only the tenant's), and every number it can then see
+belongs to a finished transaction; a writer that comes later waits for the reader's short
+transaction and numbers above everything read. ``change_id`` of the last row read is therefore a
+safe cursor. Gaps in the numbers are rolled-back writes.
+
+The reader's transaction must be READ COMMITTED (the platform's default): its snapshot is taken
+by the statement that reads, after the lock.
 """
 
 from __future__ import annotations
@@ -14,24 +20,28 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
-__all__ = ["Change", "FeedPosition", "read_changes"]
+from entegrator.store.errors import StoreError
+
+__all__ = ["FEED_LOCK", "Change", "FeedBusyError", "read_changes"]
+
+FEED_LOCK = 1717920100  # the first key of the feed's advisory locks (the trigger's too)
+LOCK_TIMEOUT = "5s"  # how long a reader waits for the tenant's writers in flight
 
 
-@dataclass(frozen=True, order=True)
-class FeedPosition:
-    """Where a reader is: the last row's transaction id and change id (0, 0: the start)."""
-
-    txid: int
-    change_id: int
+class FeedBusyError(StoreError):
+    code = "FEED_BUSY"
+    message_tr = "Değişiklik akışı şu an yazılıyor; birkaç saniye sonra yeniden deneyin"
+    message_en = "The change feed is being written; try again in a few seconds"
+    http_status = 503
 
 
 @dataclass(frozen=True)
 class Change:
-    position: FeedPosition
+    change_id: int
     document_id: uuid.UUID
     seq: int
     at: dt.datetime
@@ -43,37 +53,35 @@ class Change:
     document_status: str | None
 
 
-def read_changes(
-    conn: Connection,
-    tenant_id: uuid.UUID,
-    *,
-    after: FeedPosition,
-    limit: int,
-) -> list[Change]:
-    """At most ``limit`` changes after ``after``, in feed order, of committed transactions
-    only."""
-    params: dict[str, Any] = {
-        "t": tenant_id,
-        "x": str(after.txid),
-        "c": after.change_id,
-        "limit": limit,
-    }
+def read_changes(conn: Connection, tenant_id: uuid.UUID, *, after: int, limit: int) -> list[Change]:
+    """At most ``limit`` changes numbered above ``after``, in order, of finished transactions
+    only (waits up to ``LOCK_TIMEOUT`` for the tenant's writers in flight; then
+    :class:`FeedBusyError`). Call it first in a READ COMMITTED transaction of its own."""
+    try:
+        conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:k, hashtext(CAST(:t AS text)))"),
+            {"k": FEED_LOCK, "t": tenant_id},
+        )
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise FeedBusyError(retry_after=2) from None
+        raise
     rows = conn.execute(
         text(
-            "SELECT CAST(f.txid AS text) AS txid, f.change_id, f.document_id, f.seq, f.at, "
-            "f.type, f.status, d.direction, d.kind, d.number, d.status AS document_status "
+            "SELECT f.change_id, f.document_id, f.seq, f.at, f.type, f.status, d.direction, "
+            "d.kind, d.number, d.status AS document_status "
             "FROM change_feed f LEFT JOIN LATERAL (SELECT direction, kind, number, status "
             "FROM documents WHERE tenant_id = f.tenant_id AND document_id = f.document_id "
             "LIMIT 1) d ON true "
-            "WHERE f.tenant_id = :t AND (f.txid, f.change_id) > (CAST(:x AS xid8), :c) "
-            "AND f.txid < pg_snapshot_xmin(pg_current_snapshot()) "
-            "ORDER BY f.txid, f.change_id LIMIT :limit"
+            "WHERE f.tenant_id = :t AND f.change_id > :after "
+            "ORDER BY f.change_id LIMIT :limit"
         ),
-        params,
+        {"t": tenant_id, "after": after, "limit": limit},
     )
     return [
         Change(
-            FeedPosition(int(r.txid), int(r.change_id)),
+            int(r.change_id),
             uuid.UUID(str(r.document_id)),
             r.seq,
             r.at,

@@ -4,13 +4,15 @@ every document event, GİB users' aliases in full, and the cached tax figures of
 ``inbox_acks``: which consumer (an ERP, named by itself) acknowledged which incoming document.
 Each consumer has its own set, so two ERPs polling one tenant each see every document.
 
-``change_feed``: one row per event, written by a statement trigger on ``events`` in the event's
-own transaction, with that transaction's id (``txid``, 64 bits: no wraparound). A reader takes rows
-only below the oldest transaction still running (``pg_snapshot_xmin``), in ``(txid,
-change_id)`` order: a transaction that commits later can only hold rows above every row
-already read, so a cursor over that order misses nothing and repeats nothing, whatever order
-the writers commit in. Rows are written by the trigger's owner; the application role may only
-read them.
+``change_feed``: one row per event, written by a statement trigger on ``events`` in the
+event's own transaction, numbered by ``change_id`` (a sequence). Numbers are taken in the order
+transactions write, not the order they commit; so the trigger takes a per-tenant advisory lock
+in shared mode (held until its transaction ends) before it numbers, and a reader takes the same
+lock in exclusive mode for the moment it reads: it waits for the tenant's writers in flight, and
+every number it can see then belongs to a finished transaction. A later writer waits for the
+reader and numbers above everything read. A cursor on ``change_id`` therefore misses nothing and
+repeats nothing, whatever order the writers commit in (gaps are rolled-back numbers). Rows are
+written by the trigger's owner; the application role may only read them.
 
 ``gib_users``: the first registration date, account type and every alias with its document
 type, kind (PK/GB) and dates, as GİB lists them.
@@ -44,20 +46,25 @@ CREATE TABLE inbox_acks (
 CREATE TABLE change_feed (
     tenant_id   uuid NOT NULL REFERENCES tenants,
     change_id   bigint GENERATED ALWAYS AS IDENTITY,
-    txid        xid8 NOT NULL DEFAULT pg_current_xact_id(),
     document_id uuid NOT NULL,
     seq         int NOT NULL,
     at          timestamptz NOT NULL,
     type        text NOT NULL,
     status      text,
-    PRIMARY KEY (tenant_id, txid, change_id)
+    PRIMARY KEY (tenant_id, change_id)
 );
 
--- Once per statement, over all the rows it inserted (a row trigger costs about twice as much
--- per event).
+-- The lock of a tenant's feed: (FEED_LOCK, hashtext(tenant)) in the two-key space of advisory
+-- locks (other locks of the schema use the one-key space). Writers share it, readers take it
+-- alone (store/changes.py). Once per statement, over all the rows it inserted.
 CREATE FUNCTION entegrator_feed_events() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE
+    t uuid;
 BEGIN
+    FOR t IN SELECT DISTINCT tenant_id FROM new_events ORDER BY 1 LOOP
+        PERFORM pg_advisory_xact_lock_shared(1717920100, hashtext(CAST(t AS text)));
+    END LOOP;
     INSERT INTO change_feed (tenant_id, document_id, seq, at, type, status)
     SELECT tenant_id, document_id, seq, at, type, status FROM new_events
      ORDER BY at, document_id, seq;
@@ -68,7 +75,7 @@ CREATE TRIGGER events_feed AFTER INSERT ON events
     REFERENCING NEW TABLE AS new_events
     FOR EACH STATEMENT EXECUTE FUNCTION entegrator_feed_events();
 
--- The events stored before the feed existed, in their order (one transaction: one txid).
+-- The events stored before the feed existed, in their order.
 INSERT INTO change_feed (tenant_id, document_id, seq, at, type, status)
 SELECT tenant_id, document_id, seq, at, type, status FROM events ORDER BY at, document_id, seq;
 
