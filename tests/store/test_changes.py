@@ -77,9 +77,27 @@ def test_a_reader_waits_for_its_own_tenant_only_and_gives_up_with_503(
         assert len(_read_all(runtime, quiet.tenant_id, 0)) == 1  # not held by the other tenant
         assert time.monotonic() - started < 2
         with pytest.raises(FeedBusyError), runtime.db.tenant(busy.tenant_id) as conn:
-            read_changes(conn, busy.tenant_id, after=0, limit=10)
+            read_changes(conn, busy.tenant_id, after=0, limit=10, wait=0.5)
         tx.rollback()
     assert _read_all(runtime, busy.tenant_id, 0) == []  # a rolled-back write leaves a gap only
+
+
+def test_a_waiting_reader_never_holds_up_a_writer(runtime: Runtime, tenant: TenantHandle) -> None:
+    """A reader waiting for one writer must not make a second writer wait behind it: were the
+    first writer to need something the second holds, that would be a deadlock."""
+    t = tenant.tenant_id
+    with runtime.db.admin.connect() as first:
+        tx = first.begin()
+        _event(first, t, uuid.uuid4(), 1)
+        reader = threading.Thread(target=lambda: _read_all(runtime, t, 0))
+        reader.start()
+        time.sleep(0.2)  # the reader is waiting now
+        started = time.monotonic()
+        with runtime.db.admin.connect() as second, second.begin():
+            _event(second, t, uuid.uuid4(), 1)
+        assert time.monotonic() - started < 1, "a writer waited behind a reader"
+        tx.commit()
+        reader.join(10)
 
 
 def test_concurrent_writers_and_a_polling_reader_see_every_event_once(

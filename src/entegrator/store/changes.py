@@ -11,6 +11,11 @@ belongs to a finished transaction; a writer that comes later waits for the reade
 transaction and numbers above everything read. ``change_id`` of the last row read is therefore a
 safe cursor. Gaps in the numbers are rolled-back writes.
 
+The reader *tries* the lock (``pg_try_advisory_xact_lock``) again and again rather than queueing
+for it: a queued exclusive request would make every new writer of the tenant wait behind it, and
+a writer already holding the lock that waits for one of those (a row lock) would close a
+deadlock. A reader that never queues never holds a writer up, except for the moment it reads.
+
 The reader's transaction must be READ COMMITTED (the platform's default): its snapshot is taken
 by the statement that reads, after the lock.
 """
@@ -18,18 +23,18 @@ by the statement that reads, after the lock.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import OperationalError
 
 from entegrator.store.errors import StoreError
 
 __all__ = ["FEED_LOCK", "Change", "FeedBusyError", "read_changes"]
 
 FEED_LOCK = 1717920100  # the first key of the feed's advisory locks (the trigger's too)
-LOCK_TIMEOUT = "5s"  # how long a reader waits for the tenant's writers in flight
+LOCK_WAIT_SECONDS = 5.0  # how long a reader waits for the tenant's writers in flight
 
 
 class FeedBusyError(StoreError):
@@ -53,20 +58,28 @@ class Change:
     document_status: str | None
 
 
-def read_changes(conn: Connection, tenant_id: uuid.UUID, *, after: int, limit: int) -> list[Change]:
+def read_changes(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    *,
+    after: int,
+    limit: int,
+    wait: float = LOCK_WAIT_SECONDS,
+) -> list[Change]:
     """At most ``limit`` changes numbered above ``after``, in order, of finished transactions
-    only (waits up to ``LOCK_TIMEOUT`` for the tenant's writers in flight; then
-    :class:`FeedBusyError`). Call it first in a READ COMMITTED transaction of its own."""
-    try:
-        conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-        conn.execute(
-            text("SELECT pg_advisory_xact_lock(:k, hashtext(CAST(:t AS text)))"),
-            {"k": FEED_LOCK, "t": tenant_id},
-        )
-    except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
-            raise FeedBusyError(retry_after=2) from None
-        raise
+    only (waits up to ``wait`` seconds for a moment when none of the tenant's writers is in
+    flight; then :class:`FeedBusyError`). Call it first in a READ COMMITTED transaction of its
+    own."""
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while not conn.execute(
+        text("SELECT pg_try_advisory_xact_lock(:k, hashtext(CAST(:t AS text)))"),
+        {"k": FEED_LOCK, "t": tenant_id},
+    ).scalar_one():
+        if time.monotonic() >= deadline:
+            raise FeedBusyError(retry_after=2)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
     rows = conn.execute(
         text(
             "SELECT f.change_id, f.document_id, f.seq, f.at, f.type, f.status, d.direction, "
