@@ -26,9 +26,11 @@ from entegrator.services.billing import BillingService, Meter
 from entegrator.services.deliveries import DeliveryService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
 from entegrator.services.enrolment import EnrolmentService
+from entegrator.services.exports import ExportService
 from entegrator.services.imports import ImportService, Limits
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
+from entegrator.services.reports import ReportService
 from entegrator.services.rulepacks import PackStore
 from entegrator.services.seals import SealKeys, load_integrator_seal
 from entegrator.services.sending import SendingService
@@ -298,6 +300,14 @@ class Runtime:
             per_tenant=s.webhook_tenant_concurrency,
             clock=self.clock,
         )
+
+    @cached_property
+    def reports(self) -> ReportService:
+        return ReportService(self.db)
+
+    @cached_property
+    def exports(self) -> ExportService:
+        return ExportService(self.db)
 
     def close(self) -> None:
         if "sending" in self.__dict__:

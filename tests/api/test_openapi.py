@@ -93,6 +93,14 @@ EXPECTED: dict[str, tuple[str, str, set[int]]] = {
     "readyz": ("get", "/readyz", {200, 503}),
     "get_metrics": ("get", "/metrics", {200, 403}),
     "gib_send_document": ("post", "/gib/EFatura", BODY | {200, 401, 403, 500, 503}),
+    "acknowledge_incoming": ("post", "/api/v1/incoming/ack", AUTH | BODY | {200, 403, 422}),
+    "list_changes": ("get", "/api/v1/changes", SEARCH),
+    "get_gib_user": ("get", "/api/v1/gib-users/{vkn_or_tckn}", SEARCH),
+    "lookup_gib_users": ("post", "/api/v1/gib-users", AUTH | BODY | {200, 422}),
+    "report_kdv": ("get", "/api/v1/reports/kdv", SEARCH),
+    "report_partners": ("get", "/api/v1/reports/partners", SEARCH),
+    "report_counts": ("get", "/api/v1/reports/counts", SEARCH),
+    "export_documents": ("get", "/api/v1/exports", AUTH | {200, 403, 422}),
 }
 # Error statuses whose body is not the Error shape: /readyz says why it is not ready in its
 # own body; GİB's endpoint answers SOAP faults.

@@ -8,8 +8,11 @@ Where a test needs the network to misbehave (an answer lost after the server did
 from __future__ import annotations
 
 import asyncio
+import calendar
+import datetime as dt
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -265,3 +268,44 @@ def test_the_client_loads_no_server_package() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_erp_feeds_reports_and_exports_through_the_client(
+    make_tenant: Callable[..., TenantHandle], runtime: Runtime, tmp_path: Path
+) -> None:
+    from entegrator.services.exports import verify_export
+
+    who = make_tenant()
+    with _client(who) as api:
+        ids = {api.invoices.issue(who.draft())["id"] for _ in range(3)}
+        seen = [(change, cursor) for change, cursor in api.changes(limit=2)]
+        assert {c["document_id"] for c, _ in seen} == ids
+        cursors = [cursor for _, cursor in seen]
+        assert cursors == sorted(cursors, key=int) and len(set(cursors)) == len(cursors)
+        drain(runtime)
+        # From the last cursor kept: only what happened since (signing), nothing seen before.
+        later = [c for c, _ in api.changes(since=cursors[-1])]
+        assert later and {c["document_id"] for c in later} <= ids
+        assert all(c["type"] != "received" for c in later)
+        # The inbox: nothing arrived; acknowledging an id that is not one changes nothing.
+        assert list(api.incoming.unacknowledged(consumer="logo")) == []
+        stranger = str(uuid.uuid4())
+        ack = api.incoming.acknowledge([stranger], consumer="logo")
+        assert ack["unknown"] == [stranger] and ack["acknowledged"] == []
+        period = api.invoices.get(next(iter(ids)))["issue_date"][:7]
+        kdv = api.reports.get("kdv", period)
+        assert kdv["sales"]["documents"] == 3
+        assert api.reports.get("kdv", period, format="xlsx")[:2] == b"PK"
+        year, month = map(int, period.split("-"))
+        first = dt.date(year, month, 1)
+        last = dt.date(year, month, calendar.monthrange(year, month)[1])
+        exported = api.export(first, last, tmp_path / "e.zip")
+        assert exported["documents"] == 3
+        assert verify_export(tmp_path / "e.zip", exported["manifest_sha256"]) == []
+        try:
+            found = api.gib_users.get(who.vkn)
+        except UnavailableError as empty:  # the session has not fetched GİB's list
+            assert empty.code == "GIB_USER_LIST_EMPTY"
+        else:
+            assert [u["identifier"] for u in found["users"]] == [who.vkn]
+            assert found["users"][0]["registered"] is False

@@ -27,13 +27,16 @@ from entegrator.api.middleware import BodyLimit
 from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import (
     billing,
+    changes,
     earsiv,
     enrolment,
+    gib_users,
     imports,
     incoming,
     invoices,
     operations,
     public,
+    reports,
     validate,
     webhooks,
 )
@@ -121,6 +124,9 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         operations,
         public,
         billing,
+        changes,
+        gib_users,
+        reports,
     ):
         app.include_router(module.router)
     app.include_router(billing.admin)

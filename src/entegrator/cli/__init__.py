@@ -10,6 +10,7 @@ from entegrator.cli import (
     documents,
     earsiv,
     envelope,
+    exports,
     imports,
     platform,
     rulepacks,
@@ -64,6 +65,7 @@ app.add_typer(billing.plan_app, name="plan")
 app.add_typer(billing.credits_app, name="credits")
 app.add_typer(billing.billing_app, name="billing")
 app.add_typer(imports.import_app, name="import")
+app.add_typer(exports.export_app, name="export")
 
 
 @app.command()

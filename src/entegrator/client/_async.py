@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -13,8 +15,13 @@ from entegrator.client._calls import Call, Document
 from entegrator.client._retry import RetryPolicy, outcome, retryable, transport_error
 from entegrator.client.errors import ApiError
 from entegrator.client.types import (
+    Acknowledged,
+    Change,
+    ChangePage,
     Delivery,
     EarsivReports,
+    Exported,
+    GibUsers,
     Issued,
     Page,
     SeriesDefaults,
@@ -61,6 +68,8 @@ class AsyncClient:
         self.earsiv = Earsiv(self)
         self.webhooks = Webhooks(self)
         self.settings = Settings(self)
+        self.gib_users = GibUserLookup(self)
+        self.reports = Reports(self)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -118,6 +127,57 @@ class AsyncClient:
     async def ready(self) -> dict[str, Any]:
         """``GET /readyz`` (raises ``UnavailableError`` while not ready)."""
         return cast(dict[str, Any], await self.send(Call("GET", "/readyz")))
+
+    async def changes_page(
+        self, since: str | None = None, *, limit: int | None = None, direction: str | None = None
+    ) -> ChangePage:
+        """One page of ``GET /api/v1/changes``: ``items``, ``next_cursor``, ``more``."""
+        return cast(ChangePage, await self.send(calls.changes_page(since, limit, direction)))
+
+    async def changes(
+        self, since: str | None = None, *, limit: int | None = None, direction: str | None = None
+    ) -> AsyncIterator[tuple[Change, str]]:
+        """Every change after ``since`` until none is waiting, each with its cursor."""
+        while True:
+            page = await self.changes_page(since, limit=limit, direction=direction)
+            for item in page["items"]:
+                yield item, item["cursor"]
+            since = page["next_cursor"]
+            if not page["more"]:
+                return
+
+    async def export(
+        self, start: dt.date, end: dt.date, target: Path, *, pdf: bool = False
+    ) -> Exported:
+        """``GET /api/v1/exports`` streamed into ``target``; the manifest's SHA-256 and the
+        number of documents."""
+        call = calls.export(start, end, pdf)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._http.stream(
+                    "GET", call.path, params=call.params, headers=call.headers()
+                ) as response:
+                    if response.status_code < 400:
+                        with target.open("wb") as out:
+                            async for chunk in response.aiter_bytes():
+                                out.write(chunk)
+                        return {
+                            "manifest_sha256": response.headers.get(
+                                "X-Entegrator-Manifest-SHA256", ""
+                            ),
+                            "documents": int(response.headers.get("X-Entegrator-Documents", 0)),
+                        }
+                    await response.aread()
+                    _, maybe = outcome(call, response)
+                    error: ApiError = maybe or transport_error(httpx.HTTPError("no answer"))
+            except httpx.HTTPError as exc:
+                error = transport_error(exc)
+            pause = self.retry.pause(attempt, error.retry_after) if retryable(call, error) else None
+            if pause is None:
+                raise error
+            await self._sleep(pause)
 
 
 class _Resource:
@@ -186,6 +246,16 @@ class Incoming(_Resource):
     """Incoming invoices: ``/api/v1/incoming``."""
 
     path = "/api/v1/incoming"
+
+    def unacknowledged(
+        self, consumer: str | None = None, **filters: object
+    ) -> AsyncIterator[Document]:
+        """Received documents ``consumer`` has not acknowledged, oldest first."""
+        return self._c.pages(self.path, {"unacknowledged": "true", "consumer": consumer, **filters})
+
+    async def acknowledge(self, ids: Sequence[str], consumer: str | None = None) -> Acknowledged:
+        """``POST /api/v1/incoming/ack``: idempotent; unknown ids come back in ``unknown``."""
+        return cast(Acknowledged, await self._c.send(calls.acknowledge(ids, consumer)))
 
     async def accept(self, document_id: str, *, idempotency_key: str | None = None) -> Document:
         """KABUL for a TICARIFATURA."""
@@ -265,3 +335,27 @@ class Settings:
     async def set_series(self, **kinds: str) -> SeriesDefaults:
         """``set_series(internet="WEB")``: the kinds to change; all three come back."""
         return cast(SeriesDefaults, await self._c.send(calls.set_series(kinds)))
+
+
+class GibUserLookup:
+    """GİB's registered users, from the installation's cached list: ``/api/v1/gib-users``."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def get(self, identifier: str) -> GibUsers:
+        return cast(GibUsers, await self._c.send(calls.gib_user(identifier)))
+
+    async def lookup(self, identifiers: Sequence[str]) -> GibUsers:
+        return cast(GibUsers, await self._c.send(calls.gib_users(identifiers)))
+
+
+class Reports:
+    """``/api/v1/reports/{kdv,partners,counts}``."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+    async def get(self, name: str, period: str, *, format: str = "json") -> Any:
+        """The report as a dict (``json``), or the file's bytes (``csv``, ``xlsx``)."""
+        return await self._c.send(calls.report(name, period, format))

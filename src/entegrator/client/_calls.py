@@ -168,3 +168,50 @@ def validate(document: Mapping[str, Any] | bytes | str, purpose: str | None) -> 
         content_type=content_type,
         repeatable=True,  # validation stores nothing
     )
+
+
+# -- the ERP's feeds, lookups and reports -----------------------------------------------------
+
+
+def acknowledge(ids: Sequence[str], consumer: str | None) -> Call:
+    payload: dict[str, Any] = {"ids": list(ids)}
+    if consumer is not None:
+        payload["consumer"] = consumer
+    # Acknowledging is idempotent by itself; the key only spares the server the work.
+    return _post("/api/v1/incoming/ack", payload)
+
+
+def changes_page(since: str | None, limit: int | None, direction: str | None) -> Call:
+    return search("/api/v1/changes", {"since": since, "limit": limit, "direction": direction})
+
+
+def gib_user(identifier: str) -> Call:
+    return Call("GET", f"/api/v1/gib-users/{_id(identifier)}")
+
+
+def gib_users(identifiers: Sequence[str]) -> Call:
+    return Call(
+        "POST",
+        "/api/v1/gib-users",
+        body=_json({"identifiers": list(identifiers)}),
+        content_type="application/json",
+        repeatable=True,  # a lookup changes nothing
+    )
+
+
+def report(name: str, period: str, fmt: str) -> Call:
+    return Call(
+        "GET",
+        f"/api/v1/reports/{_id(name)}",
+        params={"period": period, "format": fmt},
+        expect="json" if fmt == "json" else "bytes",
+    )
+
+
+def export(start: object, end: object, pdf: bool) -> Call:
+    return Call(
+        "GET",
+        "/api/v1/exports",
+        params=_params({"from": start, "to": end, "pdf": "true" if pdf else None}),
+        expect="bytes",
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -13,8 +15,13 @@ from entegrator.client._calls import Call, Document
 from entegrator.client._retry import RetryPolicy, outcome, retryable, transport_error
 from entegrator.client.errors import ApiError
 from entegrator.client.types import (
+    Acknowledged,
+    Change,
+    ChangePage,
     Delivery,
     EarsivReports,
+    Exported,
+    GibUsers,
     Issued,
     Page,
     SeriesDefaults,
@@ -61,6 +68,8 @@ class Client:
         self.earsiv = Earsiv(self)
         self.webhooks = Webhooks(self)
         self.settings = Settings(self)
+        self.gib_users = GibUserLookup(self)
+        self.reports = Reports(self)
 
     def __enter__(self) -> Client:
         return self
@@ -117,6 +126,56 @@ class Client:
     def ready(self) -> dict[str, Any]:
         """``GET /readyz`` (raises ``UnavailableError`` while not ready)."""
         return cast(dict[str, Any], self.send(Call("GET", "/readyz")))
+
+    def changes_page(
+        self, since: str | None = None, *, limit: int | None = None, direction: str | None = None
+    ) -> ChangePage:
+        """One page of ``GET /api/v1/changes``: ``items``, ``next_cursor``, ``more``."""
+        return cast(ChangePage, self.send(calls.changes_page(since, limit, direction)))
+
+    def changes(
+        self, since: str | None = None, *, limit: int | None = None, direction: str | None = None
+    ) -> Iterator[tuple[Change, str]]:
+        """Every change after ``since`` until none is waiting, each with the cursor to keep
+        once it is handled (store it after handling, and a crash repeats nothing twice)."""
+        while True:
+            page = self.changes_page(since, limit=limit, direction=direction)
+            for item in page["items"]:
+                yield item, item["cursor"]
+            since = page["next_cursor"]
+            if not page["more"]:
+                return
+
+    def export(self, start: dt.date, end: dt.date, target: Path, *, pdf: bool = False) -> Exported:
+        """``GET /api/v1/exports`` streamed into ``target`` (a zip ``entegrator export verify``
+        checks offline); the manifest's SHA-256 and the number of documents."""
+        call = calls.export(start, end, pdf)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self._http.stream(
+                    "GET", call.path, params=call.params, headers=call.headers()
+                ) as response:
+                    if response.status_code < 400:
+                        with target.open("wb") as out:
+                            for chunk in response.iter_bytes():
+                                out.write(chunk)
+                        return {
+                            "manifest_sha256": response.headers.get(
+                                "X-Entegrator-Manifest-SHA256", ""
+                            ),
+                            "documents": int(response.headers.get("X-Entegrator-Documents", 0)),
+                        }
+                    response.read()
+                    _, maybe = outcome(call, response)
+                    error: ApiError = maybe or transport_error(httpx.HTTPError("no answer"))
+            except httpx.HTTPError as exc:
+                error = transport_error(exc)
+            pause = self.retry.pause(attempt, error.retry_after) if retryable(call, error) else None
+            if pause is None:
+                raise error
+            self._sleep(pause)
 
 
 class _Resource:
@@ -185,6 +244,15 @@ class Incoming(_Resource):
     """Incoming invoices: ``/api/v1/incoming``."""
 
     path = "/api/v1/incoming"
+
+    def unacknowledged(self, consumer: str | None = None, **filters: object) -> Iterator[Document]:
+        """Received documents ``consumer`` (default: the API key) has not acknowledged,
+        oldest first, across pages."""
+        return self._c.pages(self.path, {"unacknowledged": "true", "consumer": consumer, **filters})
+
+    def acknowledge(self, ids: Sequence[str], consumer: str | None = None) -> Acknowledged:
+        """``POST /api/v1/incoming/ack``: idempotent; unknown ids come back in ``unknown``."""
+        return cast(Acknowledged, self._c.send(calls.acknowledge(ids, consumer)))
 
     def accept(self, document_id: str, *, idempotency_key: str | None = None) -> Document:
         """KABUL for a TICARIFATURA."""
@@ -258,3 +326,27 @@ class Settings:
     def set_series(self, **kinds: str) -> SeriesDefaults:
         """``set_series(internet="WEB")``: the kinds to change; all three come back."""
         return cast(SeriesDefaults, self._c.send(calls.set_series(kinds)))
+
+
+class GibUserLookup:
+    """GİB's registered users, from the installation's cached list: ``/api/v1/gib-users``."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def get(self, identifier: str) -> GibUsers:
+        return cast(GibUsers, self._c.send(calls.gib_user(identifier)))
+
+    def lookup(self, identifiers: Sequence[str]) -> GibUsers:
+        return cast(GibUsers, self._c.send(calls.gib_users(identifiers)))
+
+
+class Reports:
+    """``/api/v1/reports/{kdv,partners,counts}``."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def get(self, name: str, period: str, *, format: str = "json") -> Any:
+        """The report as a dict (``json``), or the file's bytes (``csv``, ``xlsx``)."""
+        return self._c.send(calls.report(name, period, format))

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
-__all__ = ["Delivery", "EarsivReports", "Issued", "Page", "SeriesDefaults", "Webhook"]
+__all__ = [
+    "Acknowledged",
+    "Change",
+    "ChangePage",
+    "Delivery",
+    "EarsivReports",
+    "Exported",
+    "GibUsers",
+    "Issued",
+    "Page",
+    "SeriesDefaults",
+    "Webhook",
+]
 
 
 class Issued(TypedDict):
@@ -57,3 +69,47 @@ class SeriesDefaults(TypedDict):
 class EarsivReports(TypedDict):
     reports: list[dict[str, Any]]
     counts: dict[str, int]
+
+
+class Change(TypedDict):
+    """One document event of the change feed."""
+
+    cursor: str
+    document_id: str
+    direction: str | None
+    kind: str | None
+    number: str | None
+    seq: int
+    type: str
+    status: str | None
+    document_status: str | None
+    at: str
+
+
+class ChangePage(TypedDict):
+    items: list[Change]
+    next_cursor: str
+    more: bool
+
+
+class Acknowledged(TypedDict):
+    """``POST /api/v1/incoming/ack``: the ids acknowledged for the consumer (now or before),
+    and the ids that are no incoming document of the tenant."""
+
+    consumer: str
+    acknowledged: list[str]
+    unknown: list[str]
+
+
+class GibUsers(TypedDict):
+    """``/api/v1/gib-users``: each user asked for (``registered``, ``despatch_registered``,
+    ``title``, ``first_registration``, ``aliases``…) and the cached list's age."""
+
+    users: list[dict[str, Any]]
+    list_refreshed_at: str
+    list_age_seconds: int
+
+
+class Exported(TypedDict):
+    manifest_sha256: str
+    documents: int

@@ -140,6 +140,18 @@ class SendingService:
                 mailboxes=users.mailboxes(u.identifier, at=now),
                 sender_units=users.sender_units(u.identifier, at=now),
                 moving_since=_moving_since(u, now),
+                first_created=u.first_created,
+                account_type=u.account_type or None,
+                aliases=[
+                    {
+                        "name": a.name,
+                        "kind": a.kind,
+                        "document": a.document,
+                        "created": a.created.isoformat(),
+                        "deleted": a.deleted.isoformat() if a.deleted else None,
+                    }
+                    for a in u.aliases
+                ],
             )
             for u in users.users.values()
         ]

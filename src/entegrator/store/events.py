@@ -22,6 +22,7 @@ __all__ = [
     "event_columns",
     "event_hash",
     "list_events",
+    "list_events_of",
     "verify_chain",
 ]
 
@@ -181,6 +182,29 @@ def list_events(conn: Connection, tenant_id: uuid.UUID, document_id: uuid.UUID) 
         EventRow(r.seq, r.at, r.type, r.status, r.actor, r.data, bytes(r.prev_hash), bytes(r.hash))
         for r in rows
     ]
+
+
+def list_events_of(
+    conn: Connection, tenant_id: uuid.UUID, document_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[EventRow]]:
+    """The event logs of many documents in one statement, each in ``seq`` order."""
+    out: dict[uuid.UUID, list[EventRow]] = {d: [] for d in document_ids}
+    if not document_ids:
+        return out
+    rows = conn.execute(
+        text(
+            "SELECT document_id, seq, at, type, status, actor, data, prev_hash, hash FROM events "
+            "WHERE tenant_id = :t AND document_id = ANY(:d) ORDER BY document_id, seq"
+        ),
+        {"t": tenant_id, "d": list(document_ids)},
+    ).all()
+    for r in rows:
+        out[uuid.UUID(str(r.document_id))].append(
+            EventRow(
+                r.seq, r.at, r.type, r.status, r.actor, r.data, bytes(r.prev_hash), bytes(r.hash)
+            )
+        )
+    return out
 
 
 def verify_chain(

@@ -9,12 +9,23 @@ never commits.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, text
 
-__all__ = ["GibUser", "first_mailbox", "is_moving", "is_registered", "replace_users"]
+__all__ = [
+    "GibUser",
+    "StoredUser",
+    "first_mailbox",
+    "is_moving",
+    "is_registered",
+    "list_refreshed_at",
+    "lookup_users",
+    "replace_users",
+]
 
 
 def is_registered(conn: Connection, identifier: str) -> bool | None:
@@ -43,6 +54,11 @@ class GibUser:
     sender_units: list[str]  # GB aliases
     # When its last mailbox closed, for a user moving between integrators (none active now).
     moving_since: dt.datetime | None = None
+    first_created: dt.datetime | None = None  # GİB's FirstCreationTime
+    account_type: str | None = None
+    # Every alias as listed, active or deleted: {"name", "kind" (PK/GB), "document"
+    # (Invoice/DespatchAdvice), "created", "deleted" (ISO 8601 or null)}.
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
 
 def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
@@ -56,7 +72,8 @@ def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
         conn.execute(
             text(
                 "INSERT INTO gib_users (identifier, title, mailboxes, sender_units, "
-                "moving_since) VALUES (:i, :t, :pk, :gb, :m)"
+                "moving_since, first_created, account_type, aliases) "
+                "VALUES (:i, :t, :pk, :gb, :m, :first, :account, CAST(:aliases AS jsonb))"
             ),
             [
                 {
@@ -65,6 +82,9 @@ def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
                     "pk": u.mailboxes,
                     "gb": u.sender_units,
                     "m": u.moving_since,
+                    "first": u.first_created,
+                    "account": u.account_type,
+                    "aliases": json.dumps(u.aliases, ensure_ascii=False),
                 }
                 for u in users
             ],
@@ -93,3 +113,47 @@ def is_moving(conn: Connection, identifier: str) -> bool:
             {"i": identifier},
         ).scalar()
     )
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    """A registered user as the cached list holds it, with when the list was fetched."""
+
+    user: GibUser
+    refreshed_at: dt.datetime
+
+
+def lookup_users(conn: Connection, identifiers: Sequence[str]) -> dict[str, StoredUser]:
+    """The listed users among ``identifiers`` (VKN/TCKN), by identifier."""
+    if not identifiers:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT identifier, title, mailboxes, sender_units, first_created, account_type, "
+            "aliases, refreshed_at FROM gib_users WHERE identifier = ANY(:ids)"
+        ),
+        {"ids": list(identifiers)},
+    )
+    return {
+        r.identifier: StoredUser(
+            GibUser(
+                identifier=r.identifier,
+                title=r.title,
+                mailboxes=list(r.mailboxes),
+                sender_units=list(r.sender_units),
+                first_created=r.first_created,
+                account_type=r.account_type,
+                aliases=list(r.aliases),
+            ),
+            r.refreshed_at,
+        )
+        for r in rows
+    }
+
+
+def list_refreshed_at(conn: Connection) -> dt.datetime | None:
+    """When the cached list was last replaced (None: never fetched)."""
+    when: dt.datetime | None = conn.execute(
+        text("SELECT min(refreshed_at) FROM gib_users")
+    ).scalar()
+    return when

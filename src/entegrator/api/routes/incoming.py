@@ -1,19 +1,24 @@
 """Incoming invoices: ``/api/v1/incoming`` (read, search, and answer a TICARIFATURA invoice
-with KABUL or RED)."""
+with KABUL or RED), and the ERPs' inbox: ``?unacknowledged=true`` lists what a consumer has not
+acknowledged yet, ``POST /ack`` acknowledges (see ``docs/erp.md`` for the guarantees)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator, BaseModel, Field
 
 from entegrator.api.deps import Principal, RendererDep, RuntimeDep, Writer
 from entegrator.api.errors import InvalidParameterError
 from entegrator.api.responses import AUTH, BODY, errors
 from entegrator.api.routes import _documents as documents
-from entegrator.api.schemas import AnswerResult, Invoice, InvoicePage
+from entegrator.api.schemas import AnswerResult, Invoice, InvoicePage, InvoiceSummary
 from entegrator.documents.model._base import xml_safe
+from entegrator.store.ids import created_at
+from entegrator.store.inbox import CONSUMER_PATTERN, acknowledge, unacknowledged
+from entegrator.store.keys import ApiKey
 
 __all__ = ["router"]
 
@@ -49,8 +54,112 @@ def search_incoming(
     runtime: RuntimeDep,
     key: Principal,
     query: Annotated[documents.Search, Depends(documents.search_query)],
+    unacknowledged: Annotated[
+        bool,
+        Query(
+            description="Only documents the consumer has not acknowledged, oldest first "
+            "(the cursor pages forward)"
+        ),
+    ] = False,
+    consumer: Annotated[
+        str | None,
+        Query(
+            pattern=CONSUMER_PATTERN,
+            description="Whose acknowledgements count (with unacknowledged=true); "
+            "by default the API key's own",
+        ),
+    ] = None,
 ) -> InvoicePage:
-    return documents.search(runtime, key, DIRECTION, query)
+    if not unacknowledged:
+        return documents.search(runtime, key, DIRECTION, query)
+    return _unacknowledged(runtime, key, query, consumer_of(key, consumer))
+
+
+MAX_ACK = 1000  # ids in one acknowledgement
+
+
+def consumer_of(key: ApiKey, consumer: str | None) -> str:
+    """The consumer named, or the API key's own (``key.<key id>``)."""
+    return consumer if consumer is not None else f"key.{key.key_id.hex}"
+
+
+def _unacknowledged(
+    runtime: RuntimeDep, key: ApiKey, query: documents.Search, consumer: str
+) -> InvoicePage:
+    with runtime.db.tenant(key.tenant_id) as conn:
+        rows = unacknowledged(
+            conn,
+            key.tenant_id,
+            consumer=consumer,
+            filters=query.filters,
+            limit=query.limit + 1,
+            after=query.cursor,
+        )
+    page = rows[: query.limit]
+    more = len(rows) > query.limit and bool(page)
+    return InvoicePage(
+        items=[InvoiceSummary.of(d) for d in page],
+        next_cursor=documents.encode_cursor(page[-1]) if more else None,
+    )
+
+
+class AckIn(BaseModel):
+    ids: Annotated[
+        list[Annotated[str, Field(max_length=64)]],
+        Field(min_length=1, max_length=MAX_ACK, description="Document ids (at most 1,000)"),
+    ]
+    consumer: Annotated[
+        str | None,
+        Field(pattern=CONSUMER_PATTERN, description="By default the API key's own"),
+    ] = None
+
+
+class AckResult(BaseModel):
+    consumer: str
+    acknowledged: list[str] = Field(
+        description="The ids acknowledged for the consumer, now or before (repeating is safe)"
+    )
+    unknown: list[str] = Field(
+        description="Ids that are no incoming document of this tenant (nothing done)"
+    )
+
+
+@router.post(
+    "/ack",
+    operation_id="acknowledge_incoming",
+    summary="Acknowledge incoming documents for a consumer (idempotent)",
+    responses=errors(*AUTH, *BODY, 403, 422),
+)
+def acknowledge_incoming(runtime: RuntimeDep, key: Writer, body: AckIn) -> AckResult:
+    consumer = consumer_of(key, body.consumer)
+    parsed: dict[uuid.UUID, str] = {}
+    unknown: list[str] = []
+    for i, raw in enumerate(body.ids):
+        try:
+            ident = uuid.UUID(raw)
+        except ValueError:
+            raise InvalidParameterError(
+                where=f"ids[{i}]", detail=f"ids[{i}]: not a document id"
+            ) from None
+        if ident.version == 7:
+            parsed.setdefault(ident, raw)
+        else:
+            unknown.append(raw)
+    with runtime.db.tenant(key.tenant_id) as conn:
+        known = acknowledge(
+            conn,
+            key.tenant_id,
+            consumer=consumer,
+            document_ids=list(parsed),
+            created=[created_at(i) for i in parsed],
+            actor=key.actor,
+        )
+    unknown += [raw for ident, raw in parsed.items() if ident not in known]
+    return AckResult(
+        consumer=consumer,
+        acknowledged=[str(i) for i in parsed if i in known],
+        unknown=unknown,
+    )
 
 
 @router.get(
