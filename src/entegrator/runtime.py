@@ -23,6 +23,7 @@ from entegrator.rules import (
 )
 from entegrator.services.answers import AnswerService
 from entegrator.services.deliveries import DeliveryService
+from entegrator.services.despatches import DespatchService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
 from entegrator.services.inbound import InboundService
 from entegrator.services.invoices import InvoiceService
@@ -206,6 +207,11 @@ class Runtime:
             max_attempts=s.delivery_max_attempts,
             clock=self.clock,
         )
+
+    @cached_property
+    def despatches(self) -> DespatchService:
+        """e-İrsaliye: despatch advices and their receipt answers."""
+        return DespatchService(self.db, self.validator, self.seal_keys, clock=self.clock)
 
     @cached_property
     def answers(self) -> AnswerService:

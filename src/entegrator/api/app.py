@@ -26,6 +26,7 @@ from entegrator.api.handlers import register_handlers
 from entegrator.api.middleware import BodyLimit
 from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import (
+    despatches,
     earsiv,
     incoming,
     invoices,
@@ -100,6 +101,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
     for module in (
         invoices,
         incoming,
+        despatches,
         earsiv,
         webhooks,
         settings_routes,
@@ -108,6 +110,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         public,
     ):
         app.include_router(module.router)
+    app.include_router(despatches.incoming_router)
     app.include_router(gib_router(runtime, via_tls=False))
     mount_docs(app)
     _document_declared_errors_only(app)

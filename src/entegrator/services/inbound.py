@@ -7,7 +7,8 @@ will process it, in one transaction. A second delivery of the same envelope (Gİ
 it missed our answer) is answered the same way and stored nothing twice.
 
 ``process_next`` then validates the envelope with GİB's layers (XSD, schematron, signatures)
-and files every invoice in it as an incoming document (direction ``in``, status ``received``)
+and files every invoice and despatch advice (e-İrsaliye, kind ``despatch``) in it as an incoming
+document (direction ``in``, status ``received``)
 with its XML blob and first event; a refused envelope keeps the code it earned (11xx). A valid
 seal other than the issuer's (an integrator signing on the issuer's behalf: GİB checked the
 signer before it delivered) is no reason to refuse: its warning is kept in the invoice's
@@ -38,6 +39,7 @@ from entegrator.gib.checks import Checker, envelope_refusal
 from entegrator.gib.codes import status
 from entegrator.lifecycle import DocumentStatus
 from entegrator.rules import DocumentValidator, Finding, Purpose, Severity
+from entegrator.services.despatches import despatch_facts, record_receipt
 from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
 from entegrator.services.webhooks import notify_document
@@ -53,6 +55,17 @@ _FILE_NAME = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
 )
 RECEIVED = "Zarf alındı."
+_UBL = "urn:oasis:names:specification:ubl:schema:xsd:"
+_DESPATCH_ROOT = f"{{{_UBL}DespatchAdvice-2}}DespatchAdvice"
+_RECEIPT_ROOT = f"{_UBL}ReceiptAdvice-2"
+
+
+def _is_receipt(document: bytes) -> bool:
+    from entegrator.documents import safe_xml
+
+    return safe_xml.parse(document).tag == f"{{{_RECEIPT_ROOT}}}ReceiptAdvice"
+
+
 # The status an incoming invoice is filed in (the lifecycle's first for it).
 _RECEIVED = DocumentStatus.RECEIVED
 
@@ -294,10 +307,18 @@ class InboundService:
     def _file_answer(
         self, conn: Connection, tenant_id: uuid.UUID, envelope_id: str, document: bytes
     ) -> None:
-        """A buyer's KABUL/RED/IADE of one of our invoices: the invoice takes it."""
+        """A buyer's KABUL/RED/IADE of one of our invoices: the invoice takes it; a receiver's
+        receipt advice (irsaliye yanıtı) of one of our despatches: the despatch takes it."""
         from entegrator.documents.response import read_response
         from entegrator.services.answers import ANSWER_STATUS, record_answer
 
+        if _is_receipt(document):
+            # An irsaliye yanıtı: the despatch it answers takes it.
+            if not record_receipt(
+                conn, tenant_id, document, envelope_id=envelope_id, now=self.clock()
+            ):
+                log.warning("receipt %s answers no waiting despatch of ours", envelope_id)
+            return
         facts = read_response(document)
         status_ = ANSWER_STATUS.get(facts.response_code)
         if status_ is None:
@@ -332,7 +353,8 @@ class InboundService:
         from entegrator.documents.ns import CBC
 
         root = safe_xml.parse(document)
-        facts = invoice_facts(root)
+        kind = "despatch" if root.tag == _DESPATCH_ROOT else "invoice"
+        facts = despatch_facts(root) if kind == "despatch" else invoice_facts(root)
         ettn = (root.findtext(f"{CBC}UUID") or "").strip().upper()
         number = (root.findtext(f"{CBC}ID") or "").strip()
         doc_id = uuid7()
@@ -345,8 +367,9 @@ class InboundService:
             ettn=ettn,
             sender_id=facts["sender_id"] or "",
             number=number,
+            kind=kind,
         ):
-            return  # the same invoice delivered before: filed once
+            return  # the same document delivered before: filed once
         digest = blobs.put_blob(conn, tenant_id, document)
         chained = events.chain(
             doc_id,
@@ -369,6 +392,7 @@ class InboundService:
             facts=facts,
             events=chained,
             actor="gib",
+            kind=kind,
         )
         notify_document(conn, tenant_id, doc_id, "document.received")
         if facts["sender_id"]:

@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 from entegrator import lifecycle
 from entegrator.clock import Clock, utc_now
 from entegrator.config import Settings
+from entegrator.documents.authorities import GIB_DESPATCH_ALIAS
 from entegrator.documents.response import ResponseParty, build_system_response
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.sbdh import build as build_envelope
@@ -37,7 +38,7 @@ from entegrator.gib.client import GibClient, GibUnavailableError
 from entegrator.gib.codes import fault as fault_info
 from entegrator.gib.codes import status as status_info
 from entegrator.gib.soap import GibFaultError
-from entegrator.lifecycle import DocumentStatus, backoff
+from entegrator.lifecycle import DocumentKind, DocumentStatus, backoff
 from entegrator.store import Database, aliases, documents, gib_users, outbound, repo
 from entegrator.store.ids import created_at
 
@@ -57,6 +58,7 @@ GTB_ALIASES = {
     "YOLCUBERABERFATURA": "urn:mail:yolcuberaberpk@gtb.gov.tr",
 }
 LEASE = dt.timedelta(minutes=5)
+DESPATCH_ADVICE = "DespatchAdvice"  # the user list's document type of e-İrsaliye aliases
 
 
 def wake_sender(conn: Connection, tenant_id: uuid.UUID) -> bool:
@@ -124,6 +126,8 @@ class SendingService:
                 title=u.title,
                 mailboxes=users.mailboxes(u.identifier),
                 sender_units=users.sender_units(u.identifier),
+                despatch_mailboxes=users.mailboxes(u.identifier, DESPATCH_ADVICE),
+                despatch_sender_units=users.sender_units(u.identifier, DESPATCH_ADVICE),
             )
             for u in users.users.values()
         ]
@@ -217,6 +221,8 @@ class SendingService:
                     "waits for the e-Arşiv report",
                 )
                 return True
+            if state.kind == DocumentKind.DESPATCH:
+                return self._envelope_despatch(conn, tenant_id, doc)
             gb = aliases.first_alias(conn, tenant_id, kind="GB", document="Invoice")
             pk = GTB_ALIASES.get(doc.profile or "") or (
                 gib_users.first_mailbox(conn, doc.receiver_id)
@@ -264,6 +270,65 @@ class SendingService:
                 status_code="enveloped",
             )
             return True
+
+    def _envelope_despatch(
+        self, conn: Connection, tenant_id: uuid.UUID, doc: documents.QueuedDocument
+    ) -> bool:
+        """A despatch advice: from the tenant's despatch GB alias to the receiver's despatch PK
+        alias (the user list's DespatchAdvice aliases, never its invoice ones), or to GİB's
+        despatch mailbox when the receiver is no e-İrsaliye user, the real receiver staying in
+        the XML and the envelope."""
+        state = doc.state
+        gb = aliases.first_alias(conn, tenant_id, kind="GB", document=DESPATCH_ADVICE)
+        listed = gib_users.is_registered(conn, doc.receiver_id or "")
+        if gb is None or listed is None:
+            documents.set_status_code(
+                conn,
+                tenant_id,
+                state.document_id,
+                state.created_at,
+                code="no-sender-alias" if gb is None else "no-user-list",
+                detail=(
+                    "Hesabın e-İrsaliye GB etiketi yok / the tenant has no e-İrsaliye GB alias"
+                    if gb is None
+                    else "GİB kullanıcı listesi alınmadı / GİB's user list was never fetched"
+                ),
+            )
+            return True
+        pk = (
+            gib_users.first_despatch_mailbox(conn, doc.receiver_id)
+            if doc.receiver_id is not None
+            else None
+        ) or GIB_DESPATCH_ALIAS
+        if doc.signed_sha256 is None:  # pragma: no cover - a queued document is signed
+            raise LookupError(f"document {state.document_id} has no signed XML")
+        signed = repo.get_blob(conn, tenant_id, doc.signed_sha256)
+        packed = pack(
+            build_envelope([signed], sender_alias=gb, receiver_alias=pk, created=self.clock())
+        )
+        envelope_id = packed.name.removesuffix(".zip")
+        outbound.insert_envelope(
+            conn,
+            tenant_id,
+            envelope_id=envelope_id,
+            kind="document",
+            file_name=packed.name,
+            md5=packed.md5,
+            data=packed.data,
+            receiver_alias=pk,
+            document_id=state.document_id,
+            document_created=state.created_at,
+        )
+        self._transition(
+            conn,
+            tenant_id,
+            state,
+            "enveloped",
+            "queued",
+            {"envelope": envelope_id, "to": pk},
+            status_code="enveloped",
+        )
+        return True
 
     def _send_next(self, tenant_id: uuid.UUID) -> Attempt | None:
         with self.db.tenant(tenant_id) as conn:

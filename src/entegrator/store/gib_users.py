@@ -9,11 +9,17 @@ never commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-__all__ = ["GibUser", "first_mailbox", "is_registered", "replace_users"]
+__all__ = [
+    "GibUser",
+    "first_despatch_mailbox",
+    "first_mailbox",
+    "is_registered",
+    "replace_users",
+]
 
 
 def is_registered(conn: Connection, identifier: str) -> bool | None:
@@ -38,6 +44,9 @@ class GibUser:
     title: str
     mailboxes: list[str]  # PK aliases, in the list's order
     sender_units: list[str]  # GB aliases
+    # The user's e-İrsaliye aliases (document type DespatchAdvice), apart from the invoice ones.
+    despatch_mailboxes: list[str] = field(default_factory=list)
+    despatch_sender_units: list[str] = field(default_factory=list)
 
 
 def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
@@ -50,11 +59,19 @@ def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
     if users:
         conn.execute(
             text(
-                "INSERT INTO gib_users (identifier, title, mailboxes, sender_units) "
-                "VALUES (:i, :t, :pk, :gb)"
+                "INSERT INTO gib_users (identifier, title, mailboxes, sender_units, "
+                "despatch_mailboxes, despatch_sender_units) "
+                "VALUES (:i, :t, :pk, :gb, :dpk, :dgb)"
             ),
             [
-                {"i": u.identifier, "t": u.title, "pk": u.mailboxes, "gb": u.sender_units}
+                {
+                    "i": u.identifier,
+                    "t": u.title,
+                    "pk": u.mailboxes,
+                    "gb": u.sender_units,
+                    "dpk": u.despatch_mailboxes,
+                    "dgb": u.despatch_sender_units,
+                }
                 for u in users
             ],
         )
@@ -65,6 +82,17 @@ def first_mailbox(conn: Connection, identifier: str) -> str | None:
     to it is delivered. None when it is not in the list or has no mailbox."""
     mailbox: str | None = conn.execute(
         text("SELECT mailboxes[1] FROM gib_users WHERE identifier = :i"),
+        {"i": identifier},
+    ).scalar()
+    return mailbox
+
+
+def first_despatch_mailbox(conn: Connection, identifier: str) -> str | None:
+    """The first e-İrsaliye PK alias (document type DespatchAdvice) of ``identifier``: where a
+    despatch advice to it is delivered. None when it is no e-İrsaliye user (an invoice
+    mailbox does not count)."""
+    mailbox: str | None = conn.execute(
+        text("SELECT despatch_mailboxes[1] FROM gib_users WHERE identifier = :i"),
         {"i": identifier},
     ).scalar()
     return mailbox

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 __all__ = [
     "Tenant",
     "create_tenant",
+    "despatch_series",
     "find_tenant",
     "get_tenant",
     "mail_from",
@@ -123,3 +124,12 @@ def mail_from(conn: Connection, tenant_id: uuid.UUID) -> str | None:
         text("SELECT mail_from FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
     ).scalar()
     return None if found is None else str(found)
+
+
+def despatch_series(conn: Connection, tenant_id: uuid.UUID) -> tuple[str, str]:
+    """The tenant's default series for despatch advices and for receipt answers."""
+    row = conn.execute(
+        text("SELECT despatch_series, receipt_series FROM tenants WHERE tenant_id = :t"),
+        {"t": tenant_id},
+    ).one()
+    return str(row.despatch_series), str(row.receipt_series)
