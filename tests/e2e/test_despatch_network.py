@@ -187,6 +187,7 @@ def network(
                 gib_url=f"{gib}{SERVICE}",
                 gib_token=token,
                 gib_user_list_url=f"{gib}/EFaturaMerkez",
+                webhook_allow_private=True,  # the ERPs of these tests listen on loopback
             )
         ),
         clock=clock,
@@ -212,10 +213,38 @@ def _answer(net: Network, incoming_id: str, body: dict[str, Any]) -> httpx.Respo
         return c.post(f"/api/v1/incoming-despatches/{incoming_id}/receipt", json=body)
 
 
+def _hook(net: Network, who: TenantHandle) -> None:
+    """An ERP endpoint (nobody listens: the notifications stay queued, as recorded)."""
+    with net.runtime.db.tenant(who.tenant_id) as conn:
+        net.runtime.webhooks.create(
+            conn,
+            who.tenant_id,
+            f"http://127.0.0.1:{free_port()}/hook",
+            ["document.received", "document.status"],
+        )
+
+
+def _notified(net: Network, who: TenantHandle) -> list[tuple[str, str, str]]:
+    """(event, kind, status) of every notification queued for ``who``'s ERP, in order."""
+    from sqlalchemy import text
+
+    with net.runtime.db.tenant(who.tenant_id) as conn:
+        rows = conn.execute(
+            text(
+                "SELECT event, payload FROM webhook_deliveries WHERE tenant_id = :t "
+                "ORDER BY created_at"
+            ),
+            {"t": who.tenant_id},
+        ).all()
+    return [(r.event, r.payload["document"]["kind"], r.payload["document"]["status"]) for r in rows]
+
+
 def test_a_despatch_travels_is_answered_and_the_sender_sees_the_answer(
     network: Network,
 ) -> None:
     net = network
+    _hook(net, net.sender)
+    _hook(net, net.receiver)
     ours = net.issue()
     assert ours["number"].startswith("IRS")
     net.drain_until(lambda: net.filed(ours) is not None)
@@ -233,6 +262,11 @@ def test_a_despatch_travels_is_answered_and_the_sender_sees_the_answer(
         # Despatches are not invoices: the invoice routes neither list nor show them.
         assert c.get("/api/v1/incoming").json()["items"] == []
         assert c.get(f"/api/v1/incoming/{theirs['id']}").status_code == 404
+    # Answers that do not fit the despatch are refused, and change nothing.
+    too_many = _answer(net, theirs["id"], {"lines": [{"line": 1, "rejected": "101"}]})
+    assert too_many.status_code == 422, too_many.text
+    no_line = _answer(net, theirs["id"], {"lines": [{"line": 9, "short": "1"}]})
+    assert no_line.status_code == 422, no_line.text
     # One line partly rejected, with its reason.
     answer = _answer(
         net,
@@ -262,6 +296,13 @@ def test_a_despatch_travels_is_answered_and_the_sender_sees_the_answer(
         assert receipt.status_code == 200
         assert b"ReceiptAdvice" in receipt.content
         assert ours["id"] not in [i["id"] for i in c.get("/api/v1/invoices").json()["items"]]
+    # Both sides' ERPs heard of it: the receiver of the despatch and its answer, the sender
+    # of GİB's statuses and the answer.
+    assert ("document.received", "despatch", "received") in _notified(net, net.receiver)
+    assert ("document.status", "despatch", "accepted") in _notified(net, net.receiver)
+    sender_heard = _notified(net, net.sender)
+    assert ("document.status", "despatch", "accepted") in sender_heard
+    assert {k for _, k, _ in sender_heard} == {"despatch"}
     # Both are valid, signed UBL-TR.
     assert net.runtime.validator.validate(receipt.content).valid
     assert net.runtime.validator.validate(xml).valid
