@@ -16,9 +16,11 @@ from tests.testing.platform import TenantHandle
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api" / "despatch.json"
 XML = {"Content-Type": "application/xml"}
 
-XXE = b"""<?xml version="1.0"?>
-<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>
-<DespatchAdvice xmlns="urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2">&x;</DespatchAdvice>"""
+XXE = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+    b'<DespatchAdvice xmlns="urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2">'
+    b"&x;</DespatchAdvice>"
+)
 LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
     + b"".join(

@@ -239,7 +239,7 @@ def _notified(net: Network, who: TenantHandle) -> list[tuple[str, str, str]]:
     return [(r.event, r.payload["document"]["kind"], r.payload["document"]["status"]) for r in rows]
 
 
-def test_a_despatch_travels_is_answered_and_the_sender_sees_the_answer(
+def test_a_despatch_travels_is_answered_and_the_sender_sees_the_answer(  # noqa: PLR0915
     network: Network,
 ) -> None:
     net = network
