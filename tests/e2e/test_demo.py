@@ -90,14 +90,15 @@ def test_the_demo_network_delivers_every_invoice_exactly_once(
                 text(
                     "SELECT count(*), count(DISTINCT ettn), "
                     "count(*) FILTER (WHERE status = 'delivered') FROM documents "
-                    "WHERE direction = 'out' AND receiver_id = :c"
+                    "WHERE direction = 'out' AND kind = 'invoice' AND receiver_id = :c"
                 ),
                 {"c": c_vkn},
             ).one()
             envelopes = conn.execute(
                 text(
                     "SELECT count(*), count(DISTINCT document_id) FROM outbound_envelopes "
-                    "WHERE kind = 'document' AND receiver_alias LIKE :c"
+                    "WHERE kind = 'document' AND receiver_alias LIKE :c "
+                    "AND receiver_alias NOT LIKE 'urn:mail:irsaliye%'"
                 ),
                 {"c": f"%{c_vkn}%"},
             ).one()
@@ -107,7 +108,7 @@ def test_the_demo_network_delivers_every_invoice_exactly_once(
             received = conn.execute(
                 text(
                     "SELECT count(*), count(DISTINCT ettn), count(DISTINCT number) "
-                    "FROM documents WHERE direction = 'in' AND sender_id = :a"
+                    "FROM documents WHERE direction = 'in' AND kind = 'invoice' AND sender_id = :a"
                 ),
                 {"a": a_vkn},
             ).one()
@@ -117,7 +118,46 @@ def test_the_demo_network_delivers_every_invoice_exactly_once(
                 )
             ).scalar_one()
         assert tuple(received) == (LOAD + 1, LOAD + 1, LOAD + 1)
-        assert inbound == LOAD + 1
+        assert inbound == LOAD + 2  # and the despatch advice of step 4
+    finally:
+        with _connect(database_url) as conn:
+            for name in report.get("databases", []):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_the_demo_sends_a_despatch_and_its_answer_between_integrators(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Step 4: A (integrator 1) sends C (integrator 2) a despatch advice of three lines, C
+    rejects part of one line, A sees the answer; each integrator holds its own records."""
+    run = _demo(database_url, tmp_path, "--keep")
+    assert run.stdout, run.stderr
+    report = json.loads(run.stdout)
+    try:
+        assert run.returncode == 0 and report["ok"], json.dumps(report, ensure_ascii=False)
+        step = {s["step"]: s for s in report["steps"]}["4 e-İrsaliye, yanıt"]
+        assert step["number"].startswith("IRS")
+        assert step["sender_status"] == "accepted (partly-rejected)"
+        assert step["receiver_status"] == "accepted"
+        assert step["detail"].startswith("IRY")
+        assert "Hasarlı koli" in step["detail"]
+        one, two = (d for d in report["databases"] if not d.endswith("_gib"))
+        with _connect(database_url, one) as conn:
+            sent = conn.execute(
+                text(
+                    "SELECT number, status, status_code FROM documents "
+                    "WHERE direction = 'out' AND kind = 'despatch'"
+                )
+            ).all()
+        assert [tuple(r) for r in sent] == [(step["number"], "accepted", "partly-rejected")]
+        with _connect(database_url, two) as conn:
+            filed = conn.execute(
+                text(
+                    "SELECT number, status FROM documents "
+                    "WHERE direction = 'in' AND kind = 'despatch'"
+                )
+            ).all()
+        assert [tuple(r) for r in filed] == [(step["number"], "accepted")]
     finally:
         with _connect(database_url) as conn:
             for name in report.get("databases", []):

@@ -9,7 +9,9 @@ lives by:
 3. A invoices a buyer who is not an e-Fatura user: the invoice becomes an e-Arşiv invoice,
    is e-mailed to the buyer (as an ``.eml`` file in integrator 1's outbox folder: the demo
    runs no mail server) and reported to GİB's e-Arşiv service until GİB answers 30.
-4. Optionally (``--invoices N``): A sends N invoices to C; every one must arrive exactly once.
+4. A sends C a despatch advice (e-İrsaliye) of three lines; C answers it with a receipt advice
+   (irsaliye yanıtı) that rejects part of one line; A's despatch takes the answer.
+5. Optionally (``--invoices N``): A sends N invoices to C; every one must arrive exactly once.
 
 Everything travels over HTTP on loopback, as in production: the API of each instance, GİB's
 ``sendDocument`` and ``getApplicationResponse``, and GİB's deliveries to the integrators'
@@ -370,6 +372,19 @@ class Demo:
                 alias = f"urn:mail:{kind.lower()}{company.vkn}@entegrator{inst.number}.example"
                 repo.add_alias(conn, tenant_id, vkn_tckn=company.vkn, alias=alias, kind=kind)
                 aliases.append({"name": alias, "kind": kind})
+                # e-İrsaliye travels between aliases of its own (document type DespatchAdvice).
+                alias = (
+                    f"urn:mail:irsaliye{kind.lower()}{company.vkn}@entegrator{inst.number}.example"
+                )
+                repo.add_alias(
+                    conn,
+                    tenant_id,
+                    vkn_tckn=company.vkn,
+                    alias=alias,
+                    kind=kind,
+                    document="DespatchAdvice",
+                )
+                aliases.append({"name": alias, "kind": kind, "document": "DespatchAdvice"})
         r = httpx.post(
             f"{self.gib}/admin/users",
             json={
@@ -550,6 +565,97 @@ def scenario_other_integrator(demo: Demo, timeout: float) -> Outcome:
     return out
 
 
+def _despatch_draft(seller: Company, buyer: Company) -> dict[str, Any]:
+    """A despatch advice of three lines, leaving within the hour."""
+    now = dt.datetime.now(ZoneInfo("Europe/Istanbul")).replace(microsecond=0)
+    leaves = now + dt.timedelta(minutes=30)
+
+    def party(c: Company) -> dict[str, Any]:
+        return {
+            "vkn": c.vkn,
+            "name": c.name,
+            "tax_office": c.city,
+            "address": {
+                "street": "Cumhuriyet Cad.",
+                "building_number": "1",
+                "district": "Merkez",
+                "city": c.city,
+                "postal_zone": "01000",
+                "country": "Türkiye",
+                "country_code": "TR",
+            },
+        }
+
+    return {
+        "kind": "despatch",
+        "profile": "TEMELIRSALIYE",
+        "type": "SEVK",
+        "issue_date": now.date().isoformat(),
+        "issue_time": now.time().isoformat(),
+        "notes": ["Demo 4: e-İrsaliye"],
+        "supplier": party(seller),
+        "customer": party(buyer),
+        "shipment": {
+            "drivers": [{"first_name": "Mehmet", "family_name": "Yılmaz", "tckn": "10000000146"}],
+            "plate": "06ABC123",
+            "delivery_address": party(buyer)["address"],
+            "actual_despatch_date": leaves.date().isoformat(),
+            "actual_despatch_time": leaves.time().isoformat(),
+        },
+        "lines": [
+            {"name": "Sunucu", "quantity": "2", "unit_code": "C62", "seller_item_id": "SRV-1"},
+            {"name": "Ağ kablosu", "quantity": "20", "unit_code": "C62", "seller_item_id": "KBL"},
+            {"name": "Raf kabini", "quantity": "1", "unit_code": "C62", "seller_item_id": "RAF"},
+        ],
+    }
+
+
+def scenario_despatch(demo: Demo, timeout: float) -> Outcome:
+    """A → C: a despatch advice of three lines; C rejects 5 of line 2's 20 cables."""
+    c_ = _company("C")
+    out = Outcome(
+        "4 e-İrsaliye, yanıt",
+        _path("A", c_, 1),
+        expected="accepted (partly-rejected) / accepted",
+    )
+    a = demo.instance_of("A").client("A")
+    r = a.post("/api/v1/despatches", json=_despatch_draft(_company("A"), c_))
+    if r.status_code != 201:
+        raise DemoError(f"issuing the despatch failed: HTTP {r.status_code} {r.text[:300]}")
+    doc = r.json()
+    out.number = doc["number"]
+    c = demo.instance_of("C").client("C")
+    theirs: dict[str, Any] = {}
+
+    def arrived() -> bool:
+        items = c.get("/api/v1/incoming-despatches", params={"number": doc["number"]}).json()
+        if items["items"]:
+            theirs.update(items["items"][0])
+        return bool(items["items"])
+
+    if not demo.wait("C to receive the despatch", arrived, timeout):
+        out.sender_status = demo.status("A", doc["id"], "despatches")["status"]
+        return out
+    answer = c.post(
+        f"/api/v1/incoming-despatches/{theirs['id']}/receipt",
+        json={"lines": [{"line": 2, "rejected": "5", "reject_reason": "Hasarlı koli"}]},
+    )
+    if answer.status_code != 200:
+        out.detail = f"receipt: HTTP {answer.status_code} {answer.text[:200]}"
+        return out
+    demo.wait(
+        "A's despatch to take the answer",
+        lambda: demo.status("A", doc["id"], "despatches")["status"] == "accepted",
+        timeout,
+    )
+    detail = demo.status("A", doc["id"], "despatches")
+    out.sender_status = f"{detail['status']} ({detail['status_code']})"
+    out.receiver_status = demo.status("C", theirs["id"], "incoming-despatches")["status"]
+    out.detail = f"{answer.json()['receipt_number']}: {detail['status_detail']}"
+    out.ok = out.sender_status == "accepted (partly-rejected)" and out.receiver_status == "accepted"
+    return out
+
+
 def scenario_earsiv(demo: Demo, timeout: float) -> Outcome:
     d = _company("D")
     out = Outcome(
@@ -611,7 +717,7 @@ def scenario_load(demo: Demo, count: int, timeout: float) -> Outcome:
     """``count`` invoices from A to C: all delivered at A's side, each filed once at C."""
     c_ = _company("C")
     out = Outcome(
-        f"4 {count} invoices",
+        f"5 {count} invoices",
         _path("A", c_, 1),
         expected=f"{count} delivered / {count} received once",
     )
@@ -720,11 +826,12 @@ def run(
             ("1 TICARIFATURA, KABUL", lambda: scenario_accept(demo, timeout)),
             ("2 TEMELFATURA", lambda: scenario_other_integrator(demo, timeout)),
             ("3 unregistered buyer", lambda: scenario_earsiv(demo, timeout)),
+            ("4 e-İrsaliye, yanıt", lambda: scenario_despatch(demo, timeout)),
         ]
         if invoices > 0:
             steps.append(
                 (
-                    f"4 {invoices} invoices",
+                    f"5 {invoices} invoices",
                     lambda: scenario_load(demo, invoices, max(timeout, invoices * 0.5)),
                 )
             )
