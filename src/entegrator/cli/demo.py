@@ -12,6 +12,8 @@ lives by:
 4. A sends C a despatch advice (e-İrsaliye) of three lines; C answers it with a receipt advice
    (irsaliye yanıtı) that rejects part of one line; A's despatch takes the answer.
 5. Optionally (``--invoices N``): A sends N invoices to C; every one must arrive exactly once.
+6. Optionally (``--despatches N``): A sends N despatch advices to C, C answers every one; each
+   must be delivered once and answered once, and every answer must reach A.
 
 Everything travels over HTTP on loopback, as in production: the API of each instance, GİB's
 ``sendDocument`` and ``getApplicationResponse``, and GİB's deliveries to the integrators'
@@ -759,6 +761,75 @@ def scenario_load(demo: Demo, count: int, timeout: float) -> Outcome:
     return out
 
 
+def scenario_despatch_load(demo: Demo, count: int, timeout: float) -> Outcome:
+    """``count`` despatch advices from A to C, each filed once at C and answered once (all
+    received); every answer reaches A."""
+    c_, a_ = _company("C"), _company("A")
+    out = Outcome(
+        f"6 {count} despatches",
+        _path("A", c_, 1),
+        expected=f"{count} accepted / {count} answered once",
+    )
+    started = time.monotonic()
+    a = demo.instance_of("A").client("A")
+    c = demo.instance_of("C").client("C")
+
+    def issue(i: int) -> str:
+        draft = _despatch_draft(a_, c_)
+        draft["notes"] = [f"Demo 6: yük {i + 1}"]
+        r = a.post("/api/v1/despatches", json=draft)
+        if r.status_code != 201:
+            raise DemoError(f"issuing a despatch failed: HTTP {r.status_code} {r.text[:300]}")
+        return str(r.json()["number"])
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = set(pool.map(issue, range(count)))
+    out.number = f"{min(numbers)}…{max(numbers)}" if numbers else "-"
+    answered: set[str] = set()
+    refused: list[str] = []
+
+    def answer(item: dict[str, Any]) -> None:
+        r = c.post(f"/api/v1/incoming-despatches/{item['id']}/receipt", json={"accept_all": True})
+        if r.status_code == 200:
+            answered.add(item["number"])
+        else:
+            refused.append(f"{item['number']}: HTTP {r.status_code}")
+
+    def filed_and_answered() -> bool:
+        waiting = [
+            i
+            for i in _pages(c, "/api/v1/incoming-despatches", {"status": "received"})
+            if i["number"] in numbers and i["number"] not in answered
+        ]
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(answer, waiting))
+        return len(answered) >= count
+
+    demo.wait(f"C to receive and answer {count} despatches", filed_and_answered, timeout, every=2.0)
+
+    def accepted() -> int:
+        return sum(
+            1
+            for i in _pages(a, "/api/v1/despatches", {"status": "accepted", "party": c_.vkn})
+            if i["number"] in numbers
+        )
+
+    demo.wait(f"A to see {count} answers", lambda: accepted() >= count, timeout, every=2.0)
+    at_a = accepted()
+    at_c = [
+        i["number"] for i in _pages(c, "/api/v1/incoming-despatches", {}) if i["number"] in numbers
+    ]
+    out.sender_status = f"{at_a} accepted"
+    out.receiver_status = (
+        f"{len(set(at_c))} filed ({len(at_c) - len(set(at_c))} extra), {len(answered)} answered"
+    )
+    out.detail = f"all answered at A in {time.monotonic() - started:.1f} s" + (
+        f"; refused: {refused[:3]}" if refused else ""
+    )
+    out.ok = at_a == count and len(at_c) == len(set(at_c)) == count and len(answered) == count
+    return out
+
+
 def _pages(client: httpx.Client, path: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
     cursor = None
     while True:
@@ -802,6 +873,7 @@ def run(
     settings: Settings,
     *,
     invoices: int = 0,
+    despatches: int = 0,
     timeout: float = 120.0,
     keep: bool = False,
     log: Callable[[str], None] = lambda _: None,
@@ -835,6 +907,13 @@ def run(
                     lambda: scenario_load(demo, invoices, max(timeout, invoices * 0.5)),
                 )
             )
+        if despatches > 0:
+            steps.append(
+                (
+                    f"6 {despatches} despatches",
+                    lambda: scenario_despatch_load(demo, despatches, max(timeout, despatches)),
+                )
+            )
         for name, step in steps:
             try:
                 outcome = step()
@@ -851,7 +930,7 @@ def run(
     return outcomes, facts
 
 
-def main(invoices: int, timeout: float, keep: bool, as_json: bool) -> int:
+def main(invoices: int, timeout: float, keep: bool, as_json: bool, despatches: int = 0) -> int:
     settings = Settings()
 
     def log(message: str) -> None:
@@ -859,7 +938,14 @@ def main(invoices: int, timeout: float, keep: bool, as_json: bool) -> int:
             sys.stdout.write(message + "\n")
             sys.stdout.flush()
 
-    outcomes, facts = run(settings, invoices=invoices, timeout=timeout, keep=keep, log=log)
+    outcomes, facts = run(
+        settings,
+        invoices=invoices,
+        despatches=despatches,
+        timeout=timeout,
+        keep=keep,
+        log=log,
+    )
     ok = bool(outcomes) and all(o.ok for o in outcomes)
     if as_json:
         sys.stdout.write(
