@@ -14,6 +14,7 @@ __all__ = [
     "find_tenant",
     "get_tenant",
     "mail_from",
+    "set_despatch_series",
     "set_mail_from",
     "set_series_defaults",
 ]
@@ -133,3 +134,18 @@ def despatch_series(conn: Connection, tenant_id: uuid.UUID) -> tuple[str, str]:
         {"t": tenant_id},
     ).one()
     return str(row.despatch_series), str(row.receipt_series)
+
+
+def set_despatch_series(
+    conn: Connection, tenant_id: uuid.UUID, *, despatch: str | None, receipt: str | None
+) -> tuple[str, str]:
+    """Change the given default series of despatch advices and receipt answers (None keeps
+    one) and return both."""
+    conn.execute(
+        text(
+            "UPDATE tenants SET despatch_series = COALESCE(:d, despatch_series), "
+            "receipt_series = COALESCE(:r, receipt_series) WHERE tenant_id = :t"
+        ),
+        {"d": despatch, "r": receipt, "t": tenant_id},
+    )
+    return despatch_series(conn, tenant_id)
