@@ -208,6 +208,12 @@ def _gib_status(net: Network, envelope_id: str) -> int:
         return 0
 
 
+def _filed_status(net: Network, incoming_id: str) -> tuple[str, str | None, str]:
+    with net.receiver.client() as c:
+        doc = c.get(f"/api/v1/incoming-despatches/{incoming_id}").json()
+    return doc["status"], doc["status_code"], doc["status_detail"] or ""
+
+
 def _answer(net: Network, incoming_id: str, body: dict[str, Any]) -> httpx.Response:
     with net.receiver.client() as c:
         return c.post(f"/api/v1/incoming-despatches/{incoming_id}/receipt", json=body)
@@ -355,6 +361,10 @@ def test_day_eight_the_answer_is_refused_by_us_and_by_gib(network: Network) -> N
     GIB_CLOCK.offset = dt.timedelta(days=8)
     net.drain_until(lambda: _gib_status(net, answer.json()["envelope"]) >= 1150)
     assert _gib_status(net, answer.json()["envelope"]) == 1150
+    # GİB's refusal comes back to the receiver's mailbox and is shown on its despatch.
+    net.drain_until(lambda: _filed_status(net, theirs["id"])[1] == "answer-refused")
+    status, _, detail = _filed_status(net, theirs["id"])
+    assert status == "accepted" and detail.startswith("GİB 1150")
 
 
 def test_without_an_answer_a_despatch_counts_as_accepted_after_seven_days(
@@ -411,3 +421,4 @@ def test_gib_refuses_a_second_answer_to_one_despatch(network: Network) -> None:
     assert second.status_code == 200, second.text
     net.drain_until(lambda: _gib_status(net, second.json()["envelope"]) >= 1150)
     assert _gib_status(net, second.json()["envelope"]) == 1163
+    net.drain_until(lambda: _filed_status(net, theirs["id"])[1] == "answer-refused")

@@ -141,6 +141,10 @@ class InboundService:
             raise InboundFault(2005, f"Zarf okunamadı ({exc.gib_code}): {exc.text_tr}") from None
         with self.db.unscoped() as conn:
             tenant_id = inbound.alias_tenant(conn, envelope.receiver.alias, _alias_kind(envelope))
+            if tenant_id is None and envelope.type is EnvelopeType.SYSTEMENVELOPE:
+                # GİB's system response to an answer we sent from a mailbox (PK): a KABUL/RED
+                # or a receipt advice leaves from the PK alias, and its S_APR comes back there.
+                tenant_id = inbound.alias_tenant(conn, envelope.receiver.alias, "PK")
         if tenant_id is None:
             raise InboundFault(2005, f"Etiket bu entegratörde değil: {envelope.receiver.alias}")
         envelope_id = file_name.removesuffix(".zip").upper()

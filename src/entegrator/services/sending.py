@@ -443,6 +443,14 @@ class SendingService:
             log.warning("a status %s for an envelope we did not send: %s", code, envelope_id)
             return False
         info = status_info(code)
+        if row.kind == "response" and code != row.gib_code and info.lifecycle == "rejected_by_gib":
+            # GİB refused an answer we sent (a receipt after the 7 days, a second answer):
+            # the document keeps its status, and says so.
+            outbound.set_gib_status(
+                conn, tenant_id, row.envelope_id, gib_code=code, status=row.status
+            )
+            self._answer_refused(conn, tenant_id, row, code, description)
+            return True
         if row.status == "final" or code == row.gib_code:
             return False
         if row.gib_code is not None and _rank(code) < _rank(row.gib_code):
@@ -469,6 +477,33 @@ class SendingService:
             status_detail=description,
         )
         return True
+
+    def _answer_refused(
+        self,
+        conn: Connection,
+        tenant_id: uuid.UUID,
+        row: outbound.EnvelopeStanding,
+        code: int,
+        description: str | None,
+    ) -> None:
+        doc = self._lock_document(conn, tenant_id, row.document_id)
+        lifecycle.move(
+            conn,
+            tenant_id,
+            doc,
+            DocumentStatus(doc.status),  # staying: the answer stands on our side
+            happened=[
+                (
+                    "answer-refused",
+                    doc.status,
+                    {"envelope": row.envelope_id, "code": code, "description": description},
+                )
+            ],
+            actor="gib",
+            now=self.clock(),
+            code="answer-refused",
+            detail=f"GİB {code}: {description or status_info(code).text_tr}",
+        )
 
     # -- helpers -----------------------------------------------------------------------------
 
