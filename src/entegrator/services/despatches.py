@@ -613,12 +613,13 @@ class DespatchService:
                         detail_en=f"the despatch advice has no line {n}",
                     )
             _, series = tenants.despatch_series(conn, t)
-            seq = numbering_store.next_number(conn, t, series, local.year, document=RECEIPT)
-            number = numbering.format_number(series, local.year, seq)
+            # Built and judged under a provisional number; the series' counter is locked from
+            # taking the number to the commit, so the heavy work comes before it.
+            provisional = numbering.format_number(series, local.year, 1)[:-9] + _PROVISIONAL
             try:
                 draft = receipt_for(
                     despatch,
-                    number=number,
+                    number=provisional,
                     ettn=ettn_ids.new().upper(),
                     issue_date=local.date(),
                     issue_time=local.time().replace(microsecond=0, tzinfo=None),
@@ -626,7 +627,7 @@ class DespatchService:
                     answers=answers,
                     notes=list(notes),
                 )
-                xml = build_receipt(draft, despatch)
+                built = build_receipt(draft, despatch)
             except DraftError as exc:
                 raise ValidationFailedError(draft_findings(exc)) from None
             except ValueError as exc:
@@ -635,9 +636,13 @@ class DespatchService:
                     detail_tr=f"yanıt satırları irsaliyeye uymuyor: {exc}",
                     detail_en=f"the answer's lines do not fit the despatch: {exc}",
                 ) from None
-            report, _ = self.validator.validate_parsed(xml, name="receipt")
-            if not report.valid:
+            report, tree = self.validator.validate_parsed(built, name="receipt")
+            if not report.valid or tree is None:
                 raise ValidationFailedError(report.findings)
+            seq = numbering_store.next_number(conn, t, series, local.year, document=RECEIPT)
+            number = numbering.format_number(series, local.year, seq)
+            _renumber(tree, provisional, number)
+            xml = etree.tostring(tree.getroottree(), xml_declaration=True, encoding="UTF-8")
             signed = sign(xml, signer.key, signing_time=when, on_behalf=signer.on_behalf)
             packed = pack(
                 build_envelope(
