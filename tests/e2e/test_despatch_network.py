@@ -265,6 +265,9 @@ def test_a_despatch_travels_is_answered_and_the_sender_sees_the_answer(  # noqa:
     with net.receiver.client() as c:
         xml = c.get(theirs["links"]["xml"]).content
         assert b"DespatchAdvice" in xml
+        # The views are the invoices' renderer's (a despatch view of its own is its work).
+        view = c.get(theirs["links"]["html"])
+        assert view.status_code in (200, 503), view.text[:300]
         # Despatches are not invoices: the invoice routes neither list nor show them.
         assert c.get("/api/v1/incoming").json()["items"] == []
         assert c.get(f"/api/v1/incoming/{theirs['id']}").status_code == 404
