@@ -101,3 +101,21 @@ def test_what_an_answer_means_for_its_despatch() -> None:
     assert outcome(everything) == ("rejected", "rejected")
     # Oversupply alone is no rejection.
     assert outcome({1: LineAnswer(oversupply=Decimal(3))}) == ("accepted", "received")
+
+
+def test_an_idempotent_retry_issues_one_despatch(make_tenant: Any) -> None:
+    tenant = make_tenant()
+    draft: dict[str, Any] = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    draft["supplier"]["vkn"] = tenant.vkn
+    key = {"Idempotency-Key": "irs-1"}
+    with tenant.client() as c:
+        first = c.post("/api/v1/despatches", json=draft, headers=key)
+        again = c.post("/api/v1/despatches", json=draft, headers=key)
+        assert (first.status_code, again.status_code) == (201, 201), again.text
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        other = dict(draft, notes=["Başka bir irsaliye"])
+        reused = c.post("/api/v1/despatches", json=other, headers=key)
+        assert reused.status_code == 409, reused.text
+        assert len(c.get("/api/v1/despatches").json()["items"]) == 1
+        assert c.post("/api/v1/despatches", json=draft).json()["number"] == "IRS2026000000002"

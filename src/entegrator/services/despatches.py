@@ -59,7 +59,17 @@ from entegrator.services.invoices import (
 )
 from entegrator.services.seals import SealKeys
 from entegrator.services.sending import wake_sender
-from entegrator.store import Database, aliases, blobs, documents, outbound, repo, seals, tenants
+from entegrator.store import (
+    Database,
+    aliases,
+    blobs,
+    documents,
+    idempotency,
+    outbound,
+    repo,
+    seals,
+    tenants,
+)
 from entegrator.store import events as store_events
 from entegrator.store import numbering as numbering_store
 from entegrator.store.ids import created_at, uuid7
@@ -81,6 +91,10 @@ _ISTANBUL = ZoneInfo("Europe/Istanbul")
 _PROVISIONAL = "000000000"
 _DESPATCH_TAG = "{urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2}DespatchAdvice"
 SIGN_TASK = "entegrator.sign_pending"
+
+
+class _TakenError(Exception):
+    """Another request committed the same Idempotency-Key while this one was working."""
 
 
 class NotReceiptableError(EntegratorError):
@@ -443,12 +457,20 @@ class DespatchService:
         draft: DespatchDraft | None = None,
         xml: bytes | None = None,
         series: str | None = None,
+        idempotency_key: str | None = None,
+        request_sha256: bytes = b"",
     ) -> IssueResult:
         """Validate, number and store one outgoing despatch advice and queue its signing.
 
+        With ``idempotency_key`` a repeated request (the same ``request_sha256``) answers what
+        the first one did and stores nothing; the key with another request is a conflict.
         Raises :class:`ValidationFailedError` (nothing stored), :class:`RequestError` or
-        :class:`ConflictError` (number or ETTN already used)."""
+        :class:`ConflictError` (number, ETTN or idempotency key already used)."""
         t = key.tenant_id
+        if idempotency_key:
+            replay = self._replay(t, idempotency_key, request_sha256)
+            if replay is not None:
+                return replay
         if series is not None:
             try:
                 numbering.validate_series(series)
@@ -473,16 +495,54 @@ class DespatchService:
                 detail_en=f"the despatch supplier VKN/TCKN {facts['sender_id']} is not this "
                 f"account's ({vkn})",
             )
-        return self._store(key, vkn, prepared, facts)
+        try:
+            return self._store(key, vkn, prepared, facts, idempotency_key, request_sha256)
+        except _TakenError:
+            replay = self._replay(t, idempotency_key or "", request_sha256)
+            if replay is None:  # pragma: no cover - the winner committed before we read
+                raise ConflictError(
+                    detail_tr="aynı Idempotency-Key ile eşzamanlı istek",
+                    detail_en="a concurrent request with the same Idempotency-Key",
+                ) from None
+            return replay
 
-    def _store(
-        self, key: repo.ApiKey, vkn: str, p: _Prepared, facts: dict[str, Any]
+    def _replay(self, tenant_id: uuid.UUID, key: str, request_sha256: bytes) -> IssueResult | None:
+        with self.db.tenant(tenant_id) as conn:
+            row = idempotency.find(conn, tenant_id, key)
+        if row is None or row.status_code == 0:
+            return None
+        if row.request_sha256 != request_sha256:
+            raise ConflictError(
+                detail_tr=f"Idempotency-Key '{key}' başka bir istekle kullanılmış",
+                detail_en=f"Idempotency-Key '{key}' was used with a different request",
+            )
+        r = row.response
+        return IssueResult(
+            id=uuid.UUID(r["id"]),
+            ettn=r["ettn"],
+            number=r["number"],
+            status=r["status"],
+            replayed=True,
+        )
+
+    def _store(  # noqa: PLR0917 - the prepared pieces of one request
+        self,
+        key: repo.ApiKey,
+        vkn: str,
+        p: _Prepared,
+        facts: dict[str, Any],
+        idempotency_key: str | None,
+        request_sha256: bytes,
     ) -> IssueResult:
         t = key.tenant_id
         doc_id = uuid7(int(self.clock().timestamp() * 1000))
         created = created_at(doc_id)
         try:
             with self.db.tenant(t) as conn:
+                if idempotency_key and not idempotency.claim(
+                    conn, t, idempotency_key, request_sha256
+                ):
+                    raise _TakenError
                 number, series = p.number, p.series
                 if number is None:
                     assert series is not None and p.provisional is not None  # noqa: S101 - type narrowing
@@ -537,7 +597,7 @@ class DespatchService:
                     facts=facts,
                     events=chained,
                     actor=key.actor,
-                    idempotency_key=None,
+                    idempotency_key=idempotency_key,
                     response=result.to_dict(),
                     wake=(repo.QUEUE, SIGN_TASK, signer_lock(t)),
                     kind=DESPATCH,

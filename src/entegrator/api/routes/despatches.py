@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -99,18 +100,37 @@ def _draft(body: bytes, max_lines: int) -> DespatchDraft:
     return draft
 
 
-def _issue(
-    runtime: Runtime, key: ApiKey, body: bytes, media_type: str, series: str | None
+def _issue(  # noqa: PLR0917 - the request's parts
+    runtime: Runtime,
+    key: ApiKey,
+    body: bytes,
+    media_type: str,
+    series: str | None,
+    idempotency_key: str | None,
 ) -> Issued:
     if not body:
         raise EmptyBodyError
+    # A replay is the same request: the same body, type and series.
+    sha = hashlib.sha256(b"\0".join((media_type.encode(), (series or "").encode(), body)))
     try:
         if media_type in XML_TYPES:
-            return runtime.despatches.issue(key, xml=body, series=series)
+            return runtime.despatches.issue(
+                key,
+                xml=body,
+                series=series,
+                idempotency_key=idempotency_key,
+                request_sha256=sha.digest(),
+            )
         if media_type not in ("application/json", ""):
             raise UnsupportedMediaTypeError
         draft = _draft(body, runtime.settings.max_draft_lines)
-        return runtime.despatches.issue(key, draft=draft, series=series)
+        return runtime.despatches.issue(
+            key,
+            draft=draft,
+            series=series,
+            idempotency_key=idempotency_key,
+            request_sha256=sha.digest(),
+        )
     except (ValidationFailedError, RequestError):
         metrics.REJECTED.inc()
         raise
@@ -132,10 +152,15 @@ async def issue_despatch(
     key: Writer,
     *,
     series: Annotated[str | None, Query(description="3-character despatch series")] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> IssueResult:
     body = await request.body()
-    result = await run_in_threadpool(_issue, runtime, key, body, content_type(request), series)
+    result = await run_in_threadpool(
+        _issue, runtime, key, body, content_type(request), series, idempotency_key
+    )
     response.headers["Location"] = f"{PREFIX}/{result.id}"
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return IssueResult.model_validate(result.to_dict())
 
 
