@@ -24,6 +24,7 @@ from entegrator.rules import (
 from entegrator.services.answers import AnswerService
 from entegrator.services.billing import BillingService, Meter
 from entegrator.services.deliveries import DeliveryService
+from entegrator.services.despatches import DespatchService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
 from entegrator.services.enrolment import EnrolmentService
 from entegrator.services.exports import ExportService
@@ -251,6 +252,11 @@ class Runtime:
             max_attempts=s.delivery_max_attempts,
             clock=self.clock,
         )
+
+    @cached_property
+    def despatches(self) -> DespatchService:
+        """e-İrsaliye: despatch advices and their receipt answers."""
+        return DespatchService(self.db, self.validator, self.seal_keys, clock=self.clock)
 
     @cached_property
     def answers(self) -> AnswerService:

@@ -21,6 +21,8 @@ from entegrator.lifecycle.diagram import render
 ROOT = Path(__file__).resolve().parents[2]
 OUT = (DocumentKind.INVOICE, Direction.OUT)
 IN = (DocumentKind.INVOICE, Direction.IN)
+DOUT = (DocumentKind.DESPATCH, Direction.OUT)
+DIN = (DocumentKind.DESPATCH, Direction.IN)
 S = DocumentStatus
 
 
@@ -55,7 +57,13 @@ def test_every_status_of_a_flow_is_reachable_from_its_creation() -> None:
         (IN, S.RECEIVED, S.ACCEPTED, True),
         (IN, S.RECEIVED, S.DELIVERED, False),
         (IN, S.ACCEPTED, S.REJECTED, False),
-        ((DocumentKind.DESPATCH, Direction.OUT), None, S.VALIDATED, False),  # no flow yet
+        (DOUT, None, S.VALIDATED, True),
+        (DOUT, S.DELIVERED, S.ACCEPTED, True),  # the receipt answer, or 7 days of silence
+        (DOUT, S.DELIVERED, S.RETURNED, False),  # a despatch is not returned with IADE
+        (DOUT, S.QUEUED, S.REPORTED, False),  # no e-Arşiv report for despatches
+        (DIN, S.RECEIVED, S.REJECTED, True),
+        (DIN, S.ACCEPTED, S.REJECTED, False),  # answered once
+        ((DocumentKind.RECEIPT, Direction.OUT), None, S.VALIDATED, False),  # events only
     ],
 )
 def test_allowed_moves(

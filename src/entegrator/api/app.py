@@ -28,6 +28,7 @@ from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import (
     billing,
     changes,
+    despatches,
     earsiv,
     enrolment,
     gib_users,
@@ -116,6 +117,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         invoices,
         imports,
         incoming,
+        despatches,
         earsiv,
         webhooks,
         settings_routes,
@@ -130,6 +132,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
     ):
         app.include_router(module.router)
     app.include_router(billing.admin)
+    app.include_router(despatches.incoming_router)
     app.include_router(gib_router(runtime, via_tls=False))
     mount_docs(app)
     _document_declared_errors_only(app)

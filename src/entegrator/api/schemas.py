@@ -174,8 +174,12 @@ class InvoiceSummary(BaseModel):
 
     @classmethod
     def fields_of(cls, doc: DocumentRow) -> dict[str, Any]:
-        # The links are the outgoing routes for both directions (as they always were).
+        # The links are the outgoing routes for both directions (as they always were); a
+        # despatch advice's are its own routes.
         base = f"/api/v1/invoices/{doc.document_id}"
+        if doc.kind == "despatch":
+            route = "despatches" if doc.direction == "out" else "incoming-despatches"
+            base = f"/api/v1/{route}/{doc.document_id}"
         return {
             "id": str(doc.document_id),
             "ettn": str(doc.ettn).upper(),
@@ -228,6 +232,54 @@ class IssueResult(BaseModel):
     number: str
     status: str
     warnings: list[Finding]
+
+
+class DespatchSummary(InvoiceSummary):
+    """A despatch advice (e-İrsaliye) as a search lists it: an invoice's fields, without
+    amounts (``totals`` are null), ``type`` SEVK or MATBUDAN."""
+
+    @classmethod
+    def of(cls, doc: DocumentRow) -> DespatchSummary:
+        return cls(**cls.fields_of(doc))
+
+
+class Despatch(DespatchSummary):
+    """One despatch advice with its event log (the receipt answer is its ``answered``
+    event: per line received, rejected, short and oversupplied quantities)."""
+
+    events: list[Event]
+
+    @classmethod
+    def with_events(cls, doc: DocumentRow, events: list[EventRow]) -> Despatch:
+        return cls(**cls.fields_of(doc), events=[Event.of(e) for e in events])
+
+
+class DespatchPage(BaseModel):
+    items: list[DespatchSummary]
+    next_cursor: str | None = Field(description="The cursor of the next page; null on the last")
+
+
+class ReceiptLineResult(BaseModel):
+    line: str
+    name: str
+    unit: str
+    received: str
+    rejected: str
+    reject_reason: str | None
+    short: str
+    oversupply: str
+
+
+class ReceiptResult(BaseModel):
+    """The receipt answer (irsaliye yanıtı) on its way to the despatch's sender."""
+
+    id: str
+    status: str
+    status_code: str = Field(description="received, partly-rejected or rejected")
+    receipt_number: str
+    receipt_ettn: str
+    envelope: str
+    lines: list[ReceiptLineResult]
 
 
 class AnswerResult(BaseModel):

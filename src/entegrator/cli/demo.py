@@ -10,14 +10,18 @@ lives by:
    is e-mailed to the buyer through the demo's own SMTP server (STARTTLS and a login, as a
    real one; the demo reads what arrived and verifies the attached XML's signature) and
    reported to GİB's e-Arşiv service until GİB answers 30.
-4. Optionally (``--invoices N``): A sends N invoices to C; every one must arrive exactly once.
-5. C moves from integrator 2 to integrator 1 (entegratör değişikliği) while A keeps invoicing
+4. A sends C a despatch advice (e-İrsaliye) of three lines; C answers it with a receipt advice
+   (irsaliye yanıtı) that rejects part of one line; A's despatch takes the answer.
+5. Optionally (``--invoices N``): A sends N invoices to C; every one must arrive exactly once.
+6. Optionally (``--despatches N``): A sends N despatch advices to C, C answers every one; each
+   must be delivered once and answered once, and every answer must reach A.
+7. C moves from integrator 2 to integrator 1 (entegratör değişikliği) while A keeps invoicing
    it: integrator 2 cancels C at GİB (CancelUserAccount), integrator 1 enrols it
    (ProcessUserAccount); every invoice is filed exactly once, at one of them.
 
-The companies become e-Fatura users as real ones do: each integrator sends GİB a
-ProcessUserAccount in a USERENVELOPE signed with its own integrator seal; the simulator's admin
-API only registers the two integrators.
+The companies become e-Fatura and e-İrsaliye users as real ones do: each integrator sends GİB
+a ProcessUserAccount in a USERENVELOPE signed with its own integrator seal; the simulator's
+admin API only registers the two integrators.
 
 Everything travels over HTTP on loopback, as in production: the API of each instance, GİB's
 ``sendDocument`` and ``getApplicationResponse``, and GİB's deliveries to the integrators'
@@ -444,7 +448,9 @@ class Demo:
                 conn, tenant_id, company.vkn, company.name, rt.settings.key_bytes(), rt.test_ca
             )
         if enrol:
-            follow_requests(rt, tenant_id, rt.enrolment.enrol(tenant_id, actor="demo"))
+            follow_requests(
+                rt, tenant_id, rt.enrolment.enrol(tenant_id, despatch=True, actor="demo")
+            )
         return token, tenant_id
 
     def stop(self) -> None:
@@ -594,7 +600,7 @@ def scenario_move(demo: Demo, timeout: float, count: int = 12) -> Outcome:
     c_ = _company("C")
     one, two = demo.instances
     out = Outcome(
-        "5 C moves 2 → 1",
+        "7 C moves 2 → 1",
         "A (entegratör 1) → GİB → C (entegratör 2 → 1)",
         expected=f"{count} delivered / each filed once",
     )
@@ -730,6 +736,97 @@ def _open_invoice_mail(message: EmailMessage, ca: x509.Certificate) -> str:
     return f"XML signature: {errors[0].code}" if errors else "PDF + verified XML"
 
 
+def _despatch_draft(seller: Company, buyer: Company) -> dict[str, Any]:
+    """A despatch advice of three lines, leaving within the hour."""
+    now = dt.datetime.now(ZoneInfo("Europe/Istanbul")).replace(microsecond=0)
+    leaves = now + dt.timedelta(minutes=30)
+
+    def party(c: Company) -> dict[str, Any]:
+        return {
+            "vkn": c.vkn,
+            "name": c.name,
+            "tax_office": c.city,
+            "address": {
+                "street": "Cumhuriyet Cad.",
+                "building_number": "1",
+                "district": "Merkez",
+                "city": c.city,
+                "postal_zone": "01000",
+                "country": "Türkiye",
+                "country_code": "TR",
+            },
+        }
+
+    return {
+        "kind": "despatch",
+        "profile": "TEMELIRSALIYE",
+        "type": "SEVK",
+        "issue_date": now.date().isoformat(),
+        "issue_time": now.time().isoformat(),
+        "notes": ["Demo 4: e-İrsaliye"],
+        "supplier": party(seller),
+        "customer": party(buyer),
+        "shipment": {
+            "drivers": [{"first_name": "Mehmet", "family_name": "Yılmaz", "tckn": "10000000146"}],
+            "plate": "06ABC123",
+            "delivery_address": party(buyer)["address"],
+            "actual_despatch_date": leaves.date().isoformat(),
+            "actual_despatch_time": leaves.time().isoformat(),
+        },
+        "lines": [
+            {"name": "Sunucu", "quantity": "2", "unit_code": "C62", "seller_item_id": "SRV-1"},
+            {"name": "Ağ kablosu", "quantity": "20", "unit_code": "C62", "seller_item_id": "KBL"},
+            {"name": "Raf kabini", "quantity": "1", "unit_code": "C62", "seller_item_id": "RAF"},
+        ],
+    }
+
+
+def scenario_despatch(demo: Demo, timeout: float) -> Outcome:
+    """A → C: a despatch advice of three lines; C rejects 5 of line 2's 20 cables."""
+    c_ = _company("C")
+    out = Outcome(
+        "4 e-İrsaliye, yanıt",
+        _path("A", c_, 1),
+        expected="accepted (partly-rejected) / accepted",
+    )
+    a = demo.instance_of("A").client("A")
+    r = a.post("/api/v1/despatches", json=_despatch_draft(_company("A"), c_))
+    if r.status_code != 201:
+        raise DemoError(f"issuing the despatch failed: HTTP {r.status_code} {r.text[:300]}")
+    doc = r.json()
+    out.number = doc["number"]
+    c = demo.instance_of("C").client("C")
+    theirs: dict[str, Any] = {}
+
+    def arrived() -> bool:
+        items = c.get("/api/v1/incoming-despatches", params={"number": doc["number"]}).json()
+        if items["items"]:
+            theirs.update(items["items"][0])
+        return bool(items["items"])
+
+    if not demo.wait("C to receive the despatch", arrived, timeout):
+        out.sender_status = demo.status("A", doc["id"], "despatches")["status"]
+        return out
+    answer = c.post(
+        f"/api/v1/incoming-despatches/{theirs['id']}/receipt",
+        json={"lines": [{"line": 2, "rejected": "5", "reject_reason": "Hasarlı koli"}]},
+    )
+    if answer.status_code != 200:
+        out.detail = f"receipt: HTTP {answer.status_code} {answer.text[:200]}"
+        return out
+    demo.wait(
+        "A's despatch to take the answer",
+        lambda: demo.status("A", doc["id"], "despatches")["status"] == "accepted",
+        timeout,
+    )
+    detail = demo.status("A", doc["id"], "despatches")
+    out.sender_status = f"{detail['status']} ({detail['status_code']})"
+    out.receiver_status = demo.status("C", theirs["id"], "incoming-despatches")["status"]
+    out.detail = f"{answer.json()['receipt_number']}: {detail['status_detail']}"
+    out.ok = out.sender_status == "accepted (partly-rejected)" and out.receiver_status == "accepted"
+    return out
+
+
 def scenario_earsiv(demo: Demo, timeout: float) -> Outcome:
     d = _company("D")
     out = Outcome(
@@ -792,7 +889,7 @@ def scenario_load(demo: Demo, count: int, timeout: float) -> Outcome:
     """``count`` invoices from A to C: all delivered at A's side, each filed once at C."""
     c_ = _company("C")
     out = Outcome(
-        f"4 {count} invoices",
+        f"5 {count} invoices",
         _path("A", c_, 1),
         expected=f"{count} delivered / {count} received once",
     )
@@ -831,6 +928,75 @@ def scenario_load(demo: Demo, count: int, timeout: float) -> Outcome:
     elapsed = time.monotonic() - started
     out.detail = f"issued in {issued:.1f} s, all delivered in {elapsed:.1f} s"
     out.ok = delivered - 1 == count and filed == count and total_at_c == count + 1
+    return out
+
+
+def scenario_despatch_load(demo: Demo, count: int, timeout: float) -> Outcome:
+    """``count`` despatch advices from A to C, each filed once at C and answered once (all
+    received); every answer reaches A."""
+    c_, a_ = _company("C"), _company("A")
+    out = Outcome(
+        f"6 {count} despatches",
+        _path("A", c_, 1),
+        expected=f"{count} accepted / {count} answered once",
+    )
+    started = time.monotonic()
+    a = demo.instance_of("A").client("A")
+    c = demo.instance_of("C").client("C")
+
+    def issue(i: int) -> str:
+        draft = _despatch_draft(a_, c_)
+        draft["notes"] = [f"Demo 6: yük {i + 1}"]
+        r = a.post("/api/v1/despatches", json=draft)
+        if r.status_code != 201:
+            raise DemoError(f"issuing a despatch failed: HTTP {r.status_code} {r.text[:300]}")
+        return str(r.json()["number"])
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = set(pool.map(issue, range(count)))
+    out.number = f"{min(numbers)}…{max(numbers)}" if numbers else "-"
+    answered: set[str] = set()
+    refused: list[str] = []
+
+    def answer(item: dict[str, Any]) -> None:
+        r = c.post(f"/api/v1/incoming-despatches/{item['id']}/receipt", json={"accept_all": True})
+        if r.status_code == 200:
+            answered.add(item["number"])
+        else:
+            refused.append(f"{item['number']}: HTTP {r.status_code}")
+
+    def filed_and_answered() -> bool:
+        waiting = [
+            i
+            for i in _pages(c, "/api/v1/incoming-despatches", {"status": "received"})
+            if i["number"] in numbers and i["number"] not in answered
+        ]
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(answer, waiting))
+        return len(answered) >= count
+
+    demo.wait(f"C to receive and answer {count} despatches", filed_and_answered, timeout, every=2.0)
+
+    def accepted() -> int:
+        return sum(
+            1
+            for i in _pages(a, "/api/v1/despatches", {"status": "accepted", "party": c_.vkn})
+            if i["number"] in numbers
+        )
+
+    demo.wait(f"A to see {count} answers", lambda: accepted() >= count, timeout, every=2.0)
+    at_a = accepted()
+    at_c = [
+        i["number"] for i in _pages(c, "/api/v1/incoming-despatches", {}) if i["number"] in numbers
+    ]
+    out.sender_status = f"{at_a} accepted"
+    out.receiver_status = (
+        f"{len(set(at_c))} filed ({len(at_c) - len(set(at_c))} extra), {len(answered)} answered"
+    )
+    out.detail = f"all answered at A in {time.monotonic() - started:.1f} s" + (
+        f"; refused: {refused[:3]}" if refused else ""
+    )
+    out.ok = at_a == count and len(at_c) == len(set(at_c)) == count and len(answered) == count
     return out
 
 
@@ -877,6 +1043,7 @@ def run(
     settings: Settings,
     *,
     invoices: int = 0,
+    despatches: int = 0,
     timeout: float = 120.0,
     keep: bool = False,
     log: Callable[[str], None] = lambda _: None,
@@ -901,16 +1068,24 @@ def run(
             ("1 TICARIFATURA, KABUL", lambda: scenario_accept(demo, timeout)),
             ("2 TEMELFATURA", lambda: scenario_other_integrator(demo, timeout)),
             ("3 unregistered buyer", lambda: scenario_earsiv(demo, timeout)),
+            ("4 e-İrsaliye, yanıt", lambda: scenario_despatch(demo, timeout)),
         ]
         if invoices > 0:
             steps.append(
                 (
-                    f"4 {invoices} invoices",
+                    f"5 {invoices} invoices",
                     lambda: scenario_load(demo, invoices, max(timeout, invoices * 0.5)),
                 )
             )
+        if despatches > 0:
+            steps.append(
+                (
+                    f"6 {despatches} despatches",
+                    lambda: scenario_despatch_load(demo, despatches, max(timeout, despatches)),
+                )
+            )
         # Last: C's invoices go to integrator 1 afterwards.
-        steps.append(("5 C moves 2 → 1", lambda: scenario_move(demo, timeout)))
+        steps.append(("7 C moves 2 → 1", lambda: scenario_move(demo, timeout)))
         for name, step in steps:
             try:
                 outcome = step()
@@ -927,7 +1102,7 @@ def run(
     return outcomes, facts
 
 
-def main(invoices: int, timeout: float, keep: bool, as_json: bool) -> int:
+def main(invoices: int, timeout: float, keep: bool, as_json: bool, despatches: int = 0) -> int:
     settings = Settings()
 
     def log(message: str) -> None:
@@ -935,7 +1110,14 @@ def main(invoices: int, timeout: float, keep: bool, as_json: bool) -> int:
             sys.stdout.write(message + "\n")
             sys.stdout.flush()
 
-    outcomes, facts = run(settings, invoices=invoices, timeout=timeout, keep=keep, log=log)
+    outcomes, facts = run(
+        settings,
+        invoices=invoices,
+        despatches=despatches,
+        timeout=timeout,
+        keep=keep,
+        log=log,
+    )
     ok = bool(outcomes) and all(o.ok for o in outcomes)
     if as_json:
         sys.stdout.write(

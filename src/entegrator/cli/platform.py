@@ -840,6 +840,10 @@ def demo(
     invoices: Annotated[
         int, typer.Option(help="Also send this many invoices A → C; each must arrive once.")
     ] = 0,
+    despatches: Annotated[
+        int,
+        typer.Option(help="Also send this many despatch advices A → C; each answered once."),
+    ] = 0,
     timeout: Annotated[float, typer.Option(help="Seconds each step may take.")] = 120.0,
     keep: Annotated[
         bool, typer.Option(help="Keep the databases and logs (under ENTEGRATOR_DATA_DIR/demo).")
@@ -848,10 +852,11 @@ def demo(
 ) -> None:
     """Run GİB's network on this machine: the simulator and two integrators as processes,
     four companies (A and B on the first integrator, C on the second, D not an e-Fatura
-    user), invoices between them; a table of each document's path and status."""
+    user), invoices and a despatch advice between them; a table of each document's path and
+    status."""
     from entegrator.cli.demo import main
 
-    raise typer.Exit(main(invoices, timeout, keep, as_json))
+    raise typer.Exit(main(invoices, timeout, keep, as_json, despatches))
 
 
 gib_app = typer.Typer(rich_markup_mode=None, help="The connection to GİB.", no_args_is_help=True)

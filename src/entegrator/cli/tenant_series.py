@@ -10,7 +10,7 @@ import typer
 from entegrator.cli._errors import fail
 from entegrator.cli.platform import _find_tenant, _platform_errors, _runtime
 
-__all__ = ["series"]
+__all__ = ["despatch_series", "series"]
 
 _SERIES_HELP = "3 characters of A-Z and 0-9."
 
@@ -58,4 +58,54 @@ def series(
         typer.echo(json.dumps(current.to_dict()))
     else:
         for kind, value in current.to_dict().items():
+            typer.echo(f"{kind:<9}{value}")
+
+
+@_platform_errors
+def despatch_series(
+    tenant: Annotated[str, typer.Option(metavar="TENANT", help="Tenant id (or its VKN/TCKN).")],
+    despatch: Annotated[
+        str | None,
+        typer.Option(metavar="SERIES", help=f"Despatch advices (e-İrsaliye). {_SERIES_HELP}"),
+    ] = None,
+    receipt: Annotated[
+        str | None,
+        typer.Option(metavar="SERIES", help=f"Receipt answers (irsaliye yanıtı). {_SERIES_HELP}"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the default series of despatch advices and of their receipt answers, or change
+    the ones given. They are counted apart from invoices, even under the same letters."""
+    from entegrator.documents.identifiers import numbering
+    from entegrator.errors import EntegratorError
+    from entegrator.store import repo, tenants
+
+    for name, value in (("despatch", despatch), ("receipt", receipt)):
+        if value is None:
+            continue
+        try:
+            numbering.validate_series(value)
+        except EntegratorError as exc:
+            fail("INVALID_SERIES", exc.text_tr, exc.text_en, where=f"--{name}", as_json=as_json)
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, as_json)
+    with rt.db.system() as conn:
+        if despatch is None and receipt is None:
+            current = tenants.despatch_series(conn, tenant_id)
+        else:
+            current = tenants.set_despatch_series(
+                conn, tenant_id, despatch=despatch, receipt=receipt
+            )
+            repo.append_audit(
+                conn,
+                tenant_id,
+                actor="cli",
+                action="tenant.despatch-series",
+                data={"despatch": despatch, "receipt": receipt},
+            )
+    shown = {"despatch": current[0], "receipt": current[1]}
+    if as_json:
+        typer.echo(json.dumps(shown))
+    else:
+        for kind, value in shown.items():
             typer.echo(f"{kind:<9}{value}")

@@ -5,6 +5,9 @@
 * **GTB** (T.C. Ticaret Bakanlığı, the Ministry of Trade): the customer of every export
   (IHRACAT), tax-free (OZELFATURA) and passenger (YOLCUBERABERFATURA) invoice, reached at fixed
   aliases whatever the user list says [rule: the export guide].
+* **GİB's e-İrsaliye mailbox**: despatch advices whose receiver is no e-İrsaliye user go to
+  GİB's own despatch mailbox (VKN 3900892152), the real receiver staying in the XML
+  (``envelope-and-transport.md`` §3, §9).
 
 >>> GTB_ALIASES["IHRACAT"]
 'urn:mail:ihracatpk@gtb.gov.tr'
@@ -14,11 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["GIB_ALIAS", "GIB_TITLE", "GIB_VKN", "GTB_ALIASES", "GTB_TITLE", "GTB_VKN"]
+__all__ = [
+    "GIB_ALIAS",
+    "GIB_DESPATCH_ALIAS",
+    "GIB_DESPATCH_VKN",
+    "GIB_TITLE",
+    "GIB_VKN",
+    "GTB_ALIASES",
+    "GTB_TITLE",
+    "GTB_VKN",
+]
 
 GIB_VKN = "3900383669"
 GIB_TITLE = "Gelir İdaresi Başkanlığı"
 GIB_ALIAS = "GIB"
+GIB_DESPATCH_VKN = "3900892152"
+GIB_DESPATCH_ALIAS = "urn:mail:irsaliyepk@gib.gov.tr"
 
 GTB_VKN = "1460415308"
 GTB_TITLE = "Ticaret Bakanlığı"

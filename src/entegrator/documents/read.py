@@ -93,6 +93,13 @@ def _decode(data: bytes | str) -> Any:
             detail_en=f"{exc.msg} ({where})",
             where=where,
         ) from None
+    except RecursionError:
+        # Arrays or objects nested thousands deep: no draft is, and the parser gives up.
+        raise MalformedJSONError(
+            [Problem("MALFORMED_JSON", "", "JSON çok derin iç içe", "JSON nested too deeply")],
+            detail_tr="JSON çok derin iç içe",
+            detail_en="JSON nested too deeply",
+        ) from None
     except UnicodeDecodeError as exc:
         where = f"byte {exc.start}"
         raise MalformedJSONError(

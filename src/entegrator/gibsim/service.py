@@ -21,6 +21,13 @@ whose VKN is the sending integrator's own, as registered (``OASignatureCheck``; 
 still serves is refused until that one cancels (1182), a cancel that closes nothing too (1183).
 A change is published in the user lists at once, with its creation or deletion time, and the
 envelope settles at 1300.
+e-İrsaliye travels the same way, on the users' despatch aliases (document type
+DespatchAdvice), never their invoice ones: a DespatchAdvice in a SENDERENVELOPE, its receipt
+answer (ReceiptAdvice) in a POSTBOXENVELOPE. GİB's own despatch mailbox
+(``urn:mail:irsaliyepk@gib.gov.tr``, VKN 3900892152) takes despatches to receivers who are
+no e-İrsaliye users, the real receiver named in the envelope. A receipt answer is refused
+once its despatch was answered (1163) and after the 7 days GİB gives to answer (1150, the
+code GİB's business-rule refusals carry; GİB's exact code for this case is not documented).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +48,15 @@ import httpx
 from cryptography import x509
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from entegrator.documents.authorities import GIB_ALIAS, GIB_TITLE, GIB_VKN, GTB_TITLE, GTB_VKN
+from entegrator.documents.authorities import (
+    GIB_ALIAS,
+    GIB_DESPATCH_ALIAS,
+    GIB_DESPATCH_VKN,
+    GIB_TITLE,
+    GIB_VKN,
+    GTB_TITLE,
+    GTB_VKN,
+)
 from entegrator.documents.authorities import GTB_ALIASES as _GTB_ALIASES
 from entegrator.documents.user_account import Action, UserAccountMessage, read_user_account
 from entegrator.envelope.errors import EnvelopeError
@@ -64,6 +80,17 @@ __all__ = ["GIB_ALIAS", "GIB_VKN", "Faults", "Intake", "Simulator", "SimulatorFa
 DELIVERY_THREADS = 4
 GTB_INTEGRATOR = "GTB"  # the Ministry of Trade, built into the simulator as an integrator
 GTB_ALIASES = tuple(sorted(set(_GTB_ALIASES.values())))
+GIB_DESPATCH_INTEGRATOR = "GIB-IRSALIYE"  # GİB's own despatch mailbox, inside its network
+DESPATCH_ADVICE = "DespatchAdvice"
+RECEIPT_WINDOW = dt.timedelta(days=7)
+RECEIPT_LATE = 1150  # GİB's code for a late receipt answer is not documented [unconfirmed]
+RECEIPT_TWICE = 1163
+_UBL = "urn:oasis:names:specification:ubl:schema:xsd:"
+_DESPATCH_TAGS = (
+    f"{{{_UBL}DespatchAdvice-2}}DespatchAdvice",
+    f"{{{_UBL}ReceiptAdvice-2}}ReceiptAdvice",
+)
+_RECEIPT_TAG = _DESPATCH_TAGS[1]
 _FILE_NAME = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
 )
@@ -120,6 +147,9 @@ CREATE TABLE IF NOT EXISTS gibsim.documents (
     sender_vkn    text,
     envelope_id   text NOT NULL REFERENCES gibsim.envelopes
 );
+ALTER TABLE gibsim.documents ADD COLUMN IF NOT EXISTS registered_at timestamptz
+    NOT NULL DEFAULT now();
+ALTER TABLE gibsim.documents ADD COLUMN IF NOT EXISTS answered_by text;
 CREATE TABLE IF NOT EXISTS gibsim.faults (
     singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     outage        boolean NOT NULL DEFAULT false,
@@ -176,9 +206,12 @@ class Simulator:
         retry_seconds: float = 30.0,
         ca: TestCA | None = None,
         earsiv_schema: Path | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         """``earsiv_schema``: GİB's ``EArsiv.xsd`` (the schemas it imports beside it) that
-        e-Arşiv reports are checked against; None: their schema is not checked."""
+        e-Arşiv reports are checked against; None: their schema is not checked. ``clock``:
+        GİB's time for the receipt-answer window (a test moves it on)."""
+        self.clock = clock or functools.partial(dt.datetime.now, dt.UTC)
         self.engine: Engine = create_engine(sqlalchemy_url(database_url), pool_size=8)
         self._validator = validator
         # GİB's seal (VKN 3900383669) on the system responses it sends, issued by ``ca`` (the
@@ -224,6 +257,27 @@ class Simulator:
                     ),
                 ),
                 GTB_INTEGRATOR,
+            )
+        # GİB's despatch mailbox takes despatches to receivers who use no e-İrsaliye.
+        if self.integrator_of_alias(GIB_DESPATCH_ALIAS) is None:
+            self.register_integrator(GIB_DESPATCH_INTEGRATOR, GIB_TITLE, GIB_DESPATCH_VKN, None)
+            self.register_user(
+                User(
+                    GIB_DESPATCH_VKN,
+                    GIB_TITLE,
+                    "KAMU",
+                    "ENTEGRASYON",
+                    dt.datetime(2012, 1, 1, tzinfo=dt.UTC),
+                    (
+                        Alias(
+                            GIB_DESPATCH_ALIAS,
+                            "PK",
+                            DESPATCH_ADVICE,
+                            dt.datetime(2012, 1, 1, tzinfo=dt.UTC),
+                        ),
+                    ),
+                ),
+                GIB_DESPATCH_INTEGRATOR,
             )
 
     def integrator_of_alias(self, name: str) -> str | None:
@@ -499,10 +553,20 @@ class Simulator:
                 EnvelopeType.USERENVELOPE,
             ):
                 self._answer_sender(conn, row.integrator_id, envelope, code, detail)
-                if code == 1200 and envelope.receiver.alias in GTB_ALIASES:
-                    # Customs takes it at once: its system response (1200) settles it (1300).
+                inside = {
+                    **dict.fromkeys(GTB_ALIASES, GTB_VKN),
+                    GIB_DESPATCH_ALIAS: GIB_DESPATCH_VKN,
+                }
+                if code == 1200 and envelope.receiver.alias in inside:
+                    # Customs, or GİB's despatch mailbox, takes it at once: its system
+                    # response (1200) settles it (1300).
                     self._answer_sender(
-                        conn, row.integrator_id, envelope, 1200, None, sender=GTB_VKN
+                        conn,
+                        row.integrator_id,
+                        envelope,
+                        1200,
+                        None,
+                        sender=inside[envelope.receiver.alias],
                     )
                     conn.execute(
                         text(
@@ -560,7 +624,7 @@ class Simulator:
             envelope_type=answered.type.value,
             code=code,
             description=detail or status(code).text_tr,
-            sender=ResponseParty(sender, GIB_TITLE if sender == GIB_VKN else GTB_TITLE),
+            sender=ResponseParty(sender, GTB_TITLE if sender == GTB_VKN else GIB_TITLE),
             receiver=ResponseParty(answered.sender.identity, answered.sender.title or "-"),
             envelope_date=answered.created.date(),
             issued=dt.datetime.now(dt.UTC),
@@ -708,16 +772,26 @@ class Simulator:
             wrong_alias = self._check_aliases(conn, integrator_id, envelope)
             if wrong_alias is not None:
                 return wrong_alias, None, envelope
+            refused = self._check_receipts(conn, envelope, envelope_id)
+            if refused is not None:
+                return refused[0], refused[1], envelope
             for document in envelope.documents:
                 ettn, number = _ids(document)
                 if not ettn:
                     continue
                 taken = conn.execute(
                     text(
-                        "INSERT INTO gibsim.documents (ettn, number, sender_vkn, envelope_id) "
-                        "VALUES (:u, :n, :s, :e) ON CONFLICT (ettn) DO NOTHING RETURNING ettn"
+                        "INSERT INTO gibsim.documents (ettn, number, sender_vkn, envelope_id, "
+                        "registered_at) VALUES (:u, :n, :s, :e, :at) "
+                        "ON CONFLICT (ettn) DO NOTHING RETURNING ettn"
                     ),
-                    {"u": ettn, "n": number, "s": envelope.sender.identity, "e": envelope_id},
+                    {
+                        "u": ettn,
+                        "n": number,
+                        "s": envelope.sender.identity,
+                        "e": envelope_id,
+                        "at": self.clock(),
+                    },
                 ).first()
                 if taken is None:
                     return 1163, None, envelope
@@ -896,6 +970,43 @@ class Simulator:
             )
         return 1200
 
+    def _check_receipts(
+        self, conn: Connection, envelope: Envelope, envelope_id: str
+    ) -> tuple[int, str] | None:
+        """A receipt answer (ReceiptAdvice) answers its despatch once, within 7 days of the
+        despatch's registration at GİB; (code, description) of a refusal, or None."""
+        if envelope.type is not EnvelopeType.POSTBOXENVELOPE:
+            return None
+        from entegrator.documents import safe_xml
+        from entegrator.documents.ns import CAC, CBC
+
+        for document in envelope.documents:
+            root = safe_xml.parse(document)
+            if root.tag != _RECEIPT_TAG:
+                continue
+            despatch = (root.findtext(f"{CAC}DespatchDocumentReference/{CBC}ID") or "").strip()
+            row = conn.execute(
+                text(
+                    "SELECT registered_at, answered_by FROM gibsim.documents "
+                    "WHERE ettn = :u FOR UPDATE"
+                ),
+                {"u": despatch.upper()},
+            ).first()
+            if row is None:
+                continue  # a despatch GİB did not carry (another network): not checked
+            if row.answered_by is not None:
+                return RECEIPT_TWICE, "İrsaliye daha önce yanıtlanmış (irsaliye yanıtı mükerrer)"
+            if self.clock() - row.registered_at > RECEIPT_WINDOW:
+                return (
+                    RECEIPT_LATE,
+                    "İrsaliye yanıtı 7 günlük yanıt süresi geçtikten sonra gönderilemez",
+                )
+            conn.execute(
+                text("UPDATE gibsim.documents SET answered_by = :e WHERE ettn = :u"),
+                {"e": envelope_id, "u": despatch.upper()},
+            )
+        return None
+
     def _check_aliases(
         self, conn: Connection, integrator_id: str, envelope: Envelope
     ) -> int | None:
@@ -903,12 +1014,19 @@ class Simulator:
         sender_kind, receiver_kind = (
             ("GB", "PK") if envelope.type is EnvelopeType.SENDERENVELOPE else ("PK", "GB")
         )
+        # e-İrsaliye documents travel between despatch aliases, invoices between invoice ones.
+        document = (
+            DESPATCH_ADVICE
+            if any(safe_root_tag(d) in _DESPATCH_TAGS for d in envelope.documents)
+            else "Invoice"
+        )
         sender = conn.execute(
             text(
                 "SELECT identifier, integrator_id FROM gibsim.aliases WHERE name = :n "
-                "AND kind = :k AND created <= :t AND (deleted IS NULL OR deleted > :t)"
+                "AND kind = :k AND document = :d "
+                "AND created <= :t AND (deleted IS NULL OR deleted > :t)"
             ),
-            {"n": envelope.sender.alias, "k": sender_kind, "t": now},
+            {"n": envelope.sender.alias, "k": sender_kind, "d": document, "t": now},
         ).first()
         if (
             sender is None
@@ -919,16 +1037,33 @@ class Simulator:
         receiver = conn.execute(
             text(
                 "SELECT identifier, created, deleted FROM gibsim.aliases WHERE name = :n "
-                "AND kind = :k"
+                "AND kind = :k AND document = :d"
             ),
-            {"n": envelope.receiver.alias, "k": receiver_kind},
+            {"n": envelope.receiver.alias, "k": receiver_kind, "d": document},
         ).first()
         if receiver is None:
             return 1181
         active = receiver.created <= now and (receiver.deleted is None or receiver.deleted > now)
-        if receiver.identifier != envelope.receiver.identity or not active:
+        # GİB's despatch mailbox takes any receiver's despatch (the receiver stays in the XML).
+        mine = (
+            receiver.identifier == envelope.receiver.identity
+            or envelope.receiver.alias == GIB_DESPATCH_ALIAS
+        )
+        if not mine or not active:
             return 1172
         return None
+
+
+def safe_root_tag(document: bytes) -> str:
+    """The root element's tag of a document ('' when it does not parse)."""
+    from entegrator.documents import safe_xml
+    from entegrator.documents.errors import XMLError
+
+    try:
+        tag = safe_xml.parse(document).tag
+    except XMLError:
+        return ""
+    return tag if isinstance(tag, str) else ""
 
 
 def _ids(document: bytes) -> tuple[str | None, str | None]:

@@ -15,6 +15,8 @@ __all__ = ["render"]
 _TITLES = {
     ("invoice", "out"): "Outgoing invoice (e-Fatura, e-Arşiv Fatura)",
     ("invoice", "in"): "Incoming invoice",
+    ("despatch", "out"): "Outgoing despatch advice (e-İrsaliye)",
+    ("despatch", "in"): "Incoming despatch advice (e-İrsaliye)",
 }
 
 

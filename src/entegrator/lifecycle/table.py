@@ -48,10 +48,37 @@ _INCOMING_INVOICE: Mapping[DocumentStatus | None, frozenset[DocumentStatus]] = {
     S.REJECTED: frozenset(),
 }
 
+# A despatch advice (e-İrsaliye) travels like an e-Fatura; its receiver answers it with a
+# receipt advice (irsaliye yanıtı) within 7 days, or it counts as accepted: ``accepted``
+# (``status_code`` ``received``, ``partly-rejected`` or ``no-answer``) or ``rejected`` (every
+# line refused). The receipt answer itself travels as an event of the despatch it answers.
+_DESPATCH_ANSWERS = frozenset({S.ACCEPTED, S.REJECTED})
+_OUTGOING_DESPATCH: Mapping[DocumentStatus | None, frozenset[DocumentStatus]] = {
+    None: frozenset({S.VALIDATED}),
+    S.VALIDATED: frozenset({S.QUEUED, S.FAILED}),
+    S.QUEUED: frozenset({S.SENT, S.FAILED}) | _GIB_OUTCOMES,
+    S.SENT: _GIB_OUTCOMES | _DESPATCH_ANSWERS,
+    S.PROCESSING: _GIB_OUTCOMES - {S.PROCESSING} | _DESPATCH_ANSWERS,
+    S.DELIVERED: _DESPATCH_ANSWERS,
+    S.ACCEPTED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.REJECTED_BY_GIB: frozenset(),
+    S.FAILED_DELIVERY: frozenset(),
+    S.FAILED: frozenset(),
+}
+
+_INCOMING_DESPATCH: Mapping[DocumentStatus | None, frozenset[DocumentStatus]] = {
+    None: frozenset({S.RECEIVED}),
+    S.RECEIVED: _DESPATCH_ANSWERS,
+    S.ACCEPTED: frozenset(),
+    S.REJECTED: frozenset(),
+}
+
 FLOWS: Mapping[Flow, Mapping[DocumentStatus | None, frozenset[DocumentStatus]]] = {
     (DocumentKind.INVOICE, Direction.OUT): _OUTGOING_INVOICE,
     (DocumentKind.INVOICE, Direction.IN): _INCOMING_INVOICE,
-    # e-İrsaliye (despatch advices and their receipt answers) get their flows with their issue.
+    (DocumentKind.DESPATCH, Direction.OUT): _OUTGOING_DESPATCH,
+    (DocumentKind.DESPATCH, Direction.IN): _INCOMING_DESPATCH,
 }
 
 

@@ -7,7 +7,8 @@ will process it, in one transaction. A second delivery of the same envelope (Gİ
 it missed our answer) is answered the same way and stored nothing twice.
 
 ``process_next`` then validates the envelope with GİB's layers (XSD, schematron, signatures)
-and files every invoice in it as an incoming document (direction ``in``, status ``received``)
+and files every invoice and despatch advice (e-İrsaliye, kind ``despatch``) in it as an incoming
+document (direction ``in``, status ``received``)
 with its XML blob and first event; a refused envelope keeps the code it earned (11xx). A valid
 seal other than the issuer's (an integrator signing on the issuer's behalf: GİB checked the
 signer before it delivered) is no reason to refuse: its warning is kept in the invoice's
@@ -39,6 +40,7 @@ from entegrator.gib.codes import status
 from entegrator.lifecycle import DocumentStatus
 from entegrator.rules import DocumentValidator, Finding, Purpose, Severity
 from entegrator.services.billing import Meter
+from entegrator.services.despatches import despatch_facts, record_receipt
 from entegrator.services.invoices import invoice_facts
 from entegrator.services.sending import SendingService
 from entegrator.services.webhooks import notify_document
@@ -54,6 +56,17 @@ _FILE_NAME = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.zip$"
 )
 RECEIVED = "Zarf alındı."
+_UBL = "urn:oasis:names:specification:ubl:schema:xsd:"
+_DESPATCH_ROOT = f"{{{_UBL}DespatchAdvice-2}}DespatchAdvice"
+_RECEIPT_ROOT = f"{_UBL}ReceiptAdvice-2"
+
+
+def _is_receipt(document: bytes) -> bool:
+    from entegrator.documents import safe_xml
+
+    return safe_xml.parse(document).tag == f"{{{_RECEIPT_ROOT}}}ReceiptAdvice"
+
+
 # The status an incoming invoice is filed in (the lifecycle's first for it).
 _RECEIVED = DocumentStatus.RECEIVED
 
@@ -132,6 +145,10 @@ class InboundService:
             raise InboundFault(2005, f"Zarf okunamadı ({exc.gib_code}): {exc.text_tr}") from None
         with self.db.unscoped() as conn:
             tenant_id = inbound.alias_tenant(conn, envelope.receiver.alias, _alias_kind(envelope))
+            if tenant_id is None and envelope.type is EnvelopeType.SYSTEMENVELOPE:
+                # GİB's system response to an answer we sent from a mailbox (PK): a KABUL/RED
+                # or a receipt advice leaves from the PK alias, and its S_APR comes back there.
+                tenant_id = inbound.alias_tenant(conn, envelope.receiver.alias, "PK")
         if tenant_id is None:
             raise InboundFault(2005, f"Etiket bu entegratörde değil: {envelope.receiver.alias}")
         envelope_id = file_name.removesuffix(".zip").upper()
@@ -298,10 +315,18 @@ class InboundService:
     def _file_answer(
         self, conn: Connection, tenant_id: uuid.UUID, envelope_id: str, document: bytes
     ) -> None:
-        """A buyer's KABUL/RED/IADE of one of our invoices: the invoice takes it."""
+        """A buyer's KABUL/RED/IADE of one of our invoices: the invoice takes it; a receiver's
+        receipt advice (irsaliye yanıtı) of one of our despatches: the despatch takes it."""
         from entegrator.documents.response import read_response
         from entegrator.services.answers import ANSWER_STATUS, record_answer
 
+        if _is_receipt(document):
+            # An irsaliye yanıtı: the despatch it answers takes it.
+            if not record_receipt(
+                conn, tenant_id, document, envelope_id=envelope_id, now=self.clock()
+            ):
+                log.warning("receipt %s answers no waiting despatch of ours", envelope_id)
+            return
         facts = read_response(document)
         status_ = ANSWER_STATUS.get(facts.response_code)
         if status_ is None:
@@ -336,7 +361,8 @@ class InboundService:
         from entegrator.documents.ns import CBC
 
         root = safe_xml.parse(document)
-        facts = invoice_facts(root)
+        kind = "despatch" if root.tag == _DESPATCH_ROOT else "invoice"
+        facts = despatch_facts(root) if kind == "despatch" else invoice_facts(root)
         ettn = (root.findtext(f"{CBC}UUID") or "").strip().upper()
         number = (root.findtext(f"{CBC}ID") or "").strip()
         doc_id = uuid7()
@@ -349,8 +375,9 @@ class InboundService:
             ettn=ettn,
             sender_id=facts["sender_id"] or "",
             number=number,
+            kind=kind,
         ):
-            return  # the same invoice delivered before: filed once
+            return  # the same document delivered before: filed once
         digest = blobs.put_blob(conn, tenant_id, document)
         chained = events.chain(
             doc_id,
@@ -373,6 +400,7 @@ class InboundService:
             facts=facts,
             events=chained,
             actor="gib",
+            kind=kind,
         )
         if self.meter is not None:
             self.meter.charge(

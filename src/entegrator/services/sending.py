@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from entegrator import lifecycle
 from entegrator.clock import Clock, utc_now
 from entegrator.config import Settings
+from entegrator.documents.authorities import GIB_DESPATCH_ALIAS
 from entegrator.documents.response import ResponseParty, build_system_response
 from entegrator.envelope.sbdh import Envelope, EnvelopeType
 from entegrator.envelope.sbdh import build as build_envelope
@@ -39,7 +40,7 @@ from entegrator.gib.codes import fault as fault_info
 from entegrator.gib.codes import status as status_info
 from entegrator.gib.soap import GibFaultError
 from entegrator.gib.userlist import User
-from entegrator.lifecycle import DocumentStatus, backoff
+from entegrator.lifecycle import DocumentKind, DocumentStatus, backoff
 from entegrator.store import Database, aliases, documents, gib_users, outbound, repo
 from entegrator.store.ids import created_at
 
@@ -69,6 +70,7 @@ REROUTE_REFRESH_SECONDS = 300.0
 # A registered user whose last mailbox closed this recently is taken to be moving between
 # integrators: invoices to it stay e-Fatura and wait for its new mailbox.
 MOVE_GRACE = dt.timedelta(days=3)
+DESPATCH_ADVICE = "DespatchAdvice"  # the user list's document type of e-İrsaliye aliases
 
 
 def wake_sender(conn: Connection, tenant_id: uuid.UUID) -> bool:
@@ -140,6 +142,8 @@ class SendingService:
                 mailboxes=users.mailboxes(u.identifier, at=now),
                 sender_units=users.sender_units(u.identifier, at=now),
                 moving_since=_moving_since(u, now),
+                despatch_mailboxes=users.mailboxes(u.identifier, DESPATCH_ADVICE, at=now),
+                despatch_sender_units=users.sender_units(u.identifier, DESPATCH_ADVICE, at=now),
                 first_created=u.first_created,
                 account_type=u.account_type or None,
                 aliases=[
@@ -251,6 +255,8 @@ class SendingService:
                     "waits for the e-Arşiv report",
                 )
                 return True
+            if state.kind == DocumentKind.DESPATCH:
+                return self._envelope_despatch(conn, tenant_id, doc)
             gb = aliases.first_alias(conn, tenant_id, kind="GB", document="Invoice")
             pk = GTB_ALIASES.get(doc.profile or "") or (
                 gib_users.first_mailbox(conn, doc.receiver_id)
@@ -315,6 +321,65 @@ class SendingService:
                 status_code="enveloped",
             )
             return True
+
+    def _envelope_despatch(
+        self, conn: Connection, tenant_id: uuid.UUID, doc: documents.QueuedDocument
+    ) -> bool:
+        """A despatch advice: from the tenant's despatch GB alias to the receiver's despatch PK
+        alias (the user list's DespatchAdvice aliases, never its invoice ones), or to GİB's
+        despatch mailbox when the receiver is no e-İrsaliye user, the real receiver staying in
+        the XML and the envelope."""
+        state = doc.state
+        gb = aliases.first_alias(conn, tenant_id, kind="GB", document=DESPATCH_ADVICE)
+        listed = gib_users.is_registered(conn, doc.receiver_id or "")
+        if gb is None or listed is None:
+            documents.set_status_code(
+                conn,
+                tenant_id,
+                state.document_id,
+                state.created_at,
+                code="no-sender-alias" if gb is None else "no-user-list",
+                detail=(
+                    "Hesabın e-İrsaliye GB etiketi yok / the tenant has no e-İrsaliye GB alias"
+                    if gb is None
+                    else "GİB kullanıcı listesi alınmadı / GİB's user list was never fetched"
+                ),
+            )
+            return True
+        pk = (
+            gib_users.first_despatch_mailbox(conn, doc.receiver_id)
+            if doc.receiver_id is not None
+            else None
+        ) or GIB_DESPATCH_ALIAS
+        if doc.signed_sha256 is None:  # pragma: no cover - a queued document is signed
+            raise LookupError(f"document {state.document_id} has no signed XML")
+        signed = repo.get_blob(conn, tenant_id, doc.signed_sha256)
+        packed = pack(
+            build_envelope([signed], sender_alias=gb, receiver_alias=pk, created=self.clock())
+        )
+        envelope_id = packed.name.removesuffix(".zip")
+        outbound.insert_envelope(
+            conn,
+            tenant_id,
+            envelope_id=envelope_id,
+            kind="document",
+            file_name=packed.name,
+            md5=packed.md5,
+            data=packed.data,
+            receiver_alias=pk,
+            document_id=state.document_id,
+            document_created=state.created_at,
+        )
+        self._transition(
+            conn,
+            tenant_id,
+            state,
+            "enveloped",
+            "queued",
+            {"envelope": envelope_id, "to": pk},
+            status_code="enveloped",
+        )
+        return True
 
     def _send_next(self, tenant_id: uuid.UUID) -> Attempt | None:
         with self.db.tenant(tenant_id) as conn:
@@ -515,6 +580,14 @@ class SendingService:
             log.warning("a status %s for an envelope we did not send: %s", code, envelope_id)
             return False
         info = status_info(code)
+        if row.kind == "response" and code != row.gib_code and info.lifecycle == "rejected_by_gib":
+            # GİB refused an answer we sent (a receipt after the 7 days, a second answer):
+            # the document keeps its status, and says so.
+            outbound.set_gib_status(
+                conn, tenant_id, row.envelope_id, gib_code=code, status=row.status
+            )
+            self._answer_refused(conn, tenant_id, row, code, description)
+            return True
         if row.status in ("final", "failed") or code == row.gib_code:
             return False
         if row.gib_code is not None and _rank(code) < _rank(row.gib_code):
@@ -564,6 +637,33 @@ class SendingService:
             status_detail=description,
         )
         return True
+
+    def _answer_refused(
+        self,
+        conn: Connection,
+        tenant_id: uuid.UUID,
+        row: outbound.EnvelopeStanding,
+        code: int,
+        description: str | None,
+    ) -> None:
+        doc = self._lock_document(conn, tenant_id, row.document_id)
+        lifecycle.move(
+            conn,
+            tenant_id,
+            doc,
+            DocumentStatus(doc.status),  # staying: the answer stands on our side
+            happened=[
+                (
+                    "answer-refused",
+                    doc.status,
+                    {"envelope": row.envelope_id, "code": code, "description": description},
+                )
+            ],
+            actor="gib",
+            now=self.clock(),
+            code="answer-refused",
+            detail=f"GİB {code}: {description or status_info(code).text_tr}",
+        )
 
     # -- helpers -----------------------------------------------------------------------------
 

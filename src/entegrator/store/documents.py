@@ -25,6 +25,7 @@ __all__ = [
     "clear_seal_missing",
     "get_document",
     "insert_incoming",
+    "key_direction",
     "lock_state",
     "lock_to_sign",
     "mark_seal_missing",
@@ -384,16 +385,25 @@ def claim_incoming_keys(
     ettn: str,
     sender_id: str,
     number: str,
+    kind: str = "invoice",
 ) -> bool:
     """Claim an incoming document's ETTN and number for ``document_id``; False when the same
     document was filed before (a second delivery files nothing)."""
     known = conn.execute(
         text(
             "INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, "
-            "document_id, created_at) VALUES (:t, 'in', :e, :s, :n, :d, :c) "
+            "document_id, created_at) VALUES (:t, :k, :e, :s, :n, :d, :c) "
             "ON CONFLICT DO NOTHING RETURNING document_id"
         ),
-        {"t": tenant_id, "e": ettn, "s": sender_id, "n": number, "d": document_id, "c": created_at},
+        {
+            "t": tenant_id,
+            "k": key_direction("in", kind),
+            "e": ettn,
+            "s": sender_id,
+            "n": number,
+            "d": document_id,
+            "c": created_at,
+        },
     ).first()
     return known is not None
 
@@ -412,15 +422,16 @@ def insert_incoming(
     facts: dict[str, Any],
     events: Sequence[NewEvent],
     actor: str,
+    kind: str = "invoice",
 ) -> None:
-    """An incoming invoice's row and its first events (its XML is stored already)."""
+    """An incoming document's row and its first events (its XML is stored already)."""
     conn.execute(
         text(
             "INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, "
             "profile, type, number, series, ettn, issue_date, sender_id, sender_name, "
             "receiver_id, receiver_name, currency, line_extension, tax_exclusive, tax_total, "
             "payable, status, gib_alias, xml_sha256, signed_sha256, event_count, head_hash, "
-            "updated_at) VALUES (:t, :d, :c, 'in', 'invoice', :profile, :type, :number, "
+            "updated_at) VALUES (:t, :d, :c, 'in', :kind, :profile, :type, :number, "
             "NULL, :ettn, :issue_date, :sender_id, :sender_name, :receiver_id, "
             ":receiver_name, :currency, :line_extension, :tax_exclusive, :tax_total, "
             ":payable, :status, :alias, :x, :x, :n, :h, :c)"
@@ -436,6 +447,7 @@ def insert_incoming(
             "h": events[-1].hash,
             "alias": sender_alias,
             "status": status,
+            "kind": kind,
             **facts,
         },
     )
@@ -446,14 +458,23 @@ def insert_incoming(
     )
 
 
-def outgoing_by_ettn(conn: Connection, tenant_id: uuid.UUID, ettn: str) -> uuid.UUID | None:
-    """The tenant's outgoing document with this ETTN."""
+def key_direction(direction: str, kind: str) -> str:
+    """The ``document_keys`` direction of a document: invoices' ETTNs and numbers are unique
+    among invoices (``out``, ``in``), despatches' among despatches (``out-despatch``…), so a
+    despatch series may share its three letters with an invoice series."""
+    return direction if kind == "invoice" else f"{direction}-{kind}"
+
+
+def outgoing_by_ettn(
+    conn: Connection, tenant_id: uuid.UUID, ettn: str, *, kind: str = "invoice"
+) -> uuid.UUID | None:
+    """The tenant's outgoing document of ``kind`` with this ETTN."""
     found = conn.execute(
         text(
             "SELECT document_id FROM document_keys WHERE tenant_id = :t "
-            "AND direction = 'out' AND ettn = :e"
+            "AND direction = :k AND ettn = :e"
         ),
-        {"t": tenant_id, "e": ettn.upper()},
+        {"t": tenant_id, "k": key_direction("out", kind), "e": ettn.upper()},
     ).scalar()
     return uuid.UUID(str(found)) if found is not None else None
 
@@ -471,7 +492,7 @@ WITH
   dkey AS (
     INSERT INTO document_keys (tenant_id, direction, ettn, sender_id, number, document_id,
                                created_at)
-    VALUES (:t, 'out', :ettn, :vkn, :number, :d, :c)),
+    VALUES (:t, :key_direction, :ettn, :vkn, :number, :d, :c)),
   ev AS ("""  # noqa: S608 - a constant statement; values are bound
     + EVENTS_INSERT
     + """),
@@ -482,7 +503,8 @@ WITH
     ON CONFLICT (tenant_id, vkn_tckn) DO NOTHING),
   audit AS (
     INSERT INTO audit_log (tenant_id, at, actor, action, target, data)
-    VALUES (:t, :c, :actor, 'invoice.issue', CAST(:d AS text), CAST(:audit AS jsonb))),
+    VALUES (:t, :c, :actor, CAST(:kind AS text) || '.issue', CAST(:d AS text),
+            CAST(:audit AS jsonb))),
   idem AS (
     UPDATE idempotency_keys SET status_code = 201, response = CAST(:response AS jsonb)
      WHERE tenant_id = :t AND key = CAST(:idem AS text)),
@@ -492,7 +514,7 @@ INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, prof
                        number, series, ettn, issue_date, sender_id, sender_name, receiver_id,
                        receiver_name, currency, line_extension, tax_exclusive, tax_total,
                        payable, status, xml_sha256, event_count, head_hash, updated_at)
-SELECT :t, :d, :c, 'out', 'invoice', :profile, :type, :number, :series, :ettn, :issue_date,
+SELECT :t, :d, :c, 'out', :kind, :profile, :type, :number, :series, :ettn, :issue_date,
        :sender_id, :sender_name, :receiver_id, :receiver_name, :currency, :line_extension,
        :tax_exclusive, :tax_total, :payable, :status, :x, :n, :h, :c
   FROM job
@@ -518,6 +540,7 @@ def store_issued(
     idempotency_key: str | None,
     response: dict[str, Any],
     wake: tuple[str, str, str],
+    kind: str = "invoice",
 ) -> None:
     """Store an accepted invoice in one statement, after its number was taken: its XML, its
     keys (ETTN and number, unique), its row and first events, the buyer as a partner, the
@@ -535,6 +558,8 @@ def store_issued(
             "xml": xml,
             "size": len(xml),
             "vkn": supplier_vkn,
+            "kind": kind,
+            "key_direction": key_direction("out", kind),
             "number": number,
             "series": series,
             "status": status,
@@ -562,6 +587,7 @@ __all__ += [
     "QueuedDocument",
     "lock_next_queued",
     "set_status_code",
+    "unanswered_despatches",
     "unanswered_ticarifatura",
 ]
 
@@ -641,6 +667,22 @@ def unanswered_ticarifatura(conn: Connection, *, created_before: dt.datetime) ->
     rows = conn.execute(
         text(
             "SELECT tenant_id, document_id FROM documents WHERE profile = 'TICARIFATURA' "
+            "AND kind = 'invoice' "
+            "AND ((direction = 'out' AND status IN ('delivered', 'processing', 'sent')) "
+            "OR (direction = 'in' AND status = 'received')) AND created_at < :limit"
+        ),
+        {"limit": created_before},
+    ).all()
+    return [DocumentRef(r.tenant_id, r.document_id) for r in rows]
+
+
+def unanswered_despatches(conn: Connection, *, created_before: dt.datetime) -> list[DocumentRef]:
+    """Despatch advices created before ``created_before`` still waiting for their receipt
+    answer: outgoing ones ``sent``, ``processing`` or ``delivered``, incoming ones
+    ``received``. Every tenant's rows, unlocked: the caller locks and checks each one."""
+    rows = conn.execute(
+        text(
+            "SELECT tenant_id, document_id FROM documents WHERE kind = 'despatch' "
             "AND ((direction = 'out' AND status IN ('delivered', 'processing', 'sent')) "
             "OR (direction = 'in' AND status = 'received')) AND created_at < :limit"
         ),

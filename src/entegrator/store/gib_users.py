@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 __all__ = [
     "GibUser",
     "StoredUser",
+    "first_despatch_mailbox",
     "first_mailbox",
     "is_moving",
     "is_registered",
@@ -59,6 +60,9 @@ class GibUser:
     # Every alias as listed, active or deleted: {"name", "kind" (PK/GB), "document"
     # (Invoice/DespatchAdvice), "created", "deleted" (ISO 8601 or null)}.
     aliases: list[dict[str, Any]] = field(default_factory=list)
+    # The user's e-İrsaliye aliases (document type DespatchAdvice), apart from the invoice ones.
+    despatch_mailboxes: list[str] = field(default_factory=list)
+    despatch_sender_units: list[str] = field(default_factory=list)
 
 
 def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
@@ -72,8 +76,10 @@ def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
         conn.execute(
             text(
                 "INSERT INTO gib_users (identifier, title, mailboxes, sender_units, "
-                "moving_since, first_created, account_type, aliases) "
-                "VALUES (:i, :t, :pk, :gb, :m, :first, :account, CAST(:aliases AS jsonb))"
+                "moving_since, first_created, account_type, aliases, "
+                "despatch_mailboxes, despatch_sender_units) "
+                "VALUES (:i, :t, :pk, :gb, :m, :first, :account, CAST(:aliases AS jsonb), "
+                ":dpk, :dgb)"
             ),
             [
                 {
@@ -85,6 +91,8 @@ def replace_users(conn: Connection, users: Sequence[GibUser]) -> None:
                     "first": u.first_created,
                     "account": u.account_type,
                     "aliases": json.dumps(u.aliases, ensure_ascii=False),
+                    "dpk": u.despatch_mailboxes,
+                    "dgb": u.despatch_sender_units,
                 }
                 for u in users
             ],
@@ -157,3 +165,14 @@ def list_refreshed_at(conn: Connection) -> dt.datetime | None:
         text("SELECT min(refreshed_at) FROM gib_users")
     ).scalar()
     return when
+
+
+def first_despatch_mailbox(conn: Connection, identifier: str) -> str | None:
+    """The first e-İrsaliye PK alias (document type DespatchAdvice) of ``identifier``: where a
+    despatch advice to it is delivered. None when it is no e-İrsaliye user (an invoice
+    mailbox does not count)."""
+    mailbox: str | None = conn.execute(
+        text("SELECT despatch_mailboxes[1] FROM gib_users WHERE identifier = :i"),
+        {"i": identifier},
+    ).scalar()
+    return mailbox

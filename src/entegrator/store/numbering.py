@@ -1,4 +1,7 @@
-"""Invoice numbers per series and year: gapless, never given twice (the counter row is the lock)."""
+"""Document numbers per series and year: gapless, never given twice (the counter row is the lock).
+
+Invoices, despatch advices and receipt answers (``document``) count apart, even in series of
+the same three letters."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from sqlalchemy import Connection, text
 __all__ = ["last_number", "next_number", "take_number"]
 
 
-def next_number(conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int) -> int:
+def next_number(
+    conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int, *, document: str = "invoice"
+) -> int:
     """The next sequence of a series and year.
 
     The counter row stays locked until the transaction ends; if it rolls back, so does the
@@ -17,41 +22,50 @@ def next_number(conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int) 
     """
     value = conn.execute(
         text(
-            "INSERT INTO numbering_series AS s (tenant_id, prefix, year, last_value) "
-            "VALUES (:t, :p, :y, 1) ON CONFLICT (tenant_id, prefix, year) "
+            "INSERT INTO numbering_series AS s (tenant_id, document, prefix, year, last_value) "
+            "VALUES (:t, :k, :p, :y, 1) ON CONFLICT (tenant_id, document, prefix, year) "
             "DO UPDATE SET last_value = s.last_value + 1 RETURNING last_value"
         ),
-        {"t": tenant_id, "p": prefix, "y": year},
+        {"t": tenant_id, "k": document, "p": prefix, "y": year},
     ).scalar_one()
     return int(value)
 
 
 def take_number(
-    conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int, sequence: int
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    prefix: str,
+    year: int,
+    sequence: int,
+    *,
+    document: str = "invoice",
 ) -> bool:
     """Take ``sequence`` of a series and year (a number given from outside) if it is the next
     one; False otherwise (a gap, or a number already given). Locks the counter like
     :func:`next_number`, so a racing twin waits and then finds it taken."""
     taken = conn.execute(
         text(
-            "INSERT INTO numbering_series AS s (tenant_id, prefix, year, last_value) "
-            "SELECT :t, :p, :y, :n WHERE :n = 1 OR EXISTS (SELECT 1 FROM numbering_series "
-            "WHERE tenant_id = :t AND prefix = :p AND year = :y) "
-            "ON CONFLICT (tenant_id, prefix, year) DO UPDATE SET last_value = EXCLUDED.last_value "
+            "INSERT INTO numbering_series AS s (tenant_id, document, prefix, year, last_value) "
+            "SELECT :t, :k, :p, :y, :n WHERE :n = 1 OR EXISTS (SELECT 1 FROM numbering_series "
+            "WHERE tenant_id = :t AND document = :k AND prefix = :p AND year = :y) "
+            "ON CONFLICT (tenant_id, document, prefix, year) "
+            "DO UPDATE SET last_value = EXCLUDED.last_value "
             "WHERE s.last_value = EXCLUDED.last_value - 1 RETURNING last_value"
         ),
-        {"t": tenant_id, "p": prefix, "y": year, "n": sequence},
+        {"t": tenant_id, "k": document, "p": prefix, "y": year, "n": sequence},
     ).first()
     return taken is not None
 
 
-def last_number(conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int) -> int:
+def last_number(
+    conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int, *, document: str = "invoice"
+) -> int:
     """The last sequence a series gave in a year (0: none yet)."""
     value = conn.execute(
         text(
             "SELECT last_value FROM numbering_series "
-            "WHERE tenant_id = :t AND prefix = :p AND year = :y"
+            "WHERE tenant_id = :t AND document = :k AND prefix = :p AND year = :y"
         ),
-        {"t": tenant_id, "p": prefix, "y": year},
+        {"t": tenant_id, "k": document, "p": prefix, "y": year},
     ).scalar()
     return int(value or 0)

@@ -62,11 +62,18 @@ def search_documents(
     filters: DocumentFilters,
     limit: int,
     cursor: Position | None = None,
+    kind: str = "invoice",
 ) -> list[DocumentRow]:
-    """At most ``limit`` of the tenant's documents of ``direction`` (``out``/``in``) that pass
-    ``filters``, newest first, starting after ``cursor`` (the previous page's last)."""
-    where = ["tenant_id = :t", "direction = :direction"]
-    params: dict[str, Any] = {"t": tenant_id, "direction": direction, "limit": limit}
+    """At most ``limit`` of the tenant's documents of ``kind`` (``invoice``, ``despatch``) and
+    ``direction`` (``out``/``in``) that pass ``filters``, newest first, starting after
+    ``cursor`` (the previous page's last)."""
+    where = ["tenant_id = :t", "direction = :direction", "kind = :kind"]
+    params: dict[str, Any] = {
+        "t": tenant_id,
+        "direction": direction,
+        "kind": kind,
+        "limit": limit,
+    }
     for name, column in _EXACT.items():
         value = getattr(filters, name)
         if value is not None:

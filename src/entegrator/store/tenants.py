@@ -10,9 +10,11 @@ from sqlalchemy import Connection, text
 __all__ = [
     "Tenant",
     "create_tenant",
+    "despatch_series",
     "find_tenant",
     "get_tenant",
     "mail_from",
+    "set_despatch_series",
     "set_mail_from",
     "set_series_defaults",
 ]
@@ -123,3 +125,27 @@ def mail_from(conn: Connection, tenant_id: uuid.UUID) -> str | None:
         text("SELECT mail_from FROM tenants WHERE tenant_id = :t"), {"t": tenant_id}
     ).scalar()
     return None if found is None else str(found)
+
+
+def despatch_series(conn: Connection, tenant_id: uuid.UUID) -> tuple[str, str]:
+    """The tenant's default series for despatch advices and for receipt answers."""
+    row = conn.execute(
+        text("SELECT despatch_series, receipt_series FROM tenants WHERE tenant_id = :t"),
+        {"t": tenant_id},
+    ).one()
+    return str(row.despatch_series), str(row.receipt_series)
+
+
+def set_despatch_series(
+    conn: Connection, tenant_id: uuid.UUID, *, despatch: str | None, receipt: str | None
+) -> tuple[str, str]:
+    """Change the given default series of despatch advices and receipt answers (None keeps
+    one) and return both."""
+    conn.execute(
+        text(
+            "UPDATE tenants SET despatch_series = COALESCE(:d, despatch_series), "
+            "receipt_series = COALESCE(:r, receipt_series) WHERE tenant_id = :t"
+        ),
+        {"d": despatch, "r": receipt, "t": tenant_id},
+    )
+    return despatch_series(conn, tenant_id)

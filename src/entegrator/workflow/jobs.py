@@ -115,14 +115,15 @@ def webhooks_due(context: JobContext, timestamp: int) -> int:
 
 def follow_gib(context: JobContext, timestamp: int) -> int:
     """Every minute: wake senders whose retries are due and ask GİB about everything sent and
-    not final yet; every hour close the 8-day answer windows; every two hours refresh the
-    registered-user list. How many documents changed."""
+    not final yet; every hour close the answer windows (8 days; despatch advices 7); every
+    two hours refresh the registered-user list. How many documents changed."""
     rt = _rt(context)
     if not rt.sending.configured:
         return 0
     rt.sending.wake_due()  # retries whose time has come (GİB was down, say)
     if timestamp % 3600 < 60:
         rt.answers.close_windows()
+        rt.despatches.close_windows()  # the 7-day receipt window of despatch advices
     if timestamp % 7200 < 60 and rt.settings.gib_user_list_url:
         try:
             rt.sending.refresh_user_list()

@@ -67,7 +67,9 @@ FILE_RESPONSES = errors(
 SEARCH_RESPONSES = errors(*AUTH, 422)
 
 
-def load(runtime: Runtime, key: ApiKey, document_id: str, direction: str) -> DocumentRow:
+def load(
+    runtime: Runtime, key: ApiKey, document_id: str, direction: str, kind: str = "invoice"
+) -> DocumentRow:
     """The tenant's document of ``direction``; 404 for anything else, another tenant's
     document included (its existence is not revealed)."""
     try:
@@ -78,32 +80,36 @@ def load(runtime: Runtime, key: ApiKey, document_id: str, direction: str) -> Doc
         raise DocumentNotFoundError
     with runtime.db.tenant(key.tenant_id) as conn:
         doc = get_document(conn, key.tenant_id, ident, created_at(ident))
-    if doc is None or doc.direction != direction:
+    if doc is None or doc.direction != direction or doc.kind != kind:
         raise DocumentNotFoundError
     return doc
 
 
-def document(runtime: Runtime, key: ApiKey, document_id: str, direction: str) -> Invoice:
+def document(
+    runtime: Runtime, key: ApiKey, document_id: str, direction: str, kind: str = "invoice"
+) -> Invoice:
     """The document with its event log."""
-    doc = load(runtime, key, document_id, direction)
+    doc = load(runtime, key, document_id, direction, kind)
     with runtime.db.tenant(key.tenant_id) as conn:
         events = list_events(conn, key.tenant_id, doc.document_id)
     return Invoice.with_events(doc, events)
 
 
 def _signed(
-    runtime: Runtime, key: ApiKey, document_id: str, direction: str
+    runtime: Runtime, key: ApiKey, document_id: str, direction: str, kind: str = "invoice"
 ) -> tuple[DocumentRow, bytes]:
-    doc = load(runtime, key, document_id, direction)
+    doc = load(runtime, key, document_id, direction, kind)
     if doc.signed_sha256 is None:
         raise NotSignedYetError(status=doc.status)
     with runtime.db.tenant(key.tenant_id) as conn:
         return doc, get_blob(conn, key.tenant_id, doc.signed_sha256)
 
 
-def xml_response(runtime: Runtime, key: ApiKey, document_id: str, direction: str) -> Response:
+def xml_response(
+    runtime: Runtime, key: ApiKey, document_id: str, direction: str, kind: str = "invoice"
+) -> Response:
     """The signed XML exactly as stored; its SHA-256 is the ETag."""
-    doc, data = _signed(runtime, key, document_id, direction)
+    doc, data = _signed(runtime, key, document_id, direction, kind)
     return Response(
         data,
         media_type="application/xml",
@@ -122,10 +128,16 @@ def _view_headers(source: str, fallback: str | None) -> dict[str, str]:
 
 
 async def html_response(
-    runtime: Runtime, renderer: Renderer, key: ApiKey, document_id: str, direction: str
+    runtime: Runtime,
+    renderer: Renderer,
+    key: ApiKey,
+    document_id: str,
+    direction: str,
+    *,
+    kind: str = "invoice",
 ) -> Response:
     """The view, rendered in a limited worker process and awaited without a thread."""
-    doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction)
+    doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction, kind)
     # A cancelled e-Arşiv invoice is stamped "İPTAL EDİLMİŞTİR" wherever it is shown.
     view = await renderer.html(xml, cancelled=doc.status == "cancelled")
     return Response(
@@ -140,9 +152,15 @@ async def html_response(
 
 
 async def pdf_response(
-    runtime: Runtime, renderer: Renderer, key: ApiKey, document_id: str, direction: str
+    runtime: Runtime,
+    renderer: Renderer,
+    key: ApiKey,
+    document_id: str,
+    direction: str,
+    *,
+    kind: str = "invoice",
 ) -> Response:
-    doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction)
+    doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction, kind)
     view = await renderer.pdf(xml, cancelled=doc.status == "cancelled")
     return Response(
         view.pdf,
@@ -204,8 +222,10 @@ def search_query(  # noqa: PLR0917 - one query parameter per filter
     return Search(filters, limit, None if cursor is None else decode_cursor(cursor))
 
 
-def search(runtime: Runtime, key: ApiKey, direction: str, query: Search) -> InvoicePage:
-    """One page of the tenant's documents, newest first."""
+def search(
+    runtime: Runtime, key: ApiKey, direction: str, query: Search, kind: str = "invoice"
+) -> InvoicePage:
+    """One page of the tenant's documents of ``kind``, newest first."""
     with runtime.db.tenant(key.tenant_id) as conn:
         rows = search_documents(
             conn,
@@ -214,6 +234,7 @@ def search(runtime: Runtime, key: ApiKey, direction: str, query: Search) -> Invo
             filters=query.filters,
             limit=query.limit + 1,  # one more: is there a next page?
             cursor=query.cursor,
+            kind=kind,
         )
     page = rows[: query.limit]
     more = len(rows) > query.limit and bool(page)
