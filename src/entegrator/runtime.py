@@ -256,7 +256,9 @@ class Runtime:
     @cached_property
     def despatches(self) -> DespatchService:
         """e-İrsaliye: despatch advices and their receipt answers."""
-        return DespatchService(self.db, self.validator, self.seal_keys, clock=self.clock)
+        return DespatchService(
+            self.db, self.validator, self.seal_keys, clock=self.clock, meter=self.meter
+        )
 
     @cached_property
     def answers(self) -> AnswerService:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -147,3 +148,29 @@ def test_the_operator_manages_plans_credits_and_reads_usage(
         assert (usage["balance"], usage["usage"]["efatura"]) == (2, "1")
         assert usage["plan"]["monthly_fee"] == str(Decimal("250.00"))
         assert c.get("/api/v1/admin/statements", headers=auth).status_code == 200
+
+
+def test_a_despatch_is_billed_and_refused_without_credits(
+    make_tenant: Callable[..., TenantHandle], runtime: Runtime
+) -> None:
+    """A prepaid tenant spends a credit per despatch advice, as per invoice, and the one it
+    cannot pay is refused with 402 before it takes a number."""
+    tenant = make_tenant()
+    prepaid(runtime, tenant, 1)
+    example = Path(__file__).resolve().parents[2] / "examples" / "api" / "despatch.json"
+    draft = json.loads(example.read_text(encoding="utf-8"))
+    draft["supplier"]["vkn"] = tenant.vkn
+    with tenant.client() as c:
+        first = c.post("/api/v1/despatches", json=draft)
+        refused = c.post("/api/v1/despatches", json=draft)
+        assert first.status_code == 201, first.text
+        assert refused.status_code == 402, refused.text
+        assert refused.json()["error"]["code"] == "CREDITS_EXHAUSTED"
+        assert len(c.get("/api/v1/despatches").json()["items"]) == 1
+        usage = c.get("/api/v1/usage").json()
+    assert usage["usage"]["despatch"] == "1" and usage["balance"] == 0
+    runtime.billing.add_credits(tenant.vkn, 1, price=Decimal(100), actor="test")
+    with tenant.client() as c:
+        again = c.post("/api/v1/despatches", json=draft)
+    # The refusal took no number: the series goes on without a gap.
+    assert again.status_code == 201 and again.json()["number"].endswith("000000002")

@@ -46,6 +46,7 @@ from entegrator.envelope.zipping import pack
 from entegrator.errors import EntegratorError
 from entegrator.lifecycle import DocumentStatus
 from entegrator.rules import DocumentValidator, Finding, Purpose, Severity, Source
+from entegrator.services.billing import Meter
 from entegrator.services.errors import RequestError
 from entegrator.services.invoices import (
     ConflictError,
@@ -364,10 +365,13 @@ class DespatchService:
         keys: SealKeys,
         *,
         clock: Clock = utc_now,
+        meter: Meter | None = None,
     ) -> None:
         self.db = db
         self.keys = keys
         self.clock = clock
+        # Bills each despatch in the transaction that issues it (``services.billing``).
+        self.meter = meter
         self.validator = validator.for_purpose(Purpose.OUTBOUND)
         self.upload_validator = validator.for_purpose(Purpose.UPLOAD)
 
@@ -543,6 +547,11 @@ class DespatchService:
                     conn, t, idempotency_key, request_sha256
                 ):
                     raise _TakenError
+                if self.meter is not None:
+                    # Before the number, as for invoices: a refusal holds no series lock.
+                    self.meter.charge(
+                        conn, t, "despatch", event_key=str(doc_id), document_id=doc_id, at=created
+                    )
                 number, series = p.number, p.series
                 if number is None:
                     assert series is not None and p.provisional is not None  # noqa: S101 - type narrowing

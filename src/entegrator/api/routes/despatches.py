@@ -64,6 +64,7 @@ _ISSUE_BODY = {
 _ISSUE_RESPONSES = errors(
     *AUTH,
     *BODY,
+    402,
     403,
     409,
     415,
