@@ -28,12 +28,12 @@ from entegrator.web.auth import (
 )
 from entegrator.web.i18n import translate
 from entegrator.web.render import language, render, security_headers
-from entegrator.web.routes import invoices, login, panel
+from entegrator.web.routes import account, invoices, login, panel
 from entegrator.web.throttle import AddressThrottle
 
 __all__ = ["ROUTERS", "create_portal", "mount_portal"]
 
-ROUTERS = [login.router, panel.router, invoices.router]
+ROUTERS = [login.router, panel.router, invoices.router, account.router]
 
 
 def create_portal(runtime: Runtime) -> FastAPI:
