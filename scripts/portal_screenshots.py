@@ -40,7 +40,7 @@ def take(
 ) -> list[Path]:
     """Log in, then save a full-page screenshot of each page (and of ``invoice_paths``,
     named fatura-1, fatura-2…); the files written."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import ViewportSize, sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -51,7 +51,9 @@ def take(
         browser = p.chromium.launch(executable_path=CHROMIUM)
         try:
             for phone in (False, True):
-                size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+                size: ViewportSize = (
+                    {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+                )
                 context = browser.new_context(viewport=size, locale="tr-TR")
                 page = context.new_page()
                 logged_in = False

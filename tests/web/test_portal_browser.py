@@ -9,18 +9,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from entegrator.runtime import Runtime
 from tests.testing.platform import TenantHandle
 from tests.web.portal import PASSWORD, issue_earsiv, make_user, receive_ticari, serve_portal
 
-playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():  # pragma: no cover
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-Page = playwright.Page
-expect = playwright.expect
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +27,16 @@ def portal(runtime: Runtime) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright.sync_playwright() as p:
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=CHROMIUM)
         yield launched
         launched.close()
 
 
 @pytest.fixture
-def page(browser: object) -> Iterator[Page]:
-    context = browser.new_context(locale="tr-TR")  # type: ignore[attr-defined]
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="tr-TR")
     yield context.new_page()
     context.close()
 
