@@ -25,11 +25,13 @@ import tempfile
 import threading
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
 from entegrator.config import Settings
@@ -99,12 +101,49 @@ def seed(runtime: Runtime, count: int) -> tuple[uuid.UUID, str]:
                 row[at["direction"]] = "out" if outgoing else "in"
                 row[at["status"]] = rng.choice(STATUSES_OUT if outgoing else STATUSES_IN)
                 row[at["profile"]] = "TICARIFATURA" if rng.random() < 0.5 else "TEMELFATURA"
+                factor = rng.randrange(1, 200)
                 amount = row[at["payable"]]
-                row[at["payable"]] = amount * rng.randrange(1, 200) if amount else amount
+                row[at["payable"]] = amount * factor if amount else amount
+                kdv = template[at["kdv"]] or {}
+                row[at["kdv"]] = Jsonb(
+                    {
+                        k: [str(Decimal(a) * factor), str(Decimal(b) * factor)]
+                        for k, (a, b) in kdv.items()
+                    }
+                )
                 copy.write_row(row)
         conn.execute("ANALYZE documents")
         conn.commit()
     return tenant_id, email
+
+
+def dashboard_queries(runtime: Runtime, tenant_id: uuid.UUID) -> dict[str, float]:
+    """Each of the dashboard's queries alone (ms, the best of 3)."""
+    from entegrator.store import dashboard, earsiv
+
+    now = dt.datetime.now(dt.UTC)
+    first = now.date().replace(day=1)
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    year = (first - dt.timedelta(days=335)).replace(day=1)
+    calls: dict[str, Any] = {
+        "month_totals": lambda c: dashboard.month_totals(c, tenant_id, first, after),
+        "kdv_by_rate": lambda c: dashboard.kdv_by_rate(c, tenant_id, first, after),
+        "documents_by_status": lambda c: dashboard.documents_by_status(c, tenant_id, first, after),
+        "monthly_series": lambda c: dashboard.monthly_series(c, tenant_id, year, after),
+        "to_answer": lambda c: dashboard.to_answer(c, tenant_id, now - dt.timedelta(days=8)),
+        "troubled": lambda c: dashboard.troubled(c, tenant_id, now - dt.timedelta(days=30)),
+        "earsiv_overdue": lambda c: earsiv.overdue_invoices(c, before=now.date()),
+    }
+    out = {}
+    for name, call in calls.items():
+        best = float("inf")
+        for _ in range(3):
+            with runtime.db.tenant(tenant_id) as conn:
+                started = time.perf_counter()
+                call(conn)
+                best = min(best, (time.perf_counter() - started) * 1000)
+        out[name] = round(best, 1)
+    return out
 
 
 def serve(runtime: Runtime) -> tuple[str, Any]:
@@ -169,6 +208,7 @@ def main() -> None:
         started = time.perf_counter()
         _tenant, email = seed(runtime, args.documents)
         print(f"seeded {args.documents} documents in {time.perf_counter() - started:.1f} s")
+        print(json.dumps(dashboard_queries(runtime, _tenant), indent=1))
         base, server = serve(runtime)
         with httpx.Client(base_url=base, timeout=60) as client:
             form = client.get("/giris").text
