@@ -346,7 +346,7 @@ def test_hostile_zip_requests(
     client = log_in(make_user(runtime, tenant, role="viewer"))
     token = csrf_of(client.get("/panel").text)
     too_many = [str(uuid.uuid4()) for _ in range(201)]
-    cases = [
+    cases: list[tuple[dict[str, str | list[str]], int]] = [
         ({"format": "xml", "ids": too_many}, 422),
         ({"format": "pdf", "ids": too_many[:51]}, 422),
         ({"format": "xml"}, 422),
