@@ -356,3 +356,52 @@ def test_hostile_zip_requests(
     for data, status in cases:
         answer = client.post("/faturalar/indir", data={"csrf_token": token, **data})
         assert answer.status_code == status, data
+
+
+def test_two_step_login(
+    runtime: Runtime, portal: str, tenant: TenantHandle, log_in: Callable[[str], httpx.Client]
+) -> None:
+    import base64
+
+    from entegrator.services.accounts import totp_code
+
+    email = make_user(runtime, tenant)
+    client = log_in(email)
+    token = csrf_of(client.get("/hesap").text)
+    offered = client.post("/hesap/iki-adim", data={"csrf_token": token})
+    secret = re.search(r'name="secret" value="([A-Z2-7=]+)"', offered.text)
+    assert secret is not None
+    raw = base64.b32decode(secret.group(1))
+    wrong = client.post(
+        "/hesap/iki-adim", data={"csrf_token": token, "secret": secret.group(1), "code": "12"}
+    )
+    assert wrong.status_code == 422
+    code = totp_code(raw, runtime.clock())
+    on = client.post(
+        "/hesap/iki-adim", data={"csrf_token": token, "secret": secret.group(1), "code": code}
+    )
+    assert on.status_code == 200 and "İki adımlı doğrulama açıldı." in on.text
+
+    with httpx.Client(base_url=portal) as fresh:
+        form = fresh.get("/giris").text
+        first = fresh.post(
+            "/giris", data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(form)}
+        )
+        assert first.status_code == 303
+        assert first.headers["location"].startswith("/giris/dogrulama")
+        assert fresh.get("/panel").status_code == 303  # not in before the code
+        step = fresh.get(first.headers["location"])
+        assert 'autocomplete="one-time-code"' in step.text
+        bad = fresh.post(
+            "/giris/dogrulama", data={"csrf_token": csrf_of(step.text), "code": "000000"}
+        )
+        assert bad.status_code in (303, 401)
+        good = fresh.post(
+            "/giris/dogrulama",
+            data={"csrf_token": csrf_of(step.text), "code": totp_code(raw, runtime.clock())},
+        )
+        assert good.status_code == 303 and good.headers["location"] == "/panel"
+        assert fresh.get("/panel").status_code == 200
+        # Logging out of an ended session asks no token.
+        fresh.post("/cikis", data={"csrf_token": csrf_of(fresh.get("/panel").text)})
+        assert fresh.post("/cikis").status_code == 303
