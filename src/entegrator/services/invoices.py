@@ -466,6 +466,45 @@ class InvoiceService:
                 ) from None
             return replay
 
+    def check(
+        self, tenant_id: uuid.UUID, draft: InvoiceDraft, *, series: str | None = None
+    ) -> tuple[InvoiceDraft, list[Finding]]:
+        """What :meth:`issue` would find in ``draft``, without storing anything: the draft as
+        it would be issued (routed to e-Fatura or e-Arşiv) and every finding (the portal
+        shows them before the user issues). A routing refusal is a finding on ``profile``."""
+        tenant = self._cached_tenant(tenant_id)
+        routed: list[Finding] = []
+        if self.route:
+            try:
+                draft, routed = self._route_draft(tenant_id, draft)
+            except RequestError as exc:
+                return draft, [
+                    Finding(
+                        code=exc.code,
+                        severity=Severity.ERROR,
+                        source=Source.DRAFT,
+                        xpath=exc.where,
+                        message_tr=exc.text_tr,
+                        message_en=exc.text_en,
+                    )
+                ]
+        try:
+            prepared = self._prepare_draft(draft, series, tenant)
+        except DraftError as exc:
+            return draft, draft_findings(exc)
+        return draft, routed + list(prepared.report.findings)
+
+    def preview_xml(
+        self, tenant_id: uuid.UUID, draft: InvoiceDraft, *, series: str | None = None
+    ) -> bytes:
+        """The unsigned XML :meth:`issue` would store for ``draft``, with a provisional
+        number (``…000000000``): for a preview before issuing."""
+        tenant = self._cached_tenant(tenant_id)
+        if self.route:
+            draft, _ = self._route_draft(tenant_id, draft)
+        prepared = self._prepare_draft(draft, series, tenant)
+        return etree.tostring(prepared.root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
     # -- routing (``earsiv_routing``) --------------------------------------------------------
 
     def _registered(self, tenant_id: uuid.UUID, identifier: str | None) -> bool | None:

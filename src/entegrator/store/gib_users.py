@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-__all__ = ["GibUser", "first_mailbox", "is_registered", "replace_users"]
+__all__ = ["GibUser", "first_mailbox", "is_registered", "list_fetched", "lookup", "replace_users"]
 
 
 def is_registered(conn: Connection, identifier: str) -> bool | None:
@@ -68,3 +68,21 @@ def first_mailbox(conn: Connection, identifier: str) -> str | None:
         {"i": identifier},
     ).scalar()
     return mailbox
+
+
+def lookup(conn: Connection, identifier: str) -> GibUser | None:
+    """The registered user ``identifier`` (VKN/TCKN) as the list holds it, or None."""
+    row = conn.execute(
+        text(
+            "SELECT identifier, title, mailboxes, sender_units FROM gib_users WHERE identifier = :i"
+        ),
+        {"i": identifier},
+    ).first()
+    if row is None:
+        return None
+    return GibUser(row.identifier, row.title, list(row.mailboxes), list(row.sender_units))
+
+
+def list_fetched(conn: Connection) -> bool:
+    """Whether the list was ever fetched (it holds at least one user)."""
+    return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM gib_users)")).scalar())

@@ -1,0 +1,90 @@
+"""Monthly figures of a tenant's invoices for the portal's reports (raporlar).
+
+Every function runs in the caller's transaction and never commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+__all__ = ["EXCLUDED", "MonthRow", "ReportDocument", "documents_of_month", "monthly"]
+
+# Documents that count in a report: not drafts, not cancelled, not refused by GİB.
+EXCLUDED = ("draft", "cancelled", "rejected_by_gib", "failed", "rejected")
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: dt.date  # the first day
+    direction: str  # out: sales, in: purchases
+    count: int
+    tax_exclusive: Decimal
+    tax_total: Decimal
+    payable: Decimal
+
+
+def monthly(conn: Connection, tenant_id: uuid.UUID, year: int) -> list[MonthRow]:
+    """Per month and direction of ``year`` (by issue date): counts and amounts in TRY
+    documents and others alike (amounts are in each invoice's currency)."""
+    rows = conn.execute(
+        text(
+            "SELECT date_trunc('month', issue_date)::date AS month, direction, count(*) AS n, "
+            "coalesce(sum(tax_exclusive), 0) AS tax_exclusive, "
+            "coalesce(sum(tax_total), 0) AS tax_total, coalesce(sum(payable), 0) AS payable "
+            "FROM documents WHERE tenant_id = :t AND kind = 'invoice' "
+            "AND issue_date >= :a AND issue_date < :b AND status <> ALL(:excluded) "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+        {
+            "t": tenant_id,
+            "a": dt.date(year, 1, 1),
+            "b": dt.date(year + 1, 1, 1),
+            "excluded": list(EXCLUDED),
+        },
+    )
+    return [
+        MonthRow(
+            r.month,
+            r.direction,
+            r.n,
+            Decimal(r.tax_exclusive),
+            Decimal(r.tax_total),
+            Decimal(r.payable),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    document_id: uuid.UUID
+    direction: str
+    number: str | None
+    currency: str | None
+    sha256: bytes  # the signed XML when there is one, else the stored one
+
+
+def documents_of_month(
+    conn: Connection, tenant_id: uuid.UUID, month: dt.date, *, limit: int = 20_000
+) -> list[ReportDocument]:
+    """The counted invoices issued in ``month`` (its first day), for their tax breakdown."""
+    start = month.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    rows = conn.execute(
+        text(
+            "SELECT document_id, direction, number, currency, "
+            "coalesce(signed_sha256, xml_sha256) AS sha256 FROM documents "
+            "WHERE tenant_id = :t AND kind = 'invoice' AND issue_date >= :a AND issue_date < :b "
+            "AND status <> ALL(:excluded) ORDER BY issue_date, number LIMIT :n"
+        ),
+        {"t": tenant_id, "a": start, "b": end, "excluded": list(EXCLUDED), "n": limit},
+    )
+    return [
+        ReportDocument(r.document_id, r.direction, r.number, r.currency, bytes(r.sha256))
+        for r in rows
+    ]
