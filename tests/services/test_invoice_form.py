@@ -18,7 +18,13 @@ from entegrator.documents import parse_invoice
 from entegrator.documents.model import InvoiceDraft
 from entegrator.runtime import Runtime
 from entegrator.services import buyers, company, invoice_form, reports
-from entegrator.services.invoice_form import FormLine, InvoiceForm, field_of, parse_number
+from entegrator.services.invoice_form import (
+    FieldProblem,
+    FormLine,
+    InvoiceForm,
+    field_of,
+    parse_number,
+)
 from entegrator.store import drafts, gib_users, keys, parties
 from entegrator.store.keys import ApiKey
 from tests.testing.platform import TenantHandle
@@ -65,7 +71,9 @@ def _form(**changes: str) -> InvoiceForm:
     return InvoiceForm.from_fields(fields)
 
 
-def _draft(tenant: TenantHandle, form: InvoiceForm) -> tuple[InvoiceDraft | None, list]:  # type: ignore[type-arg]
+def _draft(
+    tenant: TenantHandle, form: InvoiceForm
+) -> tuple[InvoiceDraft | None, list[FieldProblem]]:
     return invoice_form.to_draft(
         form,
         supplier_vkn=tenant.vkn,
@@ -200,6 +208,7 @@ def test_the_form_issues_through_the_api_use_case(
             text("SELECT xml_sha256 FROM documents WHERE document_id = :d"), {"d": result.id}
         ).scalar()
         data = conn.execute(text("SELECT data FROM blobs WHERE sha256 = :s"), {"s": sha}).scalar()
+    assert data is not None
     again = invoice_form.form_from_draft(parse_invoice(bytes(data)))
     assert [(ln.name, ln.unit_price, ln.withholding) for ln in again.lines] == [
         ("Yazılım lisansı", "1500", ""),
