@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,8 @@ from entegrator.documents.model import InvoiceDraft, Line
 from entegrator.documents.read import read_draft
 from entegrator.documents.totals import InvoiceTotals, compute
 from entegrator.rules import Finding, Severity, Source
+from entegrator.services.errors import DocumentNotFoundError
+from entegrator.store import Database
 
 __all__ = [
     "FORM_LEVEL",
@@ -38,7 +41,9 @@ __all__ = [
     "Preview",
     "exemption_options",
     "field_of",
+    "findings_to_problems",
     "form_from_draft",
+    "form_of_document",
     "parse_number",
     "preview",
     "problems_by_field",
@@ -676,3 +681,37 @@ def finding(code: str, where: str, message_tr: str, message_en: str) -> Finding:
         message_tr=message_tr,
         message_en=message_en,
     )
+
+
+# -- an earlier invoice as the start of a new one ----------------------------------------------
+
+
+def form_of_document(
+    db: Database, tenant_id: uuid.UUID, document_id: str, *, returning: bool
+) -> InvoiceForm:
+    """A form from one of the tenant's invoices: an outgoing one duplicated (``returning``
+    False) or an incoming one returned (İADE, ``returning`` True). Anything else, another
+    tenant's invoice included, is :class:`DocumentNotFoundError`."""
+    from entegrator.documents.errors import DocumentError
+    from entegrator.documents.parse import parse_invoice
+    from entegrator.store import blobs, documents
+    from entegrator.store.ids import created_at
+
+    try:
+        ident = uuid.UUID(document_id)
+    except ValueError:
+        raise DocumentNotFoundError from None
+    if ident.version != 7:
+        raise DocumentNotFoundError
+    with db.tenant(tenant_id) as conn:
+        doc = documents.get_document(conn, tenant_id, ident, created_at(ident))
+        if doc is None or doc.kind != "invoice" or doc.direction != ("in" if returning else "out"):
+            raise DocumentNotFoundError
+        data = blobs.get_blob(conn, tenant_id, doc.signed_sha256 or doc.xml_sha256)
+    try:
+        draft = parse_invoice(data)
+    except DocumentError:
+        raise DocumentNotFoundError from None
+    if returning:
+        return return_form(draft, number=doc.number or "", issue_date=draft.issue_date)
+    return form_from_draft(draft)

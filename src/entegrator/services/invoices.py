@@ -267,6 +267,10 @@ class InvoiceService:
     def tenant(self, conn: Connection, tenant_id: uuid.UUID) -> Tenant:
         return tenants.get_tenant(conn, tenant_id)
 
+    def tenant_of(self, tenant_id: uuid.UUID) -> Tenant:
+        """The tenant's VKN, name and series, as issuing uses them (cached briefly)."""
+        return self._cached_tenant(tenant_id)
+
     def _cached_tenant(self, tenant_id: uuid.UUID) -> Tenant:
         """The tenant's VKN and series, read at most every ``TENANT_TTL`` seconds."""
         now = time.monotonic()

@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-__all__ = ["Partner", "partner", "partners", "remember"]
+from entegrator.store.documents import DOCUMENT_COLUMNS, DocumentRow
+
+__all__ = ["Partner", "documents_with", "partner", "partners", "remember"]
 
 
 def remember(conn: Connection, tenant_id: uuid.UUID, vkn_tckn: str, name: str) -> None:
@@ -95,3 +97,19 @@ def partners(
 def partner(conn: Connection, tenant_id: uuid.UUID, identifier: str) -> Partner | None:
     found = partners(conn, tenant_id, query=identifier, limit=5)
     return next((p for p in found if p.identifier == identifier), None)
+
+
+def documents_with(
+    conn: Connection, tenant_id: uuid.UUID, identifier: str, *, limit: int = 100
+) -> list[DocumentRow]:
+    """The tenant's invoices to or from ``identifier``, newest first."""
+    rows = conn.execute(
+        text(
+            f"SELECT {DOCUMENT_COLUMNS} FROM documents "  # noqa: S608 - constant columns
+            "WHERE tenant_id = :t AND kind = 'invoice' AND ("
+            "(direction = 'out' AND receiver_id = :i) OR (direction = 'in' AND sender_id = :i)) "
+            "ORDER BY created_at DESC LIMIT :n"
+        ),
+        {"t": tenant_id, "i": identifier, "n": limit},
+    )
+    return [DocumentRow.from_row(r) for r in rows]
