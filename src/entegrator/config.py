@@ -10,7 +10,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     # (a revoked key is refused at most this much later; 0: ask every time).
     api_key_cache_seconds: float = 1.0
     auth_failure_window_seconds: float = 60.0
+    # The web portal (docs/portal.md): a session ends this long after its last request, or
+    # this long after its login, whichever comes first; this many failed logins in a row lock
+    # a user for ``portal_lockout_seconds``. Session cookies are Secure unless the portal is
+    # reached over plain HTTP on loopback ("auto"); "always" or "never" say otherwise.
+    portal_session_idle_seconds: float = Field(default=30 * 60, gt=0)
+    portal_session_max_seconds: float = Field(default=12 * 3600, gt=0)
+    portal_lockout_failures: int = Field(default=5, ge=1)
+    portal_lockout_seconds: float = Field(default=15 * 60, ge=0)
+    portal_secure_cookie: Literal["auto", "always", "never"] = "auto"
     # /metrics: a token to present as Bearer; without one it is open when the API listens on
     # loopback only, closed elsewhere, unless this says otherwise (true/false).
     metrics_token: SecretStr | None = None

@@ -3,6 +3,7 @@ of the worker the process runs (read by `/readyz`, kept by the supervisor)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import threading
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from entegrator.rules import (
     Severity,
     ValidationSettings,
 )
+from entegrator.services.accounts import Accounts
 from entegrator.services.answers import AnswerService
 from entegrator.services.deliveries import DeliveryService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
@@ -204,6 +206,20 @@ class Runtime:
             retry_first=s.delivery_retry_seconds,
             retry_cap=s.delivery_retry_cap_seconds,
             max_attempts=s.delivery_max_attempts,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        """The web portal's users and sessions."""
+        s = self.settings
+        return Accounts(
+            self.db,
+            s.key_bytes(),
+            idle=dt.timedelta(seconds=s.portal_session_idle_seconds),
+            lifetime=dt.timedelta(seconds=s.portal_session_max_seconds),
+            lockout_failures=s.portal_lockout_failures,
+            lockout=dt.timedelta(seconds=s.portal_lockout_seconds),
             clock=self.clock,
         )
 

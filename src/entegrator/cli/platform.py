@@ -27,7 +27,16 @@ if TYPE_CHECKING:
     from entegrator.config import Settings
     from entegrator.runtime import Runtime
 
-__all__ = ["alias_app", "apikey_app", "db_app", "seal_app", "serve", "tenant_app", "worker"]
+__all__ = [
+    "alias_app",
+    "apikey_app",
+    "db_app",
+    "seal_app",
+    "serve",
+    "tenant_app",
+    "user_app",
+    "worker",
+]
 
 P = ParamSpec("P")
 
@@ -39,6 +48,7 @@ tenant_app = typer.Typer(
     rich_markup_mode=None, help="Tenants (mükellefler served by this installation)."
 )
 apikey_app = typer.Typer(rich_markup_mode=None, help="API keys.", no_args_is_help=True)
+user_app = typer.Typer(rich_markup_mode=None, help="Users of the web portal.", no_args_is_help=True)
 seal_app = typer.Typer(
     rich_markup_mode=None, help="Financial seals (mali mühür) of tenants.", no_args_is_help=True
 )
@@ -406,6 +416,83 @@ def apikey_create(
         typer.echo(f"api key {token}  role {role}  (shown once; store it now)")
 
 
+@user_app.command("create")
+@_platform_errors
+def user_create(
+    tenant: Annotated[str, typer.Option(metavar="VKN", help="Tenant VKN/TCKN (or its id).")],
+    email: Annotated[str, typer.Option(metavar="E", help="The user's e-mail (the login).")],
+    role: Annotated[
+        str, typer.Option(metavar="R", help="admin, muhasebe or viewer (owner, accountant).")
+    ],
+    password_env: Annotated[
+        str,
+        typer.Option(
+            metavar="VAR", help="Environment variable holding the password (never an argument)."
+        ),
+    ],
+    name: Annotated[str | None, typer.Option(metavar="NAME", help="Full name.")] = None,
+) -> None:
+    """Create a portal user of a tenant, with a password taken from an environment variable."""
+    from entegrator.store import repo
+
+    password = os.environ.get(password_env)
+    if not password:
+        fail(
+            "PASSWORD_MISSING",
+            f"{password_env} ortam değişkeninde parola yok",
+            f"No password in the environment variable {password_env}",
+            where="--password-env",
+        )
+        raise typer.Exit(USAGE_EXIT)
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, False)
+    user_id = rt.accounts.create_user(
+        tenant_id, email=email, role=role, password=password, name=name
+    )
+    with rt.db.system() as conn:
+        repo.append_audit(
+            conn, tenant_id, actor="cli", action="user.create", data={"email": email.strip()}
+        )
+    typer.echo(f"user {user_id}  {email.strip()}  role {role}")
+
+
+@user_app.command("reset-password")
+@_platform_errors
+def user_reset_password(
+    tenant: Annotated[str, typer.Option(metavar="VKN", help="Tenant VKN/TCKN (or its id).")],
+    email: Annotated[str, typer.Option(metavar="E", help="The user's e-mail.")],
+    password_env: Annotated[
+        str, typer.Option(metavar="VAR", help="Environment variable holding the new password.")
+    ],
+) -> None:
+    """Set a user's password (lifts a lock-out and ends the user's sessions)."""
+    from entegrator.store import users
+
+    password = os.environ.get(password_env)
+    if not password:
+        fail(
+            "PASSWORD_MISSING",
+            f"{password_env} ortam değişkeninde parola yok",
+            f"No password in the environment variable {password_env}",
+            where="--password-env",
+        )
+        raise typer.Exit(USAGE_EXIT)
+    rt = _runtime()
+    tenant_id = _find_tenant(rt, tenant, False)
+    with rt.db.tenant(tenant_id) as conn:
+        found = users.find_by_email(conn, tenant_id, email.strip())
+    if found is None:
+        fail(
+            "NOT_FOUND",
+            f"Bu mükellefte {email} kullanıcısı yok",
+            f"The tenant has no user {email}",
+            where="--email",
+        )
+        raise typer.Exit(USAGE_EXIT)
+    rt.accounts.reset_password(tenant_id, found.user_id, password)
+    typer.echo(f"password of {found.email} set; its sessions ended")
+
+
 @apikey_app.command("revoke")
 @_platform_errors
 def apikey_revoke(
@@ -608,6 +695,36 @@ def _demo_key(rt: Runtime) -> str:
     return token
 
 
+DEMO_USER = "demo@ornek.com.tr"
+
+
+def _demo_user(rt: Runtime) -> tuple[str, str]:
+    """The demo tenant's portal user (admin) and its password: made on the first run, the
+    password kept in the data folder."""
+    import secrets
+
+    from entegrator.store import tenants, users
+
+    path = rt.settings.data_dir / "demo-portal-password"
+    with rt.db.system() as conn:
+        tenant_id = tenants.find_tenant(conn, vkn=DEMO_VKN)
+    assert tenant_id is not None  # noqa: S101 - _demo_key made it
+    with rt.db.tenant(tenant_id) as conn:
+        found = users.find_by_email(conn, tenant_id, DEMO_USER)
+    if found is not None and found.password_hash and path.exists():
+        return DEMO_USER, path.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    if found is None:
+        rt.accounts.create_user(
+            tenant_id, email=DEMO_USER, role="owner", password=password, name="Demo Yönetici"
+        )
+    else:
+        rt.accounts.reset_password(tenant_id, found.user_id, password)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return DEMO_USER, password
+
+
 def _listen(host: str, port: int, *, where: str) -> socket.socket:
     """The API's listening socket, bound before anything heavy starts; a port that is taken
     (or an address that cannot be bound) ends the command at once with exit code 2."""
@@ -674,6 +791,7 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
 
     from entegrator.api.app import create_app
     from entegrator.runtime import WorkerHealth
+    from entegrator.web.app import mount_portal
     from entegrator.workflow.jobs import supervise_worker
 
     _logging()
@@ -687,12 +805,17 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     if workers > 1:
         if demo:
             sys.stdout.write(f"demo API key: {_demo_key(rt)}\n")
+            demo_email, demo_password = _demo_user(rt)
+            sys.stdout.write(
+                f"portal: http://{host}:{port}/giris  E-posta {demo_email}  "
+                f"Parola {demo_password}\n"
+            )
         rt.close()
         sock.close()  # uvicorn binds it again for its processes; the check above was the point
         # Each process builds its own runtime from the same environment.
         os.environ["ENTEGRATOR_DATABASE_URL"] = rt.database_url
         uvicorn.run(
-            "entegrator.api.asgi:create",
+            "entegrator.cli.asgi:create",
             factory=True,
             host=host,
             port=port,
@@ -705,11 +828,15 @@ def serve(  # noqa: PLR0915 - the all-in-one start: API, worker, GİB's listener
     rt.validator  # noqa: B018 - compile the rules before the first request
     health = WorkerHealth() if with_worker else None
     app = create_app(rt, worker=health)
+    mount_portal(app, rt)  # the web portal at /, after the API's routes
     if demo:
         token = _demo_key(rt)
+        demo_email, demo_password = _demo_user(rt)
         base = f"http://{host}:{port}"
         sys.stdout.write(
             f"\nentegrator is starting on {base}  (API docs: {base}/docs)\n"
+            f"portal: {base}/giris\n"
+            f"  E-posta {demo_email}\n  Parola  {demo_password}\n"
             f"demo tenant {DEMO_VKN} {DEMO_NAME}; API key:\n\n  {token}\n\n"
             f"  export ENTEGRATOR_KEY={token}\n"
             f'  curl -s -H "Authorization: Bearer $ENTEGRATOR_KEY" '
