@@ -27,12 +27,19 @@ from entegrator.web.auth import (
 )
 from entegrator.web.i18n import translate
 from entegrator.web.render import language, render, security_headers
-from entegrator.web.routes import login, panel
+from entegrator.web.routes import invoice_form, login, panel, partners, reports, settings
 from entegrator.web.throttle import AddressThrottle
 
 __all__ = ["ROUTERS", "create_portal", "mount_portal"]
 
-ROUTERS = [login.router, panel.router]
+ROUTERS = [
+    login.router,
+    panel.router,
+    invoice_form.router,
+    partners.router,
+    reports.router,
+    settings.router,
+]
 
 
 def create_portal(runtime: Runtime) -> FastAPI:

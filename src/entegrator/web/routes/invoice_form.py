@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from entegrator.documents.codes import InvoiceTypeCode, ProfileID
 from entegrator.documents.model import InvoiceDraft
 from entegrator.errors import EntegratorError
-from entegrator.rendering.sandbox import RenderLimits, Renderer
+from entegrator.rendering.sandbox import Renderer, RenderLimits
 from entegrator.runtime import Runtime
 from entegrator.services import buyers, company, invoice_form
 from entegrator.services.errors import DocumentNotFoundError
@@ -94,9 +94,7 @@ def _check(
     draft, problems = _draft(runtime, user, form)
     if draft is None:
         return None, problems
-    checked, findings = runtime.invoices.check(
-        user.tenant_id, draft, series=form.series or None
-    )
+    checked, findings = runtime.invoices.check(user.tenant_id, draft, series=form.series or None)
     return checked, invoice_form.findings_to_problems(findings)
 
 
@@ -144,10 +142,12 @@ async def new_invoice(
     request: Request,
     runtime: RuntimeDep,
     user: Writer,
+    *,
     taslak: str | None = None,
     kopya: str | None = None,
     iade: str | None = None,
     alici: str | None = None,
+    silindi: int = 0,
 ) -> Response:
     """An empty form, a saved draft (``taslak``), a copy of an outgoing invoice (``kopya``)
     or the return of an incoming one (``iade``)."""
@@ -167,11 +167,14 @@ async def new_invoice(
             )
     except DocumentNotFoundError:
         raise NotFoundPageError from None
+    notice = translate("form.deleted", language(request)) if silindi else None
     if alici and not form.buyer_id:
         form.buyer_id = alici[:11]
     if not form.issue_date:
         form.issue_date = _today(runtime).isoformat()
-    return await run_in_threadpool(_page, request, runtime, user, form, draft_id=draft_id)
+    return await run_in_threadpool(
+        lambda: _page(request, runtime, user, form, draft_id=draft_id, notice=notice)
+    )
 
 
 def _load_draft(runtime: Runtime, user: Writer, draft_id: str) -> draft_store.DraftRow:
