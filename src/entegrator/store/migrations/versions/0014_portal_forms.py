@@ -5,13 +5,13 @@ form's fields as JSON, kept until it is issued or deleted. Company details are w
 fills the supplier with (address, tax office, contact) and the logo printed on views.
 
 Revision ID: 0014
-Revises: 0007
+Revises: 0009 (the portal's users and sessions; 0007 before it)
 """
 
 from alembic import op
 
 revision = "0014"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
