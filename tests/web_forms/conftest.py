@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ COMPANY = {
     "city": "Ankara",
     "email": "fatura@example.com.tr",
 }
+CHROMIUM = "/usr/bin/chromium"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -116,3 +118,30 @@ def stranger(
 ) -> PortalUserHandle:
     """A user of another tenant."""
     return portal_user(runtime, make_tenant(), portal_url, "admin")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (nothing is downloaded)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def logged_in_page(chromium: Any, user: PortalUserHandle) -> Any:
+    """A new browser page, logged in through ``/giris`` with the user's e-mail and password."""
+    context = chromium.new_context(base_url=user.url, locale="tr-TR", accept_downloads=True)
+    page = context.new_page()
+    page.goto("/giris")
+    page.get_by_label("E-posta").fill(user.email)
+    page.get_by_label("Parola").fill(user.password)
+    page.get_by_role("button", name="Giriş yap").click()
+    page.wait_for_url("**/panel")
+    return page
