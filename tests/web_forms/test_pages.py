@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 import time
@@ -339,3 +340,44 @@ def test_a_seal_is_uploaded_with_its_validity_shown(
         assert done.status_code == 200, done.text[:500]
         assert "Mühür yüklendi" in done.text
         assert "gün içinde doluyor" in done.text  # it expires in 10 days
+
+
+def test_an_incoming_invoice_is_returned_as_a_new_prefilled_draft(
+    portal_tenant: PortalTenant, runtime: Runtime, run_jobs: Callable[[], None]
+) -> None:
+    from entegrator.gib.soap import DocumentResponse, SendDocument
+    from tests.services.test_inbound import _envelope, _gib_call, _pk
+
+    user = portal_tenant("muhasebe")
+    packed, _xml, supplier = _envelope(user.tenant.vkn, _pk(runtime, user.tenant))
+    answer = _gib_call(user.url, SendDocument(packed.name, packed.data, packed.md5))
+    assert isinstance(answer, DocumentResponse)
+    run_jobs()
+    with runtime.db.tenant(user.tenant.tenant_id) as conn:
+        incoming = conn.execute(
+            text("SELECT document_id FROM documents WHERE direction = 'in'")
+        ).scalar_one()
+    with user.client() as client:
+        page = _form_page(client, f"/faturalar/yeni?iade={incoming}")
+        assert f'value="{supplier}"' in page  # the seller is the buyer of the return
+        assert re.search(r'<option value="IADE" selected>', page)
+        assert 'value="ABC2026000000077"' in page  # the returned invoice
+        assert client.get(f"/faturalar/yeni?kopya={incoming}").status_code == 404
+        fields: dict[str, str] = {}
+        for tag in re.findall(r"<input [^>]*>", page):
+            name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+            if name and value:
+                fields[name.group(1)] = html.unescape(value.group(1))
+        for select in re.findall(r"<select [^>]*>.*?</select>", page, re.S):
+            name, chosen = (
+                re.search(r'name="([^"]+)"', select),
+                re.search(r'<option value="([^"]*)" selected>', select),
+            )
+            if name and chosen:
+                fields[name.group(1)] = html.unescape(chosen.group(1))
+        fields["islem"] = "duzenle"
+        issued = _post(client, "/faturalar/yeni", fields, page)
+    assert issued.status_code == 303, (
+        issued.status_code,
+        re.findall(r"class=\"problem[^>]*>([^<]*)", issued.text),
+    )
