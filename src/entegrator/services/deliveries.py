@@ -487,9 +487,16 @@ class DeliveryService:
         return doc
 
     def request_email(
-        self, tenant_id: uuid.UUID, document_id: uuid.UUID, email: str
+        self,
+        tenant_id: uuid.UUID,
+        document_id: uuid.UUID,
+        email: str,
+        *,
+        requested_by: str = "api",
+        actor: str = "api",
     ) -> deliveries.Delivery:
-        """Send a signed outgoing invoice (again) to ``email``."""
+        """Send a signed outgoing invoice (again) to ``email`` (``requested_by``: ``api`` or
+        ``portal``; ``actor``: who asked)."""
         address = email.strip()
         if not is_email(address):
             raise InvalidAddressError(where="email")
@@ -501,8 +508,8 @@ class DeliveryService:
                 document_id,
                 channel="email",
                 address=address,
-                requested_by="api",
-                actor="api",
+                requested_by=requested_by,
+                actor=actor,
                 now=self.clock(),
             )
             wake_deliveries(conn, tenant_id)

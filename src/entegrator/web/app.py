@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from entegrator.errors import EntegratorError
 from entegrator.runtime import Runtime
@@ -27,7 +28,15 @@ from entegrator.web.auth import (
 )
 from entegrator.web.i18n import translate
 from entegrator.web.render import language, render, security_headers
-from entegrator.web.routes import invoice_form, login, panel, partners, reports, settings
+from entegrator.web.routes import (
+    invoice_form,
+    invoices,
+    login,
+    panel,
+    partners,
+    reports,
+    settings,
+)
 from entegrator.web.throttle import AddressThrottle
 
 __all__ = ["ROUTERS", "create_portal", "mount_portal"]
@@ -35,7 +44,8 @@ __all__ = ["ROUTERS", "create_portal", "mount_portal"]
 ROUTERS = [
     login.router,
     panel.router,
-    invoice_form.router,
+    invoice_form.router,  # /faturalar/yeni before /faturalar/{id}
+    invoices.router,
     partners.router,
     reports.router,
     settings.router,
@@ -65,11 +75,17 @@ def create_portal(runtime: Runtime) -> FastAPI:
 def mount_portal(api: FastAPI, runtime: Runtime) -> FastAPI:
     """The portal at ``/`` of ``api``: paths the API does not answer go to the portal."""
     portal = create_portal(runtime)
-    # The portal answers ``/`` (to the dashboard or the login); the API's own redirect of
-    # ``/`` to its documentation gives way (``/docs`` stays).
-    api.router.routes[:] = [r for r in api.router.routes if getattr(r, "path", None) != "/"]
+    # One set of view workers for both (the API's, which its lifespan warms and closes).
+    portal.state.renderer = getattr(api.state, "renderer", None)
+    # ``/`` is the portal's (the dashboard, or the login on the way): ahead of the API's own
+    # redirect of ``/`` to its documentation (``/docs`` stays).
+    api.router.routes.insert(0, Route("/", _to_dashboard, methods=["GET", "HEAD"]))
     api.mount("/", portal, name="portal")
     return portal
+
+
+async def _to_dashboard(_request: Request) -> Response:
+    return RedirectResponse("/panel", status_code=303)
 
 
 def _page_error(request: Request, status: int, key: str, code: str | None = None) -> Response:

@@ -1,17 +1,32 @@
-"""``/`` and ``/panel``: the dashboard."""
+"""``/`` and ``/panel``: the dashboard — this month in figures, documents by status, what
+needs action, and the year's sales and purchases."""
 
 from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from entegrator.web.auth import CurrentUser, OptionalSession
+from entegrator.services.answers import ANSWER_WINDOW
+from entegrator.services.earsiv_reports import istanbul_day
+from entegrator.store import dashboard, earsiv
+from entegrator.web import labels
+from entegrator.web.auth import CurrentUser, OptionalSession, RuntimeDep
+from entegrator.web.chart import bar_chart, months_back
 from entegrator.web.i18n import translate
 from entegrator.web.render import language, render
 
 __all__ = ["router"]
 
 router = APIRouter()
+
+SEAL_WARNING = dt.timedelta(days=30)
+
+
+def _next_month(first: dt.date) -> dt.date:
+    return dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
 
 
 @router.get("/")
@@ -21,5 +36,54 @@ async def home(session: OptionalSession) -> Response:
 
 
 @router.get("/panel", response_class=HTMLResponse)
-async def panel(request: Request, user: CurrentUser) -> Response:
-    return render(request, "panel.html", title=translate("nav.panel", language(request)))
+def panel(request: Request, runtime: RuntimeDep, user: CurrentUser) -> Response:
+    lang = language(request)
+    now = runtime.clock()
+    today = istanbul_day(now)
+    first = today.replace(day=1)
+    after = _next_month(first)
+    months = months_back(first)
+    t = user.tenant_id
+    with runtime.db.tenant(t) as conn:
+        totals = dashboard.month_totals(conn, t, first, after)
+        by_status = dashboard.documents_by_status(conn, t, first, after)
+        series = dashboard.monthly_series(conn, t, months[0], after)
+        answer = dashboard.to_answer(conn, t, now - ANSWER_WINDOW)
+        trouble = dashboard.troubled(conn, t, now - dt.timedelta(days=30))
+        overdue = earsiv.overdue_invoices(conn, before=today - dt.timedelta(days=1)).get(t, 0)
+        seal_until = dashboard.seal_expiry(conn, t)
+    sales = {m: v for m, d, v in series if d == "out"}
+    purchases = {m: v for m, d, v in series if d == "in"}
+    chart = bar_chart(
+        months,
+        sales,
+        purchases,
+        lang=lang,
+        title=translate("panel.chart", lang),
+        legend=(translate("panel.sales", lang), translate("panel.purchases", lang)),
+    )
+    out = [x for x in totals if x.direction == "out"]
+    inn = [x for x in totals if x.direction == "in"]
+    to_answer = [(d, max(0, (d.created_at + ANSWER_WINDOW - now).days)) for d in answer]
+    seal_warning = seal_until is None or seal_until - now < SEAL_WARNING
+    return render(
+        request,
+        "panel.html",
+        title=translate("nav.panel", lang),
+        month=first,
+        issued=out,
+        received=inn,
+        issued_count=sum(x.count for x in out),
+        received_count=sum(x.count for x in inn),
+        tax_out=sum((x.tax for x in out if x.currency == "TRY"), Decimal(0)),
+        tax_in=sum((x.tax for x in inn if x.currency == "TRY"), Decimal(0)),
+        by_status=by_status,
+        to_answer=to_answer,
+        trouble=trouble,
+        overdue=overdue,
+        seal_until=seal_until,
+        seal_warning=seal_warning,
+        chart=chart,
+        series=[(m, sales.get(m, Decimal(0)), purchases.get(m, Decimal(0))) for m in months],
+        labels=labels,
+    )

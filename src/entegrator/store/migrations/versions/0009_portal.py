@@ -46,6 +46,9 @@ CREATE TABLE portal_sessions (
 );
 CREATE INDEX portal_sessions_by_user ON portal_sessions (tenant_id, user_id);
 
+-- The portal's lists: a tenant's outgoing or incoming documents, newest first.
+CREATE INDEX documents_by_direction ON documents (tenant_id, direction, created_at, document_id);
+
 -- Login: the users with this e-mail, in every tenant (the password tells which one it is).
 CREATE FUNCTION entegrator_portal_login(p_email text)
     RETURNS TABLE (tenant_id uuid, user_id uuid, password_hash text, role text,
@@ -82,6 +85,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION entegrator_portal_session(bytea)")
     op.execute("DROP FUNCTION entegrator_portal_login(text)")
     op.execute("DROP TABLE portal_sessions")
+    op.execute("DROP INDEX documents_by_direction")
     for column in (
         "password_hash",
         "password_changed_at",
