@@ -120,9 +120,10 @@ def stranger(
     return portal_user(runtime, make_tenant(), portal_url, "admin")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (nothing is downloaded)."""
+    """Debian's Chromium driven by Playwright (nothing is downloaded). Per module: Playwright's
+    event loop runs in the test thread while it lives, where the job runner needs its own."""
     import os
 
     from playwright.sync_api import sync_playwright

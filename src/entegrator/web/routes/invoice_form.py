@@ -20,7 +20,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from entegrator.documents.codes import InvoiceTypeCode, ProfileID
 from entegrator.documents.model import InvoiceDraft
 from entegrator.errors import EntegratorError
-from entegrator.rendering.sandbox import Renderer, RenderLimits
 from entegrator.runtime import Runtime
 from entegrator.services import buyers, company, invoice_form
 from entegrator.services.errors import DocumentNotFoundError
@@ -36,6 +35,7 @@ from entegrator.web import forms_text as _texts  # noqa: F401 - registers the pa
 from entegrator.web.auth import NotFoundPageError, RuntimeDep, Writer
 from entegrator.web.i18n import translate
 from entegrator.web.render import language, render, security_headers
+from entegrator.web.routes.invoices import renderer_of
 
 __all__ = ["router"]
 
@@ -206,10 +206,22 @@ async def buyer(request: Request, runtime: RuntimeDep, user: Writer) -> Response
     """The buyer's status partial (htmx): e-Fatura or e-Arşiv, and its title filled in."""
     form = InvoiceForm.from_fields(await _fields(request))
     info = await run_in_threadpool(buyers.lookup_buyer, runtime.db, user.tenant_id, form.buyer_id)
-    if info.title and not form.buyer_name:
-        form.buyer_name = info.title
-    form.profile = info.profile_for(form.profile)
-    return render(request, "forms/_buyer.html", info=info, form=form, oob=True, **_choices())
+    # Only what the lookup changes is swapped in: a field the user typed in is left alone.
+    fill_name = bool(info.title and not form.buyer_name)
+    if fill_name:
+        form.buyer_name = info.title or ""
+    routed = info.profile_for(form.profile)
+    fill_profile = routed != form.profile
+    form.profile = routed
+    return render(
+        request,
+        "forms/_buyer.html",
+        info=info,
+        form=form,
+        fill_name=fill_name,
+        fill_profile=fill_profile,
+        **_choices(),
+    )
 
 
 @router.post("/faturalar/yeni/onizleme")
@@ -234,7 +246,7 @@ async def pdf_preview(request: Request, runtime: RuntimeDep, user: Writer) -> Re
         return await run_in_threadpool(
             _page, request, runtime, user, form, problems=problems, status_code=422
         )
-    view = await _renderer(request, runtime).pdf(xml)
+    view = await renderer_of(request).pdf(xml)
     return Response(
         view.pdf,
         media_type="application/pdf",
@@ -243,25 +255,6 @@ async def pdf_preview(request: Request, runtime: RuntimeDep, user: Writer) -> Re
             "Content-Disposition": 'inline; filename="onizleme.pdf"',
         },
     )
-
-
-def _renderer(request: Request, runtime: Runtime) -> Renderer:
-    """The portal's renderer (one per application, started on first use)."""
-    state = request.app.state
-    renderer: Renderer | None = getattr(state, "renderer", None)
-    if renderer is None:
-        s = runtime.settings
-        renderer = Renderer(
-            RenderLimits(
-                html_seconds=s.view_html_seconds,
-                pdf_seconds=s.view_pdf_seconds,
-                memory_mb=s.view_memory_mb,
-                concurrency=s.view_concurrency,
-                queue_seconds=s.view_queue_seconds,
-            )
-        )
-        state.renderer = renderer
-    return renderer
 
 
 @router.post("/faturalar/yeni", response_class=HTMLResponse)
