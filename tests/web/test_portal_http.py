@@ -266,6 +266,9 @@ def test_dashboard_shows_what_needs_action(
     assert "gün kaldı" in page.text
     assert "<svg" in page.text
     assert " TL" in page.text
+    # KDV by rate: the example invoice's lines are at 20 %, 6.000,00 TL taxable each.
+    assert '<td class="num">%20</td>' in page.text
+    assert "6.000,00 TL" in page.text
 
 
 def test_language_switch(

@@ -203,7 +203,7 @@ class Accounts:
                 detail_en=f"Not an e-mail address: {email!r}",
             )
         stored_role = ROLE_NAMES.get(role.strip().lower())
-        if stored_role is None:
+        if stored_role is None or stored_role not in PORTAL_ROLES:
             raise AccountError(
                 where="role",
                 detail_tr="Rol admin, muhasebe ya da viewer olmalı",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Iterable
@@ -204,6 +205,32 @@ def _party(root: etree._Element, role: str) -> tuple[str | None, str | None]:
     return ident, name
 
 
+KDV = "0015"  # GİB's tax type code of KDV (katma değer vergisi)
+
+
+def kdv_by_rate(root: etree._Element) -> str | None:
+    """The invoice's KDV per rate from its document-level ``TaxTotal`` as JSON
+    (``{"18": ["1000.00", "180.00"]}``: rate -> [taxable amount, tax]); None without KDV."""
+    rates: dict[str, list[Decimal]] = {}
+    for sub in root.findall(f"{CAC}TaxTotal/{CAC}TaxSubtotal"):
+        code = _text(sub, f"{CAC}TaxCategory/{CAC}TaxScheme/{CBC}TaxTypeCode")
+        if code != KDV:
+            continue
+        percent = _amount(sub, f"{CBC}Percent")
+        taxable = _amount(sub, f"{CBC}TaxableAmount") or Decimal(0)
+        tax = _amount(sub, f"{CBC}TaxAmount") or Decimal(0)
+        if percent is None:
+            continue
+        whole = percent == percent.to_integral_value()
+        key = str(int(percent)) if whole else str(percent.normalize())
+        found = rates.setdefault(key, [Decimal(0), Decimal(0)])
+        found[0] += taxable
+        found[1] += tax
+    if not rates:
+        return None
+    return json.dumps({k: [str(a), str(b)] for k, (a, b) in sorted(rates.items())})
+
+
 def invoice_facts(root: etree._Element) -> dict[str, Any]:
     """The searchable fields of an invoice tree."""
     sender_id, sender_name = _party(root, "AccountingSupplierParty")
@@ -227,6 +254,7 @@ def invoice_facts(root: etree._Element) -> dict[str, Any]:
         "tax_exclusive": _amount(root, total + f"{CBC}TaxExclusiveAmount"),
         "tax_total": _amount(root, f"{CAC}TaxTotal/{CBC}TaxAmount"),
         "payable": _amount(root, total + f"{CBC}PayableAmount"),
+        "kdv": kdv_by_rate(root),
     }
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "COUNTED_OUT",
     "MonthTotal",
     "documents_by_status",
+    "kdv_by_rate",
     "month_totals",
     "monthly_series",
     "seal_expiry",
@@ -58,6 +59,24 @@ def month_totals(
         {"t": tenant_id, "f": first, "a": after, "skip": list(NOT_SALES)},
     )
     return [MonthTotal(r[0], r[1], int(r[2]), Decimal(r[3]), Decimal(r[4])) for r in rows]
+
+
+def kdv_by_rate(
+    conn: Connection, tenant_id: uuid.UUID, first: dt.date, after: dt.date
+) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    """(direction, rate, taxable, KDV) of the TRY invoices issued in ``[first, after)``, from
+    each invoice's ``kdv`` (rows stored before it was kept have none and are not counted)."""
+    rows = conn.execute(
+        text(
+            "SELECT d.direction, r.key::numeric, sum((r.value->>0)::numeric), "
+            "sum((r.value->>1)::numeric) FROM documents d, jsonb_each(d.kdv) r "
+            "WHERE d.tenant_id = :t AND d.kind = 'invoice' AND d.issue_date >= :f "
+            "AND d.issue_date < :a AND COALESCE(d.currency, 'TRY') = 'TRY' "
+            "AND d.status <> ALL(:skip) AND d.kdv IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+        {"t": tenant_id, "f": first, "a": after, "skip": list(NOT_SALES)},
+    )
+    return [(r[0], Decimal(r[1]), Decimal(r[2]), Decimal(r[3])) for r in rows]
 
 
 def documents_by_status(

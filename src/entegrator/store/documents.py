@@ -420,12 +420,13 @@ def insert_incoming(
             "profile, type, number, series, ettn, issue_date, sender_id, sender_name, "
             "receiver_id, receiver_name, currency, line_extension, tax_exclusive, tax_total, "
             "payable, status, gib_alias, xml_sha256, signed_sha256, event_count, head_hash, "
-            "updated_at) VALUES (:t, :d, :c, 'in', 'invoice', :profile, :type, :number, "
+            "updated_at, kdv) VALUES (:t, :d, :c, 'in', 'invoice', :profile, :type, :number, "
             "NULL, :ettn, :issue_date, :sender_id, :sender_name, :receiver_id, "
             ":receiver_name, :currency, :line_extension, :tax_exclusive, :tax_total, "
-            ":payable, :status, :alias, :x, :x, :n, :h, :c)"
+            ":payable, :status, :alias, :x, :x, :n, :h, :c, CAST(:kdv AS jsonb))"
         ),
         {
+            "kdv": None,
             "t": tenant_id,
             "d": document_id,
             "c": created_at,
@@ -491,10 +492,10 @@ WITH
 INSERT INTO documents (tenant_id, document_id, created_at, direction, kind, profile, type,
                        number, series, ettn, issue_date, sender_id, sender_name, receiver_id,
                        receiver_name, currency, line_extension, tax_exclusive, tax_total,
-                       payable, status, xml_sha256, event_count, head_hash, updated_at)
+                       payable, status, xml_sha256, event_count, head_hash, updated_at, kdv)
 SELECT :t, :d, :c, 'out', 'invoice', :profile, :type, :number, :series, :ettn, :issue_date,
        :sender_id, :sender_name, :receiver_id, :receiver_name, :currency, :line_extension,
-       :tax_exclusive, :tax_total, :payable, :status, :x, :n, :h, :c
+       :tax_exclusive, :tax_total, :payable, :status, :x, :n, :h, :c, CAST(:kdv AS jsonb)
   FROM job
 """
 )

@@ -29,6 +29,7 @@ from entegrator.web.auth import (
 from entegrator.web.i18n import translate
 from entegrator.web.render import language, render, security_headers
 from entegrator.web.routes import (
+    account,
     invoice_form,
     invoices,
     login,
@@ -46,6 +47,7 @@ ROUTERS = [
     panel.router,
     invoice_form.router,  # /faturalar/yeni before /faturalar/{id}
     invoices.router,
+    account.router,
     partners.router,
     reports.router,
     settings.router,

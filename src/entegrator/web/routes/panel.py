@@ -4,10 +4,13 @@ needs action, and the year's sales and purchases."""
 from __future__ import annotations
 
 import datetime as dt
+import time
+import uuid
 from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 
 from entegrator.services.answers import ANSWER_WINDOW
 from entegrator.services.earsiv_reports import istanbul_day
@@ -23,6 +26,25 @@ __all__ = ["router"]
 router = APIRouter()
 
 SEAL_WARNING = dt.timedelta(days=30)
+# The chart's past months change rarely and cost a pass over a year of documents: each process
+# keeps them for a while per tenant (this month is always read afresh).
+PAST_MONTHS_SECONDS = 300.0
+_past_months: dict[tuple[uuid.UUID, dt.date], tuple[float, list[tuple[dt.date, str, Decimal]]]] = {}
+
+
+def _past_series(
+    conn: Connection, tenant_id: uuid.UUID, start: dt.date, first: dt.date
+) -> list[tuple[dt.date, str, Decimal]]:
+    key = (tenant_id, first)
+    now = time.monotonic()
+    kept = _past_months.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    series = dashboard.monthly_series(conn, tenant_id, start, first)
+    if len(_past_months) > 10_000:
+        _past_months.clear()
+    _past_months[key] = (now + PAST_MONTHS_SECONDS, series)
+    return series
 
 
 def _next_month(first: dt.date) -> dt.date:
@@ -47,13 +69,21 @@ def panel(request: Request, runtime: RuntimeDep, user: CurrentUser) -> Response:
     with runtime.db.tenant(t) as conn:
         totals = dashboard.month_totals(conn, t, first, after)
         by_status = dashboard.documents_by_status(conn, t, first, after)
-        series = dashboard.monthly_series(conn, t, months[0], after)
+        kdv = dashboard.kdv_by_rate(conn, t, first, after)
+        series = _past_series(conn, t, months[0], first)
         answer = dashboard.to_answer(conn, t, now - ANSWER_WINDOW)
         trouble = dashboard.troubled(conn, t, now - dt.timedelta(days=30))
         overdue = earsiv.overdue_invoices(conn, before=today - dt.timedelta(days=1)).get(t, 0)
         seal_until = dashboard.seal_expiry(conn, t)
     sales = {m: v for m, d, v in series if d == "out"}
     purchases = {m: v for m, d, v in series if d == "in"}
+    # This month from its totals (TRY), read afresh above.
+    sales[first] = sum(
+        (x.payable for x in totals if x.direction == "out" and x.currency == "TRY"), Decimal(0)
+    )
+    purchases[first] = sum(
+        (x.payable for x in totals if x.direction == "in" and x.currency == "TRY"), Decimal(0)
+    )
     chart = bar_chart(
         months,
         sales,
@@ -78,6 +108,7 @@ def panel(request: Request, runtime: RuntimeDep, user: CurrentUser) -> Response:
         tax_out=sum((x.tax for x in out if x.currency == "TRY"), Decimal(0)),
         tax_in=sum((x.tax for x in inn if x.currency == "TRY"), Decimal(0)),
         by_status=by_status,
+        kdv=kdv,
         to_answer=to_answer,
         trouble=trouble,
         overdue=overdue,

@@ -1,4 +1,5 @@
-"""The web portal: passwords, lock-out and two-factor secrets of users; their sessions.
+"""The web portal: passwords, lock-out and two-factor secrets of users; their sessions; the
+KDV per rate of each invoice (the dashboard's and the reports' figures).
 
 A user logs in with an e-mail and a password (an argon2 hash is stored, never the password).
 ``failed_logins`` counts the failures since the last success; ``locked_until`` refuses every
@@ -46,8 +47,18 @@ CREATE TABLE portal_sessions (
 );
 CREATE INDEX portal_sessions_by_user ON portal_sessions (tenant_id, user_id);
 
+-- KDV per rate of each invoice ({"20": ["1000.00", "200.00"]}: rate -> [taxable, tax]),
+-- from its document-level TaxTotal, for the dashboard and the reports (NULL: not known, for
+-- the rows stored before this column, or no KDV).
+ALTER TABLE documents ADD COLUMN kdv jsonb;
+
 -- The portal's lists: a tenant's outgoing or incoming documents, newest first.
 CREATE INDEX documents_by_direction ON documents (tenant_id, direction, created_at, document_id);
+-- ... and sorted by date or by total (the expressions of store.search.ORDERS).
+CREATE INDEX documents_by_direction_date ON documents
+    (tenant_id, direction, (COALESCE(issue_date, DATE '0001-01-01')), created_at, document_id);
+CREATE INDEX documents_by_direction_total ON documents
+    (tenant_id, direction, (COALESCE(payable, -1)), created_at, document_id);
 
 -- Login: the users with this e-mail, in every tenant (the password tells which one it is).
 CREATE FUNCTION entegrator_portal_login(p_email text)
@@ -85,7 +96,10 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION entegrator_portal_session(bytea)")
     op.execute("DROP FUNCTION entegrator_portal_login(text)")
     op.execute("DROP TABLE portal_sessions")
+    op.execute("DROP INDEX documents_by_direction_total")
+    op.execute("DROP INDEX documents_by_direction_date")
     op.execute("DROP INDEX documents_by_direction")
+    op.execute("ALTER TABLE documents DROP COLUMN kdv")
     for column in (
         "password_hash",
         "password_changed_at",
