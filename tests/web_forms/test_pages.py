@@ -218,7 +218,9 @@ def test_issue_through_the_form_then_partners_reports_duplicate(
                 {"d": doc_id},
             ).scalar()
         assert signed
-        # the same invoice as a new form (kopya); a return (iade) is only of incoming ones
+        # the same invoice as a new form (kopya), offered on its view; a return (iade) is
+        # only of incoming ones
+        assert f"/faturalar/yeni?kopya={doc_id}" in client.get(f"/faturalar/{doc_id}").text
         copy = _form_page(client, f"/faturalar/yeni?kopya={doc_id}")
         assert 'value="Yazılım lisansı"' in copy and 'value="1500"' in copy
         assert client.get(f"/faturalar/yeni?iade={doc_id}").status_code == 404
@@ -361,6 +363,7 @@ def test_an_incoming_invoice_is_returned_as_a_new_prefilled_draft(
             text("SELECT document_id FROM documents WHERE direction = 'in'")
         ).scalar_one()
     with user.client() as client:
+        assert f"/faturalar/yeni?iade={incoming}" in client.get(f"/faturalar/{incoming}").text
         page = _form_page(client, f"/faturalar/yeni?iade={incoming}")
         assert f'value="{supplier}"' in page  # the seller is the buyer of the return
         assert re.search(r'<option value="IADE" selected>', page)

@@ -81,6 +81,8 @@ FORM_MESSAGES: dict[str, tuple[str, str]] = {
     "form.delete": ("Sil", "Delete"),
     "form.deleted": ("Taslak silindi.", "Draft deleted."),
     "form.updated": ("Güncellendi", "Updated"),
+    "form.duplicate": ("Kopyala: yeni fatura", "Duplicate as a new invoice"),
+    "form.return": ("İade faturası düzenle", "Return it (İADE invoice)"),
     "form.efatura": ("e-Fatura", "e-Fatura"),
     "form.earsiv": ("e-Arşiv", "e-Arşiv"),
     # partners
