@@ -282,13 +282,19 @@ def test_the_buyer_lookup_says_efatura_or_earsiv(
 
 
 def test_company_details_and_logo(runtime: Runtime, tenant: TenantHandle) -> None:
-    problems = company.save_details(runtime.db, tenant.tenant_id, {"city": "Ankara"})
+    problems = company.save_details(runtime.db, tenant.tenant_id, {"city": "Ankara"}, actor="t")
     assert set(problems) == {"tax_office", "district"}
     assert company.details(runtime.db, tenant.tenant_id) == {}
-    assert company.save_details(runtime.db, tenant.tenant_id, DETAILS) == {}
+    assert company.save_details(runtime.db, tenant.tenant_id, DETAILS, actor="t") == {}
     assert company.details(runtime.db, tenant.tenant_id)["city"] == "Ankara"
     with pytest.raises(company.LogoError):
-        company.save_logo(runtime.db, tenant.tenant_id, b"<svg/>")
+        company.save_logo(runtime.db, tenant.tenant_id, b"<svg/>", actor="t")
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
-    company.save_logo(runtime.db, tenant.tenant_id, png)
+    company.save_logo(runtime.db, tenant.tenant_id, png, actor="t")
     assert company.logo(runtime.db, tenant.tenant_id) == (png, "image/png")
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        actions = conn.execute(text("SELECT action FROM audit_log ORDER BY audit_id")).scalars()
+        assert [a for a in actions if a.startswith("company.")] == [
+            "company.details",
+            "company.logo",
+        ]

@@ -108,7 +108,7 @@ def portal_tenant(
 ) -> Callable[..., PortalUserHandle]:
     """A tenant with its company details; ``(role)`` gives one of its users."""
     tenant = make_tenant()
-    company.save_details(runtime.db, tenant.tenant_id, COMPANY)
+    company.save_details(runtime.db, tenant.tenant_id, COMPANY, actor="test")
     return lambda role="admin": portal_user(runtime, tenant, portal_url, role)
 
 

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from entegrator.services.errors import RequestError
-from entegrator.store import Database, company
+from entegrator.store import Database, audit, company
 
 __all__ = ["DETAIL_FIELDS", "MAX_LOGO_BYTES", "details", "logo", "save_details", "save_logo"]
 
@@ -37,7 +37,9 @@ def details(db: Database, tenant_id: uuid.UUID) -> dict[str, Any]:
         return company.get_details(conn, tenant_id)
 
 
-def save_details(db: Database, tenant_id: uuid.UUID, values: dict[str, str]) -> dict[str, str]:
+def save_details(
+    db: Database, tenant_id: uuid.UUID, values: dict[str, str], *, actor: str
+) -> dict[str, str]:
     """Store the details; returns the problems per field (nothing stored when there is one)."""
     clean = {k: str(values.get(k, "")).strip()[:500] for k in DETAIL_FIELDS}
     problems = {
@@ -50,7 +52,9 @@ def save_details(db: Database, tenant_id: uuid.UUID, values: dict[str, str]) -> 
     if problems:
         return problems
     with db.tenant(tenant_id) as conn:
-        company.set_details(conn, tenant_id, {k: v for k, v in clean.items() if v})
+        stored = {k: v for k, v in clean.items() if v}
+        company.set_details(conn, tenant_id, stored)
+        audit.append_audit(conn, tenant_id, actor=actor, action="company.details", data=stored)
     return {}
 
 
@@ -68,7 +72,7 @@ def _media_type(data: bytes) -> str | None:
     return None
 
 
-def save_logo(db: Database, tenant_id: uuid.UUID, data: bytes | None) -> None:
+def save_logo(db: Database, tenant_id: uuid.UUID, data: bytes | None, *, actor: str) -> None:
     """Store (or with ``None`` remove) the logo; raises :class:`LogoError`."""
     media = None
     if data is not None:
@@ -77,6 +81,13 @@ def save_logo(db: Database, tenant_id: uuid.UUID, data: bytes | None) -> None:
             raise LogoError(where="logo", limit=MAX_LOGO_BYTES // 1024)
     with db.tenant(tenant_id) as conn:
         company.set_logo(conn, tenant_id, data, media)
+        audit.append_audit(
+            conn,
+            tenant_id,
+            actor=actor,
+            action="company.logo",
+            data={"bytes": len(data) if data else 0, "type": media},
+        )
 
 
 def logo(db: Database, tenant_id: uuid.UUID) -> tuple[bytes, str] | None:

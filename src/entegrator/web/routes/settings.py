@@ -215,7 +215,9 @@ async def save_series(
 async def save_company(request: Request, runtime: RuntimeDep, user: Admin) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k in DETAIL_FIELDS}
-    problems = await run_in_threadpool(company.save_details, runtime.db, user.tenant_id, values)
+    problems = await run_in_threadpool(
+        lambda: company.save_details(runtime.db, user.tenant_id, values, actor=user.actor)
+    )
     if problems:
         return await _page(
             request,
@@ -240,7 +242,9 @@ async def upload_logo(
 ) -> Response:
     data = None if remove else (await logo.read(MAX_UPLOAD) if logo is not None else b"")
     try:
-        await run_in_threadpool(company.save_logo, runtime.db, user.tenant_id, data)
+        await run_in_threadpool(
+            lambda: company.save_logo(runtime.db, user.tenant_id, data, actor=user.actor)
+        )
     except EntegratorError as exc:
         return await _page(
             request,
