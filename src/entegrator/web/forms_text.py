@@ -54,7 +54,7 @@ FORM_MESSAGES: dict[str, tuple[str, str]] = {
     "form.total_lines": ("Mal / hizmet toplamı", "Lines total"),
     "form.total_discount": ("Toplam iskonto", "Total discount"),
     "form.total_base": ("Vergi hariç tutar", "Amount before taxes"),
-    "form.total_kdv": ("Hesaplanan KDV (%{rate})", "KDV ({rate} %)"),
+    "form.total_kdv": ("Hesaplanan KDV ({rate})", "KDV ({rate})"),
     "form.total_withholding": ("Tevkifat ({code})", "Withholding ({code})"),
     "form.total_inclusive": ("Vergiler dahil toplam", "Total with taxes"),
     "form.total_payable": ("Ödenecek tutar", "Amount payable"),
