@@ -103,3 +103,38 @@ def test_an_api_key_is_shown_once(chromium: Any, portal_tenant: PortalTenant) ->
     assert page.get_by_label("API anahtarı").count() == 0
     assert "Muhasebe ERP" in page.content()
     page.context.close()
+
+
+def test_the_form_is_usable_with_the_keyboard_alone(
+    chromium: Any, portal_tenant: PortalTenant
+) -> None:
+    page = logged_in_page(chromium, portal_tenant("muhasebe"))
+    page.goto("/faturalar/yeni")
+    page.get_by_label("VKN / TCKN").focus()
+    keys = page.keyboard
+    keys.type("7047649710")
+    keys.press("Tab")  # the lookup button
+    keys.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "buyer_name"
+    keys.type("Işık Tekstil A.Ş.")
+    for value in ("Nilüfer", "", "Konak", "İzmir"):  # tax office, address, district, city
+        keys.press("Tab")
+        keys.type(value)
+    page.locator("#lines-0-name").focus()
+    keys.type("Danışmanlık")
+    keys.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "lines-0-quantity"
+    keys.press("Tab")
+    keys.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "lines-0-unit_price"
+    keys.type("500")
+    expect(page.locator("#toplam-odenecek")).to_contain_text("600,00 TL")
+    # "Satır ekle" with Enter gives a second line, keeping what was typed
+    page.get_by_role("button", name="Satır ekle").focus()
+    keys.press("Enter")
+    page.locator("#lines-1-name").wait_for()
+    assert page.locator("#lines-0-name").input_value() == "Danışmanlık"
+    page.get_by_role("button", name="Faturayı düzenle").focus()
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r".*/faturalar/[0-9a-f-]{36}$"))
+    page.context.close()
