@@ -364,6 +364,14 @@ def test_an_incoming_invoice_is_returned_as_a_new_prefilled_draft(
         ).scalar_one()
     with user.client() as client:
         assert f"/faturalar/yeni?iade={incoming}" in client.get(f"/faturalar/{incoming}").text
+        # its KDV counts as purchases (read from its XML: incoming rows keep no KDV per rate)
+        report = client.get("/raporlar?yil=2026&ay=11").text
+        purchases = re.search(r'<section class="card" id="kdv-in">(.*?)</section>', report, re.S)
+        assert purchases is not None and "İndirilecek KDV" in purchases.group(1)
+        assert re.search(
+            r"%20</td><td class=\"num\">6\.000,00 TL</td><td class=\"num\">1\.200,00 TL",
+            purchases.group(1),
+        )
         page = _form_page(client, f"/faturalar/yeni?iade={incoming}")
         assert f'value="{supplier}"' in page  # the seller is the buyer of the return
         assert re.search(r'<option value="IADE" selected>', page)

@@ -1,10 +1,11 @@
 """Monthly sales and purchases (raporlar): invoices per month, KDV by rate, withholding.
 
 The month list comes from the documents' stored amounts; the breakdown of a month (KDV by rate,
-withholding by code) is read from the invoices' XML, as the tax office reads it: the KDV
-subtotals (TaxTypeCode 0015) grouped by percent, and the withholding subtotals
-(WithholdingTaxTotal) by code and percent. Cancelled, refused and failed invoices do not count.
-Amounts are in each invoice's currency; invoices not in TRY are listed apart.
+withholding by code) as the tax office reads an invoice: the KDV subtotals (TaxTypeCode 0015)
+grouped by percent — kept in each row since migration 0009, read from the XML for older and
+incoming rows — and the withholding subtotals (WithholdingTaxTotal) by code and percent, read
+from the XML of the invoices whose type may carry them. Cancelled, refused and failed invoices
+do not count. The sums are of TRY invoices; those in other currencies are counted apart.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from entegrator.documents import safe_xml
+from entegrator.documents.codes import rules
 from entegrator.documents.errors import XMLError
 from entegrator.documents.ns import CAC, CBC
 from entegrator.store import Database, blobs
@@ -86,27 +88,32 @@ def _add(table: dict, key: object, taxable: Decimal, amount: Decimal) -> None:  
 
 
 def breakdown(db: Database, tenant_id: uuid.UUID, month: dt.date) -> MonthBreakdown:
+    """KDV by rate from the rows that keep it; the XML is read only for the rest and for
+    invoices of a type that may withhold KDV (the withholding is not in the rows)."""
     out = MonthBreakdown(month.replace(day=1))
     kdv: dict[str, dict[Decimal, tuple[Decimal, Decimal]]] = defaultdict(dict)
     wht: dict[str, dict[tuple[str, Decimal], tuple[Decimal, Decimal]]] = defaultdict(dict)
     with db.tenant(tenant_id) as conn:
-        docs = store.documents_of_month(conn, tenant_id, month)
+        for direction, rate, taxable, tax in store.kdv_of_month(conn, tenant_id, month):
+            _add(kdv[direction], Decimal(rate).normalize(), taxable, tax)
+        out.other_currency = store.other_currency_count(conn, tenant_id, month)
+        docs = store.documents_of_month(
+            conn, tenant_id, month, withholding_types=list(rules()["withholding_types"])
+        )
         datas = blobs.get_blobs(conn, tenant_id, [d.sha256 for d in docs])
     scheme = f"{CAC}TaxCategory/{CAC}TaxScheme/{CBC}TaxTypeCode"
     for doc in docs:
-        if (doc.currency or "TRY") != "TRY":
-            out.other_currency += 1
-            continue
         try:
             root = safe_xml.parse(datas[doc.sha256])
         except (XMLError, KeyError):
             out.unreadable += 1
             continue
-        for sub in root.iterfind(f"{CAC}TaxTotal/{CAC}TaxSubtotal"):
-            if (sub.findtext(scheme) or "").strip() == "0015":
-                percent = _dec(sub, f"{CBC}Percent").normalize()
-                taxable, amount = _dec(sub, f"{CBC}TaxableAmount"), _dec(sub, f"{CBC}TaxAmount")
-                _add(kdv[doc.direction], percent, taxable, amount)
+        if not doc.kdv_known:
+            for sub in root.iterfind(f"{CAC}TaxTotal/{CAC}TaxSubtotal"):
+                if (sub.findtext(scheme) or "").strip() == "0015":
+                    percent = _dec(sub, f"{CBC}Percent").normalize()
+                    taxable, amount = _dec(sub, f"{CBC}TaxableAmount"), _dec(sub, f"{CBC}TaxAmount")
+                    _add(kdv[doc.direction], percent, taxable, amount)
         for sub in root.iterfind(f"{CAC}WithholdingTaxTotal/{CAC}TaxSubtotal"):
             code = (sub.findtext(scheme) or "").strip()
             percent = _dec(sub, f"{CBC}Percent").normalize()

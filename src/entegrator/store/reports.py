@@ -12,7 +12,15 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-__all__ = ["EXCLUDED", "MonthRow", "ReportDocument", "documents_of_month", "monthly"]
+__all__ = [
+    "EXCLUDED",
+    "MonthRow",
+    "ReportDocument",
+    "documents_of_month",
+    "kdv_of_month",
+    "monthly",
+    "other_currency_count",
+]
 
 # Documents that count in a report: not drafts, not cancelled, not refused by GİB.
 EXCLUDED = ("draft", "cancelled", "rejected_by_gib", "failed", "rejected")
@@ -60,6 +68,45 @@ def monthly(conn: Connection, tenant_id: uuid.UUID, year: int) -> list[MonthRow]
     ]
 
 
+def kdv_of_month(
+    conn: Connection, tenant_id: uuid.UUID, month: dt.date
+) -> list[tuple[str, str, Decimal, Decimal]]:
+    """(direction, rate, taxable, tax) of the TRY invoices issued in ``month`` whose row
+    keeps its KDV per rate (the ``kdv`` column)."""
+    start, end = _bounds(month)
+    rows = conn.execute(
+        text(
+            "SELECT d.direction, k.key AS rate, sum((k.value->>0)::numeric) AS taxable, "
+            "sum((k.value->>1)::numeric) AS tax "
+            "FROM documents d, jsonb_each(d.kdv) k "
+            "WHERE d.tenant_id = :t AND d.kind = 'invoice' AND d.issue_date >= :a "
+            "AND d.issue_date < :b AND d.status <> ALL(:excluded) "
+            "AND coalesce(d.currency, 'TRY') = 'TRY' AND d.kdv IS NOT NULL "
+            "GROUP BY 1, 2"
+        ),
+        {"t": tenant_id, "a": start, "b": end, "excluded": list(EXCLUDED)},
+    )
+    return [(r.direction, r.rate, Decimal(r.taxable), Decimal(r.tax)) for r in rows]
+
+
+def other_currency_count(conn: Connection, tenant_id: uuid.UUID, month: dt.date) -> int:
+    start, end = _bounds(month)
+    count: int = conn.execute(
+        text(
+            "SELECT count(*) FROM documents WHERE tenant_id = :t AND kind = 'invoice' "
+            "AND issue_date >= :a AND issue_date < :b AND status <> ALL(:excluded) "
+            "AND coalesce(currency, 'TRY') <> 'TRY'"
+        ),
+        {"t": tenant_id, "a": start, "b": end, "excluded": list(EXCLUDED)},
+    ).scalar_one()
+    return count
+
+
+def _bounds(month: dt.date) -> tuple[dt.date, dt.date]:
+    start = month.replace(day=1)
+    return start, (start + dt.timedelta(days=32)).replace(day=1)
+
+
 @dataclass(frozen=True)
 class ReportDocument:
     document_id: uuid.UUID
@@ -67,24 +114,40 @@ class ReportDocument:
     number: str | None
     currency: str | None
     sha256: bytes  # the signed XML when there is one, else the stored one
+    kdv_known: bool  # the row keeps its KDV per rate: only withholding is read from the XML
 
 
 def documents_of_month(
-    conn: Connection, tenant_id: uuid.UUID, month: dt.date, *, limit: int = 20_000
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    month: dt.date,
+    *,
+    withholding_types: list[str],
+    limit: int = 50_000,
 ) -> list[ReportDocument]:
-    """The counted invoices issued in ``month`` (its first day), for their tax breakdown."""
-    start = month.replace(day=1)
-    end = (start + dt.timedelta(days=32)).replace(day=1)
+    """The counted TRY invoices issued in ``month`` whose XML must be read: those without
+    their KDV per rate in the row, and those of a type that may withhold KDV."""
+    start, end = _bounds(month)
     rows = conn.execute(
         text(
-            "SELECT document_id, direction, number, currency, "
+            "SELECT document_id, direction, number, currency, kdv IS NOT NULL AS kdv_known, "
             "coalesce(signed_sha256, xml_sha256) AS sha256 FROM documents "
             "WHERE tenant_id = :t AND kind = 'invoice' AND issue_date >= :a AND issue_date < :b "
-            "AND status <> ALL(:excluded) ORDER BY issue_date, number LIMIT :n"
+            "AND status <> ALL(:excluded) AND coalesce(currency, 'TRY') = 'TRY' "
+            "AND (kdv IS NULL OR type = ANY(:wt)) ORDER BY issue_date, number LIMIT :n"
         ),
-        {"t": tenant_id, "a": start, "b": end, "excluded": list(EXCLUDED), "n": limit},
+        {
+            "t": tenant_id,
+            "a": start,
+            "b": end,
+            "excluded": list(EXCLUDED),
+            "wt": withholding_types,
+            "n": limit,
+        },
     )
     return [
-        ReportDocument(r.document_id, r.direction, r.number, r.currency, bytes(r.sha256))
+        ReportDocument(
+            r.document_id, r.direction, r.number, r.currency, bytes(r.sha256), r.kdv_known
+        )
         for r in rows
     ]
