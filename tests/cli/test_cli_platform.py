@@ -94,6 +94,87 @@ def test_tenant_and_key_commands(settings: Settings, tmp_path: Path, base_url: s
     assert _cli(env, "apikey", "create", "--tenant", vkn, "--role", "god").returncode == 2
 
 
+def test_user_commands(settings: Settings, tmp_path: Path, runtime: Runtime) -> None:
+    env = _env(settings, tmp_path)
+    vkn = new_vkn()
+    assert _cli(env, "tenant", "create", "--vkn", vkn, "--name", "Kullanıcı A.Ş.").returncode == 0
+    env["PAROLA"] = "ilk-parola-12345"
+    made = _cli(
+        env,
+        "user",
+        "create",
+        "--tenant",
+        vkn,
+        "--email",
+        "muhasebe@ornek.com.tr",
+        "--role",
+        "muhasebe",
+        "--password-env",
+        "PAROLA",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "role muhasebe" in made.stdout
+    assert runtime.accounts.login("muhasebe@ornek.com.tr", "ilk-parola-12345").ok
+    again = _cli(
+        env,
+        "user",
+        "create",
+        "--tenant",
+        vkn,
+        "--email",
+        "muhasebe@ornek.com.tr",
+        "--role",
+        "viewer",
+        "--password-env",
+        "PAROLA",
+    )
+    assert again.returncode == 2
+    assert "ACCOUNT_INVALID" in again.stderr
+    missing = _cli(
+        env,
+        "user",
+        "create",
+        "--tenant",
+        vkn,
+        "--email",
+        "x@ornek.com.tr",
+        "--role",
+        "viewer",
+        "--password-env",
+        "YOK",
+    )
+    assert missing.returncode == 2 and "PASSWORD_MISSING" in missing.stderr
+    bad_role = _cli(
+        env,
+        "user",
+        "create",
+        "--tenant",
+        vkn,
+        "--email",
+        "x@ornek.com.tr",
+        "--role",
+        "api",
+        "--password-env",
+        "PAROLA",
+    )
+    assert bad_role.returncode == 2 and "--role" in bad_role.stderr
+    env["YENI"] = "ikinci-parola-678"
+    reset = _cli(
+        env,
+        "user",
+        "reset-password",
+        "--tenant",
+        vkn,
+        "--email",
+        "MUHASEBE@ornek.com.tr",
+        "--password-env",
+        "YENI",
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert runtime.accounts.login("muhasebe@ornek.com.tr", "ikinci-parola-678").ok
+    assert not runtime.accounts.login("muhasebe@ornek.com.tr", "ilk-parola-12345").ok
+
+
 def test_tenant_series_shows_and_changes_the_defaults(
     settings: Settings, tmp_path: Path, base_url: str
 ) -> None:
@@ -223,6 +304,30 @@ def test_serve_with_worker_and_demo_tenant_is_the_whole_platform(
                 f"{base}/api/v1/invoices", params={"number": detail["number"]}, headers=headers
             ).json()
             assert [i["id"] for i in found["items"]] == [doc_id]
+
+            # The portal at /, with the demo user printed: log in, see the invoice, its PDF.
+            printed = log.read_text()
+            email = re.search(r"E-posta (\S+)", printed)
+            password = re.search(r"Parola\s+(\S+)", printed)
+            assert email and password, printed
+            assert f"portal: {base}/giris" in printed
+            with httpx.Client(base_url=base, timeout=60) as browser:
+                form = browser.get("/giris").text
+                token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+                assert token
+                logged = browser.post(
+                    "/giris",
+                    data={
+                        "email": email.group(1),
+                        "password": password.group(1),
+                        "csrf_token": token.group(1),
+                    },
+                )
+                assert logged.status_code == 303, logged.text
+                assert detail["number"] in browser.get("/faturalar/giden").text
+                pdf = browser.get(f"/faturalar/{doc_id}/pdf")
+                assert pdf.status_code == 200
+                assert pdf.content.startswith(b"%PDF")
         finally:
             server.send_signal(signal.SIGINT)
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -280,3 +281,127 @@ def test_language_switch(
     assert "Dashboard" in client.get("/panel").text
     evil = client.get("/dil/tr", params={"sonra": "//evil.example/x"})
     assert evil.headers["location"] == "/panel"
+
+
+def test_sorted_pages_follow_each_other(
+    runtime: Runtime, portal: str, tenant: TenantHandle, log_in: Callable[[str], httpx.Client]
+) -> None:
+    ids = {issue_earsiv(runtime, tenant) for _ in range(3)}
+    client = log_in(make_user(runtime, tenant, role="viewer"))
+    for sort in ("payable_asc", "payable_desc", "issue_date_asc", "issue_date_desc"):
+        seen: list[str] = []
+        page = client.get("/faturalar/giden", params={"limit": 2, "sort": sort}).text
+        seen += re.findall(r'name="ids" value="([^"]+)"', page)
+        more = page.split('hx-get="?', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+        rest = client.get(f"/faturalar/giden?{more}", headers={"HX-Request": "true"}).text
+        seen += re.findall(r'name="ids" value="([^"]+)"', rest)
+        assert sorted(seen) == sorted(ids), sort
+        assert "hx-get" not in rest
+
+
+def test_account_and_users_pages(
+    runtime: Runtime, portal: str, tenant: TenantHandle, log_in: Callable[[str], httpx.Client]
+) -> None:
+    admin = log_in(make_user(runtime, tenant, role="admin"))
+    page = admin.get("/kullanicilar")
+    assert page.status_code == 200
+    token = csrf_of(page.text)
+    new_email = f"yeni-{uuid.uuid4().hex[:6]}@example.com.tr"
+    added = admin.post(
+        "/kullanicilar",
+        data={"csrf_token": token, "email": new_email, "role": "viewer", "password": PASSWORD},
+    )
+    assert added.status_code == 200 and new_email in added.text
+    short = admin.post(
+        "/kullanicilar",
+        data={"csrf_token": token, "email": "x@example.org", "role": "viewer", "password": "kısa"},
+    )
+    assert short.status_code == 422
+    viewer = log_in(new_email)
+    assert viewer.get("/kullanicilar").status_code == 403
+    assert viewer.get("/hesap").status_code == 200
+    vt = csrf_of(viewer.get("/hesap").text)
+    wrong = viewer.post(
+        "/hesap/parola",
+        data={"csrf_token": vt, "current": "yanlış", "new": "x" * 12, "again": "x" * 12},
+    )
+    assert wrong.status_code == 422
+    changed = viewer.post(
+        "/hesap/parola",
+        data={"csrf_token": vt, "current": PASSWORD, "new": "y" * 12, "again": "y" * 12},
+    )
+    assert changed.status_code == 200
+    assert viewer.get("/panel").status_code == 200  # this session stays
+    with httpx.Client(base_url=portal) as fresh:
+        form = fresh.get("/giris").text
+        old = fresh.post(
+            "/giris", data={"email": new_email, "password": PASSWORD, "csrf_token": csrf_of(form)}
+        )
+        assert old.status_code == 401
+
+
+def test_hostile_zip_requests(
+    runtime: Runtime, portal: str, tenant: TenantHandle, log_in: Callable[[str], httpx.Client]
+) -> None:
+    client = log_in(make_user(runtime, tenant, role="viewer"))
+    token = csrf_of(client.get("/panel").text)
+    too_many = [str(uuid.uuid4()) for _ in range(201)]
+    cases: list[tuple[dict[str, str | list[str]], int]] = [
+        ({"format": "xml", "ids": too_many}, 422),
+        ({"format": "pdf", "ids": too_many[:51]}, 422),
+        ({"format": "xml"}, 422),
+        ({"format": "xml", "ids": ["../../etc/passwd"]}, 404),
+        ({"format": "exe", "ids": too_many[:1]}, 404),
+    ]
+    for data, status in cases:
+        answer = client.post("/faturalar/indir", data={"csrf_token": token, **data})
+        assert answer.status_code == status, data
+
+
+def test_two_step_login(
+    runtime: Runtime, portal: str, tenant: TenantHandle, log_in: Callable[[str], httpx.Client]
+) -> None:
+    import base64
+
+    from entegrator.services.accounts import totp_code
+
+    email = make_user(runtime, tenant)
+    client = log_in(email)
+    token = csrf_of(client.get("/hesap").text)
+    offered = client.post("/hesap/iki-adim", data={"csrf_token": token})
+    secret = re.search(r'name="secret" value="([A-Z2-7=]+)"', offered.text)
+    assert secret is not None
+    raw = base64.b32decode(secret.group(1))
+    wrong = client.post(
+        "/hesap/iki-adim", data={"csrf_token": token, "secret": secret.group(1), "code": "12"}
+    )
+    assert wrong.status_code == 422
+    code = totp_code(raw, runtime.clock())
+    on = client.post(
+        "/hesap/iki-adim", data={"csrf_token": token, "secret": secret.group(1), "code": code}
+    )
+    assert on.status_code == 200 and "İki adımlı doğrulama açıldı." in on.text
+
+    with httpx.Client(base_url=portal) as fresh:
+        form = fresh.get("/giris").text
+        first = fresh.post(
+            "/giris", data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(form)}
+        )
+        assert first.status_code == 303
+        assert first.headers["location"].startswith("/giris/dogrulama")
+        assert fresh.get("/panel").status_code == 303  # not in before the code
+        step = fresh.get(first.headers["location"])
+        assert 'autocomplete="one-time-code"' in step.text
+        bad = fresh.post(
+            "/giris/dogrulama", data={"csrf_token": csrf_of(step.text), "code": "000000"}
+        )
+        assert bad.status_code in (303, 401)
+        good = fresh.post(
+            "/giris/dogrulama",
+            data={"csrf_token": csrf_of(step.text), "code": totp_code(raw, runtime.clock())},
+        )
+        assert good.status_code == 303 and good.headers["location"] == "/panel"
+        assert fresh.get("/panel").status_code == 200
+        # Logging out of an ended session asks no token.
+        fresh.post("/cikis", data={"csrf_token": csrf_of(fresh.get("/panel").text)})
+        assert fresh.post("/cikis").status_code == 303

@@ -444,11 +444,17 @@ def user_create(
             where="--password-env",
         )
         raise typer.Exit(USAGE_EXIT)
+    from entegrator.services.accounts import AccountError
+
     rt = _runtime()
     tenant_id = _find_tenant(rt, tenant, False)
-    user_id = rt.accounts.create_user(
-        tenant_id, email=email, role=role, password=password, name=name
-    )
+    try:
+        user_id = rt.accounts.create_user(
+            tenant_id, email=email, role=role, password=password, name=name
+        )
+    except AccountError as exc:
+        where = {"email": "--email", "role": "--role", "password": "--password-env"}
+        fail(exc.code, exc.text_tr, exc.text_en, where=where.get(exc.where or "", exc.where))
     with rt.db.system() as conn:
         repo.append_audit(
             conn, tenant_id, actor="cli", action="user.create", data={"email": email.strip()}
@@ -489,7 +495,12 @@ def user_reset_password(
             where="--email",
         )
         raise typer.Exit(USAGE_EXIT)
-    rt.accounts.reset_password(tenant_id, found.user_id, password)
+    from entegrator.services.accounts import AccountError
+
+    try:
+        rt.accounts.reset_password(tenant_id, found.user_id, password)
+    except AccountError as exc:
+        fail(exc.code, exc.text_tr, exc.text_en, where="--password-env")
     typer.echo(f"password of {found.email} set; its sessions ended")
 
 

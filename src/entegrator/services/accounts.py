@@ -65,6 +65,7 @@ class AccountError(EntegratorError):
     message_tr = "{detail_tr}"
     message_en = "{detail_en}"
     http_status = 422
+    exit_code = 2
 
 
 @dataclass(frozen=True)
