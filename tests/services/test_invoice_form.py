@@ -298,3 +298,26 @@ def test_company_details_and_logo(runtime: Runtime, tenant: TenantHandle) -> Non
             "company.details",
             "company.logo",
         ]
+
+
+def test_an_invoice_in_another_currency_takes_its_rate_and_stays_out_of_tl_sums(
+    runtime: Runtime, tenant: TenantHandle
+) -> None:
+    without = _draft(tenant, _form(currency="USD"))
+    checked = runtime.invoices.check(tenant.tenant_id, without[0]) if without[0] else None
+    problems = (
+        without[1]
+        if checked is None
+        else invoice_form.findings_to_problems(
+            [f for f in checked[1] if f.severity.value == "error"]
+        )
+    )
+    assert "exchange_rate" in {p.field for p in problems}, problems
+    draft, problems = _draft(tenant, _form(currency="USD", exchange_rate="34,5612"))
+    assert draft is not None and draft.exchange_rate == Decimal("34.5612"), problems
+    _, findings = runtime.invoices.check(tenant.tenant_id, draft)
+    assert not [f for f in findings if f.severity.value == "error"], findings
+    runtime.invoices.issue(_key(runtime, tenant), draft=draft)
+    months = reports.monthly(runtime.db, tenant.tenant_id, 2026)
+    assert months[10].sales_count == 0  # not added to TL sums
+    assert reports.breakdown(runtime.db, tenant.tenant_id, TODAY).other_currency == 1

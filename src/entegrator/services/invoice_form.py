@@ -189,6 +189,7 @@ _HEADER = (
     "type",
     "issue_date",
     "currency",
+    "exchange_rate",
     "series",
     "note",
     "buyer_id",
@@ -212,6 +213,7 @@ class InvoiceForm:
     type: str = "SATIS"
     issue_date: str = ""
     currency: str = "TRY"
+    exchange_rate: str = ""  # TRY per unit of the currency (döviz kuru), for other currencies
     series: str = ""
     note: str = ""
     buyer_id: str = ""
@@ -410,6 +412,10 @@ def to_draft(
     }
     if form.note:
         data["notes"] = [form.note]
+    if (form.currency or "TRY") != "TRY" or form.exchange_rate:
+        exchange = _number(form.exchange_rate, "exchange_rate", problems, label="Kur")
+        if exchange is not None:
+            data["exchange_rate"] = exchange
     if form.profile == "EARSIVFATURA":
         data["sending_type"] = "ELEKTRONIK"
     if form.ref_number:
@@ -438,6 +444,8 @@ _DRAFT_FIELDS = {
     "type": "type",
     "issue_date": "issue_date",
     "currency": "currency",
+    "exchange_rate": "exchange_rate",
+    "exchange_rate_date": "exchange_rate",
     "notes": "note",
     "customer.vkn": "buyer_id",
     "customer.tckn": "buyer_id",
@@ -472,6 +480,7 @@ _XML_FIELDS = (
     ("cbc:InvoiceTypeCode", "type"),
     ("cbc:IssueDate", "issue_date"),
     ("cbc:DocumentCurrencyCode", "currency"),
+    ("cac:PricingExchangeRate", "exchange_rate"),
     ("cbc:ID", "series"),
     ("cac:BillingReference", "ref_number"),
     ("cac:AccountingSupplierParty", SUPPLIER),
@@ -643,6 +652,7 @@ def form_from_draft(draft: InvoiceDraft) -> InvoiceForm:
         profile=str(draft.profile),
         type=str(draft.type),
         currency=draft.currency,
+        exchange_rate=_fmt(draft.exchange_rate),
         note=draft.notes[0] if draft.notes else "",
         buyer_id=customer.vkn or customer.tckn or "",
         buyer_name=name or "",

@@ -37,8 +37,8 @@ class MonthRow:
 
 
 def monthly(conn: Connection, tenant_id: uuid.UUID, year: int) -> list[MonthRow]:
-    """Per month and direction of ``year`` (by issue date): counts and amounts in TRY
-    documents and others alike (amounts are in each invoice's currency)."""
+    """Per month and direction of ``year`` (by issue date): counts and amounts of the TRY
+    invoices (amounts in other currencies are not added to them)."""
     rows = conn.execute(
         text(
             "SELECT date_trunc('month', issue_date)::date AS month, direction, count(*) AS n, "
@@ -46,6 +46,7 @@ def monthly(conn: Connection, tenant_id: uuid.UUID, year: int) -> list[MonthRow]
             "coalesce(sum(tax_total), 0) AS tax_total, coalesce(sum(payable), 0) AS payable "
             "FROM documents WHERE tenant_id = :t AND kind = 'invoice' "
             "AND issue_date >= :a AND issue_date < :b AND status <> ALL(:excluded) "
+            "AND coalesce(currency, 'TRY') = 'TRY' "
             "GROUP BY 1, 2 ORDER BY 1, 2"
         ),
         {

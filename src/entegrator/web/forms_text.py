@@ -17,6 +17,10 @@ FORM_MESSAGES: dict[str, tuple[str, str]] = {
     "form.type": ("Fatura tipi", "Invoice type"),
     "form.issue_date": ("Düzenleme tarihi", "Issue date"),
     "form.currency": ("Para birimi", "Currency"),
+    "form.exchange_rate": (
+        "Döviz kuru (TL, yalnız döviz için)",
+        "Exchange rate (TRY, foreign currency only)",
+    ),
     "form.series": ("Seri (boşsa varsayılan)", "Series (default when empty)"),
     "form.note": ("Not", "Note"),
     "form.buyer": ("Alıcı", "Buyer"),
