@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -44,11 +45,48 @@ class MonthTotals:
     purchases_payable: Decimal = ZERO
 
 
-def monthly(db: Database, tenant_id: uuid.UUID, year: int) -> list[MonthTotals]:
-    """Twelve months of ``year``, empty ones included."""
-    months = {m: MonthTotals(dt.date(year, m, 1)) for m in range(1, 13)}
+# Months before the current one change rarely (a late cancellation, an incoming invoice dated
+# back) and cost a pass over up to a year of documents: each process keeps them per tenant and
+# year for a while; the current month is always read afresh.
+PAST_MONTHS_SECONDS = 300.0
+_past: dict[tuple[uuid.UUID, int, dt.date], tuple[float, list[store.MonthRow]]] = {}
+
+
+def _past_rows(
+    db: Database, tenant_id: uuid.UUID, year: int, current: dt.date
+) -> list[store.MonthRow]:
+    first, after = dt.date(year, 1, 1), min(dt.date(year + 1, 1, 1), current)
+    if after <= first:
+        return []
+    key = (tenant_id, year, after)
+    now = time.monotonic()
+    kept = _past.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
     with db.tenant(tenant_id) as conn:
-        rows = store.monthly(conn, tenant_id, year)
+        rows = store.monthly(conn, tenant_id, first, after)
+    if len(_past) > 10_000:
+        _past.clear()
+    _past[key] = (now + PAST_MONTHS_SECONDS, rows)
+    return rows
+
+
+def monthly(
+    db: Database, tenant_id: uuid.UUID, year: int, *, today: dt.date | None = None
+) -> list[MonthTotals]:
+    """Twelve months of ``year``, empty ones included. With ``today``, the months before
+    today's are kept for ``PAST_MONTHS_SECONDS`` and only today's month is read afresh."""
+    months = {m: MonthTotals(dt.date(year, m, 1)) for m in range(1, 13)}
+    if today is None:
+        with db.tenant(tenant_id) as conn:
+            rows = store.monthly(conn, tenant_id, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+    else:
+        current = today.replace(day=1)
+        rows = list(_past_rows(db, tenant_id, year, current))
+        if current.year == year:
+            after = (current + dt.timedelta(days=32)).replace(day=1)
+            with db.tenant(tenant_id) as conn:
+                rows += store.monthly(conn, tenant_id, current, after)
     for r in rows:
         t = months[r.month.month]
         if r.direction == "out":

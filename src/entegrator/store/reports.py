@@ -36,9 +36,11 @@ class MonthRow:
     payable: Decimal
 
 
-def monthly(conn: Connection, tenant_id: uuid.UUID, year: int) -> list[MonthRow]:
-    """Per month and direction of ``year`` (by issue date): counts and amounts of the TRY
-    invoices (amounts in other currencies are not added to them)."""
+def monthly(
+    conn: Connection, tenant_id: uuid.UUID, first: dt.date, after: dt.date
+) -> list[MonthRow]:
+    """Per month and direction in ``[first, after)`` (by issue date): counts and amounts of
+    the TRY invoices (amounts in other currencies are not added to them)."""
     rows = conn.execute(
         text(
             "SELECT date_trunc('month', issue_date)::date AS month, direction, count(*) AS n, "
@@ -51,8 +53,8 @@ def monthly(conn: Connection, tenant_id: uuid.UUID, year: int) -> list[MonthRow]
         ),
         {
             "t": tenant_id,
-            "a": dt.date(year, 1, 1),
-            "b": dt.date(year + 1, 1, 1),
+            "a": first,
+            "b": after,
             "excluded": list(EXCLUDED),
         },
     )

@@ -25,18 +25,24 @@ Year = Annotated[int | None, Query(ge=2000, le=2099)]
 Month = Annotated[int | None, Query(ge=1, le=12)]
 
 
+def _today(runtime: Runtime) -> dt.date:
+    return runtime.clock().astimezone(ZoneInfo("Europe/Istanbul")).date()
+
+
 def _period(runtime: Runtime, yil: int | None, ay: int | None) -> tuple[int, dt.date]:
-    today = runtime.clock().astimezone(ZoneInfo("Europe/Istanbul")).date()
+    today = _today(runtime)
     year = yil or today.year
     month = ay or (today.month if year == today.year else 12)
     return year, dt.date(year, month, 1)
 
 
 def _data(
-    runtime: Runtime, user: CurrentUser, year: int, month: dt.date
+    runtime: Runtime, user: CurrentUser, year: int, month: dt.date, *, fresh: bool = False
 ) -> tuple[list[reports.MonthTotals], reports.MonthBreakdown]:
+    """The year (past months kept a few minutes; ``fresh`` reads them all, for the export)
+    and the month's breakdown."""
     return (
-        reports.monthly(runtime.db, user.tenant_id, year),
+        reports.monthly(runtime.db, user.tenant_id, year, today=None if fresh else _today(runtime)),
         reports.breakdown(runtime.db, user.tenant_id, month),
     )
 
@@ -63,7 +69,7 @@ async def report_xlsx(
     runtime: RuntimeDep, user: CurrentUser, yil: Year = None, ay: Month = None
 ) -> Response:
     year, month = _period(runtime, yil, ay)
-    months, detail = await run_in_threadpool(_data, runtime, user, year, month)
+    months, detail = await run_in_threadpool(lambda: _data(runtime, user, year, month, fresh=True))
     data = await run_in_threadpool(reports.to_xlsx, year, months, detail)
     return Response(
         data,
