@@ -431,3 +431,21 @@ def test_hostile_input_gets_a_clear_answer_never_a_crash(portal_tenant: PortalTe
         assert none.status_code == 422
         preview = _post(client, "/faturalar/yeni/onizleme", {**LINES, "buyer_id": ""}, settings)
         assert preview.status_code == 422 and 'id="buyer_id-problems"' in preview.text
+
+
+def test_english_is_the_second_language(portal_tenant: PortalTenant) -> None:
+    with portal_tenant("admin").client() as client:
+        client.cookies.set("entegrator_dil", "en")
+        form = client.get("/faturalar/yeni").text
+        assert "Unit price" in form and "Issue the invoice" in form
+        page = _form_page(client)
+        wrong = _post(
+            client,
+            "/faturalar/yeni",
+            {**LINES, "lines-0-unit_price": "x", "islem": "kontrol"},
+            page,
+        )
+        assert "Price: enter a number" in wrong.text
+        assert "Partners" in client.get("/cariler").text
+        assert "Download Excel (XLSX)" in client.get("/raporlar").text
+        assert "Create key" in client.get("/ayarlar").text

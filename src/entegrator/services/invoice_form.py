@@ -284,7 +284,9 @@ class FieldProblem:
         )
 
 
-def _number(value: str, where: str, problems: list[FieldProblem], *, label: str) -> str | None:
+def _number(
+    value: str, where: str, problems: list[FieldProblem], *, label: tuple[str, str]
+) -> str | None:
     if not value:
         return None
     parsed = parse_number(value)
@@ -294,8 +296,8 @@ def _number(value: str, where: str, problems: list[FieldProblem], *, label: str)
                 where,
                 "FORM_NUMBER",
                 "error",
-                f"{label}: geçerli bir sayı girin (örn. 1.234,56)",
-                f"{label}: enter a number (e.g. 1234.56)",
+                f"{label[0]}: geçerli bir sayı girin (örn. 1.234,56)",
+                f"{label[1]}: enter a number (e.g. 1234.56)",
             )
         )
         return value  # the draft's own check names the field again; one message is shown
@@ -379,12 +381,20 @@ def to_draft(
         where = f"lines-{i}"
         line: dict[str, Any] = {
             "name": ln.name,
-            "quantity": _number(ln.quantity, f"{where}-quantity", problems, label="Miktar"),
+            "quantity": _number(
+                ln.quantity, f"{where}-quantity", problems, label=("Miktar", "Quantity")
+            ),
             "unit_code": ln.unit_code or "C62",
-            "unit_price": _number(ln.unit_price, f"{where}-unit_price", problems, label="Fiyat"),
-            "kdv_percent": _number(ln.kdv_percent, f"{where}-kdv_percent", problems, label="KDV"),
+            "unit_price": _number(
+                ln.unit_price, f"{where}-unit_price", problems, label=("Fiyat", "Price")
+            ),
+            "kdv_percent": _number(
+                ln.kdv_percent, f"{where}-kdv_percent", problems, label=("KDV", "KDV")
+            ),
         }
-        discount = _number(ln.discount_percent, f"{where}-discount_percent", problems, label="%")
+        discount = _number(
+            ln.discount_percent, f"{where}-discount_percent", problems, label=("%", "%")
+        )
         if discount is not None and parse_number(discount) not in (None, Decimal(0)):
             rate = parse_number(discount)
             line["allowances_charges"] = [
@@ -413,7 +423,9 @@ def to_draft(
     if form.note:
         data["notes"] = [form.note]
     if (form.currency or "TRY") != "TRY" or form.exchange_rate:
-        exchange = _number(form.exchange_rate, "exchange_rate", problems, label="Kur")
+        exchange = _number(
+            form.exchange_rate, "exchange_rate", problems, label=("Kur", "Exchange rate")
+        )
         if exchange is not None:
             data["exchange_rate"] = exchange
     if form.profile == "EARSIVFATURA":
@@ -582,10 +594,10 @@ def preview(form: InvoiceForm) -> Preview:
         problems: list[FieldProblem] = []
         line: dict[str, Any] = {
             "name": ln.name or "-",
-            "quantity": _number(ln.quantity, "q", problems, label="q"),
+            "quantity": _number(ln.quantity, "q", problems, label=("q", "q")),
             "unit_code": ln.unit_code or "C62",
-            "unit_price": _number(ln.unit_price, "p", problems, label="p"),
-            "kdv_percent": _number(ln.kdv_percent, "k", problems, label="k"),
+            "unit_price": _number(ln.unit_price, "p", problems, label=("p", "p")),
+            "kdv_percent": _number(ln.kdv_percent, "k", problems, label=("k", "k")),
         }
         rate = parse_number(ln.discount_percent) if ln.discount_percent else None
         if rate:
