@@ -135,6 +135,21 @@ def test_sessions_expire_when_idle_and_after_their_lifetime(
             break
     lasted = clock.now - start
     assert dt.timedelta(hours=12) < lasted <= dt.timedelta(hours=12, minutes=29)
+
+
+def test_a_login_clears_the_users_ended_sessions(
+    runtime: Runtime, accounts: Accounts, clock: Clock, tenant: TenantHandle
+) -> None:
+    from entegrator.store import sessions
+
+    email = _user(accounts, tenant)
+    accounts.login(email, PASSWORD)  # never used again
+    clock.advance(hours=1)
+    fresh = accounts.session(accounts.login(email, PASSWORD).token)
+    assert fresh is not None
+    with runtime.db.tenant(tenant.tenant_id) as conn:
+        left = sessions.delete_user_sessions(conn, tenant.tenant_id, fresh.user.user_id)
+    assert left == 1  # only the new one was still there
     assert accounts.session("nope") is None
     assert accounts.session("x" * 500) is None
 

@@ -345,6 +345,14 @@ class Accounts:
             assert user is not None  # noqa: S101 - found a moment ago
             mfa = user.totp_secret is not None
             users.record_success(conn, tenant_id, user_id, now=now)
+            # The user's sessions that ended unseen (never presented again) go now.
+            sessions.delete_expired(
+                conn,
+                tenant_id,
+                user_id,
+                seen_before=now - self.idle,
+                created_before=now - self.lifetime,
+            )
             sessions.create_session(
                 conn,
                 tenant_id,

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 __all__ = [
     "Session",
     "create_session",
+    "delete_expired",
     "delete_session",
     "delete_user_sessions",
     "get_session",
@@ -116,5 +117,25 @@ def delete_user_sessions(
                 "AND token_hash IS DISTINCT FROM :keep"
             ),
             {"t": tenant_id, "u": user_id, "keep": keep},
+        ).rowcount
+    )
+
+
+def delete_expired(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    seen_before: dt.datetime,
+    created_before: dt.datetime,
+) -> int:
+    """End the user's sessions idle since ``seen_before`` or made before ``created_before``."""
+    return int(
+        conn.execute(
+            text(
+                "DELETE FROM portal_sessions WHERE tenant_id = :t AND user_id = :u "
+                "AND (last_seen_at < :seen OR created_at < :made)"
+            ),
+            {"t": tenant_id, "u": user_id, "seen": seen_before, "made": created_before},
         ).rowcount
     )

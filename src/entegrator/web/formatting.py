@@ -65,8 +65,9 @@ def percent(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     amount = Decimal(value)
-    text = number(amount, places=0) if amount == amount.to_integral_value() else number(amount)
-    return f"%{text}"
+    if amount == amount.to_integral_value():
+        return f"%{number(amount, places=0)}"
+    return "%" + format(amount.normalize(), "f").replace(".", ",")
 
 
 def date(value: dt.date | None) -> str:

@@ -65,18 +65,23 @@ TYPES = {
 }
 
 _EVENTS = {
-    "issued": ("Düzenlendi", "Issued"),
+    "received": ("Alındı", "Received"),
+    "numbered": ("Numara verildi, doğrulandı", "Numbered and validated"),
     "validated": ("Doğrulandı", "Validated"),
     "signed": ("Mali mühürle imzalandı", "Signed with the financial seal"),
+    "queued": ("Gönderim sırasına alındı", "Queued to be sent"),
     "enveloped": ("Zarflandı", "Put in an envelope"),
     "sent": ("GİB'e gönderildi", "Sent to GİB"),
-    "gib_status": ("GİB durum bildirdi", "GİB reported a status"),
-    "received": ("GİB'den alındı", "Received from GİB"),
+    "gib-status": ("GİB durum bildirdi", "GİB reported a status"),
+    "failed": ("Hata", "Failed"),
     "answered": ("Yanıtlandı", "Answered"),
-    "answer": ("Alıcının yanıtı", "The buyer's answer"),
+    "no-answer": ("8 gün içinde yanıt gelmedi", "No answer within 8 days"),
+    "returned": ("İade edildi", "Returned"),
     "cancelled": ("İptal edildi", "Cancelled"),
     "earsiv-reported": ("e-Arşiv raporuyla bildirildi", "Reported in the e-Arşiv report"),
-    "delivery": ("Alıcıya e-posta", "E-mail to the buyer"),
+    "delivery-queued": ("Alıcıya gönderim sıraya alındı", "Delivery to the buyer queued"),
+    "delivery-sent": ("Alıcıya gönderildi", "Sent to the buyer"),
+    "delivery-failed": ("Alıcıya gönderilemedi", "Delivery to the buyer failed"),
 }
 
 
