@@ -12,6 +12,7 @@ from entegrator.runtime import Runtime
 from entegrator.store import parties
 from entegrator.store.documents import DocumentRow
 from entegrator.web import forms_text as _texts  # noqa: F401 - registers the pages' words
+from entegrator.web import labels
 from entegrator.web.auth import CurrentUser, NotFoundPageError, RuntimeDep
 from entegrator.web.i18n import translate
 from entegrator.web.render import language, render
@@ -59,5 +60,10 @@ async def partner_page(
         raise NotFoundPageError
     partner, docs = await run_in_threadpool(_one, runtime, user, identifier)
     return render(
-        request, "forms/partner.html", title=partner.name or identifier, partner=partner, docs=docs
+        request,
+        "forms/partner.html",
+        title=partner.name or identifier,
+        partner=partner,
+        docs=docs,
+        labels=labels,
     )
