@@ -16,6 +16,10 @@ import argparse
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = "/usr/bin/chromium"
 # (file name, path, phone-sized?)
@@ -42,46 +46,60 @@ def take(
     out_dir: Path,
     *,
     invoice_paths: tuple[str, ...] = (),
+    browser: Browser | None = None,
 ) -> list[Path]:
     """Log in, then save a full-page screenshot of each page (and of ``invoice_paths``,
-    named fatura-1, fatura-2…); the files written."""
-    from playwright.sync_api import ViewportSize, sync_playwright
+    named fatura-1, fatura-2…); the files written. ``browser``: one already running (the
+    tests'), else Debian's Chromium is started."""
+    from playwright.sync_api import sync_playwright
+
+    if browser is not None:
+        return _take(browser, base_url, email, password, out_dir, invoice_paths)
+    with sync_playwright() as p:
+        started = p.chromium.launch(executable_path=CHROMIUM)
+        try:
+            return _take(started, base_url, email, password, out_dir, invoice_paths)
+        finally:
+            started.close()
+
+
+def _take(  # noqa: PLR0917 - take()'s arguments, passed on
+    browser: Browser,
+    base_url: str,
+    email: str,
+    password: str,
+    out_dir: Path,
+    invoice_paths: tuple[str, ...],
+) -> list[Path]:
+    from playwright.sync_api import ViewportSize
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     pages = list(PAGES) + [
         (f"fatura-{i}", path, False) for i, path in enumerate(invoice_paths, start=1)
     ]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        try:
-            for phone in (False, True):
-                size: ViewportSize = (
-                    {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-                )
-                context = browser.new_context(viewport=size, locale="tr-TR")
-                page = context.new_page()
-                logged_in = False
-                for name, path, for_phone in pages:
-                    if for_phone != phone:
-                        continue
-                    if name != "giris" and not logged_in:
-                        _log_in(page, base_url, email, password)
-                        logged_in = True
-                    page.goto(base_url + path)
-                    target = out_dir / f"{name}.png"
-                    page.screenshot(path=str(target), full_page=True)
-                    written.append(target)
-                context.close()
-        finally:
-            browser.close()
+    for phone in (False, True):
+        size: ViewportSize = (
+            {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+        )
+        context = browser.new_context(viewport=size, locale="tr-TR")
+        page = context.new_page()
+        logged_in = False
+        for name, path, for_phone in pages:
+            if for_phone != phone:
+                continue
+            if name != "giris" and not logged_in:
+                _log_in(page, base_url, email, password)
+                logged_in = True
+            page.goto(base_url + path)
+            target = out_dir / f"{name}.png"
+            page.screenshot(path=str(target), full_page=True)
+            written.append(target)
+        context.close()
     return written
 
 
-def _log_in(page: object, base_url: str, email: str, password: str) -> None:
-    from playwright.sync_api import Page
-
-    assert isinstance(page, Page)
+def _log_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.goto(base_url + "/giris")
     page.get_by_label("E-posta").fill(email)
     page.get_by_label("Parola").fill(password)

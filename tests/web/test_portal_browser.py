@@ -173,6 +173,7 @@ def test_screenshots_of_every_page(
     runtime: Runtime,
     make_tenant: Callable[..., TenantHandle],
     tmp_path: Path,
+    browser: Browser,
 ) -> None:
     """The screenshot script on a portal with documents of each kind (into docs/portal/
     when ENTEGRATOR_SCREENSHOTS says so)."""
@@ -197,6 +198,7 @@ def test_screenshots_of_every_page(
             PASSWORD,
             out,
             invoice_paths=(f"/faturalar/{incoming[0]}", f"/faturalar/{outgoing[0]}"),
+            browser=browser,
         )
     assert {p.name for p in written} >= {"giris.png", "panel.png", "giden.png", "fatura-1.png"}
     assert all(p.stat().st_size > 5_000 for p in written)

@@ -405,3 +405,45 @@ def test_two_step_login(
         # Logging out of an ended session asks no token.
         fresh.post("/cikis", data={"csrf_token": csrf_of(fresh.get("/panel").text)})
         assert fresh.post("/cikis").status_code == 303
+
+
+def test_every_field_has_a_label_and_views_download(
+    runtime: Runtime, portal: str, tenant: TenantHandle, log_in: Callable[[str], httpx.Client]
+) -> None:
+    from lxml import html
+
+    incoming, outgoing = receive_ticari(runtime, tenant), issue_earsiv(runtime, tenant)
+    client = log_in(make_user(runtime, tenant, role="admin"))
+    pages = [
+        "/panel",
+        "/faturalar/giden",
+        "/faturalar/gelen",
+        f"/faturalar/{incoming}",
+        f"/faturalar/{outgoing}",
+        "/hesap",
+        "/kullanicilar",
+    ]
+    with httpx.Client(base_url=portal) as anonymous:
+        documents = [html.fromstring(anonymous.get("/giris").text)]
+    documents += [html.fromstring(client.get(p).text) for p in pages]
+    for page, tree in zip(["/giris", *pages], documents, strict=True):
+        labelled = {label.get("for") for label in tree.iter("label")}
+        fields = [
+            f
+            for tag in ("input", "select", "textarea")
+            for f in tree.iter(tag)
+            if f.get("type") != "hidden"
+        ]
+        assert fields or page == "/panel", page
+        for field in fields:
+            assert field.get("id") in labelled or field.get("aria-label"), (
+                f"{page}: {html.tostring(field)[:120]!r}"
+            )
+        assert any(m.get("id") == "icerik" for m in tree.iter("main")), page
+        assert tree.get("lang") == "tr"
+    view = client.get(f"/faturalar/{outgoing}/gorunum")
+    assert view.status_code == 200 and view.headers["content-type"].startswith("text/html")
+    pdf = client.get(f"/faturalar/{outgoing}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    xml = client.get(f"/faturalar/{incoming}/xml")
+    assert xml.status_code == 200 and b"Invoice" in xml.content
