@@ -449,3 +449,37 @@ def test_english_is_the_second_language(portal_tenant: PortalTenant) -> None:
         assert "Partners" in client.get("/cariler").text
         assert "Download Excel (XLSX)" in client.get("/raporlar").text
         assert "Create key" in client.get("/ayarlar").text
+
+
+def test_every_field_of_these_pages_has_a_label(
+    portal_tenant: PortalTenant, run_jobs: Callable[[], None]
+) -> None:
+    from lxml import html as lxml_html
+
+    with portal_tenant("admin").client() as client:
+        _issue(client)
+        run_jobs()
+        settings = client.get("/ayarlar").text
+        with_key = _post(client, "/ayarlar/anahtarlar", {"name": "ERP", "role": "api"}, settings)
+        pages = {
+            "/faturalar/yeni": client.get("/faturalar/yeni").text,
+            "/cariler": client.get("/cariler").text,
+            "/cariler/7047649710": client.get("/cariler/7047649710").text,
+            "/raporlar": client.get("/raporlar?yil=2026&ay=11").text,
+            "/ayarlar": settings,
+            "/ayarlar (new key)": with_key.text,
+        }
+    for page, text_ in pages.items():
+        tree = lxml_html.fromstring(text_)
+        labelled = {label.get("for") for label in tree.iter("label")}
+        fields = [
+            f
+            for tag in ("input", "select", "textarea")
+            for f in tree.iter(tag)
+            if f.get("type") != "hidden"
+        ]
+        for field in fields:
+            assert field.get("id") in labelled, f"{page}: {lxml_html.tostring(field)[:120]!r}"
+        ids = [e.get("id") for e in tree.iter() if e.get("id")]
+        assert len(ids) == len(set(ids)), f"{page}: repeated ids"
+        assert tree.get("lang") == "tr"
