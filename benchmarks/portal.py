@@ -234,6 +234,10 @@ def main() -> None:
                 "/faturalar/giden?min_total=100000",
                 "/faturalar/giden?number=BEN2026000000123",
                 "/panel",
+                "/cariler",
+                "/cariler?q=Işık",
+                "/raporlar",
+                "/faturalar/yeni",
             ]
             results = [measure(client, page, args.rounds) for page in pages]
         server.should_exit = True

@@ -30,7 +30,12 @@ PAGES = [
     ("gelen", "/faturalar/gelen", False),
     ("hesap", "/hesap", False),
     ("kullanicilar", "/kullanicilar", False),
+    ("fatura-yeni", "/faturalar/yeni", False),
+    ("cariler", "/cariler", False),
+    ("raporlar", "/raporlar", False),
+    ("ayarlar", "/ayarlar", False),
     ("panel-telefon", "/panel", True),
+    ("fatura-yeni-telefon", "/faturalar/yeni", True),
 ]
 
 

@@ -707,6 +707,13 @@ def _demo_key(rt: Runtime) -> str:
 
 
 DEMO_USER = "demo@ornek.com.tr"
+DEMO_COMPANY = {
+    "tax_office": "Çankaya",
+    "street": "Atatürk Blv. 1",
+    "district": "Çankaya",
+    "city": "Ankara",
+    "email": "fatura@ornek.com.tr",
+}
 
 
 def _demo_user(rt: Runtime) -> tuple[str, str]:
@@ -720,6 +727,10 @@ def _demo_user(rt: Runtime) -> tuple[str, str]:
     with rt.db.system() as conn:
         tenant_id = tenants.find_tenant(conn, vkn=DEMO_VKN)
     assert tenant_id is not None  # noqa: S101 - _demo_key made it
+    from entegrator.services import company
+
+    if not company.details(rt.db, tenant_id):  # what the invoice form writes as the supplier
+        company.save_details(rt.db, tenant_id, DEMO_COMPANY, actor="demo")
     with rt.db.tenant(tenant_id) as conn:
         found = users.find_by_email(conn, tenant_id, DEMO_USER)
     if found is not None and found.password_hash and path.exists():

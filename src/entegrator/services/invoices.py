@@ -299,6 +299,10 @@ class InvoiceService:
     def tenant(self, conn: Connection, tenant_id: uuid.UUID) -> Tenant:
         return tenants.get_tenant(conn, tenant_id)
 
+    def tenant_of(self, tenant_id: uuid.UUID) -> Tenant:
+        """The tenant's VKN, name and series, as issuing uses them (cached briefly)."""
+        return self._cached_tenant(tenant_id)
+
     def _cached_tenant(self, tenant_id: uuid.UUID) -> Tenant:
         """The tenant's VKN and series, read at most every ``TENANT_TTL`` seconds."""
         now = time.monotonic()
@@ -520,6 +524,45 @@ class InvoiceService:
             f for f in prepared.report.findings if f.severity is not Severity.ERROR
         ]
         return tenant, prepared, facts, warnings
+
+    def check_draft(
+        self, tenant_id: uuid.UUID, draft: InvoiceDraft, *, series: str | None = None
+    ) -> tuple[InvoiceDraft, list[Finding]]:
+        """What :meth:`issue` would find in ``draft``, without storing anything: the draft as
+        it would be issued (routed to e-Fatura or e-Arşiv) and every finding (the portal
+        shows them before the user issues). A routing refusal is a finding on ``profile``."""
+        tenant = self._cached_tenant(tenant_id)
+        routed: list[Finding] = []
+        if self.route:
+            try:
+                draft, routed = self._route_draft(tenant_id, draft)
+            except RequestError as exc:
+                return draft, [
+                    Finding(
+                        code=exc.code,
+                        severity=Severity.ERROR,
+                        source=Source.DRAFT,
+                        xpath=exc.where,
+                        message_tr=exc.text_tr,
+                        message_en=exc.text_en,
+                    )
+                ]
+        try:
+            prepared = self._prepare_draft(draft, series, tenant)
+        except DraftError as exc:
+            return draft, draft_findings(exc)
+        return draft, routed + list(prepared.report.findings)
+
+    def preview_xml(
+        self, tenant_id: uuid.UUID, draft: InvoiceDraft, *, series: str | None = None
+    ) -> bytes:
+        """The unsigned XML :meth:`issue` would store for ``draft``, with a provisional
+        number (``…000000000``): for a preview before issuing."""
+        tenant = self._cached_tenant(tenant_id)
+        if self.route:
+            draft, _ = self._route_draft(tenant_id, draft)
+        prepared = self._prepare_draft(draft, series, tenant)
+        return etree.tostring(prepared.root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
     # -- routing (``earsiv_routing``) --------------------------------------------------------
 

@@ -23,7 +23,9 @@ __all__ = [
     "first_mailbox",
     "is_moving",
     "is_registered",
+    "list_fetched",
     "list_refreshed_at",
+    "lookup",
     "lookup_users",
     "replace_users",
 ]
@@ -176,3 +178,21 @@ def first_despatch_mailbox(conn: Connection, identifier: str) -> str | None:
         {"i": identifier},
     ).scalar()
     return mailbox
+
+
+def lookup(conn: Connection, identifier: str) -> GibUser | None:
+    """The registered user ``identifier`` (VKN/TCKN) as the list holds it, or None."""
+    row = conn.execute(
+        text(
+            "SELECT identifier, title, mailboxes, sender_units FROM gib_users WHERE identifier = :i"
+        ),
+        {"i": identifier},
+    ).first()
+    if row is None:
+        return None
+    return GibUser(row.identifier, row.title, list(row.mailboxes), list(row.sender_units))
+
+
+def list_fetched(conn: Connection) -> bool:
+    """Whether the list was ever fetched (it holds at least one user)."""
+    return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM gib_users)")).scalar())

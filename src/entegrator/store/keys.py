@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -10,7 +11,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-__all__ = ["KEY_PREFIX", "ROLES", "ApiKey", "authenticate", "create_api_key", "revoke_api_key"]
+__all__ = [
+    "KEY_PREFIX",
+    "ROLES",
+    "ApiKey",
+    "KeyInfo",
+    "authenticate",
+    "create_api_key",
+    "list_api_keys",
+    "revoke_api_key",
+]
 
 ROLES = ("owner", "accountant", "viewer", "api")
 KEY_PREFIX = "ent"
@@ -80,3 +90,25 @@ def revoke_api_key(conn: Connection, tenant_id: uuid.UUID, prefix: str) -> bool:
         {"t": tenant_id, "p": prefix},
     )
     return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as a settings page lists it: never its secret (only a hash is stored)."""
+
+    prefix: str
+    name: str
+    role: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def list_api_keys(conn: Connection, tenant_id: uuid.UUID) -> list[KeyInfo]:
+    rows = conn.execute(
+        text(
+            "SELECT prefix, name, role, created_at, revoked_at FROM api_keys "
+            "WHERE tenant_id = :t ORDER BY revoked_at IS NOT NULL, created_at DESC"
+        ),
+        {"t": tenant_id},
+    )
+    return [KeyInfo(**r._mapping) for r in rows]

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-__all__ = ["StoredSeal", "active_seal_id", "insert_seal", "read_seal"]
+__all__ = [
+    "SealInfo",
+    "StoredSeal",
+    "active_seal_id",
+    "active_seal_info",
+    "insert_seal",
+    "read_seal",
+]
 
 
 @dataclass(frozen=True)
@@ -80,3 +87,24 @@ def active_seal_id(conn: Connection, tenant_id: uuid.UUID) -> uuid.UUID | None:
         text("SELECT seal_id FROM seals WHERE tenant_id = :t AND active"), {"t": tenant_id}
     ).scalar()
     return uuid.UUID(str(found)) if found is not None else None
+
+
+@dataclass(frozen=True)
+class SealInfo:
+    """The active seal as a settings page shows it (never its key)."""
+
+    subject: str
+    identity: str | None
+    not_after: dt.datetime
+    created_at: dt.datetime
+
+
+def active_seal_info(conn: Connection, tenant_id: uuid.UUID) -> SealInfo | None:
+    row = conn.execute(
+        text(
+            "SELECT subject, identity, not_after, created_at FROM seals "
+            "WHERE tenant_id = :t AND active"
+        ),
+        {"t": tenant_id},
+    ).first()
+    return None if row is None else SealInfo(**row._mapping)

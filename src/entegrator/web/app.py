@@ -28,12 +28,30 @@ from entegrator.web.auth import (
 )
 from entegrator.web.i18n import translate
 from entegrator.web.render import language, render, security_headers
-from entegrator.web.routes import account, invoices, login, panel
+from entegrator.web.routes import (
+    account,
+    invoice_form,
+    invoices,
+    login,
+    panel,
+    partners,
+    reports,
+    settings,
+)
 from entegrator.web.throttle import AddressThrottle
 
 __all__ = ["ROUTERS", "create_portal", "mount_portal"]
 
-ROUTERS = [login.router, panel.router, invoices.router, account.router]
+ROUTERS = [
+    login.router,
+    panel.router,
+    invoice_form.router,  # /faturalar/yeni before /faturalar/{id}
+    invoices.router,
+    account.router,
+    partners.router,
+    reports.router,
+    settings.router,
+]
 
 
 def create_portal(runtime: Runtime) -> FastAPI:
