@@ -55,14 +55,20 @@ def test_twenty_concurrent_posts_with_ten_credits_issue_exactly_ten(
     assert usage["banner"]["level"] == "exhausted"
 
 
-def test_a_tenants_usage_is_its_own(make_tenant: Callable[..., TenantHandle]) -> None:
+def test_a_tenants_usage_is_its_own(
+    make_tenant: Callable[..., TenantHandle], runtime: Runtime
+) -> None:
     one, other = make_tenant(), make_tenant()
+    runtime.accounts.create_user(
+        one.tenant_id, email=f"muhasebe@{one.vkn}.example", role="muhasebe", password=None
+    )
     with one.client() as c:
         one.issue(c, profile="EARSIVFATURA")
         usage = c.get("/api/v1/usage").json()
         assert c.get("/api/v1/usage", params={"period": "2026-13"}).status_code == 422
     assert usage["usage"]["earsiv"] == "1" and usage["plan"] is None
-    assert usage["usage"]["users"] == "1"  # the owner's key; measured while the month is open
+    # One person may log in (its owner key is no person); measured while the month is open.
+    assert usage["usage"]["users"] == "1"
     assert Decimal(usage["usage"]["storage_gb"]) >= 0
     with other.client() as c:
         assert c.get("/api/v1/usage").json()["usage"]["earsiv"] == "0"

@@ -285,8 +285,11 @@ def test_the_monthly_run_bills_three_plans_and_invoices_once(  # noqa: PLR0915
     billing.add_credits(prepaid_t.vkn, 5, price=Decimal("100"), actor="test")
     for t in (integrator, subscriber, prepaid_t, per_user):
         billing.set_party(t.vkn, t.draft()["customer"] | {"vkn": t.vkn, "name": f"Test {t.vkn}"})
-    per_user.key(runtime, "accountant")
-    per_user.key(runtime, "viewer")  # three people: one included, two beyond
+    for n, role in enumerate(("admin", "muhasebe", "viewer")):  # one included, two beyond
+        runtime.accounts.create_user(
+            per_user.tenant_id, email=f"kisi{n}@{per_user.vkn}.example", role=role, password=None
+        )
+    per_user.key(runtime, "accountant")  # a key is no person: not billed
     with subscriber.client() as c:
         for _ in range(3):
             subscriber.issue(c)

@@ -512,13 +512,11 @@ def usage_totals(
 
 
 def measure(conn: Connection, tenant_id: uuid.UUID) -> tuple[int, int]:
-    """(active users, bytes stored) of a tenant now: users are its unrevoked keys held by
-    people (roles other than ``api``), storage the size of its blobs."""
+    """(active users, bytes stored) of a tenant now: users are the people who may log in to
+    the portal (not disabled, any role but ``api``), storage the size of its blobs. API keys
+    are not people: an ERP's key costs nothing by itself."""
     users = conn.execute(
-        text(
-            "SELECT count(*) FROM api_keys WHERE tenant_id = :t AND revoked_at IS NULL "
-            "AND role <> 'api'"
-        ),
+        text("SELECT count(*) FROM users WHERE tenant_id = :t AND NOT disabled AND role <> 'api'"),
         {"t": tenant_id},
     ).scalar_one()
     size = conn.execute(
