@@ -166,6 +166,9 @@ def test_warnings_at_thresholds_webhook_mail_and_banner(
 ) -> None:
     prepaid(runtime, tenant, 10)
     runtime.billing.set_contacts(tenant.vkn, ["muhasebe@example.com.tr"])
+    admin = f"yonetici@{tenant.vkn}.example"
+    for email, role in ((admin, "admin"), (f"goren@{tenant.vkn}.example", "viewer")):
+        runtime.accounts.create_user(tenant.tenant_id, email=email, role=role, password=None)
     with runtime.db.system() as conn:  # an endpoint for the low-credit event
         conn.execute(
             text(
@@ -202,6 +205,9 @@ def test_warnings_at_thresholds_webhook_mail_and_banner(
     mails = [p.read_text() for p in tmp_path.glob("*.eml")]
     mine = [m for m in mails if "muhasebe@example.com.tr" in m]
     assert len(mine) == 2
+    # The tenant's admins are told too, in the same messages; its viewers are not.
+    assert all(admin in m for m in mine)
+    assert not any(f"goren@{tenant.vkn}.example" in m for m in mails)
     assert runtime.billing.mail_warnings(outbox, "x@y.z") == 0  # each mailed once
     # A top-up starts the warnings afresh.
     runtime.billing.add_credits(tenant.vkn, 5, actor="test")

@@ -37,7 +37,7 @@ from entegrator.clock import Clock, utc_now
 from entegrator.documents.rounding import round_amount, round_quantity
 from entegrator.errors import EntegratorError
 from entegrator.services.errors import RequestError
-from entegrator.store import Database, audit, gib_users, keys, tenants
+from entegrator.store import Database, audit, gib_users, keys, tenants, users
 from entegrator.store import billing as store
 
 __all__ = [
@@ -590,11 +590,12 @@ class BillingService:
     # -- warnings by e-mail ----------------------------------------------------------------
 
     def mail_warnings(self, mailer: Any, mail_from: str) -> int:
-        """E-mail every warning not mailed yet to its tenant's billing contacts; the count.
+        """E-mail every warning not mailed yet to its tenant's billing contacts and its admins
+        (portal users of the owner role, not disabled); the count.
 
         Each warning is claimed, sent and marked in a transaction of its own: a mail server
         that is away stops the round (``MailError``, logged) and leaves the rest for the next.
-        A tenant without contacts has its warnings marked (the webhook and the banner still
+        A tenant without either has its warnings marked (the webhook and the banner still
         tell)."""
         from entegrator.services.mail import MailError
 
@@ -605,7 +606,14 @@ class BillingService:
                 if not found:
                     break
                 w = found[0]
-                _, emails = store.account_party(conn, w.tenant_id)
+                _, contacts = store.account_party(conn, w.tenant_id)
+                admins = [
+                    u.email
+                    for u in users.list_users(conn, w.tenant_id)
+                    if u.role == "owner" and not u.disabled
+                ]
+                # The operator's billing contacts, then the tenant's admins, each once.
+                emails = list(dict.fromkeys([*contacts, *admins]))
                 if emails:
                     try:
                         mailer.send(_warning_mail(w, emails, mail_from))
