@@ -43,6 +43,7 @@ __all__ = [
     "qr_svg",
     "render_html",
     "render_pdf",
+    "with_logo",
 ]
 
 CONTENT_SECURITY_POLICY = (
@@ -291,6 +292,34 @@ def _with_banner(html: str) -> str:
     if match is None:
         return _BANNER + html
     return html[: match.end()] + _BANNER + html[match.end() :]
+
+
+#: The logo media a view may print (what the portal accepts).
+LOGO_MEDIA = frozenset({"image/png", "image/jpeg"})
+
+
+def with_logo(html: str, logo: tuple[bytes, str] | None) -> str:
+    """entegrator's view with the issuer's logo (PNG or JPEG bytes and their media type) at
+    the top of its body, inline as a ``data:`` image (the views fetch nothing from outside).
+    Without a logo, or with another media type, the view is returned unchanged.
+
+    >>> with_logo("<html><body><p>x</p></body></html>", (b"PNG", "image/png"))[:79]
+    '<html><body><div class="firma-logo" style="float:left;margin:0 4mm 2mm 0"><img '
+    >>> with_logo("<body></body>", (b"GIF89a", "image/gif"))
+    '<body></body>'
+    """
+    if logo is None or logo[1] not in LOGO_MEDIA or not logo[0]:
+        return html
+    data = base64.b64encode(logo[0]).decode("ascii")
+    block = (
+        '<div class="firma-logo" style="float:left;margin:0 4mm 2mm 0">'
+        f'<img alt="Logo" src="data:{logo[1]};base64,{data}" '
+        'style="max-height:22mm;max-width:55mm"></div>'
+    )
+    match = re.search(r"<body[^>]*>", html, flags=re.IGNORECASE)
+    if match is None:
+        return block + html
+    return html[: match.end()] + block + html[match.end() :]
 
 
 def render_html(xml: bytes) -> tuple[str, str]:

@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from entegrator.rendering import HtmlView
+from entegrator.rendering import HtmlView, with_logo
 from entegrator.rendering.errors import ViewBusyError, ViewUnavailableError
 
 __all__ = ["PdfView", "RenderLimits", "Renderer"]
@@ -292,6 +292,13 @@ class _Lease:
         return data
 
 
+def _logo(view: HtmlView, logo: tuple[bytes, str] | None) -> HtmlView:
+    """entegrator's view with the issuer's logo; a document's own view as it is."""
+    if logo is None or view.source != "entegrator":
+        return view
+    return replace(view, html=with_logo(view.html, logo))
+
+
 class Renderer:
     """Renders invoice views in warm, limited worker processes (one event loop at a time).
 
@@ -343,15 +350,25 @@ class Renderer:
         except (_LimitError, ViewBusyError, OSError) as exc:
             log.warning("render worker did not start: %s", exc)
 
-    async def html(self, xml: bytes, *, cancelled: bool = False) -> HtmlView:
+    async def html(
+        self, xml: bytes, *, cancelled: bool = False, logo: tuple[bytes, str] | None = None
+    ) -> HtmlView:
         """The HTML view of a stored invoice: its own stylesheet in limits, else ours;
-        ``cancelled`` marks it "İPTAL EDİLMİŞTİR"."""
+        ``cancelled`` marks it "İPTAL EDİLMİŞTİR"; ``logo`` (the issuer's, PNG or JPEG and its
+        media type) is printed on ours (a document's own view is left as its issuer made it)."""
         async with self._lease() as lease:
-            return await self._html(lease, xml, cancelled=cancelled)
+            return await self._html(lease, xml, cancelled=cancelled, logo=logo)
 
-    async def _html(self, lease: _Lease, xml: bytes, *, cancelled: bool = False) -> HtmlView:
+    async def _html(
+        self,
+        lease: _Lease,
+        xml: bytes,
+        *,
+        cancelled: bool = False,
+        logo: tuple[bytes, str] | None = None,
+    ) -> HtmlView:
         try:
-            return await lease.html(xml, own=True, cancelled=cancelled)
+            return _logo(await lease.html(xml, own=True, cancelled=cancelled), logo)
         except _LimitError as exc:
             reason = exc.reason
         log.warning("document stylesheet stopped (%s); entegrator's view stands in", reason)
@@ -359,12 +376,14 @@ class Renderer:
             view = await lease.html(xml, own=False, cancelled=cancelled)
         except _LimitError as exc:
             raise ViewUnavailableError(detail=exc.reason) from None
-        return replace(view, fallback=reason)
+        return replace(_logo(view, logo), fallback=reason)
 
-    async def pdf(self, xml: bytes, *, cancelled: bool = False) -> PdfView:
+    async def pdf(
+        self, xml: bytes, *, cancelled: bool = False, logo: tuple[bytes, str] | None = None
+    ) -> PdfView:
         """The PDF view of a stored invoice; ours (in limits) when the document's own fails."""
         async with self._lease() as lease:
-            view = await self._html(lease, xml, cancelled=cancelled)
+            view = await self._html(lease, xml, cancelled=cancelled, logo=logo)
             try:
                 return PdfView(await lease.pdf(view.html), view.source, view.fallback)
             except _LimitError as exc:
@@ -373,7 +392,7 @@ class Renderer:
                 reason = exc.reason
             log.warning("document view too costly as PDF (%s); entegrator's stands in", reason)
             try:
-                ours = await lease.html(xml, own=False, cancelled=cancelled)
+                ours = _logo(await lease.html(xml, own=False, cancelled=cancelled), logo)
                 return PdfView(await lease.pdf(ours.html), "entegrator", reason)
             except _LimitError as exc:
                 raise ViewUnavailableError(detail=exc.reason) from None

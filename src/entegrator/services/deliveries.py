@@ -49,7 +49,7 @@ from entegrator.lifecycle.backoff import backoff
 from entegrator.services.errors import DocumentNotFoundError, NotSignedYetError
 from entegrator.services.mail import Mailer, MailError
 from entegrator.services.sms import SmsProvider
-from entegrator.store import Database, deliveries, earsiv, tenants
+from entegrator.store import Database, company, deliveries, earsiv, tenants
 from entegrator.store.blobs import get_blob
 from entegrator.store.documents import DocumentRow, get_document
 from entegrator.store.ids import created_at
@@ -431,6 +431,7 @@ class _Work:
     token: str
     sender: str
     cancellation: earsiv.CancellationRow | None = None
+    logo: tuple[bytes, str] | None = None  # the issuer's, printed on the PDF
 
 
 class DeliveryService:
@@ -552,7 +553,8 @@ class DeliveryService:
                 cancellation = earsiv.get_cancellation(conn, tenant_id, doc.document_id)
                 if cancellation is None:  # the row outlives nothing: a cancellation is final
                     raise DocumentNotFoundError
-        return _Work(doc, xml, token, sender, cancellation)
+            logo = company.get_logo(conn, tenant_id)
+        return _Work(doc, xml, token, sender, cancellation, logo)
 
     def _send(self, claimed: deliveries.Claimed, work: _Work) -> None:
         link = self.view_url(work.token)
@@ -563,10 +565,10 @@ class DeliveryService:
                 claimed.address, sms_text(work.doc, link), reference=str(claimed.delivery_id)
             )
             return
-        from entegrator.rendering import html_view, render_pdf
+        from entegrator.rendering import html_view, render_pdf, with_logo
 
         view = html_view(work.xml, own_stylesheet=False, cancelled=work.doc.status == "cancelled")
-        pdf = render_pdf(view.html)
+        pdf = render_pdf(with_logo(view.html, work.logo))
         domain = work.sender.rpartition("@")[2] or "localhost"
         if work.cancellation is not None:
             self.mailer.send(
@@ -650,6 +652,17 @@ class DeliveryService:
         log.info("delivery %s: %s %s", claimed.delivery_id, status, error or "")
 
     # -- the public view ---------------------------------------------------------------------
+
+    def public_logo(self, token: str) -> tuple[bytes, str] | None:
+        """The issuer's logo for the public view of ``token`` (None without one)."""
+        if not valid_token(token):
+            return None
+        with self.db.system() as conn:
+            link = deliveries.find_link(conn, token)
+        if link is None:
+            return None
+        with self.db.tenant(link.tenant_id) as conn:
+            return company.get_logo(conn, link.tenant_id)
 
     def public_document(self, token: str) -> tuple[DocumentRow, bytes] | None:
         """The signed document a public-view token shows, and its XML; None for a token that

@@ -95,6 +95,16 @@ def document(
     return Invoice.with_events(doc, events)
 
 
+def issuer_logo(runtime: Runtime, tenant_id: uuid.UUID, direction: str) -> tuple[bytes, str] | None:
+    """The tenant's logo (Ayarlar) for the views of what it issued; None for what it received
+    (that document is another company's)."""
+    if direction != "out":
+        return None
+    from entegrator.services import company
+
+    return company.logo(runtime.db, tenant_id)
+
+
 def _signed(
     runtime: Runtime, key: ApiKey, document_id: str, direction: str, kind: str = "invoice"
 ) -> tuple[DocumentRow, bytes]:
@@ -138,8 +148,9 @@ async def html_response(
 ) -> Response:
     """The view, rendered in a limited worker process and awaited without a thread."""
     doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction, kind)
+    logo = await run_in_threadpool(issuer_logo, runtime, key.tenant_id, direction)
     # A cancelled e-Arşiv invoice is stamped "İPTAL EDİLMİŞTİR" wherever it is shown.
-    view = await renderer.html(xml, cancelled=doc.status == "cancelled")
+    view = await renderer.html(xml, cancelled=doc.status == "cancelled", logo=logo)
     return Response(
         view.html,
         media_type="text/html; charset=utf-8",
@@ -161,7 +172,8 @@ async def pdf_response(
     kind: str = "invoice",
 ) -> Response:
     doc, xml = await run_in_threadpool(_signed, runtime, key, document_id, direction, kind)
-    view = await renderer.pdf(xml, cancelled=doc.status == "cancelled")
+    logo = await run_in_threadpool(issuer_logo, runtime, key.tenant_id, direction)
+    view = await renderer.pdf(xml, cancelled=doc.status == "cancelled", logo=logo)
     return Response(
         view.pdf,
         media_type="application/pdf",

@@ -81,7 +81,8 @@ def _with_downloads(html: str, token: str) -> str:
 )
 async def public_invoice_view(token: str, runtime: RuntimeDep, renderer: RendererDep) -> Response:
     doc, xml = await run_in_threadpool(_document, runtime, token)
-    view = await renderer.html(xml, cancelled=_cancelled(doc))
+    logo = await run_in_threadpool(runtime.deliveries.public_logo, token)
+    view = await renderer.html(xml, cancelled=_cancelled(doc), logo=logo)
     return Response(
         _with_downloads(view.html, token),
         media_type="text/html; charset=utf-8",
@@ -98,7 +99,8 @@ async def public_invoice_view(token: str, runtime: RuntimeDep, renderer: Rendere
 )
 async def public_invoice_pdf(token: str, runtime: RuntimeDep, renderer: RendererDep) -> Response:
     doc, xml = await run_in_threadpool(_document, runtime, token)
-    view = await renderer.pdf(xml, cancelled=_cancelled(doc))
+    logo = await run_in_threadpool(runtime.deliveries.public_logo, token)
+    view = await renderer.pdf(xml, cancelled=_cancelled(doc), logo=logo)
     return Response(
         view.pdf,
         media_type="application/pdf",

@@ -327,7 +327,8 @@ async def download_zip(request: Request, runtime: RuntimeDep, user: CurrentUser)
             if kind == "xml":
                 archive.writestr(f"{name}.xml", xml)
             else:
-                view = await renderer.pdf(xml, cancelled=doc.status == "cancelled")
+                logo = await run_in_threadpool(_logo_of, runtime, user.tenant_id, doc.direction)
+                view = await renderer.pdf(xml, cancelled=doc.status == "cancelled", logo=logo)
                 archive.writestr(f"{name}.pdf", view.pdf)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
     return Response(
@@ -437,6 +438,15 @@ _NOTICES = {
 }
 
 
+def _logo_of(runtime: Runtime, tenant_id: uuid.UUID, direction: str) -> tuple[bytes, str] | None:
+    """The tenant's logo on the views of what it issued (not on what others sent it)."""
+    if direction != "out":
+        return None
+    from entegrator.services import company
+
+    return company.logo(runtime.db, tenant_id)
+
+
 @router.get("/faturalar/{document_id:uuid}", response_class=HTMLResponse)
 def invoice(
     request: Request,
@@ -471,7 +481,8 @@ async def invoice_pdf(
     xml = await run_in_threadpool(_signed_xml, runtime, user, doc)
     if xml is None:
         raise NotFoundPageError
-    view = await renderer_of(request).pdf(xml, cancelled=doc.status == "cancelled")
+    logo = await run_in_threadpool(_logo_of, runtime, user.tenant_id, doc.direction)
+    view = await renderer_of(request).pdf(xml, cancelled=doc.status == "cancelled", logo=logo)
     return Response(
         view.pdf,
         media_type="application/pdf",
@@ -487,7 +498,8 @@ async def invoice_html(
     xml = await run_in_threadpool(_signed_xml, runtime, user, doc)
     if xml is None:
         raise NotFoundPageError
-    view = await renderer_of(request).html(xml, cancelled=doc.status == "cancelled")
+    logo = await run_in_threadpool(_logo_of, runtime, user.tenant_id, doc.direction)
+    view = await renderer_of(request).html(xml, cancelled=doc.status == "cancelled", logo=logo)
     return Response(
         view.html,
         media_type="text/html; charset=utf-8",
