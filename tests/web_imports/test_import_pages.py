@@ -34,6 +34,21 @@ def _upload(
     )
 
 
+def _accessible(page: str) -> None:
+    """Every field and the progress bar has its label; ids are unique; Turkish first."""
+    from lxml import html as lxml_html
+
+    tree = lxml_html.fromstring(page)
+    labelled = {label.get("for") for label in tree.iter("label")}
+    for tag in ("input", "select", "textarea", "progress"):
+        for field in tree.iter(tag):
+            if field.get("type") != "hidden":
+                assert field.get("id") in labelled, lxml_html.tostring(field)[:120]
+    ids = [e.get("id") for e in tree.iter() if e.get("id")]
+    assert len(ids) == len(set(ids)), "repeated ids"
+    assert tree.get("lang") == "tr"
+
+
 def _imports(runtime: Runtime, user: PortalUserHandle) -> list[store.ImportRow]:
     tenant = user.tenant.tenant_id
     with runtime.db.tenant(tenant) as conn:
@@ -51,6 +66,7 @@ def test_upload_then_the_page_shows_counts_problems_and_documents(
         assert 'for="import-file"' in form.text and 'type="file"' in form.text
         assert "Yalnız geçerli belgeleri düzenle" in form.text
         assert "Hepsi ya da hiçbiri" in form.text
+        _accessible(form.text)
         answer = _upload(client, data, token=csrf_of(form.text))
         assert answer.status_code == 303, answer.text
         found = IMPORT_PAGE.match(answer.headers["location"])
@@ -61,6 +77,7 @@ def test_upload_then_the_page_shows_counts_problems_and_documents(
         # while it waits, the status part polls itself
         assert f'hx-get="/iceri-aktar/{import_id}/durum"' in queued.text
         assert "Sırada" in queued.text and "<progress" in queued.text
+        _accessible(queued.text)
 
         run_jobs()
 
@@ -68,6 +85,7 @@ def test_upload_then_the_page_shows_counts_problems_and_documents(
         text = html.unescape(page.text)
         assert "hx-trigger" not in page.text  # done: no more polling
         assert "Tamamlandı" in text
+        _accessible(page.text)
         assert re.search(r'<progress id="import-progress" max="3" value="3"', page.text)
         assert '<dd id="count-issued">2</dd>' in page.text
         assert '<dd id="count-refused">1</dd>' in page.text
