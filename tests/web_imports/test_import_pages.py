@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from entegrator.runtime import Runtime
 from entegrator.services.imports.template import COLUMNS
 from entegrator.store import imports as store
-from tests.testing.imports import invoice_rows, row, write_csv
+from tests.testing.imports import HEADER, invoice_rows, row, write_csv
 from tests.web_forms.conftest import PortalUserHandle, csrf_of, serve_portal
 
 PortalTenant = Callable[..., PortalUserHandle]
@@ -231,3 +231,23 @@ def test_the_upload_has_the_imports_size_limit(
                 assert too_big.status_code == 413
     finally:
         small.close()
+
+
+def test_a_refused_file_shows_failed_and_the_column_it_names(
+    portal_tenant: PortalTenant, run_jobs: Callable[[], None], tmp_path: Path
+) -> None:
+    header = [("quantty" if h == "quantity" else h) for h in HEADER]
+    rows = [{("quantty" if k == "quantity" else k): v for k, v in row("W-1").items()}]
+    data = write_csv(tmp_path / "w.csv", rows, header=header).read_bytes()
+    with portal_tenant("muhasebe").client() as client:
+        answer = _upload(client, data)
+        assert answer.status_code == 303, answer.text
+        run_jobs()
+        page = client.get(answer.headers["location"])
+        text = html.unescape(page.text)
+        assert "hx-trigger" not in page.text
+        assert 'data-status="failed"' in page.text and "Başarısız" in text
+        assert "IMPORT_TEMPLATE_COLUMN" in text
+        problem = re.search(r"<tr>\s*<td class=\"num\">1</td>\s*<td>quantty.*?</tr>", text, re.S)
+        assert problem is not None, text
+        assert "/faturalar/" not in page.text.split('id="import-status"', 1)[1]
