@@ -102,13 +102,15 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
         BodyLimit,
         limit=settings.max_body_bytes,
         timeout=settings.body_timeout_seconds,
-        # A bulk import's upload is streamed to disk: larger, and given more time.
-        paths={
-            imports.PREFIX: (
+        # A bulk import's upload is streamed to disk: larger, and given more time (the API's,
+        # and the portal's upload form at /iceri-aktar).
+        paths=dict.fromkeys(
+            (imports.PREFIX, "/iceri-aktar"),
+            (
                 settings.import_max_bytes,
                 max(settings.body_timeout_seconds, settings.import_upload_seconds),
-            )
-        },
+            ),
+        ),
     )
     app.add_middleware(metrics.Middleware)
     register_handlers(app)

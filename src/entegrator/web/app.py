@@ -30,6 +30,7 @@ from entegrator.web.i18n import translate
 from entegrator.web.render import language, render, security_headers
 from entegrator.web.routes import (
     account,
+    imports,
     invoice_form,
     invoices,
     login,
@@ -51,6 +52,7 @@ ROUTERS = [
     partners.router,
     reports.router,
     settings.router,
+    imports.router,
 ]
 
 

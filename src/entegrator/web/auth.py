@@ -143,6 +143,7 @@ async def csrf_guard(request: Request) -> None:
         return  # logging out of a session that has ended already changes nothing
     expected = session.csrf_token if session is not None else request.cookies.get(LOGIN_CSRF_COOKIE)
     given = request.headers.get(CSRF_HEADER)
+    form = None
     if given is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
@@ -150,6 +151,8 @@ async def csrf_guard(request: Request) -> None:
             value = form.get(CSRF_FIELD)
             given = value if isinstance(value, str) else None
     if not expected or not given or not hmac.compare_digest(expected, given):
+        if form is not None:
+            await form.close()  # an uploaded file's spool, which no page will close
         raise CsrfRefusedError
 
 
