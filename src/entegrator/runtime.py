@@ -22,6 +22,7 @@ from entegrator.rules import (
     ValidationSettings,
 )
 from entegrator.services.answers import AnswerService
+from entegrator.services.archive import ArchiveImportService
 from entegrator.services.billing import BillingService, Meter
 from entegrator.services.deliveries import DeliveryService
 from entegrator.services.earsiv_reports import EarsivConfig, EarsivReports
@@ -308,6 +309,10 @@ class Runtime:
     @cached_property
     def exports(self) -> ExportService:
         return ExportService(self.db)
+
+    @cached_property
+    def archive(self) -> ArchiveImportService:
+        return ArchiveImportService(self.db, clock=self.clock)
 
     def close(self) -> None:
         if "sending" in self.__dict__:
