@@ -20,7 +20,14 @@ from sqlalchemy import Connection, text
 
 from entegrator.store.events import EventRow
 
-__all__ = ["ImportedDocument", "claim_keys", "document_exists", "file_imported", "key_owner"]
+__all__ = [
+    "ImportedDocument",
+    "claim_keys",
+    "document_exists",
+    "file_imported",
+    "key_owner",
+    "known_keys",
+]
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,23 @@ def claim_keys(
         },
     ).first()
     return claimed is not None
+
+
+def known_keys(
+    conn: Connection, tenant_id: uuid.UUID, keys: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of the (direction, ETTN) pairs the tenant holds already, in one statement."""
+    if not keys:
+        return set()
+    rows = conn.execute(
+        text(
+            "SELECT k.direction, k.ettn FROM document_keys k JOIN unnest(CAST(:dirs AS text[]), "
+            "CAST(:ettns AS uuid[])) AS w(direction, ettn) ON k.direction = w.direction "
+            "AND k.ettn = w.ettn WHERE k.tenant_id = :t"
+        ),
+        {"t": tenant_id, "dirs": [d for d, _ in keys], "ettns": [e for _, e in keys]},
+    ).all()
+    return {(r.direction, str(r.ettn).upper()) for r in rows}
 
 
 def key_owner(
