@@ -53,6 +53,26 @@ def other(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _deliver(runtime: Runtime, tenant_id: uuid.UUID, ids: list[str]) -> None:
+    """Queued invoices taken by GİB and delivered (as the sender records GİB's answers)."""
+    now = dt.datetime.now(dt.UTC)
+    with runtime.db.tenant(tenant_id) as conn:
+        for doc in ids:
+            d = uuid.UUID(doc)
+            state = get_document(conn, tenant_id, d, created_at(d))
+            assert state is not None and state.status == "queued"
+            for target in (DocumentStatus.SENT, DocumentStatus.DELIVERED):
+                transition(
+                    conn,
+                    tenant_id,
+                    d,
+                    target,
+                    happened=[(target.value, target.value, {"code": 1000})],
+                    actor="gib",
+                    now=now,
+                )
+
+
 @pytest.fixture(scope="module")
 def exported(
     make_tenant: Callable[..., TenantHandle],
@@ -66,21 +86,8 @@ def exported(
         ids = [tenant.issue(c)["id"] for _ in range(4)]
     drain(runtime)
     now = dt.datetime.now(dt.UTC)
+    _deliver(runtime, tenant.tenant_id, ids[:3])
     with runtime.db.tenant(tenant.tenant_id) as conn:
-        for doc in ids[:3]:
-            d = uuid.UUID(doc)
-            state = get_document(conn, tenant.tenant_id, d, created_at(d))
-            assert state is not None and state.status == "queued"
-            for target in (DocumentStatus.SENT, DocumentStatus.DELIVERED):
-                transition(
-                    conn,
-                    tenant.tenant_id,
-                    d,
-                    target,
-                    happened=[(target.value, target.value, {"code": 1000})],
-                    actor="gib",
-                    now=now,
-                )
         transition(
             conn,
             tenant.tenant_id,
@@ -215,3 +222,35 @@ def test_a_tampered_or_hostile_archive_is_refused_whole(
     with pytest.raises(UnsafeArchiveError):
         other.archive.import_archive(target, tmp_path / "escape.zip")
     assert _count(other, target) == 0
+
+
+def test_a_document_line_pointing_at_another_documents_xml_is_not_filed(
+    make_tenant: Callable[..., TenantHandle], runtime: Runtime, other: Runtime, tmp_path: Path
+) -> None:
+    """The export's own check compares a document line with the file it names, not with the
+    document's folder: the import files a document only from its own folder."""
+    tenant = make_tenant()
+    with tenant.client() as c:
+        ids = [tenant.issue(c)["id"] for _ in range(2)]
+    drain(runtime)
+    _deliver(runtime, tenant.tenant_id, ids)
+    out = tmp_path / "export.zip"
+    runtime.exports.export(tenant.tenant_id, *NOV, out)
+    with zipfile.ZipFile(out) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    lines = []
+    for line in files["manifest.jsonl"].splitlines():
+        item = json.loads(line)
+        if item.get("type") == "document" and item["id"] == ids[0]:
+            item["xml"] = f"documents/{ids[1]}/document.xml"
+            item["xml_sha256"] = hashlib.sha256(files[item["xml"]]).hexdigest()
+        lines.append(json.dumps(item).encode())
+    files["manifest.jsonl"] = b"\n".join(lines) + b"\n"
+    with zipfile.ZipFile(tmp_path / "pointed.zip", "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    with other.db.system() as conn:
+        target = repo.create_tenant(conn, vkn=tenant.vkn, name="Hedef")
+    summary = other.archive.import_archive(target, tmp_path / "pointed.zip")
+    assert summary.imported == 1
+    assert [(s.document_id, s.reason) for s in summary.skipped] == [(ids[0], "mismatch")]

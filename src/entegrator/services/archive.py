@@ -346,8 +346,19 @@ class ArchiveImportService:
         if not isinstance(number, str) or not number:
             summary.skipped.append(_with(skip, "unsupported", "no number"))
             return None
-        xml = _read(zf, str(item["xml"]), self.limits.max_entry_bytes)
-        events_json = _read(zf, f"documents/{ident}/events.json", self.limits.max_entry_bytes)
+        base = f"documents/{ident}/"
+        if item.get("xml") not in (base + "document.xml", base + "unsigned.xml"):
+            summary.skipped.append(_with(skip, "mismatch", "its XML is not in its folder"))
+            return None
+        try:
+            xml = _read(zf, str(item["xml"]), self.limits.max_entry_bytes)
+            events_json = _read(zf, base + "events.json", self.limits.max_entry_bytes)
+        except KeyError:
+            summary.skipped.append(_with(skip, "mismatch", "its XML or event log is missing"))
+            return None
+        if hashlib.sha256(xml).hexdigest() != item.get("xml_sha256"):
+            summary.skipped.append(_with(skip, "mismatch", "its XML is not the one stored"))
+            return None
         _, _, original = read_events_json(events_json)
         try:
             root = safe_xml.parse(xml)
