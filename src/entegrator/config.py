@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     import_max_uncompressed_bytes: int = Field(default=2 * 1024**3, ge=1024)
     import_max_ratio: int = Field(default=200, ge=2)
     import_max_rows: int = Field(default=1_000_000, ge=1)
+    # An archive from another integrator (POST /api/v1/archive/imports): the largest upload.
+    archive_import_max_bytes: int = Field(default=4 * 1024**3, ge=1024)
     # Most lines an invoice draft (JSON) may have: 422 above.
     max_draft_lines: int = 10_000
     # One line per request on the ``entegrator.access`` log.

@@ -24,6 +24,7 @@ from entegrator.rules import (
 )
 from entegrator.services.accounts import Accounts
 from entegrator.services.answers import AnswerService
+from entegrator.services.archive import ArchiveImportService
 from entegrator.services.billing import BillingService, Meter
 from entegrator.services.deliveries import DeliveryService
 from entegrator.services.despatches import DespatchService
@@ -332,6 +333,10 @@ class Runtime:
     @cached_property
     def exports(self) -> ExportService:
         return ExportService(self.db)
+
+    @cached_property
+    def archive(self) -> ArchiveImportService:
+        return ArchiveImportService(self.db, clock=self.clock)
 
     def close(self) -> None:
         if "sending" in self.__dict__:

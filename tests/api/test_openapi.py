@@ -90,6 +90,7 @@ EXPECTED: dict[str, tuple[str, str, set[int]]] = {
     ),
     "create_webhook": ("post", "/api/v1/webhooks", AUTH | BODY | {201, 403, 422}),
     "create_import": ("post", "/api/v1/imports", AUTH | BODY | {202, 403, 415, 422}),
+    "import_archive": ("post", "/api/v1/archive/imports", AUTH | BODY | {200, 403, 422}),
     "list_imports": ("get", "/api/v1/imports", SEARCH),
     "get_import": ("get", "/api/v1/imports/{import_id}", READ | {422}),
     "list_webhooks": ("get", "/api/v1/webhooks", AUTH | {200, 403}),

@@ -6,11 +6,13 @@ them; everything through USERENVELOPEs and GİB's published lists. Every invoice
 exactly once, at one of the two, and none lost: those GİB took while the list named C's old
 mailbox go to integrator two, those enveloped to the old mailbox after the cancel are refused
 by GİB (1172) and sent again to the new one, those issued between the cancel and the enrolment
-wait for the new mailbox.
+wait for the new mailbox. Then C's archive moves too: integrator two exports it, integrator one
+imports it, and integrator one holds every invoice C received, each once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import uuid
@@ -144,10 +146,33 @@ def move_under_a_stream(net: Network, count: int) -> dict[str, object]:  # noqa:
 
     wait_until("every invoice to be delivered", settled, timeout=60 + count)
     at_two, at_one = _incoming(two, c), _incoming(one, c)
+
+    # C's archive follows it: integrator two exports it, integrator one files it (twice: the
+    # second import files nothing).
+    archive = net.folder / f"c-{count}.zip"
+    export = two.runtime.exports.export(
+        c_two, dt.date(2000, 1, 1), dt.date(2099, 12, 31), archive, max_days=None
+    )
+    with one.client(c) as client:  # the owner's upload, streamed to disk
+        r = client.post(
+            "/api/v1/archive/imports",
+            content=archive.read_bytes(),
+            params={"manifest_sha256": export.manifest_sha256, "source": two.name},
+            headers={"Content-Type": "application/zip"},
+        )
+        assert r.status_code == 200, r.text
+        first = r.json()
+    again = one.runtime.archive.import_archive(c_one, archive, source=two.name)
     return {
         "issued": [n for _, n in issued],
         "at_two": at_two,
         "at_one": at_one,
+        "after_import": _incoming(one, c),
+        "imported": [first["imported"], again.imported],
+        "skipped": [
+            sorted({s["reason"] for s in first["skipped"]}),
+            sorted({s.reason for s in again.skipped}),
+        ],
         "paths": dict(paths),
         "seconds": time.monotonic() - started,
     }
@@ -166,6 +191,12 @@ def _check(result: dict[str, object], count: int) -> None:
     paths = result["paths"]
     assert isinstance(paths, dict)
     assert paths.get("refused-then-resent", 0) + paths.get("waited-for-mailbox", 0) > 0, paths
+    # The archive is complete at the new integrator: every invoice once, none of them twice.
+    after = result["after_import"]
+    assert isinstance(after, list)
+    assert sorted(after) == sorted(issued), "the archive is not complete at integrator one"
+    assert result["imported"] == [len(at_two), 0]
+    assert result["skipped"] == [[], ["exists"]]
     print(f"move under {count} invoices: {result['seconds']:.1f} s, {paths}")  # noqa: T201
 
 

@@ -26,6 +26,7 @@ from entegrator.api.handlers import register_handlers
 from entegrator.api.middleware import BodyLimit
 from entegrator.api.responses import only_declared_errors
 from entegrator.api.routes import (
+    archive,
     billing,
     changes,
     despatches,
@@ -110,7 +111,13 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
                 settings.import_max_bytes,
                 max(settings.body_timeout_seconds, settings.import_upload_seconds),
             ),
-        ),
+        )
+        | {
+            archive.PREFIX: (
+                settings.archive_import_max_bytes,
+                max(settings.body_timeout_seconds, settings.import_upload_seconds),
+            ),
+        },
     )
     app.add_middleware(metrics.Middleware)
     register_handlers(app)
@@ -118,6 +125,7 @@ def create_app(runtime: Runtime, *, worker: WorkerHealth | None = None) -> FastA
     for module in (
         invoices,
         imports,
+        archive,
         incoming,
         despatches,
         earsiv,

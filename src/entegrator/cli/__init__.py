@@ -6,6 +6,7 @@ import typer
 
 from entegrator import __version__
 from entegrator.cli import (
+    archive,
     billing,
     documents,
     earsiv,
@@ -68,6 +69,7 @@ app.add_typer(billing.credits_app, name="credits")
 app.add_typer(billing.billing_app, name="billing")
 app.add_typer(imports.import_app, name="import")
 app.add_typer(exports.export_app, name="export")
+app.add_typer(archive.archive_app, name="archive")
 
 
 @app.command()

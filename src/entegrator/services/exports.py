@@ -40,6 +40,7 @@ __all__ = [
     "ExportService",
     "ExportSummary",
     "InvalidExportError",
+    "read_events_json",
     "verify_export",
 ]
 
@@ -218,6 +219,10 @@ def _document_entry(doc: DocumentRow, xml_path: str) -> dict[str, Any]:
         "sender": doc.sender_id,
         "receiver": doc.receiver_id,
         "status": doc.status,
+        "status_code": doc.status_code,
+        "status_detail": doc.status_detail,
+        "series": doc.series,
+        "gib_alias": doc.gib_alias,
         "xml": xml_path,
         "xml_sha256": _xml_digest(doc).hex(),
         "event_count": doc.event_count,
@@ -238,6 +243,7 @@ def _hash_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, int]:
 
 
 def _event_rows(data: bytes) -> tuple[uuid.UUID, bytes, list[EventRow]]:
+    """A document's ``events.json``: its id, its head hash and its events."""
     body = json.loads(data)
     rows = [
         EventRow(
@@ -253,6 +259,9 @@ def _event_rows(data: bytes) -> tuple[uuid.UUID, bytes, list[EventRow]]:
         for e in body["events"]
     ]
     return uuid.UUID(body["document_id"]), bytes.fromhex(body["head_hash"]), rows
+
+
+read_events_json = _event_rows
 
 
 def verify_export(path: Path | IO[bytes], manifest_sha256: str | None = None) -> list[str]:

@@ -9,7 +9,7 @@ import uuid
 
 from sqlalchemy import Connection, text
 
-__all__ = ["last_number", "next_number", "take_number"]
+__all__ = ["advance_to", "last_number", "next_number", "take_number"]
 
 
 def next_number(
@@ -69,3 +69,21 @@ def last_number(
         {"t": tenant_id, "k": document, "p": prefix, "y": year},
     ).scalar()
     return int(value or 0)
+
+
+def advance_to(
+    conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int, sequence: int
+) -> int:
+    """Move a series' counter up to at least ``sequence`` (a number another installation gave,
+    filed here from its archive), never down; the counter's value now. The next number this
+    installation gives is then above every imported one of the series and year."""
+    value = conn.execute(
+        text(
+            "INSERT INTO numbering_series AS s (tenant_id, prefix, year, last_value) "
+            "VALUES (:t, :p, :y, :n) ON CONFLICT (tenant_id, prefix, year) "
+            "DO UPDATE SET last_value = GREATEST(s.last_value, EXCLUDED.last_value) "
+            "RETURNING last_value"
+        ),
+        {"t": tenant_id, "p": prefix, "y": year, "n": sequence},
+    ).scalar_one()
+    return int(value)
