@@ -30,6 +30,7 @@ from entegrator.web.i18n import translate
 from entegrator.web.render import language, render, security_headers
 from entegrator.web.routes import (
     account,
+    despatches,
     invoice_form,
     invoices,
     login,
@@ -47,6 +48,7 @@ ROUTERS = [
     panel.router,
     invoice_form.router,  # /faturalar/yeni before /faturalar/{id}
     invoices.router,
+    despatches.router,
     account.router,
     partners.router,
     reports.router,
