@@ -3,12 +3,14 @@ answer form (irsaliye yanıtı) with its errors, roles and CSRF, and the dashboa
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
 from entegrator.runtime import Runtime
+from tests.clock import today
 from tests.testing.platform import TenantHandle
 from tests.web.despatch_portal import receive_despatch
 from tests.web.portal import csrf_of, login, make_user, receive_ticari, serve_portal
@@ -185,3 +187,38 @@ def test_dashboard_lists_despatches_to_answer(
     assert "Yanıt bekleyen gelen irsaliyeler" in page.text
     assert f'href="/irsaliyeler/{document_id}"' in page.text
     assert "Yanıt için 6 gün kaldı" in page.text or "Yanıt için 7 gün kaldı" in page.text
+
+
+def test_the_credit_banner_is_on_every_page(
+    runtime: Runtime,
+    portal: str,
+    make_tenant: Callable[..., TenantHandle],
+    log_in: Callable[[str], httpx.Client],
+) -> None:
+    tenant, other = make_tenant(), make_tenant()
+    client = log_in(make_user(runtime, tenant, role="viewer"))
+    assert 'id="kontor-uyarisi"' not in client.get("/panel").text  # no prepaid plan
+    name = f"kontor-{uuid.uuid4().hex[:8]}"
+    runtime.billing.create_plan(name=name, prepaid=True)
+    runtime.billing.assign(tenant.vkn, name, effective_from=today(), actor="test")
+    # A prepaid plan without credits: exhausted.
+    for path in (
+        "/panel",
+        "/faturalar/gelen",
+        "/irsaliyeler/gelen",
+        "/hesap",
+        f"/irsaliyeler/{uuid.uuid4()}",
+    ):
+        page = client.get(path)
+        banner = page.text.split('id="kontor-uyarisi"', 1)
+        assert len(banner) == 2, path
+        shown = banner[0].rsplit("<div", 1)[1] + banner[1].split("</div>", 1)[0]
+        assert 'role="alert"' in shown and 'class="banner bad"' in shown
+        assert "Kontör bakiyeniz 0" in shown and "Your credit balance is 0" in shown
+        assert '<p lang="en">' in shown
+    # another tenant's pages say nothing; nor the login page
+    stranger = log_in(make_user(runtime, other))
+    assert 'id="kontor-uyarisi"' not in stranger.get("/panel").text
+    assert 'id="kontor-uyarisi"' not in httpx.get(f"{portal}/giris").text
+    runtime.billing.add_credits(tenant.vkn, 100, actor="test")
+    assert 'id="kontor-uyarisi"' not in client.get("/panel").text
