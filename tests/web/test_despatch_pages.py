@@ -3,12 +3,15 @@ answer form (irsaliye yanıtı) with its errors, roles and CSRF, and the dashboa
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
+from entegrator.clock import utc_now
 from entegrator.runtime import Runtime
 from tests.clock import today
 from tests.testing.platform import TenantHandle
@@ -222,3 +225,31 @@ def test_the_credit_banner_is_on_every_page(
     assert 'id="kontor-uyarisi"' not in httpx.get(f"{portal}/giris").text
     runtime.billing.add_credits(tenant.vkn, 100, actor="test")
     assert 'id="kontor-uyarisi"' not in client.get("/panel").text
+
+
+def test_after_seven_days_no_form_and_the_answer_is_refused(
+    runtime: Runtime, tenant: TenantHandle
+) -> None:
+    document_id = receive_despatch(runtime, tenant)
+    email = make_user(runtime, tenant)
+    late = Runtime(
+        runtime.settings,
+        runtime.database_url,
+        clock=lambda: utc_now() + dt.timedelta(days=7, minutes=1),
+    )
+    try:
+        with serve_portal(late) as base, contextlib.closing(login(base, email)) as client:
+            page = client.get(f"/irsaliyeler/{document_id}")
+            assert page.status_code == 200
+            assert "Yanıt bekliyor" in page.text and "gün kaldı" not in page.text
+            assert "Tümünü kabul et" not in page.text
+            assert "Yanıt bekleyen gelen irsaliyeler" not in client.get("/panel").text
+            refused = client.post(
+                f"/irsaliyeler/{document_id}/yanit",
+                data={"csrf_token": csrf_of(page.text), "mode": "all"},
+            )
+            assert refused.status_code == 409
+            assert "7 günlük yanıt süresi" in refused.text and 'role="alert"' in refused.text
+    finally:
+        late.close()
+    assert _status(tenant, document_id) == "received"
