@@ -96,6 +96,8 @@ def test_the_view_and_its_downloads(
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert client.get(f"/irsaliyeler/{document_id}/yanit.xml").status_code == 404  # no answer
     assert client.get(f"/irsaliyeler/{invoice}").status_code == 404  # an invoice
+    for path in ("", "/xml", "/pdf", "/gorunum"):  # and a despatch is no invoice
+        assert client.get(f"/faturalar/{document_id}{path}").status_code == 404
     other = log_in(make_user(runtime, stranger))
     for path in ("", "/xml", "/pdf", "/gorunum"):
         assert other.get(f"/irsaliyeler/{document_id}{path}").status_code == 404

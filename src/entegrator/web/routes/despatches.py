@@ -188,10 +188,7 @@ def incoming(request: Request, runtime: RuntimeDep, user: CurrentUser) -> Respon
 
 
 def _load(runtime: Runtime, user: PortalUser, document_id: uuid.UUID) -> DocumentRow:
-    doc = load_document(runtime, user, document_id)
-    if doc.kind != KIND:
-        raise NotFoundPageError
-    return doc
+    return load_document(runtime, user, document_id, KIND)
 
 
 def _lines(runtime: Runtime, user: PortalUser, doc: DocumentRow) -> DespatchDraft | None:
