@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -15,7 +16,7 @@ from entegrator.clock import utc_now
 from entegrator.runtime import Runtime
 from tests.clock import today
 from tests.testing.platform import TenantHandle
-from tests.web.despatch_portal import receive_despatch
+from tests.web.despatch_portal import DESPATCH_EXAMPLE, receive_despatch
 from tests.web.portal import csrf_of, login, make_user, receive_ticari, serve_portal
 
 
@@ -57,7 +58,16 @@ def test_lists_filter_and_page(
     assert 'href="/irsaliyeler/gelen" aria-current="page"' in page.text
     # and a despatch is no invoice
     assert first not in client.get("/faturalar/gelen").text
-    assert client.get("/irsaliyeler/giden").text.count("/irsaliyeler/0") == 0
+    assert '<option value="received">Yanıt bekliyor</option>' in page.text
+    with tenant.client() as api:
+        draft = json.loads(DESPATCH_EXAMPLE.read_text(encoding="utf-8"))
+        draft["supplier"]["vkn"] = tenant.vkn
+        issued = api.post("/api/v1/despatches", json=draft)
+        assert issued.status_code == 201, issued.text
+    out = client.get("/irsaliyeler/giden")
+    assert f"/irsaliyeler/{issued.json()['id']}" in out.text
+    assert "İmza bekliyor" in out.text and issued.json()["number"] in out.text
+    assert first not in out.text
     # one a page, newest first; the next page through the cursor (htmx: the rows only)
     one = client.get("/irsaliyeler/gelen", params={"limit": "1"})
     assert f"/irsaliyeler/{second}" in one.text and f"/irsaliyeler/{first}" not in one.text
@@ -69,6 +79,9 @@ def test_lists_filter_and_page(
     for bad in ({"status": "ufo"}, {"sort": "payable_desc"}, {"issued_from": "dün"}):
         refused = client.get("/irsaliyeler/gelen", params=bad)
         assert refused.status_code == 422 and 'role="alert"' in refused.text
+    client.cookies.set("entegrator_dil", "en")
+    english = client.get("/irsaliyeler/gelen")
+    assert "Incoming despatch advices" in english.text and "Waiting for your answer" in english.text
 
 
 def test_the_view_and_its_downloads(

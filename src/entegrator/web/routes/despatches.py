@@ -136,7 +136,24 @@ def _search(
     return page, encode_cursor(page[-1], query.order) if more else None
 
 
-_STATUS_FILTER = ("received", "accepted", "rejected", "validated", "signed", "queued", "sent")
+_STATUS_FILTER = {
+    "in": ("received", "accepted", "rejected"),
+    "out": ("validated", "signed", "queued", "sent", "delivered", "accepted", "rejected", "failed"),
+}
+# The filter's words where a despatch's differ from an invoice's.
+_FILTER_WORDS = {
+    ("in", "received"): ("Yanıt bekliyor", "Waiting for your answer"),
+    ("out", "delivered"): _OUT_WAITING[:2],
+}
+
+
+def _filter_statuses(direction: str) -> dict[str, tuple[str, ...]]:
+    return {
+        k: _FILTER_WORDS.get((direction, k), labels.STATUSES[k][:2])
+        for k in _STATUS_FILTER[direction]
+    }
+
+
 _LIST_ORDERS = ("new", "issue_date_desc", "issue_date_asc")
 
 
@@ -166,7 +183,7 @@ def _list(request: Request, runtime: Runtime, user: PortalUser, which: str) -> R
         rows=[(d, *despatch_status(d, lang)) for d in rows],
         q=query.raw,
         orders=list(_LIST_ORDERS),
-        statuses={k: labels.STATUSES[k] for k in _STATUS_FILTER},
+        statuses=_filter_statuses(direction),
         next_query=next_query,
         first_page=query.cursor is None,
         error=error,
