@@ -268,3 +268,29 @@ def test_after_seven_days_no_form_and_the_answer_is_refused(
     finally:
         late.close()
     assert _status(tenant, document_id) == "received"
+
+
+def test_a_despatch_too_long_for_the_form_points_to_the_api(
+    runtime: Runtime, portal: str, tenant: TenantHandle, log_in: Callable[[str], httpx.Client]
+) -> None:
+    data = json.loads(DESPATCH_EXAMPLE.read_text(encoding="utf-8"))
+    lines = [dict(data["lines"][0], name=f"Kalem {n}") for n in range(241)]
+    document_id = receive_despatch(runtime, tenant, lines=lines)
+    client = log_in(make_user(runtime, tenant))
+    page = client.get(f"/irsaliyeler/{document_id}")
+    assert "yanıtı API ile verin" in page.text and 'id="rejected_1"' not in page.text
+    assert "Kalem 240" in page.text  # the lines are shown all the same
+    token = csrf_of(page.text)
+    refused = client.post(
+        f"/irsaliyeler/{document_id}/yanit",
+        data={"csrf_token": token, "mode": "lines", "short_1": "1"},
+    )
+    assert refused.status_code == 422 and "yanıtı API ile verin" in refused.text
+    assert _status(tenant, document_id) == "received"
+    # accepting everything takes no field a line
+    assert "Tümünü kabul et" in page.text
+    done = client.post(
+        f"/irsaliyeler/{document_id}/yanit", data={"csrf_token": token, "mode": "all"}
+    )
+    assert done.status_code == 303
+    assert _status(tenant, document_id) == "accepted"

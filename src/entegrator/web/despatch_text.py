@@ -75,7 +75,7 @@ DESPATCH_MESSAGES: dict[str, tuple[str, str]] = {
         "The answer was not sent: correct the marked fields.",
     ),
     "despatch.too_many_lines": (
-        "Bu irsaliyenin satırı çok ({limit} üzeri); yanıtı API ile verin.",
+        "Bu irsaliyenin satırı portaldaki form için çok ({limit} üzeri); yanıtı API ile verin.",
         "This despatch has too many lines (over {limit}); answer it through the API.",
     ),
     "despatch.no_lines": ("Satırlar okunamadı.", "The lines could not be read."),

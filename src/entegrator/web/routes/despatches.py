@@ -53,7 +53,9 @@ router = APIRouter()
 
 KIND = "despatch"
 DIRECTIONS = {"giden": "out", "gelen": "in"}
-MAX_LINES = 1000  # answer forms beyond this are answered through the API
+# A form posts 4 fields a line, and a form is read up to 1,000 fields (Starlette): larger
+# despatches are answered through the API.
+MAX_LINES = 240
 _MAX_DIGITS = 20
 
 # (status, status_code) -> (Turkish, English, badge): GİB's words for a despatch's state.
@@ -268,8 +270,9 @@ def view_page(
         days_left=left,
         can_answer=left is not None
         and user.role in ("owner", "accountant")
-        and despatch is not None
-        and len(despatch.lines) <= MAX_LINES,
+        and despatch is not None,
+        line_form=despatch is not None and len(despatch.lines) <= MAX_LINES,
+        max_lines=MAX_LINES,
         form=form or AnswerForm({}, {}),
         answered=_answers_of_events(events),
         timeline=_timeline(events, lang),
@@ -438,7 +441,7 @@ def _answer(
     despatch = _lines(runtime, user, doc)
     if despatch is None:  # pragma: no cover - an incoming despatch is stored as delivered
         raise NotFoundPageError
-    if len(despatch.lines) > MAX_LINES:
+    if fields.get("mode") != "all" and len(despatch.lines) > MAX_LINES:
         return view_page(
             request,
             runtime,
