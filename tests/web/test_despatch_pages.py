@@ -294,3 +294,42 @@ def test_a_despatch_too_long_for_the_form_points_to_the_api(
     )
     assert done.status_code == 303
     assert _status(tenant, document_id) == "accepted"
+
+
+def test_every_field_has_a_label_and_ids_are_unique(
+    runtime: Runtime, portal: str, tenant: TenantHandle, log_in: Callable[[str], httpx.Client]
+) -> None:
+    from lxml import html
+
+    document_id = receive_despatch(runtime, tenant)
+    client = log_in(make_user(runtime, tenant))
+    token = csrf_of(client.get(f"/irsaliyeler/{document_id}").text)
+    with_errors = client.post(
+        f"/irsaliyeler/{document_id}/yanit",
+        data={"csrf_token": token, "mode": "lines", "rejected_2": "x"},
+    )
+    assert with_errors.status_code == 422
+    pages = {
+        "/irsaliyeler/giden": client.get("/irsaliyeler/giden").text,
+        "/irsaliyeler/gelen": client.get("/irsaliyeler/gelen").text,
+        "form": client.get(f"/irsaliyeler/{document_id}").text,
+        "errors": with_errors.text,
+    }
+    for name, text in pages.items():
+        tree = html.fromstring(text)
+        labelled = {label.get("for") for label in tree.iter("label")}
+        fields = [
+            f
+            for tag in ("input", "select", "textarea")
+            for f in tree.iter(tag)
+            if f.get("type") != "hidden"
+        ]
+        assert fields, name
+        for field in fields:
+            assert field.get("id") in labelled, f"{name}: {html.tostring(field)[:120]!r}"
+        ids = [e.get("id") for e in tree.iter() if e.get("id")]
+        assert len(ids) == len(set(ids)), name
+        for field in tree.iter("input"):
+            described = field.get("aria-describedby")
+            if described:
+                assert described in ids, name
