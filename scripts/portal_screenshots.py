@@ -34,6 +34,8 @@ PAGES = [
     ("cariler", "/cariler", False),
     ("raporlar", "/raporlar", False),
     ("ayarlar", "/ayarlar", False),
+    ("irsaliyeler-giden", "/irsaliyeler/giden", False),
+    ("irsaliyeler-gelen", "/irsaliyeler/gelen", False),
     ("panel-telefon", "/panel", True),
     ("fatura-yeni-telefon", "/faturalar/yeni", True),
 ]
@@ -46,19 +48,20 @@ def take(
     out_dir: Path,
     *,
     invoice_paths: tuple[str, ...] = (),
+    despatch_paths: tuple[str, ...] = (),
     browser: Browser | None = None,
 ) -> list[Path]:
     """Log in, then save a full-page screenshot of each page (and of ``invoice_paths``,
-    named fatura-1, fatura-2…); the files written. ``browser``: one already running (the
-    tests'), else Debian's Chromium is started."""
+    named fatura-1, fatura-2…, and ``despatch_paths``, irsaliye-1…); the files written.
+    ``browser``: one already running (the tests'), else Debian's Chromium is started."""
     from playwright.sync_api import sync_playwright
 
     if browser is not None:
-        return _take(browser, base_url, email, password, out_dir, invoice_paths)
+        return _take(browser, base_url, email, password, out_dir, invoice_paths, despatch_paths)
     with sync_playwright() as p:
         started = p.chromium.launch(executable_path=CHROMIUM)
         try:
-            return _take(started, base_url, email, password, out_dir, invoice_paths)
+            return _take(started, base_url, email, password, out_dir, invoice_paths, despatch_paths)
         finally:
             started.close()
 
@@ -70,14 +73,17 @@ def _take(  # noqa: PLR0917 - take()'s arguments, passed on
     password: str,
     out_dir: Path,
     invoice_paths: tuple[str, ...],
+    despatch_paths: tuple[str, ...] = (),
 ) -> list[Path]:
     from playwright.sync_api import ViewportSize
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    pages = list(PAGES) + [
-        (f"fatura-{i}", path, False) for i, path in enumerate(invoice_paths, start=1)
-    ]
+    pages = (
+        list(PAGES)
+        + [(f"fatura-{i}", path, False) for i, path in enumerate(invoice_paths, start=1)]
+        + [(f"irsaliye-{i}", path, False) for i, path in enumerate(despatch_paths, start=1)]
+    )
     for phone in (False, True):
         size: ViewportSize = (
             {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}

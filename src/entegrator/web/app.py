@@ -30,6 +30,7 @@ from entegrator.web.i18n import translate
 from entegrator.web.render import language, render, security_headers
 from entegrator.web.routes import (
     account,
+    despatches,
     imports,
     invoice_form,
     invoices,
@@ -48,6 +49,7 @@ ROUTERS = [
     panel.router,
     invoice_form.router,  # /faturalar/yeni before /faturalar/{id}
     invoices.router,
+    despatches.router,
     account.router,
     partners.router,
     reports.router,

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -56,6 +58,7 @@ CSRF_HEADER = "X-CSRF-Token"
 WRITE_ROLES = frozenset({"owner", "accountant"})
 ADMIN_ROLES = frozenset({"owner"})
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+log = logging.getLogger(__name__)
 
 
 class LoginRequiredError(Exception):
@@ -108,7 +111,21 @@ OptionalSession = Annotated[ActiveSession | None, Depends(optional_session)]
 async def current_session(request: Request, session: OptionalSession) -> ActiveSession:
     if session is None or session.mfa_pending:
         raise LoginRequiredError(expired=SESSION_COOKIE in request.cookies)
+    if not hasattr(request.state, "billing_banner"):
+        request.state.billing_banner = await run_in_threadpool(
+            billing_banner, request.app.state.runtime, session.user.tenant_id
+        )
     return session
+
+
+def billing_banner(runtime: Runtime, tenant_id: uuid.UUID) -> dict[str, Any] | None:
+    """``BillingService.banner`` for the page's tenant (low or exhausted credits), read once
+    per request; a failure to read it is logged and shows no banner rather than no page."""
+    try:
+        return runtime.billing.banner(tenant_id)
+    except Exception:
+        log.exception("the billing banner of tenant %s could not be read", tenant_id)
+        return None
 
 
 async def current_user(session: Annotated[ActiveSession, Depends(current_session)]) -> PortalUser:

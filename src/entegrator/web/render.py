@@ -88,6 +88,7 @@ def render(
         "csrf_token": token,
         "csrf_field": csrf_field,
         "path": request.url.path,
+        "billing_banner": getattr(request.state, "billing_banner", None) if user else None,
         "escape": escape,
         **values,
     }

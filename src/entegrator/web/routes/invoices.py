@@ -51,13 +51,16 @@ DIRECTIONS = {"giden": "out", "gelen": "in"}
 # -- loading -----------------------------------------------------------------------------------
 
 
-def load_document(runtime: Runtime, user: PortalUser, document_id: uuid.UUID) -> DocumentRow:
-    """The tenant's document; 404 for anything else, another tenant's included."""
+def load_document(
+    runtime: Runtime, user: PortalUser, document_id: uuid.UUID, kind: str = "invoice"
+) -> DocumentRow:
+    """The tenant's document of ``kind`` (``invoice``, ``despatch``); 404 for anything else,
+    another tenant's included."""
     if document_id.version != 7:
         raise NotFoundPageError
     with runtime.db.tenant(user.tenant_id) as conn:
         doc = get_document(conn, user.tenant_id, document_id, created_at(document_id))
-    if doc is None:
+    if doc is None or doc.kind != kind:
         raise NotFoundPageError
     return doc
 

@@ -20,6 +20,7 @@ from entegrator.web.auth import CurrentUser, OptionalSession, RuntimeDep
 from entegrator.web.chart import bar_chart, months_back
 from entegrator.web.i18n import translate
 from entegrator.web.render import language, render
+from entegrator.web.routes.despatches import to_answer as despatches_to_answer
 
 __all__ = ["router"]
 
@@ -110,6 +111,7 @@ def panel(request: Request, runtime: RuntimeDep, user: CurrentUser) -> Response:
         by_status=by_status,
         kdv=kdv,
         to_answer=to_answer,
+        despatches_to_answer=despatches_to_answer(runtime, user),
         trouble=trouble,
         overdue=overdue,
         seal_until=seal_until,
