@@ -54,7 +54,7 @@ EXPECTED: dict[str, tuple[str, str, set[int]]] = {
     "get_incoming_pdf": ("get", "/api/v1/incoming/{document_id}/pdf", FILE),
     "accept_incoming": ("post", "/api/v1/incoming/{document_id}/accept", ANSWER),
     "reject_incoming": ("post", "/api/v1/incoming/{document_id}/reject", ANSWER),
-    "issue_despatch": ("post", "/api/v1/despatches", AUTH | BODY | {201, 403, 409, 415, 422}),
+    "issue_despatch": ("post", "/api/v1/despatches", AUTH | BODY | {201, 402, 403, 409, 415, 422}),
     "search_despatches": ("get", "/api/v1/despatches", SEARCH),
     "get_despatch": ("get", "/api/v1/despatches/{document_id}", READ),
     "get_despatch_xml": ("get", "/api/v1/despatches/{document_id}/xml", FILE),

@@ -131,7 +131,8 @@ def test_the_demo_network_delivers_every_invoice_exactly_once(
             ).scalar_one()
             moved_here = int(moved["receiver_status"].split(" at 2")[0])
         assert tuple(received) == (LOAD + 1, LOAD + 1, LOAD + 1)
-        assert inbound == LOAD + 1 + moved_here
+        # Step 2's invoice, the load, the move's invoices filed here, and step 4's despatch.
+        assert inbound == LOAD + 1 + moved_here + 1
         assert moved["ok"] and moved["sender_status"] == "12 delivered"
     finally:
         with _connect(database_url) as conn:
