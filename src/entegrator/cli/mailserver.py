@@ -13,6 +13,7 @@ import datetime as dt
 import email
 import email.policy
 import ipaddress
+import logging
 import secrets
 import ssl
 import threading
@@ -29,6 +30,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 __all__ = ["MailServer", "mail_server"]
+
+
+class _QuietLegacy(logging.Filter):
+    """aiosmtpd warns on every login about an attribute it sets itself (``login_data``);
+    nothing a user of the demo can act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "login_data is deprecated" not in record.getMessage()
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -111,6 +120,8 @@ def mail_server(
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
+    quiet = _QuietLegacy()
+    logging.getLogger("mail.log").addFilter(quiet)
     cert, key = _certificate(folder)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
@@ -165,3 +176,4 @@ def mail_server(
         yield state
     finally:
         controller.stop()
+        logging.getLogger("mail.log").removeFilter(quiet)
