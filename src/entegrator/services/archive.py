@@ -308,8 +308,10 @@ class ArchiveImportService:
                     remember(conn, tenant_id, other[0], other[1] or "")
                 if doc.direction == "out" and numbers.is_valid(doc.number):
                     prefix, year, seq = numbers.split(doc.number)
+                    # Despatch advices are counted apart from invoices (``numbering``).
+                    document = "despatch" if doc.kind == "despatch" else "invoice"
                     summary.series[f"{prefix}/{year}"] = advance_to(
-                        conn, tenant_id, prefix, year, seq
+                        conn, tenant_id, prefix, year, seq, document=document
                     )
                 summary.imported += 1
 

@@ -72,18 +72,25 @@ def last_number(
 
 
 def advance_to(
-    conn: Connection, tenant_id: uuid.UUID, prefix: str, year: int, sequence: int
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    prefix: str,
+    year: int,
+    sequence: int,
+    *,
+    document: str = "invoice",
 ) -> int:
     """Move a series' counter up to at least ``sequence`` (a number another installation gave,
     filed here from its archive), never down; the counter's value now. The next number this
-    installation gives is then above every imported one of the series and year."""
+    installation gives is then above every imported one of the series and year (counted per
+    ``document`` kind, as :func:`next_number` counts)."""
     value = conn.execute(
         text(
-            "INSERT INTO numbering_series AS s (tenant_id, prefix, year, last_value) "
-            "VALUES (:t, :p, :y, :n) ON CONFLICT (tenant_id, prefix, year) "
+            "INSERT INTO numbering_series AS s (tenant_id, document, prefix, year, last_value) "
+            "VALUES (:t, :k, :p, :y, :n) ON CONFLICT (tenant_id, document, prefix, year) "
             "DO UPDATE SET last_value = GREATEST(s.last_value, EXCLUDED.last_value) "
             "RETURNING last_value"
         ),
-        {"t": tenant_id, "p": prefix, "y": year, "n": sequence},
+        {"t": tenant_id, "k": document, "p": prefix, "y": year, "n": sequence},
     ).scalar_one()
     return int(value)

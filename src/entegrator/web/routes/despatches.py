@@ -373,7 +373,8 @@ def _quantity(text: str) -> Decimal | None:
         return None
     if not value.is_finite() or value < 0 or value.adjusted() >= _MAX_DIGITS - 8:
         return None
-    if value != value.quantize(Decimal("1e-8")):
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -8:  # more than 8 decimals
         return None
     return value
 
