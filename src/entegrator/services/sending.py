@@ -292,34 +292,7 @@ class SendingService:
                     conn, tenant_id, state.document_id, state.created_at, code=code, detail=detail
                 )
                 return True
-            if doc.signed_sha256 is None:  # pragma: no cover - a queued document is signed
-                raise LookupError(f"document {state.document_id} has no signed XML")
-            signed = repo.get_blob(conn, tenant_id, doc.signed_sha256)
-            packed = pack(
-                build_envelope([signed], sender_alias=gb, receiver_alias=pk, created=self.clock())
-            )
-            envelope_id = packed.name.removesuffix(".zip")
-            outbound.insert_envelope(
-                conn,
-                tenant_id,
-                envelope_id=envelope_id,
-                kind="document",
-                file_name=packed.name,
-                md5=packed.md5,
-                data=packed.data,
-                receiver_alias=pk,
-                document_id=state.document_id,
-                document_created=state.created_at,
-            )
-            self._transition(
-                conn,
-                tenant_id,
-                state,
-                "enveloped",
-                "queued",
-                {"envelope": envelope_id, "to": pk},
-                status_code="enveloped",
-            )
+            self._queue_envelope(conn, tenant_id, doc, sender=gb, receiver=pk)
             return True
 
     def _envelope_despatch(
@@ -351,11 +324,28 @@ class SendingService:
             if doc.receiver_id is not None
             else None
         ) or GIB_DESPATCH_ALIAS
+        self._queue_envelope(conn, tenant_id, doc, sender=gb, receiver=pk)
+        return True
+
+    def _queue_envelope(
+        self,
+        conn: Connection,
+        tenant_id: uuid.UUID,
+        doc: documents.QueuedDocument,
+        *,
+        sender: str,
+        receiver: str,
+    ) -> None:
+        """Pack the signed document in a SENDERENVELOPE from ``sender`` to ``receiver``, queue
+        it for GİB and mark the document ``enveloped`` (invoices and despatches alike)."""
+        state = doc.state
         if doc.signed_sha256 is None:  # pragma: no cover - a queued document is signed
             raise LookupError(f"document {state.document_id} has no signed XML")
         signed = repo.get_blob(conn, tenant_id, doc.signed_sha256)
         packed = pack(
-            build_envelope([signed], sender_alias=gb, receiver_alias=pk, created=self.clock())
+            build_envelope(
+                [signed], sender_alias=sender, receiver_alias=receiver, created=self.clock()
+            )
         )
         envelope_id = packed.name.removesuffix(".zip")
         outbound.insert_envelope(
@@ -366,7 +356,7 @@ class SendingService:
             file_name=packed.name,
             md5=packed.md5,
             data=packed.data,
-            receiver_alias=pk,
+            receiver_alias=receiver,
             document_id=state.document_id,
             document_created=state.created_at,
         )
@@ -376,10 +366,9 @@ class SendingService:
             state,
             "enveloped",
             "queued",
-            {"envelope": envelope_id, "to": pk},
+            {"envelope": envelope_id, "to": receiver},
             status_code="enveloped",
         )
-        return True
 
     def _send_next(self, tenant_id: uuid.UUID) -> Attempt | None:
         with self.db.tenant(tenant_id) as conn:

@@ -542,6 +542,14 @@ def _reason(value: str) -> str | None:
     return text
 
 
+def _reason_needed(
+    request: Request, runtime: Runtime, user: PortalUser, document_id: uuid.UUID
+) -> Response:
+    """The invoice's page again (422), saying that the action needs a reason."""
+    error = translate("invoice.reason_needed", language(request))
+    return view_page(request, runtime, user, document_id, error=error, status_code=422)
+
+
 @router.post("/faturalar/{document_id:uuid}/kabul")
 def accept(request: Request, document_id: uuid.UUID, runtime: RuntimeDep, user: Writer) -> Response:
     doc = load_document(runtime, user, document_id)
@@ -570,15 +578,7 @@ def reject(
         raise NotFoundPageError
     text = _reason(reason)
     if text is None:
-        lang = language(request)
-        return view_page(
-            request,
-            runtime,
-            user,
-            document_id,
-            error=translate("invoice.reason_needed", lang),
-            status_code=422,
-        )
+        return _reason_needed(request, runtime, user, document_id)
     return _act(
         request,
         runtime,
@@ -602,15 +602,7 @@ def cancel(
         raise NotFoundPageError
     text = _reason(reason)
     if text is None:
-        lang = language(request)
-        return view_page(
-            request,
-            runtime,
-            user,
-            document_id,
-            error=translate("invoice.reason_needed", lang),
-            status_code=422,
-        )
+        return _reason_needed(request, runtime, user, document_id)
     return _act(
         request,
         runtime,
