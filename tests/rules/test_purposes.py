@@ -164,3 +164,20 @@ def test_for_purpose_keeps_the_pack_and_settings() -> None:
     assert outbound.for_purpose(Purpose.INBOUND) is inbound
     assert outbound.for_purpose(Purpose.OUTBOUND) is outbound
     assert outbound.settings.purpose is Purpose.OUTBOUND
+
+
+def test_an_uploaded_despatch_is_not_refused_for_our_own_despatch_checks(corpus: Path) -> None:
+    """GİB's IDIS sample passes GİB's rules but writes a LineCountNumeric our despatch checks
+    disagree with: sent to us to pass on (upload) or delivered (inbound), that is a warning;
+    only what we build ourselves (outbound) is refused for it."""
+    sample = corpus / "external" / "phax__phive-rules" / "IDIS_Irsaliye.xml"
+    data = sample.read_bytes()
+    verdicts = {}
+    for purpose in (Purpose.UPLOAD, Purpose.INBOUND, Purpose.OUTBOUND):
+        report = Validator(settings=validation_settings(purpose=purpose)).validate(data)
+        verdicts[purpose] = {
+            f.code: f.severity for f in report.findings if f.code.startswith("advice-")
+        }
+    assert verdicts[Purpose.UPLOAD] == {"advice-line-count": Severity.WARNING}
+    assert verdicts[Purpose.INBOUND] == {"advice-line-count": Severity.WARNING}
+    assert verdicts[Purpose.OUTBOUND] == {"advice-line-count": Severity.ERROR}

@@ -8,7 +8,7 @@ The same figures mean different things depending on where the document comes fro
 * ``upload``: XML an ERP hands us to send. GİB's layers (XSD, schematron, the signature's
   cryptography) decide, and so does a real amount mismatch (beyond the arithmetic layer's
   tolerance: a kuruş on a computed product, none on a sum of written figures). A known amount
-  convention and our identity opinions are warnings.
+  convention, our identity opinions and our e-İrsaliye checks (``advice-*``) are warnings.
 * ``inbound``: what GİB delivered. Refused only for what GİB itself refuses; every finding of
   our own layers (arithmetic, identity, ``sig-identity``) is kept as a warning.
 
@@ -30,6 +30,11 @@ from entegrator.findings import Finding, Purpose, Severity, Source
 
 __all__ = ["Purpose", "apply", "convention_severity"]
 
+# The e-İrsaliye checks of ``rules.advice`` (line count, units, negative quantities, a
+# rejection's reason, a line answered twice): GİB's rules check none of them, and none is an
+# amount, so an uploaded despatch or answer is not refused for them.
+_ADVICE_PREFIX = "advice-"
+
 # The signature layer's one opinion of ours: whether the signer may sign for the supplier.
 # GİB's own 1176 covers the cases it knows; the rest is ours to advise on.
 _OUR_SIGNATURE_CODES = frozenset({"sig-identity"})
@@ -48,8 +53,10 @@ def _ours(finding: Finding, purpose: Purpose) -> bool:
         return finding.code in _OUR_SIGNATURE_CODES
     if finding.source is Source.IDENTITY:
         return True
+    if finding.source is not Source.ARITHMETIC:
+        return False
     # Upload keeps real amount mismatches as errors; inbound keeps nothing of ours.
-    return finding.source is Source.ARITHMETIC and purpose is Purpose.INBOUND
+    return purpose is Purpose.INBOUND or finding.code.startswith(_ADVICE_PREFIX)
 
 
 def apply(findings: Iterable[Finding], purpose: Purpose) -> list[Finding]:
