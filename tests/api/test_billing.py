@@ -180,3 +180,35 @@ def test_a_despatch_is_billed_and_refused_without_credits(
         again = c.post("/api/v1/despatches", json=draft)
     # The refusal took no number: the series goes on without a gap.
     assert again.status_code == 201 and again.json()["number"].endswith("000000002")
+
+
+HOSTILE_ADMIN = [
+    ("post", "/api/v1/admin/plans", b"{not json"),
+    ("post", "/api/v1/admin/plans", b'{"name": "\\u0000x", "monthly_fee": "1"}'),
+    ("post", "/api/v1/admin/plans", b'{"name": "p", "monthly_fee": "1e999999"}'),
+    ("post", "/api/v1/admin/plans", b'{"name": "p", "included": {"efatura": -1}}'),
+    ("put", "/api/v1/admin/tenants/{vkn}/plan", b'{"plan": 7}'),
+    ("put", "/api/v1/admin/tenants/{vkn}/plan", b'{"plan": "x", "effective_from": "2026-02-30"}'),
+    ("post", "/api/v1/admin/tenants/{vkn}/credits", b'{"credits": -5}'),
+    ("post", "/api/v1/admin/tenants/{vkn}/credits", b'{"credits": 99999999999999999999999}'),
+    ("post", "/api/v1/admin/tenants/{vkn}/credits", b'{"credits": "ten"}'),
+    ("put", "/api/v1/admin/tenants/{vkn}/billing", b'{"emails": ["a@b\\r\\nBcc: c@d"]}'),
+    ("put", "/api/v1/admin/tenants/{vkn}/billing", b"[]"),
+    ("get", "/api/v1/admin/tenants/12abc%0A/usage", None),
+    ("get", "/api/v1/admin/statements?period=2026-13", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), HOSTILE_ADMIN)
+def test_hostile_operator_requests_are_refused_cleanly(
+    tenant: TenantHandle, operator_url: str, method: str, path: str, body: bytes | None
+) -> None:
+    """Broken or hostile bodies and paths on the operator's API: a clear 4xx with the error
+    shape, never a 500, and nothing changed for the tenant."""
+    auth = {"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=operator_url, timeout=30) as c:
+        answer = c.request(method, path.format(vkn=tenant.vkn), content=body, headers=auth)
+        assert 400 <= answer.status_code < 500, answer.text
+        assert answer.json()["error"]["code"]
+        usage = c.get(f"/api/v1/admin/tenants/{tenant.vkn}/usage", headers=auth)
+    assert usage.status_code == 200 and usage.json()["plan"] is None
